@@ -1,0 +1,56 @@
+"""PermitFlow: BPMN-driven approval platform for construction administrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from .config import Settings
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the web app. No work happens at import time; migrations are a deploy step."""
+    from .db import Database
+    from .extensions import PermitFlowApi
+    from .services import platform
+
+    settings = Settings.from_env(**(overrides or {})).resolved()
+    app = Flask(__name__, instance_path=settings.instance_path)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        TESTING=settings.testing,
+        JSON_SORT_KEYS=False,
+        API_TITLE="PermitFlow API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "PermitFlow public HTTP API. Errors always have the shape "
+                "{code, status, message, errors}."
+            },
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        },
+    )
+    app.extensions["permitflow.settings"] = settings
+    database = Database(settings.database_url)
+    app.extensions["permitflow.db"] = database
+    platform.install(settings)
+
+    from .api import register_api
+    from .cli import register_cli
+
+    api = PermitFlowApi(app)
+    register_api(app, api)
+    register_cli(app)
+
+    @app.teardown_appcontext
+    def _remove_session(_exc: BaseException | None) -> None:
+        database.session.remove()
+
+    return app

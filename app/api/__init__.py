@@ -1,0 +1,46 @@
+"""The JSON API under /api/v1 (flask-smorest): one blueprint per resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from flask_smorest import Api
+from sqlalchemy.exc import OperationalError
+
+from app.db import write_intent
+
+from .auth import blp as auth_blp
+from .cases import blp as cases_blp
+from .common import db, error_response
+from .processes import blp as processes_blp
+from .tasks import blp as tasks_blp
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def register_api(app: Flask, api: Api) -> None:
+    for blueprint in (auth_blp, processes_blp, cases_blp, tasks_blp):
+        api.register_blueprint(blueprint, url_prefix="/api/v1")
+
+    from app.errors import PermitFlowError
+
+    @app.before_request
+    def _intent() -> None:
+        write_intent.set(request.method not in SAFE_METHODS)
+
+    @app.errorhandler(PermitFlowError)
+    def _domain_error(err: PermitFlowError) -> Any:
+        db().session.rollback()
+        return error_response(err.status, err.message, err.errors)
+
+    @app.errorhandler(OperationalError)
+    def _busy(err: OperationalError) -> Any:
+        db().session.rollback()
+        app.logger.warning("database busy: %s", err)
+        return error_response(503, "the service is busy; try again in a moment", {})
+
+    @app.errorhandler(500)
+    def _internal(err: Any) -> Any:
+        db().session.rollback()
+        return error_response(500, "internal error; it has been logged", {})

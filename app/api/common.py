@@ -1,0 +1,73 @@
+"""What every API view shares: the session, the caller, committing, the error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
+from werkzeug.http import HTTP_STATUS_CODES
+
+from app.db import Database
+from app.errors import NotAuthenticated
+from app.extensions import ErrorSchema
+from app.models import User
+from app.services import auth
+
+
+def db() -> Database:
+    database: Database = current_app.extensions["permitflow.db"]
+    return database
+
+
+def session() -> Session:
+    return db().session()
+
+
+def commit() -> None:
+    db().session.commit()
+
+
+def error_response(status: int, message: str, errors: dict[str, list[str]]) -> ResponseReturnValue:
+    body = {
+        "code": status,
+        "status": HTTP_STATUS_CODES.get(status, "Error"),
+        "message": message,
+        "errors": errors,
+    }
+    return jsonify(body), status
+
+
+def current_user(required: bool = True) -> User | None:
+    """The caller from `Authorization: Bearer <token>`, or None (anonymous) when allowed."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        if required:
+            raise NotAuthenticated("log in first: send Authorization: Bearer <token>")
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("use Authorization: Bearer <token>")
+    settings = current_app.extensions["permitflow.settings"]
+    return auth.user_from_token(session(), token.strip(), settings.secret_key)
+
+
+def require_user() -> User:
+    user = current_user(required=True)
+    assert user is not None
+    return user
+
+
+AUTH = [{"bearer": []}]
+
+
+def documented_errors(blp: Any, *codes: int) -> Any:
+    """Decorator adding the shared error responses of ``codes`` to an operation's docs."""
+
+    def decorate(fn: Any) -> Any:
+        for code in codes:
+            fn = blp.alt_response(code, schema=ErrorSchema, description=HTTP_STATUS_CODES[code])(fn)
+        return fn
+
+    return decorate

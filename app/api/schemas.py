@@ -1,0 +1,191 @@
+"""Marshmallow schemas of the API's requests and responses (they generate the OpenAPI)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.services.tasks import MAX_PER_PAGE
+
+
+class TokenRequest(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class TokenResponse(Schema):
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class ProcessSummary(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    name_en = fields.String(required=True)
+    version = fields.String(required=True, metadata={"description": "content hash of the version"})
+    public = fields.Boolean(required=True, metadata={"description": "startable without an account"})
+    start_form = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of the start form"})
+
+
+class VersionSummary(Schema):
+    hash = fields.String(required=True)
+    deployed_at = fields.DateTime(required=True)
+    is_current = fields.Boolean(required=True)
+    running_cases = fields.Integer(required=True)
+
+
+class TaskCount(Schema):
+    waiting = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+
+
+class ProcessDetail(ProcessSummary):
+    versions = fields.List(fields.Nested(VersionSummary), required=True)
+    bpmn_xml = fields.String(required=True)
+    forms = fields.Dict(keys=fields.String(), values=fields.Dict())
+    tasks = fields.Dict(keys=fields.String(), values=fields.Nested(TaskCount))
+
+
+class ProcessPath(Schema):
+    key = fields.String(required=True, validate=validate.Length(max=64))
+
+
+class CaseCreate(Schema):
+    process = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    data = fields.Dict(required=True, keys=fields.String())
+
+
+class CaseLinks(Schema):
+    self = fields.String(required=True)
+    status_page = fields.String(required=True)
+
+
+class CaseCreated(Schema):
+    number = fields.String(required=True)
+    query_code = fields.String(required=True, metadata={"description": "shown once: keep it"})
+    status = fields.String(required=True)
+    links = fields.Nested(CaseLinks, required=True)
+
+
+class TimelineStep(Schema):
+    name = fields.String(required=True)
+    name_en = fields.String(required=True)
+    group = fields.String(allow_none=True)
+    state = fields.String(required=True)
+    started_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    sla = fields.String(required=True)
+
+
+class CaseRequest(Schema):
+    task_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    name_en = fields.String(required=True)
+    due_at = fields.DateTime(allow_none=True)
+    items = fields.List(fields.Raw())
+
+
+class ClockPause(Schema):
+    start = fields.String(data_key="from", attribute="from")
+    to = fields.String(allow_none=True)
+    reason = fields.String()
+
+
+class CaseClock(Schema):
+    working_days_used = fields.Integer(required=True)
+    limit = fields.String(allow_none=True)
+    paused = fields.Boolean(required=True)
+    pauses = fields.List(fields.Nested(ClockPause))
+
+
+class CaseView(Schema):
+    number = fields.String(required=True)
+    process = fields.String(required=True)
+    process_name = fields.String()
+    process_name_en = fields.String()
+    status = fields.String(required=True)
+    stage = fields.String(allow_none=True)
+    stage_en = fields.String(allow_none=True)
+    project_name = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(required=True)
+    completed_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    clock = fields.Nested(CaseClock, required=True)
+    sla = fields.String(required=True)
+    timeline = fields.List(fields.Nested(TimelineStep), required=True)
+    requests = fields.List(fields.Nested(CaseRequest), required=True)
+    documents = fields.List(fields.Dict(), required=True)
+    data = fields.Dict(metadata={"description": "staff and the applicant only"})
+
+
+class CasePath(Schema):
+    number = fields.String(required=True, validate=validate.Length(max=40))
+
+
+class CaseQuery(Schema):
+    code = fields.String(validate=validate.Length(max=40), metadata={"description": "query code"})
+
+
+class TaskListArgs(Schema):
+    scope = fields.String(load_default="group", validate=validate.OneOf(["mine", "group", "all"]))
+    process = fields.String(validate=validate.Length(max=64))
+    sla = fields.String(validate=validate.OneOf(["on_time", "warning", "overdue"]))
+    q = fields.String(validate=validate.Length(max=100))
+    sort = fields.String(load_default="due_at", validate=validate.OneOf(["due_at", "created_at"]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class TaskItem(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    name_en = fields.String(required=True)
+    case_number = fields.String(required=True)
+    process = fields.String(required=True, attribute="process_key")
+    project_name = fields.String(allow_none=True)
+    group = fields.String(allow_none=True, attribute="candidate_group")
+    assignee = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    due_at = fields.DateTime(allow_none=True)
+    sla = fields.String(required=True)
+    escalation_level = fields.Integer(required=True)
+    state = fields.String(required=True)
+
+
+class TaskList(Schema):
+    items = fields.List(fields.Nested(TaskItem), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class TaskPath(Schema):
+    task_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**62))
+
+
+class TaskForm(Schema):
+    name = fields.String(allow_none=True)
+    schema = fields.Dict(allow_none=True)
+    ui_schema = fields.Dict(allow_none=True)
+
+
+class TaskDetail(Schema):
+    task = fields.Nested(TaskItem, required=True)
+    form = fields.Nested(TaskForm, required=True)
+    case = fields.Dict(required=True)
+    data = fields.Dict(required=True)
+    comments = fields.List(fields.Dict(), required=True)
+    attachments = fields.List(fields.Dict(), required=True)
+    credit_score = fields.Integer(allow_none=True)
+
+
+class CompleteRequest(Schema):
+    data = fields.Dict(required=True, keys=fields.String())
+
+
+class CompleteResponse(Schema):
+    case_number = fields.String(required=True)
+    status = fields.String(required=True)
+    stage = fields.String(allow_none=True)
+    stage_en = fields.String(allow_none=True)

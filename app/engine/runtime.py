@@ -1,0 +1,245 @@
+"""Running workflows: start, complete a task, fire due timers. Plain data in, plain data out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as timer_module
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import EngineError, ScriptRefused, TaskNotReady
+from .sandbox import SandboxEnvironment
+from .specs import SpecCache, dump_state, load_state
+from .types import PendingTimer, ReadyTask, SpecSource, StepResult
+
+_clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+
+
+class _EngineDatetime(datetime):
+    """SpiffWorkflow's timer module asks `datetime.now()`; answer from the platform's clock."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> _EngineDatetime:  # type: ignore[override]
+        current = _clock()
+        value = current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
+        return cls.fromisoformat(value.isoformat())
+
+
+timer_module.datetime = _EngineDatetime  # type: ignore[misc]
+
+
+def set_clock(clock: Callable[[], datetime]) -> None:
+    """Make engine timers read ``clock`` (timezone-aware UTC) instead of the wall clock."""
+    global _clock
+    _clock = clock
+
+
+class Runtime:
+    """Runs workflows of deployed specs inside the script sandbox."""
+
+    def __init__(self, helpers: Mapping[str, Callable[..., Any]], script_time_budget: float) -> None:
+        self.environment = SandboxEnvironment(helpers, script_time_budget)
+        self.script_engine = PythonScriptEngine(environment=self.environment)
+        self.specs = SpecCache()
+
+    # -- public operations ------------------------------------------------------------------
+
+    def start(self, source: SpecSource, data: dict[str, Any]) -> StepResult:
+        """Create a workflow with ``data`` as its start data and run it to its first wait."""
+        spec, subs = self.specs.get(source.hash, source.spec_json)
+        workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
+        workflow.task_tree.data.update(data)
+        return self._advance(workflow, source)
+
+    def complete(self, source: SpecSource, state: str, task_id: str, data: dict[str, Any]) -> StepResult:
+        """Complete the ready user task ``task_id`` with ``data`` and run on."""
+        workflow = self._load(source, state)
+        task = self._ready_task(workflow, task_id)
+        completed = {"id": task_id, "bpmn_id": task.task_spec.bpmn_id}
+        try:
+            task.task_spec.add_data_from_form(task, data)
+            task.run()
+        except SpiffWorkflowException as err:
+            raise _engine_error(err) from err
+        result = self._advance(workflow, source)
+        result.completed_task = completed
+        return result
+
+    def fire_due_timers(self, source: SpecSource, state: str) -> StepResult:
+        """Fire every BPMN timer that is due by the engine clock and run on."""
+        workflow = self._load(source, state)
+        return self._advance(workflow, source)
+
+    def task_data(self, source: SpecSource, state: str, task_id: str) -> dict[str, Any]:
+        """The data a ready task sees (for showing a performer its case)."""
+        workflow = self._load(source, state)
+        return _plain(self._ready_task(workflow, task_id).data)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _load(self, source: SpecSource, state: str) -> BpmnWorkflow:
+        spec, subs = self.specs.get(source.hash, source.spec_json)
+        workflow = load_state(state, spec, subs)
+        # Deserializing attaches SpiffWorkflow's unrestricted default engine: put ours back.
+        workflow.script_engine = self.script_engine
+        return workflow
+
+    @staticmethod
+    def _ready_task(workflow: BpmnWorkflow, task_id: str) -> Any:
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, TypeError, WorkflowException):
+            task = None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(f"task {task_id} is not ready in this case")
+        return task
+
+    def _advance(self, workflow: BpmnWorkflow, source: SpecSource) -> StepResult:
+        error: EngineError | None = None
+        try:
+            # SpiffWorkflow fires due timers only when asked, and do_engine_steps checks them last.
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+        except (SpiffWorkflowException, ScriptRefused) as err:
+            error = _engine_error(err)
+        return self._result(workflow, source, error)
+
+    def _result(self, workflow: BpmnWorkflow, source: SpecSource, error: EngineError | None) -> StepResult:
+        ready = [self._ready(t, source) for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+        timers = _pending_timers(workflow)
+        finished = workflow.is_completed()
+        end_status = None
+        if finished:
+            for task in workflow.get_tasks(state=TaskState.COMPLETED):
+                if task.workflow is workflow and "case_status" in _props(task.task_spec):
+                    end_status = _props(task.task_spec)["case_status"]
+        return StepResult(
+            state=dump_state(workflow),
+            ready=ready,
+            timers=timers,
+            finished=finished,
+            end_status=end_status,
+            data=_case_data(workflow),
+            error=error,
+        )
+
+    def _ready(self, task: Any, source: SpecSource) -> ReadyTask:
+        spec = task.task_spec
+        props = _props(spec)
+        lane = getattr(spec, "lane", None)
+        group: str | None
+        if props.get("candidate_groups"):
+            value = self._evaluate(task, props["candidate_groups"])
+            group = value[0] if isinstance(value, list | tuple) and value else (value or None)
+            group = str(group) if group is not None else None
+        else:
+            group = source.lane_groups.get(lane, lane) if lane else None
+        context: dict[str, Any] = {}
+        if props.get("request_items"):
+            context["items"] = _plain(self._evaluate(task, props["request_items"]))
+        return ReadyTask(
+            id=str(task.id),
+            bpmn_id=spec.bpmn_id,
+            name=spec.bpmn_name or spec.bpmn_id,
+            name_en=props.get("name_en") or spec.bpmn_name or spec.bpmn_id,
+            process_id=task.workflow.spec.name,
+            lane=lane,
+            candidate_group=group,
+            form=props.get("formJsonSchemaFilename"),
+            ui_form=props.get("formUiSchemaFilename"),
+            time_limit=props.get("time_limit"),
+            pauses_clock=props.get("clock") == "paused",
+            properties=dict(props),
+            context=context,
+        )
+
+    def _evaluate(self, task: Any, expression: str) -> Any:
+        try:
+            return self.script_engine.evaluate(task, expression)
+        except SpiffWorkflowException as err:
+            raise _engine_error(err) from err
+
+
+def _props(task_spec: Any) -> dict[str, str]:
+    ext = getattr(task_spec, "extensions", None) or {}
+    return ext.get("properties", {}) or {}
+
+
+def _pending_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
+    timers = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, timer_module.TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        due = _timer_due(value)
+        if due is not None:
+            timers.append(
+                PendingTimer(
+                    str(task.id),
+                    task.task_spec.bpmn_id,
+                    task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                    due,
+                )
+            )
+    return timers
+
+
+def _timer_due(value: Any) -> datetime | None:
+    if isinstance(value, dict):  # cycle timers keep {"cycles", "next", "duration"}
+        value = value.get("next")
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = timer_module.TimerEventDefinition.get_datetime(value)
+    except ValueError:
+        return None
+    return datetime.fromisoformat(parsed.isoformat()).astimezone(UTC)
+
+
+def _case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The case's data as a person would read it: the latest data along every live branch."""
+    data: dict[str, Any] = {}
+    if workflow.last_task is not None:
+        data.update(workflow.last_task.data)
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        data.update(task.data)
+    if workflow.is_completed():
+        ends = [
+            t
+            for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if t.workflow is workflow and not t.children
+        ]
+        for task in ends:
+            data.update(task.data)
+    return _plain(data)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy of task data (scripts may leave sets, dates, …)."""
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def _engine_error(err: Exception) -> EngineError:
+    if isinstance(err, EngineError):
+        return err
+    task = getattr(err, "task", None)
+    spec = getattr(task, "task_spec", None) if task is not None else None
+    message = str(err).split("\n")[0]
+    inner = getattr(err, "exception", None)
+    if isinstance(inner, EngineError):
+        message = f"{message}: {inner.message}" if inner.message not in message else message
+    return EngineError(
+        message,
+        task_name=getattr(spec, "bpmn_name", None) if spec else None,
+        bpmn_id=getattr(spec, "bpmn_id", None) if spec else None,
+        line=getattr(err, "line_number", None) or None,
+        source_line=getattr(err, "error_line", None) or None,
+    )

@@ -1,0 +1,86 @@
+"""Plain data the engine hands to the rest of the platform. No SpiffWorkflow objects escape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .errors import EngineError
+
+
+@dataclass(frozen=True)
+class FormRef:
+    """A form a task or start event shows: its file name and parsed JSON Schema."""
+
+    filename: str
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ProcessBundle:
+    """A parsed process with everything it depends on, ready to deploy as one version."""
+
+    key: str
+    name: str
+    name_en: str
+    hash: str
+    bpmn_xml: str
+    source_path: str
+    # Every file the version depends on besides its own BPMN: called BPMN files and forms.
+    files: dict[str, Any]
+    meta: dict[str, Any]
+    spec_json: str
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    """What the runtime needs to find a deployed spec: its hash, JSON and lane mapping."""
+
+    hash: str
+    spec_json: str
+    lane_groups: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A user task waiting for a person."""
+
+    id: str
+    bpmn_id: str
+    name: str
+    name_en: str
+    process_id: str
+    lane: str | None
+    candidate_group: str | None
+    form: str | None
+    ui_form: str | None
+    time_limit: str | None
+    pauses_clock: bool
+    properties: dict[str, str]
+    # Facts for the performer computed from BPMN properties (e.g. `request_items`).
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PendingTimer:
+    """A BPMN timer event waiting to fire."""
+
+    task_id: str
+    bpmn_id: str
+    name: str
+    due_at: datetime
+
+
+@dataclass
+class StepResult:
+    """The workflow after a step: saved state and everything the platform mirrors in rows."""
+
+    state: str
+    ready: list[ReadyTask]
+    timers: list[PendingTimer]
+    finished: bool
+    end_status: str | None
+    data: dict[str, Any]
+    completed_task: dict[str, Any] | None = None
+    error: EngineError | None = None

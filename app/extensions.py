@@ -1,0 +1,61 @@
+"""Extensions. flask-smorest keeps one OpenAPI document per Api, so each app gets its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Api
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+
+
+def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """webargs nests errors by location and field; the API promises `{field: [messages]}`."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            path = str(key) if not prefix else f"{prefix}.{key}"
+            if prefix == "" and key in ("json", "query", "form", "files", "headers", "view_args"):
+                path = ""
+            flat.update(_flatten(value, path))
+    elif isinstance(errors, list) and all(isinstance(e, str) for e in errors):
+        flat[prefix or "request"] = list(errors)
+    elif isinstance(errors, list):
+        for index, item in enumerate(errors):
+            flat.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        flat[prefix or "request"] = [str(errors)]
+    return flat
+
+
+class ErrorSchema(Schema):
+    """Every error the API returns."""
+
+    code = fields.Integer(required=True)
+    status = fields.String(required=True)
+    message = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class PermitFlowApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api with errors always in the documented shape."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages") or {}
+        message = data.get("message") or _default_message(error, errors)
+        payload = {"code": error.code, "status": error.name, "message": message, "errors": _flatten(errors)}
+        headers = data.get("headers") or {}
+        return payload, error.code, headers
+
+
+def _default_message(error: HTTPException, errors: Any) -> str:
+    if error.code == 422 and errors:
+        return "the request is not valid: " + ", ".join(sorted(_flatten(errors)))
+    if error.code == 400 and errors:
+        return "the request could not be read: " + "; ".join(
+            m for msgs in _flatten(errors).values() for m in msgs
+        )
+    return str(error.description or error.name)

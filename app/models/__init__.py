@@ -1,0 +1,25 @@
+"""Typed SQLAlchemy 2 models. Importing this package registers every table on ``Base.metadata``."""
+
+from .audit import AuditEvent
+from .base import Base
+from .case import Case, CaseStatus
+from .process import ProcessVersion
+from .task import HumanTask, TaskState
+from .timer import Timer, TimerKind
+from .user import Group, Membership, User, UserKind
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Case",
+    "CaseStatus",
+    "Group",
+    "HumanTask",
+    "Membership",
+    "ProcessVersion",
+    "TaskState",
+    "Timer",
+    "TimerKind",
+    "User",
+    "UserKind",
+]

@@ -1,0 +1,67 @@
+"""A case (办件): one workflow instance with its public number and statutory clock."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, intpk, str40, str64
+
+
+class CaseStatus(enum.StrEnum):
+    IN_PROGRESS = "in_progress"
+    WAITING_FOR_APPLICANT = "waiting_for_applicant"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+    ERROR = "error"
+
+    @property
+    def is_final(self) -> bool:
+        return self in {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CLOSED}
+
+
+def enum_column(kind: type[enum.Enum], length: int = 32) -> Enum:
+    """Enums are stored by value as plain strings (no native enum type to migrate)."""
+    return Enum(kind, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class Case(Base):
+    """One case. ``status``, ``stage``, ``state`` and the clock change only in services.gateway."""
+
+    __tablename__ = "case"
+    __table_args__ = (
+        Index("ix_case_status_process", "status", "process_key"),
+        Index("ix_case_applicant_submitted", "applicant_id", "submitted_at"),
+    )
+
+    id: Mapped[intpk]
+    number: Mapped[str40] = mapped_column(unique=True)
+    query_code_hash: Mapped[str] = mapped_column(String(128))
+    process_key: Mapped[str64]
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    applicant_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus))
+    stage: Mapped[str | None] = mapped_column(String(500))
+    stage_en: Mapped[str | None] = mapped_column(String(500))
+    project_name: Mapped[str | None] = mapped_column(String(200), index=True)
+    submitted_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    time_limit: Mapped[str | None] = mapped_column(String(20))
+    # Statutory clock stops: [{"from": iso, "to": iso|None, "reason": str}].
+    clock_pauses: Mapped[list[Any]] = mapped_column(default=list)
+    # The case data as of the last step, for reading without loading the workflow.
+    data: Mapped[dict[str, Any]]
+    # Serialized workflow state; refers to its spec by the version, never embeds it.
+    state: Mapped[str] = mapped_column(Text)
+    state_format: Mapped[str] = mapped_column(String(20))
+    error: Mapped[dict[str, Any] | None]
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime]
+
+    __mapper_args__ = {"version_id_col": lock_version}

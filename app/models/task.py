@@ -1,0 +1,75 @@
+"""Human tasks: the inbox rows kept in step with each workflow's ready user tasks."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, intpk, str40, str64, str200
+from .case import enum_column
+
+
+class TaskState(enum.StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class HumanTask(Base):
+    """A user task waiting for (or done by) a person.
+
+    The inbox reads only this table: case number, process and project name are copied here so
+    that listing a reviewer's work is one indexed query that never loads a workflow.
+    """
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index(
+            "ix_human_task_open_group_due",
+            "candidate_group",
+            "due_at",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+        Index(
+            "ix_human_task_open_assignee_due",
+            "assignee_id",
+            "due_at",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+        Index("ix_human_task_case_created", "case_id", "created_at"),
+    )
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    case_number: Mapped[str40]
+    process_key: Mapped[str64]
+    project_name: Mapped[str | None] = mapped_column(String(200))
+    spiff_task_id: Mapped[str40] = mapped_column(unique=True)
+    bpmn_id: Mapped[str200]
+    name: Mapped[str200]
+    name_en: Mapped[str200]
+    candidate_group: Mapped[str | None] = mapped_column(String(64))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    state: Mapped[TaskState] = mapped_column(enum_column(TaskState, 16))
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    time_limit: Mapped[str | None] = mapped_column(String(20))
+    pauses_clock: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    due_at: Mapped[datetime | None]
+    warn_at: Mapped[datetime | None]
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    # Facts the task shows its performer, computed from BPMN properties (e.g. requested items).
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    submitted: Mapped[dict[str, Any] | None]

@@ -1,0 +1,89 @@
+"""The audit trail: every change recorded, chained by hash so tampering shows.
+
+Services call :func:`record`; the events are written when the transaction commits, each with
+the hash of its content and of the event before it, under a lock so the chain never forks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import AuditEvent, Case, User
+
+GENESIS = "0" * 64
+_PENDING = "audit_pending"
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    actor: User | None,
+    case: Case | None = None,
+    detail: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> None:
+    """Queue an audit event for this transaction."""
+    session.info.setdefault(_PENDING, []).append(
+        {
+            "case": case,
+            "actor_id": actor.id if actor is not None else None,
+            "actor": actor.username if actor is not None else (actor_label or "system"),
+            "action": action,
+            "detail": detail or {},
+            "created_at": clock.now(),
+        }
+    )
+
+
+def content_hash(prev_hash: str, ev: AuditEvent | dict[str, Any]) -> str:
+    """The hash of an event's content chained to its predecessor's hash."""
+    get = ev.get if isinstance(ev, dict) else (lambda k: getattr(ev, k))
+    created = get("created_at")
+    body = json.dumps(
+        {
+            "case_id": get("case_id"),
+            "actor_id": get("actor_id"),
+            "actor": get("actor"),
+            "action": get("action"),
+            "detail": get("detail"),
+            "created_at": created.isoformat(timespec="microseconds") if created else None,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def _seal(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    session.flush()  # new cases get their ids
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(7253901)"))
+    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    for item in pending:
+        case = item.pop("case")
+        item["case_id"] = case.id if case is not None else None
+        digest = content_hash(prev, item)
+        session.add(AuditEvent(**item, prev_hash=prev, hash=digest))
+        prev = digest
+    session.flush()
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    _seal(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)

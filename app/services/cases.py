@@ -1,0 +1,199 @@
+"""Cases: starting one, and the view of it that applicants, the public and staff see."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.errors import Forbidden, NotAuthenticated, NotFound
+from app.models import Case, CaseStatus, HumanTask, ProcessVersion, TaskState, User
+
+from . import gateway, platform, processes
+from .calendar import sla_state
+from .forms import validate_form
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
+
+
+@dataclass(frozen=True)
+class StartedCase:
+    case: Case
+    query_code: str
+
+
+def _hash_code(number: str, code: str) -> str:
+    secret = platform.get().settings.secret_key.encode()
+    return hmac.new(secret, f"{number}:{code.upper()}".encode(), hashlib.sha256).hexdigest()
+
+
+def _new_number(session: Session, prefix: str) -> str:
+    day = platform.get().calendar.local_date(clock.now()).strftime("%Y%m%d")
+    for _ in range(20):
+        number = f"{prefix}{day}{secrets.randbelow(10**6):06d}"
+        if session.scalar(select(Case.id).where(Case.number == number)) is None:
+            return number
+    raise RuntimeError("could not allocate a case number")
+
+
+def start_case(session: Session, actor: User | None, process_key: str, data: Any) -> StartedCase:
+    """Validate the start form, create the case and run its workflow to the first wait."""
+    version = processes.current_version(session, process_key)
+    meta = version.meta
+    if actor is None and not meta["start"]["public"]:
+        raise NotAuthenticated("this process needs an applicant account: log in first")
+    if actor is not None and actor.is_staff and not meta["start"]["public"] and not actor.has_role("admin"):
+        raise Forbidden("staff cannot submit applications for this process")
+    validate_form(processes.form_schema(version, meta["start"]["form"]), data, what="application")
+
+    now = clock.now()
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    number = _new_number(session, meta.get("case_prefix") or _prefix(process_key))
+    project_name = data.get("project_name") if isinstance(data.get("project_name"), str) else None
+    result = platform.get().runtime.start(processes.spec_source(version), data)
+    case = Case(
+        number=number,
+        query_code_hash=_hash_code(number, code),
+        process_key=process_key,
+        process_version_id=version.id,
+        applicant_id=actor.id if actor is not None and not actor.is_staff else None,
+        status=CaseStatus.IN_PROGRESS,
+        project_name=(project_name or None) and project_name[:200],
+        submitted_at=now,
+        time_limit=meta.get("time_limit"),
+        clock_pauses=[],
+        data={},
+        state="",
+        state_format="pf1",
+        updated_at=now,
+    )
+    session.add(case)
+    session.flush()
+    case.due_at = gateway.case_due(case)
+    gateway.apply_step(
+        session,
+        case,
+        version,
+        result,
+        actor=actor,
+        action="case.submitted",
+        detail={"process": process_key, "version": version.hash[:12]},
+    )
+    return StartedCase(case, code)
+
+
+def _prefix(process_key: str) -> str:
+    initials = "".join(part[0] for part in process_key.split("_") if part).upper()
+    return (initials or "PF")[:4]
+
+
+def find_case(session: Session, number: str) -> Case:
+    case = session.scalar(select(Case).where(Case.number == number))
+    if case is None:
+        raise NotFound("no case with this number and query code")
+    return case
+
+
+def case_for_viewer(
+    session: Session, number: str, viewer: User | None, code: str | None
+) -> tuple[Case, bool]:
+    """The case if the viewer may see it, and whether they may see its data.
+
+    Unknown numbers and wrong codes give the same answer, so numbers cannot be probed.
+    """
+    case = session.scalar(select(Case).where(Case.number == number[:40]))
+    if case is not None:
+        if viewer is not None and viewer.is_staff:
+            return case, True
+        if viewer is not None and case.applicant_id == viewer.id:
+            return case, True
+        if code and hmac.compare_digest(case.query_code_hash, _hash_code(number, code.strip())):
+            return case, False
+    raise NotFound("no case with this number and query code")
+
+
+def public_view(session: Session, case: Case, *, with_data: bool) -> dict[str, Any]:
+    """The case as the API's `GET /cases/{number}` shows it."""
+    now = clock.now()
+    version = session.get(ProcessVersion, case.process_version_id)
+    assert version is not None
+    tasks = list(
+        session.scalars(
+            select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.created_at, HumanTask.id)
+        )
+    )
+    timeline: list[dict[str, Any]] = [
+        {
+            "name": "提交申请",
+            "name_en": "Application submitted",
+            "group": "applicant",
+            "state": "completed",
+            "started_at": case.submitted_at,
+            "due_at": None,
+            "completed_at": case.submitted_at,
+            "outcome": "submitted",
+            "sla": "on_time",
+        }
+    ]
+    for task in tasks:
+        end = task.completed_at if task.state != TaskState.OPEN else now
+        timeline.append(
+            {
+                "name": task.name,
+                "name_en": task.name_en,
+                "group": task.candidate_group,
+                "state": task.state.value,
+                "started_at": task.created_at,
+                "due_at": task.due_at,
+                "completed_at": task.completed_at,
+                "outcome": task.outcome,
+                "sla": sla_state(end or now, task.due_at, task.warn_at),
+            }
+        )
+    requests = [
+        {
+            "task_id": t.id,
+            "name": t.name,
+            "name_en": t.name_en,
+            "due_at": t.due_at,
+            "items": (t.context or {}).get("items", []),
+        }
+        for t in tasks
+        if t.state == TaskState.OPEN and t.candidate_group == gateway.APPLICANT_GROUP
+    ]
+    cal = platform.get().calendar
+    used_end = case.completed_at or now
+    used = cal.working_days_between(case.submitted_at, used_end) - gateway.paused_working_days(case, used_end)
+    limit = case.time_limit
+    view: dict[str, Any] = {
+        "number": case.number,
+        "process": case.process_key,
+        "process_name": version.name,
+        "process_name_en": version.name_en,
+        "status": case.status.value,
+        "stage": case.stage,
+        "stage_en": case.stage_en,
+        "project_name": case.project_name,
+        "submitted_at": case.submitted_at,
+        "completed_at": case.completed_at,
+        "due_at": case.due_at,
+        "clock": {
+            "working_days_used": max(used, 0),
+            "limit": limit,
+            "paused": bool(case.clock_pauses and case.clock_pauses[-1].get("to") is None),
+            "pauses": case.clock_pauses or [],
+        },
+        "sla": sla_state(case.completed_at or now, case.due_at, None) if case.due_at else "on_time",
+        "timeline": timeline,
+        "requests": requests,
+        "documents": [],
+    }
+    if with_data:
+        view["data"] = case.data
+    return view

@@ -1,0 +1,202 @@
+"""Demo groups, users and cases (`flask demo load`). Idempotent for groups and users."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import Group, HumanTask, Membership, TaskState, User, UserKind
+
+from . import cases, processes, tasks
+from .auth import hash_password
+
+GROUPS = [
+    ("window", "窗口受理", "Acceptance window", "bureau"),
+    ("planning", "规划审查", "Planning review", "bureau"),
+    ("fire", "消防审查", "Fire safety review", "bureau"),
+    ("environment", "环保审查", "Environmental review", "bureau"),
+    ("civil_defence", "人防审查", "Civil air defence review", "bureau"),
+    ("construction", "住建局审批科", "Construction bureau permits", "bureau"),
+    ("inspection", "质量安全监督站", "Quality and safety supervision", "bureau"),
+    ("complaint_desk", "投诉受理", "Complaint desk", "bureau"),
+    ("bureau", "局领导", "Bureau leadership", None),
+]
+
+# username, display name, groups as (slug, is_supervisor), roles
+STAFF = [
+    ("clerk", "王窗口", [("window", False)], []),
+    ("window_chief", "李科长（窗口）", [("window", True)], []),
+    ("planner", "赵规划", [("planning", False)], []),
+    ("planning_chief", "钱科长（规划）", [("planning", True)], []),
+    ("fire_officer", "孙消防", [("fire", False)], []),
+    ("fire_chief", "周科长（消防）", [("fire", True)], []),
+    ("env_officer", "吴环保", [("environment", False)], []),
+    ("env_chief", "郑科长（环保）", [("environment", True)], []),
+    ("civil_officer", "冯人防", [("civil_defence", False)], []),
+    ("civil_chief", "陈科长（人防）", [("civil_defence", True)], []),
+    ("permit_officer", "褚审批", [("construction", False)], []),
+    ("construction_chief", "卫科长（审批）", [("construction", True)], []),
+    ("inspector", "蒋监督员", [("inspection", False)], []),
+    ("inspection_chief", "沈站长", [("inspection", True)], []),
+    ("dispatcher", "韩调度", [("complaint_desk", False)], []),
+    ("desk_chief", "杨科长（投诉）", [("complaint_desk", True)], []),
+    ("director", "朱局长", [("bureau", True)], []),
+    ("deputy", "秦副局长", [("bureau", False)], []),
+    ("analyst", "许分析师", [], ["analyst"]),
+    ("admin", "系统管理员", [], ["admin"]),
+]
+
+APPLICANTS = [
+    ("acme", "北湖城市建设投资有限公司", "91350100M000100Y43", "13812345678"),
+    ("buildco", "华建第一工程有限公司", "91110108MA01ABCD1E", "13987654321"),
+]
+
+
+def permit_application(name: str, floor_area: float = 45600) -> dict[str, Any]:
+    """A complete, valid construction permit application for the demo company."""
+    return {
+        "project_name": name,
+        "project_code": "2026-350100-47-01-123456",
+        "district": "beihu",
+        "builder": {
+            "name": APPLICANTS[0][1],
+            "credit_code": APPLICANTS[0][2],
+            "contact_name": "张伟",
+            "contact_phone": APPLICANTS[0][3],
+        },
+        "contractor": {"name": APPLICANTS[1][1], "credit_code": APPLICANTS[1][2]},
+        "supervisor_company": {"name": "正衡工程监理有限公司"},
+        "total_investment": 12800.5,
+        "floor_area": floor_area,
+        "planned_start": "2027-03-01",
+        "planned_finish": "2028-12-31",
+    }
+
+
+def ensure_groups_and_users(session: Session, password: str) -> dict[str, User]:
+    groups = {g.slug: g for g in session.scalars(select(Group))}
+    for slug, name, name_en, escalates_to in GROUPS:
+        if slug not in groups:
+            groups[slug] = Group(slug=slug, name=name, name_en=name_en, escalates_to=escalates_to)
+            session.add(groups[slug])
+    session.flush()
+    users = {u.username: u for u in session.scalars(select(User))}
+    hashed = hash_password(password)
+    now = clock.now()
+    for username, display, memberships, roles in STAFF:
+        user = users.get(username)
+        if user is None:
+            user = User(
+                username=username,
+                display_name=display,
+                password_hash=hashed,
+                kind=UserKind.STAFF,
+                roles=roles,
+                created_at=now,
+            )
+            session.add(user)
+            users[username] = user
+        else:
+            user.password_hash = hashed
+        session.flush()
+        have = {m.group_id for m in user.memberships}
+        for slug, supervisor in memberships:
+            if groups[slug].id not in have:
+                user.memberships.append(Membership(group_id=groups[slug].id, is_supervisor=supervisor))
+    for username, company, code, phone in APPLICANTS:
+        user = users.get(username)
+        if user is None:
+            users[username] = User(
+                username=username,
+                display_name=company,
+                password_hash=hashed,
+                kind=UserKind.APPLICANT,
+                roles=[],
+                company_name=company,
+                credit_code=code,
+                phone=phone,
+                created_at=now,
+            )
+            session.add(users[username])
+        else:
+            user.password_hash = hashed
+    session.flush()
+    return users
+
+
+def _open_task(session: Session, case_id: int, bpmn_id: str) -> HumanTask:
+    task = session.scalar(
+        select(HumanTask).where(
+            HumanTask.case_id == case_id, HumanTask.bpmn_id == bpmn_id, HumanTask.state == TaskState.OPEN
+        )
+    )
+    assert task is not None, f"demo: no open {bpmn_id}"
+    return task
+
+
+def _do(
+    session: Session, users: dict[str, User], case_id: int, bpmn_id: str, who: str, data: dict[str, Any]
+) -> None:
+    tasks.complete_task(session, users[who], _open_task(session, case_id, bpmn_id).id, data)
+
+
+def load_cases(session: Session, users: dict[str, User]) -> list[str]:
+    """Sample permit cases at every stage and SLA state, made through the real services."""
+    acme = users["acme"]
+    made: list[str] = []
+    real_now = clock.now()
+
+    def start(name: str, days_ago: float) -> int:
+        with clock.travel_to(real_now - timedelta(days=days_ago)):
+            started = cases.start_case(session, acme, "construction_permit", permit_application(name))
+        made.append(f"{started.case.number} ({name}; query code {started.query_code})")
+        return started.case.id
+
+    approve = {"decision": "approve"}
+    start("北湖新城安置房二期", 0.1)  # waiting for acceptance, on time
+    start("高新区研发中心一号楼", 12)  # acceptance overdue
+    corr = start("经开区标准厂房", 3)
+    with clock.travel_to(real_now - timedelta(days=2.9)):
+        _do(
+            session,
+            users,
+            corr,
+            "Task_Acceptance",
+            "clerk",
+            {"decision": "correct", "correction_items": ["施工合同缺少签章页", "资金证明需银行盖章"]},
+        )
+    rev = start("南山区滨水公园配套用房", 6)
+    with clock.travel_to(real_now - timedelta(days=5.5)):
+        _do(session, users, rev, "Task_Acceptance", "clerk", {"decision": "accept"})
+    with clock.travel_to(real_now - timedelta(days=4)):
+        _do(session, users, rev, "Task_PlanningReview", "planner", approve)
+    done = start("东城区第三小学扩建工程", 9)
+    steps = [
+        ("Task_Acceptance", "clerk", {"decision": "accept"}),
+        ("Task_PlanningReview", "planner", approve),
+        ("Task_FireReview", "fire_officer", approve),
+        ("Task_EnvironmentReview", "env_officer", approve),
+        ("Task_Decision", "permit_officer", {"decision": "approve", "permit_valid_until": "2028-12-31"}),
+    ]
+    for offset, (bpmn_id, who, data) in enumerate(steps):
+        with clock.travel_to(real_now - timedelta(days=8 - offset)):
+            _do(session, users, done, bpmn_id, who, data)
+    return made
+
+
+def load(session: Session, *, password: str, with_cases: bool, echo: Callable[[str], Any] = print) -> str:
+    users = ensure_groups_and_users(session, password)
+    echo(f"groups and users ready ({len(users)} users; password '{password}')")
+    deployed = processes.deploy_processes(session, None)
+    echo("processes: " + ", ".join(f"{d.key} {'new' if d.created else 'unchanged'}" for d in deployed))
+    if not with_cases:
+        return "demo loaded (no cases)"
+    made = load_cases(session, users)
+    for line in made:
+        echo(f"  case {line}")
+    return f"demo loaded: {len(made)} cases"

@@ -1,0 +1,47 @@
+"""Validating submitted data against a form's JSON Schema, on the server, always."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from app.errors import InvalidData
+
+from .credit_code import is_valid_credit_code
+
+FORMATS = FormatChecker()
+FORMATS.checks("unified-social-credit-code")(is_valid_credit_code)
+
+
+@lru_cache(maxsize=512)
+def _validator(schema_json: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_json), format_checker=FORMATS)
+
+
+def validate_form(schema: dict[str, Any] | None, data: Any, *, what: str = "form") -> None:
+    """Raise InvalidData listing every problem at once, keyed by field path (`builder.credit_code`)."""
+    if not isinstance(data, dict):
+        raise InvalidData(f"the {what} data must be a JSON object", {"data": ["must be an object"]})
+    if schema is None:
+        return
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    errors: dict[str, list[str]] = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        path = ".".join(str(p) for p in error.absolute_path)
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            path = f"{path}.{missing}" if path else missing
+            message = "is required"
+        elif error.validator == "additionalProperties":
+            message = error.message
+        elif error.validator == "format" and error.validator_value == "unified-social-credit-code":
+            message = "is not a valid unified social credit code (check character wrong)"
+        else:
+            message = error.message
+        errors.setdefault(path or "data", []).append(message)
+    if errors:
+        fields = ", ".join(sorted(errors))
+        raise InvalidData(f"the {what} data is not valid: {fields}", errors)

@@ -1,0 +1,261 @@
+"""The one gateway every change of a case's workflow goes through.
+
+``lock_case`` takes the per-case lock; ``apply_step`` saves the engine's result and keeps the
+human-task and timer rows, the status, the stage and the statutory clock in step with it.
+Nothing else writes a case's ``status`` or ``state``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.engine import StepResult, parse_time_limit
+from app.errors import NotFound
+from app.models import (
+    Case,
+    CaseStatus,
+    HumanTask,
+    ProcessVersion,
+    TaskState,
+    Timer,
+    TimerKind,
+    User,
+)
+
+from . import audit, platform
+
+APPLICANT_GROUP = "applicant"
+
+
+def lock_case(session: Session, case_id: int) -> Case:
+    """Load the case under its row lock (PostgreSQL `FOR UPDATE`; SQLite writers are already
+    serialised by `BEGIN IMMEDIATE`). Always reloads, so what was read before the lock is fresh."""
+    stmt = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    case = session.scalar(stmt)
+    if case is None:
+        raise NotFound("case not found")
+    return case
+
+
+def apply_step(
+    session: Session,
+    case: Case,
+    version: ProcessVersion,
+    result: StepResult,
+    *,
+    actor: User | None,
+    action: str,
+    detail: dict[str, Any] | None = None,
+    completed: HumanTask | None = None,
+    submitted: dict[str, Any] | None = None,
+) -> None:
+    """Save ``result`` on the locked ``case`` and mirror it in rows. Flushes, never commits."""
+    now = clock.now()
+    case.state = result.state
+    case.data = result.data
+    case.updated_at = now
+
+    if completed is not None:
+        completed.state = TaskState.COMPLETED
+        completed.completed_at = now
+        completed.completed_by_id = actor.id if actor else None
+        completed.assignee_id = completed.assignee_id or (actor.id if actor else None)
+        completed.submitted = submitted
+        completed.outcome = outcome_of(submitted)
+        _close_timers(session, completed.id, now)
+
+    open_rows = {
+        row.spiff_task_id: row
+        for row in session.scalars(
+            select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == TaskState.OPEN)
+        )
+    }
+    ready_ids = {task.id for task in result.ready}
+    for spiff_id, row in open_rows.items():
+        if spiff_id not in ready_ids:
+            # Gone from the workflow without being completed here: cancelled by an interrupting
+            # event, a terminate end, or the case ending in error.
+            row.state = TaskState.CANCELLED
+            row.completed_at = now
+            _close_timers(session, row.id, now)
+
+    cal = platform.get().calendar
+    for task in result.ready:
+        if task.id in open_rows:
+            continue
+        due_at, warn_at = cal.due(now, task.time_limit)
+        row = HumanTask(
+            case_id=case.id,
+            case_number=case.number,
+            process_key=case.process_key,
+            project_name=case.project_name,
+            spiff_task_id=task.id,
+            bpmn_id=task.bpmn_id,
+            name=task.name,
+            name_en=task.name_en,
+            candidate_group=task.candidate_group,
+            assignee_id=case.applicant_id if task.candidate_group == APPLICANT_GROUP else None,
+            state=TaskState.OPEN,
+            form_key=task.form,
+            time_limit=task.time_limit,
+            pauses_clock=task.pauses_clock,
+            created_at=now,
+            due_at=due_at,
+            warn_at=warn_at,
+            escalation_level=0,
+            context=task.context,
+        )
+        session.add(row)
+        session.flush()
+        if warn_at is not None:
+            session.add(
+                Timer(
+                    case_id=case.id,
+                    kind=TimerKind.SLA_WARNING,
+                    human_task_id=row.id,
+                    due_at=warn_at,
+                    created_at=now,
+                )
+            )
+        if due_at is not None:
+            session.add(
+                Timer(
+                    case_id=case.id,
+                    kind=TimerKind.SLA_OVERDUE,
+                    human_task_id=row.id,
+                    due_at=due_at,
+                    created_at=now,
+                )
+            )
+
+    _sync_bpmn_timers(session, case, result, now)
+    _update_status(case, result, now)
+    _update_clock(case, result, now)
+    session.flush()
+    audit.record(
+        session,
+        action,
+        actor=actor,
+        case=case,
+        detail={
+            **(detail or {}),
+            "status": case.status.value,
+            **({"error": result.error.as_dict()} if result.error else {}),
+        },
+    )
+
+
+def outcome_of(submitted: dict[str, Any] | None) -> str | None:
+    """A step's outcome is its form's `decision` (or `outcome`) field, when there is one."""
+    if not submitted:
+        return None
+    value = submitted.get("decision", submitted.get("outcome"))
+    return str(value)[:64] if isinstance(value, str | int | bool) else None
+
+
+def _close_timers(session: Session, human_task_id: int, now: datetime) -> None:
+    session.execute(
+        update(Timer)
+        .where(Timer.human_task_id == human_task_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+        .values(cancelled_at=now)
+    )
+
+
+def _sync_bpmn_timers(session: Session, case: Case, result: StepResult, now: datetime) -> None:
+    existing = {
+        t.spiff_task_id: t
+        for t in session.scalars(
+            select(Timer).where(
+                Timer.case_id == case.id,
+                Timer.kind == TimerKind.BPMN,
+                Timer.fired_at.is_(None),
+                Timer.cancelled_at.is_(None),
+            )
+        )
+    }
+    waiting = {t.task_id: t for t in result.timers}
+    for spiff_id, row in existing.items():
+        pending = waiting.get(spiff_id or "")
+        if pending is None:
+            row.fired_at = now  # the engine fired or dropped it
+        elif pending.due_at != row.due_at:
+            row.due_at = pending.due_at  # cycle timers move on to their next due time
+    for spiff_id, pending in waiting.items():
+        if spiff_id not in existing:
+            session.add(
+                Timer(
+                    case_id=case.id,
+                    kind=TimerKind.BPMN,
+                    spiff_task_id=spiff_id,
+                    bpmn_id=pending.bpmn_id,
+                    due_at=pending.due_at,
+                    created_at=now,
+                    note=pending.name[:200],
+                )
+            )
+
+
+def _update_status(case: Case, result: StepResult, now: datetime) -> None:
+    if result.error is not None:
+        case.status = CaseStatus.ERROR
+        case.error = result.error.as_dict()
+        return
+    case.error = None
+    if result.finished:
+        case.status = (
+            CaseStatus(result.end_status)
+            if result.end_status in {s.value for s in CaseStatus}
+            else CaseStatus.CLOSED
+        )
+        case.completed_at = case.completed_at or now
+        case.stage, case.stage_en = None, None
+        return
+    groups = {task.candidate_group for task in result.ready}
+    case.status = CaseStatus.WAITING_FOR_APPLICANT if groups == {APPLICANT_GROUP} else CaseStatus.IN_PROGRESS
+    case.stage = "、".join(task.name for task in result.ready)[:500] or None
+    case.stage_en = ", ".join(task.name_en for task in result.ready)[:500] or None
+
+
+def _update_clock(case: Case, result: StepResult, now: datetime) -> None:
+    """Stop the statutory clock while a `clock = paused` task is open; restart it after."""
+    paused_now = (not result.finished) and any(task.pauses_clock for task in result.ready)
+    pauses = [dict(p) for p in (case.clock_pauses or [])]
+    open_pause = pauses[-1] if pauses and pauses[-1].get("to") is None else None
+    if paused_now and open_pause is None:
+        reason = next(task.name for task in result.ready if task.pauses_clock)
+        pauses.append({"from": now.isoformat(), "to": None, "reason": reason})
+    elif not paused_now and open_pause is not None:
+        open_pause["to"] = now.isoformat()
+    else:
+        return
+    case.clock_pauses = pauses
+    case.due_at = case_due(case)
+
+
+def paused_working_days(case: Case, until: datetime | None = None) -> int:
+    cal = platform.get().calendar
+    total = 0
+    for pause in case.clock_pauses or []:
+        start = datetime.fromisoformat(pause["from"])
+        end = datetime.fromisoformat(pause["to"]) if pause.get("to") else (until or clock.now())
+        total += cal.working_days_between(start, end)
+    return total
+
+
+def case_due(case: Case) -> datetime | None:
+    """The case's statutory due time: its limit in working days, extended by paused days."""
+    parsed = parse_time_limit(case.time_limit or "")
+    if parsed is None:
+        return None
+    amount, unit = parsed
+    cal = platform.get().calendar
+    if unit != "wd":
+        return cal.due(case.submitted_at, case.time_limit)[0]
+    return cal.add_working_days(case.submitted_at, amount + paused_working_days(case))

@@ -1,0 +1,85 @@
+"""The platform's long-lived parts shared by every service call: settings, engine, calendar.
+
+Installed once by ``create_app``; the worker and the CLI build the app too, so services never
+need Flask to reach them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app import clock
+from app.config import Settings
+from app.engine import Runtime, set_clock
+
+from .calendar import WorkCalendar
+from .credit_code import mask_credit_code
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    runtime: Runtime
+    calendar: WorkCalendar
+
+    @property
+    def processes_dir(self) -> Path:
+        return Path(self.settings.processes_dir)
+
+    @property
+    def forms_dir(self) -> Path:
+        return Path(self.settings.forms_dir)
+
+    def lane_groups(self, processes_dir: Path | None = None) -> dict[str, str]:
+        """The lane-name → group-slug mapping in ``groups.yaml`` beside the process files."""
+        path = (processes_dir or self.processes_dir) / "groups.yaml"
+        if not path.exists():
+            return {}
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return {str(k): str(v) for k, v in loaded.items()}
+
+
+_current: Platform | None = None
+
+
+def _helpers(calendar: WorkCalendar) -> dict[str, Any]:
+    """Functions BPMN scripts, conditions and timer expressions may call."""
+
+    def working_days(days: int) -> str:
+        return calendar.add_working_days(clock.now(), int(days)).isoformat()
+
+    def now() -> str:
+        return clock.now().isoformat()
+
+    def mask(value: str) -> str | None:
+        return mask_credit_code(value)
+
+    def days_between(start: str, end: str) -> int:
+        return calendar.working_days_between(datetime.fromisoformat(start), datetime.fromisoformat(end))
+
+    return {"working_days": working_days, "now": now, "mask": mask, "working_days_between": days_between}
+
+
+def install(settings: Settings) -> Platform:
+    """Build the platform for ``settings`` and make it the current one."""
+    global _current
+    calendar = WorkCalendar(
+        timezone=settings.timezone,
+        workday_end=settings.workday_end,
+        warning_ratio=settings.sla_warning_ratio,
+    )
+    runtime = Runtime(_helpers(calendar), settings.script_time_budget)
+    set_clock(clock.now)
+    _current = Platform(settings=settings, runtime=runtime, calendar=calendar)
+    return _current
+
+
+def get() -> Platform:
+    if _current is None:
+        raise RuntimeError("the platform is not installed: call create_app() first")
+    return _current

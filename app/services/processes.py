@@ -1,0 +1,146 @@
+"""Deploying process files as versions and finding the version a case runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.engine import LoadResult, Problem, ProcessBundle, SpecSource, load_processes
+from app.errors import NotFound, ProcessInvalid
+from app.models import Case, CaseStatus, Group, ProcessVersion, User
+
+from . import audit, platform
+
+
+@dataclass(frozen=True)
+class Deployed:
+    key: str
+    version: ProcessVersion
+    created: bool
+
+
+def read_processes(paths: list[Path] | None = None, session: Session | None = None) -> LoadResult:
+    """Parse and check process files (default: every file in the processes folder)."""
+    plat = platform.get()
+    if paths is None:
+        paths = sorted(plat.processes_dir.glob("*.bpmn"))
+    lane_groups: dict[str, str] = {}
+    for folder in sorted({p.parent for p in paths} | {plat.processes_dir}):
+        lane_groups.update(plat.lane_groups(folder))
+    known = set(session.scalars(select(Group.slug))) if session is not None else None
+    return load_processes(paths, [plat.forms_dir], lane_groups, known_groups=known or None)
+
+
+def deploy_processes(session: Session, actor: User | None, paths: list[Path] | None = None) -> list[Deployed]:
+    """Register the files as versions. Unchanged content gives no new version; any problem in
+    any file stops the whole deployment (nothing is half-accepted)."""
+    result = read_processes(paths, session)
+    if result.problems:
+        raise ProcessInvalid(
+            f"{len(result.problems)} problem(s) in the process files",
+            {"processes": [str(p) for p in result.problems]},
+        )
+    return [deploy_bundle(session, actor, bundle) for bundle in result.bundles.values()]
+
+
+def deploy_bundle(session: Session, actor: User | None, bundle: ProcessBundle) -> Deployed:
+    existing = session.scalar(
+        select(ProcessVersion).where(ProcessVersion.key == bundle.key, ProcessVersion.hash == bundle.hash)
+    )
+    if existing is not None:
+        if not existing.is_current:
+            _make_current(session, existing)
+        return Deployed(bundle.key, existing, created=False)
+    version = ProcessVersion(
+        key=bundle.key,
+        hash=bundle.hash,
+        name=bundle.name,
+        name_en=bundle.name_en,
+        bpmn_xml=bundle.bpmn_xml,
+        files=bundle.files,
+        meta=bundle.meta,
+        spec_json=bundle.spec_json,
+        is_current=False,
+        deployed_at=clock.now(),
+        deployed_by_id=actor.id if actor else None,
+        source_path=bundle.source_path,
+    )
+    session.add(version)
+    session.flush()
+    _make_current(session, version)
+    audit.record(
+        session,
+        "process.deployed",
+        actor=actor,
+        detail={"key": bundle.key, "hash": bundle.hash, "version_id": version.id},
+    )
+    return Deployed(bundle.key, version, created=True)
+
+
+def _make_current(session: Session, version: ProcessVersion) -> None:
+    session.execute(
+        update(ProcessVersion)
+        .where(ProcessVersion.key == version.key, ProcessVersion.id != version.id)
+        .values(is_current=False)
+    )
+    version.is_current = True
+
+
+def current_version(session: Session, key: str) -> ProcessVersion:
+    version = session.scalar(
+        select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.is_current.is_(True))
+    )
+    if version is None:
+        raise NotFound(f"no deployed process '{key}'")
+    return version
+
+
+def current_versions(session: Session) -> list[ProcessVersion]:
+    return list(
+        session.scalars(
+            select(ProcessVersion).where(ProcessVersion.is_current.is_(True)).order_by(ProcessVersion.key)
+        )
+    )
+
+
+def spec_source(version: ProcessVersion) -> SpecSource:
+    return SpecSource(version.hash, version.spec_json, version.meta.get("lane_groups", {}))
+
+
+def form_schema(version: ProcessVersion, name: str | None) -> dict[str, Any] | None:
+    if not name:
+        return None
+    schema = version.files.get(f"forms/{name}")
+    return schema if isinstance(schema, dict) else None
+
+
+def running_counts(session: Session, key: str) -> dict[int, int]:
+    """Running cases per version id of a process."""
+    rows = session.execute(
+        select(Case.process_version_id, func.count())
+        .where(
+            Case.process_key == key,
+            Case.status.in_([CaseStatus.IN_PROGRESS, CaseStatus.WAITING_FOR_APPLICANT, CaseStatus.ERROR]),
+        )
+        .group_by(Case.process_version_id)
+    )
+    return {vid: n for vid, n in rows}
+
+
+def versions_of(session: Session, key: str) -> list[ProcessVersion]:
+    versions = list(
+        session.scalars(
+            select(ProcessVersion).where(ProcessVersion.key == key).order_by(ProcessVersion.id.desc())
+        )
+    )
+    if not versions:
+        raise NotFound(f"no deployed process '{key}'")
+    return versions
+
+
+__all__ = ["Deployed", "Problem", "current_version", "deploy_processes", "read_processes"]

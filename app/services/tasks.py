@@ -1,0 +1,239 @@
+"""Human tasks: the inbox, claiming, and completing a task through the gateway."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.engine import EngineError, TaskNotReady
+from app.errors import CaseInError, Conflict, Forbidden, NotFound
+from app.models import Case, CaseStatus, HumanTask, ProcessVersion, TaskState, User
+
+from . import audit, gateway, platform, processes
+from .calendar import sla_state
+from .forms import validate_form
+
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    scope: str = "group"  # mine | group | all
+    process: str | None = None
+    sla: str | None = None  # warning | overdue
+    q: str | None = None
+    sort: str = "due_at"  # due_at | created_at
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    items: list[HumanTask]
+    total: int
+    page: int
+    per_page: int
+
+
+def group_slugs(user: User, *, supervised: bool = False) -> list[str]:
+    return sorted(m.group.slug for m in user.memberships if m.is_supervisor or not supervised)
+
+
+def list_inbox(session: Session, user: User, query: InboxQuery) -> InboxPage:
+    """One indexed query on human_task: never loads a workflow."""
+    if not user.is_staff:
+        raise Forbidden("the task inbox is for agency staff")
+    now = clock.now()
+    stmt = select(HumanTask).where(HumanTask.state == TaskState.OPEN)
+    if query.scope == "mine":
+        stmt = stmt.where(HumanTask.assignee_id == user.id)
+    elif query.scope == "all":
+        if user.has_role("admin"):
+            stmt = stmt.where(HumanTask.candidate_group != gateway.APPLICANT_GROUP)
+        else:
+            supervised = group_slugs(user, supervised=True)
+            if not supervised:
+                raise Forbidden("scope=all is for supervisors")
+            stmt = stmt.where(HumanTask.candidate_group.in_(supervised))
+    else:
+        stmt = stmt.where(HumanTask.candidate_group.in_(group_slugs(user)))
+    if query.process:
+        stmt = stmt.where(HumanTask.process_key == query.process)
+    if query.sla == "overdue":
+        stmt = stmt.where(HumanTask.due_at < now)
+    elif query.sla == "warning":
+        stmt = stmt.where(HumanTask.warn_at <= now, or_(HumanTask.due_at.is_(None), HumanTask.due_at >= now))
+    elif query.sla == "on_time":
+        stmt = stmt.where(or_(HumanTask.warn_at.is_(None), HumanTask.warn_at > now))
+    if query.q:
+        term = query.q.strip()[:100]
+        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(HumanTask.case_number == term, HumanTask.project_name.like(like, escape="\\")))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    order = HumanTask.created_at if query.sort == "created_at" else HumanTask.due_at
+    per_page = max(1, min(query.per_page, MAX_PER_PAGE))
+    page = max(1, query.page)
+    items = list(
+        session.scalars(
+            stmt.order_by(order.is_(None), order, HumanTask.id).limit(per_page).offset((page - 1) * per_page)
+        )
+    )
+    return InboxPage(items, total, page, per_page)
+
+
+def task_sla(task: HumanTask) -> str:
+    if task.state != TaskState.OPEN:
+        return sla_state(task.completed_at or clock.now(), task.due_at, task.warn_at)
+    return sla_state(clock.now(), task.due_at, task.warn_at)
+
+
+def get_task(session: Session, task_id: int) -> HumanTask:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    return task
+
+
+def _is_candidate(session: Session, user: User, task: HumanTask) -> bool:
+    if task.candidate_group == gateway.APPLICANT_GROUP:
+        case = session.get(Case, task.case_id)
+        return case is not None and case.applicant_id == user.id
+    return task.candidate_group in group_slugs(user)
+
+
+def _is_supervisor(user: User, task: HumanTask) -> bool:
+    return task.candidate_group in group_slugs(user, supervised=True)
+
+
+def authorize_view(session: Session, user: User, task: HumanTask) -> None:
+    if task.assignee_id == user.id or _is_candidate(session, user, task) or _is_supervisor(user, task):
+        return
+    raise Forbidden("this task is not for you: you are not in its group")
+
+
+def task_detail(session: Session, user: User, task_id: int) -> dict[str, Any]:
+    """The task with its form and the case data its performer may see."""
+    task = get_task(session, task_id)
+    authorize_view(session, user, task)
+    case = session.get(Case, task.case_id)
+    version = session.get(ProcessVersion, case.process_version_id) if case else None
+    assert case is not None and version is not None
+    ui_name = (version.meta.get("tasks", {}).get(task.bpmn_id) or {}).get("ui_form")
+    return {
+        "task": task,
+        "form": {
+            "name": task.form_key,
+            "schema": processes.form_schema(version, task.form_key),
+            "ui_schema": processes.form_schema(version, ui_name),
+        },
+        "case": case,
+        "data": case.data,
+        "comments": [],
+        "attachments": [],
+        "credit_score": None,
+    }
+
+
+def claim_task(session: Session, user: User, task_id: int) -> HumanTask:
+    task = get_task(session, task_id)
+    if not _is_candidate(session, user, task):
+        raise Forbidden("only members of the task's group can claim it")
+    gateway.lock_case(session, task.case_id)
+    session.refresh(task)
+    if task.state != TaskState.OPEN:
+        raise Conflict("the task is already completed")
+    if task.assignee_id not in (None, user.id):
+        raise Conflict("the task is claimed by someone else")
+    if task.assignee_id is None:
+        task.assignee_id = user.id
+        task.claimed_at = clock.now()
+        audit.record(
+            session,
+            "task.claimed",
+            actor=user,
+            case=session.get(Case, task.case_id),
+            detail={"task_id": task.id, "task": task.bpmn_id},
+        )
+    session.flush()
+    return task
+
+
+def unclaim_task(session: Session, user: User, task_id: int) -> HumanTask:
+    task = get_task(session, task_id)
+    if not (_is_candidate(session, user, task) or _is_supervisor(user, task)):
+        raise Forbidden("only members of the task's group can release it")
+    gateway.lock_case(session, task.case_id)
+    session.refresh(task)
+    if task.state != TaskState.OPEN:
+        raise Conflict("the task is already completed")
+    if task.assignee_id is not None and task.assignee_id != user.id and not _is_supervisor(user, task):
+        raise Conflict("the task is claimed by someone else")
+    if task.assignee_id is not None:
+        task.assignee_id = None
+        task.claimed_at = None
+        audit.record(
+            session,
+            "task.unclaimed",
+            actor=user,
+            case=session.get(Case, task.case_id),
+            detail={"task_id": task.id, "task": task.bpmn_id},
+        )
+    session.flush()
+    return task
+
+
+def complete_task(session: Session, user: User, task_id: int, data: Any) -> Case:
+    """Complete a task: authorize, validate, lock, run the engine, save, mirror, audit.
+
+    Every caller (API, pages, jobs, CLI) completes tasks through this one function.
+    """
+    task = get_task(session, task_id)
+    if not _is_candidate(session, user, task) and task.assignee_id != user.id:
+        raise Forbidden("this task is not for you: you are not in its group")
+    if task.state != TaskState.OPEN:
+        raise Conflict("the task was already completed")
+    if task.assignee_id is not None and task.assignee_id != user.id:
+        raise Conflict("the task is claimed by someone else")
+    case = session.get(Case, task.case_id)
+    assert case is not None
+    version = session.get(ProcessVersion, case.process_version_id)
+    assert version is not None
+    validate_form(processes.form_schema(version, task.form_key), data)
+
+    case = gateway.lock_case(session, task.case_id)
+    session.refresh(task)
+    if task.state != TaskState.OPEN:
+        raise Conflict("the task was already completed")
+    if task.assignee_id is not None and task.assignee_id != user.id:
+        raise Conflict("the task is claimed by someone else")
+    if case.status == CaseStatus.ERROR:
+        raise CaseInError("the case stopped on an error; an administrator must resolve it first")
+    try:
+        result = platform.get().runtime.complete(
+            processes.spec_source(version), case.state, task.spiff_task_id, data
+        )
+    except TaskNotReady as err:
+        raise Conflict("the task is no longer waiting in this case") from err
+    except EngineError as err:
+        raise CaseInError(f"the process could not accept this step: {err.message}") from err
+    gateway.apply_step(
+        session,
+        case,
+        version,
+        result,
+        actor=user,
+        action="task.completed",
+        completed=task,
+        submitted=data,
+        detail={
+            "task_id": task.id,
+            "task": task.bpmn_id,
+            "name": task.name,
+            "outcome": gateway.outcome_of(data),
+        },
+    )
+    return case

@@ -1,0 +1,180 @@
+"""Shared fixtures: a real database per run (SQLite and PostgreSQL), a Redis database number per
+run, the app, API clients, and the clock.
+
+Every test that takes ``app`` runs once per database backend. The backends can be narrowed with
+``PERMITFLOW_TEST_DATABASES=sqlite`` (or ``postgresql``); CI runs both.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+from sqlalchemy import text
+
+from app import clock, create_app
+from app.cli import alembic_config
+from app.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_ADMIN_DSN = os.environ.get("PERMITFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_BASE = os.environ.get("PERMITFLOW_TEST_REDIS", "redis://127.0.0.1:6379")
+BACKENDS = [b for b in os.environ.get("PERMITFLOW_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
+RUN_ID = uuid.uuid4().hex[:10]
+PASSWORD = "demo-pass"
+CASE_TABLES = ["audit_event", "timer", "human_task", "case"]
+
+
+def _pg_url(name: str) -> str:
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of this run's own, dropped at the end."""
+    name = f"pf_test_{RUN_ID}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _pg_url(name)
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis database number that no other test run is using (claimed with SET NX)."""
+    for number in range(1, 16):
+        client = redis.Redis.from_url(f"{REDIS_BASE}/{number}")
+        if client.set("permitflow:test-run", RUN_ID, nx=True, ex=3 * 3600):
+            client.close()
+            break
+        client.close()
+    else:  # pragma: no cover - 15 concurrent runs
+        pytest.fail("no free Redis database number for this test run")
+    url = f"{REDIS_BASE}/{number}"
+    yield url
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+
+
+def _database_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory: Any) -> str:
+    if backend == "postgresql":
+        return str(request.getfixturevalue("pg_database"))
+    return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'permitflow.db'}"
+
+
+def make_app(database_url: str, instance: Path, redis: str, **extra: Any) -> Any:
+    return create_app(
+        {
+            "database_url": database_url,
+            "instance_path": str(instance),
+            "redis_url": redis,
+            "secret_key": "test-secret-key",
+            "testing": True,
+            **extra,
+        }
+    )
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request: pytest.FixtureRequest, tmp_path_factory: Any, redis_url: str) -> Iterator[Any]:
+    """The app on a migrated database with the demo groups, users and processes deployed."""
+    backend = request.param
+    url = _database_url(backend, request, tmp_path_factory)
+    application = make_app(url, tmp_path_factory.mktemp(f"instance-{backend}"), redis_url)
+    application.config["DB_BACKEND"] = backend
+    from alembic import command
+
+    database: Database = application.extensions["permitflow.db"]
+    with application.app_context():
+        command.upgrade(alembic_config(database), "head")
+        from app.services import demo
+
+        with database.unit_of_work() as session:
+            demo.load(session, password=PASSWORD, with_cases=False, echo=lambda _m: None)
+    yield application
+    database.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_cases(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with no cases (users, groups and process versions stay)."""
+    yield
+    clock.unfreeze()
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    database: Database = application.extensions["permitflow.db"]
+    database.session.remove()
+    with database.engine.begin() as conn:
+        if database.is_sqlite:
+            for table in CASE_TABLES:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+        else:
+            conn.execute(
+                text("TRUNCATE " + ", ".join(f'"{t}"' for t in CASE_TABLES) + " RESTART IDENTITY CASCADE")
+            )
+
+
+@pytest.fixture
+def db(app: Any) -> Iterator[Any]:
+    """A session for arranging and checking data directly (commits are the test's to make)."""
+    database: Database = app.extensions["permitflow.db"]
+    session = database.session_factory()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+class ApiClient:
+    """The HTTP API as a given user sees it (tokens are fetched once per user and cached)."""
+
+    _tokens: dict[tuple[int, str], str] = {}
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.client = app.test_client()
+
+    def token(self, username: str) -> str:
+        key = (id(self.app), username)
+        if key not in self._tokens:
+            response = self.client.post(
+                "/api/v1/auth/token", json={"username": username, "password": PASSWORD}
+            )
+            assert response.status_code == 200, response.get_json()
+            self._tokens[key] = response.get_json()["token"]
+        return self._tokens[key]
+
+    def headers(self, username: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(username)}"} if username else {}
+
+    def get(self, path: str, user: str | None = None, **kw: Any) -> Any:
+        return self.client.get(path, headers={**self.headers(user), **kw.pop("headers", {})}, **kw)
+
+    def post(self, path: str, user: str | None = None, **kw: Any) -> Any:
+        return self.client.post(path, headers={**self.headers(user), **kw.pop("headers", {})}, **kw)
+
+
+@pytest.fixture
+def api(app: Any) -> ApiClient:
+    return ApiClient(app)
+
+
+@pytest.fixture
+def backend(app: Any) -> str:
+    return str(app.config["DB_BACKEND"])
