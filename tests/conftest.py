@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from app import clock, create_app
 from app.cli import alembic_config
-from app.db import Database
+from app.db import Database, write_intent
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -130,8 +130,10 @@ def _clean_cases(request: pytest.FixtureRequest) -> Iterator[None]:
 def db(app: Any) -> Iterator[Any]:
     """A session for arranging and checking data directly (commits are the test's to make)."""
     database: Database = app.extensions["permitflow.db"]
+    token = write_intent.set(False)  # reading only, unless a test commits on purpose
     session = database.session_factory()
     yield session
+    write_intent.reset(token)
     session.rollback()
     session.close()
 
@@ -142,23 +144,31 @@ def client(app: Any) -> Any:
 
 
 class ApiClient:
-    """The HTTP API as a given user sees it (tokens are fetched once per user and cached)."""
+    """The HTTP API as a given user sees it.
 
-    _tokens: dict[tuple[int, str], str] = {}
+    Tokens are minted with the auth service (the token endpoint has its own tests) and live
+    long, so tests that move the clock do not expire them.
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.client = app.test_client()
+        self._tokens: dict[str, str] = {}
 
     def token(self, username: str) -> str:
-        key = (id(self.app), username)
-        if key not in self._tokens:
-            response = self.client.post(
-                "/api/v1/auth/token", json={"username": username, "password": PASSWORD}
-            )
-            assert response.status_code == 200, response.get_json()
-            self._tokens[key] = response.get_json()["token"]
-        return self._tokens[key]
+        if username not in self._tokens:
+            from sqlalchemy import select
+
+            from app.models import User
+            from app.services.auth import issue_token
+
+            database: Database = self.app.extensions["permitflow.db"]
+            with database.unit_of_work(write=False) as session:
+                user = session.scalar(select(User).where(User.username == username))
+                assert user is not None, username
+                token, _ = issue_token(user, self.app.config["SECRET_KEY"], 10 * 365 * 86400)
+            self._tokens[username] = token
+        return self._tokens[username]
 
     def headers(self, username: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(username)}"} if username else {}

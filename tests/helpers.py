@@ -37,7 +37,7 @@ def snapshot(session: Any, number: str) -> dict[str, Any]:
         .where(HumanTask.case_id == case.id)
         .order_by(HumanTask.id)
     ).all()
-    return {
+    result = {
         "state": case.state,
         "status": case.status,
         "lock_version": case.lock_version,
@@ -46,3 +46,5 @@ def snapshot(session: Any, number: str) -> dict[str, Any]:
         "timers": session.scalar(select(func.count()).select_from(Timer).where(Timer.case_id == case.id)),
         "audit": session.scalar(select(func.count()).select_from(AuditEvent)),
     }
+    session.rollback()  # end the read so SQLite writers are not held up
+    return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_smorest import Api
 from sqlalchemy.exc import OperationalError
 
@@ -27,7 +27,24 @@ def register_api(app: Flask, api: Api) -> None:
 
     @app.before_request
     def _intent() -> None:
-        write_intent.set(request.method not in SAFE_METHODS)
+        g.write_intent_token = write_intent.set(request.method not in SAFE_METHODS)
+
+    @app.before_request
+    def _refuse_nul() -> Any:
+        # No stored text may hold NUL (PostgreSQL refuses it in text and JSONB): say so up front.
+        if request.path.startswith("/api/") and (
+            b"%00" in request.query_string
+            or "\x00" in request.path
+            or (request.is_json and (b"\\u0000" in request.get_data() or b"\x00" in request.get_data()))
+        ):
+            return error_response(400, "text must not contain NUL (\\u0000) characters", {})
+        return None
+
+    @app.teardown_request
+    def _reset_intent(_exc: BaseException | None) -> None:
+        token = g.pop("write_intent_token", None)
+        if token is not None:
+            write_intent.reset(token)
 
     @app.errorhandler(PermitFlowError)
     def _domain_error(err: PermitFlowError) -> Any:

@@ -66,7 +66,8 @@ def documented_errors(blp: Any, *codes: int) -> Any:
     """Decorator adding the shared error responses of ``codes`` to an operation's docs."""
 
     def decorate(fn: Any) -> Any:
-        for code in codes:
+        # Any request can be malformed (bad JSON, NUL characters), so 400 is always documented.
+        for code in sorted({400, *codes}):
             fn = blp.alt_response(code, schema=ErrorSchema, description=HTTP_STATUS_CODES[code])(fn)
         return fn
 

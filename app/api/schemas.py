@@ -45,10 +45,6 @@ class ProcessDetail(ProcessSummary):
     tasks = fields.Dict(keys=fields.String(), values=fields.Nested(TaskCount))
 
 
-class ProcessPath(Schema):
-    key = fields.String(required=True, validate=validate.Length(max=64))
-
-
 class CaseCreate(Schema):
     process = fields.String(required=True, validate=validate.Length(min=1, max=64))
     data = fields.Dict(required=True, keys=fields.String())
@@ -119,10 +115,6 @@ class CaseView(Schema):
     data = fields.Dict(metadata={"description": "staff and the applicant only"})
 
 
-class CasePath(Schema):
-    number = fields.String(required=True, validate=validate.Length(max=40))
-
-
 class CaseQuery(Schema):
     code = fields.String(validate=validate.Length(max=40), metadata={"description": "query code"})
 
@@ -158,10 +150,6 @@ class TaskList(Schema):
     total = fields.Integer(required=True)
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
-
-
-class TaskPath(Schema):
-    task_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**62))
 
 
 class TaskForm(Schema):

@@ -6,10 +6,11 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, intpk
 from .case import enum_column
+from .task import HumanTask
 
 
 class TimerKind(enum.StrEnum):
@@ -46,3 +47,5 @@ class Timer(Base):
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(String(200))
+
+    human_task: Mapped[HumanTask | None] = relationship(lazy="raise")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import Forbidden, NotAuthenticated, NotFound
-from app.models import Case, CaseStatus, HumanTask, ProcessVersion, TaskState, User
+from app.models import Case, CaseStatus, HumanTask, TaskState, User
 
 from . import gateway, platform, processes
 from .calendar import sla_state
@@ -79,7 +79,6 @@ def start_case(session: Session, actor: User | None, process_key: str, data: Any
     gateway.apply_step(
         session,
         case,
-        version,
         result,
         actor=actor,
         action="case.submitted",
@@ -121,7 +120,7 @@ def case_for_viewer(
 def public_view(session: Session, case: Case, *, with_data: bool) -> dict[str, Any]:
     """The case as the API's `GET /cases/{number}` shows it."""
     now = clock.now()
-    version = session.get(ProcessVersion, case.process_version_id)
+    version = processes.version_by_id(session, case.process_version_id)
     assert version is not None
     tasks = list(
         session.scalars(

@@ -20,7 +20,6 @@ from app.models import (
     Case,
     CaseStatus,
     HumanTask,
-    ProcessVersion,
     TaskState,
     Timer,
     TimerKind,
@@ -47,7 +46,6 @@ def lock_case(session: Session, case_id: int) -> Case:
 def apply_step(
     session: Session,
     case: Case,
-    version: ProcessVersion,
     result: StepResult,
     *,
     actor: User | None,
@@ -113,13 +111,12 @@ def apply_step(
             context=task.context,
         )
         session.add(row)
-        session.flush()
         if warn_at is not None:
             session.add(
                 Timer(
                     case_id=case.id,
                     kind=TimerKind.SLA_WARNING,
-                    human_task_id=row.id,
+                    human_task=row,
                     due_at=warn_at,
                     created_at=now,
                 )
@@ -129,7 +126,7 @@ def apply_step(
                 Timer(
                     case_id=case.id,
                     kind=TimerKind.SLA_OVERDUE,
-                    human_task_id=row.id,
+                    human_task=row,
                     due_at=due_at,
                     created_at=now,
                 )

@@ -108,11 +108,43 @@ def current_versions(session: Session) -> list[ProcessVersion]:
     )
 
 
-def spec_source(version: ProcessVersion) -> SpecSource:
+@dataclass(frozen=True)
+class VersionSnapshot:
+    """A deployed version as the hot path needs it. Versions never change once deployed (only
+    which one is current), so one snapshot per process serves every request."""
+
+    id: int
+    key: str
+    hash: str
+    name: str
+    name_en: str
+    meta: dict[str, Any]
+    files: dict[str, Any]
+    spec_json: str
+
+
+_snapshots: dict[tuple[str, int], VersionSnapshot] = {}
+
+
+def version_by_id(session: Session, version_id: int) -> VersionSnapshot:
+    key = (str(session.get_bind().url), version_id)
+    snapshot = _snapshots.get(key)
+    if snapshot is None:
+        row = session.get(ProcessVersion, version_id)
+        if row is None:
+            raise NotFound(f"no process version {version_id}")
+        snapshot = VersionSnapshot(
+            row.id, row.key, row.hash, row.name, row.name_en, row.meta, row.files, row.spec_json
+        )
+        _snapshots[key] = snapshot
+    return snapshot
+
+
+def spec_source(version: ProcessVersion | VersionSnapshot) -> SpecSource:
     return SpecSource(version.hash, version.spec_json, version.meta.get("lane_groups", {}))
 
 
-def form_schema(version: ProcessVersion, name: str | None) -> dict[str, Any] | None:
+def form_schema(version: ProcessVersion | VersionSnapshot, name: str | None) -> dict[str, Any] | None:
     if not name:
         return None
     schema = version.files.get(f"forms/{name}")

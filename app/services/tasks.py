@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.engine import EngineError, TaskNotReady
 from app.errors import CaseInError, Conflict, Forbidden, NotFound
-from app.models import Case, CaseStatus, HumanTask, ProcessVersion, TaskState, User
+from app.models import Case, CaseStatus, HumanTask, TaskState, User
 
 from . import audit, gateway, platform, processes
 from .calendar import sla_state
@@ -91,8 +91,12 @@ def task_sla(task: HumanTask) -> str:
     return sla_state(clock.now(), task.due_at, task.warn_at)
 
 
+MAX_ID = 2**63 - 1
+
+
 def get_task(session: Session, task_id: int) -> HumanTask:
-    task = session.get(HumanTask, task_id)
+    # Ids beyond 64 bits cannot exist (and would overflow the database driver).
+    task = session.get(HumanTask, task_id) if 0 < task_id <= MAX_ID else None
     if task is None:
         raise NotFound(f"no task {task_id}")
     return task
@@ -120,7 +124,7 @@ def task_detail(session: Session, user: User, task_id: int) -> dict[str, Any]:
     task = get_task(session, task_id)
     authorize_view(session, user, task)
     case = session.get(Case, task.case_id)
-    version = session.get(ProcessVersion, case.process_version_id) if case else None
+    version = processes.version_by_id(session, case.process_version_id) if case else None
     assert case is not None and version is not None
     ui_name = (version.meta.get("tasks", {}).get(task.bpmn_id) or {}).get("ui_form")
     return {
@@ -198,18 +202,14 @@ def complete_task(session: Session, user: User, task_id: int, data: Any) -> Case
         raise Conflict("the task was already completed")
     if task.assignee_id is not None and task.assignee_id != user.id:
         raise Conflict("the task is claimed by someone else")
-    case = session.get(Case, task.case_id)
-    assert case is not None
-    version = session.get(ProcessVersion, case.process_version_id)
-    assert version is not None
-    validate_form(processes.form_schema(version, task.form_key), data)
-
     case = gateway.lock_case(session, task.case_id)
-    session.refresh(task)
+    session.refresh(task)  # what was read before the lock may have changed meanwhile
     if task.state != TaskState.OPEN:
         raise Conflict("the task was already completed")
     if task.assignee_id is not None and task.assignee_id != user.id:
         raise Conflict("the task is claimed by someone else")
+    version = processes.version_by_id(session, case.process_version_id)
+    validate_form(processes.form_schema(version, task.form_key), data)
     if case.status == CaseStatus.ERROR:
         raise CaseInError("the case stopped on an error; an administrator must resolve it first")
     try:
@@ -223,7 +223,6 @@ def complete_task(session: Session, user: User, task_id: int, data: Any) -> Case
     gateway.apply_step(
         session,
         case,
-        version,
         result,
         actor=user,
         action="task.completed",

