@@ -1,4 +1,5 @@
 # PermitFlow: `make run` sets up and starts everything with demo data; `make test` runs the tests.
+# Dependencies are installed at the versions pinned in constraints.txt (refresh: pip freeze).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,10 +8,10 @@ export FLASK_APP := wsgi
 
 .PHONY: run setup test lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)
