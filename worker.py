@@ -1,24 +1,49 @@
-"""The rq worker: `python worker.py` (any number of them, on any machine sharing the database and
-Redis). It runs jobs and, with the built-in scheduler, the jobs scheduled for a later time."""
+"""Background processes.
+
+    python worker.py          an rq worker with its scheduler (run any number, on any machine)
+    python worker.py --cron   the periodic sweep that fires missed timers (run exactly one)
+
+Both build the app (settings from the environment) and run jobs inside its app context.
+"""
 
 from __future__ import annotations
 
+import argparse
 import atexit
 
-from rq import Queue, Worker
+from rq import Worker
+from rq.cron import CronScheduler
 
 from app import create_app
-from app.jobs import close_embedded, redis_connection
+from app.jobs import close_embedded, job_queue, redis_connection
+from app.jobs.timers import sweep
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--cron", action="store_true", help="run the periodic sweep scheduler instead")
+    parser.add_argument("--burst", action="store_true", help="run queued jobs, then exit")
+    args = parser.parse_args(argv)
+
     app = create_app()
     settings = app.extensions["permitflow.settings"]
     connection = redis_connection(settings)
     atexit.register(close_embedded)
     with app.app_context():
-        worker = Worker([Queue(settings.queue_name, connection=connection)], connection=connection)
-        worker.work(with_scheduler=True)
+        if args.cron:
+            scheduler = CronScheduler(connection=connection)
+            scheduler.register(
+                sweep,
+                queue_name=settings.queue_name,
+                interval=settings.sweep_interval_seconds,
+                job_timeout=600,
+            )
+            scheduler.start()
+            return
+        worker = Worker([job_queue(settings)], connection=connection)
+        worker.work(with_scheduler=True, burst=args.burst)
 
 
 if __name__ == "__main__":

@@ -42,12 +42,21 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["permitflow.db"] = database
     platform.install(settings)
 
+    from .jobs.dispatch import RqDispatcher
+    from .services.deferred import set_dispatcher
+
+    set_dispatcher(RqDispatcher(settings))
+
     from .api import register_api
     from .cli import register_cli
 
     api = PermitFlowApi(app)
     register_api(app, api)
     register_cli(app)
+
+    from .web import init_web
+
+    init_web(app)
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:

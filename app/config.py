@@ -52,6 +52,21 @@ class Settings:
     sla_warning_ratio: float = _setting(
         0.8, "PERMITFLOW_SLA_WARNING_RATIO", "share of a time limit after which it warns"
     )
+    escalation_working_days: int = _setting(
+        2, "PERMITFLOW_ESCALATION_DAYS", "working days overdue before escalation rises to the bureau"
+    )
+    sweep_interval_seconds: int = _setting(
+        60, "PERMITFLOW_SWEEP_INTERVAL", "how often the periodic sweep fires missed timers"
+    )
+    base_url: str = _setting(
+        "http://127.0.0.1:5000", "PERMITFLOW_BASE_URL", "public address, for links in e-mails and QR codes"
+    )
+    smtp_host: str = _setting("", "SMTP_HOST", "SMTP server for e-mail; empty: no e-mail is sent")
+    smtp_port: int = _setting(25, "SMTP_PORT", "SMTP port")
+    smtp_user: str = _setting("", "SMTP_USER", "SMTP login (empty: none)")
+    smtp_password: str = _setting("", "SMTP_PASSWORD", "SMTP password")
+    smtp_from: str = _setting("permitflow@localhost", "SMTP_FROM", "sender address of e-mails")
+    smtp_starttls: bool = _setting(False, "SMTP_STARTTLS", "use STARTTLS")
     token_ttl_seconds: int = _setting(12 * 3600, "PERMITFLOW_TOKEN_TTL", "lifetime of API bearer tokens")
     script_time_budget: float = _setting(
         2.0, "PERMITFLOW_SCRIPT_BUDGET", "seconds one BPMN script or expression may run"
@@ -61,6 +76,19 @@ class Settings:
         20 * 1024 * 1024, "PERMITFLOW_MAX_UPLOAD", "largest accepted request/upload in bytes"
     )
     testing: bool = _setting(False, "PERMITFLOW_TESTING", "test mode")
+    default_locale: str = _setting("zh_CN", "PERMITFLOW_DEFAULT_LOCALE", "language of pages: zh_CN or en")
+    login_max_failures: int = _setting(
+        5, "PERMITFLOW_LOGIN_MAX_FAILURES", "failed logins of one username before it is locked"
+    )
+    login_failure_window: int = _setting(
+        15 * 60, "PERMITFLOW_LOGIN_WINDOW", "seconds over which failed logins are counted"
+    )
+    login_lockout_seconds: int = _setting(
+        15 * 60, "PERMITFLOW_LOGIN_LOCKOUT", "seconds a username stays locked after too many failures"
+    )
+    secure_cookies: bool = _setting(
+        False, "PERMITFLOW_SECURE_COOKIES", "send the session cookie over HTTPS only (set behind TLS)"
+    )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

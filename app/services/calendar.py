@@ -7,14 +7,22 @@ N-th working day after the day the clock started (期限自次日起算).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from app import clock
 from app.engine import parse_time_limit
+from app.models import CalendarOverride, User
+
+from . import audit
 
 
 @dataclass
@@ -23,6 +31,8 @@ class WorkCalendar:
     workday_end: str = "17:30"
     warning_ratio: float = 0.8
     overrides: Mapping[date, bool] = field(default_factory=dict)
+    # When the overrides were last read from the database (monotonic seconds).
+    loaded_at: float = -1e9
 
     @property
     def tz(self) -> ZoneInfo:
@@ -70,8 +80,8 @@ class WorkCalendar:
     def due(self, start: datetime, limit: str | None) -> tuple[datetime | None, datetime | None]:
         """(due_at, warn_at) of a time limit such as `5wd`, `3d` or `4h`, started at ``start``.
 
-        Warning comes when the warning ratio of the limit has elapsed or when only the last
-        working day is left, whichever is first (for limits longer than one working day).
+        Warning comes when the warning ratio of the limit has elapsed (counted in working days)
+        or when only the last working day is left, whichever is first.
         """
         parsed = parse_time_limit(limit or "")
         if parsed is None:
@@ -79,15 +89,53 @@ class WorkCalendar:
         amount, unit = parsed
         if unit == "wd":
             due = self.add_working_days(start, amount)
-            warn = start + (due - start) * self.warning_ratio
-            if amount > 1:
-                # "One working day left" begins when the day before the last working day closes.
-                # A one-day limit has only that day, so the ratio alone decides (else it would
-                # warn from the moment it is created).
-                warn = min(warn, self.add_working_days(start, amount - 1))
-            return due, max(start, warn)
+            if amount == 1:
+                # One working day: the ratio of the time until it closes.
+                return due, start + (due - start) * self.warning_ratio
+            # The ratio counts working days (holidays do not use up a limit), and warning also
+            # comes when only the last working day is left: whichever is first.
+            days = max(1, min(math.floor(self.warning_ratio * amount), amount - 1))
+            return due, self.add_working_days(start, days)
         span = timedelta(days=amount) if unit == "d" else timedelta(hours=amount)
         return start + span, start + span * self.warning_ratio
+
+
+OVERRIDES_TTL = 60.0
+
+
+def refresh_overrides(session: Session, calendar: WorkCalendar, *, force: bool = False) -> WorkCalendar:
+    """Re-read admin overrides at most once a minute (they change a few times a year)."""
+    if force or monotonic() - calendar.loaded_at > OVERRIDES_TTL:
+        rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_workday)).all()
+        calendar.overrides = {day: workday for day, workday in rows}
+        calendar.loaded_at = monotonic()
+    return calendar
+
+
+def set_override(session: Session, actor: User | None, day: date, is_workday: bool, note: str) -> None:
+    """Declare ``day`` a working day or a day off (replacing any earlier override of it)."""
+    row = session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
+    if row is None:
+        row = CalendarOverride(day=day, created_at=clock.now(), created_by_id=actor.id if actor else None)
+        session.add(row)
+    row.is_workday, row.note = is_workday, note[:200]
+    session.flush()
+    audit.record(
+        session,
+        "calendar.override",
+        actor=actor,
+        detail={"day": day.isoformat(), "is_workday": is_workday, "note": note[:200]},
+    )
+
+
+def remove_override(session: Session, actor: User | None, day: date) -> bool:
+    row = session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    audit.record(session, "calendar.override_removed", actor=actor, detail={"day": day.isoformat()})
+    return True
 
 
 def sla_state(now: datetime, due_at: datetime | None, warn_at: datetime | None) -> str:

@@ -166,7 +166,7 @@ def public_view(session: Session, case: Case, *, with_data: bool) -> dict[str, A
         for t in tasks
         if t.state == TaskState.OPEN and t.candidate_group == gateway.APPLICANT_GROUP
     ]
-    cal = platform.get().calendar
+    cal = platform.calendar(session)
     used_end = case.completed_at or now
     used = cal.working_days_between(case.submitted_at, used_end) - gateway.paused_working_days(case, used_end)
     limit = case.time_limit

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -27,6 +27,7 @@ from app.models import (
 )
 
 from . import audit, platform
+from .deferred import WakeCase, defer
 
 APPLICANT_GROUP = "applicant"
 
@@ -84,7 +85,8 @@ def apply_step(
             row.completed_at = now
             _close_timers(session, row.id, now)
 
-    cal = platform.get().calendar
+    cal = platform.calendar(session)
+    rows_by_spiff_id = dict(open_rows)
     for task in result.ready:
         if task.id in open_rows:
             continue
@@ -111,6 +113,7 @@ def apply_step(
             context=task.context,
         )
         session.add(row)
+        rows_by_spiff_id[task.id] = row
         if warn_at is not None:
             session.add(
                 Timer(
@@ -132,10 +135,12 @@ def apply_step(
                 )
             )
 
-    _sync_bpmn_timers(session, case, result, now)
+    _sync_bpmn_timers(session, case, result, now, rows_by_spiff_id)
     _update_status(case, result, now)
     _update_clock(case, result, now)
+    _sync_case_timer(session, case, now)
     session.flush()
+    schedule_wakeup(session, case)
     audit.record(
         session,
         action,
@@ -165,7 +170,9 @@ def _close_timers(session: Session, human_task_id: int, now: datetime) -> None:
     )
 
 
-def _sync_bpmn_timers(session: Session, case: Case, result: StepResult, now: datetime) -> None:
+def _sync_bpmn_timers(
+    session: Session, case: Case, result: StepResult, now: datetime, rows: dict[str, HumanTask]
+) -> None:
     existing = {
         t.spiff_task_id: t
         for t in session.scalars(
@@ -181,22 +188,71 @@ def _sync_bpmn_timers(session: Session, case: Case, result: StepResult, now: dat
     for spiff_id, row in existing.items():
         pending = waiting.get(spiff_id or "")
         if pending is None:
-            row.fired_at = now  # the engine fired or dropped it
+            # Gone from the workflow: it fired if it was due, else its activity ended first.
+            if row.due_at <= now:
+                row.fired_at = now
+            else:
+                row.cancelled_at = now
         elif pending.due_at != row.due_at:
             row.due_at = pending.due_at  # cycle timers move on to their next due time
     for spiff_id, pending in waiting.items():
-        if spiff_id not in existing:
-            session.add(
-                Timer(
-                    case_id=case.id,
-                    kind=TimerKind.BPMN,
-                    spiff_task_id=spiff_id,
-                    bpmn_id=pending.bpmn_id,
-                    due_at=pending.due_at,
-                    created_at=now,
-                    note=pending.name[:200],
-                )
+        if spiff_id in existing:
+            continue
+        level = pending.properties.get("escalation_level", "0")
+        session.add(
+            Timer(
+                case_id=case.id,
+                kind=TimerKind.BPMN,
+                spiff_task_id=spiff_id,
+                bpmn_id=pending.bpmn_id,
+                human_task=rows.get(pending.attached_to or ""),
+                level=int(level) if level.isdigit() else 0,
+                due_at=pending.due_at,
+                created_at=now,
+                note=(pending.properties.get("notify") or None),
             )
+        )
+
+
+def _sync_case_timer(session: Session, case: Case, now: datetime) -> None:
+    """The case's own statutory limit is a timer too (overdue → supervisors are told)."""
+    timer = session.scalar(
+        select(Timer).where(
+            Timer.case_id == case.id,
+            Timer.kind == TimerKind.SLA_OVERDUE,
+            Timer.human_task_id.is_(None),
+            Timer.fired_at.is_(None),
+            Timer.cancelled_at.is_(None),
+        )
+    )
+    if case.status.is_final:
+        session.execute(
+            update(Timer)
+            .where(Timer.case_id == case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+            .values(cancelled_at=now)
+        )
+        return
+    if case.due_at is None:
+        return
+    if timer is None:
+        session.add(Timer(case_id=case.id, kind=TimerKind.SLA_OVERDUE, due_at=case.due_at, created_at=now))
+    elif timer.due_at != case.due_at:
+        timer.due_at = case.due_at
+
+
+def next_due(session: Session, case_id: int) -> datetime | None:
+    return session.scalar(
+        select(func.min(Timer.due_at)).where(
+            Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
+        )
+    )
+
+
+def schedule_wakeup(session: Session, case: Case) -> None:
+    """After commit, wake the case at its earliest unfired timer (one job per case)."""
+    due = next_due(session, case.id)
+    if due is not None:
+        defer(session, WakeCase(case.id, due))
 
 
 def _update_status(case: Case, result: StepResult, now: datetime) -> None:

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.orm import Session
 
 from app import clock
 from app.config import Settings
 from app.engine import Runtime, set_clock
 
-from .calendar import WorkCalendar
+from .calendar import WorkCalendar, refresh_overrides
 from .credit_code import mask_credit_code
 
 
@@ -45,6 +46,11 @@ class Platform:
 
 
 _current: Platform | None = None
+
+
+def calendar(session: Session) -> WorkCalendar:
+    """The working-day calendar with the admin overrides stored in the database."""
+    return refresh_overrides(session, get().calendar)
 
 
 def _helpers(calendar: WorkCalendar) -> dict[str, Any]:

@@ -84,3 +84,55 @@ def write(folder: Path, key: str, xml: str) -> Path:
     path = folder / f"{key}.bpmn"
     path.write_text(xml, encoding="utf-8")
     return path
+
+
+def boundary_timer_process(
+    key: str, duration: str, *, interrupting: bool = False, escalation_level: int = 1, slow_loops: int = 0
+) -> str:
+    """A review task (group `window`, 1 working day) with a timer on its boundary.
+
+    When the timer fires, the escalation path runs (optionally a deliberately slow script first)
+    and ends; a non-interrupting timer leaves the review open.
+    """
+    slow = (
+        f"""    <bpmn:scriptTask id="Script_Slow" name="慢脚本" scriptFormat="python">
+      <bpmn:incoming>f_timer</bpmn:incoming><bpmn:outgoing>f_slow</bpmn:outgoing>
+      <bpmn:script>n = 0
+while n &lt; {slow_loops}:
+    n = n + 1</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f_slow" sourceRef="Script_Slow" targetRef="End_Escalated" />
+"""
+        if slow_loops
+        else '    <bpmn:sequenceFlow id="f_skip" sourceRef="Script_Slow" targetRef="End_Escalated" />\n'
+    )
+    timer_target = "Script_Slow" if slow_loops else "End_Escalated"
+    slow = slow if slow_loops else ""
+    return (
+        HEAD.format(key=key)
+        + f"""    <bpmn:startEvent id="StartEvent"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="StartEvent" targetRef="Task_Review" />
+    <bpmn:userTask id="Task_Review" name="审查">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="candidate_groups" value="&quot;window&quot;" />
+        <spiffworkflow:property name="name_en" value="Review" />
+        <spiffworkflow:property name="time_limit" value="1wd" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f_end</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:boundaryEvent id="Timer_Escalate" name="催办" attachedToRef="Task_Review" cancelActivity="{str(interrupting).lower()}">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="escalation_level" value="{escalation_level}" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:outgoing>f_timer</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="TimerDef_Escalate">
+        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">{escape(duration)}</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f_timer" sourceRef="Timer_Escalate" targetRef="{timer_target}" />
+{slow}    <bpmn:endEvent id="End_Escalated" name="已催办"><bpmn:incoming>{"f_slow" if slow_loops else "f_timer"}</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="End"><bpmn:incoming>f_end</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f_end" sourceRef="Task_Review" targetRef="End" />
+"""
+        + TAIL
+    )

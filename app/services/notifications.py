@@ -1,0 +1,103 @@
+"""Notifications: written in the same transaction as what caused them; e-mailed by a job after
+commit (nothing is sent from inside a web request)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.errors import NotFound
+from app.models import Case, EmailState, Group, Membership, Notification, User
+
+from .deferred import SendEmail, defer
+
+
+def group_members(session: Session, slug: str, *, supervisors_only: bool = False) -> list[User]:
+    stmt = (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Group, Group.id == Membership.group_id)
+        .where(Group.slug == slug, User.is_active.is_(True))
+    )
+    if supervisors_only:
+        stmt = stmt.where(Membership.is_supervisor.is_(True))
+    return list(session.scalars(stmt.order_by(User.id)))
+
+
+def notify(
+    session: Session,
+    users: Iterable[User],
+    kind: str,
+    *,
+    title: str,
+    title_en: str,
+    body: str = "",
+    body_en: str = "",
+    case: Case | None = None,
+    link: str | None = None,
+) -> list[Notification]:
+    """One notification per user (each user once), e-mailed after the transaction commits."""
+    made = []
+    seen: set[int] = set()
+    now = clock.now()
+    for user in users:
+        if user.id in seen:
+            continue
+        seen.add(user.id)
+        note = Notification(
+            user_id=user.id,
+            case_id=case.id if case is not None else None,
+            kind=kind[:40],
+            title=title[:200],
+            title_en=title_en[:200],
+            body=body,
+            body_en=body_en,
+            link=link,
+            created_at=now,
+            email_state=EmailState.PENDING if user.email else EmailState.SKIPPED,
+            email_attempts=0,
+        )
+        session.add(note)
+        made.append(note)
+    session.flush()
+    for note in made:
+        if note.email_state is EmailState.PENDING:
+            defer(session, SendEmail(note.id))
+    return made
+
+
+def unread_count(session: Session, user: User) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def list_for(
+    session: Session, user: User, *, unread_only: bool, page: int, per_page: int
+) -> list[Notification]:
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    stmt = stmt.order_by(Notification.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    return list(session.scalars(stmt))
+
+
+def mark_read(session: Session, user: User, notification_id: int | None = None) -> int:
+    """Mark one (or, with no id, every) notification of ``user`` read; returns how many."""
+    stmt = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        note = session.get(Notification, notification_id) if 0 < notification_id < 2**63 else None
+        if note is None or note.user_id != user.id:
+            raise NotFound("no such notification")
+        stmt = stmt.where(Notification.id == notification_id)
+    result: Any = session.execute(stmt.values(read_at=clock.now()))
+    return int(result.rowcount or 0)

@@ -1,0 +1,292 @@
+"""JSON Schema forms for pages: the fields to render, reading a submission back, showing data.
+
+The schema is the only source: labels come from `title` (zh-CN) or `x-title-en` (English), choices
+from `oneOf` (`const` + `title`) or `enum`. Validation stays on the server, in
+``services.tasks.complete_task``; this module only turns the posted form into the JSON the schema
+describes and lays out its errors next to their fields.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import format_decimal, gettext
+
+from .i18n import pick
+
+RADIO_MAX = 4  # up to this many choices show as radio buttons, more as a select
+LONG_TEXT = 200  # strings allowed to be longer than this get a text area
+
+
+@dataclass
+class Field:
+    """One input (or fieldset, for ``kind == "group"``) of a form."""
+
+    path: str
+    kind: str  # text | textarea | number | integer | date | radio | select | checkbox | lines | group
+    label: str
+    help: str = ""
+    required: bool = False
+    options: list[tuple[str, str]] = field(default_factory=list)
+    children: list[Field] = field(default_factory=list)
+    attrs: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)  # option text -> the schema's own value
+
+    @property
+    def dom_id(self) -> str:
+        return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.path)
+
+
+def _title(schema: dict[str, Any], fallback: str) -> str:
+    return pick(schema, "title") or fallback
+
+
+def _choices(schema: dict[str, Any]) -> list[dict[str, Any]] | None:
+    if isinstance(schema.get("oneOf"), list) and all(
+        isinstance(o, dict) and "const" in o for o in schema["oneOf"]
+    ):
+        return list(schema["oneOf"])
+    if isinstance(schema.get("enum"), list):
+        return [{"const": v} for v in schema["enum"]]
+    return None
+
+
+def build_fields(schema: dict[str, Any] | None, prefix: str = "", required: bool = True) -> list[Field]:
+    """The fields of an object schema, in the schema's order."""
+    if not schema:
+        return []
+    needed = set(schema.get("required") or [])
+    fields: list[Field] = []
+    for name, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, dict):
+            continue
+        fields.append(_field(sub, f"{prefix}{name}", name, required and name in needed))
+    return fields
+
+
+def _field(schema: dict[str, Any], path: str, name: str, required: bool) -> Field:
+    label = _title(schema, name)
+    help_text = pick(schema, "description")
+    kind = schema.get("type")
+    choices = _choices(schema)
+    result = Field(path=path, kind="text", label=label, help=help_text, required=required)
+    if kind == "object" and "properties" in schema:
+        result.kind = "group"
+        result.children = build_fields(schema, prefix=f"{path}.", required=required)
+    elif choices is not None:
+        result.kind = "radio" if len(choices) <= RADIO_MAX else "select"
+        for choice in choices:
+            text = str(choice["const"])
+            result.options.append((text, pick(choice, "title") or text))
+            result.values[text] = choice["const"]
+    elif kind == "boolean":
+        result.kind = "checkbox"
+    elif kind in ("number", "integer"):
+        result.kind = kind
+        for key in ("minimum", "maximum"):
+            if isinstance(schema.get(key), int | float):
+                result.attrs[key[:3]] = schema[key]
+    elif kind == "array":
+        result.kind = "lines"
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        if not result.help and items:
+            result.help = pick(items, "description")
+    elif schema.get("format") == "date":
+        result.kind = "date"
+    elif isinstance(schema.get("maxLength"), int) and schema["maxLength"] > LONG_TEXT:
+        result.kind = "textarea"
+        result.attrs["maxlength"] = schema["maxLength"]
+    elif isinstance(schema.get("maxLength"), int):
+        result.attrs["maxlength"] = schema["maxLength"]
+    return result
+
+
+def _clean(value: str) -> str:
+    # NUL cannot be stored (PostgreSQL refuses it in JSON): drop it rather than fail later.
+    return value.replace("\x00", "")
+
+
+def read_submission(fields: list[Field], form: Any) -> dict[str, Any]:
+    """The posted form as the JSON object the schema describes (empty inputs are left out)."""
+    data: dict[str, Any] = {}
+    for f in fields:
+        name = f.path.rsplit(".", 1)[-1]
+        if f.kind == "group":
+            child = read_submission(f.children, form)
+            if child:
+                data[name] = child
+            continue
+        if f.kind == "checkbox":
+            data[name] = form.get(f.path) is not None
+            continue
+        raw = _clean(form.get(f.path, ""))
+        if f.kind == "lines":
+            lines = [line.strip() for line in raw.splitlines() if line.strip()]
+            if lines:
+                data[name] = lines
+        elif not raw.strip():
+            continue
+        elif f.kind in ("radio", "select"):
+            data[name] = f.values.get(raw, raw)
+        elif f.kind in ("number", "integer"):
+            data[name] = _number(raw.strip(), f.kind == "integer")
+        elif f.kind == "textarea":
+            data[name] = raw.rstrip()
+        else:
+            data[name] = raw.strip()
+    return data
+
+
+def _number(raw: str, integer: bool) -> Any:
+    """A number if the text is one; otherwise the text, so the schema names the problem."""
+    text = raw.replace(",", "").replace("，", "")
+    try:
+        value = float(text)
+    except ValueError:
+        return raw
+    if value != value or value in (float("inf"), float("-inf")):
+        return raw
+    if integer:
+        return int(value) if value.is_integer() else raw
+    return int(value) if re.fullmatch(r"[+-]?\d+", text) else value
+
+
+def form_values(fields: list[Field], data: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Flatten stored data into the inputs' texts (to show a form filled in)."""
+    values: dict[str, str] = {}
+    for f in fields:
+        name = f.path.rsplit(".", 1)[-1]
+        if name not in data:
+            continue
+        value = data[name]
+        if f.kind == "group" and isinstance(value, dict):
+            values.update(form_values(f.children, value))
+        elif f.kind == "lines" and isinstance(value, list):
+            values[f.path] = "\n".join(str(v) for v in value)
+        elif f.kind == "checkbox":
+            if value:
+                values[f.path] = "on"
+        else:
+            values[f.path] = str(value)
+    return values
+
+
+def _all_paths(fields: list[Field]) -> list[Field]:
+    out: list[Field] = []
+    for f in fields:
+        out.append(f)
+        out.extend(_all_paths(f.children))
+    return out
+
+
+def place_errors(fields: list[Field], errors: dict[str, list[str]]) -> tuple[dict[str, list[str]], list[str]]:
+    """Errors by the field they belong to (the deepest field whose path prefixes the error's),
+    translated; and the errors that belong to no field."""
+    by_path = sorted(_all_paths(fields), key=lambda f: len(f.path), reverse=True)
+    placed: dict[str, list[str]] = {}
+    general: list[str] = []
+    for key, messages in errors.items():
+        target = next((f for f in by_path if key == f.path or key.startswith(f.path + ".")), None)
+        for message in messages:
+            text = friendly_error(message)
+            if target is None:
+                general.append(f"{key}: {text}" if key not in ("data", "") else text)
+                continue
+            rest = key[len(target.path) + 1 :]
+            if target.kind == "lines" and rest.isdigit():
+                text = gettext("line %(num)d: %(message)s", num=int(rest) + 1, message=text)
+            placed.setdefault(target.path, []).append(text)
+    return placed, general
+
+
+def labels(fields: list[Field]) -> dict[str, str]:
+    """Every field's label by its path (for the error summary)."""
+    return {f.path: f.label for f in _all_paths(fields)}
+
+
+def first_error(fields: list[Field], placed: dict[str, list[str]]) -> str | None:
+    """The path of the first field, in the form's order, that has an error (to focus it)."""
+    return next((f.path for f in _all_paths(fields) if f.path in placed and f.kind != "group"), None)
+
+
+_PATTERNS: list[tuple[str, str]] = [
+    (r"^is required$", "required"),
+    (r"should be non-empty|is too short|does not have enough properties", "required"),
+    (r"unified social credit code", "credit_code"),
+    (r"is not of type '(number|integer)'", "number"),
+    (r"is not a 'date'", "date"),
+    (r"is too long|is expected to be empty", "too_long"),
+    (r"is not one of|is not valid under any of the given schemas|was expected", "choice"),
+    (r"does not match", "pattern"),
+    (r"less than (or equal to )?the minimum", "too_small"),
+    (r"greater than (or equal to )?the maximum", "too_large"),
+    (r"Additional properties", "unexpected"),
+]
+
+
+def friendly_error(message: str) -> str:
+    """A validation message of the service, said for a person in the page's language."""
+    kinds = {
+        "required": gettext("This field is required."),
+        "credit_code": gettext("This is not a valid unified social credit code."),
+        "number": gettext("Enter a number."),
+        "date": gettext("Enter a date (YYYY-MM-DD)."),
+        "too_long": gettext("This is too long."),
+        "choice": gettext("Choose one of the options."),
+        "pattern": gettext("This does not have the expected format."),
+        "too_small": gettext("This number is too small."),
+        "too_large": gettext("This number is too large."),
+        "unexpected": gettext("This form does not accept that field."),
+    }
+    for pattern, kind in _PATTERNS:
+        if re.search(pattern, message):
+            return kinds[kind]
+    return gettext("This value is not valid.")
+
+
+@dataclass
+class DataRow:
+    """One line of a case's data laid out for reading: a value, a list, or nested rows."""
+
+    label: str
+    text: str | None = None
+    items: list[str] | None = None
+    children: list[DataRow] | None = None
+    groups: list[list[DataRow]] | None = None
+
+
+def data_rows(data: Any, schema: dict[str, Any] | None) -> list[DataRow]:
+    """Rows for an object: the schema's properties first (with their titles), then the rest."""
+    if not isinstance(data, dict):
+        return []
+    props = (schema or {}).get("properties") or {}
+    keys = [k for k in props if k in data] + [k for k in data if k not in props]
+    return [_row(key, data[key], props.get(key) or {}) for key in keys]
+
+
+def _row(key: str, value: Any, schema: dict[str, Any]) -> DataRow:
+    label = _title(schema, key.replace("_", " "))
+    if isinstance(value, dict):
+        return DataRow(label, children=data_rows(value, schema))
+    if isinstance(value, list):
+        items_schema = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        if value and all(isinstance(v, dict) for v in value):
+            return DataRow(label, groups=[data_rows(v, items_schema) for v in value])
+        return DataRow(label, items=[display_value(v, items_schema) for v in value])
+    return DataRow(label, text=display_value(value, schema))
+
+
+def display_value(value: Any, schema: dict[str, Any] | None = None) -> str:
+    """A scalar as a reader wants it: choice titles, yes/no, grouped numbers."""
+    for choice in _choices(schema or {}) or []:
+        if choice.get("const") == value and ("title" in choice or "x-title-en" in choice):
+            return pick(choice, "title")
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, int | float):
+        return str(format_decimal(value))
+    if value is None:
+        return "—"
+    return str(value)
