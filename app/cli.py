@@ -15,6 +15,8 @@ from app.db import Database
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 processes_cli = AppGroup("processes", help="Validate, deploy and list BPMN processes.")
 demo_cli = AppGroup("demo", help="Demo groups, users and cases.")
+calendar_cli = AppGroup("calendar", help="Working-day calendar overrides (holidays, make-up days).")
+timers_cli = AppGroup("timers", help="Timers: fire what is due.")
 
 
 def _database() -> Database:
@@ -152,6 +154,53 @@ def demo_load(password: str, cases: bool) -> None:
     click.echo(summary)
 
 
+@calendar_cli.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("kind", type=click.Choice(["holiday", "workday"]))
+@click.option("--note", default="", help="why, e.g. 春节 or 春节调休")
+def calendar_set(day, kind: str, note: str) -> None:  # type: ignore[no-untyped-def]
+    """Declare DAY a holiday or a (make-up) working day, overriding the holiday library."""
+    from app.services.calendar import set_override
+
+    with _database().unit_of_work() as session:
+        set_override(session, None, day.date(), kind == "workday", note)
+    click.echo(f"{day.date()}: {kind} ({note or 'no note'})")
+
+
+@calendar_cli.command("remove")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def calendar_remove(day) -> None:  # type: ignore[no-untyped-def]
+    """Remove the override of DAY (the holiday library decides again)."""
+    from app.services.calendar import remove_override
+
+    with _database().unit_of_work() as session:
+        removed = remove_override(session, None, day.date())
+    if not removed:
+        click.echo(f"{day.date()}: no override", err=True)
+        sys.exit(1)
+    click.echo(f"{day.date()}: override removed")
+
+
+@calendar_cli.command("list")
+def calendar_list() -> None:
+    """Every override, by date."""
+    from sqlalchemy import select
+
+    from app.models import CalendarOverride
+
+    with _database().unit_of_work(write=False) as session:
+        for row in session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)):
+            click.echo(f"{row.day}\t{'workday' if row.is_workday else 'holiday'}\t{row.note}")
+
+
+@timers_cli.command("sweep")
+def timers_sweep() -> None:
+    """Fire every due timer now (what the periodic sweep runs)."""
+    from app.jobs.timers import sweep
+
+    click.echo(f"fired {sweep()} timer(s)")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (db_cli, processes_cli, demo_cli):
+    for group in (db_cli, processes_cli, demo_cli, calendar_cli, timers_cli):
         app.cli.add_command(group)

@@ -30,7 +30,7 @@ REDIS_BASE = os.environ.get("PERMITFLOW_TEST_REDIS", "redis://127.0.0.1:6379")
 BACKENDS = [b for b in os.environ.get("PERMITFLOW_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
 RUN_ID = uuid.uuid4().hex[:10]
 PASSWORD = "demo-pass"
-CASE_TABLES = ["audit_event", "timer", "human_task", "case"]
+CASE_TABLES = ["audit_event", "notification", "calendar_override", "timer", "human_task", "case"]
 
 
 def _pg_url(name: str) -> str:

@@ -52,3 +52,17 @@ def test_deploy_is_idempotent_and_list_shows_versions(app: Any) -> None:
 def test_models_and_migrations_agree(app: Any) -> None:
     result = app.test_cli_runner().invoke(args=["db", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_calendar_overrides_from_the_command_line(app: Any) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["calendar", "set", "2027-02-06", "workday", "--note", "春节调休"])
+    assert result.exit_code == 0, result.output
+    assert "2027-02-06\tworkday\t春节调休" in runner.invoke(args=["calendar", "list"]).output
+    assert runner.invoke(args=["calendar", "remove", "2027-02-06"]).exit_code == 0
+    assert runner.invoke(args=["calendar", "remove", "2027-02-06"]).exit_code == 1
+
+
+def test_timers_sweep_command(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["timers", "sweep"])
+    assert result.exit_code == 0 and "fired 0 timer(s)" in result.output

@@ -13,6 +13,7 @@ from app.db import write_intent
 from .auth import blp as auth_blp
 from .cases import blp as cases_blp
 from .common import db, error_response
+from .notifications import blp as notifications_blp
 from .processes import blp as processes_blp
 from .reassign import blp as reassign_blp
 from .tasks import blp as tasks_blp
@@ -21,7 +22,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def register_api(app: Flask, api: Api) -> None:
-    for blueprint in (auth_blp, processes_blp, cases_blp, tasks_blp, reassign_blp):
+    for blueprint in (auth_blp, processes_blp, cases_blp, tasks_blp, reassign_blp, notifications_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
     from app.errors import PermitFlowError
