@@ -6,11 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.errors import Conflict, Forbidden, InvalidData
-from app.models import Case, Group, HumanTask, TaskState, User
+from app.errors import Forbidden, InvalidData
+from app.models import Case, Group, HumanTask, User
 
 from . import audit, gateway
-from .tasks import get_task, group_slugs
+from .tasks import get_task, group_slugs, lock_open
 
 
 def reassign_task(
@@ -31,10 +31,7 @@ def reassign_task(
     task = get_task(session, task_id)
     if task.candidate_group not in group_slugs(supervisor, supervised=True):
         raise Forbidden("only a supervisor of the task's group can reassign it")
-    case = gateway.lock_case(session, task.case_id)
-    session.refresh(task)  # what was read before the lock may have changed meanwhile
-    if task.state != TaskState.OPEN:
-        raise Conflict("the task is already completed")
+    case = lock_open(session, task)
     before = {"assignee_id": task.assignee_id, "group": task.candidate_group}
     if to_user is not None:
         user = session.scalar(select(User).where(User.username == to_user))

@@ -142,26 +142,31 @@ def task_detail(session: Session, user: User, task_id: int) -> dict[str, Any]:
     }
 
 
+def lock_open(session: Session, task: HumanTask) -> Case:
+    """Take the case's lock and re-read the task (what was read before the lock may have
+    changed meanwhile); it must still be open."""
+    case = gateway.lock_case(session, task.case_id)
+    session.refresh(task)
+    if task.state != TaskState.OPEN:
+        raise Conflict("the task was already completed")
+    return case
+
+
+def _record(session: Session, user: User, case: Case, task: HumanTask, action: str) -> None:
+    audit.record(session, action, actor=user, case=case, detail={"task_id": task.id, "task": task.bpmn_id})
+
+
 def claim_task(session: Session, user: User, task_id: int) -> HumanTask:
     task = get_task(session, task_id)
     if not _is_candidate(session, user, task):
         raise Forbidden("only members of the task's group can claim it")
-    gateway.lock_case(session, task.case_id)
-    session.refresh(task)
-    if task.state != TaskState.OPEN:
-        raise Conflict("the task is already completed")
+    case = lock_open(session, task)
     if task.assignee_id not in (None, user.id):
         raise Conflict("the task is claimed by someone else")
     if task.assignee_id is None:
         task.assignee_id = user.id
         task.claimed_at = clock.now()
-        audit.record(
-            session,
-            "task.claimed",
-            actor=user,
-            case=session.get(Case, task.case_id),
-            detail={"task_id": task.id, "task": task.bpmn_id},
-        )
+        _record(session, user, case, task, "task.claimed")
     session.flush()
     return task
 
@@ -170,22 +175,13 @@ def unclaim_task(session: Session, user: User, task_id: int) -> HumanTask:
     task = get_task(session, task_id)
     if not (_is_candidate(session, user, task) or _is_supervisor(user, task)):
         raise Forbidden("only members of the task's group can release it")
-    gateway.lock_case(session, task.case_id)
-    session.refresh(task)
-    if task.state != TaskState.OPEN:
-        raise Conflict("the task is already completed")
+    case = lock_open(session, task)
     if task.assignee_id is not None and task.assignee_id != user.id and not _is_supervisor(user, task):
         raise Conflict("the task is claimed by someone else")
     if task.assignee_id is not None:
         task.assignee_id = None
         task.claimed_at = None
-        audit.record(
-            session,
-            "task.unclaimed",
-            actor=user,
-            case=session.get(Case, task.case_id),
-            detail={"task_id": task.id, "task": task.bpmn_id},
-        )
+        _record(session, user, case, task, "task.unclaimed")
     session.flush()
     return task
 
@@ -202,10 +198,7 @@ def complete_task(session: Session, user: User, task_id: int, data: Any) -> Case
         raise Conflict("the task was already completed")
     if task.assignee_id is not None and task.assignee_id != user.id:
         raise Conflict("the task is claimed by someone else")
-    case = gateway.lock_case(session, task.case_id)
-    session.refresh(task)  # what was read before the lock may have changed meanwhile
-    if task.state != TaskState.OPEN:
-        raise Conflict("the task was already completed")
+    case = lock_open(session, task)
     if task.assignee_id is not None and task.assignee_id != user.id:
         raise Conflict("the task is claimed by someone else")
     version = processes.version_by_id(session, case.process_version_id)
