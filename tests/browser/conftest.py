@@ -3,6 +3,7 @@ Playwright. Chromium comes from apt (`.ci/run` installs it); `playwright install
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,7 +56,10 @@ def live_server(app: Any) -> Iterator[LiveServer]:
 @pytest.fixture
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (apt-get install chromium; .ci/run does this)")
+        message = "chromium is not installed (apt-get install chromium; .ci/run does this)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # in CI a missing browser is a broken install, not a skip
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
