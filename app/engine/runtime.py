@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from uuid import UUID
@@ -41,10 +42,37 @@ def set_clock(clock: Callable[[], datetime]) -> None:
     _clock = clock
 
 
+# The workflow whose engine steps are running in this thread, for helpers that need its spec.
+_running: ContextVar[BpmnWorkflow | None] = ContextVar("running_workflow", default=None)
+
+
+def _time_limit_of(bpmn_id: str) -> str:
+    workflow = _running.get()
+    if workflow is None:
+        raise ScriptRefused("due_of() can only be used while a workflow runs")
+    for spec in [workflow.spec, *workflow.subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None) == bpmn_id:
+                limit = _props(task_spec).get("time_limit")
+                if not limit:
+                    raise ScriptRefused(f"due_of('{bpmn_id}'): that task has no time_limit property")
+                return limit
+    raise ScriptRefused(f"due_of('{bpmn_id}'): no task with that id in this process")
+
+
 class Runtime:
-    """Runs workflows of deployed specs inside the script sandbox."""
+    """Runs workflows of deployed specs inside the script sandbox.
+
+    If ``helpers`` has ``due_in(limit)`` (the due time of a time limit such as `5wd` started now),
+    process code also gets ``due_of("Task_Id")``: the due time of that task's own `time_limit`,
+    e.g. for a boundary timer that fires exactly when the task it is attached to is overdue.
+    """
 
     def __init__(self, helpers: Mapping[str, Callable[..., Any]], script_time_budget: float) -> None:
+        helpers = dict(helpers)
+        if "due_in" in helpers and "due_of" not in helpers:
+            due_in = helpers["due_in"]
+            helpers["due_of"] = lambda bpmn_id: due_in(_time_limit_of(str(bpmn_id)))
         self.environment = SandboxEnvironment(helpers, script_time_budget)
         self.script_engine = PythonScriptEngine(environment=self.environment)
         self.specs = SpecCache()
@@ -103,13 +131,17 @@ class Runtime:
 
     def _advance(self, workflow: BpmnWorkflow, source: SpecSource) -> StepResult:
         error: EngineError | None = None
+        token = _running.set(workflow)
         try:
             # SpiffWorkflow fires due timers only when asked, and do_engine_steps checks them last.
             workflow.refresh_timers()
             workflow.do_engine_steps()
         except (SpiffWorkflowException, ScriptRefused) as err:
             error = _engine_error(err)
-        return self._result(workflow, source, error)
+        try:
+            return self._result(workflow, source, error)
+        finally:
+            _running.reset(token)
 
     def _result(self, workflow: BpmnWorkflow, source: SpecSource, error: EngineError | None) -> StepResult:
         ready = [self._ready(t, source) for t in workflow.get_tasks(state=TaskState.READY, manual=True)]

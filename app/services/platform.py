@@ -68,7 +68,19 @@ def _helpers(calendar: WorkCalendar) -> dict[str, Any]:
     def days_between(start: str, end: str) -> int:
         return calendar.working_days_between(datetime.fromisoformat(start), datetime.fromisoformat(end))
 
-    return {"working_days": working_days, "now": now, "mask": mask, "working_days_between": days_between}
+    def due_in(limit: str) -> str:
+        due = calendar.due(clock.now(), str(limit))[0]
+        if due is None:
+            raise ValueError(f"time limit {limit!r} does not parse (e.g. 5wd, 3d, 4h)")
+        return due.isoformat()
+
+    return {
+        "working_days": working_days,
+        "now": now,
+        "mask": mask,
+        "working_days_between": days_between,
+        "due_in": due_in,
+    }
 
 
 def install(settings: Settings) -> Platform:

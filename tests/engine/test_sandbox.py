@@ -112,3 +112,26 @@ def test_engine_timers_follow_the_platform_clock(tmp_path: Path) -> None:
     clock.advance(timedelta(hours=1, seconds=1))
     fired = runtime.fire_due_timers(source, step.state)
     assert [t.bpmn_id for t in fired.ready] == ["Task_Review"] and not fired.timers
+
+
+def test_due_of_gives_the_due_time_of_a_tasks_own_limit(tmp_path: Path) -> None:
+    from app.services.calendar import WorkCalendar
+    from tests.engine.bpmn_factory import boundary_timer_process
+
+    xml = (
+        boundary_timer_process("due_of_review", 'due_of("Task_Review")')
+        .replace("<bpmn:timeDuration", "<bpmn:timeDate")
+        .replace("</bpmn:timeDuration>", "</bpmn:timeDate>")
+    )
+    path = write(tmp_path, "due_of_review", xml)
+    result = load_processes([path], [], {})
+    assert result.ok, result.problems
+    bundle = result.bundles["due_of_review"]
+    calendar = WorkCalendar()
+    set_clock(clock.now)
+    clock.freeze(datetime(2026, 11, 17, 1, 0, tzinfo=UTC))  # Tuesday 09:00 in Shanghai
+    runtime = Runtime({"due_in": lambda limit: calendar.due(clock.now(), limit)[0].isoformat()}, 1.0)
+    step = runtime.start(SpecSource(bundle.hash, bundle.spec_json, {}), {})
+    assert step.error is None
+    # Task_Review has time_limit 1wd: due at the close of Wednesday, 17:30 Shanghai = 09:30 UTC.
+    assert [t.due_at for t in step.timers] == [datetime(2026, 11, 18, 9, 30, tzinfo=UTC)]
