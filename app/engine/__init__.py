@@ -4,7 +4,7 @@ It takes and returns plain data (see ``types``), so it runs with no Flask and no
 """
 
 from .errors import EngineError, ScriptRefused, SpecError, TaskNotReady
-from .loader import LoadResult, load_processes
+from .loader import LoadResult, check_file, load_for_run, load_processes
 from .runtime import Runtime, set_clock
 from .specs import STATE_FORMAT
 from .types import PendingTimer, ProcessBundle, ReadyTask, SpecSource, StepResult
@@ -24,6 +24,8 @@ __all__ = [
     "SpecSource",
     "StepResult",
     "TaskNotReady",
+    "check_file",
+    "load_for_run",
     "load_processes",
     "parse_time_limit",
     "set_clock",

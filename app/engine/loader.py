@@ -6,8 +6,10 @@ BPMN file, every process it calls, every form it references and the lane mapping
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from .errors import SpecError
 from .specs import STATE_FORMAT, spec_to_json
 from .types import ProcessBundle
-from .validation import Problem, check_document, check_forms, check_specs
+from .validation import Problem, check_case_scope, check_document, check_forms, check_specs
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -61,57 +63,314 @@ def load_processes(
 ) -> LoadResult:
     """Parse and check BPMN files; return a bundle per valid process and every problem found.
 
-    A file with any problem yields no bundle: a process is never half-accepted.
+    A process is `<key>.bpmn` whose executable process id is `<key>`; a file that breaks this
+    rule gets that problem reported besides everything else wrong with it. A file with any problem
+    yields no bundle: a process is never half-accepted.
     """
+    return _load(bpmn_paths, form_dirs, lane_groups, known_groups, by_stem=True)
+
+
+def load_for_run(
+    bpmn_paths: list[Path],
+    form_dirs: list[Path] | None = None,
+    lane_groups: dict[str, str] | None = None,
+    *,
+    known_groups: set[str] | None = None,
+) -> LoadResult:
+    """Check BPMN files of any name (e.g. written for other tools) loaded together.
+
+    Returns a bundle for every executable process of every accepted file, keyed by process id,
+    so that any of them can be started; call activities resolve across all the files given.
+    The same checks as `load_processes` apply, except the file-name convention.
+    """
+    return _load(bpmn_paths, form_dirs or [], lane_groups or {}, known_groups, by_stem=False)
+
+
+def check_file(
+    path: Path,
+    form_dirs: list[Path] | None = None,
+    lane_groups: dict[str, str] | None = None,
+    *,
+    known_groups: set[str] | None = None,
+) -> list[Problem]:
+    """Every problem of one BPMN file of any name (empty when it would be accepted)."""
+    return load_for_run([path], form_dirs, lane_groups, known_groups=known_groups).problems
+
+
+def _executable_ids(tree: Any) -> list[str]:
+    return [
+        str(el.get("id"))
+        for el in tree.getroot().xpath("./bpmn:process", namespaces=NS)
+        if el.get("isExecutable", "true") == "true" and el.get("id")
+    ]
+
+
+def _load(
+    bpmn_paths: list[Path],
+    form_dirs: list[Path],
+    lane_groups: dict[str, str],
+    known_groups: set[str] | None,
+    *,
+    by_stem: bool,
+) -> LoadResult:
     result = LoadResult()
     documents: dict[Path, Any] = {}
     validator = BpmnValidator()
+    stem_problems: list[Problem] = []
     for path in sorted(bpmn_paths):
         problems, tree = check_document(path, validator)
         result.problems.extend(problems)
+        if tree is not None and by_stem and path.stem not in _executable_ids(tree):
+            stem_problems.append(_stem_problem(path, tree))
+            result.problems.append(stem_problems[-1])
         if tree is not None and not problems:
             documents[path] = tree
 
+    # Where every process is defined, including files rejected before parsing.
+    defined_in: dict[str, Path] = {}
+    for path in sorted(bpmn_paths):
+        tree = documents.get(path)
+        if tree is None and path.is_file():
+            with contextlib.suppress(Exception):
+                tree = etree.parse(str(path))
+        if tree is not None:
+            for pid in tree.getroot().xpath("./bpmn:process/@id", namespaces=NS):
+                defined_in.setdefault(str(pid), path)
+
     parser = SpiffBpmnParser()
     added: dict[str, Path] = {}
-    for path, tree in documents.items():
+    elements: dict[str, Any] = {}
+    for path, tree in list(documents.items()):
         try:
             parser.add_bpmn_xml(tree, filename=str(path))
-        except ValidationException as err:
-            result.problems.append(_problem_from_validation(err, path))
+        except Exception as err:  # noqa: BLE001 - any parser failure is a problem of the file
+            result.problems.append(_problem_from_error(err, path, tree))
+            del documents[path]
             continue
         for process in tree.getroot().xpath("./bpmn:process", namespaces=NS):
             added[process.get("id")] = path
+            elements[process.get("id")] = process
 
-    bad_files = {p.file for p in result.problems}
+    bad_files = {p.file for p in result.problems if p not in stem_problems}
+    executable = set(parser.get_process_ids())
+    checked: dict[Path, tuple[list[Problem], dict[str, ProcessBundle]]] = {}
+    calls: dict[Path, set[str]] = {}
     for path, tree in documents.items():
         if str(path) in bad_files:
             continue
-        key = path.stem
-        if key not in parser.get_process_ids():
-            result.problems.append(
-                Problem(
-                    str(path),
-                    1,
-                    key,
-                    f"no executable process with id '{key}' in this file",
-                    'the file stem is the process key: set isExecutable="true" and id="' + key + '"',
-                )
+        ids = [pid for pid in _executable_ids(tree) if pid in executable]
+        stem_ok = path.stem in ids
+        targets = [path.stem] if by_stem and stem_ok else ids
+        file_problems: list[Problem] = []
+        if not ids and not by_stem:
+            file_problems.append(_not_executable_problem(path, tree))
+        bundles: dict[str, ProcessBundle] = {}
+        calls[path] = set()
+        for key in targets:
+            bundle, problems = _bundle(
+                key, path, tree, parser, added, documents, form_dirs, lane_groups, known_groups
             )
-            continue
-        bundle, problems = _bundle(
-            key, path, tree, parser, added, documents, form_dirs, lane_groups, known_groups
-        )
-        result.problems.extend(problems)
-        if bundle is not None and not problems:
-            result.bundles[key] = bundle
+            if not problems:
+                problems = check_case_scope(str(path), key, elements)
+            file_problems.extend(p for p in problems if p not in file_problems)
+            if bundle is not None and not problems:
+                bundles[key] = bundle
+            with contextlib.suppress(Exception):  # a parser failure is already reported by _bundle
+                calls[path] |= {
+                    n for n in parser.get_subprocess_specs(key) if n in added and added[n] != path
+                }
+        checked[path] = (file_problems, bundles if stem_ok or not by_stem else {})
+
+    # A file is only as good as the files it calls: one that calls a rejected file is rejected too,
+    # with a problem of its own naming the call.
+    bad_files |= {p.file for problems, _ in checked.values() for p in problems}
+    for path, (problems, _) in checked.items():
+        for i, problem in enumerate(problems):
+            match = re.match(r"calls process '(.+)', which is not among the loaded files", problem.message)
+            other = defined_in.get(match.group(1)) if match else None
+            if match and other is not None and other != path:
+                problems[i] = _bad_call(path, documents[path], match.group(1), other)
+    changed = True
+    while changed:
+        changed = False
+        for path, (problems, _) in checked.items():
+            for name in sorted(calls[path]):
+                if str(added[name]) in bad_files and _not_reported(problems, name, path):
+                    problems.append(_bad_call(path, documents[path], name, added[name]))
+                    bad_files.add(str(path))
+                    changed = True
+    for problems, bundles in checked.values():
+        result.problems.extend(p for p in problems if p not in result.problems)
+        if not problems:
+            result.bundles.update(bundles)
     return result
+
+
+def _bad_call(path: Path, tree: Any, name: str, other: Path) -> Problem:
+    element_id, line = _call_site(tree, name, name, _line_of(tree, name))
+    return Problem(
+        str(path),
+        line,
+        element_id,
+        f"calls process '{name}' in {other.name}, which has problems of its own",
+        f"fix {other.name} first",
+    )
+
+
+def _missing_call(path: Path, tree: Any, name: str) -> Problem:
+    element_id, line = _call_site(tree, name, name, _line_of(tree, name))
+    return Problem(
+        str(path),
+        line,
+        element_id,
+        f"calls process '{name}', which is not among the loaded files",
+        f"add processes/{name}.bpmn (or validate it together with the file that defines it), "
+        "or correct calledElement",
+    )
+
+
+def _not_reported(problems: list[Problem], name: str, path: Path) -> bool:
+    """True when ``problems`` does not yet report the call of ``name`` from ``path``."""
+    return not any(p.file == str(path) and f"calls process '{name}'" in p.message for p in problems)
+
+
+def _not_executable_problem(path: Path, tree: Any) -> Problem:
+    processes = tree.getroot().xpath("./bpmn:process", namespaces=NS)
+    where = processes[0] if processes else tree.getroot()
+    return Problem(
+        str(path),
+        where.sourceline or 1,
+        str(where.get("id") or "-"),
+        "no executable process in this file (nothing to run)",
+        'mark the process to run with isExecutable="true"',
+    )
+
+
+def _stem_problem(path: Path, tree: Any) -> Problem:
+    """The platform's rule: `<key>.bpmn` holds the executable process `<key>`."""
+    key = path.stem
+    processes = [el for el in tree.getroot().xpath("./bpmn:process", namespaces=NS) if el.get("id")]
+    executable = [el for el in processes if el.get("isExecutable", "true") == "true"] or processes
+    if not executable:
+        return Problem(
+            str(path),
+            1,
+            key,
+            f"no executable process with id '{key}' in this file",
+            f'the file stem is the process key: add a process with isExecutable="true" and id="{key}"',
+        )
+    first = executable[0]
+    other = str(first.get("id"))
+    return Problem(
+        str(path),
+        first.sourceline or 1,
+        other,
+        f"no executable process with id '{key}' in this file",
+        f'the file stem is the process key: rename the file to {other}.bpmn, or set id="{key}" '
+        'and isExecutable="true" on the process',
+    )
 
 
 def _problem_from_validation(err: ValidationException, path: Path) -> Problem:
     line = err.line_number if isinstance(err.line_number, int) else 0
     message = str(err).split("\n")[0]
     return Problem(str(path), line or 0, err.id or "-", message, None)
+
+
+# Raw parser messages and what a person should read instead.
+_RAW_ERRORS: list[tuple[str, str, str]] = [
+    (
+        r"The process '(?P<name>[^']+)' was not found",
+        "calls process '{name}', which is not among the loaded files",
+        "add processes/{name}.bpmn (or validate it together with the file that defines it), "
+        "or correct calledElement",
+    ),
+    (
+        r"Cannot resolve data(Input|Output)Association",
+        "data association refers to something that is not a data object of this process",
+        "connect it to a dataObjectReference inside the same process",
+    ),
+    (
+        r"Data Store with name (?P<name>.+) has no implementation",
+        "data store '{name}' has no implementation in this engine",
+        "keep the data in the case data (task data or data objects)",
+    ),
+    (
+        r"Multiple outgoing flows are not supported",
+        "an activity with several outgoing sequence flows (conditional or implicit split) is not supported",
+        "add a gateway after it: exclusive or inclusive with the conditions, parallel for all",
+    ),
+    (
+        r"Unsupported Catch Event",
+        "boundary event without an event definition the engine supports",
+        "use a timer, message, signal, error, escalation, conditional or cancel boundary event",
+    ),
+    (
+        r"There is no support implemented for this task type",
+        "this element type is not supported by the engine",
+        "see API.md, 'Authoring a process', for the elements PermitFlow runs",
+    ),
+    (
+        r"Duplicate process ID: (?P<name>[^\s]+?)\.?\s*$",
+        "process id '{name}' is defined in more than one of the loaded files",
+        "give each process a unique id",
+    ),
+    (
+        r"No start event found",
+        "the process has no start event",
+        "add a none start event",
+    ),
+    (
+        r"identifier is missing from bpmn xml",
+        "an event refers to a message, signal, error or escalation that is not defined",
+        "define it under bpmn:definitions and refer to it by id",
+    ),
+]
+
+
+def _problem_from_error(err: Exception, path: Path, tree: Any = None) -> Problem:
+    """A parser failure as a problem a person can act on (never a bare internal error)."""
+    if isinstance(err, ValidationException):
+        raw = _problem_from_validation(err, path)
+    else:
+        first = str(err).split("\n")[0]
+        raw = Problem(
+            str(path), 0, "-", f"the engine could not read the file: {type(err).__name__}: {first}", None
+        )
+    for pattern, message, hint in _RAW_ERRORS:
+        match = re.search(pattern, raw.message)
+        if match:
+            names = {k: v for k, v in match.groupdict().items() if v}
+            element_id, line = raw.element_id, raw.line
+            if "name" in names and "was not found" in pattern and tree is not None:
+                element_id, line = _call_site(tree, names["name"], element_id, line)
+            elif "name" in names and "Duplicate" in pattern:
+                element_id = names["name"]
+            problem = Problem(raw.file, line, element_id, message.format(**names), hint.format(**names))
+            return _placed(problem, tree)
+    hint = raw.hint or "see API.md, 'Authoring a process', for the elements PermitFlow runs"
+    message = (
+        raw.message if raw.message.startswith("the engine") else f"the engine refuses this: {raw.message}"
+    )
+    return _placed(Problem(raw.file, raw.line, raw.element_id, message, hint), tree)
+
+
+def _placed(problem: Problem, tree: Any) -> Problem:
+    """The problem with the line (and id) of its element when the parser did not give them."""
+    if tree is None or problem.line:
+        return problem
+    root = tree.getroot()
+    found = root.xpath(f"//*[@id='{problem.element_id}']") if problem.element_id != "-" else []
+    where = found[0] if found else (root.xpath("./bpmn:process", namespaces=NS) or [root])[0]
+    element_id = problem.element_id if found else str(where.get("id") or problem.element_id)
+    return Problem(problem.file, where.sourceline or 1, element_id, problem.message, problem.hint)
+
+
+def _call_site(tree: Any, name: str, element_id: str, line: int) -> tuple[str, int]:
+    for el in tree.getroot().xpath("//bpmn:callActivity", namespaces=NS):
+        if (el.get("calledElement") or "").split(":")[-1] == name:
+            return str(el.get("id") or element_id), int(el.sourceline or line)
+    return element_id, line
 
 
 def _bundle(
@@ -128,25 +387,17 @@ def _bundle(
     try:
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
-    except ValidationException as err:
-        return None, [_problem_from_validation(err, path)]
+    except Exception as err:  # noqa: BLE001 - any parser failure is a problem of the file
+        return None, [_problem_from_error(err, path, tree)]
 
     missing = [name for name, sub in subprocess_specs.items() if sub is None]
     if missing:
-        return None, [
-            Problem(
-                str(path),
-                _line_of(tree, name),
-                name,
-                f"calls process '{name}', which is not in the processes folder",
-                "add processes/" + name + ".bpmn or correct calledElement",
-            )
-            for name in missing
-        ]
+        return None, [_missing_call(path, tree, name) for name in missing]
 
     dep_paths = sorted({added[name] for name in subprocess_specs if name in added} - {path})
     all_specs = {key: spec, **subprocess_specs}
-    form_names, problems = check_specs(all_specs, path, tree, lane_groups, known_groups)
+    sources = {name: (added[name], documents[added[name]]) for name in all_specs if name in added}
+    form_names, problems = check_specs(all_specs, path, tree, lane_groups, known_groups, sources)
     forms, form_problems = check_forms(form_names, path, form_dirs)
     problems.extend(form_problems)
     if problems:
@@ -259,4 +510,4 @@ def problem_as_error(problem: Problem) -> SpecError:
     )
 
 
-__all__ = ["LoadResult", "load_processes", "element_properties", "etree"]
+__all__ = ["LoadResult", "check_file", "element_properties", "etree", "load_for_run", "load_processes"]
