@@ -86,6 +86,18 @@ class Settings:
     login_lockout_seconds: int = _setting(
         15 * 60, "PERMITFLOW_LOGIN_LOCKOUT", "seconds a username stays locked after too many failures"
     )
+    lookup_max_failures: int = _setting(
+        10, "PERMITFLOW_LOOKUP_MAX_FAILURES", "wrong query codes from one address before lookups are refused"
+    )
+    lookup_window: int = _setting(
+        10 * 60, "PERMITFLOW_LOOKUP_WINDOW", "seconds wrong query codes are counted over (and refused for)"
+    )
+    public_submit_limit: int = _setting(
+        20, "PERMITFLOW_PUBLIC_SUBMIT_LIMIT", "submissions without an account from one address per window"
+    )
+    public_submit_window: int = _setting(
+        60 * 60, "PERMITFLOW_PUBLIC_SUBMIT_WINDOW", "seconds public submissions are counted over"
+    )
     secure_cookies: bool = _setting(
         False, "PERMITFLOW_SECURE_COOKIES", "send the session cookie over HTTPS only (set behind TLS)"
     )

@@ -44,6 +44,31 @@ class InvalidData(PermitFlowError):
     code = "invalid_data"
 
 
+class TooLarge(PermitFlowError):
+    """An upload larger than the configured limit."""
+
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedType(PermitFlowError):
+    """An upload whose content is not of an accepted type (whatever its name says)."""
+
+    status = 415
+    code = "unsupported_type"
+
+
+class TooManyRequests(PermitFlowError):
+    """Too many attempts from one address; ``retry_after`` says in how many seconds to try again."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int = 0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ProcessInvalid(PermitFlowError):
     """A BPMN file or a form that cannot be deployed."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Api
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
@@ -52,6 +53,9 @@ class PermitFlowApi(Api):  # type: ignore[misc]
 
 
 def _default_message(error: HTTPException, errors: Any) -> str:
+    if error.code == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        return f"the request is too large: at most {limit} bytes may be sent (a file plus the form)"
     if error.code == 422 and errors:
         return "the request is not valid: " + ", ".join(sorted(_flatten(errors)))
     if error.code == 400 and errors:

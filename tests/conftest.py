@@ -30,7 +30,15 @@ REDIS_BASE = os.environ.get("PERMITFLOW_TEST_REDIS", "redis://127.0.0.1:6379")
 BACKENDS = [b for b in os.environ.get("PERMITFLOW_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
 RUN_ID = uuid.uuid4().hex[:10]
 PASSWORD = "demo-pass"
-CASE_TABLES = ["audit_event", "notification", "calendar_override", "timer", "human_task", "case"]
+CASE_TABLES = [
+    "attachment",
+    "audit_event",
+    "notification",
+    "calendar_override",
+    "timer",
+    "human_task",
+    "case",
+]
 
 
 def _pg_url(name: str) -> str:
@@ -114,6 +122,7 @@ def _clean_cases(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         return
     application = request.getfixturevalue("app")
+    _forget_attempts(application)
     database: Database = application.extensions["permitflow.db"]
     database.session.remove()
     with database.engine.begin() as conn:
@@ -124,6 +133,15 @@ def _clean_cases(request: pytest.FixtureRequest) -> Iterator[None]:
             conn.execute(
                 text("TRUNCATE " + ", ".join(f'"{t}"' for t in CASE_TABLES) + " RESTART IDENTITY CASCADE")
             )
+
+
+def _forget_attempts(application: Any) -> None:
+    """Rate-limit counters are per address, and every test client is 127.0.0.1: start afresh."""
+    client = redis.Redis.from_url(application.extensions["permitflow.settings"].redis_url)
+    keys = list(client.scan_iter("rate:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.models import AuditEvent, Case, HumanTask, Timer
+from app.models import Attachment, AuditEvent, Case, HumanTask, Timer
 from app.services.demo import permit_application
 
 __all__ = ["permit_application", "inbox_task", "submit_permit", "snapshot"]
@@ -45,6 +45,9 @@ def snapshot(session: Any, number: str) -> dict[str, Any]:
         "tasks": [tuple(t) for t in tasks],
         "timers": session.scalar(select(func.count()).select_from(Timer).where(Timer.case_id == case.id)),
         "audit": session.scalar(select(func.count()).select_from(AuditEvent)),
+        "attachments": session.scalar(
+            select(func.count()).select_from(Attachment).where(Attachment.case_id == case.id)
+        ),
     }
     session.rollback()  # end the read so SQLite writers are not held up
     return result

@@ -10,9 +10,10 @@ from sqlalchemy.exc import OperationalError
 
 from app.db import write_intent
 
+from .attachments import blp as attachments_blp
 from .auth import blp as auth_blp
 from .cases import blp as cases_blp
-from .common import db, error_response
+from .common import db, error_json, error_response
 from .notifications import blp as notifications_blp
 from .processes import blp as processes_blp
 from .reassign import blp as reassign_blp
@@ -22,10 +23,18 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def register_api(app: Flask, api: Api) -> None:
-    for blueprint in (auth_blp, processes_blp, cases_blp, tasks_blp, reassign_blp, notifications_blp):
+    for blueprint in (
+        auth_blp,
+        processes_blp,
+        cases_blp,
+        attachments_blp,
+        tasks_blp,
+        reassign_blp,
+        notifications_blp,
+    ):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
-    from app.errors import PermitFlowError
+    from app.errors import PermitFlowError, TooManyRequests
 
     @app.before_request
     def _intent() -> None:
@@ -51,7 +60,10 @@ def register_api(app: Flask, api: Api) -> None:
     @app.errorhandler(PermitFlowError)
     def _domain_error(err: PermitFlowError) -> Any:
         db().session.rollback()
-        return error_response(err.status, err.message, err.errors)
+        response = error_json(err.status, err.message, err.errors)
+        if isinstance(err, TooManyRequests) and err.retry_after:
+            response.headers["Retry-After"] = str(err.retry_after)
+        return response
 
     @app.errorhandler(OperationalError)
     def _busy(err: OperationalError) -> Any:

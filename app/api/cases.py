@@ -8,7 +8,10 @@ from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.errors import NotFound
+from app.limits import client_address, lookup_limiter, submit_limiter
 from app.services import cases
+from app.services.rate_limit import LOOKUP_REFUSED, SUBMIT_REFUSED
 
 from .common import AUTH, commit, current_user, documented_errors, session
 from .schemas import CaseCreate, CaseCreated, CaseQuery, CaseView
@@ -21,14 +24,19 @@ class CaseList(MethodView):
     @blp.arguments(CaseCreate)
     @blp.response(201, CaseCreated)
     @blp.doc(security=AUTH + [{}])
-    @documented_errors(blp, 400, 401, 403, 404, 422)
+    @documented_errors(blp, 400, 401, 403, 404, 422, 429)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Submit an application (or, for public processes, a complaint) to start a case.
 
         The data is validated against the process's start form; every problem is listed at once.
-        The query code in the answer is shown only this once.
+        The query code in the answer is shown only this once. Submissions without an account are
+        limited per address (429 with `Retry-After` beyond the limit).
         """
         user = current_user(required=False)
+        if user is None:
+            limiter = submit_limiter()
+            limiter.check(client_address(), SUBMIT_REFUSED)
+            limiter.hit(client_address())
         started = cases.start_case(session(), user, body["process"], body["data"])
         commit()
         number = started.case.number
@@ -59,14 +67,24 @@ class CaseItem(MethodView):
             }
         ],
     )
-    @documented_errors(blp, 401, 404)
+    @documented_errors(blp, 401, 404, 429)
     def get(self, args: dict[str, Any], number: str) -> dict[str, Any]:
         """The case's public view: status, stage, statutory clock, timeline, open requests.
 
         Staff and the applicant see it with its data; anyone else needs the query code
         (`X-Query-Code` header or `?code=`). Unknown number or wrong code: 404, never which.
+        After too many wrong codes from one address, every lookup with a code from it is refused
+        with 429 (the right code too) until the window ends (`Retry-After` says when).
         """
         user = current_user(required=False)
         code = request.headers.get("X-Query-Code") or args.get("code")
-        case, with_data = cases.case_for_viewer(session(), number, user, code)
+        limiter = lookup_limiter() if code else None
+        if limiter is not None:
+            limiter.check(client_address(), LOOKUP_REFUSED)
+        try:
+            case, with_data = cases.case_for_viewer(session(), number, user, code)
+        except NotFound:
+            if limiter is not None:
+                limiter.hit(client_address())
+            raise
         return cases.public_view(session(), case, with_data=with_data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from app.services.tasks import MAX_PER_PAGE
@@ -177,3 +178,30 @@ class CompleteResponse(Schema):
     status = fields.String(required=True)
     stage = fields.String(allow_none=True)
     stage_en = fields.String(allow_none=True)
+
+
+class AttachmentForm(Schema):
+    kind = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=64), validate.Regexp(r"^[a-z][a-z0-9_]*$")],
+        metadata={"description": "what the document is, e.g. `construction_contract`"},
+    )
+
+
+class AttachmentUpload(Schema):
+    file = Upload(required=True, metadata={"description": "PDF, JPEG or PNG"})
+
+
+class AttachmentLinks(Schema):
+    download = fields.String(required=True)
+
+
+class AttachmentCreated(Schema):
+    id = fields.String(required=True, metadata={"description": "refer to the file by this id in form data"})
+    kind = fields.String(required=True)
+    filename = fields.String(required=True, metadata={"description": "the uploaded name, without any path"})
+    content_type = fields.String(required=True, metadata={"description": "detected from the content"})
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    links = fields.Nested(AttachmentLinks, required=True)

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models. Importing this package registers every table on ``Base.metadata``."""
 
+from .attachment import Attachment
 from .audit import AuditEvent
 from .base import Base
 from .calendar import CalendarOverride
@@ -11,6 +12,7 @@ from .timer import Timer, TimerKind
 from .user import Group, Membership, User, UserKind
 
 __all__ = [
+    "Attachment",
     "AuditEvent",
     "Base",
     "CalendarOverride",

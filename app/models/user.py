@@ -35,6 +35,8 @@ class User(Base):
     token_version: Mapped[int] = mapped_column(default=1)
     company_name: Mapped[str | None] = mapped_column(String(200))
     credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    # The person to call about the company's applications (for citizens: themselves).
+    contact_name: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]

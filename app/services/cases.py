@@ -196,3 +196,15 @@ def public_view(session: Session, case: Case, *, with_data: bool) -> dict[str, A
     if with_data:
         view["data"] = case.data
     return view
+
+
+def applicant_cases(session: Session, applicant: User, limit: int = 200) -> list[Case]:
+    """The applicant's own cases, newest first (one indexed query; no workflow is loaded)."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.applicant_id == applicant.id)
+            .order_by(Case.submitted_at.desc(), Case.id.desc())
+            .limit(limit)
+        )
+    )

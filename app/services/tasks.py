@@ -13,7 +13,7 @@ from app.engine import EngineError, TaskNotReady
 from app.errors import CaseInError, Conflict, Forbidden, NotFound
 from app.models import Case, CaseStatus, HumanTask, TaskState, User
 
-from . import audit, gateway, platform, processes
+from . import attachments, audit, gateway, platform, processes
 from .calendar import sla_state
 from .forms import validate_form
 
@@ -137,7 +137,17 @@ def task_detail(session: Session, user: User, task_id: int) -> dict[str, Any]:
         "case": case,
         "data": case.data,
         "comments": [],
-        "attachments": [],
+        "attachments": [
+            {
+                "id": a.uid,
+                "kind": a.kind,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "created_at": a.created_at.isoformat(),
+            }
+            for a in attachments.case_attachments(session, case)
+        ],
         "credit_score": None,
     }
 
@@ -203,6 +213,7 @@ def complete_task(session: Session, user: User, task_id: int, data: Any) -> Case
         raise Conflict("the task is claimed by someone else")
     version = processes.version_by_id(session, case.process_version_id)
     validate_form(processes.form_schema(version, task.form_key), data)
+    attachments.check_references(session, case, data)
     if case.status == CaseStatus.ERROR:
         raise CaseInError("the case stopped on an error; an administrator must resolve it first")
     try:

@@ -136,6 +136,20 @@ def _csrf_error(_err: CSRFError) -> ResponseReturnValue:
     )
 
 
+@bp.errorhandler(413)
+def _too_large(_err: Any) -> ResponseReturnValue:
+    common.rollback()
+    limit = max(1, common.settings().max_upload_bytes // (1024 * 1024))
+    return error_page(
+        413,
+        gettext("The file is too large"),
+        gettext(
+            "Files may be at most %(num)d MB. Nothing was saved: go back and choose a smaller file.",
+            num=limit,
+        ),
+    )
+
+
 @bp.errorhandler(404)
 def _not_found(_err: Any) -> ResponseReturnValue:
     return error_page(404, gettext("Not found"), gettext("This task or page does not exist."))
@@ -266,7 +280,7 @@ def inbox() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     if not user.is_staff:
-        return render_template("applicant_home.html")
+        return redirect(url_for("web.my_cases"))
     query = inbox_query(request.args, user)
     db = common.session()
     page = tasks.list_inbox(db, user, query)

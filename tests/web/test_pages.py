@@ -96,8 +96,11 @@ def test_repeated_failures_lock_the_username(app: Any, pages: Any) -> None:
 
 
 def test_applicants_log_in_too_and_see_their_own_page(pages: Any) -> None:
-    html = _text(pages("acme").get("/"))
-    assert "My applications" in html and "Inbox views" not in html
+    browser = pages("acme")
+    response = browser.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/my/cases"
+    html = _text(browser.get("/my/cases"))
+    assert "My cases" in html and "Inbox views" not in html
 
 
 def test_logout_ends_the_session(pages: Any) -> None:

@@ -1,0 +1,83 @@
+"""Guessing query codes, and floods of submissions without an account, are refused per address.
+
+Past the limit every lookup with a code from that address is refused, the right code included,
+until the window ends: a guesser never learns which code was right. Other addresses, and the
+applicant logged in (no code needed), are not affected.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.helpers import permit_application, submit_permit
+
+
+def _limiter(app: Any, name: str) -> Any:
+    from app.limits import lookup_limiter, submit_limiter
+
+    with app.app_context():
+        return lookup_limiter() if name == "lookup" else submit_limiter()
+
+
+def _error(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    body = response.get_json()
+    assert set(body) == {"code", "status", "message", "errors"}, body
+    return body
+
+
+def test_guessing_is_refused_after_the_limit_even_with_the_right_code(api: Any, pages: Any) -> None:
+    created = submit_permit(api)
+    number, code = created["number"], created["query_code"]
+    for attempt in range(10):  # PERMITFLOW_LOOKUP_MAX_FAILURES
+        _error(api.get(f"/api/v1/cases/{number}?code=WRONG{attempt:03d}"), 404)
+    body = _error(api.get(f"/api/v1/cases/{number}", headers={"X-Query-Code": code}), 429)
+    assert body["message"].startswith("too many wrong query codes from your address; try again in 10 minute")
+    response = api.get(f"/api/v1/cases/{number}?code={code}")
+    assert 0 < int(response.headers["Retry-After"]) <= 600
+    # The status page counts against the same budget.
+    browser = pages()
+    page = browser.post("/track", {"number": number, "code": code}, page="/track")
+    assert page.status_code == 429 and "Too many wrong query codes" in page.get_data(as_text=True)
+    assert browser.get(f"/track/{number}?code={code}").status_code == 429
+    # Another address, and the applicant logged in, are not affected.
+    other = api.client.get(f"/api/v1/cases/{number}?code={code}", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other.status_code == 200
+    assert api.get(f"/api/v1/cases/{number}", "acme").status_code == 200
+    assert pages("acme").get(f"/track/{number}").status_code == 200
+
+
+def test_the_right_code_works_again_when_the_window_has_passed(
+    api: Any, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limiter = _limiter(app, "lookup")
+    monkeypatch.setattr(limiter, "limit", 2)
+    monkeypatch.setattr(limiter, "window_seconds", 2)
+    created = submit_permit(api)
+    number, code = created["number"], created["query_code"]
+    for attempt in range(2):
+        _error(api.get(f"/api/v1/cases/{number}?code=WRONG{attempt:03d}"), 404)
+    _error(api.get(f"/api/v1/cases/{number}?code={code}"), 429)
+    time.sleep(2.5)  # Redis expires the window's counter
+    assert api.get(f"/api/v1/cases/{number}?code={code}").status_code == 200
+
+
+def test_right_codes_are_not_counted(api: Any) -> None:
+    created = submit_permit(api)
+    for _ in range(15):
+        assert api.get(f"/api/v1/cases/{created['number']}?code={created['query_code']}").status_code == 200
+
+
+def test_submissions_without_an_account_are_limited_per_address(
+    api: Any, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_limiter(app, "submit"), "limit", 3)
+    body = {"process": "construction_permit", "data": permit_application("匿名")}
+    for _ in range(3):
+        _error(api.post("/api/v1/cases", json=body), 401)  # this process needs an account
+    refused = _error(api.post("/api/v1/cases", json=body), 429)
+    assert "too many submissions without an account" in refused["message"]
+    assert api.post("/api/v1/cases", "acme", json=body).status_code == 201  # applicants are not limited
