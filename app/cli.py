@@ -17,6 +17,7 @@ processes_cli = AppGroup("processes", help="Validate, deploy and list BPMN proce
 demo_cli = AppGroup("demo", help="Demo groups, users and cases.")
 calendar_cli = AppGroup("calendar", help="Working-day calendar overrides (holidays, make-up days).")
 timers_cli = AppGroup("timers", help="Timers: fire what is due.")
+audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 
 
 def _database() -> Database:
@@ -201,6 +202,23 @@ def timers_sweep() -> None:
     click.echo(f"fired {sweep()} timer(s)")
 
 
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit hash chain; exit 1 naming the first broken event."""
+    from app.services.audit import verify_chain
+
+    with _database().unit_of_work(write=False) as session:
+        checked, broken, why = verify_chain(session)
+        if broken is not None:
+            click.echo(
+                f"audit event {broken.id} ({broken.action} at {broken.created_at.isoformat()} by "
+                f"{broken.actor}) is broken: {why}; {checked} event(s) before it are intact",
+                err=True,
+            )
+            sys.exit(1)
+    click.echo(f"audit trail intact: {checked} event(s)")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (db_cli, processes_cli, demo_cli, calendar_cli, timers_cli):
+    for group in (db_cli, processes_cli, demo_cli, calendar_cli, timers_cli, audit_cli):
         app.cli.add_command(group)

@@ -87,3 +87,31 @@ def _before_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+def verify_chain(session: Session, batch: int = 5000) -> tuple[int, AuditEvent | None, str]:
+    """Recompute the chain. Returns (events checked, first broken event or None, why)."""
+    prev = GENESIS
+    checked = 0
+    last_id = 0
+    while True:
+        events = list(
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+            )
+        )
+        if not events:
+            return checked, None, ""
+        for ev in events:
+            if ev.prev_hash != prev:
+                return (
+                    checked,
+                    ev,
+                    "its link to the previous event is broken (an event was removed or reordered)",
+                )
+            if content_hash(prev, ev) != ev.hash:
+                return checked, ev, "its content does not match its hash (the event was changed)"
+            prev = ev.hash
+            checked += 1
+            last_id = ev.id
+        session.expunge_all()  # keep memory flat on long trails
