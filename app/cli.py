@@ -143,6 +143,36 @@ def processes_list() -> None:
             )
 
 
+@processes_cli.command("migrate")
+@click.argument("key")
+@click.option("--from", "from_hash", required=True, help="hash (or a unique prefix) of the cases' version")
+@click.option("--to", "to_hash", required=True, help="hash (or a unique prefix) of the target version")
+@click.option("--dry-run", is_flag=True, help="only say which cases could move")
+def processes_migrate(key: str, from_hash: str, to_hash: str, dry_run: bool) -> None:
+    """Move the running cases of KEY from one version to another (checked case by case).
+    One line per case: NUMBER: moved | would move | refused: reason. Exit 1 if any is refused."""
+    from app.errors import PermitFlowError
+    from app.services.migration import migrate_cases
+
+    try:
+        with _database().unit_of_work(write=not dry_run) as session:
+            outcomes = migrate_cases(session, None, key, from_hash, to_hash, dry_run=dry_run)
+    except PermitFlowError as err:
+        click.echo(f"migrate refused: {err.message}", err=True)
+        sys.exit(1)
+    for outcome in outcomes:
+        if not outcome.possible:
+            click.echo(f"{outcome.case_number}: refused: {outcome.reason}")
+        else:
+            click.echo(f"{outcome.case_number}: {'moved' if outcome.moved else 'would move'}")
+    refused = sum(1 for o in outcomes if not o.possible)
+    able = len(outcomes) - refused
+    verb = "could move" if dry_run else "moved"
+    click.echo(f"{len(outcomes)} running case(s): {able} {verb}, {refused} refused")
+    if refused:
+        sys.exit(1)
+
+
 @demo_cli.command("load")
 @click.option("--password", default="demo-pass", show_default=True, help="password of every demo user")
 @click.option("--cases/--no-cases", default=True, show_default=True, help="also create sample cases")

@@ -16,6 +16,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .errors import EngineError, ScriptRefused, TaskNotReady
+from .migration import MigrationPlan, MigrationRefused, move, plan_migration
 from .sandbox import SandboxEnvironment
 from .specs import SpecCache, dump_state, load_state
 from .types import PendingTimer, ReadyTask, SpecSource, StepResult
@@ -104,6 +105,22 @@ class Runtime:
         """Fire every BPMN timer that is due by the engine clock and run on."""
         workflow = self._load(source, state)
         return self._advance(workflow, source)
+
+    def plan_migration(self, old: SpecSource, new: SpecSource, state: str) -> MigrationPlan:
+        """Whether the workflow in ``state`` can move from version ``old`` to ``new`` (runs nothing)."""
+        return plan_migration(old, new, state, self.specs)
+
+    def migrate(self, old: SpecSource, new: SpecSource, state: str) -> StepResult:
+        """Move the workflow in ``state`` from version ``old`` to ``new`` and run on.
+
+        Raises ``MigrationRefused`` (nothing is changed) when the move is not possible.
+        """
+        workflow = self._load(old, state)
+        new_spec, new_subs = self.specs.get(new.hash, new.spec_json)
+        plan = move(workflow, new_spec, new_subs)
+        if not plan.possible:
+            raise MigrationRefused(plan.reason or "the case cannot move to this version")
+        return self._advance(workflow, new)
 
     def task_data(self, source: SpecSource, state: str, task_id: str) -> dict[str, Any]:
         """The data a ready task sees (for showing a performer its case)."""
