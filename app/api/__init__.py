@@ -17,6 +17,7 @@ from .common import db, error_json, error_response
 from .notifications import blp as notifications_blp
 from .processes import blp as processes_blp
 from .reassign import blp as reassign_blp
+from .stats import blp as stats_blp
 from .tasks import blp as tasks_blp
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -31,6 +32,7 @@ def register_api(app: Flask, api: Api) -> None:
         tasks_blp,
         reassign_blp,
         notifications_blp,
+        stats_blp,
     ):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 

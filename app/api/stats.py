@@ -1,0 +1,218 @@
+"""Statistics (统计): the bureau's figures per process, step and agency group, as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.errors import Forbidden
+from app.services import stats
+
+from .common import AUTH, documented_errors, require_user, session
+
+blp = Blueprint("stats", __name__, description="Statistics (staff)")
+
+# Dates far outside any case's life are refused rather than overflowing the calendar arithmetic.
+EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)
+
+
+def _date_field(name: str, description: str) -> fields.Date:
+    return fields.Date(
+        data_key=name,
+        validate=validate.Range(min=EARLIEST, max=LATEST),
+        metadata={"description": description},
+    )
+
+
+class StatsArgs(Schema):
+    process = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "process key"})
+    group = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "group slug"})
+    # `from` is a Python keyword: the attributes are start/end, the query names from/to.
+    start = _date_field("from", "first day of the period (local date, included)")
+    end = _date_field("to", "last day of the period (local date, included)")
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **_kw: Any) -> None:
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError("must not be after `to`", "from")
+
+
+class _TaskFigures(Schema):
+    tasks_completed = fields.Integer(required=True)
+    average_working_days = fields.Float(allow_none=True, required=True)
+    p90_working_days = fields.Integer(allow_none=True, required=True)
+    on_time_rate = fields.Float(allow_none=True, required=True, metadata={"description": "0..1"})
+    overdue = fields.Integer(required=True)
+    escalated = fields.Integer(required=True)
+
+
+class StepStatsSchema(_TaskFigures):
+    process = fields.String(required=True)
+    bpmn_id = fields.String(required=True)
+    name = fields.String(required=True)
+    name_en = fields.String(required=True)
+
+
+class GroupStatsSchema(_TaskFigures):
+    group = fields.String(allow_none=True, required=True)
+
+
+class ProcessStatsSchema(Schema):
+    process = fields.String(required=True)
+    name = fields.String(allow_none=True, required=True)
+    name_en = fields.String(allow_none=True, required=True)
+    cases_received = fields.Integer(required=True)
+    cases_completed = fields.Integer(required=True)
+    cases_approved = fields.Integer(required=True)
+    cases_rejected = fields.Integer(required=True)
+    case_average_working_days = fields.Float(allow_none=True, required=True)
+    case_p90_working_days = fields.Integer(allow_none=True, required=True)
+    tasks_completed = fields.Integer(required=True)
+    on_time_rate = fields.Float(allow_none=True, required=True)
+    overdue = fields.Integer(required=True)
+    escalated = fields.Integer(required=True)
+    complaint_answer_working_days = fields.Float(allow_none=True, required=True)
+    complaint_satisfaction = fields.Float(allow_none=True, required=True)
+
+
+class StatsReportSchema(Schema):
+    start = fields.Date(allow_none=True, required=True, data_key="from")
+    end = fields.Date(allow_none=True, required=True, data_key="to")
+    process = fields.String(allow_none=True, required=True)
+    group = fields.String(allow_none=True, required=True)
+    generated_at = fields.DateTime(required=True)
+    processes = fields.List(fields.Nested(ProcessStatsSchema), required=True)
+    steps = fields.List(fields.Nested(StepStatsSchema), required=True)
+    groups = fields.List(fields.Nested(GroupStatsSchema), required=True)
+
+
+# The CSV columns: (header in Chinese / English, process row value, step/group row value).
+CSV_COLUMNS: list[tuple[str, str]] = [
+    ("层级 / Level", "level"),
+    ("流程 / Process", "process"),
+    ("环节 / Step", "step"),
+    ("部门 / Group", "group"),
+    ("办件数 / Cases received", "cases_received"),
+    ("办结数 / Cases completed", "cases_completed"),
+    ("准予数 / Approved", "cases_approved"),
+    ("不予数 / Rejected", "cases_rejected"),
+    ("办结任务数 / Tasks completed", "tasks_completed"),
+    ("平均用时（工作日） / Average working days", "average"),
+    ("90%用时（工作日） / 90th percentile working days", "p90"),
+    ("按时率 / On-time rate", "on_time_rate"),
+    ("逾期数 / Overdue", "overdue"),
+    ("督办数 / Escalated", "escalated"),
+    ("投诉答复平均用时（工作日） / Complaint answer working days", "complaint_answer_working_days"),
+    ("满意率 / Satisfaction", "complaint_satisfaction"),
+]
+
+
+def _csv_rows(report: stats.StatsReport) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for p in report.processes:
+        rows.append(
+            {
+                **asdict(p),
+                "level": "流程 / process",
+                "process": p.process + (f" {p.name}" if p.name else ""),
+                "average": p.case_average_working_days,
+                "p90": p.case_p90_working_days,
+            }
+        )
+    for s in report.steps:
+        rows.append(
+            {
+                **asdict(s),
+                "level": "环节 / step",
+                "step": f"{s.bpmn_id} {s.name} / {s.name_en}",
+                "average": s.average_working_days,
+                "p90": s.p90_working_days,
+            }
+        )
+    for g in report.groups:
+        rows.append(
+            {
+                **asdict(g),
+                "level": "部门 / group",
+                "process": "",
+                "group": g.group or "",
+                "average": g.average_working_days,
+                "p90": g.p90_working_days,
+            }
+        )
+    return rows
+
+
+def csv_export(report: stats.StatsReport) -> str:
+    """The report as one CSV table: processes (case figures), then steps, then groups."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([header for header, _ in CSV_COLUMNS])
+    for row in _csv_rows(report):
+        writer.writerow(["" if row.get(key) is None else row.get(key) for _, key in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def _filename(report: stats.StatsReport) -> str:
+    parts = ["permitflow-stats"]
+    parts += [report.process] if report.process else []
+    parts += [report.group] if report.group else []
+    parts += [report.start.isoformat() if report.start else "start"] if report.start or report.end else []
+    parts += [report.end.isoformat() if report.end else "now"] if report.start or report.end else []
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in "_".join(parts))
+    return f"{safe}.csv"
+
+
+@blp.route("/stats")
+class Statistics(MethodView):
+    @blp.arguments(StatsArgs, location="query")
+    @blp.response(200, StatsReportSchema)
+    @blp.doc(
+        security=AUTH,
+        responses={
+            200: {
+                "content": {
+                    "text/csv": {
+                        "schema": {
+                            "type": "string",
+                            "description": "`format=csv`: UTF-8 with BOM, headers in Chinese and English",
+                        }
+                    }
+                }
+            }
+        },
+    )
+    @documented_errors(blp, 401, 403, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The bureau's statistics (staff only): per process, step and agency group.
+
+        Query: `process`, `group`, `from` and `to` (local dates, both included) and `format`
+        (`json` or `csv`). Times are whole working days (holidays excluded, make-up working days
+        included, counted from the day after the start; a case's clock stops are not counted);
+        the 90th percentile is the nearest-rank value.
+        """
+        user = require_user()
+        if not user.is_staff:
+            raise Forbidden("statistics are for staff")
+        report = stats.bureau_stats(
+            session(),
+            process=args.get("process"),
+            group=args.get("group"),
+            start=args.get("start"),
+            end=args.get("end"),
+        )
+        if args["format"] == "csv":
+            response = Response("\ufeff" + csv_export(report), mimetype="text/csv")
+            response.headers["Content-Disposition"] = f'attachment; filename="{_filename(report)}"'
+            response.headers["Cache-Control"] = "private, no-store"
+            return response
+        return report
