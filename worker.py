@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from rq import Worker
+from rq import SimpleWorker
 from rq.cron import CronScheduler
 
 from app import create_app
@@ -40,7 +40,11 @@ def main(argv: list[str] | None = None) -> None:
             )
             scheduler.start()
             return
-        worker = Worker([job_queue(settings)], connection=connection)
+        # Jobs run in this process rather than in a fork per job: a forked "work horse" starts
+        # cold every time (new database connection, statements compiled again) and was measured
+        # at ~200 ms per timer against ~6 ms warm. A crash or SIGKILL mid-job still only loses
+        # that job's uncommitted transaction; the sweep fires the timer again.
+        worker = SimpleWorker([job_queue(settings)], connection=connection)
         worker.work(with_scheduler=True, burst=args.burst)
 
 

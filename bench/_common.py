@@ -207,8 +207,9 @@ def create_bench_app(database_url: str, instance: Path, redis_url: str = "", **e
     return create_app(overrides)
 
 
-def prepare(app: Any, *, bpmn_paths: list[Path] | None = None) -> None:
-    """Migrate, add the demo groups and users, deploy the benchmark process."""
+def prepare(app: Any, *, bpmn_paths: list[Path] | None = None, shipped: bool = False) -> None:
+    """Migrate, add the demo groups and users, deploy the benchmark process (or, with
+    ``shipped=True``, the processes shipped in ``processes/``, as ``flask deploy`` does)."""
     from alembic import command
 
     from app.cli import alembic_config
@@ -220,14 +221,22 @@ def prepare(app: Any, *, bpmn_paths: list[Path] | None = None) -> None:
         with database.unit_of_work() as session:
             demo.ensure_groups_and_users(session, PASSWORD)
         with database.unit_of_work() as session:
+            if shipped:
+                deployed = processes.deploy_processes(session, None)
+                if not deployed:
+                    raise RuntimeError("no shipped process was deployed")
+                return
             deployed = processes.deploy_processes(session, None, bpmn_paths or [BENCH_BPMN])
             if not any(d.key == BENCH_PROCESS for d in deployed):
                 raise RuntimeError(f"{BENCH_PROCESS} was not deployed: {deployed}")
 
 
 @contextmanager
-def bench_env(backend: str, *, redis_url: str = "", **extra: Any) -> Iterator[BenchEnv]:
-    """A fresh database of ``backend``, migrated, with demo users and the bench process deployed."""
+def bench_env(
+    backend: str, *, redis_url: str = "", shipped_processes: bool = False, **extra: Any
+) -> Iterator[BenchEnv]:
+    """A fresh database of ``backend``, migrated, with demo users and the bench process deployed
+    (``shipped_processes=True``: the processes of ``processes/`` instead)."""
     with workdir(f"pf-bench-{backend}-") as work:
         instance = work / "instance"
         instance.mkdir()
@@ -235,13 +244,65 @@ def bench_env(backend: str, *, redis_url: str = "", **extra: Any) -> Iterator[Be
             app = create_bench_app(url, instance, redis_url, **extra)
             database = app.extensions["permitflow.db"]
             try:
-                prepare(app)
+                prepare(app, shipped=shipped_processes)
                 yield BenchEnv(backend, app, url, instance, redis_url)
             finally:
                 database.dispose()
 
 
 # -- API clients -------------------------------------------------------------------------------
+
+
+class SqlRecorder:
+    """Counts (and, while ``capture`` is set, keeps) the SQL statements an engine sends while
+    ``active``. In-process runs only: a gunicorn worker has an engine of its own."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+        self.active = False
+        self.capture = False
+        self.statements: list[tuple[str, Any]] = []
+        event.listen(engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        if self.active:
+            self.count += 1
+            if self.capture:
+                self.statements.append((statement, parameters))
+
+    @contextmanager
+    def recording(self, *, capture: bool = False) -> Iterator[SqlRecorder]:
+        self.count, self.active, self.capture = 0, True, capture
+        self.statements = []
+        try:
+            yield self
+        finally:
+            self.active = self.capture = False
+
+
+_CSRF_FIELD = 'name="csrf_token" value="'
+
+
+def page_client(app: Any, username: str, password: str = PASSWORD, language: str = "en") -> Any:
+    """A Flask test client logged in to the pages like a browser: GET /login for the form's CSRF
+    token, then POST the form (as tests/web/conftest.py does)."""
+    client = app.test_client()
+    if language:
+        client.set_cookie("lang", language)
+    html = client.get("/login").get_data(as_text=True)
+    start = html.find(_CSRF_FIELD)
+    if start < 0:
+        raise RuntimeError("no CSRF token on /login")
+    start += len(_CSRF_FIELD)
+    token = html[start : html.index('"', start)]
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    if response.status_code != 302:
+        raise RuntimeError(
+            f"login as {username}: {response.status_code} {response.get_data(as_text=True)[:300]}"
+        )
+    return client
 
 
 class Api:
@@ -418,3 +479,157 @@ def _wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path, timeout:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+# -- Redis and rq workers ----------------------------------------------------------------------
+
+REDIS_BASE = os.environ.get("PERMITFLOW_BENCH_REDIS", "redis://127.0.0.1:6379")
+REDIS_CLAIM_KEY = "permitflow:test-run"  # the same claim the test suite makes (tests/conftest.py)
+
+
+def clear_rq(redis_url: str) -> int:
+    """Delete every ``rq:*`` key of ``redis_url``'s database (nothing else). Returns how many."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter("rq:*", count=1000))
+        for i in range(0, len(keys), 1000):
+            client.delete(*keys[i : i + 1000])
+        return len(keys)
+    finally:
+        client.close()
+
+
+@contextmanager
+def claimed_redis_db(base: str = REDIS_BASE) -> Iterator[str]:
+    """The URL of a Redis database number 1..15 that no test run or benchmark is using, claimed
+    with ``SET permitflow:test-run <id> NX`` as the tests do. Afterwards its ``rq:*`` keys are
+    deleted and the claim released (only if still ours); the database is never flushed."""
+    import redis
+
+    run_id = f"bench-{uuid.uuid4().hex[:10]}"
+    for number in range(1, 16):
+        client = redis.Redis.from_url(f"{base}/{number}")
+        try:
+            if client.set(REDIS_CLAIM_KEY, run_id, nx=True, ex=3 * 3600):
+                break
+        finally:
+            client.close()
+    else:
+        raise RuntimeError("no free Redis database number (1..15) for this benchmark")
+    url = f"{base}/{number}"
+    try:
+        clear_rq(url)
+        yield url
+    finally:
+        clear_rq(url)
+        client = redis.Redis.from_url(url)
+        try:
+            if client.get(REDIS_CLAIM_KEY) == run_id.encode():
+                client.delete(REDIS_CLAIM_KEY)
+        finally:
+            client.close()
+
+
+def kill_tree(pid: int, timeout: float = 10.0) -> None:
+    """SIGKILL a process and everything under it. rq's work horse runs in a session of its own,
+    so killing the process group would leave it running: each child is killed by its pid."""
+    import contextlib
+
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        victims = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for proc in victims:  # the parent first, so that it cannot start a new horse meanwhile
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.send_signal(signal.SIGKILL)
+    psutil.wait_procs(victims, timeout=timeout)
+
+
+class RqWorker:
+    """``python worker.py`` (an rq worker with its scheduler) on the database and Redis of
+    ``env``, in a process group of its own, its output in ``<instance>/<name>.log``."""
+
+    def __init__(self, env: BenchEnv, name: str, *, extra_env: dict[str, str] | None = None) -> None:
+        if not env.redis_url:
+            raise ValueError("a worker needs the bench's REDIS_URL")
+        self.name = name
+        self.log = env.instance / f"{name}.log"
+        self._log_file = self.log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "worker.py")],
+            cwd=ROOT,
+            env={**env.server_env(), **(extra_env or {})},
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """rq's warm shutdown (SIGTERM); the whole tree is killed if it has not exited in time."""
+        import contextlib
+
+        import psutil
+
+        children: list[psutil.Process] = []
+        if self.process.poll() is None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                children = psutil.Process(self.process.pid).children(recursive=True)
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                kill_tree(self.process.pid)
+                self.process.wait(timeout=10)
+        # A horse or scheduler the parent left behind (each runs in a session of its own);
+        # psutil checks each one's start time, so a reused pid is never hit.
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.send_signal(signal.SIGKILL)
+        psutil.wait_procs(children, timeout=10)
+        self._log_file.close()
+
+
+@contextmanager
+def rq_workers(env: BenchEnv, count: int, *, timeout: float = 60.0) -> Iterator[list[RqWorker]]:
+    """``count`` worker processes, up (registered with rq, a scheduler holding its lock) before
+    this yields; stopped (or killed, with their horses and scheduler) afterwards."""
+    import redis
+
+    workers: list[RqWorker] = []
+    try:
+        for i in range(count):
+            workers.append(RqWorker(env, f"worker-{i + 1}"))
+        client = redis.Redis.from_url(env.redis_url)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                dead = [w for w in workers if not w.alive()]
+                if dead:
+                    raise RuntimeError(
+                        f"{dead[0].name} exited with {dead[0].process.returncode}:\n"
+                        + dead[0].log.read_text(errors="replace")[-3000:]
+                    )
+                registered = sum(1 for _ in client.scan_iter("rq:worker:*"))
+                if registered >= count and any(True for _ in client.scan_iter("rq:scheduler-lock:*")):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"workers not up within {timeout} s ({registered} registered)")
+                time.sleep(0.1)
+        finally:
+            client.close()
+        yield workers
+    finally:
+        for worker in workers:
+            worker.stop()

@@ -33,6 +33,8 @@ class WorkCalendar:
     overrides: Mapping[date, bool] = field(default_factory=dict)
     # When the overrides were last read from the database (monotonic seconds).
     loaded_at: float = -1e9
+    # is_workday answers by date: the inbox asks it ~20 times per row it shows.
+    _known: dict[date, bool] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -44,6 +46,12 @@ class WorkCalendar:
         return time(int(hours), int(minutes))
 
     def is_workday(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._lookup(day)
+        return known
+
+    def _lookup(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
         try:
@@ -107,7 +115,10 @@ def refresh_overrides(session: Session, calendar: WorkCalendar, *, force: bool =
     """Re-read admin overrides at most once a minute (they change a few times a year)."""
     if force or monotonic() - calendar.loaded_at > OVERRIDES_TTL:
         rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_workday)).all()
-        calendar.overrides = {day: workday for day, workday in rows}
+        overrides = {day: workday for day, workday in rows}
+        if overrides != calendar.overrides:
+            calendar.overrides = overrides
+            calendar._known.clear()
         calendar.loaded_at = monotonic()
     return calendar
 

@@ -58,24 +58,28 @@ def fire_due(session: Session, case_id: int) -> int:
             continue
         _fire_platform_timer(session, case, timer, now)
         fired += 1
+    stepped = False
     if bpmn:
-        fired += _fire_bpmn(session, case, bpmn, now)
-    gateway.schedule_wakeup(session, case)
+        fired_bpmn, stepped = _fire_bpmn(session, case, bpmn, now)
+        fired += fired_bpmn
+    if not stepped:  # apply_step schedules the next wake-up itself
+        gateway.schedule_wakeup(session, case)
     session.flush()
     return fired
 
 
-def _fire_bpmn(session: Session, case: Case, timers: list[Timer], now: datetime) -> int:
+def _fire_bpmn(session: Session, case: Case, timers: list[Timer], now: datetime) -> tuple[int, bool]:
+    """Fire the case's due BPMN timers; returns (how many went off, whether a step was saved)."""
     if case.status.is_final or case.status is CaseStatus.ERROR:
         for timer in timers:
             timer.cancelled_at = now
-        return 0
+        return 0, False
     version = processes.version_by_id(session, case.process_version_id)
     try:
         result = platform.get().runtime.fire_due_timers(processes.spec_source(version), case.state)
     except EngineError as err:  # a broken timer expression: the case shows the error
         audit.record(session, "timer.failed", actor=None, case=case, detail={"error": err.as_dict()})
-        return 0
+        return 0, False
     still_waiting = {t.task_id for t in result.timers}
     went_off = [t for t in timers if t.spiff_task_id not in still_waiting]
     gateway.apply_step(
@@ -92,7 +96,7 @@ def _fire_bpmn(session: Session, case: Case, timers: list[Timer], now: datetime)
             _escalate(session, case, task, timer.level, reason=timer.bpmn_id or "timer")
         if task is not None and timer.note:
             _remind(session, case, task, timer.note)
-    return len(went_off)
+    return len(went_off), True
 
 
 def _fire_platform_timer(session: Session, case: Case, timer: Timer, now: datetime) -> None:

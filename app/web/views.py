@@ -286,7 +286,9 @@ def inbox() -> ResponseReturnValue:
     page = tasks.list_inbox(db, user, query)
     scopes = ["mine", "group"] + (["all"] if _is_supervisor(user) else [])
     counts = {
-        scope: tasks.list_inbox(db, user, _replace(query, scope=scope, page=1, per_page=1)).total
+        scope: page.total
+        if scope == query.scope
+        else tasks.count_inbox(db, user, _replace(query, scope=scope))
         for scope in scopes
     }
     assignees = _usernames(db, {t.assignee_id for t in page.items if t.assignee_id})

@@ -193,7 +193,7 @@ def test_worker_killed_mid_firing_leaves_the_case_consistent_and_fires_once(
     db.rollback()
     time.sleep(3.5)  # due at +1 s, woken at +2 s, firing for several seconds
     spawned = psutil.Process(worker.process.pid).children(recursive=True)
-    assert spawned, "the work horse should be running the firing job"
+    assert spawned, "the worker should have started its scheduler process"
     worker.kill()
     assert not [p for p in spawned if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     db.expire_all()
