@@ -32,6 +32,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
+	$(BIN)/mypy app
 
 bench: $(STAMP)
 	$(BIN)/python bench/complete_task.py

@@ -73,7 +73,7 @@ def require_user() -> User:
     return user
 
 
-AUTH = [{"bearer": []}]
+AUTH: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def documented_errors(blp: Any, *codes: int) -> Any:

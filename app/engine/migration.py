@@ -94,10 +94,10 @@ def move(workflow: BpmnWorkflow, new_spec: Any, new_subs: dict[str, Any]) -> Mig
                 facts.removed.append(f"{name}/*")
         facts.added.extend(f"{name}/*" for name in new_subs if name not in workflow.subprocess_specs)
     except Exception as err:  # noqa: BLE001 - a diff that fails means "cannot tell, do not move"
-        reason = f"SpiffWorkflow could not compare the versions: {type(err).__name__}: {err}"
-        return MigrationPlan(False, reason, current=current)
+        failure = f"SpiffWorkflow could not compare the versions: {type(err).__name__}: {err}"
+        return MigrationPlan(False, failure, current=current)
 
-    reason = _check(list(workflow.tasks.values()), top_diff, "")
+    reason: str | None = _check(list(workflow.tasks.values()), top_diff, "")
     for sp_id, sub in workflow.subprocesses.items():
         if reason:
             break

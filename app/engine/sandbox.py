@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from types import CodeType, FrameType
 from typing import Any
@@ -112,7 +112,7 @@ def compile_script(source: str) -> CodeType:
     return result.code
 
 
-def _explain(errors: tuple[str, ...] | list[str], source: str) -> str:
+def _explain(errors: Sequence[str], source: str) -> str:
     detail = "; ".join(errors) if errors else "the code could not be compiled"
     return f"refused by the script sandbox: {detail}"
 

@@ -127,7 +127,8 @@ _snapshots: dict[tuple[str, int], VersionSnapshot] = {}
 
 
 def version_by_id(session: Session, version_id: int) -> VersionSnapshot:
-    key = (str(session.get_bind().url), version_id)
+    bind = session.get_bind()
+    key = (str(bind.engine.url), version_id)
     snapshot = _snapshots.get(key)
     if snapshot is None:
         row = session.get(ProcessVersion, version_id)

@@ -190,13 +190,15 @@ def _remind(session: Session, case: Case, task: HumanTask, who: str) -> None:
 def _case_overdue(session: Session, case: Case) -> None:
     if case.status.is_final:
         return
-    open_groups = set(
-        session.scalars(
+    open_groups = {
+        group
+        for group in session.scalars(
             select(HumanTask.candidate_group).where(
                 HumanTask.case_id == case.id, HumanTask.state == TaskState.OPEN
             )
         )
-    ) - {gateway.APPLICANT_GROUP, None}
+        if group is not None and group != gateway.APPLICANT_GROUP
+    }
     users = [
         u for g in sorted(open_groups) for u in notifications.group_members(session, g, supervisors_only=True)
     ]
