@@ -21,6 +21,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import uuid
@@ -633,3 +634,30 @@ def rq_workers(env: BenchEnv, count: int, *, timeout: float = 60.0) -> Iterator[
     finally:
         for worker in workers:
             worker.stop()
+
+
+# -- profiles and machine load ---------------------------------------------------------------------
+
+
+def source_location(filename: str) -> str:
+    """A profiled code location shortened to app/…, a site-packages path or stdlib/…."""
+    app_dir = str(ROOT / "app") + "/"
+    if filename.startswith(app_dir):
+        return "app/" + filename[len(app_dir) :]
+    marker = "site-packages/"
+    if marker in filename:
+        return filename.split(marker, 1)[1]
+    if filename.startswith("~") or filename.startswith("<"):
+        return filename
+    stdlib = sysconfig.get_paths()["stdlib"] + "/"
+    if filename.startswith(stdlib):
+        return "stdlib/" + filename[len(stdlib) :]
+    return filename
+
+
+def load_average() -> str:
+    """The machine's load averages, printed beside figures so noisy runs show."""
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"

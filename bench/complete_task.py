@@ -25,7 +25,6 @@ import cProfile
 import os
 import pstats
 import sys
-import sysconfig
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -39,7 +38,6 @@ from _common import (  # noqa: E402
     BACKENDS,
     BENCH_BPMN,
     BENCH_PROCESS,
-    ROOT,
     SHARED_BENCH,
     TASK_DATA,
     TASK_ORDER,
@@ -47,7 +45,9 @@ from _common import (  # noqa: E402
     Summary,
     bench_env,
     gunicorn_server,
+    load_average,
     run_case_via_api,
+    source_location,
     start_data,
     table,
 )
@@ -261,23 +261,8 @@ def profile_api(env: Any, completions: int, warmup: int) -> cProfile.Profile:
     return profiler
 
 
-def _where(filename: str) -> str:
-    app_dir = str(ROOT / "app") + "/"
-    if filename.startswith(app_dir):
-        return "app/" + filename[len(app_dir) :]
-    marker = "site-packages/"
-    if marker in filename:
-        return filename.split(marker, 1)[1]
-    if filename.startswith("~") or filename.startswith("<"):
-        return filename
-    stdlib = sysconfig.get_paths()["stdlib"] + "/"
-    if filename.startswith(stdlib):
-        return "stdlib/" + filename[len(stdlib) :]
-    return Path(filename).name
-
-
 def _package(filename: str, func: str) -> str:
-    where = _where(filename)
+    where = source_location(filename)
     if where.startswith("app/engine/"):
         return "app/engine"
     if where.startswith("app/"):
@@ -325,7 +310,13 @@ def print_profile(profiler: cProfile.Profile, completions: int, top: int, backen
         for (filename, line, func), (cc, nc, tt, ct, _callers) in picked[:top]:
             calls = f"{nc}/{cc}" if nc != cc else str(nc)
             out.append(
-                [f"{_where(filename)}:{line}({func})", calls, tt * per, ct * per, f"{100 * ct / total:.0f}%"]
+                [
+                    f"{source_location(filename)}:{line}({func})",
+                    calls,
+                    tt * per,
+                    ct * per,
+                    f"{100 * ct / total:.0f}%",
+                ]
             )
         return out
 
@@ -334,7 +325,7 @@ def print_profile(profiler: cProfile.Profile, completions: int, top: int, backen
     print(f"\ncProfile of {completions} completions ({what})")
     print(f"profiled time per completion: {total * per:.2f} ms (profiling inflates this)")
     print(f"\ntop {top} cumulative inside app/:")
-    print(table(headers, rows(lambda f: _where(f).startswith("app/"))))
+    print(table(headers, rows(lambda f: source_location(f).startswith("app/"))))
     print(f"\ntop {top} cumulative inside SpiffWorkflow:")
     print(table(headers, rows(lambda f: "SpiffWorkflow" in f)))
     print(f"\ntop {top} cumulative overall (any module):")
@@ -406,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         f"engine: {args.engine_cases} cases; API: {args.cases} cases per backend "
         f"({args.cases * len(TASK_ORDER)} completions); {args.warmup} warm-up cases untimed everywhere"
     )
-    print(f"machine: {os.cpu_count()} CPUs, load average {_load()} at start\n")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load_average()} at start\n")
 
     # 1. engine alone
     engine = bench_engine(args.engine_cases, args.warmup)
@@ -487,16 +478,9 @@ def main(argv: list[str] | None = None) -> int:
             api_parts.append(f"{label} {api_p50[backend]:.2f} ms ({api_p50[backend] / engine_sum.p50:.1f}x)")
     if api_parts:
         parts.append("API p50 " + ", ".join(api_parts))
-    print(f"\n(total run time {time.perf_counter() - began:.0f} s; load average {_load()} at the end)")
+    print(f"\n(total run time {time.perf_counter() - began:.0f} s; load average {load_average()} at the end)")
     print("complete_task: " + "; ".join(parts))
     return 0
-
-
-def _load() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def _start_cells(starts: list[float]) -> list[Any]:

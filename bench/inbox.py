@@ -47,7 +47,6 @@ import pstats
 import random
 import re
 import sys
-import sysconfig
 import time
 import uuid
 from collections import defaultdict
@@ -62,12 +61,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     BACKENDS,
-    ROOT,
     Api,
     SqlRecorder,
     Summary,
     bench_env,
+    load_average,
     page_client,
+    source_location,
     table,
 )
 
@@ -568,21 +568,8 @@ def _depth(rows: list[Any], row: Any) -> int:
 # -- profile ---------------------------------------------------------------------------------------
 
 
-def _where(filename: str) -> str:
-    app_dir = str(ROOT / "app") + "/"
-    if filename.startswith(app_dir):
-        return "app/" + filename[len(app_dir) :]
-    marker = "site-packages/"
-    if marker in filename:
-        return filename.split(marker, 1)[1]
-    stdlib = sysconfig.get_paths()["stdlib"] + "/"
-    if filename.startswith(stdlib):
-        return "stdlib/" + filename[len(stdlib) :]
-    return filename
-
-
 def _package(filename: str, func: str) -> str:
-    where = _where(filename)
+    where = source_location(filename)
     if where.startswith("app/"):
         return "app/" + where.split("/")[1].removesuffix(".py")
     if where.startswith("~") or where.startswith("<"):
@@ -616,13 +603,13 @@ def profile(clients: Clients, scenario: Scenario, n: int, top: int, backend: str
     def rows(keep: Callable[[str], bool]) -> list[list[Any]]:
         picked = sorted(((k, v) for k, v in raw.items() if keep(k[0])), key=lambda kv: kv[1][3], reverse=True)
         return [
-            [f"{_where(f)}:{line}({func})"[:110], nc, tt * per, ct * per, f"{100 * ct / total:.0f}%"]
+            [f"{source_location(f)}:{line}({func})"[:110], nc, tt * per, ct * per, f"{100 * ct / total:.0f}%"]
             for (f, line, func), (_cc, nc, tt, ct, _c) in picked[:top]
         ]
 
     headers = ["function", "ncalls", "self ms/req", "cum ms/req", "of total"]
     print(f"\ntop {top} cumulative inside app/:")
-    print(table(headers, rows(lambda f: _where(f).startswith("app/"))))
+    print(table(headers, rows(lambda f: source_location(f).startswith("app/"))))
     print(f"\ntop {top} cumulative, any module:")
     print(table(headers, rows(lambda f: True)))
     by_package: dict[str, float] = defaultdict(float)
@@ -646,13 +633,6 @@ def _versions(env: Any) -> str:
         if env.backend == "postgresql":
             return "PostgreSQL " + str(conn.exec_driver_sql("SHOW server_version").scalar())
         return "SQLite " + str(conn.exec_driver_sql("SELECT sqlite_version()").scalar())
-
-
-def _load() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -696,7 +676,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.group_share:.0%} of open tasks in the group; {args.warmup} warm-up + {args.requests} timed "
         f"requests each, in-process WSGI (Flask test client, no network)"
     )
-    print(f"python {sys.version.split()[0]}; machine: {os.cpu_count()} CPUs, load average {_load()} at start")
+    machine = f"{os.cpu_count()} CPUs, load average {load_average()}"
+    print(f"python {sys.version.split()[0]}; machine: {machine} at start")
 
     results: dict[tuple[int, str], tuple[Seeded, list[Scenario]]] = {}
     for size in sizes:
@@ -769,7 +750,7 @@ def main(argv: list[str] | None = None) -> int:
                 growth.append([backend, label, *cells])
         print(table(["backend", "request"] + [f"{s} open" for s in sizes], growth))
 
-    print(f"\n(total run time {time.perf_counter() - began:.0f} s; load average {_load()} at the end)")
+    print(f"\n(total run time {time.perf_counter() - began:.0f} s; load average {load_average()} at the end)")
     names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
     for size in sizes:
         api, page = [], []
