@@ -13,6 +13,7 @@ from app.db import write_intent
 from .attachments import blp as attachments_blp
 from .auth import blp as auth_blp
 from .cases import blp as cases_blp
+from .certificates import blp as certificates_blp
 from .common import db, error_json, error_response
 from .notifications import blp as notifications_blp
 from .processes import blp as processes_blp
@@ -28,6 +29,7 @@ def register_api(app: Flask, api: Api) -> None:
         auth_blp,
         processes_blp,
         cases_blp,
+        certificates_blp,
         attachments_blp,
         tasks_blp,
         reassign_blp,

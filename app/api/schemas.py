@@ -96,6 +96,17 @@ class CaseClock(Schema):
     pauses = fields.List(fields.Nested(ClockPause))
 
 
+class DocumentLink(Schema):
+    name = fields.String(required=True)
+    name_en = fields.String()
+    number = fields.String(required=True, metadata={"description": "the certificate number"})
+    url = fields.String(required=True, metadata={"description": "the PDF: the applicant and staff only"})
+    verify_url = fields.String(metadata={"description": "the public verification page (the QR code)"})
+    issued_at = fields.DateTime()
+    valid_until = fields.String()
+    status = fields.String(metadata={"description": "valid, expired or revoked"})
+
+
 class CaseView(Schema):
     number = fields.String(required=True)
     process = fields.String(required=True)
@@ -112,7 +123,7 @@ class CaseView(Schema):
     sla = fields.String(required=True)
     timeline = fields.List(fields.Nested(TimelineStep), required=True)
     requests = fields.List(fields.Nested(CaseRequest), required=True)
-    documents = fields.List(fields.Dict(), required=True)
+    documents = fields.List(fields.Nested(DocumentLink), required=True)
     data = fields.Dict(metadata={"description": "staff and the applicant only"})
 
 
@@ -205,3 +216,36 @@ class AttachmentCreated(Schema):
     sha256 = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     links = fields.Nested(AttachmentLinks, required=True)
+
+
+class VerifiedHolder(Schema):
+    name = fields.String(required=True)
+    credit_code = fields.String(
+        allow_none=True, metadata={"description": "unified social credit code, last 6 characters masked"}
+    )
+
+
+class VerifiedProject(Schema):
+    name = fields.String(required=True)
+    code = fields.String(allow_none=True)
+    location = fields.String(allow_none=True)
+    floor_area = fields.Float(allow_none=True, metadata={"description": "m²"})
+    investment = fields.Float(allow_none=True, metadata={"description": "10,000 CNY (万元)"})
+
+
+class Verification(Schema):
+    genuine = fields.Boolean(required=True)
+    number = fields.String(required=True)
+    kind = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    title_en = fields.String(allow_none=True)
+    holder = fields.Nested(VerifiedHolder, allow_none=True)
+    project = fields.Nested(VerifiedProject, allow_none=True)
+    issuer = fields.String(allow_none=True)
+    issued_at = fields.DateTime(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    status = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(["valid", "expired", "revoked"]),
+        metadata={"description": "null when not genuine"},
+    )

@@ -165,16 +165,19 @@ class Runtime:
         timers = _pending_timers(workflow)
         finished = workflow.is_completed()
         end_status = None
+        end_properties: dict[str, str] = {}
         if finished:
             for task in workflow.get_tasks(state=TaskState.COMPLETED):
                 if task.workflow is workflow and "case_status" in _props(task.task_spec):
-                    end_status = _props(task.task_spec)["case_status"]
+                    end_properties = dict(_props(task.task_spec))
+                    end_status = end_properties["case_status"]
         return StepResult(
             state=dump_state(workflow),
             ready=ready,
             timers=timers,
             finished=finished,
             end_status=end_status,
+            end_properties=end_properties,
             data=_case_data(workflow),
             error=error,
         )

@@ -86,5 +86,7 @@ class StepResult:
     finished: bool
     end_status: str | None
     data: dict[str, Any]
+    # The extension properties of the end event the process finished at (e.g. `certificate`).
+    end_properties: dict[str, str] = field(default_factory=dict)
     completed_task: dict[str, Any] | None = None
     error: EngineError | None = None

@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .base import Base
 from .calendar import CalendarOverride
 from .case import Case, CaseStatus
+from .certificate import Certificate
 from .notification import EmailState, Notification
 from .process import ProcessVersion
 from .task import HumanTask, TaskState
@@ -16,6 +17,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CalendarOverride",
+    "Certificate",
     "EmailState",
     "Notification",
     "Case",

@@ -15,7 +15,7 @@ from app import clock
 from app.errors import Forbidden, NotAuthenticated, NotFound
 from app.models import Case, CaseStatus, HumanTask, TaskState, User
 
-from . import gateway, platform, processes
+from . import certificates, gateway, platform, processes
 from .calendar import sla_state
 from .forms import validate_form
 
@@ -191,7 +191,7 @@ def public_view(session: Session, case: Case, *, with_data: bool) -> dict[str, A
         "sla": sla_state(case.completed_at or now, case.due_at, None) if case.due_at else "on_time",
         "timeline": timeline,
         "requests": requests,
-        "documents": [],
+        "documents": certificates.documents(session, case),
     }
     if with_data:
         view["data"] = case.data

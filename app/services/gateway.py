@@ -26,7 +26,7 @@ from app.models import (
     User,
 )
 
-from . import audit, platform
+from . import audit, certificates, platform
 from .deferred import WakeCase, defer
 
 APPLICANT_GROUP = "applicant"
@@ -136,6 +136,7 @@ def apply_step(
             )
 
     _sync_bpmn_timers(session, case, result, now, rows_by_spiff_id)
+    was_approved = case.status == CaseStatus.APPROVED
     _update_status(case, result, now)
     _update_clock(case, result, now)
     _sync_case_timer(session, case, now)
@@ -152,6 +153,12 @@ def apply_step(
             **({"error": result.error.as_dict()} if result.error else {}),
         },
     )
+    kind = result.end_properties.get("certificate")
+    if kind and case.status == CaseStatus.APPROVED and not was_approved:
+        # The end event asks for a certificate (e.g. a construction permit): issue it once.
+        certificates.issue(
+            session, case, kind, issuer=result.end_properties.get("certificate_issuer"), actor=actor
+        )
 
 
 def outcome_of(submitted: dict[str, Any] | None) -> str | None:
