@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -115,3 +116,43 @@ def verify_chain(session: Session, batch: int = 5000) -> tuple[int, AuditEvent |
             checked += 1
             last_id = ev.id
         session.expunge_all()  # keep memory flat on long trails
+
+
+AUDITOR_ROLES = ("admin", "auditor")
+
+
+def can_audit(user: User | None) -> bool:
+    """Admins and auditors read the whole trail; other staff read the trail of a case."""
+    return user is not None and any(user.has_role(role) for role in AUDITOR_ROLES)
+
+
+def search_events(
+    session: Session,
+    *,
+    case_id: int | None = None,
+    case_number: str | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[tuple[AuditEvent, str | None]], int]:
+    """Events newest first with their case numbers, and how many match in all."""
+    stmt = select(AuditEvent, Case.number).outerjoin(Case, Case.id == AuditEvent.case_id)
+    if case_id is not None:
+        stmt = stmt.where(AuditEvent.case_id == case_id)
+    if case_number:
+        stmt = stmt.where(Case.number == case_number.strip().upper()[:40])
+    if action:
+        stmt = stmt.where(AuditEvent.action.startswith(action.strip()[:64], autoescape=True))
+    if actor:
+        stmt = stmt.where(AuditEvent.actor == actor.strip()[:64])
+    if start is not None:
+        stmt = stmt.where(AuditEvent.created_at >= start)
+    if end is not None:
+        stmt = stmt.where(AuditEvent.created_at < end)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page, per_page = max(1, page), max(1, min(per_page, 200))
+    rows = session.execute(stmt.order_by(AuditEvent.id.desc()).limit(per_page).offset((page - 1) * per_page))
+    return [(event, number) for event, number in rows], total

@@ -90,6 +90,8 @@ def main() -> None:
                     for size, (width, height) in SIZES.items():
                         shoot(chromium, server.url, language, size, width, height, task_id)
                     shoot_supervisor(chromium, server.url, language)
+                    for size, (width, height) in SIZES.items():
+                        shoot_audit(chromium, server.url, language, size, width, height)
                 chromium.close()
         finally:
             app.extensions["permitflow.db"].dispose()
@@ -105,6 +107,15 @@ def log_in(context: Any, url: str, language: str, username: str) -> Any:
     page.click("button[type=submit]")
     page.wait_for_url(url + "/inbox")
     return page
+
+
+def shoot_audit(chromium: Any, url: str, language: str, size: str, width: int, height: int) -> None:
+    """The admin's audit trail after a chain check."""
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    page = log_in(context, url, language, "admin")
+    page.goto(url + "/audit?verify=1")
+    page.screenshot(path=str(OUT / f"audit-{language}-{size}.png"), full_page=True)
+    context.close()
 
 
 def shoot_supervisor(chromium: Any, url: str, language: str) -> None:

@@ -1,0 +1,60 @@
+"""The audit pages: a case's trail for staff, the searchable whole trail for admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from app.models import AuditEvent
+from tests.helpers import inbox_task, submit_permit
+
+
+def _walk(api: Any) -> str:
+    number = submit_permit(api, "审计页面项目")["number"]
+    task = inbox_task(api, "clerk", number)
+    api.post(f"/api/v1/tasks/{task['id']}/complete", "clerk", json={"data": {"decision": "accept"}})
+    return number
+
+
+def test_staff_read_a_cases_trail_in_both_languages(api: Any, pages: Any) -> None:
+    number = _walk(api)
+    english = pages("planner", language="en").get(f"/cases/{number}/audit")
+    assert english.status_code == 200
+    text = english.get_data(as_text=True)
+    assert "Application submitted" in text and "Step completed" in text and "clerk" in text
+    chinese = pages("planner", language="zh_CN").get(f"/cases/{number}/audit").get_data(as_text=True)
+    assert "提交申请" in chinese and "办理环节" in chinese
+
+
+def test_applicants_get_no_audit_pages(api: Any, pages: Any) -> None:
+    number = _walk(api)
+    assert pages("acme").get(f"/cases/{number}/audit").status_code == 403
+    assert pages("acme").get("/audit").status_code == 403
+
+
+def test_the_whole_trail_is_for_admins_and_searchable(api: Any, pages: Any) -> None:
+    number = _walk(api)
+    submit_permit(api, "另一个项目")
+    assert pages("clerk").get("/audit").status_code == 403
+    admin = pages("admin")
+    row = 'mono">{}</span>'.format  # the action code as shown in a row (not in the filter's options)
+    everything = admin.get("/audit").get_data(as_text=True)
+    assert everything.count(row("case.submitted")) == 2
+    only_case = admin.get(f"/audit?case={number}").get_data(as_text=True)
+    assert only_case.count(row("case.submitted")) == 1 and row("task.completed") in only_case
+    by_actor = admin.get("/audit?actor=clerk").get_data(as_text=True)
+    assert row("task.completed") in by_actor and row("case.submitted") not in by_actor
+    bad = admin.get("/audit?from=2026-13-45").get_data(as_text=True)
+    assert "YYYY-MM-DD" in bad
+
+
+def test_the_chain_check_names_a_tampered_event(api: Any, pages: Any, db: Any) -> None:
+    _walk(api)
+    admin = pages("admin")
+    assert "The chain is intact" in admin.get("/audit?verify=1").get_data(as_text=True)
+    victim = db.scalar(select(AuditEvent.id).where(AuditEvent.action == "task.completed"))
+    db.execute(update(AuditEvent).where(AuditEvent.id == victim).values(actor="mallory"))
+    db.commit()
+    page = admin.get("/audit?verify=1").get_data(as_text=True)
+    assert f"The chain is broken at event {victim}" in page
