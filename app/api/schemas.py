@@ -73,6 +73,8 @@ class TimelineStep(Schema):
     completed_at = fields.DateTime(allow_none=True)
     outcome = fields.String(allow_none=True)
     sla = fields.String(required=True)
+    # A remark on the step from the process (e.g. 责令停工整改 when a major hazard stops the work).
+    note = fields.String(allow_none=True)
 
 
 class CaseRequest(Schema):

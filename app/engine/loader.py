@@ -481,6 +481,8 @@ def _meta(
             "form": start_props.get("formJsonSchemaFilename"),
             "ui_form": start_props.get("formUiSchemaFilename"),
             "public": start_props.get("public", "false").strip().lower() == "true",
+            # Group slugs whose members may start the process (e.g. inspectors issue orders).
+            "starters": sorted({g.strip() for g in start_props.get("starters", "").split(",") if g.strip()}),
         },
         "tasks": tasks,
         "end_statuses": end_statuses,

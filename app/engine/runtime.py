@@ -149,6 +149,7 @@ class Runtime:
     def _advance(self, workflow: BpmnWorkflow, source: SpecSource) -> StepResult:
         error: EngineError | None = None
         token = _running.set(workflow)
+        done_before = {t.id for t in workflow.get_tasks(state=TaskState.COMPLETED)}
         try:
             # SpiffWorkflow fires due timers only when asked, and do_engine_steps checks them last.
             workflow.refresh_timers()
@@ -156,7 +157,13 @@ class Runtime:
         except (SpiffWorkflowException, ScriptRefused) as err:
             error = _engine_error(err)
         try:
-            return self._result(workflow, source, error)
+            result = self._result(workflow, source, error)
+            if error is None:
+                try:
+                    result.credit_deductions = self._credit_deductions(workflow, done_before)
+                except EngineError as err:
+                    result.error = err
+            return result
         finally:
             _running.reset(token)
 
@@ -182,6 +189,30 @@ class Runtime:
             error=error,
         )
 
+    def _credit_deductions(self, workflow: BpmnWorkflow, done_before: set[Any]) -> list[dict[str, Any]]:
+        """Events completed in this step with the property `credit_deduction` (points, an expression)
+        and `credit_of` (the company's credit code, an expression); `credit_reason` is text."""
+        found = []
+        for task in workflow.get_tasks(state=TaskState.COMPLETED):
+            props = _props(task.task_spec)
+            if task.id in done_before or not props.get("credit_deduction") or not props.get("credit_of"):
+                continue
+            points = self._evaluate(task, props["credit_deduction"])
+            code = self._evaluate(task, props["credit_of"])
+            if not code or not isinstance(points, int) or isinstance(points, bool) or points <= 0:
+                continue
+            found.append(
+                {
+                    "bpmn_id": task.task_spec.bpmn_id,
+                    "credit_code": str(code),
+                    "points": points,
+                    "reason": props.get("credit_reason")
+                    or task.task_spec.bpmn_name
+                    or task.task_spec.bpmn_id,
+                }
+            )
+        return found
+
     def _ready(self, task: Any, source: SpecSource) -> ReadyTask:
         spec = task.task_spec
         props = _props(spec)
@@ -196,6 +227,16 @@ class Runtime:
         context: dict[str, Any] = {}
         if props.get("request_items"):
             context["items"] = _plain(self._evaluate(task, props["request_items"]))
+        if props.get("performer_credit_code"):
+            # Performed by the company with this credit code (its users), not the case's applicant.
+            code = self._evaluate(task, props["performer_credit_code"])
+            context["performer_credit_code"] = str(code) if code else None
+        if props.get("supervising_group"):
+            # The staff group whose supervisors receive this task's escalations (督办).
+            context["supervising_group"] = props["supervising_group"].strip()
+        if props.get("note"):
+            # A remark shown with the task in the case's timeline (e.g. work ordered stopped).
+            context["note"] = _plain(self._evaluate(task, props["note"])) or None
         return ReadyTask(
             id=str(task.id),
             bpmn_id=spec.bpmn_id,

@@ -90,3 +90,6 @@ class StepResult:
     end_properties: dict[str, str] = field(default_factory=dict)
     completed_task: dict[str, Any] | None = None
     error: EngineError | None = None
+    # Credit deductions asked for by events completed in this step (property `credit_deduction`):
+    # {"bpmn_id", "credit_code", "points", "reason"}.
+    credit_deductions: list[dict[str, Any]] = field(default_factory=list)

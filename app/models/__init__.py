@@ -6,6 +6,7 @@ from .base import Base
 from .calendar import CalendarOverride
 from .case import Case, CaseStatus
 from .certificate import Certificate
+from .credit import CreditRecord
 from .notification import EmailState, Notification
 from .process import ProcessVersion
 from .task import HumanTask, TaskState
@@ -18,6 +19,7 @@ __all__ = [
     "Base",
     "CalendarOverride",
     "Certificate",
+    "CreditRecord",
     "EmailState",
     "Notification",
     "Case",

@@ -48,7 +48,12 @@ def start_case(session: Session, actor: User | None, process_key: str, data: Any
     meta = version.meta
     if actor is None and not meta["start"]["public"]:
         raise NotAuthenticated("this process needs an applicant account: log in first")
-    if actor is not None and actor.is_staff and not meta["start"]["public"] and not actor.has_role("admin"):
+    starters = set(meta["start"].get("starters") or [])
+    if starters and actor is not None and not actor.has_role("admin"):
+        # Only members of the `starters` groups start it (e.g. inspectors issue orders).
+        if not (actor.is_staff and starters & {m.group.slug for m in actor.memberships}):
+            raise Forbidden("only members of " + ", ".join(sorted(starters)) + " may start this process")
+    elif actor is not None and actor.is_staff and not meta["start"]["public"] and not actor.has_role("admin"):
         raise Forbidden("staff cannot submit applications for this process")
     validate_form(processes.form_schema(version, meta["start"]["form"]), data, what="application")
 
@@ -153,6 +158,7 @@ def public_view(session: Session, case: Case, *, with_data: bool) -> dict[str, A
                 "completed_at": task.completed_at,
                 "outcome": task.outcome,
                 "sla": sla_state(end or now, task.due_at, task.warn_at),
+                "note": (task.context or {}).get("note"),
             }
         )
     requests = [

@@ -26,7 +26,7 @@ from app.models import (
     User,
 )
 
-from . import audit, certificates, platform
+from . import audit, certificates, credit, platform
 from .deferred import WakeCase, defer
 
 APPLICANT_GROUP = "applicant"
@@ -101,7 +101,11 @@ def apply_step(
             name=task.name,
             name_en=task.name_en,
             candidate_group=task.candidate_group,
-            assignee_id=case.applicant_id if task.candidate_group == APPLICANT_GROUP else None,
+            assignee_id=(
+                case.applicant_id
+                if task.candidate_group == APPLICANT_GROUP and not task.context.get("performer_credit_code")
+                else None
+            ),
             state=TaskState.OPEN,
             form_key=task.form,
             time_limit=task.time_limit,
@@ -153,6 +157,16 @@ def apply_step(
             **({"error": result.error.as_dict()} if result.error else {}),
         },
     )
+    for deduction in result.credit_deductions:
+        # An event with the property `credit_deduction` completed: the company loses points.
+        credit.deduct(
+            session,
+            deduction["credit_code"],
+            deduction["points"],
+            deduction["reason"],
+            case=case,
+            source=deduction["bpmn_id"],
+        )
     kind = result.end_properties.get("certificate")
     if kind and case.status == CaseStatus.APPROVED and not was_approved:
         # The end event asks for a certificate (e.g. a construction permit): issue it once.

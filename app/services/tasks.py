@@ -125,6 +125,10 @@ def get_task(session: Session, task_id: int) -> HumanTask:
 
 def _is_candidate(session: Session, user: User, task: HumanTask) -> bool:
     if task.candidate_group == gateway.APPLICANT_GROUP:
+        performer = (task.context or {}).get("performer_credit_code")
+        if performer:
+            # Performed by a company (e.g. the contractor of a rectification order): its users.
+            return not user.is_staff and user.is_active and user.credit_code == performer
         case = session.get(Case, task.case_id)
         return case is not None and case.applicant_id == user.id
     return task.candidate_group in group_slugs(user)

@@ -80,8 +80,13 @@ def _fire_bpmn(session: Session, case: Case, timers: list[Timer], now: datetime)
     except EngineError as err:  # a broken timer expression: the case shows the error
         audit.record(session, "timer.failed", actor=None, case=case, detail={"error": err.as_dict()})
         return 0, False
-    still_waiting = {t.task_id for t in result.timers}
-    went_off = [t for t in timers if t.spiff_task_id not in still_waiting]
+    still_waiting = {t.task_id: t.due_at for t in result.timers}
+    # Gone from the workflow, or a cycle timer that moved on to its next due time.
+    went_off = [
+        t
+        for t in timers
+        if t.spiff_task_id not in still_waiting or still_waiting[t.spiff_task_id or ""] > t.due_at
+    ]
     gateway.apply_step(
         session,
         case,
@@ -90,11 +95,13 @@ def _fire_bpmn(session: Session, case: Case, timers: list[Timer], now: datetime)
         action="timer.fired",
         detail={"timers": [t.bpmn_id for t in went_off]},
     )
+    cal = platform.calendar(session)
     for timer in went_off:
         task = session.get(HumanTask, timer.human_task_id) if timer.human_task_id else None
         if task is not None and timer.level > 0:
             _escalate(session, case, task, timer.level, reason=timer.bpmn_id or "timer")
-        if task is not None and timer.note:
+        if task is not None and timer.note and cal.is_workday(cal.local_date(now)):
+            # Reminders go out on working days only (a daily cycle timer stays quiet at weekends).
             _remind(session, case, task, timer.note)
     return len(went_off), True
 
@@ -159,8 +166,25 @@ def _escalate(session: Session, case: Case, task: HumanTask, level: int, *, reas
     )
 
 
+def _staff_group(task: HumanTask) -> str:
+    """The group answerable for the task: its `supervising_group` (for work done outside the
+    bureau, e.g. by a contractor), else its candidate group."""
+    return str((task.context or {}).get("supervising_group") or task.candidate_group or "")
+
+
+def _performers(session: Session, case: Case, task: HumanTask) -> list[User]:
+    """Who may do a task of the applicant side: the users of its performing company, else the
+    case's applicant."""
+    code = (task.context or {}).get("performer_credit_code")
+    if code:
+        stmt = select(User).where(User.credit_code == code, User.is_active.is_(True)).order_by(User.id)
+        return [u for u in session.scalars(stmt) if not u.is_staff]
+    applicant = session.get(User, case.applicant_id) if case.applicant_id else None
+    return [applicant] if applicant is not None else []
+
+
 def _escalation_recipients(session: Session, task: HumanTask, level: int) -> list[User]:
-    group = task.candidate_group or ""
+    group = _staff_group(task)
     if level <= 1:
         return notifications.group_members(session, group, supervisors_only=True)
     higher = session.scalar(select(Group.escalates_to).where(Group.slug == group)) or "bureau"
@@ -170,7 +194,9 @@ def _escalation_recipients(session: Session, task: HumanTask, level: int) -> lis
 def _remind(session: Session, case: Case, task: HumanTask, who: str) -> None:
     """A reminder about an open task: to its assignee, else its group (or its supervisors)."""
     if who == "supervisors":
-        users = notifications.group_members(session, task.candidate_group or "", supervisors_only=True)
+        users = notifications.group_members(session, _staff_group(task), supervisors_only=True)
+    elif task.candidate_group == gateway.APPLICANT_GROUP and task.assignee_id is None:
+        users = _performers(session, case, task)
     elif task.assignee_id is not None and who != "group":
         assignee = session.get(User, task.assignee_id)
         users = [assignee] if assignee is not None else []

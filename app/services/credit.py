@@ -1,0 +1,64 @@
+"""Enterprise credit (信用评价): a company's score is 100 plus the deltas of its credit records."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import Case, CreditRecord, User
+
+from . import audit
+
+BASE_SCORE = 100
+
+
+def score(session: Session, credit_code: str) -> int:
+    """The company's current score: 100 plus the sum of its records' deltas."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(CreditRecord.delta), 0)).where(CreditRecord.credit_code == credit_code)
+    )
+    return BASE_SCORE + int(total or 0)
+
+
+def records(session: Session, credit_code: str) -> list[CreditRecord]:
+    return list(
+        session.scalars(
+            select(CreditRecord)
+            .where(CreditRecord.credit_code == credit_code)
+            .order_by(CreditRecord.created_at, CreditRecord.id)
+        )
+    )
+
+
+def deduct(
+    session: Session,
+    credit_code: str,
+    points: int,
+    reason: str,
+    *,
+    case: Case | None = None,
+    source: str | None = None,
+    actor: User | None = None,
+) -> CreditRecord:
+    """Deduct ``points`` (a positive number) from the company's score, recording why."""
+    if points < 0:
+        raise ValueError("a deduction is a positive number of points")
+    record = CreditRecord(
+        credit_code=credit_code,
+        delta=-points,
+        reason=reason[:200],
+        case_id=case.id if case is not None else None,
+        source=(source or None) and source[:100],
+        created_at=clock.now(),
+    )
+    session.add(record)
+    session.flush()
+    audit.record(
+        session,
+        "credit.deducted",
+        actor=actor,
+        case=case,
+        detail={"credit_code": credit_code, "points": points, "reason": reason, "source": source},
+    )
+    return record
