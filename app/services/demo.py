@@ -49,6 +49,7 @@ STAFF = [
     ("deputy", "秦副局长", [("bureau", False)], []),
     ("analyst", "许分析师", [], ["analyst"]),
     ("admin", "系统管理员", [], ["admin"]),
+    ("auditor", "审计员", [], ["auditor"]),
 ]
 
 APPLICANTS = [

@@ -58,3 +58,8 @@ def test_the_chain_check_names_a_tampered_event(api: Any, pages: Any, db: Any) -
     db.commit()
     page = admin.get("/audit?verify=1").get_data(as_text=True)
     assert f"The chain is broken at event {victim}" in page
+
+
+def test_the_demo_auditor_reads_the_whole_trail(api: Any, pages: Any) -> None:
+    _walk(api)
+    assert pages("auditor").get("/audit").status_code == 200
