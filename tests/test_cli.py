@@ -66,3 +66,10 @@ def test_calendar_overrides_from_the_command_line(app: Any) -> None:
 def test_timers_sweep_command(app: Any) -> None:
     result = app.test_cli_runner().invoke(args=["timers", "sweep"])
     assert result.exit_code == 0 and "fired 0 timer(s)" in result.output
+
+
+def test_demo_load_makes_cases_of_every_shipped_process(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert "demo loaded: 8 cases" in result.output
+    assert "整改通知" in result.output and "东城区第三小学扩建工程" in result.output

@@ -187,6 +187,50 @@ def load_cases(session: Session, users: dict[str, User]) -> list[str]:
     for offset, (bpmn_id, who, data) in enumerate(steps):
         with clock.travel_to(real_now - timedelta(days=8 - offset)):
             _do(session, users, done, bpmn_id, who, data)
+    made += load_rectification_cases(session, users, real_now)
+    return made
+
+
+def rectification_order(project: str, *levels: str) -> dict[str, Any]:
+    """A rectification order against the demo contractor (buildco)."""
+    return {
+        "project_name": project,
+        "contractor": {"name": APPLICANTS[1][1], "credit_code": APPLICANTS[1][2]},
+        "findings": [
+            {"description": text, "hazard_level": level}
+            for text, level in zip(
+                ["脚手架连墙件缺失", "临边防护栏杆高度不足", "配电箱未设漏电保护"], levels, strict=False
+            )
+        ],
+        "legal_basis": "《建设工程安全生产管理条例》第二十八条",
+    }
+
+
+def load_rectification_cases(session: Session, users: dict[str, User], real_now: Any) -> list[str]:
+    """Orders waiting for the contractor, waiting for verification, and overdue (the worker then
+    escalates it and deducts credit)."""
+    made: list[str] = []
+
+    def issue(order: dict[str, Any], days_ago: float) -> int:
+        with clock.travel_to(real_now - timedelta(days=days_ago)):
+            started = cases.start_case(session, users["inspector"], "rectification_order", order)
+        made.append(
+            f"{started.case.number} (整改通知 {order['project_name']}; query code {started.query_code})"
+        )
+        return started.case.id
+
+    issue(rectification_order("滨江花园二期", "general", "serious"), 1)
+    reported = issue(rectification_order("城西商业综合体", "general"), 2)
+    with clock.travel_to(real_now - timedelta(days=1)):
+        _do(
+            session,
+            users,
+            reported,
+            "Task_Rectify",
+            "buildco",
+            {"entries": [{"finding_index": 0, "measures": "已补设连墙件并复查"}]},
+        )
+    issue(rectification_order("北湖新城安置房一期", "general", "general"), 12)
     return made
 
 
