@@ -6,27 +6,15 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy.orm import Session
 from werkzeug.http import HTTP_STATUS_CODES
 
-from app.db import Database
+from app.edge import commit as commit  # re-exported for the API views
+from app.edge import db as db
+from app.edge import session as session
 from app.errors import NotAuthenticated
 from app.extensions import ErrorSchema
 from app.models import User
 from app.services import auth
-
-
-def db() -> Database:
-    database: Database = current_app.extensions["permitflow.db"]
-    return database
-
-
-def session() -> Session:
-    return db().session()
-
-
-def commit() -> None:
-    db().session.commit()
 
 
 def error_json(status: int, message: str, errors: dict[str, list[str]]) -> Response:

@@ -4,33 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app
-from sqlalchemy.orm import Session
-
-from app.config import Settings
-from app.db import Database
-
-
-def db() -> Database:
-    database: Database = current_app.extensions["permitflow.db"]
-    return database
-
-
-def session() -> Session:
-    return db().session()
-
-
-def commit() -> None:
-    db().session.commit()
-
-
-def rollback() -> None:
-    db().session.rollback()
-
-
-def settings() -> Settings:
-    value: Settings = current_app.extensions["permitflow.settings"]
-    return value
+from app.edge import commit as commit  # re-exported for the pages
+from app.edge import db as db
+from app.edge import rollback as rollback
+from app.edge import session as session
+from app.edge import settings as settings
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -1,0 +1,32 @@
+"""What every edge (API views, pages, jobs) shares: the current app's database, its session,
+committing once per request, and the settings."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.db import Database
+
+
+def db() -> Database:
+    database: Database = current_app.extensions["permitflow.db"]
+    return database
+
+
+def session() -> Session:
+    return db().session()
+
+
+def commit() -> None:
+    db().session.commit()
+
+
+def rollback() -> None:
+    db().session.rollback()
+
+
+def settings() -> Settings:
+    value: Settings = current_app.extensions["permitflow.settings"]
+    return value
