@@ -5,10 +5,9 @@ from __future__ import annotations
 import smtplib
 from email.message import EmailMessage
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import clock, edge
 from app.models import EmailState, Notification, User
 
 from .runner import in_transaction
@@ -19,7 +18,7 @@ RETRY_INTERVALS = [10, 30, 120, 600]
 
 def send_notification_email(notification_id: int) -> str:
     """Send one notification's e-mail. Raises on SMTP failure so rq retries it."""
-    settings = current_app.extensions["permitflow.settings"]
+    settings = edge.settings()
 
     def load(session: Session) -> tuple[EmailMessage | None, str]:
         note = session.get(Notification, notification_id)
