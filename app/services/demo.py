@@ -188,6 +188,45 @@ def load_cases(session: Session, users: dict[str, User]) -> list[str]:
         with clock.travel_to(real_now - timedelta(days=8 - offset)):
             _do(session, users, done, bpmn_id, who, data)
     made += load_rectification_cases(session, users, real_now)
+    made += load_complaint_cases(session, users, real_now)
+    return made
+
+
+def load_complaint_cases(session: Session, users: dict[str, User], real_now: Any) -> list[str]:
+    """Anonymous complaints: one waiting for triage, one answered and waiting for its rating."""
+    made: list[str] = []
+
+    def file(description: str, days_ago: float) -> int:
+        with clock.travel_to(real_now - timedelta(days=days_ago)):
+            started = cases.start_case(
+                session,
+                None,
+                "complaint_handling",
+                {"category": "noise_dust", "location": "北湖区滨江路88号工地", "description": description},
+            )
+        made.append(f"{started.case.number} (投诉; query code {started.query_code})")
+        return started.case.id
+
+    file("工地每晚22点后仍在施工，噪声扰民。", 0.2)
+    answered = file("工地出入口未设冲洗设施，道路扬尘严重。", 3)
+    with clock.travel_to(real_now - timedelta(days=2.5)):
+        _do(
+            session,
+            users,
+            answered,
+            "Task_Triage",
+            "dispatcher",
+            {"decision": "route", "department": "environment"},
+        )
+    with clock.travel_to(real_now - timedelta(days=1)):
+        _do(
+            session,
+            users,
+            answered,
+            "Task_Handle",
+            "env_officer",
+            {"decision": "answered", "answer": "已责令施工单位设置车辆冲洗平台并洒水降尘，复查合格。"},
+        )
     return made
 
 

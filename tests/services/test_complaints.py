@@ -1,0 +1,322 @@
+"""Complaint handling (投诉举报): every path of processes/complaint_handling.bpmn, clock controlled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from app import clock
+from app.errors import InvalidData
+from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind, User
+from app.services import cases, stats, tasks, timers
+
+SH = ZoneInfo("Asia/Shanghai")
+CONTRACTOR_CODE = "91110108MA01ABCD1E"  # the demo contractor, buildco
+MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=SH)
+ANSWER = "经查，该工地夜间施工已责令停止，并处以罚款。"
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=SH)
+
+
+def complaint(**extra: Any) -> dict[str, Any]:
+    return {
+        "category": "noise_dust",
+        "location": "北湖区滨江路88号工地",
+        "description": "工地每晚22点后仍在施工，噪声扰民，扬尘严重。",
+        **extra,
+    }
+
+
+def order() -> dict[str, Any]:
+    """What the inspector records: the start data of rectification_order."""
+    return {
+        "project_name": "滨江花园二期",
+        "contractor": {"name": "华建第一工程有限公司", "credit_code": CONTRACTOR_CODE},
+        "findings": [{"description": "夜间违规施工，未采取降噪措施", "hazard_level": "serious"}],
+        "legal_basis": "《中华人民共和国噪声污染防治法》第四十三条",
+    }
+
+
+def _user(db: Any, name: str) -> User:
+    user = db.scalar(select(User).where(User.username == name))
+    assert user is not None
+    return user
+
+
+def _start(db: Any, data: dict[str, Any] | None = None, user: str | None = None) -> Case:
+    with clock.travel_to(MONDAY):
+        started = cases.start_case(
+            db, _user(db, user) if user else None, "complaint_handling", data or complaint()
+        )
+        db.commit()
+    return started.case
+
+
+def _open_task(db: Any, case: Case, bpmn_id: str) -> HumanTask:
+    db.expire_all()
+    task = db.scalar(
+        select(HumanTask).where(
+            HumanTask.case_id == case.id, HumanTask.bpmn_id == bpmn_id, HumanTask.state == TaskState.OPEN
+        )
+    )
+    assert task is not None, f"no open {bpmn_id}"
+    return task
+
+
+def _complete(db: Any, case: Case, bpmn_id: str, user: str, data: dict[str, Any], when: datetime) -> None:
+    with clock.travel_to(when):
+        tasks.complete_task(db, _user(db, user), _open_task(db, case, bpmn_id).id, data)
+        db.commit()
+
+
+def _view(db: Any, case: Case, when: datetime, *, with_data: bool = True) -> dict[str, Any]:
+    db.expire_all()
+    with clock.travel_to(when):
+        view = cases.public_view(db, db.get(Case, case.id), with_data=with_data)
+    db.rollback()
+    return view
+
+
+def _steps(view: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    return [(s["name_en"], s["state"], s["outcome"]) for s in view["timeline"]]
+
+
+def _route(db: Any, case: Case, department: str, when: datetime | None = None) -> None:
+    _complete(
+        db,
+        case,
+        "Task_Triage",
+        "dispatcher",
+        {"decision": "route", "department": department},
+        when or at(16, 10),
+    )
+
+
+def _open_timers(db: Any, case: Case) -> list[Timer]:
+    return list(
+        db.scalars(
+            select(Timer).where(
+                Timer.case_id == case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
+            )
+        )
+    )
+
+
+def test_anonymous_complaint_routed_answered_and_rated_satisfied(db: Any) -> None:
+    case = _start(db, complaint(evidence=["a1b2c3"], contact={"name": "李先生", "phone": "13912345678"}))
+    assert case.number.startswith("TS") and case.applicant_id is None
+    assert case.status == CaseStatus.IN_PROGRESS
+    triage = _open_task(db, case, "Task_Triage")
+    assert triage.candidate_group == "complaint_desk"
+    assert triage.due_at == at(17, 17, 30)  # 1 working day
+
+    _route(db, case, "construction")
+    handle = _open_task(db, case, "Task_Handle")
+    assert handle.candidate_group == "construction"  # the department chosen at triage
+    assert handle.due_at == at(23, 17, 30)  # 5 working days
+
+    _complete(
+        db, case, "Task_Handle", "permit_officer", {"decision": "answered", "answer": ANSWER}, at(18, 10)
+    )
+    rate = _open_task(db, case, "Task_Rate")
+    assert rate.candidate_group == "complaint_desk"
+    assert rate.context["note"] == ANSWER  # the answer, shown in the public timeline
+    [rating_timer] = [t for t in _open_timers(db, case) if t.kind == TimerKind.BPMN]
+    assert rating_timer.bpmn_id == "Timer_Rating" and rating_timer.due_at == at(2, 17, 30).replace(month=12)
+
+    public = _view(db, case, at(18, 11), with_data=False)
+    assert "data" not in public and public["timeline"][-1]["note"] == ANSWER
+
+    _complete(db, case, "Task_Rate", "dispatcher", {"rating": "satisfied"}, at(19, 9))
+    view = _view(db, case, at(19, 10))
+    assert view["status"] == "closed" and view["stage"] is None
+    assert _steps(view) == [
+        ("Application submitted", "completed", "submitted"),
+        ("Triage the complaint", "completed", "route"),
+        ("Handle the complaint", "completed", "answered"),
+        ("Rate the answer", "completed", None),
+    ]
+    data = view["data"]
+    assert (data["rating"], data["reopened"], data["answer"]) == ("satisfied", 0, ANSWER)
+    assert data["triage"]["department"] == "construction" and data["contact"]["phone"] == "13912345678"
+    assert _open_timers(db, case) == []
+    db.rollback()
+
+    with clock.travel_to(at(20, 9)):
+        report = stats.bureau_stats(db, process="complaint_handling")
+    db.rollback()
+    [row] = report.processes
+    assert row.complaint_satisfaction == 1.0 and row.cases_completed == 1
+
+
+def test_abuse_is_rejected_at_triage(db: Any) -> None:
+    case = _start(db)
+    _complete(
+        db, case, "Task_Triage", "dispatcher", {"decision": "abuse", "comment": "恶意重复骚扰"}, at(16, 11)
+    )
+    view = _view(db, case, at(16, 12))
+    assert view["status"] == "rejected"
+    assert _steps(view) == [
+        ("Application submitted", "completed", "submitted"),
+        ("Triage the complaint", "completed", "abuse"),
+    ]
+    assert view["data"]["rating"] is None and view["data"]["triage"]["decision"] == "abuse"
+    assert _open_timers(db, case) == []
+
+
+def test_duplicate_is_merged_with_the_other_number_recorded(db: Any) -> None:
+    first = _start(db)
+    second = _start(db, complaint(description="滨江路工地夜间施工噪声"))
+    # A merge must name the case it duplicates.
+    task = _open_task(db, second, "Task_Triage")
+    db.rollback()
+    with clock.travel_to(at(16, 11)), pytest.raises(InvalidData, match="duplicate_of"):
+        tasks.complete_task(db, _user(db, "dispatcher"), task.id, {"decision": "duplicate"})
+    db.rollback()
+
+    _complete(
+        db,
+        second,
+        "Task_Triage",
+        "dispatcher",
+        {"decision": "duplicate", "duplicate_of": first.number},
+        at(16, 11),
+    )
+    view = _view(db, second, at(16, 12))
+    assert view["status"] == "closed"
+    assert view["data"]["duplicate_of"] == first.number
+    assert _steps(view)[-1] == ("Triage the complaint", "completed", "duplicate")
+    assert _view(db, first, at(16, 12))["status"] == "in_progress"
+
+
+def test_not_satisfied_reopens_once_then_closes(db: Any) -> None:
+    case = _start(db)
+    _route(db, case, "environment")
+    _complete(db, case, "Task_Handle", "env_officer", {"decision": "answered", "answer": ANSWER}, at(17, 10))
+    _complete(
+        db,
+        case,
+        "Task_Rate",
+        "dispatcher",
+        {"rating": "not_satisfied", "rating_comment": "仍有噪声"},
+        at(18, 9),
+    )
+    review = _open_task(db, case, "Task_Review")
+    assert review.candidate_group == "bureau"
+    assert review.due_at == at(25, 17, 30)
+    db.expire_all()
+    assert db.get(Case, case.id).data["reopened"] == 1
+    db.rollback()
+
+    revised = "复核后已联合执法，责令该工地22点后停止施工，并安装噪声监测设备。"
+    _complete(db, case, "Task_Review", "director", {"decision": "revised", "answer": revised}, at(19, 15))
+    assert _open_task(db, case, "Task_Rate").context["note"] == revised
+    _complete(db, case, "Task_Rate", "dispatcher", {"rating": "not_satisfied"}, at(20, 9))
+
+    view = _view(db, case, at(20, 10))
+    assert view["status"] == "closed"
+    assert _steps(view) == [
+        ("Application submitted", "completed", "submitted"),
+        ("Triage the complaint", "completed", "route"),
+        ("Handle the complaint", "completed", "answered"),
+        ("Rate the answer", "completed", None),
+        ("Supervisor review", "completed", "revised"),
+        ("Rate the answer", "completed", None),
+    ]
+    data = view["data"]
+    assert (data["reopened"], data["rating"], data["first_rating"]) == (1, "not_satisfied", "not_satisfied")
+    assert data["answer"] == revised and data["handling"]["answer"] == ANSWER
+    assert _open_timers(db, case) == []
+
+
+def test_inspection_calls_a_rectification_order_then_the_department_answers(db: Any) -> None:
+    case = _start(db, complaint(category="safety", description="脚手架无防护网"))
+    _route(db, case, "construction")
+    _complete(db, case, "Task_Handle", "permit_officer", {"decision": "inspect"}, at(16, 14))
+    inspect = _open_task(db, case, "Task_Inspect")
+    assert inspect.candidate_group == "inspection"
+    _complete(db, case, "Task_Inspect", "inspector", order(), at(17, 10))
+
+    rectify = _open_task(db, case, "Task_Rectify")  # inside the called rectification_order
+    assert rectify.candidate_group == "applicant"
+    assert rectify.context["performer_credit_code"] == CONTRACTOR_CODE
+    db.expire_all()
+    current = db.get(Case, case.id)
+    assert current.status == CaseStatus.WAITING_FOR_APPLICANT and current.data["deadline_days"] == 5
+    db.rollback()
+    _complete(
+        db,
+        case,
+        "Task_Rectify",
+        "buildco",
+        {"entries": [{"finding_index": 0, "measures": "已停止夜间施工并加装隔音屏"}]},
+        at(18, 10),
+    )
+    _complete(db, case, "Task_Verify", "inspector", {"decision": "passed"}, at(19, 10))
+
+    answer = _open_task(db, case, "Task_Answer")
+    assert answer.candidate_group == "construction"
+    final = "经现场检查，已责令施工单位整改并复查合格。"
+    _complete(db, case, "Task_Answer", "permit_officer", {"answer": final}, at(19, 15))
+    assert _open_task(db, case, "Task_Rate").context["note"] == final
+    _complete(db, case, "Task_Rate", "dispatcher", {"rating": "satisfied"}, at(20, 9))
+
+    view = _view(db, case, at(20, 10))
+    assert view["status"] == "closed"
+    assert _steps(view) == [
+        ("Application submitted", "completed", "submitted"),
+        ("Triage the complaint", "completed", "route"),
+        ("Handle the complaint", "completed", "inspect"),
+        ("On-site inspection", "completed", None),
+        ("Rectify and report", "completed", None),
+        ("Verify the rectification", "completed", "passed"),
+        ("Answer the complaint", "completed", None),
+        ("Rate the answer", "completed", None),
+    ]
+    data = view["data"]
+    assert data["verification"]["decision"] == "passed" and data["rounds"] == 0
+    assert data["contractor"]["credit_code"] == CONTRACTOR_CODE
+    assert (data["answer"], data["rating"], data["category"]) == (final, "satisfied", "safety")
+    assert _open_timers(db, case) == []
+
+
+def test_rating_timer_closes_the_case_without_a_rating(db: Any) -> None:
+    case = _start(db)
+    _route(db, case, "planning")
+    _complete(db, case, "Task_Handle", "planner", {"decision": "answered", "answer": ANSWER}, at(16, 15))
+    # 10 working days from Monday 16 November: the close of Monday 30 November.
+    with clock.travel_to(at(30, 17, 29)):
+        assert timers.fire_due(db, case.id) == 0
+        db.commit()
+    assert _open_task(db, case, "Task_Rate") is not None
+    with clock.travel_to(at(30, 17, 31)):
+        assert timers.fire_due(db, case.id) == 1
+        db.commit()
+
+    view = _view(db, case, at(30, 18))
+    assert view["status"] == "closed"
+    assert _steps(view)[-1] == ("Rate the answer", "cancelled", None)
+    assert view["data"]["rating"] is None and view["data"]["reopened"] == 0
+    assert _open_timers(db, case) == []
+
+
+def test_a_citizen_with_an_account_is_the_applicant(db: Any) -> None:
+    case = _start(db, user="acme")
+    assert case.applicant_id == _user(db, "acme").id
+    assert _open_task(db, case, "Task_Triage").candidate_group == "complaint_desk"
+
+
+def test_complaint_form_is_checked_at_start(api: Any) -> None:
+    body = {"process": "complaint_handling", "data": complaint(contact={"phone": "12345"})}
+    assert api.post("/api/v1/cases", json=body).status_code == 422
+    body = {"process": "complaint_handling", "data": complaint(category="traffic")}
+    assert api.post("/api/v1/cases", json=body).status_code == 422
+    response = api.post("/api/v1/cases", json={"process": "complaint_handling", "data": complaint()})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["number"].startswith("TS")
