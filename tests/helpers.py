@@ -1,15 +1,70 @@
-"""Small helpers shared by tests: applications, finding tasks through the inbox, state snapshots."""
+"""Small helpers shared by tests: applications, finding and completing tasks, firing timers at a
+given time, state snapshots."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
-from app.models import Attachment, AuditEvent, Case, HumanTask, Timer
+from app import clock
+from app.models import Attachment, AuditEvent, Case, HumanTask, TaskState, Timer, User
+from app.services import tasks, timers
 from app.services.demo import permit_application
 
-__all__ = ["permit_application", "inbox_task", "submit_permit", "snapshot"]
+__all__ = [
+    "complete_at",
+    "fire_at",
+    "inbox_task",
+    "open_task",
+    "permit_application",
+    "snapshot",
+    "submit_permit",
+    "user_named",
+]
+
+
+def _case_id(case: Case | int) -> int:
+    return case if isinstance(case, int) else case.id
+
+
+def user_named(db: Any, name: str) -> User:
+    user = db.scalar(select(User).where(User.username == name))
+    assert user is not None, name
+    return user
+
+
+def open_task(db: Any, case: Case | int, bpmn_id: str) -> HumanTask:
+    """The case's open task with that BPMN id (fresh from the database)."""
+    db.expire_all()
+    task = db.scalar(
+        select(HumanTask).where(
+            HumanTask.case_id == _case_id(case),
+            HumanTask.bpmn_id == bpmn_id,
+            HumanTask.state == TaskState.OPEN,
+        )
+    )
+    assert task is not None, f"no open {bpmn_id}"
+    return task
+
+
+def complete_at(
+    db: Any, case: Case | int, bpmn_id: str, username: str, data: dict[str, Any], when: datetime
+) -> None:
+    """Complete the case's open ``bpmn_id`` task as ``username`` with the clock at ``when``."""
+    task = open_task(db, case, bpmn_id)
+    with clock.travel_to(when):
+        tasks.complete_task(db, user_named(db, username), task.id, data)
+        db.commit()
+
+
+def fire_at(db: Any, case: Case | int, when: datetime) -> int:
+    """Fire the case's due timers with the clock at ``when``; how many fired."""
+    with clock.travel_to(when):
+        fired = timers.fire_due(db, _case_id(case))
+        db.commit()
+    return fired
 
 
 def submit_permit(api: Any, name: str = "测试项目", **overrides: Any) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from app import clock
 from app.errors import InvalidData
-from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind, User
+from app.models import Case, CaseStatus, Timer, TimerKind
 from app.services import cases, stats, tasks, timers
+from tests.helpers import complete_at, open_task, user_named
 
 SH = ZoneInfo("Asia/Shanghai")
 CONTRACTOR_CODE = "91110108MA01ABCD1E"  # the demo contractor, buildco
@@ -43,36 +44,13 @@ def order() -> dict[str, Any]:
     }
 
 
-def _user(db: Any, name: str) -> User:
-    user = db.scalar(select(User).where(User.username == name))
-    assert user is not None
-    return user
-
-
 def _start(db: Any, data: dict[str, Any] | None = None, user: str | None = None) -> Case:
     with clock.travel_to(MONDAY):
         started = cases.start_case(
-            db, _user(db, user) if user else None, "complaint_handling", data or complaint()
+            db, user_named(db, user) if user else None, "complaint_handling", data or complaint()
         )
         db.commit()
     return started.case
-
-
-def _open_task(db: Any, case: Case, bpmn_id: str) -> HumanTask:
-    db.expire_all()
-    task = db.scalar(
-        select(HumanTask).where(
-            HumanTask.case_id == case.id, HumanTask.bpmn_id == bpmn_id, HumanTask.state == TaskState.OPEN
-        )
-    )
-    assert task is not None, f"no open {bpmn_id}"
-    return task
-
-
-def _complete(db: Any, case: Case, bpmn_id: str, user: str, data: dict[str, Any], when: datetime) -> None:
-    with clock.travel_to(when):
-        tasks.complete_task(db, _user(db, user), _open_task(db, case, bpmn_id).id, data)
-        db.commit()
 
 
 def _view(db: Any, case: Case, when: datetime, *, with_data: bool = True) -> dict[str, Any]:
@@ -88,7 +66,7 @@ def _steps(view: dict[str, Any]) -> list[tuple[str, str, str | None]]:
 
 
 def _route(db: Any, case: Case, department: str, when: datetime | None = None) -> None:
-    _complete(
+    complete_at(
         db,
         case,
         "Task_Triage",
@@ -112,19 +90,19 @@ def test_anonymous_complaint_routed_answered_and_rated_satisfied(db: Any) -> Non
     case = _start(db, complaint(evidence=["a1b2c3"], contact={"name": "李先生", "phone": "13912345678"}))
     assert case.number.startswith("TS") and case.applicant_id is None
     assert case.status == CaseStatus.IN_PROGRESS
-    triage = _open_task(db, case, "Task_Triage")
+    triage = open_task(db, case, "Task_Triage")
     assert triage.candidate_group == "complaint_desk"
     assert triage.due_at == at(17, 17, 30)  # 1 working day
 
     _route(db, case, "construction")
-    handle = _open_task(db, case, "Task_Handle")
+    handle = open_task(db, case, "Task_Handle")
     assert handle.candidate_group == "construction"  # the department chosen at triage
     assert handle.due_at == at(23, 17, 30)  # 5 working days
 
-    _complete(
+    complete_at(
         db, case, "Task_Handle", "permit_officer", {"decision": "answered", "answer": ANSWER}, at(18, 10)
     )
-    rate = _open_task(db, case, "Task_Rate")
+    rate = open_task(db, case, "Task_Rate")
     assert rate.candidate_group == "complaint_desk"
     assert rate.context["note"] == ANSWER  # the answer, shown in the public timeline
     [rating_timer] = [t for t in _open_timers(db, case) if t.kind == TimerKind.BPMN]
@@ -133,7 +111,7 @@ def test_anonymous_complaint_routed_answered_and_rated_satisfied(db: Any) -> Non
     public = _view(db, case, at(18, 11), with_data=False)
     assert "data" not in public and public["timeline"][-1]["note"] == ANSWER
 
-    _complete(db, case, "Task_Rate", "dispatcher", {"rating": "satisfied"}, at(19, 9))
+    complete_at(db, case, "Task_Rate", "dispatcher", {"rating": "satisfied"}, at(19, 9))
     view = _view(db, case, at(19, 10))
     assert view["status"] == "closed" and view["stage"] is None
     assert _steps(view) == [
@@ -157,7 +135,7 @@ def test_anonymous_complaint_routed_answered_and_rated_satisfied(db: Any) -> Non
 
 def test_abuse_is_rejected_at_triage(db: Any) -> None:
     case = _start(db)
-    _complete(
+    complete_at(
         db, case, "Task_Triage", "dispatcher", {"decision": "abuse", "comment": "恶意重复骚扰"}, at(16, 11)
     )
     view = _view(db, case, at(16, 12))
@@ -174,13 +152,13 @@ def test_duplicate_is_merged_with_the_other_number_recorded(db: Any) -> None:
     first = _start(db)
     second = _start(db, complaint(description="滨江路工地夜间施工噪声"))
     # A merge must name the case it duplicates.
-    task = _open_task(db, second, "Task_Triage")
+    task = open_task(db, second, "Task_Triage")
     db.rollback()
     with clock.travel_to(at(16, 11)), pytest.raises(InvalidData, match="duplicate_of"):
-        tasks.complete_task(db, _user(db, "dispatcher"), task.id, {"decision": "duplicate"})
+        tasks.complete_task(db, user_named(db, "dispatcher"), task.id, {"decision": "duplicate"})
     db.rollback()
 
-    _complete(
+    complete_at(
         db,
         second,
         "Task_Triage",
@@ -198,8 +176,10 @@ def test_duplicate_is_merged_with_the_other_number_recorded(db: Any) -> None:
 def test_not_satisfied_reopens_once_then_closes(db: Any) -> None:
     case = _start(db)
     _route(db, case, "environment")
-    _complete(db, case, "Task_Handle", "env_officer", {"decision": "answered", "answer": ANSWER}, at(17, 10))
-    _complete(
+    complete_at(
+        db, case, "Task_Handle", "env_officer", {"decision": "answered", "answer": ANSWER}, at(17, 10)
+    )
+    complete_at(
         db,
         case,
         "Task_Rate",
@@ -207,7 +187,7 @@ def test_not_satisfied_reopens_once_then_closes(db: Any) -> None:
         {"rating": "not_satisfied", "rating_comment": "仍有噪声"},
         at(18, 9),
     )
-    review = _open_task(db, case, "Task_Review")
+    review = open_task(db, case, "Task_Review")
     assert review.candidate_group == "bureau"
     assert review.due_at == at(25, 17, 30)
     db.expire_all()
@@ -215,9 +195,9 @@ def test_not_satisfied_reopens_once_then_closes(db: Any) -> None:
     db.rollback()
 
     revised = "复核后已联合执法，责令该工地22点后停止施工，并安装噪声监测设备。"
-    _complete(db, case, "Task_Review", "director", {"decision": "revised", "answer": revised}, at(19, 15))
-    assert _open_task(db, case, "Task_Rate").context["note"] == revised
-    _complete(db, case, "Task_Rate", "dispatcher", {"rating": "not_satisfied"}, at(20, 9))
+    complete_at(db, case, "Task_Review", "director", {"decision": "revised", "answer": revised}, at(19, 15))
+    assert open_task(db, case, "Task_Rate").context["note"] == revised
+    complete_at(db, case, "Task_Rate", "dispatcher", {"rating": "not_satisfied"}, at(20, 9))
 
     view = _view(db, case, at(20, 10))
     assert view["status"] == "closed"
@@ -238,19 +218,19 @@ def test_not_satisfied_reopens_once_then_closes(db: Any) -> None:
 def test_inspection_calls_a_rectification_order_then_the_department_answers(db: Any) -> None:
     case = _start(db, complaint(category="safety", description="脚手架无防护网"))
     _route(db, case, "construction")
-    _complete(db, case, "Task_Handle", "permit_officer", {"decision": "inspect"}, at(16, 14))
-    inspect = _open_task(db, case, "Task_Inspect")
+    complete_at(db, case, "Task_Handle", "permit_officer", {"decision": "inspect"}, at(16, 14))
+    inspect = open_task(db, case, "Task_Inspect")
     assert inspect.candidate_group == "inspection"
-    _complete(db, case, "Task_Inspect", "inspector", order(), at(17, 10))
+    complete_at(db, case, "Task_Inspect", "inspector", order(), at(17, 10))
 
-    rectify = _open_task(db, case, "Task_Rectify")  # inside the called rectification_order
+    rectify = open_task(db, case, "Task_Rectify")  # inside the called rectification_order
     assert rectify.candidate_group == "applicant"
     assert rectify.context["performer_credit_code"] == CONTRACTOR_CODE
     db.expire_all()
     current = db.get(Case, case.id)
     assert current.status == CaseStatus.WAITING_FOR_APPLICANT and current.data["deadline_days"] == 5
     db.rollback()
-    _complete(
+    complete_at(
         db,
         case,
         "Task_Rectify",
@@ -258,14 +238,14 @@ def test_inspection_calls_a_rectification_order_then_the_department_answers(db: 
         {"entries": [{"finding_index": 0, "measures": "已停止夜间施工并加装隔音屏"}]},
         at(18, 10),
     )
-    _complete(db, case, "Task_Verify", "inspector", {"decision": "passed"}, at(19, 10))
+    complete_at(db, case, "Task_Verify", "inspector", {"decision": "passed"}, at(19, 10))
 
-    answer = _open_task(db, case, "Task_Answer")
+    answer = open_task(db, case, "Task_Answer")
     assert answer.candidate_group == "construction"
     final = "经现场检查，已责令施工单位整改并复查合格。"
-    _complete(db, case, "Task_Answer", "permit_officer", {"answer": final}, at(19, 15))
-    assert _open_task(db, case, "Task_Rate").context["note"] == final
-    _complete(db, case, "Task_Rate", "dispatcher", {"rating": "satisfied"}, at(20, 9))
+    complete_at(db, case, "Task_Answer", "permit_officer", {"answer": final}, at(19, 15))
+    assert open_task(db, case, "Task_Rate").context["note"] == final
+    complete_at(db, case, "Task_Rate", "dispatcher", {"rating": "satisfied"}, at(20, 9))
 
     view = _view(db, case, at(20, 10))
     assert view["status"] == "closed"
@@ -289,12 +269,12 @@ def test_inspection_calls_a_rectification_order_then_the_department_answers(db: 
 def test_rating_timer_closes_the_case_without_a_rating(db: Any) -> None:
     case = _start(db)
     _route(db, case, "planning")
-    _complete(db, case, "Task_Handle", "planner", {"decision": "answered", "answer": ANSWER}, at(16, 15))
+    complete_at(db, case, "Task_Handle", "planner", {"decision": "answered", "answer": ANSWER}, at(16, 15))
     # 10 working days from Monday 16 November: the close of Monday 30 November.
     with clock.travel_to(at(30, 17, 29)):
         assert timers.fire_due(db, case.id) == 0
         db.commit()
-    assert _open_task(db, case, "Task_Rate") is not None
+    assert open_task(db, case, "Task_Rate") is not None
     with clock.travel_to(at(30, 17, 31)):
         assert timers.fire_due(db, case.id) == 1
         db.commit()
@@ -308,8 +288,8 @@ def test_rating_timer_closes_the_case_without_a_rating(db: Any) -> None:
 
 def test_a_citizen_with_an_account_is_the_applicant(db: Any) -> None:
     case = _start(db, user="acme")
-    assert case.applicant_id == _user(db, "acme").id
-    assert _open_task(db, case, "Task_Triage").candidate_group == "complaint_desk"
+    assert case.applicant_id == user_named(db, "acme").id
+    assert open_task(db, case, "Task_Triage").candidate_group == "complaint_desk"
 
 
 def test_complaint_form_is_checked_at_start(api: Any) -> None:

@@ -21,12 +21,12 @@ from app.models import (
     TaskState,
     Timer,
     TimerKind,
-    User,
 )
 from app.services import cases, processes, tasks
 from app.services.demo import permit_application
 from app.services.migration import migrate_cases
 from tests.conftest import CASE_TABLES
+from tests.helpers import user_named
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "construction_permit"
@@ -114,14 +114,8 @@ def permit_v2(app: Any, db: Any, tmp_path: Path) -> Any:
         del processes._snapshots[cached]
 
 
-def _user(db: Any, name: str) -> User:
-    user = db.scalar(select(User).where(User.username == name))
-    assert user is not None
-    return user
-
-
 def _start(db: Any, name: str) -> Case:
-    case = cases.start_case(db, _user(db, "acme"), KEY, permit_application(name)).case
+    case = cases.start_case(db, user_named(db, "acme"), KEY, permit_application(name)).case
     db.commit()
     return case
 
@@ -135,7 +129,7 @@ def _do(db: Any, case: Case, *steps: tuple[str, str, dict[str, Any]]) -> Case:
             )
         )
         assert task is not None, f"no open {bpmn_id}"
-        tasks.complete_task(db, _user(db, who), task.id, data)
+        tasks.complete_task(db, user_named(db, who), task.id, data)
         db.commit()
     db.expire_all()
     return db.get(Case, case.id)
@@ -210,7 +204,7 @@ def test_dry_run_lists_which_cases_can_move_and_changes_nothing(app: Any, db: An
     v2 = permit_v2()
     states = {k: (c.state, c.lock_version) for k, c in flight.items()}
     with app.app_context():
-        outcomes = migrate_cases(db, _user(db, "analyst"), KEY, old.hash[:8], v2.hash[:8], dry_run=True)
+        outcomes = migrate_cases(db, user_named(db, "analyst"), KEY, old.hash[:8], v2.hash[:8], dry_run=True)
     db.commit()
     by_number = {o.case_number: o for o in outcomes}
     assert set(by_number) == {c.number for c in flight.values()}
@@ -236,7 +230,7 @@ def test_moving_cases_is_audited_and_they_finish_on_the_new_version(
     before = _open_rows(db, flight["review"])
     assert before["timers"], "the reviews have reminder timers waiting"
     with app.app_context():
-        outcomes = migrate_cases(db, _user(db, "admin"), KEY, old.hash[:12], v2.hash)
+        outcomes = migrate_cases(db, user_named(db, "admin"), KEY, old.hash[:12], v2.hash)
     db.commit()
     moved = {o.case_number for o in outcomes if o.moved}
     assert moved == {flight["acceptance"].number, flight["review"].number}
@@ -277,7 +271,7 @@ def test_only_analysts_and_admins_may_move_and_versions_must_be_clear(
     v2 = permit_v2()
     with app.app_context():
         with pytest.raises(Forbidden):
-            migrate_cases(db, _user(db, "clerk"), KEY, old.hash, v2.hash, dry_run=True)
+            migrate_cases(db, user_named(db, "clerk"), KEY, old.hash, v2.hash, dry_run=True)
         with pytest.raises(NotFound):
             migrate_cases(db, None, KEY, "ffff0000", v2.hash, dry_run=True)
         with pytest.raises(PermitFlowError, match="same"):

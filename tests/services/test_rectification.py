@@ -19,24 +19,17 @@ from app.models import (
     Case,
     CaseStatus,
     CreditRecord,
-    HumanTask,
     Notification,
-    TaskState,
     Timer,
     TimerKind,
     User,
 )
-from app.services import cases, credit, platform, tasks, timers
+from app.services import cases, credit, platform
+from tests.helpers import complete_at, fire_at, open_task, user_named
 
 SH = ZoneInfo("Asia/Shanghai")
 CONTRACTOR_CODE = "91110108MA01ABCD1E"
 MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=SH)
-
-
-def _user(db: Any, name: str) -> User:
-    user = db.scalar(select(User).where(User.username == name))
-    assert user is not None
-    return user
 
 
 def order(*levels: str) -> dict[str, Any]:
@@ -55,37 +48,13 @@ def order(*levels: str) -> dict[str, Any]:
 
 def _start(db: Any, data: dict[str, Any], at: datetime = MONDAY, user: str = "inspector") -> Case:
     with clock.travel_to(at):
-        started = cases.start_case(db, _user(db, user), "rectification_order", data)
+        started = cases.start_case(db, user_named(db, user), "rectification_order", data)
         db.commit()
     return started.case
 
 
-def _open_task(db: Any, case: Case, bpmn_id: str) -> HumanTask:
-    db.expire_all()
-    task = db.scalar(
-        select(HumanTask).where(
-            HumanTask.case_id == case.id, HumanTask.bpmn_id == bpmn_id, HumanTask.state == TaskState.OPEN
-        )
-    )
-    assert task is not None, f"no open {bpmn_id}"
-    return task
-
-
-def _complete(db: Any, case: Case, bpmn_id: str, user: str, data: dict[str, Any], at: datetime) -> None:
-    with clock.travel_to(at):
-        tasks.complete_task(db, _user(db, user), _open_task(db, case, bpmn_id).id, data)
-        db.commit()
-
-
 def _report(*indexes: int) -> dict[str, Any]:
     return {"entries": [{"finding_index": i, "measures": f"已补设连墙件（{i}）"} for i in indexes]}
-
-
-def _fire(db: Any, case: Case, at: datetime) -> int:
-    with clock.travel_to(at):
-        fired = timers.fire_due(db, case.id)
-        db.commit()
-    return fired
 
 
 def _view(db: Any, case: Case, at: datetime) -> dict[str, Any]:
@@ -111,7 +80,7 @@ def _notes(db: Any, kind: str, username: str) -> int:
 def test_inspector_issues_order_contractor_rectifies_and_it_passes_first_round(db: Any) -> None:
     case = _start(db, order("general", "serious"))
     assert case.status == CaseStatus.WAITING_FOR_APPLICANT
-    rectify = _open_task(db, case, "Task_Rectify")
+    rectify = open_task(db, case, "Task_Rectify")
     assert rectify.candidate_group == "applicant"
     assert rectify.assignee_id is None  # the contractor company, not the inspector who started it
     assert rectify.context["performer_credit_code"] == CONTRACTOR_CODE
@@ -122,14 +91,14 @@ def test_inspector_issues_order_contractor_rectifies_and_it_passes_first_round(d
     assert overdue.due_at == datetime(2026, 11, 23, 17, 30, tzinfo=SH)
     assert overdue.human_task_id == rectify.id and overdue.level == 1
 
-    _complete(db, case, "Task_Rectify", "buildco", _report(0, 1), datetime(2026, 11, 18, 10, 0, tzinfo=SH))
+    complete_at(db, case, "Task_Rectify", "buildco", _report(0, 1), datetime(2026, 11, 18, 10, 0, tzinfo=SH))
     assert db.get(Case, case.id).status == CaseStatus.IN_PROGRESS
     # Completing the report cancels its deadline and reminder timers.
     bpmn = db.scalars(select(Timer).where(Timer.case_id == case.id, Timer.kind == TimerKind.BPMN)).all()
     assert {t.bpmn_id for t in bpmn} == {"Timer_Overdue", "Timer_DailyReminder"}
     assert all(t.cancelled_at is not None and t.fired_at is None for t in bpmn)
     db.rollback()
-    _complete(
+    complete_at(
         db, case, "Task_Verify", "inspector", {"decision": "passed"}, datetime(2026, 11, 30, 10, 0, tzinfo=SH)
     )
 
@@ -148,8 +117,10 @@ def test_inspector_issues_order_contractor_rectifies_and_it_passes_first_round(d
 
 def test_failed_twice_goes_back_with_the_open_findings_then_passes(db: Any) -> None:
     case = _start(db, order("general", "serious", "general"))
-    _complete(db, case, "Task_Rectify", "buildco", _report(0, 1, 2), datetime(2026, 11, 17, 10, 0, tzinfo=SH))
-    _complete(
+    complete_at(
+        db, case, "Task_Rectify", "buildco", _report(0, 1, 2), datetime(2026, 11, 17, 10, 0, tzinfo=SH)
+    )
+    complete_at(
         db,
         case,
         "Task_Verify",
@@ -159,7 +130,7 @@ def test_failed_twice_goes_back_with_the_open_findings_then_passes(db: Any) -> N
     )
     db.expire_all()
     assert db.get(Case, case.id).data["rounds"] == 1
-    second = _open_task(db, case, "Task_Rectify")
+    second = open_task(db, case, "Task_Rectify")
     assert [i["finding_index"] for i in second.context["items"]] == [1, 2]
     # The serious finding is still open: 5 working days again, from Tuesday 17 November.
     timer = db.scalar(
@@ -169,8 +140,8 @@ def test_failed_twice_goes_back_with_the_open_findings_then_passes(db: Any) -> N
     )
     assert timer.due_at == datetime(2026, 11, 24, 17, 30, tzinfo=SH)
 
-    _complete(db, case, "Task_Rectify", "buildco", _report(1, 2), datetime(2026, 11, 18, 10, 0, tzinfo=SH))
-    _complete(
+    complete_at(db, case, "Task_Rectify", "buildco", _report(1, 2), datetime(2026, 11, 18, 10, 0, tzinfo=SH))
+    complete_at(
         db,
         case,
         "Task_Verify",
@@ -179,12 +150,12 @@ def test_failed_twice_goes_back_with_the_open_findings_then_passes(db: Any) -> N
         datetime(2026, 11, 18, 15, 0, tzinfo=SH),
     )
     db.expire_all()
-    third = _open_task(db, case, "Task_Rectify")
+    third = open_task(db, case, "Task_Rectify")
     assert [i["finding_index"] for i in third.context["items"]] == [2]
     assert db.get(Case, case.id).data["deadline_days"] == 3  # only a general finding left
 
-    _complete(db, case, "Task_Rectify", "buildco", _report(2), datetime(2026, 11, 19, 10, 0, tzinfo=SH))
-    _complete(
+    complete_at(db, case, "Task_Rectify", "buildco", _report(2), datetime(2026, 11, 19, 10, 0, tzinfo=SH))
+    complete_at(
         db, case, "Task_Verify", "inspector", {"decision": "passed"}, datetime(2026, 11, 19, 15, 0, tzinfo=SH)
     )
     view = _view(db, case, datetime(2026, 11, 19, 16, 0, tzinfo=SH))
@@ -203,10 +174,10 @@ def test_failed_twice_goes_back_with_the_open_findings_then_passes(db: Any) -> N
 def test_overdue_escalates_deducts_credit_and_reminds_each_working_day(db: Any) -> None:
     case = _start(db, order("general"))  # 3 working days: due the close of Thursday 19 November
     assert case.data["deadline_days"] == 3
-    assert _fire(db, case, datetime(2026, 11, 19, 17, 29, tzinfo=SH)) == 0
+    assert fire_at(db, case, datetime(2026, 11, 19, 17, 29, tzinfo=SH)) == 0
 
-    assert _fire(db, case, datetime(2026, 11, 19, 17, 31, tzinfo=SH)) == 1
-    rectify = _open_task(db, case, "Task_Rectify")
+    assert fire_at(db, case, datetime(2026, 11, 19, 17, 31, tzinfo=SH)) == 1
+    rectify = open_task(db, case, "Task_Rectify")
     assert rectify.escalation_level == 1
     assert _notes(db, "escalation.1", "inspection_chief") == 1  # the supervising group's supervisor
     assert _notes(db, "escalation.1", "inspector") == 0
@@ -221,21 +192,21 @@ def test_overdue_escalates_deducts_credit_and_reminds_each_working_day(db: Any) 
     )
 
     # A reminder on each following working day; quiet at the weekend.
-    assert _fire(db, case, datetime(2026, 11, 20, 17, 31, tzinfo=SH)) == 1  # Friday
+    assert fire_at(db, case, datetime(2026, 11, 20, 17, 31, tzinfo=SH)) == 1  # Friday
     assert _notes(db, "reminder", "buildco") == 2
-    assert _fire(db, case, datetime(2026, 11, 21, 17, 31, tzinfo=SH)) == 1  # Saturday
-    assert _fire(db, case, datetime(2026, 11, 22, 17, 31, tzinfo=SH)) == 1  # Sunday
+    assert fire_at(db, case, datetime(2026, 11, 21, 17, 31, tzinfo=SH)) == 1  # Saturday
+    assert fire_at(db, case, datetime(2026, 11, 22, 17, 31, tzinfo=SH)) == 1  # Sunday
     assert _notes(db, "reminder", "buildco") == 2
-    assert _fire(db, case, datetime(2026, 11, 23, 17, 31, tzinfo=SH)) == 1  # Monday
+    assert fire_at(db, case, datetime(2026, 11, 23, 17, 31, tzinfo=SH)) == 1  # Monday
     assert _notes(db, "reminder", "buildco") == 3
     # Deducted once however long it stays overdue; the task is still open and escalated.
     assert credit.score(db, CONTRACTOR_CODE) == 95
-    assert _open_task(db, case, "Task_Rectify").id == rectify.id
+    assert open_task(db, case, "Task_Rectify").id == rectify.id
 
-    _complete(db, case, "Task_Rectify", "buildco", _report(0), datetime(2026, 11, 24, 9, 0, tzinfo=SH))
-    assert _fire(db, case, datetime(2026, 11, 25, 17, 31, tzinfo=SH)) == 0
+    complete_at(db, case, "Task_Rectify", "buildco", _report(0), datetime(2026, 11, 24, 9, 0, tzinfo=SH))
+    assert fire_at(db, case, datetime(2026, 11, 25, 17, 31, tzinfo=SH)) == 0
     assert _notes(db, "reminder", "buildco") == 3
-    _complete(
+    complete_at(
         db, case, "Task_Verify", "inspector", {"decision": "passed"}, datetime(2026, 11, 24, 15, 0, tzinfo=SH)
     )
     view = _view(db, case, datetime(2026, 11, 24, 16, 0, tzinfo=SH))
@@ -253,7 +224,7 @@ def test_overdue_escalates_deducts_credit_and_reminds_each_working_day(db: Any) 
 def test_major_hazard_gives_ten_working_days_and_stops_work(db: Any) -> None:
     case = _start(db, order("general", "major"))
     assert case.data["deadline_days"] == 10 and case.data["work_stopped"] is True
-    rectify = _open_task(db, case, "Task_Rectify")
+    rectify = open_task(db, case, "Task_Rectify")
     overdue = db.scalar(select(Timer).where(Timer.case_id == case.id, Timer.bpmn_id == "Timer_Overdue"))
     # 10 working days from Monday 16 November: the close of Monday 30 November.
     assert overdue.due_at == datetime(2026, 11, 30, 17, 30, tzinfo=SH)
@@ -261,10 +232,10 @@ def test_major_hazard_gives_ten_working_days_and_stops_work(db: Any) -> None:
     view = _view(db, case, datetime(2026, 11, 17, 9, 0, tzinfo=SH))
     assert view["timeline"][-1]["note"] == "责令停工整改"
     assert [i["hazard_level"] for i in view["requests"][0]["items"]] == ["general", "major"]
-    assert _fire(db, case, datetime(2026, 11, 27, 17, 31, tzinfo=SH)) == 0  # not yet overdue
+    assert fire_at(db, case, datetime(2026, 11, 27, 17, 31, tzinfo=SH)) == 0  # not yet overdue
 
-    _complete(db, case, "Task_Rectify", "buildco", _report(0, 1), datetime(2026, 11, 27, 10, 0, tzinfo=SH))
-    _complete(
+    complete_at(db, case, "Task_Rectify", "buildco", _report(0, 1), datetime(2026, 11, 27, 10, 0, tzinfo=SH))
+    complete_at(
         db, case, "Task_Verify", "inspector", {"decision": "passed"}, datetime(2026, 11, 27, 15, 0, tzinfo=SH)
     )
     view = _view(db, case, datetime(2026, 11, 27, 16, 0, tzinfo=SH))
@@ -274,7 +245,7 @@ def test_major_hazard_gives_ten_working_days_and_stops_work(db: Any) -> None:
 
 def test_only_the_contractor_company_may_report(api: Any, db: Any) -> None:
     case = _start(db, order("serious"))
-    task_id = _open_task(db, case, "Task_Rectify").id
+    task_id = open_task(db, case, "Task_Rectify").id
     db.rollback()  # end the read so the app can write (SQLite)
     body = {"data": _report(0)}
     # An applicant that is not the contractor, and the inspector who issued the order: refused.
@@ -290,7 +261,7 @@ def test_only_the_contractor_company_may_report(api: Any, db: Any) -> None:
 @pytest.mark.parametrize("username", ["acme", "buildco", "clerk"])
 def test_only_inspectors_issue_orders(db: Any, username: str) -> None:
     with pytest.raises(Forbidden):
-        cases.start_case(db, _user(db, username), "rectification_order", order("general"))
+        cases.start_case(db, user_named(db, username), "rectification_order", order("general"))
     db.rollback()
 
 

@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from app import clock
-from app.models import Case, CaseStatus, HumanTask, TaskState, User
-from app.services import cases, platform, stats, tasks, timers
+from app.models import Case, CaseStatus, HumanTask
+from app.services import cases, platform, stats
 from app.services.demo import permit_application
+from tests.helpers import complete_at, fire_at, user_named
 
 SH = ZoneInfo("Asia/Shanghai")
 APPROVE = {"decision": "approve"}
@@ -28,36 +29,13 @@ def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=SH)
 
 
-def _user(db: Any, name: str) -> User:
-    user = db.scalar(select(User).where(User.username == name))
-    assert user is not None
-    return user
-
-
 def _submit(db: Any, when: datetime, name: str) -> int:
     with clock.travel_to(when):
-        started = cases.start_case(db, _user(db, "acme"), "construction_permit", permit_application(name))
+        started = cases.start_case(
+            db, user_named(db, "acme"), "construction_permit", permit_application(name)
+        )
         db.commit()
     return started.case.id
-
-
-def _do(db: Any, case_id: int, bpmn_id: str, who: str, data: dict[str, Any], when: datetime) -> None:
-    db.expire_all()
-    task = db.scalar(
-        select(HumanTask).where(
-            HumanTask.case_id == case_id, HumanTask.bpmn_id == bpmn_id, HumanTask.state == TaskState.OPEN
-        )
-    )
-    assert task is not None, f"no open {bpmn_id}"
-    with clock.travel_to(when):
-        tasks.complete_task(db, _user(db, who), task.id, data)
-        db.commit()
-
-
-def _fire(db: Any, case_id: int, when: datetime) -> None:
-    with clock.travel_to(when):
-        timers.fire_due(db, case_id)
-        db.commit()
 
 
 @pytest.fixture
@@ -65,29 +43,29 @@ def scenario(db: Any) -> dict[str, int]:
     """Four permit cases around National Day (every time is Asia/Shanghai)."""
     # A: approved across the holiday; the environmental review is late and escalated.
     a = _submit(db, at(9, 29, 9), "统计A")
-    _do(db, a, "Task_Acceptance", "clerk", {"decision": "accept"}, at(9, 30, 10))
+    complete_at(db, a, "Task_Acceptance", "clerk", {"decision": "accept"}, at(9, 30, 10))
     # Reviews created 30 Sep 10:00, due 13 Oct 17:30 (8, 9, 10, 12, 13 October).
-    _do(db, a, "Task_PlanningReview", "planner", APPROVE, at(10, 8, 10))
-    _do(db, a, "Task_FireReview", "fire_officer", APPROVE, at(10, 10, 11))
-    _fire(db, a, at(10, 13, 17, 31))  # the environmental review becomes overdue: escalation 1
-    _do(db, a, "Task_EnvironmentReview", "env_officer", APPROVE, at(10, 14, 9))
+    complete_at(db, a, "Task_PlanningReview", "planner", APPROVE, at(10, 8, 10))
+    complete_at(db, a, "Task_FireReview", "fire_officer", APPROVE, at(10, 10, 11))
+    fire_at(db, a, at(10, 13, 17, 31))  # the environmental review becomes overdue: escalation 1
+    complete_at(db, a, "Task_EnvironmentReview", "env_officer", APPROVE, at(10, 14, 9))
     decision = {"decision": "approve", "permit_valid_until": "2028-12-31"}
-    _do(db, a, "Task_Decision", "permit_officer", decision, at(10, 15, 10))
+    complete_at(db, a, "Task_Decision", "permit_officer", decision, at(10, 15, 10))
 
     # B: a correction round (clock stopped), then refused by the fire review.
     b = _submit(db, at(10, 12, 9), "统计B")
     correct = {"decision": "correct", "correction_items": ["资金证明需银行盖章"]}
-    _do(db, b, "Task_Acceptance", "clerk", correct, at(10, 12, 11))
-    _do(db, b, "Task_Correction", "acme", {"response": "已补充"}, at(10, 15, 15))
-    _do(db, b, "Task_Acceptance", "clerk", {"decision": "accept"}, at(10, 16, 9))
-    _do(db, b, "Task_PlanningReview", "planner", APPROVE, at(10, 19, 10))
+    complete_at(db, b, "Task_Acceptance", "clerk", correct, at(10, 12, 11))
+    complete_at(db, b, "Task_Correction", "acme", {"response": "已补充"}, at(10, 15, 15))
+    complete_at(db, b, "Task_Acceptance", "clerk", {"decision": "accept"}, at(10, 16, 9))
+    complete_at(db, b, "Task_PlanningReview", "planner", APPROVE, at(10, 19, 10))
     refuse = {"decision": "reject", "comment": "消防通道宽度不足"}
-    _do(db, b, "Task_FireReview", "fire_officer", refuse, at(10, 20, 10))
-    _do(db, b, "Task_EnvironmentReview", "env_officer", APPROVE, at(10, 21, 10))
+    complete_at(db, b, "Task_FireReview", "fire_officer", refuse, at(10, 20, 10))
+    complete_at(db, b, "Task_EnvironmentReview", "env_officer", APPROVE, at(10, 21, 10))
 
     # C: acceptance never done: due Tue 20 Oct 17:30, overdue and escalated on 21 October.
     c = _submit(db, at(10, 19, 9), "统计C")
-    _fire(db, c, at(10, 21, 9))
+    fire_at(db, c, at(10, 21, 9))
 
     # D: submitted Friday 30 October, acceptance due Monday 2 November: nothing late yet.
     d = _submit(db, at(10, 30, 9), "统计D")

@@ -12,31 +12,21 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.models import AuditEvent, Case, HumanTask, Notification, TaskState, Timer, TimerKind, User
-from app.services import cases, processes, tasks, timers
+from app.services import cases, processes, tasks
 from app.services.demo import permit_application
 from tests.engine.bpmn_factory import boundary_timer_process, write
+from tests.helpers import fire_at, user_named
 
 SH = ZoneInfo("Asia/Shanghai")
 
 
-def _user(db: Any, name: str) -> User:
-    user = db.scalar(select(User).where(User.username == name))
-    assert user is not None
-    return user
-
-
 def _submit(db: Any, at: datetime, name: str = "时限测试") -> Case:
     with clock.travel_to(at):
-        started = cases.start_case(db, _user(db, "acme"), "construction_permit", permit_application(name))
+        started = cases.start_case(
+            db, user_named(db, "acme"), "construction_permit", permit_application(name)
+        )
         db.commit()
     return started.case
-
-
-def _fire(db: Any, case: Case, at: datetime) -> int:
-    with clock.travel_to(at):
-        fired = timers.fire_due(db, case.id)
-        db.commit()
-    return fired
 
 
 def _task(db: Any, case: Case, bpmn_id: str) -> HumanTask:
@@ -63,7 +53,7 @@ def test_review_limit_spans_national_day_and_the_make_up_saturday(db: Any) -> No
     case = _submit(db, datetime(2026, 9, 29, 9, 0, tzinfo=SH))
     with clock.travel_to(datetime(2026, 9, 30, 10, 0, tzinfo=SH)):
         tasks.complete_task(
-            db, _user(db, "clerk"), _task(db, case, "Task_Acceptance").id, {"decision": "accept"}
+            db, user_named(db, "clerk"), _task(db, case, "Task_Acceptance").id, {"decision": "accept"}
         )
         db.commit()
     review = _task(db, case, "Task_FireReview")
@@ -81,12 +71,12 @@ def test_warning_overdue_and_level_two_escalation_fire_at_their_moments(db: Any)
     warn_at = acceptance.warn_at
     assert warn_at is not None
 
-    assert _fire(db, case, warn_at - timedelta(seconds=1)) == 0
-    assert _fire(db, case, warn_at + timedelta(seconds=1)) == 1
+    assert fire_at(db, case, warn_at - timedelta(seconds=1)) == 0
+    assert fire_at(db, case, warn_at + timedelta(seconds=1)) == 1
     assert _notified(db, "reminder") == ["clerk", "window_chief"]  # the group: nobody claimed it
 
-    assert _fire(db, case, acceptance.due_at - timedelta(minutes=1)) == 0
-    assert _fire(db, case, acceptance.due_at + timedelta(seconds=1)) == 1
+    assert fire_at(db, case, acceptance.due_at - timedelta(minutes=1)) == 0
+    assert fire_at(db, case, acceptance.due_at + timedelta(seconds=1)) == 1
     task = _task(db, case, "Task_Acceptance")
     assert task.escalation_level == 1
     assert _notified(db, "escalation.1") == ["window_chief"]
@@ -96,14 +86,14 @@ def test_warning_overdue_and_level_two_escalation_fire_at_their_moments(db: Any)
     # 2 further working days overdue: the close of Thursday 19 November.
     assert level2.due_at == datetime(2026, 11, 19, 17, 30, tzinfo=SH)
 
-    assert _fire(db, case, datetime(2026, 11, 19, 17, 29, tzinfo=SH)) == 0
-    assert _fire(db, case, datetime(2026, 11, 19, 17, 31, tzinfo=SH)) == 1
+    assert fire_at(db, case, datetime(2026, 11, 19, 17, 29, tzinfo=SH)) == 0
+    assert fire_at(db, case, datetime(2026, 11, 19, 17, 31, tzinfo=SH)) == 1
     assert _task(db, case, "Task_Acceptance").escalation_level == 2
     assert _notified(db, "escalation.2") == ["deputy", "director"]
     assert _audit(db, "task.escalated") == 2
 
     # Running the firing again (a duplicate job) changes nothing.
-    assert _fire(db, case, datetime(2026, 11, 20, 9, 0, tzinfo=SH)) == 0
+    assert fire_at(db, case, datetime(2026, 11, 20, 9, 0, tzinfo=SH)) == 0
     assert _audit(db, "task.escalated") == 2
     assert db.scalar(select(func.count()).select_from(Notification)) == 5
 
@@ -112,13 +102,13 @@ def test_completing_a_task_cancels_its_sla_timers(db: Any) -> None:
     case = _submit(db, datetime(2026, 11, 16, 9, 0, tzinfo=SH))
     with clock.travel_to(datetime(2026, 11, 16, 10, 0, tzinfo=SH)):
         tasks.complete_task(
-            db, _user(db, "clerk"), _task(db, case, "Task_Acceptance").id, {"decision": "accept"}
+            db, user_named(db, "clerk"), _task(db, case, "Task_Acceptance").id, {"decision": "accept"}
         )
         db.commit()
     acceptance = _task(db, case, "Task_Acceptance")
     rows = db.scalars(select(Timer).where(Timer.human_task_id == acceptance.id)).all()
     assert rows and all(t.cancelled_at is not None and t.fired_at is None for t in rows)
-    assert _fire(db, case, datetime(2026, 11, 18, 9, 0, tzinfo=SH)) == 0
+    assert fire_at(db, case, datetime(2026, 11, 18, 9, 0, tzinfo=SH)) == 0
     assert _task(db, case, "Task_Acceptance").escalation_level == 0
 
 
@@ -128,7 +118,7 @@ def test_paused_clock_is_not_counted(db: Any) -> None:
     with clock.travel_to(datetime(2026, 11, 16, 11, 0, tzinfo=SH)):
         tasks.complete_task(
             db,
-            _user(db, "clerk"),
+            user_named(db, "clerk"),
             _task(db, case, "Task_Acceptance").id,
             {"decision": "correct", "correction_items": ["补充资金证明"]},
         )
@@ -136,7 +126,7 @@ def test_paused_clock_is_not_counted(db: Any) -> None:
     correction = _task(db, case, "Task_Correction")
     # The applicant answers three working days later (Thu 19 Nov): the clock stood still.
     with clock.travel_to(datetime(2026, 11, 19, 15, 0, tzinfo=SH)):
-        tasks.complete_task(db, _user(db, "acme"), correction.id, {"response": "已补充"})
+        tasks.complete_task(db, user_named(db, "acme"), correction.id, {"response": "已补充"})
         db.commit()
     db.expire_all()
     case = db.get(Case, case.id)
@@ -165,16 +155,16 @@ def escalating_process(app: Any, db: Any, tmp_path: Path) -> str:
 def test_bpmn_boundary_timer_escalates_and_the_task_stays_open(db: Any, escalating_process: str) -> None:
     start = datetime(2026, 11, 17, 9, 0, tzinfo=SH)
     with clock.travel_to(start):
-        case = cases.start_case(db, _user(db, "acme"), escalating_process, {}).case
+        case = cases.start_case(db, user_named(db, "acme"), escalating_process, {}).case
         db.commit()
     timer = db.scalar(select(Timer).where(Timer.case_id == case.id, Timer.kind == TimerKind.BPMN))
     assert timer.due_at == start + timedelta(hours=2) and timer.level == 1 and timer.human_task_id
-    assert _fire(db, case, start + timedelta(hours=1)) == 0
-    assert _fire(db, case, start + timedelta(hours=2, seconds=1)) == 1
+    assert fire_at(db, case, start + timedelta(hours=1)) == 0
+    assert fire_at(db, case, start + timedelta(hours=2, seconds=1)) == 1
     review = _task(db, case, "Task_Review")
     assert review.state is TaskState.OPEN and review.escalation_level == 1
     assert _notified(db, "escalation.1") == ["window_chief"]
     with clock.travel_to(start + timedelta(hours=3)):
-        done = tasks.complete_task(db, _user(db, "clerk"), review.id, {})
+        done = tasks.complete_task(db, user_named(db, "clerk"), review.id, {})
         db.commit()
     assert done.status.value == "closed"
