@@ -4,6 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 export FLASK_APP := wsgi
 
 .PHONY: run setup test lint bench clean
@@ -14,10 +15,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# bpmn-js and ECharts for the analyst pages and the dashboard, exactly as locked in package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+setup: $(STAMP) $(NODE_STAMP)
 
 ## Set up, migrate, deploy the processes, load demo data, start the web app and a worker.
-run: $(STAMP)
+run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
 	@echo "PermitFlow on http://127.0.0.1:5000  (API docs: /api/v1/docs; Ctrl-C stops both)"
@@ -26,7 +32,7 @@ run: $(STAMP)
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 ## The whole test suite, on SQLite and on PostgreSQL (needs PostgreSQL and Redis on localhost).
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)

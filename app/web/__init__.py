@@ -32,7 +32,7 @@ def init_web(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from . import applicant, audit_pages, track, verify  # noqa: F401 - register the pages on the blueprint
+    from . import applicant, audit_pages, track, vendor, verify  # noqa: F401 - register the pages on the blueprint
     from .views import bp
 
     app.register_blueprint(bp)

@@ -1,0 +1,40 @@
+"""Browser libraries from the npm registry (`package.json`), served as published: no build step.
+
+Only the files the pages load are reachable; everything else under node_modules stays private.
+`npm ci` (run by `make setup`, `make run` and `make test`) puts them in place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, current_app, send_from_directory
+from flask.typing import ResponseReturnValue
+
+from .views import bp
+
+# Published files the pages use, by their path below node_modules/. Directories end with "/".
+SERVED = (
+    "bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
+    "bpmn-js/dist/bpmn-modeler.production.min.js",
+    "bpmn-js/dist/assets/",
+    "echarts/dist/echarts.min.js",
+)
+
+
+def node_modules() -> Path:
+    return Path(current_app.root_path).parent / "node_modules"
+
+
+def is_served(path: str) -> bool:
+    if ".." in path.split("/") or path.startswith("/"):
+        return False
+    return any(path == item or (item.endswith("/") and path.startswith(item)) for item in SERVED)
+
+
+@bp.route("/vendor/<path:path>")
+def vendor(path: str) -> ResponseReturnValue:
+    """A published front-end file; cached for a day (the version is pinned in package-lock.json)."""
+    if not is_served(path):
+        abort(404)
+    return send_from_directory(node_modules(), path, max_age=86400)
