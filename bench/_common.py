@@ -74,6 +74,36 @@ def start_data(i: int) -> dict[str, Any]:
     return {"reference": f"BENCH-{i:06d}"}
 
 
+# The shipped construction permit (with its called parallel_review): the steps of one case from
+# acceptance to an approved permit, ``loops`` correction rounds first, as (bpmn id, user, data).
+PERMIT_PROCESS = "construction_permit"
+
+
+def permit_start_data(i: int) -> dict[str, Any]:
+    from app.services.demo import permit_application
+
+    return permit_application(f"基准测试项目{i:06d}")
+
+
+def permit_steps(loops: int = 0) -> list[tuple[str, str, dict[str, Any]]]:
+    approve = {"decision": "approve"}
+    correction = [
+        ("Task_Acceptance", "clerk", {"decision": "correct", "correction_items": ["施工合同缺少签章页"]}),
+        ("Task_Correction", APPLICANT, {"response": "已补充签章页"}),
+    ]
+    return correction * loops + [
+        ("Task_Acceptance", "clerk", {"decision": "accept"}),
+        ("Task_PlanningReview", "planner", approve),
+        ("Task_FireReview", "fire_officer", approve),
+        ("Task_EnvironmentReview", "env_officer", approve),
+        ("Task_Decision", "permit_officer", {"decision": "approve", "permit_valid_until": "2028-12-31"}),
+    ]
+
+
+def bench_steps() -> list[tuple[str, str, dict[str, Any]]]:
+    return [(b, GROUP_USER[TASK_GROUP[b]], TASK_DATA[b]) for b in TASK_ORDER]
+
+
 # -- statistics --------------------------------------------------------------------------------
 
 
@@ -208,9 +238,12 @@ def create_bench_app(database_url: str, instance: Path, redis_url: str = "", **e
     return create_app(overrides)
 
 
-def prepare(app: Any, *, bpmn_paths: list[Path] | None = None, shipped: bool = False) -> None:
+def prepare(
+    app: Any, *, bpmn_paths: list[Path] | None = None, shipped: bool = False, with_shipped: bool = False
+) -> None:
     """Migrate, add the demo groups and users, deploy the benchmark process (or, with
-    ``shipped=True``, the processes shipped in ``processes/``, as ``flask deploy`` does)."""
+    ``shipped=True``, the processes shipped in ``processes/``, as ``flask deploy`` does; with
+    ``with_shipped=True`` both)."""
     from alembic import command
 
     from app.cli import alembic_config
@@ -230,14 +263,24 @@ def prepare(app: Any, *, bpmn_paths: list[Path] | None = None, shipped: bool = F
             deployed = processes.deploy_processes(session, None, bpmn_paths or [BENCH_BPMN])
             if not any(d.key == BENCH_PROCESS for d in deployed):
                 raise RuntimeError(f"{BENCH_PROCESS} was not deployed: {deployed}")
+        if with_shipped:
+            with database.unit_of_work() as session:
+                if not processes.deploy_processes(session, None):
+                    raise RuntimeError("no shipped process was deployed")
 
 
 @contextmanager
 def bench_env(
-    backend: str, *, redis_url: str = "", shipped_processes: bool = False, **extra: Any
+    backend: str,
+    *,
+    redis_url: str = "",
+    shipped_processes: bool = False,
+    with_shipped: bool = False,
+    **extra: Any,
 ) -> Iterator[BenchEnv]:
     """A fresh database of ``backend``, migrated, with demo users and the bench process deployed
-    (``shipped_processes=True``: the processes of ``processes/`` instead)."""
+    (``shipped_processes=True``: the processes of ``processes/`` instead; ``with_shipped=True``:
+    both)."""
     with workdir(f"pf-bench-{backend}-") as work:
         instance = work / "instance"
         instance.mkdir()
@@ -245,7 +288,7 @@ def bench_env(
             app = create_bench_app(url, instance, redis_url, **extra)
             database = app.extensions["permitflow.db"]
             try:
-                prepare(app, shipped=shipped_processes)
+                prepare(app, shipped=shipped_processes, with_shipped=with_shipped)
                 yield BenchEnv(backend, app, url, instance, redis_url)
             finally:
                 database.dispose()
@@ -661,3 +704,118 @@ def load_average() -> str:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         return "n/a"
+
+
+# -- concurrent HTTP load --------------------------------------------------------------------------
+
+
+def default_workers() -> int:
+    """gunicorn sync workers for this machine: one per core plus one, so that a worker waiting on
+    the database or the socket leaves no core idle (the load clients share the cores too)."""
+    return (os.cpu_count() or 1) + 1
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    token: str
+    body: Any
+    expect: int = 200
+
+
+@dataclass
+class LoadResult:
+    clients: int
+    seconds: float
+    latencies_ms: list[float]
+    responses: list[Any]
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies_ms) / self.seconds if self.seconds > 0 else float("nan")
+
+
+def run_load(base_url: str, requests_: list[Request], clients: int) -> LoadResult:
+    """Send ``requests_`` with ``clients`` threads (each takes the next request when its last one is
+    answered, as that many reviewers working flat out would). Plain ``http.client`` keeps the load
+    generator's own CPU small: it shares the machine's cores with the server. Raises on the first
+    unexpected status, after all threads stopped."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    lock = threading.Lock()
+    pending = list(reversed(range(len(requests_))))
+    latencies: list[float] = [0.0] * len(requests_)
+    responses: list[Any] = [None] * len(requests_)
+    errors: list[str] = []
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=120)
+        try:
+            while True:
+                with lock:
+                    if not pending or errors:
+                        return
+                    index = pending.pop()
+                req = requests_[index]
+                headers = {"Authorization": f"Bearer {req.token}", "Content-Type": "application/json"}
+                payload = json.dumps(req.body).encode() if req.body is not None else None
+                t0 = time.perf_counter()
+                try:
+                    conn.request(req.method, req.path, body=payload, headers=headers)
+                    response = conn.getresponse()
+                    data = response.read()
+                except (http.client.HTTPException, OSError):
+                    # gunicorn's sync workers close the connection after each response
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, port, timeout=120)
+                    conn.request(req.method, req.path, body=payload, headers=headers)
+                    response = conn.getresponse()
+                    data = response.read()
+                latencies[index] = (time.perf_counter() - t0) * 1000.0
+                if response.will_close:
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, port, timeout=120)
+                if response.status != req.expect:
+                    with lock:
+                        errors.append(f"{req.method} {req.path}: {response.status} {data[:300]!r}")
+                    return
+                responses[index] = json.loads(data) if data else None
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - t0
+    if errors:
+        raise RuntimeError(f"{len(errors)} request(s) failed under {clients} clients; first: {errors[0]}")
+    return LoadResult(clients, seconds, latencies, responses)
+
+
+def open_tasks_by_bpmn_id(env: BenchEnv, case_numbers: list[str]) -> dict[str, list[tuple[int, str]]]:
+    """The open tasks of these cases, read straight from the database (untimed bookkeeping, so the
+    timed phase holds nothing but completions): bpmn id -> [(task id, case number)]."""
+    from sqlalchemy import select
+
+    from app.models import HumanTask, TaskState
+
+    found: dict[str, list[tuple[int, str]]] = {}
+    wanted = set(case_numbers)
+    with env.app.extensions["permitflow.db"].unit_of_work() as session:
+        rows = session.execute(
+            select(HumanTask.id, HumanTask.case_number, HumanTask.bpmn_id).where(
+                HumanTask.state == TaskState.OPEN
+            )
+        )
+        for task_id, number, bpmn_id in rows:
+            if number in wanted:
+                found.setdefault(bpmn_id, []).append((task_id, number))
+    return found

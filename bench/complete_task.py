@@ -1,18 +1,22 @@
 """Cost of completing one user task: the engine alone, and the platform through its API.
 
-    .venv/bin/python bench/complete_task.py [--cases N] [--backends sqlite,postgresql] [--no-http]
+    .venv/bin/python bench/complete_task.py [--cases N] [--clients 1,8,32] [--load-cases N]
+                                            [--backends sqlite,postgresql] [--no-http] [--profile N]
 
 Prints, in one run on the same machine:
 
 1. the engine's own cost per user task: ``Runtime.complete(source, state, task_id, data)``, i.e.
    state string in -> load -> complete -> engine steps -> save -> state string out, measured with the
-   engine alone (no Flask, no database), plus bare SpiffWorkflow figures (default script engine, no
-   PermitFlow extras) for reference;
-2. the platform's cost per completed task through the HTTP API, 1 client, on SQLite and on
-   PostgreSQL: ``POST /api/v1/tasks/{id}/complete`` through Flask's test client ("in-process WSGI":
-   the platform's own cost without a network), and, unless ``--no-http``, over real HTTP against
-   gunicorn on 127.0.0.1;
-3. a table with p50 / p95 / mean and each figure's ratio to the engine's p50.
+   engine alone (no Flask, no database; ``engine_ceiling.py`` measures the same figure), plus bare
+   SpiffWorkflow figures (default script engine, no PermitFlow extras) for reference;
+2. the platform's cost per completed task through the API, 1 client, on SQLite and PostgreSQL:
+   ``POST /api/v1/tasks/{id}/complete`` through Flask's test client ("in-process WSGI": the
+   platform's own cost without a network), with SQL statements per completion;
+3. unless ``--no-http``, completed tasks per second and p50 / p95 over real HTTP against gunicorn
+   (``--workers`` sync workers, default CPUs + 1) with 1, 8 and 32 concurrent reviewers: per level,
+   ``--load-cases`` fresh cases are started (untimed) and their tasks completed wave by wave
+   (submit; the three parallel reviews; the decision) by that many client threads;
+4. tables with p50 / p95 / mean and each figure's ratio to the engine's p50 of step 1.
 
 The process is ``../shared/bench/bench_parallel_approval.bpmn`` (five user tasks, each in its own
 group). Each backend runs on a fresh database that is removed at the end.
@@ -24,6 +28,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import random
 import sys
 import time
 from collections import defaultdict
@@ -35,18 +40,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    APPLICANT,
     BACKENDS,
     BENCH_BPMN,
     BENCH_PROCESS,
+    GROUP_USER,
     SHARED_BENCH,
     TASK_DATA,
+    TASK_GROUP,
     TASK_ORDER,
     Api,
+    Request,
     Summary,
     bench_env,
+    default_workers,
     gunicorn_server,
     load_average,
+    open_tasks_by_bpmn_id,
     run_case_via_api,
+    run_load,
     source_location,
     start_data,
     table,
@@ -344,6 +356,61 @@ def print_profile(profiler: cProfile.Profile, completions: int, top: int, backen
     )
 
 
+# -- 3. concurrent reviewers over real HTTP ----------------------------------------------------------
+
+# The bench case's tasks in the waves they become open: all of a wave is completed before the next.
+WAVES = [["submit"], ["planning_review", "fire_review", "env_review"], ["decision"]]
+
+
+def start_cases_http(env: Any, base: str, tokens: dict[str, str], count: int, first: int) -> list[str]:
+    """Start ``count`` bench cases over HTTP (untimed preparation, 8 clients)."""
+    starts = [
+        Request(
+            "POST",
+            "/api/v1/cases",
+            tokens[APPLICANT],
+            {"process": BENCH_PROCESS, "data": start_data(first + i)},
+            201,
+        )
+        for i in range(count)
+    ]
+    return [str(r["number"]) for r in run_load(base, starts, 8).responses]
+
+
+def complete_concurrently(
+    env: Any, base: str, tokens: dict[str, str], clients: int, cases: int, first: int
+) -> tuple[Summary, float, int]:
+    """``cases`` fresh cases, their 5 tasks completed by ``clients`` concurrent reviewers.
+
+    Cases are started untimed; then each wave of open tasks (submit; the three parallel reviews;
+    the decision) is read from the database and completed by ``clients`` threads pulling from one
+    shuffled queue (parallel reviews of one case may meet on its lock, as in real life). Only
+    completions are timed. Returns the latency summary, completed tasks per second, and how many."""
+    numbers = start_cases_http(env, base, tokens, cases, first)
+    rng = random.Random(first)
+    latencies: list[float] = []
+    seconds = 0.0
+    for wave in WAVES:
+        open_tasks = open_tasks_by_bpmn_id(env, numbers)
+        batch = []
+        for bpmn_id in wave:
+            found = open_tasks.get(bpmn_id, [])
+            if len(found) != cases:
+                raise RuntimeError(f"expected {cases} open {bpmn_id} tasks, found {len(found)}")
+            user = GROUP_USER[TASK_GROUP[bpmn_id]]
+            body = {"data": TASK_DATA[bpmn_id]}
+            batch += [
+                Request("POST", f"/api/v1/tasks/{tid}/complete", tokens[user], body) for tid, _ in found
+            ]
+        rng.shuffle(batch)
+        done = run_load(base, batch, clients)
+        latencies += done.latencies_ms
+        seconds += done.seconds
+    if open_tasks_by_bpmn_id(env, numbers):
+        raise RuntimeError("cases left with open tasks")
+    return Summary.of(latencies), len(latencies) / seconds, len(latencies)
+
+
 # -- report --------------------------------------------------------------------------------------
 
 
@@ -362,10 +429,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3, help="untimed cases run first everywhere")
     parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
     parser.add_argument("--no-http", action="store_true", help="skip the gunicorn (real HTTP) measurement")
+    parser.add_argument("--clients", default="1,8,32", help="concurrent reviewers over HTTP, comma-separated")
     parser.add_argument(
-        "--http-cases", type=int, default=None, help="cases over real HTTP (default: --cases)"
+        "--load-cases", type=int, default=80, help="cases per concurrency level over HTTP (5 tasks each)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for the HTTP run")
+    parser.add_argument(
+        "--workers", type=int, default=default_workers(), help="gunicorn sync workers (default: CPUs + 1)"
+    )
     parser.add_argument("--no-bare", action="store_true", help="skip the bare SpiffWorkflow figures")
     parser.add_argument(
         "--profile",
@@ -384,7 +454,10 @@ def main(argv: list[str] | None = None) -> int:
     for b in backends:
         if b not in BACKENDS:
             parser.error(f"unknown backend {b!r} (choose from {', '.join(BACKENDS)})")
-    http_cases = args.cases if args.http_cases is None else args.http_cases
+    levels = [int(c) for c in args.clients.split(",") if c.strip()]
+    http_rate: dict[tuple[str, int], float] = {}
+    http_p50: dict[tuple[str, int], float] = {}
+    load_rows: list[list[Any]] = []
     began = time.perf_counter()
 
     import SpiffWorkflow
@@ -435,20 +508,41 @@ def main(argv: list[str] | None = None) -> int:
             by_task.append((f"{backend} wsgi", samples))
             start_rows.append([f"{backend}, in-process WSGI", *_start_cells(starts)])
             print(f"[api] {backend} in-process: p50 {s.p50:.2f} ms over {s.n} completions", flush=True)
-            if not args.no_http and http_cases > 0:
+            if not args.no_http:
                 with gunicorn_server(env, workers=args.workers) as base:
                     http = Api(base_url=base)
-                    samples, starts = bench_api(http, http_cases, args.warmup, first=100_000)
+                    tokens = {u: http.token(u) for u in {APPLICANT, *GROUP_USER.values()}}
                     http.close()
-                s = Summary.of(_all(samples))
-                rows.append(row(f"API {backend}, HTTP gunicorn -w {args.workers} on 127.0.0.1, 1 client", s))
-                by_task.append((f"{backend} http", samples))
-                start_rows.append([f"{backend}, HTTP gunicorn", *_start_cells(starts)])
-                print(f"[api] {backend} HTTP: p50 {s.p50:.2f} ms over {s.n} completions", flush=True)
+                    start_cases_http(env, base, tokens, 2 * args.workers, 500_000)  # warm every worker
+                    for n, clients in enumerate(levels):
+                        s, rate, done = complete_concurrently(
+                            env, base, tokens, clients, args.load_cases, 600_000 + 10_000 * n
+                        )
+                        http_rate[(backend, clients)] = rate
+                        http_p50[(backend, clients)] = s.p50
+                        load_rows.append([backend, clients, done, f"{rate:.0f}", s.p50, s.p95, s.mean])
+                        load_rows[-1].append(f"{s.p50 / engine_sum.p50:.1f}x")
+                        print(
+                            f"[http] {backend} {clients} reviewers: {rate:.0f} tasks/s, "
+                            f"p50 {s.p50:.2f} p95 {s.p95:.2f} ms",
+                            flush=True,
+                        )
 
     # 3. report
     print("\nper completed user task (ms); ratio = p50 / engine p50")
     print(table(["what", "n tasks", "p50", "p95", "mean", "ratio"], rows))
+    if load_rows:
+        print(
+            f"\nconcurrent reviewers over HTTP (gunicorn -w {args.workers} sync workers on 127.0.0.1, "
+            f"{args.load_cases} cases = {args.load_cases * len(TASK_ORDER)} completions per row; "
+            "the clients run on the same cores); ratio = p50 / engine p50"
+        )
+        print(
+            table(
+                ["backend", "reviewers", "tasks", "tasks/s", "p50 ms", "p95 ms", "mean ms", "ratio"],
+                load_rows,
+            )
+        )
     print("\np50 by task (ms)")
     print(by_task_table(by_task))
     if phases:
@@ -477,7 +571,15 @@ def main(argv: list[str] | None = None) -> int:
         if backend in api_p50:
             api_parts.append(f"{label} {api_p50[backend]:.2f} ms ({api_p50[backend] / engine_sum.p50:.1f}x)")
     if api_parts:
-        parts.append("API p50 " + ", ".join(api_parts))
+        parts.append("API in-process p50 " + ", ".join(api_parts))
+    for backend, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        if (backend, 1) in http_p50:
+            parts.append(
+                f"HTTP {label} 1 reviewer p50 {http_p50[(backend, 1)]:.2f} ms "
+                f"({http_p50[(backend, 1)] / engine_sum.p50:.1f}x)"
+            )
+        if (backend, 8) in http_rate:
+            parts.append(f"{label} 8 reviewers {http_rate[(backend, 8)]:.0f} tasks/s")
     print(f"\n(total run time {time.perf_counter() - began:.0f} s; load average {load_average()} at the end)")
     print("complete_task: " + "; ".join(parts))
     return 0

@@ -31,12 +31,15 @@ BACKENDS = [b for b in os.environ.get("PERMITFLOW_TEST_DATABASES", "sqlite,postg
 RUN_ID = uuid.uuid4().hex[:10]
 PASSWORD = "demo-pass"
 CASE_TABLES = [
+    "draft_attachment",
+    "draft",
     "credit_record",
     "certificate",
     "attachment",
     "audit_event",
     "notification",
     "calendar_override",
+    "runtime_setting",
     "timer",
     "human_task",
     "case",
@@ -135,6 +138,9 @@ def _clean_cases(request: pytest.FixtureRequest) -> Iterator[None]:
             conn.execute(
                 text("TRUNCATE " + ", ".join(f'"{t}"' for t in CASE_TABLES) + " RESTART IDENTITY CASCADE")
             )
+    from app.services import runtime_settings
+
+    runtime_settings.forget()  # its cache would outlive the rows
 
 
 def _forget_attempts(application: Any) -> None:

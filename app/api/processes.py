@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate
 
-from app.errors import Forbidden
-from app.services import processes, stats
+from app.errors import Forbidden, InvalidData, PermitFlowError, UnsupportedType
+from app.services import process_views, processes, stats
+from app.services.migration import migrate_cases
 
-from .common import AUTH, documented_errors, require_user, session
+from .common import AUTH, commit, documented_errors, require_user, session
 from .schemas import ProcessDetail, ProcessSummary
 
 blp = Blueprint("processes", __name__, description="Processes")
@@ -66,3 +69,166 @@ class ProcessItem(MethodView):
             },
             "tasks": stats.open_tasks_by_step(db, key),
         }
+
+
+# ---------------------------------------------------------------- analysts: validate, deploy, migrate
+
+
+class BpmnBody(Schema):
+    bpmn = fields.String(required=True, metadata={"description": "the whole BPMN 2.0 XML of <key>.bpmn"})
+
+
+class ProblemSchema(Schema):
+    line = fields.Integer(required=True)
+    element_id = fields.String(required=True, metadata={"description": "'-' when the file as a whole"})
+    message = fields.String(required=True)
+    hint = fields.String(allow_none=True, required=True)
+    text = fields.String(required=True, metadata={"description": "FILE:LINE: ELEMENT_ID: message (hint)"})
+
+
+class ValidationResult(Schema):
+    valid = fields.Boolean(required=True)
+    problems = fields.List(fields.Nested(ProblemSchema), required=True)
+
+
+class DeployResult(Schema):
+    key = fields.String(required=True)
+    version = fields.String(required=True, metadata={"description": "hash of the current version"})
+    created = fields.Boolean(required=True, metadata={"description": "false: unchanged, no new version"})
+    callers = fields.List(
+        fields.String(), required=True, metadata={"description": "calling processes redeployed with it"}
+    )
+
+
+class MigrationRequest(Schema):
+    from_version = fields.String(required=True, validate=validate.Length(min=4, max=64), data_key="from")
+    to_version = fields.String(required=True, validate=validate.Length(min=4, max=64), data_key="to")
+    dry_run = fields.Boolean(load_default=True)
+
+
+class MigrationOutcomeSchema(Schema):
+    case_number = fields.String(required=True)
+    moved = fields.Boolean(required=True)
+    possible = fields.Boolean(required=True)
+    reason = fields.String(allow_none=True, required=True)
+
+
+class MigrationResult(Schema):
+    dry_run = fields.Boolean(required=True)
+    cases = fields.List(fields.Nested(MigrationOutcomeSchema), required=True)
+
+
+XML_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": BpmnBody},
+        "application/xml": {"schema": {"type": "string", "maxLength": process_views.MAX_BPMN_BYTES}},
+    },
+}
+
+
+def problem_dicts(problems: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {"line": p.line, "element_id": p.element_id, "message": p.message, "hint": p.hint, "text": str(p)}
+        for p in problems
+    ]
+
+
+def submitted_bpmn() -> str:
+    """The diagram from an XML body or a JSON body ``{"bpmn": "..."}``."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("bpmn"), str):
+            raise InvalidData('send JSON {"bpmn": "<the BPMN XML>"}', {"bpmn": ["a string is required"]})
+        return process_views.decode_xml(body["bpmn"])
+    if request.mimetype not in ("application/xml", "text/xml"):
+        raise UnsupportedType(
+            f"send the diagram as application/xml or as JSON, not {request.mimetype or 'no content type'}"
+        )
+    return process_views.decode_xml(request.get_data())
+
+
+def _editor_and_key(key: str) -> str:
+    process_views.require_editor(require_user())
+    return process_views.known_key(session(), key)
+
+
+@blp.route("/processes/<string:key>/validate")
+class ProcessValidate(MethodView):
+    @blp.doc(security=AUTH, requestBody=XML_BODY)
+    @blp.response(200, ValidationResult)
+    @documented_errors(blp, 401, 403, 404, 413, 415, 422)
+    def post(self, key: str) -> dict[str, Any]:
+        """Check an edited diagram as the new `<key>.bpmn`, as `flask processes validate` does
+        (with the processes it calls, its forms and groups). Analysts and administrators only.
+        Nothing is stored."""
+        key = _editor_and_key(key)
+        problems = process_views.validate_xml(session(), key, submitted_bpmn())
+        return {"valid": not problems, "problems": problem_dicts(problems)}
+
+
+@blp.route("/processes/<string:key>/versions")
+class ProcessVersions(MethodView):
+    @blp.doc(security=AUTH, requestBody=XML_BODY)
+    @blp.response(201, DeployResult)
+    @documented_errors(blp, 401, 403, 404, 413, 415, 422)
+    def post(self, key: str) -> Any:
+        """Deploy an edited diagram: checked first (422 with every problem, nothing stored), then
+        written to `processes/<key>.bpmn` and deployed. The same diagram as the current version
+        gives no new version (200, `created: false`). Analysts and administrators only."""
+        key = _editor_and_key(key)
+        user = require_user()
+        outcome = process_views.deploy_xml(session(), user, key, submitted_bpmn())
+        try:
+            commit()
+        except Exception:
+            outcome.undo()
+            raise
+        body = {
+            "key": key,
+            "version": outcome.version.hash,
+            "created": outcome.created,
+            "callers": outcome.callers,
+        }
+        return body, 201 if outcome.created else 200
+
+
+@blp.route("/processes/<string:key>/migrations")
+class ProcessMigrations(MethodView):
+    @blp.doc(
+        security=AUTH,
+        requestBody={"required": True, "content": {"application/json": {"schema": MigrationRequest}}},
+    )
+    @blp.response(200, MigrationResult)
+    @documented_errors(blp, 401, 403, 404, 422)
+    def post(self, key: str) -> dict[str, Any]:
+        """Move the running cases of one version to another, case by case (`dry_run`, the default,
+        only says which could move and why the others cannot). Analysts and administrators only."""
+        key = _editor_and_key(key)
+        try:
+            args = MigrationRequest().load(request.get_json(silent=True) or {})
+        except ValidationError as err:
+            raise InvalidData("the migration request is not valid", _messages(err.messages)) from err
+        try:
+            outcomes = migrate_cases(
+                session(), require_user(), key, args["from_version"], args["to_version"], args["dry_run"]
+            )
+        except PermitFlowError as err:
+            if type(err) is PermitFlowError:  # a bad or ambiguous version names the field
+                raise InvalidData(err.message, {"versions": [err.message]}) from err
+            raise
+        if not args["dry_run"]:
+            commit()
+        return {
+            "dry_run": args["dry_run"],
+            "cases": [
+                {"case_number": o.case_number, "moved": o.moved, "possible": o.possible, "reason": o.reason}
+                for o in outcomes
+            ],
+        }
+
+
+def _messages(raw: Any) -> dict[str, list[str]]:
+    if isinstance(raw, dict):
+        return {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in raw.items()}
+    return {"_schema": [str(raw)]}

@@ -7,8 +7,10 @@ from .calendar import CalendarOverride
 from .case import Case, CaseStatus
 from .certificate import Certificate
 from .credit import CreditRecord
+from .draft import Draft, DraftAttachment
 from .notification import EmailState, Notification
 from .process import ProcessVersion
+from .setting import RuntimeSetting
 from .task import HumanTask, TaskState
 from .timer import Timer, TimerKind
 from .user import Group, Membership, User, UserKind
@@ -20,6 +22,8 @@ __all__ = [
     "CalendarOverride",
     "Certificate",
     "CreditRecord",
+    "Draft",
+    "DraftAttachment",
     "EmailState",
     "Notification",
     "Case",
@@ -28,6 +32,7 @@ __all__ = [
     "HumanTask",
     "Membership",
     "ProcessVersion",
+    "RuntimeSetting",
     "TaskState",
     "Timer",
     "TimerKind",

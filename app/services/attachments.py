@@ -114,18 +114,7 @@ def add_attachment(
     if case.status.is_final:
         raise Conflict("the case is closed: no more documents can be added")
     kind = (kind or "").strip()
-    if not KIND.fullmatch(kind):
-        raise InvalidData(
-            "the attachment kind is not valid", {"kind": ["use lower-case letters, digits and '_'"]}
-        )
-    if len(content) > max_bytes:
-        raise TooLarge(
-            f"the file is larger than the limit of {max_bytes} bytes ({max_bytes // (1024 * 1024)} MB)",
-            {"file": [f"is larger than {max_bytes} bytes"]},
-        )
-    if not content:
-        raise InvalidData("the file is empty", {"file": ["is empty"]})
-    content_type = detect_type(content)
+    content_type = check_upload(content, kind, max_bytes)
     attachment = Attachment(
         uid=uuid.uuid4().hex,
         case_id=case.id,
@@ -139,7 +128,7 @@ def add_attachment(
     )
     session.add(attachment)
     session.flush()
-    _write(root / str(case.id), attachment.uid, content)
+    write_file(root / str(case.id), attachment.uid, content)
     audit.record(
         session,
         "attachment.added",
@@ -150,7 +139,24 @@ def add_attachment(
     return attachment
 
 
-def _write(folder: Path, uid: str, content: bytes) -> None:
+def check_upload(content: bytes, kind: str, max_bytes: int) -> str:
+    """The checks every upload passes, wherever it goes (case, draft, complaint): the kind, the
+    size, the type by content. Returns the detected MIME type."""
+    if not KIND.fullmatch(kind):
+        raise InvalidData(
+            "the attachment kind is not valid", {"kind": ["use lower-case letters, digits and '_'"]}
+        )
+    if len(content) > max_bytes:
+        raise TooLarge(
+            f"the file is larger than the limit of {max_bytes} bytes ({max_bytes // (1024 * 1024)} MB)",
+            {"file": [f"is larger than {max_bytes} bytes"]},
+        )
+    if not content:
+        raise InvalidData("the file is empty", {"file": ["is empty"]})
+    return detect_type(content)
+
+
+def write_file(folder: Path, uid: str, content: bytes) -> None:
     """Write atomically: a reader never sees half a file."""
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f".{uid}.part"

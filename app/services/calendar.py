@@ -126,6 +126,7 @@ def refresh_overrides(session: Session, calendar: WorkCalendar, *, force: bool =
 def set_override(session: Session, actor: User | None, day: date, is_workday: bool, note: str) -> None:
     """Declare ``day`` a working day or a day off (replacing any earlier override of it)."""
     row = session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
+    before = None if row is None else {"is_workday": row.is_workday, "note": row.note}
     if row is None:
         row = CalendarOverride(day=day, created_at=clock.now(), created_by_id=actor.id if actor else None)
         session.add(row)
@@ -135,7 +136,7 @@ def set_override(session: Session, actor: User | None, day: date, is_workday: bo
         session,
         "calendar.override",
         actor=actor,
-        detail={"day": day.isoformat(), "is_workday": is_workday, "note": note[:200]},
+        detail={"day": day.isoformat(), "is_workday": is_workday, "note": note[:200], "before": before},
     )
 
 
@@ -143,9 +144,12 @@ def remove_override(session: Session, actor: User | None, day: date) -> bool:
     row = session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
     if row is None:
         return False
+    before = {"is_workday": row.is_workday, "note": row.note}
     session.delete(row)
     session.flush()
-    audit.record(session, "calendar.override_removed", actor=actor, detail={"day": day.isoformat()})
+    audit.record(
+        session, "calendar.override_removed", actor=actor, detail={"day": day.isoformat(), "before": before}
+    )
     return True
 
 

@@ -61,7 +61,8 @@ def start_case(session: Session, actor: User | None, process_key: str, data: Any
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
     number = _new_number(session, meta.get("case_prefix") or _prefix(process_key))
     project_name = data.get("project_name") if isinstance(data.get("project_name"), str) else None
-    result = platform.get().runtime.start(processes.spec_source(version), data)
+    with platform.engine_session(session) as runtime:
+        result = runtime.start(processes.spec_source(version), data)
     case = Case(
         number=number,
         query_code_hash=_hash_code(number, code),

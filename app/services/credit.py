@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,33 @@ def score(session: Session, credit_code: str) -> int:
         select(func.coalesce(func.sum(CreditRecord.delta), 0)).where(CreditRecord.credit_code == credit_code)
     )
     return BASE_SCORE + int(total or 0)
+
+
+def subject_of(session: Session, case: Case) -> str | None:
+    """The company whose credit a reviewer of ``case`` weighs: the applicant's account, else the
+    builder named in the application, else the contractor (a rectification order's subject)."""
+    if case.applicant_id is not None:
+        applicant = session.get(User, case.applicant_id)
+        if applicant is not None and applicant.credit_code:
+            return str(applicant.credit_code)
+    data: dict[str, Any] = case.data or {}
+    for party in ("builder", "contractor"):
+        value = data.get(party)
+        if isinstance(value, dict) and isinstance(value.get("credit_code"), str) and value["credit_code"]:
+            return str(value["credit_code"])
+    return None
+
+
+def recent_deductions(session: Session, credit_code: str, limit: int = 5) -> list[CreditRecord]:
+    """The company's latest deductions, newest first (shown to reviewers with their reasons)."""
+    return list(
+        session.scalars(
+            select(CreditRecord)
+            .where(CreditRecord.credit_code == credit_code, CreditRecord.delta < 0)
+            .order_by(CreditRecord.created_at.desc(), CreditRecord.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def records(session: Session, credit_code: str) -> list[CreditRecord]:

@@ -7,7 +7,7 @@ Nothing else writes a case's ``status`` or ``state``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -57,9 +57,13 @@ def apply_step(
 ) -> None:
     """Save ``result`` on the locked ``case`` and mirror it in rows. Flushes, never commits."""
     now = clock.now()
+    was_approved = case.status == CaseStatus.APPROVED
     case.state = result.state
     case.data = result.data
     case.updated_at = now
+    # Every change to the case row is made before the first flush, so the row is written once.
+    _update_status(case, result, now)
+    _update_clock(case, result, now)
 
     if completed is not None:
         completed.state = TaskState.COMPLETED
@@ -139,13 +143,19 @@ def apply_step(
                 )
             )
 
-    _sync_bpmn_timers(session, case, result, now, rows_by_spiff_id)
-    was_approved = case.status == CaseStatus.APPROVED
-    _update_status(case, result, now)
-    _update_clock(case, result, now)
-    _sync_case_timer(session, case, now)
+    # One read of the case's unfired timers serves the BPMN timers, the case's own timer and the
+    # wake-up time; the SLA timers added above are flushed into it.
+    unfired = _unfired_timers(session, case.id)
+    added = _sync_bpmn_timers(session, case, result, now, rows_by_spiff_id, unfired)
+    added += _sync_case_timer(session, case, now, unfired)
     session.flush()
-    schedule_wakeup(session, case)
+    if not case.status.is_final:  # a final case's timers were all cancelled
+        due = min(
+            (t.due_at for t in unfired + added if t.fired_at is None and t.cancelled_at is None),
+            default=None,
+        )
+        if due is not None:
+            defer(session, WakeCase(case.id, due.astimezone(UTC)))
     audit.record(
         session,
         action,
@@ -191,20 +201,27 @@ def _close_timers(session: Session, human_task_id: int, now: datetime) -> None:
     )
 
 
-def _sync_bpmn_timers(
-    session: Session, case: Case, result: StepResult, now: datetime, rows: dict[str, HumanTask]
-) -> None:
-    existing = {
-        t.spiff_task_id: t
-        for t in session.scalars(
+def _unfired_timers(session: Session, case_id: int) -> list[Timer]:
+    return list(
+        session.scalars(
             select(Timer).where(
-                Timer.case_id == case.id,
-                Timer.kind == TimerKind.BPMN,
-                Timer.fired_at.is_(None),
-                Timer.cancelled_at.is_(None),
+                Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
             )
         )
-    }
+    )
+
+
+def _sync_bpmn_timers(
+    session: Session,
+    case: Case,
+    result: StepResult,
+    now: datetime,
+    rows: dict[str, HumanTask],
+    unfired: list[Timer],
+) -> list[Timer]:
+    """Mirror the workflow's waiting timers; returns the timers added."""
+    existing = {t.spiff_task_id: t for t in unfired if t.kind == TimerKind.BPMN}
+    added: list[Timer] = []
     waiting = {t.task_id: t for t in result.timers}
     for spiff_id, row in existing.items():
         pending = waiting.get(spiff_id or "")
@@ -220,31 +237,28 @@ def _sync_bpmn_timers(
         if spiff_id in existing:
             continue
         level = pending.properties.get("escalation_level", "0")
-        session.add(
-            Timer(
-                case_id=case.id,
-                kind=TimerKind.BPMN,
-                spiff_task_id=spiff_id,
-                bpmn_id=pending.bpmn_id,
-                human_task=rows.get(pending.attached_to or ""),
-                level=int(level) if level.isdigit() else 0,
-                due_at=pending.due_at,
-                created_at=now,
-                note=(pending.properties.get("notify") or None),
-            )
+        timer = Timer(
+            case_id=case.id,
+            kind=TimerKind.BPMN,
+            spiff_task_id=spiff_id,
+            bpmn_id=pending.bpmn_id,
+            human_task=rows.get(pending.attached_to or ""),
+            level=int(level) if level.isdigit() else 0,
+            due_at=pending.due_at,
+            created_at=now,
+            note=(pending.properties.get("notify") or None),
         )
+        session.add(timer)
+        added.append(timer)
+    return added
 
 
-def _sync_case_timer(session: Session, case: Case, now: datetime) -> None:
-    """The case's own statutory limit is a timer too (overdue → supervisors are told)."""
-    timer = session.scalar(
-        select(Timer).where(
-            Timer.case_id == case.id,
-            Timer.kind == TimerKind.SLA_OVERDUE,
-            Timer.human_task_id.is_(None),
-            Timer.fired_at.is_(None),
-            Timer.cancelled_at.is_(None),
-        )
+def _sync_case_timer(session: Session, case: Case, now: datetime, unfired: list[Timer]) -> list[Timer]:
+    """The case's own statutory limit is a timer too (overdue → supervisors are told). Returns the
+    timer added, if any."""
+    timer = next(
+        (t for t in unfired if t.kind == TimerKind.SLA_OVERDUE and t.human_task_id is None),
+        None,
     )
     if case.status.is_final:
         session.execute(
@@ -252,13 +266,16 @@ def _sync_case_timer(session: Session, case: Case, now: datetime) -> None:
             .where(Timer.case_id == case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
             .values(cancelled_at=now)
         )
-        return
+        return []
     if case.due_at is None:
-        return
+        return []
     if timer is None:
-        session.add(Timer(case_id=case.id, kind=TimerKind.SLA_OVERDUE, due_at=case.due_at, created_at=now))
-    elif timer.due_at != case.due_at:
+        timer = Timer(case_id=case.id, kind=TimerKind.SLA_OVERDUE, due_at=case.due_at, created_at=now)
+        session.add(timer)
+        return [timer]
+    if timer.due_at != case.due_at:
         timer.due_at = case.due_at
+    return []
 
 
 def next_due(session: Session, case_id: int) -> datetime | None:

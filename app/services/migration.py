@@ -93,7 +93,8 @@ def migrate_cases(
             outcomes.append(MigrationOutcome(case.number, False, plan.reason, plan.possible))
             continue
         try:
-            result = runtime.migrate(old_source, new_source, case.state)
+            with platform.engine_session(session):
+                result = runtime.migrate(old_source, new_source, case.state)
         except MigrationRefused as refused:
             outcomes.append(MigrationOutcome(case.number, False, refused.reason, False))
             continue

@@ -6,6 +6,9 @@ need Flask to reach them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +21,7 @@ from app import clock
 from app.config import Settings
 from app.engine import Runtime, set_clock
 
+from . import credit, runtime_settings
 from .calendar import WorkCalendar, refresh_overrides
 from .credit_code import mask_credit_code
 
@@ -47,10 +51,26 @@ class Platform:
 
 _current: Platform | None = None
 
+# The session of the service call running the engine, for helpers that read the database.
+_engine_session: ContextVar[Session | None] = ContextVar("engine_session", default=None)
+
+
+@contextmanager
+def engine_session(session: Session) -> Iterator[Runtime]:
+    """Run the engine with ``session`` visible to its helpers (``credit_score`` reads it), so
+    process code sees what this unit of work has written, deductions included."""
+    token = _engine_session.set(session)
+    try:
+        yield get().runtime
+    finally:
+        _engine_session.reset(token)
+
 
 def calendar(session: Session) -> WorkCalendar:
-    """The working-day calendar with the admin overrides stored in the database."""
-    return refresh_overrides(session, get().calendar)
+    """The working-day calendar with the admin overrides and the warning ratio stored in the database."""
+    current = refresh_overrides(session, get().calendar)
+    current.warning_ratio = runtime_settings.sla_warning_ratio(session)
+    return current
 
 
 def _helpers(calendar: WorkCalendar) -> dict[str, Any]:
@@ -74,8 +94,15 @@ def _helpers(calendar: WorkCalendar) -> dict[str, Any]:
             raise ValueError(f"time limit {limit!r} does not parse (e.g. 5wd, 3d, 4h)")
         return due.isoformat()
 
+    def credit_score(credit_code: str) -> int:
+        session = _engine_session.get()
+        if session is None:
+            raise RuntimeError("credit_score() needs the database: run the engine through engine_session()")
+        return credit.score(session, str(credit_code))
+
     return {
         "working_days": working_days,
+        "credit_score": credit_score,
         "now": now,
         "mask": mask,
         "working_days_between": days_between,

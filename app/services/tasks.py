@@ -13,7 +13,7 @@ from app.engine import EngineError, TaskNotReady
 from app.errors import CaseInError, Conflict, Forbidden, NotFound
 from app.models import Case, CaseStatus, HumanTask, TaskState, User
 
-from . import attachments, audit, gateway, platform, processes
+from . import attachments, audit, credit, gateway, platform, processes
 from .calendar import sla_state
 from .forms import validate_form
 
@@ -173,7 +173,21 @@ def task_detail(session: Session, user: User, task_id: int) -> dict[str, Any]:
             }
             for a in attachments.case_attachments(session, case)
         ],
-        "credit_score": None,
+        **_credit(session, case),
+    }
+
+
+def _credit(session: Session, case: Case) -> dict[str, Any]:
+    """The applicant company's score and latest deductions, for the reviewer to weigh."""
+    code = credit.subject_of(session, case)
+    if code is None:
+        return {"credit_score": None, "credit_deductions": []}
+    return {
+        "credit_score": credit.score(session, code),
+        "credit_deductions": [
+            {"points": -r.delta, "reason": r.reason, "at": r.created_at}
+            for r in credit.recent_deductions(session, code)
+        ],
     }
 
 
@@ -242,9 +256,8 @@ def complete_task(session: Session, user: User, task_id: int, data: Any) -> Case
     if case.status == CaseStatus.ERROR:
         raise CaseInError("the case stopped on an error; an administrator must resolve it first")
     try:
-        result = platform.get().runtime.complete(
-            processes.spec_source(version), case.state, task.spiff_task_id, data
-        )
+        with platform.engine_session(session) as runtime:
+            result = runtime.complete(processes.spec_source(version), case.state, task.spiff_task_id, data)
     except TaskNotReady as err:
         raise Conflict("the task is no longer waiting in this case") from err
     except EngineError as err:

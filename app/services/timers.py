@@ -16,7 +16,7 @@ from app import clock
 from app.engine import EngineError
 from app.models import Case, CaseStatus, Group, HumanTask, TaskState, Timer, TimerKind, User
 
-from . import audit, gateway, notifications, platform, processes
+from . import audit, gateway, notifications, platform, processes, runtime_settings
 
 
 def due_case_ids(session: Session, now: datetime | None = None, limit: int = 10_000) -> list[int]:
@@ -76,7 +76,8 @@ def _fire_bpmn(session: Session, case: Case, timers: list[Timer], now: datetime)
         return 0, False
     version = processes.version_by_id(session, case.process_version_id)
     try:
-        result = platform.get().runtime.fire_due_timers(processes.spec_source(version), case.state)
+        with platform.engine_session(session) as runtime:
+            result = runtime.fire_due_timers(processes.spec_source(version), case.state)
     except EngineError as err:  # a broken timer expression: the case shows the error
         audit.record(session, "timer.failed", actor=None, case=case, detail={"error": err.as_dict()})
         return 0, False
@@ -119,7 +120,7 @@ def _fire_platform_timer(session: Session, case: Case, timer: Timer, now: dateti
         audit.record(session, "task.sla_warning", actor=None, case=case, detail={"task_id": task.id})
     elif timer.kind is TimerKind.SLA_OVERDUE:
         _escalate(session, case, task, 1, reason="overdue")
-        days = platform.get().settings.escalation_working_days
+        days = runtime_settings.escalation_working_days(session)
         session.add(
             Timer(
                 case_id=case.id,

@@ -32,7 +32,19 @@ def init_web(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from . import applicant, audit_pages, track, vendor, verify  # noqa: F401 - register the pages on the blueprint
+    # Importing the page modules registers their views on the blueprint.
+    from . import (  # noqa: F401
+        admin,
+        analyst,
+        applicant,
+        apply,
+        audit_pages,
+        complaints,
+        dashboard,
+        track,
+        vendor,
+        verify,
+    )
     from .views import bp
 
     app.register_blueprint(bp)

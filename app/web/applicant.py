@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app.errors import InvalidData
-from app.services import accounts, cases, processes
+from app.services import accounts, cases, drafts, processes
 
 from . import common
 from .auth import current_user, log_in, login_required
@@ -117,4 +117,7 @@ def my_cases() -> ResponseReturnValue:
     rows: list[dict[str, Any]] = []
     for case in cases.applicant_cases(db, user):
         rows.append({"case": case, "version": processes.version_by_id(db, case.process_version_id)})
-    return render_template("my_cases.html", rows=rows)
+    startable = drafts.startable(db)
+    names = {v.key: v for v in startable}
+    saved = [{"draft": d, "version": names.get(d.process_key)} for d in drafts.user_drafts(db, user)]
+    return render_template("my_cases.html", rows=rows, startable=startable, drafts=saved)

@@ -30,7 +30,7 @@ from app.errors import (
 )
 from app.limits import client_address, lookup_limiter
 from app.models import Attachment, Case, User
-from app.services import attachments, cases, processes, tasks
+from app.services import attachments, cases, complaints, processes, tasks
 from app.services.credit_code import mask_credit_code, mask_phone
 from app.services.rate_limit import LOOKUP_REFUSED
 
@@ -48,11 +48,11 @@ def _clean(text: str | None, limit: int) -> str:
     return (text or "").replace("\x00", "").strip()[:limit]
 
 
-def _granted(number: str) -> bool:
+def granted(number: str) -> bool:
     return number in (session.get(GRANTS) or [])
 
 
-def _grant(number: str) -> None:
+def grant(number: str) -> None:
     numbers = [n for n in (session.get(GRANTS) or []) if n != number]
     session[GRANTS] = (numbers + [number])[-MAX_GRANTS:]
 
@@ -108,7 +108,7 @@ def track() -> ResponseReturnValue:
         return _too_many(number, err)
     if found is None:
         return _lookup_page(number, _not_found_message(), 404)
-    _grant(number)
+    grant(number)
     return redirect(url_for("web.track_case", number=number))
 
 
@@ -121,7 +121,7 @@ def _viewable(number: str) -> tuple[Case, User | None] | None:
             return case, user
         except NotFound:
             pass
-    if _granted(number):
+    if granted(number):
         try:
             return cases.find_case(common.session(), number), user
         except NotFound:
@@ -141,7 +141,7 @@ def track_case(number: str) -> ResponseReturnValue:
             return _too_many(number, err)
         if found_by_code is None:
             return _lookup_page(number, _not_found_message(), 404)
-        _grant(number)
+        grant(number)
         return redirect(url_for("web.track_case", number=number))
     found = _viewable(number)
     if found is None:
@@ -239,9 +239,15 @@ def _render_status(
     errors: dict[str, list[str]] | None = None,
     general_errors: list[str] | None = None,
     upload_error: str | None = None,
+    rating_values: Any = None,
+    rating_errors: dict[str, list[str]] | None = None,
 ) -> ResponseReturnValue:
     db = common.session()
     view = cases.public_view(db, case, with_data=False)
+    rating = _rating_form(case, user)
+    if case.process_key == complaints.PROCESS:
+        # The complainant's one task is the rating, shown as such (not as a correction request).
+        view["requests"] = []
     version = processes.version_by_id(db, case.process_version_id)
     is_applicant = user is not None and case.applicant_id is not None and case.applicant_id == user.id
     can_upload = (is_applicant or (user is not None and user.is_staff)) and not case.status.is_final
@@ -270,6 +276,12 @@ def _render_status(
         "can_upload": can_upload,
         "upload_kinds": kinds,
         "upload_error": upload_error,
+        "rating": rating,
+        "answer": next((step["note"] for step in reversed(view["timeline"]) if step.get("note")), None)
+        if case.process_key == complaints.PROCESS
+        else None,
+        "rating_values": rating_values or {},
+        "rating_errors": rating_errors or {},
         "max_upload_mb": max(1, common.settings().max_upload_bytes // (1024 * 1024)),
         "kind_titles": {**dict(kinds), "other": gettext("Other document")},
         "groups_now": ("、" if current_language() != "en" else ", ").join(
@@ -283,6 +295,53 @@ def _render_status(
 
 
 # ---------------------------------------------------------------- the applicant's actions
+
+
+def _may_rate(case: Case, user: User | None) -> bool:
+    """The complainant: the account that filed the complaint, or, for an anonymous complaint, this
+    browser once it proved the number and query code."""
+    if case.applicant_id is not None:
+        return user is not None and user.id == case.applicant_id
+    return granted(case.number)
+
+
+def _rating_form(case: Case, user: User | None) -> dict[str, Any] | None:
+    if not _may_rate(case, user):
+        return None
+    db = common.session()
+    task = complaints.rating_task(db, case)
+    if task is None:
+        return None
+    fields = schema_form.build_fields(complaints.rating_schema(db, task))
+    return {"task": task, "fields": fields, "answer": (task.context or {}).get("note")}
+
+
+@bp.route("/track/<number>/rating", methods=["POST"])
+def rate_answer(number: str) -> ResponseReturnValue:
+    """The complainant rates the answer to the complaint."""
+    number = _clean(number, 40).upper()
+    found = _viewable(number)
+    if found is None:
+        return _lookup_page(number)
+    case, user = found
+    rating = _rating_form(case, user)
+    if rating is None:
+        flash(gettext("This complaint is not waiting for your rating. Nothing was saved."), "error")
+        return redirect(url_for("web.track_case", number=case.number))
+    data = schema_form.read_submission(rating["fields"], request.form)
+    try:
+        complaints.rate(common.session(), case, user if case.applicant_id is not None else None, data)
+        common.commit()
+    except InvalidData as err:
+        common.rollback()
+        placed, _general = schema_form.place_errors(rating["fields"], err.errors)
+        return _render_status(case, user, status=422, rating_values=request.form, rating_errors=placed)
+    except Conflict:
+        common.rollback()
+        flash(gettext("This complaint is not waiting for your rating. Nothing was saved."), "error")
+        return redirect(url_for("web.track_case", number=case.number))
+    flash(gettext("Thank you for rating the answer."), "success")
+    return redirect(url_for("web.track_case", number=case.number))
 
 
 def _own_case(number: str) -> tuple[Case, User]:

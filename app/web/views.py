@@ -390,6 +390,7 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
         "fields": fields,
         "form_schema": detail["form"]["schema"],
         "credit_score": detail["credit_score"],
+        "credit_deductions": detail["credit_deductions"],
         "comments": detail["comments"],
         "attachments": detail["attachments"],
         "sla": tasks.task_sla(task),

@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import pypdfium2 as pdfium
+import zxingcpp
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
@@ -112,6 +115,20 @@ def test_pdf_shows_the_certificate_and_its_verification_link(api: Any) -> None:
     assert reader.metadata.subject == doc["verify_url"]
     # Staff may download it too.
     assert api.get(doc["url"], "clerk").status_code == 200
+
+
+def test_the_qr_code_printed_on_the_pdf_opens_the_verification_page(api: Any) -> None:
+    """Rendered like a phone camera sees it: the page as pixels, the QR code decoded from them."""
+    number = approved_permit(api)
+    [doc] = api.get(f"/api/v1/cases/{number}", "acme").get_json()["documents"]
+    pdf = pdfium.PdfDocument(api.get(doc["url"], "acme").data)
+    image = pdf[0].render(scale=2).to_pil()
+    [code] = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert code.text == doc["verify_url"]
+    path = urlsplit(code.text).path
+    assert path == f"/verify/{doc['number']}"
+    verified = api.get(f"/api/v1/verify/{doc['number']}").get_json()
+    assert verified["genuine"] is True
 
 
 def test_only_the_applicant_and_staff_may_download(api: Any) -> None:

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from app import clock
-from app.errors import InvalidData
+from app.errors import Conflict, Forbidden, InvalidData
 from app.models import Case, CaseStatus, Timer, TimerKind
-from app.services import cases, stats, tasks, timers
+from app.services import cases, complaints, stats, tasks, timers
 from tests.helpers import complete_at, open_task, user_named
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -76,6 +76,14 @@ def _route(db: Any, case: Case, department: str, when: datetime | None = None) -
     )
 
 
+def _rate(db: Any, case: Case, data: dict[str, Any], when: datetime, user: str | None = None) -> None:
+    """The complainant rates the answer on the status page (anonymous: as the query code's holder)."""
+    db.expire_all()
+    with clock.travel_to(when):
+        complaints.rate(db, db.get(Case, case.id), user_named(db, user) if user else None, data)
+        db.commit()
+
+
 def _open_timers(db: Any, case: Case) -> list[Timer]:
     return list(
         db.scalars(
@@ -103,7 +111,7 @@ def test_anonymous_complaint_routed_answered_and_rated_satisfied(db: Any) -> Non
         db, case, "Task_Handle", "permit_officer", {"decision": "answered", "answer": ANSWER}, at(18, 10)
     )
     rate = open_task(db, case, "Task_Rate")
-    assert rate.candidate_group == "complaint_desk"
+    assert rate.candidate_group == "applicant" and rate.assignee_id is None  # the complainant
     assert rate.context["note"] == ANSWER  # the answer, shown in the public timeline
     [rating_timer] = [t for t in _open_timers(db, case) if t.kind == TimerKind.BPMN]
     assert rating_timer.bpmn_id == "Timer_Rating" and rating_timer.due_at == at(2, 17, 30).replace(month=12)
@@ -111,7 +119,10 @@ def test_anonymous_complaint_routed_answered_and_rated_satisfied(db: Any) -> Non
     public = _view(db, case, at(18, 11), with_data=False)
     assert "data" not in public and public["timeline"][-1]["note"] == ANSWER
 
-    complete_at(db, case, "Task_Rate", "dispatcher", {"rating": "satisfied"}, at(19, 9))
+    with clock.travel_to(at(19, 8)), pytest.raises(Forbidden):  # the desk no longer rates for them
+        tasks.complete_task(db, user_named(db, "dispatcher"), rate.id, {"rating": "satisfied"})
+    db.rollback()
+    _rate(db, case, {"rating": "satisfied"}, at(19, 9))
     view = _view(db, case, at(19, 10))
     assert view["status"] == "closed" and view["stage"] is None
     assert _steps(view) == [
@@ -179,14 +190,7 @@ def test_not_satisfied_reopens_once_then_closes(db: Any) -> None:
     complete_at(
         db, case, "Task_Handle", "env_officer", {"decision": "answered", "answer": ANSWER}, at(17, 10)
     )
-    complete_at(
-        db,
-        case,
-        "Task_Rate",
-        "dispatcher",
-        {"rating": "not_satisfied", "rating_comment": "仍有噪声"},
-        at(18, 9),
-    )
+    _rate(db, case, {"rating": "not_satisfied", "rating_comment": "仍有噪声"}, at(18, 9))
     review = open_task(db, case, "Task_Review")
     assert review.candidate_group == "bureau"
     assert review.due_at == at(25, 17, 30)
@@ -197,7 +201,7 @@ def test_not_satisfied_reopens_once_then_closes(db: Any) -> None:
     revised = "复核后已联合执法，责令该工地22点后停止施工，并安装噪声监测设备。"
     complete_at(db, case, "Task_Review", "director", {"decision": "revised", "answer": revised}, at(19, 15))
     assert open_task(db, case, "Task_Rate").context["note"] == revised
-    complete_at(db, case, "Task_Rate", "dispatcher", {"rating": "not_satisfied"}, at(20, 9))
+    _rate(db, case, {"rating": "not_satisfied"}, at(20, 9))
 
     view = _view(db, case, at(20, 10))
     assert view["status"] == "closed"
@@ -245,7 +249,7 @@ def test_inspection_calls_a_rectification_order_then_the_department_answers(db: 
     final = "经现场检查，已责令施工单位整改并复查合格。"
     complete_at(db, case, "Task_Answer", "permit_officer", {"answer": final}, at(19, 15))
     assert open_task(db, case, "Task_Rate").context["note"] == final
-    complete_at(db, case, "Task_Rate", "dispatcher", {"rating": "satisfied"}, at(20, 9))
+    _rate(db, case, {"rating": "satisfied"}, at(20, 9))
 
     view = _view(db, case, at(20, 10))
     assert view["status"] == "closed"
@@ -286,10 +290,31 @@ def test_rating_timer_closes_the_case_without_a_rating(db: Any) -> None:
     assert _open_timers(db, case) == []
 
 
-def test_a_citizen_with_an_account_is_the_applicant(db: Any) -> None:
+def test_a_citizen_with_an_account_is_the_applicant_and_rates_it_from_that_account(db: Any) -> None:
     case = _start(db, user="acme")
     assert case.applicant_id == user_named(db, "acme").id
     assert open_task(db, case, "Task_Triage").candidate_group == "complaint_desk"
+    _route(db, case, "construction")
+    complete_at(
+        db, case, "Task_Handle", "permit_officer", {"decision": "answered", "answer": ANSWER}, at(17, 10)
+    )
+    rate = open_task(db, case, "Task_Rate")
+    assert rate.assignee_id == user_named(db, "acme").id
+    db.expire_all()
+    assert db.get(Case, case.id).status == CaseStatus.WAITING_FOR_APPLICANT
+    db.rollback()
+    for who in (None, "buildco"):  # not anonymously, not another account
+        with pytest.raises(Conflict):
+            _rate(db, case, {"rating": "satisfied"}, at(18, 9), who)
+        db.rollback()
+    with pytest.raises(InvalidData):
+        _rate(db, case, {"rating": "great"}, at(18, 9), "acme")
+    db.rollback()
+    _rate(db, case, {"rating": "satisfied"}, at(18, 9), "acme")
+    assert _view(db, case, at(18, 10))["data"]["rating"] == "satisfied"
+    with pytest.raises(Conflict):  # rated already: nothing waits for a rating
+        _rate(db, case, {"rating": "not_satisfied"}, at(18, 11), "acme")
+    db.rollback()
 
 
 def test_complaint_form_is_checked_at_start(api: Any) -> None:

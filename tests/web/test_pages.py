@@ -181,7 +181,9 @@ def test_task_page_lays_out_the_case_for_reading(api: Any, pages: Any) -> None:
         "Beihu District" in html and "beihu" not in html.split("h-application", 1)[1].split("</section>")[0]
     )
     assert "Timeline" in html and "Application submitted" in html
-    assert "No credit record" in html and "No attachments" in html and "No comments" in html
+    # The builder's credit score (100: no deductions) is shown to the reviewer.
+    assert '<span class="credit-score">100</span>' in html
+    assert "No attachments" in html and "No comments" in html
     # The task's form: a required radio group with the schema's English titles.
     assert 'type="radio" name="decision" value="accept"' in html
     assert "Request corrections (one consolidated notice)" in html

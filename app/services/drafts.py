@@ -1,0 +1,279 @@
+"""Drafts of applications started in the browser: the typed form and the uploaded files kept on
+the server until the applicant submits, so nothing is lost between visits.
+
+The start form's JSON Schema says which typed attachments a process needs: its `attachments`
+object has one property per kind (with zh/en titles) and lists the needed kinds in `required`.
+A draft holds at most one file per kind (a new upload of a kind replaces the old one). Files pass
+the same checks as uploads to a case (services.attachments.check_upload). On submission the case
+is started through services.cases.start_case, exactly as `POST /api/v1/cases` does, and each
+draft file becomes an attachment of the case under the same uid, so the ids the form names stay
+valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.errors import Forbidden, InvalidData, NotFound
+from app.models import Attachment, Draft, DraftAttachment, User
+
+from . import attachments, audit, cases, processes
+from .forms import validate_form
+
+REFERENCES = attachments.REFERENCES
+MAX_DRAFTS = 50  # per applicant: a flood of empty drafts is refused, not stored
+
+
+@dataclass(frozen=True)
+class AttachmentKind:
+    kind: str
+    schema: dict[str, Any]
+    required: bool
+
+
+def startable(session: Session) -> list[processes.ProcessVersion]:
+    """The processes an applicant starts with an application: not public (complaints have their
+    own page), not limited to staff groups, and not only called from another process."""
+    versions = processes.current_versions(session)
+    called = {key for v in versions for key in v.meta.get("calls") or []}
+    return [
+        v
+        for v in versions
+        if v.meta["start"].get("form")
+        and not v.meta["start"]["public"]
+        and not v.meta["start"].get("starters")
+        and v.key not in called
+    ]
+
+
+def start_schema(session: Session, process_key: str) -> dict[str, Any]:
+    version = processes.current_version(session, process_key)
+    return processes.form_schema(version, version.meta["start"]["form"]) or {}
+
+
+def attachment_kinds(schema: dict[str, Any]) -> list[AttachmentKind]:
+    """The typed attachments the form declares, in its order, with whether each is required."""
+    group = (schema.get("properties") or {}).get(REFERENCES) or {}
+    needed = set(group.get("required") or [])
+    return [
+        AttachmentKind(kind, sub, kind in needed)
+        for kind, sub in (group.get("properties") or {}).items()
+        if isinstance(sub, dict)
+    ]
+
+
+def _check_applicant(user: User) -> None:
+    if user.is_staff:
+        raise Forbidden("drafts are for applicants: staff do not submit applications")
+
+
+def open_draft(session: Session, user: User, process_key: str) -> Draft:
+    """The applicant's latest draft of this process, or a new empty one. Flushes."""
+    _check_applicant(user)
+    if process_key not in {v.key for v in startable(session)}:
+        raise NotFound(f"no process '{process_key}' to apply for")
+    draft = session.scalar(
+        select(Draft)
+        .where(Draft.applicant_id == user.id, Draft.process_key == process_key)
+        .order_by(Draft.updated_at.desc(), Draft.id.desc())
+        .limit(1)
+    )
+    if draft is not None:
+        return draft
+    if len(user_drafts(session, user)) >= MAX_DRAFTS:
+        raise InvalidData("too many drafts: submit or discard some first", {"draft": ["too many drafts"]})
+    now = clock.now()
+    draft = Draft(
+        uid=uuid.uuid4().hex,
+        applicant_id=user.id,
+        process_key=process_key,
+        data={},
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def get_draft(session: Session, user: User, uid: str) -> Draft:
+    """The draft, if it is this applicant's; anyone else gets the same 404 as for no draft."""
+    draft = session.scalar(select(Draft).where(Draft.uid == uid[:32]))
+    if draft is None or draft.applicant_id != user.id:
+        raise NotFound("no such draft")
+    return draft
+
+
+def user_drafts(session: Session, user: User) -> list[Draft]:
+    return list(
+        session.scalars(
+            select(Draft).where(Draft.applicant_id == user.id).order_by(Draft.updated_at.desc(), Draft.id)
+        )
+    )
+
+
+def files(session: Session, draft: Draft) -> list[DraftAttachment]:
+    return list(
+        session.scalars(
+            select(DraftAttachment).where(DraftAttachment.draft_id == draft.id).order_by(DraftAttachment.id)
+        )
+    )
+
+
+def draft_folder(root: Path, draft: Draft) -> Path:
+    return root / "drafts" / str(draft.id)
+
+
+def save(session: Session, draft: Draft, data: dict[str, Any]) -> None:
+    """Keep what is typed so far, valid or not (the completeness check says what is missing)."""
+    draft.data = {k: v for k, v in data.items() if k != REFERENCES}
+    draft.updated_at = clock.now()
+    session.flush()
+
+
+def add_file(
+    session: Session,
+    draft: Draft,
+    *,
+    content: bytes,
+    filename: str | None,
+    kind: str,
+    root: Path,
+    max_bytes: int,
+) -> DraftAttachment:
+    """Check and store one file of a declared kind, replacing the draft's earlier file of that
+    kind. Every check runs before anything is written or removed. Flushes, never commits."""
+    kinds = {k.kind for k in attachment_kinds(start_schema(session, draft.process_key))}
+    kind = (kind or "").strip()
+    if kind not in kinds:
+        raise InvalidData(
+            "this application does not take that kind of document",
+            {"kind": ["is not a document kind of this application"]},
+        )
+    content_type = attachments.check_upload(content, kind, max_bytes)
+    folder = draft_folder(root, draft)
+    for old in files(session, draft):
+        if old.kind == kind:
+            session.delete(old)
+            (folder / old.uid).unlink(missing_ok=True)
+    item = DraftAttachment(
+        uid=uuid.uuid4().hex,
+        draft_id=draft.id,
+        kind=kind,
+        filename=attachments.clean_filename(filename),
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        created_at=clock.now(),
+    )
+    session.add(item)
+    draft.updated_at = clock.now()
+    session.flush()
+    attachments.write_file(folder, item.uid, content)
+    return item
+
+
+def remove_file(session: Session, draft: Draft, uid: str, root: Path) -> None:
+    item = session.scalar(
+        select(DraftAttachment).where(DraftAttachment.draft_id == draft.id, DraftAttachment.uid == uid[:32])
+    )
+    if item is None:
+        raise NotFound("no such file in this draft")
+    session.delete(item)
+    draft.updated_at = clock.now()
+    session.flush()
+    (draft_folder(root, draft) / item.uid).unlink(missing_ok=True)
+
+
+def file_path(session: Session, draft: Draft, uid: str, root: Path) -> tuple[DraftAttachment, Path]:
+    item = session.scalar(
+        select(DraftAttachment).where(DraftAttachment.draft_id == draft.id, DraftAttachment.uid == uid[:32])
+    )
+    path = draft_folder(root, draft) / item.uid if item is not None else None
+    if item is None or path is None or not path.is_file():
+        raise NotFound("no such file in this draft")
+    return item, path
+
+
+def compose(session: Session, draft: Draft, data: dict[str, Any]) -> dict[str, Any]:
+    """The application as it would be submitted: the typed data and, when the form declares typed
+    attachments, the `attachments` object naming the draft's file of each kind."""
+    schema = start_schema(session, draft.process_key)
+    full = {k: v for k, v in data.items() if k != REFERENCES}
+    if attachment_kinds(schema):
+        full[REFERENCES] = {f.kind: f.uid for f in files(session, draft)}
+    return full
+
+
+def check(session: Session, draft: Draft, data: dict[str, Any]) -> dict[str, Any]:
+    """The completeness check: InvalidData naming every missing or invalid field and document at
+    once (a missing document is `attachments.<kind>: is required`). Returns the composed data."""
+    full = compose(session, draft, data)
+    validate_form(start_schema(session, draft.process_key), full, what="application")
+    return full
+
+
+def submit(session: Session, user: User, draft: Draft, data: dict[str, Any], root: Path) -> cases.StartedCase:
+    """Start the case from the draft (the API's service), move its files to the case, delete the
+    draft rows. Flushes, never commits; call ``discard_files`` after the commit."""
+    _check_applicant(user)
+    full = check(session, draft, data)
+    started = cases.start_case(session, user, draft.process_key, full)
+    case = started.case
+    case_folder = root / str(case.id)
+    for item in files(session, draft):
+        session.add(
+            Attachment(
+                uid=item.uid,
+                case_id=case.id,
+                kind=item.kind,
+                filename=item.filename,
+                content_type=item.content_type,
+                size=item.size,
+                sha256=item.sha256,
+                uploaded_by_id=user.id,
+                created_at=item.created_at,
+            )
+        )
+        _copy(draft_folder(root, draft) / item.uid, case_folder, item.uid)
+        audit.record(
+            session,
+            "attachment.added",
+            actor=user,
+            case=case,
+            detail={"uid": item.uid, "kind": item.kind, "sha256": item.sha256, "size": item.size},
+        )
+    session.execute(delete(DraftAttachment).where(DraftAttachment.draft_id == draft.id))
+    session.delete(draft)
+    session.flush()
+    return started
+
+
+def discard(session: Session, draft: Draft) -> None:
+    session.execute(delete(DraftAttachment).where(DraftAttachment.draft_id == draft.id))
+    session.delete(draft)
+    session.flush()
+
+
+def discard_files(root: Path, draft_id: int) -> None:
+    """Remove a submitted or discarded draft's folder (after the commit: a rolled-back submission
+    still finds its files)."""
+    shutil.rmtree(root / "drafts" / str(draft_id), ignore_errors=True)
+
+
+def _copy(source: Path, folder: Path, uid: str) -> None:
+    """Copy, not move: if the transaction rolls back, the draft keeps its files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{uid}.part"
+    shutil.copyfile(source, temporary)
+    os.replace(temporary, folder / uid)

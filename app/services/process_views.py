@@ -1,0 +1,268 @@
+"""What analysts do with a process through the pages and the API: check an edited diagram, deploy
+it (writing the file, which stays the source of truth), and see where the cases of a version stand.
+
+An edited diagram is checked exactly as `flask processes validate` checks files: it is written to
+a scratch folder as ``<key>.bpmn`` and loaded together with the other files of the processes
+folder (so the processes it calls and the forms and groups it references are checked too).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.engine import Problem
+from app.errors import Forbidden, NotFound, PermitFlowError, ProcessInvalid, TooLarge
+from app.models import Case, HumanTask, ProcessVersion, TaskState, User
+
+from . import platform, processes
+
+# A BPMN diagram of a real process is a few hundred kilobytes at most.
+MAX_BPMN_BYTES = 2 * 1024 * 1024
+KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+LISTED_TASKS = 500
+
+
+class DiagramRejected(ProcessInvalid):
+    """An edited diagram with problems: nothing was written or deployed."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(
+            f"{len(problems)} problem(s) in the diagram: nothing was deployed",
+            {"bpmn": [str(p) for p in problems]},
+        )
+        self.problems = problems
+
+
+@dataclass
+class DeployOutcome:
+    key: str
+    version: ProcessVersion
+    created: bool
+    # Processes calling this one whose new version (with the new callee inside) was deployed too.
+    callers: list[str] = field(default_factory=list)
+    undo: Callable[[], None] = lambda: None
+
+
+def may_view(user: User | None) -> bool:
+    """Staff read processes and their counts; applicants never."""
+    return user is not None and user.is_staff
+
+
+def may_edit(user: User | None) -> bool:
+    """Only analysts and administrators validate, deploy and move cases."""
+    return user is not None and (user.has_role("analyst") or user.has_role("admin"))
+
+
+def require_editor(user: User | None) -> User:
+    if user is None or not may_edit(user):
+        raise Forbidden("only analysts and administrators may change processes")
+    return user
+
+
+def require_viewer(user: User | None) -> User:
+    if user is None or not may_view(user):
+        raise Forbidden("processes are shown to staff only")
+    return user
+
+
+def known_key(session: Session, key: str) -> str:
+    """``key`` when it names a deployed process (which also makes it a safe file name)."""
+    if not KEY.match(key or ""):
+        raise NotFound(f"no deployed process '{key[:64]}'")
+    processes.versions_of(session, key)
+    return key
+
+
+def version_of(session: Session, key: str, hash_prefix: str) -> ProcessVersion:
+    version = session.scalar(
+        select(ProcessVersion)
+        .where(ProcessVersion.key == key, ProcessVersion.hash.startswith(hash_prefix.lower()[:64]))
+        .order_by(ProcessVersion.id.desc())
+    )
+    if version is None or not re.fullmatch(r"[0-9a-f]{4,64}", hash_prefix.lower()):
+        raise NotFound(f"process '{key}' has no version {hash_prefix[:64]}")
+    return version
+
+
+def decode_xml(raw: bytes | str) -> str:
+    """The submitted diagram as text, refused up front when it cannot be a BPMN file."""
+    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    if size > MAX_BPMN_BYTES:
+        raise TooLarge(f"the diagram is {size} bytes; at most {MAX_BPMN_BYTES} bytes are accepted")
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise PermitFlowError(
+                f"the diagram is not UTF-8 text (byte {err.start})", {"bpmn": ["not UTF-8"]}
+            ) from err
+    if not raw.strip():
+        raise PermitFlowError("the diagram is empty: send the BPMN XML", {"bpmn": ["empty"]})
+    return raw
+
+
+def _problem_file(key: str) -> str:
+    return f"processes/{key}.bpmn"
+
+
+def validate_xml(session: Session, key: str, xml: str) -> list[Problem]:
+    """Every problem of ``xml`` as the new ``<key>.bpmn`` (empty when it would be deployed)."""
+    if re.search(r"<!DOCTYPE", xml[:4096], re.IGNORECASE):
+        # BPMN needs no DTD, and entity declarations are how XML bombs get in.
+        return [Problem(_problem_file(key), 1, "-", "a DOCTYPE declaration is not allowed", "remove it")]
+    folder = platform.get().processes_dir
+    with tempfile.TemporaryDirectory(prefix="pf-validate-") as scratch:
+        path = Path(scratch) / f"{key}.bpmn"
+        path.write_text(xml, encoding="utf-8")
+        others = [p for p in sorted(folder.glob("*.bpmn")) if p.name != path.name]
+        result = processes.read_processes([path, *others], session)
+    own = str(path)
+    return [
+        Problem(_problem_file(key), p.line, p.element_id, p.message.replace(scratch, "processes"), p.hint)
+        for p in result.problems
+        if p.file == own
+    ]
+
+
+def shapes_of(xml: str, element_ids: list[str]) -> dict[str, str]:
+    """For each element id, the id of the nearest element drawn on the diagram (itself, or e.g. the
+    event holding a timer definition), so a problem can be marked where the analyst sees it."""
+    try:
+        root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return {}
+    drawn = {
+        str(ref)
+        for ref in root.xpath("//*[local-name()='BPMNShape' or local-name()='BPMNEdge']/@bpmnElement")
+    }
+    found: dict[str, str] = {}
+    for element_id in set(element_ids):
+        hits = root.xpath("//*[@id=$id]", id=element_id)
+        el = hits[0] if hits else None
+        while el is not None and el.get("id") not in drawn:
+            el = el.getparent()
+        if el is not None:
+            found[element_id] = str(el.get("id"))
+    return found
+
+
+def same_diagram(a: str, b: str) -> bool:
+    """Whether two BPMN texts say the same thing, whatever their layout and prefixes."""
+    try:
+        return bool(
+            etree.canonicalize(a, strip_text=True, rewrite_prefixes=True)
+            == etree.canonicalize(b, strip_text=True, rewrite_prefixes=True)
+        )
+    except (etree.XMLSyntaxError, ValueError):
+        return False
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace ``path`` in one step, so no reader ever sees half a file."""
+    scratch = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    scratch.write_text(text, encoding="utf-8")
+    os.replace(scratch, path)
+
+
+def deploy_xml(session: Session, actor: User, key: str, xml: str) -> DeployOutcome:
+    """Check ``xml`` as the new ``<key>.bpmn`` and, when it has no problem, write the file and deploy
+    it as a version (flushes; the caller commits, and calls ``undo`` if the commit fails).
+
+    The same diagram as the current version (layout aside) deploys nothing and leaves the file."""
+    require_editor(actor)
+    problems = validate_xml(session, key, xml)
+    if problems:
+        raise DiagramRejected(problems)
+    current = processes.current_version(session, key)
+    if same_diagram(xml, current.bpmn_xml):
+        return DeployOutcome(key, current, created=False)
+
+    folder = platform.get().processes_dir
+    path = folder / f"{key}.bpmn"
+    before = path.read_text(encoding="utf-8") if path.exists() else None
+
+    def undo() -> None:
+        if before is None:
+            path.unlink(missing_ok=True)
+        else:
+            _write(path, before)
+
+    _write(path, xml)
+    try:
+        result = processes.read_processes(sorted(folder.glob("*.bpmn")), session)
+        own = [p for p in result.problems if p.file == str(path)]
+        if own or key not in result.bundles:
+            # Another file changed between the check and now; the file goes back as it was.
+            raise DiagramRejected(own or [Problem(_problem_file(key), 0, "-", "could not be loaded", None)])
+        deployed = processes.deploy_bundle(session, actor, result.bundles[key])
+        callers = []
+        for other, bundle in sorted(result.bundles.items()):
+            calls_it = other != key and f"bpmn/{path.name}" in bundle.files
+            if calls_it and processes.deploy_bundle(session, actor, bundle).created:
+                callers.append(other)
+    except Exception:
+        undo()
+        raise
+    return DeployOutcome(key, deployed.version, deployed.created, callers, undo)
+
+
+def task_counts(session: Session, version_id: int) -> dict[str, dict[str, int]]:
+    """Open tasks per BPMN task id of the cases running on one version: waiting and overdue."""
+    now = clock.now()
+    rows = session.execute(
+        select(
+            HumanTask.bpmn_id,
+            func.count(),
+            func.sum(sql_case((HumanTask.due_at < now, 1), else_=0)),
+        )
+        .join(Case, Case.id == HumanTask.case_id)
+        .where(Case.process_version_id == version_id, HumanTask.state == TaskState.OPEN)
+        .group_by(HumanTask.bpmn_id)
+    )
+    return {bpmn_id: {"waiting": int(n), "overdue": int(late or 0)} for bpmn_id, n, late in rows}
+
+
+def open_tasks_at(
+    session: Session, version_id: int, bpmn_id: str, overdue_only: bool = False
+) -> list[HumanTask]:
+    """The open tasks at one BPMN task of a version's cases, most urgent first."""
+    query = (
+        select(HumanTask)
+        .join(Case, Case.id == HumanTask.case_id)
+        .where(
+            Case.process_version_id == version_id,
+            HumanTask.state == TaskState.OPEN,
+            HumanTask.bpmn_id == bpmn_id[:200],
+        )
+        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+        .limit(LISTED_TASKS)
+    )
+    if overdue_only:
+        query = query.where(HumanTask.due_at < clock.now())
+    return list(session.scalars(query))
+
+
+__all__ = [
+    "DeployOutcome",
+    "DiagramRejected",
+    "NotFound",
+    "decode_xml",
+    "deploy_xml",
+    "may_edit",
+    "may_view",
+    "open_tasks_at",
+    "task_counts",
+    "validate_xml",
+]

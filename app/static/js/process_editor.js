@@ -1,0 +1,143 @@
+/* The process editor: bpmn-js modeler on the current version. Validate and Deploy post the XML to
+   the server, which runs the same checks as `flask processes validate`; each problem is listed and
+   marked on its element, and clicking a problem selects that element. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("editor-data").textContent);
+  var L = data.labels;
+  var csrf = document.getElementById("csrf").value;
+  var result = document.getElementById("result");
+  var list = document.getElementById("problems");
+  var dirty = document.getElementById("dirty");
+  var buttons = ["btn-validate", "btn-deploy", "btn-download"].map(function (id) { return document.getElementById(id); });
+  var modeler = new window.BpmnJS({ container: "#diagram", keyboard: { bindTo: document } });
+  var marked = [];
+  window.processEditor = modeler; // for the browser test and the curious analyst's console
+
+  function setResult(kind, text, link) {
+    result.className = "notice notice-" + kind;
+    result.textContent = text;
+    if (link) {
+      result.appendChild(document.createTextNode(" "));
+      var a = document.createElement("a");
+      a.href = link.href;
+      a.textContent = link.text;
+      result.appendChild(a);
+    }
+  }
+
+  function clearProblems() {
+    var canvas = modeler.get("canvas");
+    var overlays = modeler.get("overlays");
+    marked.forEach(function (id) { canvas.removeMarker(id, "has-problem"); });
+    overlays.remove({ type: "problem" });
+    marked = [];
+    list.textContent = "";
+  }
+
+  function focusElement(id) {
+    var element = id && modeler.get("elementRegistry").get(id);
+    if (!element) { return; }
+    modeler.get("selection").select(element);
+    modeler.get("canvas").scrollToElement(element, { top: 80, bottom: 80, left: 120, right: 120 });
+  }
+
+  function showProblems(problems) {
+    clearProblems();
+    var registry = modeler.get("elementRegistry");
+    problems.forEach(function (p, i) {
+      var li = document.createElement("li");
+      li.className = "problem";
+      li.dataset.element = p.element_id;
+      var head = document.createElement("button");
+      head.type = "button";
+      head.className = "problem-go";
+      head.title = L.showOnDiagram;
+      head.textContent = p.element_id + " · " + L.line + " " + p.line;
+      head.addEventListener("click", function () { focusElement(p.shape_id); });
+      var msg = document.createElement("p");
+      msg.className = "problem-message";
+      msg.textContent = p.message;
+      li.appendChild(head);
+      li.appendChild(msg);
+      if (p.hint) {
+        var hint = document.createElement("p");
+        hint.className = "problem-hint";
+        hint.textContent = "→ " + p.hint;
+        li.appendChild(hint);
+      }
+      list.appendChild(li);
+      if (p.shape_id && registry.get(p.shape_id)) {
+        if (marked.indexOf(p.shape_id) < 0) {
+          modeler.get("canvas").addMarker(p.shape_id, "has-problem");
+          marked.push(p.shape_id);
+        }
+        var flag = document.createElement("button");
+        flag.type = "button";
+        flag.className = "problem-flag";
+        flag.textContent = String(i + 1);
+        flag.title = p.message;
+        flag.dataset.element = p.shape_id;
+        flag.addEventListener("click", function () { list.children[i].scrollIntoView({ block: "nearest" }); });
+        modeler.get("overlays").add(p.shape_id, "problem", { position: { top: -10, left: -10 }, html: flag });
+      }
+    });
+  }
+
+  function busy(on) { buttons.forEach(function (b) { b.disabled = on; }); }
+
+  function post(url, xml) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      body: JSON.stringify({ bpmn: xml })
+    }).then(function (r) {
+      return r.json().then(function (body) { return { status: r.status, body: body }; });
+    });
+  }
+
+  function run(url, waiting) {
+    busy(true);
+    setResult("info", waiting);
+    return modeler.saveXML({ format: true }).then(function (saved) {
+      return post(url, saved.xml);
+    }).then(function (answer) {
+      var body = answer.body || {};
+      showProblems(body.problems || []);
+      if (body.ok) {
+        var link = body.view ? { href: body.view, text: body.version.slice(0, 12) } : null;
+        setResult("success", body.message, link);
+        if (url === data.deployUrl) { dirty.textContent = ""; }
+      } else {
+        setResult("error", body.message || L.failed);
+      }
+      return body;
+    }).catch(function () {
+      setResult("error", L.failed);
+    }).then(function (body) { busy(false); return body; });
+  }
+
+  document.getElementById("btn-validate").addEventListener("click", function () { run(data.validateUrl, L.checking); });
+  document.getElementById("btn-deploy").addEventListener("click", function () { run(data.deployUrl, L.deploying); });
+  document.getElementById("btn-download").addEventListener("click", function () {
+    modeler.saveXML({ format: true }).then(function (saved) {
+      var url = URL.createObjectURL(new Blob([saved.xml], { type: "application/xml" }));
+      var a = document.createElement("a");
+      a.href = url;
+      a.download = data.key + ".bpmn";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      window.setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+    });
+  });
+
+  modeler.importXML(data.xml).then(function () {
+    modeler.get("canvas").zoom("fit-viewport", "auto");
+    modeler.on("commandStack.changed", function () { dirty.textContent = L.unsaved; });
+    document.getElementById("diagram").dataset.ready = "1";
+  }).catch(function (err) {
+    setResult("error", L.importFailed + " " + String(err && err.message || err));
+  });
+})();

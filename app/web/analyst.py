@@ -1,0 +1,309 @@
+"""Process pages: the list of processes and versions, a diagram with live task counts, the cases
+waiting at one task, and the editor that validates and deploys (analysts and administrators).
+
+Staff may look at processes; only analysts and administrators see the editor and may validate or
+deploy. The editor's buttons post JSON with the page's CSRF token in a header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext, ngettext
+
+from app import clock
+from app.errors import PermitFlowError
+from app.models import ProcessVersion, User
+from app.services import process_views, processes
+
+from . import common
+from .auth import current_user, login_required
+from .i18n import pick
+from .sla import due_in_words
+from .views import bp, error_page
+
+
+def _viewer() -> User | None:
+    user = current_user()
+    return user if process_views.may_view(user) else None
+
+
+def _refused() -> ResponseReturnValue:
+    return error_page(
+        403, gettext("Not allowed"), gettext("Processes are shown to staff only. Nothing was changed.")
+    )
+
+
+def _version_links(version: ProcessVersion) -> dict[str, str]:
+    short = version.hash[:12]
+    return {
+        "view": url_for("web.process_version", key=version.key, version=short),
+        "download": url_for("web.process_download", key=version.key, version=short),
+        "counts": url_for("web.process_counts", key=version.key, version=short),
+    }
+
+
+@bp.route("/processes")
+@login_required
+def process_list() -> ResponseReturnValue:
+    """Every process with its versions and the running cases of each."""
+    user = _viewer()
+    if user is None:
+        return _refused()
+    db = common.session()
+    listed = []
+    for current in processes.current_versions(db):
+        running = processes.running_counts(db, current.key)
+        versions = [
+            {"row": v, "running": running.get(v.id, 0), "links": _version_links(v)}
+            for v in processes.versions_of(db, current.key)
+        ]
+        listed.append({"current": current, "versions": versions})
+    return render_template("process_list.html", listed=listed, may_edit=process_views.may_edit(user))
+
+
+@bp.route("/processes/<key>/versions/<version>")
+@login_required
+def process_version(key: str, version: str) -> ResponseReturnValue:
+    """The diagram of one version with the waiting and overdue tasks of its cases on each task."""
+    user = _viewer()
+    if user is None:
+        return _refused()
+    db = common.session()
+    row = process_views.version_of(db, process_views.known_key(db, key), version)
+    counts = process_views.task_counts(db, row.id)
+    return render_template(
+        "process_view.html",
+        version=row,
+        links=_version_links(row),
+        running=processes.running_counts(db, row.key).get(row.id, 0),
+        may_edit=process_views.may_edit(user),
+        diagram={
+            "xml": row.bpmn_xml,
+            "counts": counts,
+            "countsUrl": _version_links(row)["counts"],
+            "tasksUrl": url_for("web.process_tasks", key=row.key, version=row.hash[:12], bpmn_id="__ID__"),
+            "labels": _count_labels(),
+        },
+    )
+
+
+def _count_labels() -> dict[str, str]:
+    return {
+        "waiting": gettext("waiting"),
+        "overdue": gettext("overdue"),
+        "importWarnings": gettext("The diagram opened with warnings:"),
+        "importFailed": gettext("The diagram could not be shown:"),
+        "updated": gettext("Counts updated at"),
+    }
+
+
+@bp.route("/processes/<key>/versions/<version>/counts")
+@login_required
+def process_counts(key: str, version: str) -> ResponseReturnValue:
+    """The live counts of a version as JSON (the viewer refreshes its badges from here)."""
+    if _viewer() is None:
+        return _json_error(403, gettext("Processes are shown to staff only."))
+    db = common.session()
+    row = process_views.version_of(db, process_views.known_key(db, key), version)
+    return jsonify({"counts": process_views.task_counts(db, row.id), "at": clock.now().isoformat()})
+
+
+@bp.route("/processes/<key>/versions/<version>.bpmn")
+@login_required
+def process_download(key: str, version: str) -> ResponseReturnValue:
+    if _viewer() is None:
+        return _refused()
+    db = common.session()
+    row = process_views.version_of(db, process_views.known_key(db, key), version)
+    response = Response(row.bpmn_xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{row.key}-{row.hash[:12]}.bpmn"'
+    return response
+
+
+@bp.route("/processes/<key>/versions/<version>/tasks/<bpmn_id>")
+@login_required
+def process_tasks(key: str, version: str, bpmn_id: str) -> ResponseReturnValue:
+    """The cases waiting at one task of a version (or only the overdue ones)."""
+    if _viewer() is None:
+        return _refused()
+    db = common.session()
+    row = process_views.version_of(db, process_views.known_key(db, key), version)
+    overdue = request.args.get("overdue") == "1"
+    found = process_views.open_tasks_at(db, row.id, bpmn_id, overdue_only=overdue)
+    now = clock.now()
+    task_name = pick(found[0]) if found else bpmn_id
+    return render_template(
+        "process_tasks.html",
+        version=row,
+        links=_version_links(row),
+        bpmn_id=bpmn_id,
+        task_name=task_name,
+        overdue=overdue,
+        rows=[
+            {"task": t, "late": t.due_at is not None and t.due_at < now, "due": due_in_words(t.due_at, now)}
+            for t in found
+        ],
+        limit=process_views.LISTED_TASKS,
+    )
+
+
+@bp.route("/processes/<key>/edit")
+@login_required
+def process_edit(key: str) -> ResponseReturnValue:
+    """The modeler on the current version: validate, deploy, download."""
+    user = current_user()
+    if not process_views.may_edit(user):
+        return error_page(
+            403,
+            gettext("Not allowed"),
+            gettext("Only analysts and administrators may edit processes. Nothing was changed."),
+        )
+    db = common.session()
+    current = processes.current_version(db, process_views.known_key(db, key))
+    return render_template(
+        "process_edit.html",
+        version=current,
+        links=_version_links(current),
+        editor={
+            "xml": current.bpmn_xml,
+            "key": current.key,
+            "validateUrl": url_for("web.process_validate", key=current.key),
+            "deployUrl": url_for("web.process_deploy", key=current.key),
+            "labels": _editor_labels(),
+        },
+    )
+
+
+def _editor_labels() -> dict[str, str]:
+    return {
+        "checking": gettext("Checking…"),
+        "deploying": gettext("Deploying…"),
+        "valid": gettext("No problems: the diagram can be deployed."),
+        "line": gettext("line"),
+        "showOnDiagram": gettext("Show on the diagram"),
+        "failed": gettext("The server did not answer; nothing was deployed. Try again."),
+        "importFailed": gettext("The diagram could not be opened:"),
+        "unsaved": gettext("The diagram has changes that are not deployed."),
+    }
+
+
+def _json_error(status: int, message: str, **extra: Any) -> ResponseReturnValue:
+    return jsonify({"ok": False, "message": message, **extra}), status
+
+
+def _problems_json(xml: str, problems: list[Any]) -> list[dict[str, Any]]:
+    shapes = process_views.shapes_of(xml, [p.element_id for p in problems])
+    return [
+        {
+            "line": p.line,
+            "element_id": p.element_id,
+            "shape_id": shapes.get(p.element_id),
+            "message": p.message,
+            "hint": p.hint,
+            "text": str(p),
+        }
+        for p in problems
+    ]
+
+
+class JsonRefusal(Exception):
+    """A refused editor request, answered as JSON (the editor shows the message)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@bp.errorhandler(JsonRefusal)
+def _json_refusal(err: JsonRefusal) -> ResponseReturnValue:
+    common.rollback()
+    return _json_error(err.status, err.message)
+
+
+def _editor_request(key: str) -> tuple[User, str, str]:
+    """The editor, the process key and the posted diagram."""
+    user = current_user()
+    if user is None or not process_views.may_edit(user):
+        raise JsonRefusal(403, gettext("Only analysts and administrators may edit processes."))
+    try:
+        key = process_views.known_key(common.session(), key)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("bpmn"), str):
+            raise JsonRefusal(400, gettext('Send the diagram as JSON {"bpmn": "…"}.'))
+        return user, key, process_views.decode_xml(body["bpmn"])
+    except PermitFlowError as err:
+        raise JsonRefusal(err.status, err.message) from err
+
+
+@bp.route("/processes/<key>/validate", methods=["POST"])
+@login_required
+def process_validate(key: str) -> ResponseReturnValue:
+    """Check the edited diagram exactly as `flask processes validate` does; nothing is stored."""
+    _user, key, xml = _editor_request(key)
+    problems = process_views.validate_xml(common.session(), key, xml)
+    common.rollback()
+    message = (
+        gettext("No problems: the diagram can be deployed.")
+        if not problems
+        else ngettext(
+            "%(num)d problem: fix it before deploying.",
+            "%(num)d problems: fix them before deploying.",
+            len(problems),
+        )
+    )
+    return jsonify({"ok": not problems, "message": message, "problems": _problems_json(xml, problems)})
+
+
+@bp.route("/processes/<key>/deploy", methods=["POST"])
+@login_required
+def process_deploy(key: str) -> ResponseReturnValue:
+    """Validate, then write processes/<key>.bpmn and deploy it; refused whole with the problems."""
+    user, key, xml = _editor_request(key)
+    try:
+        outcome = process_views.deploy_xml(common.session(), user, key, xml)
+    except process_views.DiagramRejected as err:
+        common.rollback()
+        count = len(err.problems)
+        return _json_error(
+            422,
+            ngettext(
+                "Not deployed: %(num)d problem must be fixed first.",
+                "Not deployed: %(num)d problems must be fixed first.",
+                count,
+            ),
+            problems=_problems_json(xml, err.problems),
+        )
+    except PermitFlowError as err:
+        common.rollback()
+        return _json_error(err.status, err.message)
+    try:
+        common.commit()
+    except Exception:
+        outcome.undo()
+        raise
+    short = outcome.version.hash[:12]
+    if outcome.created:
+        message = gettext("Deployed: version %(version)s is now current.", version=short)
+        if outcome.callers:
+            message += " " + gettext(
+                "Processes calling it got a new version too: %(keys)s.", keys=", ".join(outcome.callers)
+            )
+    else:
+        message = gettext(
+            "No change: the diagram is the same as the current version %(version)s, so no new version "
+            "was deployed.",
+            version=short,
+        )
+    return jsonify(
+        {
+            "ok": True,
+            "created": outcome.created,
+            "version": outcome.version.hash,
+            "message": message,
+            "view": url_for("web.process_version", key=key, version=short),
+            "list": url_for("web.process_list"),
+        }
+    )

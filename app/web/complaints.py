@@ -1,0 +1,133 @@
+"""Complaints without an account: `/complaints/new` and the one-time ticket page.
+
+The form comes from the complaint process's start form (its JSON Schema); evidence photos are
+checked by content and size in services.complaints. Submissions without an account share the
+API's per-address budget. The number and query code are shown once, on `/complaints/filed`
+(taken out of the session as it renders); this browser may then follow the complaint on its
+status page, where the complainant also rates the answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+
+from app.errors import InvalidData, TooLarge, TooManyRequests, UnsupportedType
+from app.limits import client_address, submit_limiter
+from app.services import attachments, complaints, drafts
+from app.services.rate_limit import SUBMIT_REFUSED
+
+from . import common, schema_form, uploads
+from .auth import current_user
+from .track import grant
+from .views import bp
+
+FILED = "complaint_filed"  # session key: the ticket to show once
+
+
+def _fields() -> list[schema_form.Field]:
+    schema = drafts.start_schema(common.session(), complaints.PROCESS)
+    return [f for f in schema_form.build_fields(schema) if f.path != complaints.EVIDENCE]
+
+
+def _render(
+    *,
+    status: int = 200,
+    values: Any = None,
+    errors: dict[str, list[str]] | None = None,
+    photo_errors: list[str] | None = None,
+    general: list[str] | None = None,
+) -> tuple[str, int]:
+    fields = _fields()
+    errors = errors or {}
+    labels = schema_form.labels(fields)
+    summary = [
+        {"href": "#" + schema_form.Field(path, "text", "").dom_id, "label": labels.get(path, path), "text": t}
+        for path, texts in errors.items()
+        for t in texts
+    ] + [{"href": "#photos", "label": gettext("Photos"), "text": t} for t in photo_errors or []]
+    return render_template(
+        "complaint_new.html",
+        fields=fields,
+        values=values or {},
+        errors=errors,
+        focus=schema_form.first_error(fields, errors),
+        photo_errors=photo_errors or [],
+        general=general or [],
+        summary=summary,
+        max_upload_mb=uploads.max_mb(),
+        max_photos=complaints.MAX_PHOTOS,
+    ), status
+
+
+def _too_many(err: TooManyRequests) -> ResponseReturnValue:
+    minutes = max(1, -(-err.retry_after // 60))
+    message = gettext(
+        "Too many complaints were filed from your network. Please try again in %(num)d minutes, "
+        "or call the bureau's hotline.",
+        num=minutes,
+    )
+    html, _status = _render(values=request.form, general=[message])
+    return html, 429, {"Retry-After": str(err.retry_after)}
+
+
+@bp.route("/complaints/new", methods=["GET", "POST"])
+def complaint_new() -> ResponseReturnValue:
+    """File a complaint (no account needed)."""
+    if request.method == "GET":
+        return _render()
+    user = current_user()
+    if user is not None and user.is_staff:
+        user = None  # staff file complaints as anyone does: not in their own name
+    if user is None:
+        try:
+            submit_limiter().check(client_address(), SUBMIT_REFUSED)
+        except TooManyRequests as err:
+            return _too_many(err)
+        submit_limiter().hit(client_address())
+    fields = _fields()
+    data = schema_form.read_submission(fields, request.form)
+    photos = [
+        complaints.Upload(uploads.read(f), f.filename)
+        for f in request.files.getlist("photos")
+        if uploads.chosen(f)
+    ]
+    settings = common.settings()
+    try:
+        started = complaints.file_complaint(
+            common.session(),
+            user,
+            data,
+            photos,
+            root=attachments.upload_root(settings.instance_path),
+            max_bytes=settings.max_upload_bytes,
+        )
+        common.commit()
+    except (TooLarge, UnsupportedType) as err:
+        common.rollback()
+        return _render(status=err.status, values=request.form, photo_errors=[uploads.photo_message(err)])
+    except InvalidData as err:
+        common.rollback()
+        photo_keys = [k for k in err.errors if k.split(".")[0] == complaints.EVIDENCE]
+        rest = {k: v for k, v in err.errors.items() if k not in photo_keys}
+        placed, general = schema_form.place_errors(fields, rest)
+        photo_errors = [uploads.photo_message(err)] if photo_keys else []
+        return _render(
+            status=422, values=request.form, errors=placed, photo_errors=photo_errors, general=general
+        )
+    number = started.case.number
+    grant(number)
+    session[FILED] = {"number": number, "code": started.query_code}
+    return redirect(url_for("web.complaint_filed"))
+
+
+@bp.route("/complaints/filed")
+def complaint_filed() -> ResponseReturnValue:
+    """The ticket: number and query code, shown this once."""
+    ticket = session.pop(FILED, None)
+    if not isinstance(ticket, dict):
+        return redirect(url_for("web.track"))
+    return render_template("complaint_filed.html", number=ticket["number"], code=ticket["code"])

@@ -1,0 +1,213 @@
+"""Analysts validate, deploy and migrate over HTTP; everyone else is refused and nothing is stored."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app.models import AuditEvent, ProcessVersion
+from app.services import platform
+from tests.helpers import submit_permit
+
+SHIPPED = Path(__file__).resolve().parents[2] / "processes"
+KEY = "rectification_order"
+BROKEN_TIMER = (">deadline_at</bpmn:timeDate>", ">PT5S</bpmn:timeDate>")
+
+
+@pytest.fixture
+def folder(app: Any, db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the processes folder as the app's processes folder; afterwards the versions that
+    were current before are current again, so other tests run the shipped processes."""
+    for path in [*SHIPPED.glob("*.bpmn"), SHIPPED / "groups.yaml"]:
+        shutil.copy(path, tmp_path / path.name)
+    plat = platform.get()
+    monkeypatch.setattr(plat, "settings", replace(plat.settings, processes_dir=str(tmp_path)))
+    current = list(db.scalars(select(ProcessVersion.id).where(ProcessVersion.is_current.is_(True))))
+    db.rollback()
+    yield tmp_path
+    db.execute(update(ProcessVersion).values(is_current=ProcessVersion.id.in_(current)))
+    db.commit()
+
+
+def _versions(db: Any, key: str) -> int:
+    db.expire_all()
+    count = db.scalar(select(func.count()).select_from(ProcessVersion).where(ProcessVersion.key == key))
+    db.rollback()
+    return int(count or 0)
+
+
+def test_validate_lists_problems_with_line_element_and_hint(api: Any, folder: Path) -> None:
+    xml = (folder / f"{KEY}.bpmn").read_text(encoding="utf-8")
+    ok = api.post(f"/api/v1/processes/{KEY}/validate", "analyst", json={"bpmn": xml})
+    assert ok.status_code == 200, ok.get_json()
+    assert ok.get_json() == {"valid": True, "problems": []}
+
+    broken = xml.replace(*BROKEN_TIMER)
+    for kw in ({"json": {"bpmn": broken}}, {"data": broken.encode(), "content_type": "application/xml"}):
+        response = api.post(f"/api/v1/processes/{KEY}/validate", "admin", **kw)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert body["valid"] is False
+        [problem] = body["problems"]
+        assert problem["element_id"] == "TimerEventDefinition_Overdue"
+        assert (
+            problem["line"]
+            == broken.splitlines().index(next(line for line in broken.splitlines() if ">PT5S<" in line)) + 1
+        )
+        assert "PT5S" in problem["message"] and '"PT5S"' in problem["hint"]
+        assert problem["text"].startswith(
+            f"processes/{KEY}.bpmn:{problem['line']}: TimerEventDefinition_Overdue"
+        )
+
+
+def test_validate_uses_the_forms_the_diagram_references(api: Any, folder: Path) -> None:
+    xml = (folder / f"{KEY}.bpmn").read_text(encoding="utf-8")
+    broken = xml.replace("rectification_report.schema.json", "no_such_form.schema.json", 1)
+    assert broken != xml
+    body = api.post(f"/api/v1/processes/{KEY}/validate", "analyst", json={"bpmn": broken}).get_json()
+    assert body["valid"] is False
+    assert any("no_such_form" in p["message"] for p in body["problems"]), body
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (f"/api/v1/processes/{KEY}/validate", {"bpmn": "<x/>"}),
+        (f"/api/v1/processes/{KEY}/versions", {"bpmn": "<x/>"}),
+        (f"/api/v1/processes/{KEY}/migrations", {"from": "abcd", "to": "abce"}),
+    ],
+)
+def test_only_analysts_and_admins_may_change_processes(
+    api: Any, db: Any, folder: Path, path: str, body: dict[str, str]
+) -> None:
+    before = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()}
+    versions = _versions(db, KEY)
+    assert api.post(path, None, json=body).status_code == 401
+    for user in ("clerk", "inspector", "director", "auditor", "acme"):
+        response = api.post(path, user, json=body)
+        assert response.status_code == 403, (user, response.get_json())
+        assert set(response.get_json()) == {"code", "status", "message", "errors"}
+    assert {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()} == before
+    assert _versions(db, KEY) == versions
+
+
+def test_deploy_writes_the_file_and_a_version_once(api: Any, db: Any, folder: Path) -> None:
+    path = folder / f"{KEY}.bpmn"
+    xml = path.read_text(encoding="utf-8").replace('name="下达整改通知"', 'name="下达整改通知书"')
+    versions = _versions(db, KEY)
+
+    first = api.post(f"/api/v1/processes/{KEY}/versions", "analyst", json={"bpmn": xml})
+    assert first.status_code == 201, first.get_json()
+    assert first.get_json()["created"] is True
+    assert path.read_text(encoding="utf-8") == xml
+    assert _versions(db, KEY) == versions + 1
+    current = db.scalar(select(ProcessVersion).where(ProcessVersion.key == KEY, ProcessVersion.is_current))
+    assert current is not None and current.hash == first.get_json()["version"]
+    assert db.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "process.deployed")
+    )
+    # complaint_handling calls the rectification order: its version carries the new one inside.
+    assert first.get_json()["callers"] == ["complaint_handling"]
+    db.rollback()
+
+    # The same diagram again, even laid out differently: no new version, the file stays.
+    again = xml.replace("\n    ", "\n  ")
+    second = api.post(
+        f"/api/v1/processes/{KEY}/versions", "admin", data=again.encode(), content_type="application/xml"
+    )
+    assert second.status_code == 200, second.get_json()
+    assert second.get_json() == {**first.get_json(), "created": False, "callers": []}
+    assert path.read_text(encoding="utf-8") == xml
+    assert _versions(db, KEY) == versions + 1
+
+
+def test_a_refused_deploy_changes_nothing(api: Any, db: Any, folder: Path) -> None:
+    path = folder / f"{KEY}.bpmn"
+    before = path.read_text(encoding="utf-8")
+    versions = _versions(db, KEY)
+    response = api.post(
+        f"/api/v1/processes/{KEY}/versions", "analyst", json={"bpmn": before.replace(*BROKEN_TIMER)}
+    )
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["message"] == "1 problem(s) in the diagram: nothing was deployed"
+    assert "TimerEventDefinition_Overdue" in body["errors"]["bpmn"][0]
+    assert path.read_text(encoding="utf-8") == before
+    assert _versions(db, KEY) == versions
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize(
+    ("kw", "status", "words"),
+    [
+        ({"data": b"<x/>", "content_type": "text/plain"}, 415, "application/xml"),
+        ({"data": b"\xff\xfe<x/>", "content_type": "application/xml"}, 400, "UTF-8"),
+        ({"data": b"   ", "content_type": "application/xml"}, 400, "empty"),
+        ({"json": {"bpmn": 5}}, 422, "bpmn"),
+        ({"json": {"bpmn": "<x>" * 700_000}}, 413, "at most"),
+        ({"data": b"<not xml", "content_type": "application/xml"}, 422, "not well-formed XML"),
+        (
+            {"json": {"bpmn": '<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'}},
+            422,
+            "DOCTYPE",
+        ),
+    ],
+)
+def test_bad_diagrams_are_refused_naming_the_problem(
+    api: Any, db: Any, folder: Path, kw: dict[str, Any], status: int, words: str
+) -> None:
+    versions = _versions(db, KEY)
+    response = api.post(f"/api/v1/processes/{KEY}/versions", "analyst", **kw)
+    assert response.status_code == status, response.get_json()
+    body = response.get_json()
+    assert words in body["message"] + str(body["errors"])
+    assert _versions(db, KEY) == versions
+
+
+def test_unknown_process_is_404_and_writes_no_file(api: Any, folder: Path) -> None:
+    for key in ("no_such_process", "..%2F..%2Fetc", "groups"):
+        response = api.post(f"/api/v1/processes/{key}/versions", "analyst", json={"bpmn": "<x/>"})
+        assert response.status_code == 404, key
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [p.name for p in SHIPPED.glob("*.bpmn")] + ["groups.yaml"]
+    )
+
+
+def test_migration_dry_run_says_which_cases_can_move(api: Any, db: Any, folder: Path) -> None:
+    old = db.scalar(
+        select(ProcessVersion.hash).where(
+            ProcessVersion.key == "construction_permit", ProcessVersion.is_current
+        )
+    )
+    db.rollback()
+    number = submit_permit(api, "迁移试算项目")["number"]
+    xml = (folder / "construction_permit.bpmn").read_text(encoding="utf-8")
+    edited = xml.replace('name="施工许可"', 'name="建筑工程施工许可"', 1)
+    assert edited != xml
+    deployed = api.post("/api/v1/processes/construction_permit/versions", "analyst", json={"bpmn": edited})
+    assert deployed.status_code == 201, deployed.get_json()
+    new = deployed.get_json()["version"]
+
+    response = api.post(
+        "/api/v1/processes/construction_permit/migrations",
+        "analyst",
+        json={"from": old[:12], "to": new[:12], "dry_run": True},
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {
+        "dry_run": True,
+        "cases": [{"case_number": number, "moved": False, "possible": True, "reason": None}],
+    }
+    bad = api.post(
+        "/api/v1/processes/construction_permit/migrations", "analyst", json={"from": "zzzz", "to": new}
+    )
+    assert bad.status_code == 422
+    assert "not a version hash" in bad.get_json()["message"]
+    missing = api.post("/api/v1/processes/construction_permit/migrations", "analyst", json={"to": new})
+    assert missing.status_code == 422 and "from" in missing.get_json()["errors"]
