@@ -8,6 +8,9 @@ from flask import Flask
 
 from .config import Settings
 
+FILES_PER_REQUEST = 8  # the most files one page posts: six complaint photos or documents, and room
+FORM_MARGIN_BYTES = 1024 * 1024  # the typed fields and multipart framing around the files
+
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the web app. No work happens at import time; migrations are a deploy step."""
@@ -19,7 +22,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings.instance_path)
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        # The whole request: a form posts several files (complaint photos, an application's documents),
+        # each checked against max_upload_bytes where it is read.
+        MAX_CONTENT_LENGTH=FILES_PER_REQUEST * settings.max_upload_bytes + FORM_MARGIN_BYTES,
         TESTING=settings.testing,
         JSON_SORT_KEYS=False,
         API_TITLE="PermitFlow API",

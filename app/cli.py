@@ -18,6 +18,7 @@ demo_cli = AppGroup("demo", help="Demo groups, users and cases.")
 calendar_cli = AppGroup("calendar", help="Working-day calendar overrides (holidays, make-up days).")
 timers_cli = AppGroup("timers", help="Timers: fire what is due.")
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
+stats_cli = AppGroup("stats", help="The bureau's statistics: stored working days.")
 
 
 def _database() -> Database:
@@ -232,6 +233,16 @@ def timers_sweep() -> None:
     click.echo(f"fired {sweep()} timer(s)")
 
 
+@stats_cli.command("backfill")
+def stats_backfill() -> None:
+    """Store the working days of tasks and cases that finished before they were stored."""
+    from app.services.durations import backfill
+
+    with _database().unit_of_work() as session:
+        tasks, cases = backfill(session)
+    click.echo(f"stored working days of {tasks} task(s) and {cases} case(s)")
+
+
 @audit_cli.command("verify")
 def audit_verify() -> None:
     """Recompute the audit hash chain; exit 1 naming the first broken event."""
@@ -250,5 +261,5 @@ def audit_verify() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (db_cli, processes_cli, demo_cli, calendar_cli, timers_cli, audit_cli):
+    for group in (db_cli, processes_cli, demo_cli, calendar_cli, timers_cli, audit_cli, stats_cli):
         app.cli.add_command(group)

@@ -73,7 +73,7 @@ class Settings:
     )
     queue_name: str = _setting("permitflow", "PERMITFLOW_QUEUE", "rq queue for jobs")
     max_upload_bytes: int = _setting(
-        20 * 1024 * 1024, "PERMITFLOW_MAX_UPLOAD", "largest accepted request/upload in bytes"
+        20 * 1024 * 1024, "PERMITFLOW_MAX_UPLOAD", "largest accepted file in bytes (per uploaded file)"
     )
     testing: bool = _setting(False, "PERMITFLOW_TESTING", "test mode")
     default_locale: str = _setting("zh_CN", "PERMITFLOW_DEFAULT_LOCALE", "language of pages: zh_CN or en")

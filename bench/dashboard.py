@@ -68,10 +68,12 @@ def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str
 
 
 def make_rows(
-    n_cases: int, versions: dict[str, int], now: datetime, seed: int = 7
+    n_cases: int, versions: dict[str, int], now: datetime, days: Any, seed: int = 7
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """Cases, tasks and timers: each case submitted in the last year; 85% finished, the rest with
-    one open task (a third of them past due) whose warning and overdue timers wait."""
+    one open task (a third of them past due) whose warning and overdue timers wait. Finished
+    tasks and cases carry their stored working days as the platform writes them when they end
+    (``days``: services.durations.WorkingDays over the platform's calendar)."""
     rng = random.Random(seed)
     keys = list(SHARES)
     weights = [SHARES[k] for k in keys]
@@ -124,6 +126,8 @@ def make_rows(
                     "warn_at": created + (due - created) * 0.8,
                     "escalation_level": (2 if rng.random() < 0.3 else 1) if late else 0,
                     "outcome": "approve" if done else None,
+                    "working_days": days.between(created, completed) if completed else None,
+                    "on_time": (completed <= due) if completed else None,
                     "context": {},
                     "submitted": None,
                 }
@@ -173,6 +177,7 @@ def make_rows(
                 "due_at": submitted + timedelta(days=10),
                 "time_limit": "7wd",
                 "clock_pauses": [],
+                "working_days": days.case_days(submitted, moment, []) if finished else None,
                 "data": data,
                 "state": "{}",
                 "state_format": "bench",
@@ -188,9 +193,12 @@ def seed(env: Any, n_cases: int) -> tuple[int, int, int, float]:
     from sqlalchemy import select
 
     from app.models import Case, HumanTask, ProcessVersion, Timer
+    from app.services import platform
+    from app.services.durations import WorkingDays
 
     database = env.app.extensions["permitflow.db"]
     with database.unit_of_work(write=False) as session:
+        days = WorkingDays(platform.calendar(session))
         versions = dict(
             (key, vid)
             for key, vid in session.execute(
@@ -200,7 +208,7 @@ def seed(env: Any, n_cases: int) -> tuple[int, int, int, float]:
     t0 = time.perf_counter()
     gc.disable()
     try:
-        cases, tasks, timers = make_rows(n_cases, versions, datetime.now(UTC))
+        cases, tasks, timers = make_rows(n_cases, versions, datetime.now(UTC), days)
         tables = ((Case.__table__, cases), (HumanTask.__table__, tasks), (Timer.__table__, timers))
         engine = database.engine
         if env.backend == "postgresql":

@@ -72,6 +72,8 @@ class TimelineStep(Schema):
     due_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     outcome = fields.String(allow_none=True)
+    outcome_title = fields.String(allow_none=True, metadata={"description": "the form's name of the choice"})
+    outcome_title_en = fields.String(allow_none=True)
     sla = fields.String(required=True)
     # A remark on the step from the process (e.g. 责令停工整改 when a major hazard stops the work).
     note = fields.String(allow_none=True)
@@ -172,6 +174,12 @@ class TaskForm(Schema):
     ui_schema = fields.Dict(allow_none=True)
 
 
+class CreditDeduction(Schema):
+    points = fields.Integer(required=True, metadata={"description": "points deducted (a positive number)"})
+    reason = fields.String(required=True, metadata={"description": "why, e.g. the case that caused it"})
+    at = fields.DateTime(required=True, metadata={"description": "when the points were deducted"})
+
+
 class TaskDetail(Schema):
     task = fields.Nested(TaskItem, required=True)
     form = fields.Nested(TaskForm, required=True)
@@ -179,7 +187,15 @@ class TaskDetail(Schema):
     data = fields.Dict(required=True)
     comments = fields.List(fields.Dict(), required=True)
     attachments = fields.List(fields.Dict(), required=True)
-    credit_score = fields.Integer(allow_none=True)
+    credit_score = fields.Integer(
+        allow_none=True,
+        metadata={"description": "the applicant company's credit score (100 plus its records); null if none"},
+    )
+    credit_deductions = fields.List(
+        fields.Nested(CreditDeduction),
+        required=True,
+        metadata={"description": "the same company's latest deductions, newest first (at most 5)"},
+    )
 
 
 class CompleteRequest(Schema):

@@ -231,6 +231,11 @@ class Runtime:
             # Performed by the company with this credit code (its users), not the case's applicant.
             code = self._evaluate(task, props["performer_credit_code"])
             context["performer_credit_code"] = str(code) if code else None
+        if props.get("performer_data"):
+            # What a performer outside the administration (a company account) may see of the case:
+            # only what the analyst names, never the whole case data (a complaint's case data holds
+            # the complainant's contact details).
+            context["performer_data"] = _plain(self._evaluate(task, props["performer_data"])) or {}
         if props.get("supervising_group"):
             # The staff group whose supervisors receive this task's escalations (督办).
             context["supervising_group"] = props["supervising_group"].strip()

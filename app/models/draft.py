@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, intpk, str64, str200
+from .attachment import StoredFile
+from .base import Base, intpk, str64
 
 
 class Draft(Base):
@@ -28,19 +29,12 @@ class Draft(Base):
     updated_at: Mapped[datetime]
 
 
-class DraftAttachment(Base):
-    """A file uploaded to a draft, stored under <uploads>/drafts/<draft id>/<uid>. On submission it
+class DraftAttachment(StoredFile, Base):
+    """A file uploaded to a draft, stored under <uploads>/drafts/<draft uid>/<uid>. On submission it
     becomes an Attachment of the new case with the same uid, so form data naming it stays valid."""
 
     __tablename__ = "draft_attachment"
     __table_args__ = (Index("ix_draft_attachment_draft", "draft_id", "id"),)
 
-    id: Mapped[intpk]
-    uid: Mapped[str] = mapped_column(String(32), unique=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id", ondelete="CASCADE"))
-    kind: Mapped[str64]
-    filename: Mapped[str200]
-    content_type: Mapped[str64]
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str64]
     created_at: Mapped[datetime]

@@ -45,6 +45,20 @@ class HumanTask(Base):
             sqlite_where=text("state = 'open'"),
         ),
         Index("ix_human_task_case_created", "case_id", "created_at"),
+        # The statistics (services/stats.py) count completed tasks grouped by these columns in
+        # this order, reading the index alone; the trend counts on-time tasks per period.
+        Index(
+            "ix_human_task_stats_steps",
+            "state",
+            "process_key",
+            "bpmn_id",
+            "candidate_group",
+            "working_days",
+            "on_time",
+            "escalation_level",
+            "completed_at",
+        ),
+        Index("ix_human_task_stats_on_time", "state", "on_time", "completed_at", "due_at"),
     )
 
     id: Mapped[intpk]
@@ -70,6 +84,10 @@ class HumanTask(Base):
     warn_at: Mapped[datetime | None]
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     outcome: Mapped[str | None] = mapped_column(String(64))
+    # Fixed when the task is completed or cancelled (services/durations.py); null before that, and
+    # on_time null when there was no due time.
+    working_days: Mapped[int | None]
+    on_time: Mapped[bool | None]
     # Facts the task shows its performer, computed from BPMN properties (e.g. requested items).
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
     submitted: Mapped[dict[str, Any] | None]

@@ -93,8 +93,8 @@ def search_users(
 
 
 def staff_user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == _clean(username, 64)[:64]))
-    if user is None or not user.is_staff:
+    user = user_by_name(session, username)
+    if not user.is_staff:
         raise NotFound(f"{username} {UNKNOWN_USER}")
     return user
 
@@ -302,6 +302,21 @@ def _escalation_target(session: Session, slug: str, own: str | None) -> tuple[st
     return target, None
 
 
+def _check_group_fields(
+    session: Session, errors: dict[str, list[str]], name: str, name_en: str, escalates_to: str, own: str
+) -> str | None:
+    """Adds to ``errors`` what is wrong with a group's names and escalation; the escalation group."""
+    for field, text in (("name", name), ("name_en", name_en)):
+        if not text:
+            errors[field] = [REQUIRED]
+        elif len(text) > 200:
+            errors[field] = [TOO_LONG]
+    target, problem = _escalation_target(session, escalates_to, own)
+    if problem:
+        errors["escalates_to"] = [problem]
+    return target
+
+
 def _group_state(group: Group) -> dict[str, Any]:
     return {"name": group.name, "name_en": group.name_en, "escalates_to": group.escalates_to}
 
@@ -317,14 +332,7 @@ def create_group(
         errors["slug"] = [BAD_SLUG]
     elif session.scalar(select(Group.id).where(Group.slug == slug)) is not None:
         errors["slug"] = [TAKEN_SLUG]
-    for field, text in (("name", name), ("name_en", name_en)):
-        if not text:
-            errors[field] = [REQUIRED]
-        elif len(text) > 200:
-            errors[field] = [TOO_LONG]
-    target, problem = _escalation_target(session, escalates_to, slug)
-    if problem:
-        errors["escalates_to"] = [problem]
+    target = _check_group_fields(session, errors, name, name_en, escalates_to, slug)
     _refuse(errors)
     group = Group(slug=slug, name=name, name_en=name_en, escalates_to=target)
     session.add(group)
@@ -344,14 +352,7 @@ def update_group(
     group = group_by_slug(session, slug)
     name, name_en = _clean(name), _clean(name_en)
     errors: dict[str, list[str]] = {}
-    for field, text in (("name", name), ("name_en", name_en)):
-        if not text:
-            errors[field] = [REQUIRED]
-        elif len(text) > 200:
-            errors[field] = [TOO_LONG]
-    target, problem = _escalation_target(session, escalates_to, group.slug)
-    if problem:
-        errors["escalates_to"] = [problem]
+    target = _check_group_fields(session, errors, name, name_en, escalates_to, group.slug)
     _refuse(errors)
     before = _group_state(group)
     group.name, group.name_en, group.escalates_to = name, name_en, target

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import Table, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -71,13 +71,17 @@ def _seal(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(7253901)"))
     prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    rows = []
     for item in pending:
         case = item.pop("case")
         item["case_id"] = case.id if case is not None else None
         digest = content_hash(prev, item)
-        session.add(AuditEvent(**item, prev_hash=prev, hash=digest))
+        rows.append({**item, "prev_hash": prev, "hash": digest})
         prev = digest
-    session.flush()
+    # A Core insert: the events are written, never read back in this unit of work, so the ORM's
+    # unit of work (objects, identity map, flush) would only add cost. Ids follow the list order.
+    table: Table = AuditEvent.__table__  # type: ignore[assignment]
+    session.execute(insert(table), rows)
 
 
 @event.listens_for(Session, "before_commit")

@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app import clock
 from app.errors import NotAuthenticated
@@ -51,7 +51,8 @@ def user_from_token(session: Session, token: str, secret: str) -> User:
         raise NotAuthenticated("invalid token") from None
     if clock.now().timestamp() > expires:
         raise NotAuthenticated("token expired: request a new one")
-    user = session.get(User, user_id)
+    # Memberships in the same statement: nearly every request asks for the caller's groups.
+    user = session.get(User, user_id, options=[joinedload(User.memberships)])
     if user is None or not user.is_active or user.token_version != version:
         raise NotAuthenticated("invalid token")
     return user

@@ -62,7 +62,7 @@ def start_case(session: Session, actor: User | None, process_key: str, data: Any
     number = _new_number(session, meta.get("case_prefix") or _prefix(process_key))
     project_name = data.get("project_name") if isinstance(data.get("project_name"), str) else None
     with platform.engine_session(session) as runtime:
-        result = runtime.start(processes.spec_source(version), data)
+        result = runtime.start(processes.spec_source(version), {**data, "applicant": _verified(actor)})
     case = Case(
         number=number,
         query_code_hash=_hash_code(number, code),
@@ -91,6 +91,26 @@ def start_case(session: Session, actor: User | None, process_key: str, data: Any
         detail={"process": process_key, "version": version.hash[:12]},
     )
     return StartedCase(case, code)
+
+
+def _verified(actor: User | None) -> dict[str, Any] | None:
+    """Who filed, as the platform knows it (not as typed into the form): BPMN conditions that weigh
+    the applicant — e.g. credit for 容缺受理 — read `applicant["credit_code"]`, which no form field
+    can set."""
+    if actor is None or actor.is_staff:
+        return None
+    return {"kind": "company" if actor.credit_code else "citizen", "credit_code": actor.credit_code or None}
+
+
+def outcome_titles(schema: dict[str, Any] | None, outcome: str | None) -> dict[str, str | None]:
+    """The outcome as the form that produced it names the choice (zh-CN title, `x-title-en`), so an
+    analyst who adds a choice to a form needs no code change for it to read well on status pages."""
+    field = (schema or {}).get("properties", {})
+    choices = (field.get("decision") or field.get("outcome") or {}).get("oneOf") or []
+    for choice in choices:
+        if isinstance(choice, dict) and outcome is not None and choice.get("const") == outcome:
+            return {"outcome_title": choice.get("title"), "outcome_title_en": choice.get("x-title-en")}
+    return {"outcome_title": None, "outcome_title_en": None}
 
 
 def _prefix(process_key: str) -> str:
@@ -158,6 +178,7 @@ def public_view(session: Session, case: Case, *, with_data: bool) -> dict[str, A
                 "due_at": task.due_at,
                 "completed_at": task.completed_at,
                 "outcome": task.outcome,
+                **outcome_titles(processes.form_schema(version, task.form_key), task.outcome),
                 "sla": sla_state(end or now, task.due_at, task.warn_at),
                 "note": (task.context or {}).get("note"),
             }

@@ -23,15 +23,24 @@ def score(session: Session, credit_code: str) -> int:
     return BASE_SCORE + int(total or 0)
 
 
-def subject_of(session: Session, case: Case) -> str | None:
-    """The company whose credit a reviewer of ``case`` weighs: the applicant's account, else the
-    builder named in the application, else the contractor (a rectification order's subject)."""
-    if case.applicant_id is not None:
+def subject_of(
+    session: Session, case: Case, performer_code: str | None = None, public: bool = False
+) -> str | None:
+    """The company whose credit a reviewer of ``case`` weighs.
+
+    A task performed by a company (a contractor's report) concerns that company. Otherwise the
+    applicant's own verified account, then the parties named in the data (builder, contractor, the
+    company a complaint was confirmed against). The filer of a public case (a complaint) is never the
+    subject: a complainant is not the one being judged, and showing its score to the company it
+    complained about would identify it."""
+    if performer_code:
+        return performer_code
+    if case.applicant_id is not None and not public:
         applicant = session.get(User, case.applicant_id)
         if applicant is not None and applicant.credit_code:
             return str(applicant.credit_code)
     data: dict[str, Any] = case.data or {}
-    for party in ("builder", "contractor"):
+    for party in ("builder", "contractor", "company"):
         value = data.get(party)
         if isinstance(value, dict) and isinstance(value.get("credit_code"), str) and value["credit_code"]:
             return str(value["credit_code"])
@@ -70,9 +79,12 @@ def deduct(
     source: str | None = None,
     actor: User | None = None,
 ) -> CreditRecord:
-    """Deduct ``points`` (a positive number) from the company's score, recording why."""
+    """Deduct ``points`` (a positive number) from the company's score, recording why; ``{case}`` in
+    the reason stands for the number of the case that caused it (a BPMN `credit_reason` is fixed text)."""
     if points < 0:
         raise ValueError("a deduction is a positive number of points")
+    if case is not None:
+        reason = reason.replace("{case}", case.number)
     record = CreditRecord(
         credit_code=credit_code,
         delta=-points,

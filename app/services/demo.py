@@ -264,7 +264,8 @@ def load_review_cases(session: Session, users: dict[str, User], real_now: Any) -
 
 
 def load_complaint_cases(session: Session, users: dict[str, User], real_now: Any) -> list[str]:
-    """Anonymous complaints: one waiting for triage, one answered and waiting for its rating."""
+    """Anonymous complaints: one waiting for triage, one answered (substantiated: the contractor loses
+    credit points) and waiting for its rating."""
     made: list[str] = []
 
     def file(description: str, days_ago: float) -> int:
@@ -296,7 +297,13 @@ def load_complaint_cases(session: Session, users: dict[str, User], real_now: Any
             answered,
             "Task_Handle",
             "env_officer",
-            {"decision": "answered", "answer": "已责令施工单位设置车辆冲洗平台并洒水降尘，复查合格。"},
+            {
+                "decision": "answered",
+                "answer": "经查属实，已责令施工单位设置车辆冲洗平台并洒水降尘，复查合格。",
+                # Substantiated against the contractor: it loses credit points (the reason names the case).
+                "substantiated": True,
+                "company": {"name": APPLICANTS[1][1], "credit_code": APPLICANTS[1][2]},
+            },
         )
     return made
 

@@ -8,6 +8,10 @@ the same checks as uploads to a case (services.attachments.check_upload). On sub
 is started through services.cases.start_case, exactly as `POST /api/v1/cases` does, and each
 draft file becomes an attachment of the case under the same uid, so the ids the form names stay
 valid.
+
+Files follow the transaction: new files are written first (under new uids) and removed again if
+the transaction rolls back; files a draft no longer names are removed only once it commits, so a
+rolled-back request never leaves a row whose file is gone.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -32,6 +36,8 @@ from .forms import validate_form
 
 REFERENCES = attachments.REFERENCES
 MAX_DRAFTS = 50  # per applicant: a flood of empty drafts is refused, not stored
+_DOOMED = "drafts.doomed"  # paths to remove once the transaction commits
+_WRITTEN = "drafts.written"  # paths written in the transaction: removed if it rolls back
 
 
 @dataclass(frozen=True)
@@ -77,17 +83,22 @@ def _check_applicant(user: User) -> None:
         raise Forbidden("drafts are for applicants: staff do not submit applications")
 
 
-def open_draft(session: Session, user: User, process_key: str) -> Draft:
-    """The applicant's latest draft of this process, or a new empty one. Flushes."""
+def latest_draft(session: Session, user: User, process_key: str) -> Draft | None:
+    """The applicant's latest draft of this process, if any (reads only)."""
     _check_applicant(user)
     if process_key not in {v.key for v in startable(session)}:
         raise NotFound(f"no process '{process_key}' to apply for")
-    draft = session.scalar(
+    return session.scalar(
         select(Draft)
         .where(Draft.applicant_id == user.id, Draft.process_key == process_key)
         .order_by(Draft.updated_at.desc(), Draft.id.desc())
         .limit(1)
     )
+
+
+def open_draft(session: Session, user: User, process_key: str) -> Draft:
+    """The applicant's latest draft of this process, or a new empty one. Flushes."""
+    draft = latest_draft(session, user, process_key)
     if draft is not None:
         return draft
     if len(user_drafts(session, user)) >= MAX_DRAFTS:
@@ -106,9 +117,15 @@ def open_draft(session: Session, user: User, process_key: str) -> Draft:
     return draft
 
 
-def get_draft(session: Session, user: User, uid: str) -> Draft:
-    """The draft, if it is this applicant's; anyone else gets the same 404 as for no draft."""
-    draft = session.scalar(select(Draft).where(Draft.uid == uid[:32]))
+def get_draft(session: Session, user: User, uid: str, *, lock: bool = False) -> Draft:
+    """The draft, if it is this applicant's; anyone else gets the same 404 as for no draft.
+
+    ``lock`` (for a change) holds the row until the transaction ends, so a change waiting behind a
+    submission or discard finds no draft instead of failing on a row deleted under it."""
+    query = select(Draft).where(Draft.uid == uid[:32])
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    draft = session.scalar(query)
     if draft is None or draft.applicant_id != user.id:
         raise NotFound("no such draft")
     return draft
@@ -131,7 +148,37 @@ def files(session: Session, draft: Draft) -> list[DraftAttachment]:
 
 
 def draft_folder(root: Path, draft: Draft) -> Path:
-    return root / "drafts" / str(draft.id)
+    # The uid, not the id: SQLite reuses the id of a deleted row, so a new draft could find the
+    # folder of a discarded one whose files are not yet removed.
+    return root / "drafts" / draft.uid
+
+
+def _remove_after_commit(session: Session, path: Path) -> None:
+    session.info.setdefault(_DOOMED, []).append(path)
+
+
+def _written(session: Session, path: Path) -> None:
+    session.info.setdefault(_WRITTEN, []).append(path)
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+    _remove(session.info.pop(_DOOMED, []))
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_DOOMED, None)
+    _remove(session.info.pop(_WRITTEN, []))
 
 
 def save(session: Session, draft: Draft, data: dict[str, Any]) -> None:
@@ -152,7 +199,8 @@ def add_file(
     max_bytes: int,
 ) -> DraftAttachment:
     """Check and store one file of a declared kind, replacing the draft's earlier file of that
-    kind. Every check runs before anything is written or removed. Flushes, never commits."""
+    kind. Every check runs before anything is written; the replaced file is removed only when the
+    transaction commits. Flushes, never commits."""
     kinds = {k.kind for k in attachment_kinds(start_schema(session, draft.process_key))}
     kind = (kind or "").strip()
     if kind not in kinds:
@@ -165,7 +213,7 @@ def add_file(
     for old in files(session, draft):
         if old.kind == kind:
             session.delete(old)
-            (folder / old.uid).unlink(missing_ok=True)
+            _remove_after_commit(session, folder / old.uid)
     item = DraftAttachment(
         uid=uuid.uuid4().hex,
         draft_id=draft.id,
@@ -180,6 +228,7 @@ def add_file(
     draft.updated_at = clock.now()
     session.flush()
     attachments.write_file(folder, item.uid, content)
+    _written(session, folder / item.uid)
     return item
 
 
@@ -192,7 +241,7 @@ def remove_file(session: Session, draft: Draft, uid: str, root: Path) -> None:
     session.delete(item)
     draft.updated_at = clock.now()
     session.flush()
-    (draft_folder(root, draft) / item.uid).unlink(missing_ok=True)
+    _remove_after_commit(session, draft_folder(root, draft) / item.uid)
 
 
 def file_path(session: Session, draft: Draft, uid: str, root: Path) -> tuple[DraftAttachment, Path]:
@@ -225,13 +274,29 @@ def check(session: Session, draft: Draft, data: dict[str, Any]) -> dict[str, Any
 
 def submit(session: Session, user: User, draft: Draft, data: dict[str, Any], root: Path) -> cases.StartedCase:
     """Start the case from the draft (the API's service), move its files to the case, delete the
-    draft rows. Flushes, never commits; call ``discard_files`` after the commit."""
+    draft rows; the draft's folder goes when the transaction commits. Flushes, never commits.
+
+    The draft row is locked first (FOR UPDATE on PostgreSQL; SQLite serialises writers), so of
+    two submissions at once the second waits and then finds no draft: one case, one NotFound."""
     _check_applicant(user)
+    locked = session.scalar(
+        select(Draft).where(Draft.id == draft.id).with_for_update().execution_options(populate_existing=True)
+    )
+    if locked is None:
+        raise NotFound("no such draft: it was submitted or discarded")
     full = check(session, draft, data)
+    folder = draft_folder(root, draft)
+    items = files(session, draft)
+    lost = [item.kind for item in items if not (folder / item.uid).is_file()]
+    if lost:
+        raise InvalidData(
+            "a document of the draft is no longer on the server: upload it again",
+            {f"{REFERENCES}.{kind}": ["is no longer on the server: upload it again"] for kind in lost},
+        )
     started = cases.start_case(session, user, draft.process_key, full)
     case = started.case
     case_folder = root / str(case.id)
-    for item in files(session, draft):
+    for item in items:
         session.add(
             Attachment(
                 uid=item.uid,
@@ -245,7 +310,8 @@ def submit(session: Session, user: User, draft: Draft, data: dict[str, Any], roo
                 created_at=item.created_at,
             )
         )
-        _copy(draft_folder(root, draft) / item.uid, case_folder, item.uid)
+        _copy(folder / item.uid, case_folder, item.uid)
+        _written(session, case_folder / item.uid)
         audit.record(
             session,
             "attachment.added",
@@ -253,22 +319,16 @@ def submit(session: Session, user: User, draft: Draft, data: dict[str, Any], roo
             case=case,
             detail={"uid": item.uid, "kind": item.kind, "sha256": item.sha256, "size": item.size},
         )
-    session.execute(delete(DraftAttachment).where(DraftAttachment.draft_id == draft.id))
-    session.delete(draft)
-    session.flush()
+    discard(session, draft, root)
     return started
 
 
-def discard(session: Session, draft: Draft) -> None:
+def discard(session: Session, draft: Draft, root: Path) -> None:
+    """Delete the draft; its folder goes when the transaction commits. Flushes, never commits."""
     session.execute(delete(DraftAttachment).where(DraftAttachment.draft_id == draft.id))
     session.delete(draft)
     session.flush()
-
-
-def discard_files(root: Path, draft_id: int) -> None:
-    """Remove a submitted or discarded draft's folder (after the commit: a rolled-back submission
-    still finds its files)."""
-    shutil.rmtree(root / "drafts" / str(draft_id), ignore_errors=True)
+    _remove_after_commit(session, draft_folder(root, draft))
 
 
 def _copy(source: Path, folder: Path, uid: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -26,7 +26,7 @@ from app.models import (
     User,
 )
 
-from . import audit, certificates, credit, platform
+from . import audit, certificates, credit, durations, platform
 from .deferred import WakeCase, defer
 
 APPLICANT_GROUP = "applicant"
@@ -44,6 +44,31 @@ def lock_case(session: Session, case_id: int) -> Case:
     return case
 
 
+def lock_case_of_task(session: Session, task_id: int) -> tuple[Case, HumanTask, list[HumanTask]]:
+    """Lock the case of task ``task_id`` and read, under the lock, the task and the case's open
+    tasks: two statements (the task is looked up inside the locking statement). NotFound when
+    there is no such task."""
+    case_id = select(HumanTask.case_id).where(HumanTask.id == task_id).scalar_subquery()
+    stmt = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update(of=Case)
+    case = session.scalar(stmt)
+    if case is None:
+        raise NotFound(f"no task {task_id}")
+    rows = list(
+        session.scalars(
+            select(HumanTask)
+            .where(
+                HumanTask.case_id == case.id,
+                (HumanTask.state == TaskState.OPEN) | (HumanTask.id == task_id),
+            )
+            .execution_options(populate_existing=True)
+        )
+    )
+    task = next(row for row in rows if row.id == task_id)
+    return case, task, [row for row in rows if row.state == TaskState.OPEN]
+
+
 def apply_step(
     session: Session,
     case: Case,
@@ -54,9 +79,22 @@ def apply_step(
     detail: dict[str, Any] | None = None,
     completed: HumanTask | None = None,
     submitted: dict[str, Any] | None = None,
+    open_tasks: list[HumanTask] | None = None,
 ) -> None:
-    """Save ``result`` on the locked ``case`` and mirror it in rows. Flushes, never commits."""
+    """Save ``result`` on the locked ``case`` and mirror it in rows. Flushes, never commits.
+
+    ``open_tasks``: the case's open task rows when the caller has just read them under the lock
+    (saves reading them again)."""
     now = clock.now()
+    # Read before anything is changed, so no autoflush runs here: the rows are written once, at
+    # the end. Timers are closed in memory and flushed with the rest (no UPDATE per task).
+    if open_tasks is None:
+        open_tasks = list(
+            session.scalars(
+                select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == TaskState.OPEN)
+            )
+        )
+    unfired = _unfired_timers(session, case.id)
     was_approved = case.status == CaseStatus.APPROVED
     case.state = result.state
     case.data = result.data
@@ -64,6 +102,7 @@ def apply_step(
     # Every change to the case row is made before the first flush, so the row is written once.
     _update_status(case, result, now)
     _update_clock(case, result, now)
+    durations.record_case(session, case)
 
     if completed is not None:
         completed.state = TaskState.COMPLETED
@@ -72,13 +111,13 @@ def apply_step(
         completed.assignee_id = completed.assignee_id or (actor.id if actor else None)
         completed.submitted = submitted
         completed.outcome = outcome_of(submitted)
-        _close_timers(session, completed.id, now)
+        durations.record_task(session, completed)
+        _close_timers(unfired, completed.id, now)
 
     open_rows = {
         row.spiff_task_id: row
-        for row in session.scalars(
-            select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == TaskState.OPEN)
-        )
+        for row in open_tasks
+        if row.state == TaskState.OPEN and (completed is None or row.id != completed.id)
     }
     ready_ids = {task.id for task in result.ready}
     for spiff_id, row in open_rows.items():
@@ -87,10 +126,13 @@ def apply_step(
             # event, a terminate end, or the case ending in error.
             row.state = TaskState.CANCELLED
             row.completed_at = now
-            _close_timers(session, row.id, now)
+            durations.record_task(session, row)
+            _close_timers(unfired, row.id, now)
 
+    unfired = [t for t in unfired if t.cancelled_at is None and t.fired_at is None]
     cal = platform.calendar(session)
     rows_by_spiff_id = dict(open_rows)
+    added: list[Timer] = []
     for task in result.ready:
         if task.id in open_rows:
             continue
@@ -122,32 +164,16 @@ def apply_step(
         )
         session.add(row)
         rows_by_spiff_id[task.id] = row
-        if warn_at is not None:
-            session.add(
-                Timer(
-                    case_id=case.id,
-                    kind=TimerKind.SLA_WARNING,
-                    human_task=row,
-                    due_at=warn_at,
-                    created_at=now,
-                )
-            )
-        if due_at is not None:
-            session.add(
-                Timer(
-                    case_id=case.id,
-                    kind=TimerKind.SLA_OVERDUE,
-                    human_task=row,
-                    due_at=due_at,
-                    created_at=now,
-                )
-            )
+        for timer_kind, at in ((TimerKind.SLA_WARNING, warn_at), (TimerKind.SLA_OVERDUE, due_at)):
+            if at is not None:
+                timer = Timer(case_id=case.id, kind=timer_kind, human_task=row, due_at=at, created_at=now)
+                session.add(timer)
+                added.append(timer)
 
-    # One read of the case's unfired timers serves the BPMN timers, the case's own timer and the
-    # wake-up time; the SLA timers added above are flushed into it.
-    unfired = _unfired_timers(session, case.id)
-    added = _sync_bpmn_timers(session, case, result, now, rows_by_spiff_id, unfired)
-    added += _sync_case_timer(session, case, now, unfired)
+    # One read of the case's unfired timers (above) serves the tasks' timers, the BPMN timers, the
+    # case's own timer and the wake-up time.
+    added += _sync_bpmn_timers(session, case, result, now, rows_by_spiff_id, unfired)
+    added += _sync_case_timer(session, case, now, unfired, added)
     session.flush()
     if not case.status.is_final:  # a final case's timers were all cancelled
         due = min(
@@ -193,12 +219,10 @@ def outcome_of(submitted: dict[str, Any] | None) -> str | None:
     return str(value)[:64] if isinstance(value, str | int | bool) else None
 
 
-def _close_timers(session: Session, human_task_id: int, now: datetime) -> None:
-    session.execute(
-        update(Timer)
-        .where(Timer.human_task_id == human_task_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
-        .values(cancelled_at=now)
-    )
+def _close_timers(unfired: list[Timer], human_task_id: int, now: datetime) -> None:
+    for timer in unfired:
+        if timer.human_task_id == human_task_id and timer.fired_at is None and timer.cancelled_at is None:
+            timer.cancelled_at = now
 
 
 def _unfired_timers(session: Session, case_id: int) -> list[Timer]:
@@ -253,19 +277,20 @@ def _sync_bpmn_timers(
     return added
 
 
-def _sync_case_timer(session: Session, case: Case, now: datetime, unfired: list[Timer]) -> list[Timer]:
+def _sync_case_timer(
+    session: Session, case: Case, now: datetime, unfired: list[Timer], added: list[Timer]
+) -> list[Timer]:
     """The case's own statutory limit is a timer too (overdue → supervisors are told). Returns the
-    timer added, if any."""
+    timer added, if any. A final case's timers are all cancelled (``unfired`` holds every unfired
+    timer of the case read under its lock, ``added`` those added in this step)."""
     timer = next(
         (t for t in unfired if t.kind == TimerKind.SLA_OVERDUE and t.human_task_id is None),
         None,
     )
     if case.status.is_final:
-        session.execute(
-            update(Timer)
-            .where(Timer.case_id == case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
-            .values(cancelled_at=now)
-        )
+        for t in unfired + added:
+            if t.fired_at is None and t.cancelled_at is None:
+                t.cancelled_at = now
         return []
     if case.due_at is None:
         return []

@@ -94,7 +94,10 @@ def _helpers(calendar: WorkCalendar) -> dict[str, Any]:
             raise ValueError(f"time limit {limit!r} does not parse (e.g. 5wd, 3d, 4h)")
         return due.isoformat()
 
-    def credit_score(credit_code: str) -> int:
+    def credit_score(credit_code: str | None) -> int:
+        # No verified company (a citizen, staff filing on paper): no credit standing to rely on.
+        if not credit_code:
+            return 0
         session = _engine_session.get()
         if session is None:
             raise RuntimeError("credit_score() needs the database: run the engine through engine_session()")

@@ -35,16 +35,13 @@ Definitions (the ones the report, the API and the CSV export all use):
 from __future__ import annotations
 
 import bisect
-import functools
 import math
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, Text, and_, cast, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, literal, literal_column, select, union_all
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
@@ -53,6 +50,9 @@ from app.models import Case, CaseStatus, HumanTask, ProcessVersion, TaskState
 
 from . import platform
 from .calendar import WorkCalendar
+from .durations import WorkingDays, task_facts
+
+__all__ = ["WorkingDays", "average", "bureau_stats", "p90", "trend"]
 
 RATED = ("satisfied", "not_satisfied")
 
@@ -93,7 +93,7 @@ class TaskFigures:
         self.with_due += other.with_due
         self.on_time += other.on_time
 
-    def finish(self, days: list[int]) -> None:
+    def finish(self, days: Counter[int]) -> None:
         self.average_working_days, self.p90_working_days = average(days), p90(days)
         self.on_time_rate = round(self.on_time / self.with_due, 4) if self.with_due else None
 
@@ -157,114 +157,47 @@ class StatsReport:
     totals: Totals = field(default_factory=Totals)
 
 
-def average(values: list[int]) -> float | None:
-    return round(sum(values) / len(values), 2) if values else None
+def average(values: list[int] | Counter[int]) -> float | None:
+    """The mean of the values (a list, or a count per value), rounded to 2 decimals."""
+    counts = values if isinstance(values, Counter) else Counter(values)
+    n = sum(counts.values())
+    return round(sum(value * k for value, k in counts.items()) / n, 2) if n else None
 
 
-def p90(values: list[int]) -> int | None:
-    """The 90th percentile by the nearest-rank method (ceil(0.9 n)-th smallest)."""
-    if not values:
+def p90(values: list[int] | Counter[int]) -> int | None:
+    """The 90th percentile by the nearest-rank method (ceil(0.9 n)-th smallest) of the values (a
+    list, or a count per value)."""
+    counts = values if isinstance(values, Counter) else Counter(values)
+    n = sum(counts.values())
+    if not n:
         return None
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(0.9 * len(ordered))) - 1]
+    rank, seen = max(1, math.ceil(0.9 * n)), 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen >= rank:
+            return value
+    raise AssertionError("unreachable: the ranks add up to n")
 
 
-class WorkingDays:
-    """``WorkCalendar.working_days_between`` for many rows: cumulative counts of working days,
-    so each row costs two look-ups instead of a walk over its dates."""
-
-    def __init__(self, calendar: WorkCalendar) -> None:
-        self.calendar = calendar
-        self._origin = date.min
-        self._cumulative: list[int] = []  # [i]: working days in (origin, origin + i days]
-
-    def _cover(self, day: date) -> None:
-        if not self._cumulative:
-            self._origin, self._cumulative = day, [0]
-        elif day < self._origin:
-            # Counts are relative to the origin: start again from the earlier day.
-            last = self._origin + timedelta(days=len(self._cumulative) - 1)
-            self._origin, self._cumulative = day, [0]
-            self._extend(last)
-        self._extend(day)
-
-    def _extend(self, day: date) -> None:
-        while len(self._cumulative) <= (day - self._origin).days:
-            following = self._origin + timedelta(days=len(self._cumulative))
-            self._cumulative.append(self._cumulative[-1] + int(self.calendar.is_workday(following)))
-
-    def between(self, start: datetime, end: datetime) -> int:
-        return self.between_days(self.calendar.local_date(start), self.calendar.local_date(end))
-
-    def between_days(self, first: date, last: date) -> int:
-        """Working days after local day ``first`` up to and including ``last``."""
-        if last <= first:
-            return 0
-        self._cover(first)
-        self._cover(last)
-        return self._cumulative[(last - self._origin).days] - self._cumulative[(first - self._origin).days]
-
-    def case_days(self, submitted: datetime, completed: datetime, pauses: Iterable[Any]) -> int:
-        paused = 0
-        for pause in pauses or []:
-            begin = _moment(pause.get("from")) if isinstance(pause, dict) else None
-            if begin is None:
-                continue
-            stop = _moment(pause.get("to")) or completed
-            paused += self.between(begin, min(stop, completed))
-        return max(self.between(submitted, completed) - paused, 0)
+def _name_steps(session: Session, steps: dict[tuple[str, str], StepStats]) -> None:
+    """A step's names are those of its newest task row (a renamed step shows its current name)."""
+    for (key, bpmn_id), step in steps.items():
+        names = session.execute(
+            select(HumanTask.name, HumanTask.name_en)
+            .where(HumanTask.process_key == key, HumanTask.bpmn_id == bpmn_id)
+            .order_by(HumanTask.id.desc())
+            .limit(1)
+        ).first()
+        if names is not None:
+            step.name, step.name_en = names
 
 
-@functools.cache
-def _fixed_offset_minutes(timezone: str) -> int | None:
-    """The zone's UTC offset in minutes when it has been the same since 1992 and stays so (no
-    daylight saving: Asia/Shanghai), else None."""
-    zone = ZoneInfo(timezone)
-    offsets = {
-        datetime(year, month, 1, 12, tzinfo=zone).utcoffset()
-        for year in range(1992, 2101)
-        for month in (1, 7)
-    }
-    if len(offsets) != 1:
-        return None
-    offset = offsets.pop()
-    return None if offset is None else int(offset.total_seconds() // 60)
-
-
-def _local_day(session: Session, calendar: WorkCalendar) -> Any:
-    """A function giving the SQL expression of a timestamp column's local day, or None when the
-    database cannot compute it (then rows are counted one by one in Python).
-
-    PostgreSQL converts by the zone's name; SQLite, for a zone with a fixed UTC offset
-    (Asia/Shanghai), gives the whole number of days since 1970-01-01."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return lambda column: func.date(func.timezone(calendar.timezone, column))
-    minutes = _fixed_offset_minutes(calendar.timezone)
-    if minutes is not None and dialect == "sqlite":
-        # julianday() counts days from noon, 24 November 4714 BC; 2440587.5 is 1970-01-01 00:00.
-        shift = 2440587.5 - minutes / 1440
-        return lambda column: cast(func.julianday(column) - shift, Integer)
-    return None
-
-
-EPOCH = date(1970, 1, 1)
-
-
-def _day(value: Any) -> date:
-    """A local day from the database: days since 1970-01-01, a date, or ISO text."""
-    if isinstance(value, int | float):
-        return EPOCH + timedelta(days=int(value))
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _moment(value: Any) -> datetime | None:
-    """An aware timestamp from a pause's ISO text (naive text is UTC); None when unreadable."""
-    try:
-        moment = datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+def _unindexed(column: Any) -> Any:
+    """``column`` as SQLite's ``+column``: a period filter on it then uses no index of its own, so
+    SQLite reads the statistics' grouping index in order (no sort of a year of rows); other
+    databases plan that alone. Compared values still go through the column's type."""
+    table = column.table.name
+    return literal_column(f'+"{table}".{column.name}', type_=column.type)
 
 
 def _bounds(calendar: WorkCalendar, start: date | None, end: date | None) -> tuple[Any, Any]:
@@ -299,11 +232,15 @@ def bureau_stats(
         raise ValueError("start must not be after end")
     calendar = platform.calendar(session)
     days = WorkingDays(calendar)
+    dialect = session.get_bind().dialect.name
     now = clock.now()
     begin, stop = _bounds(calendar, start, end)
     report = StatsReport(start=start, end=end, process=process, group=group, generated_at=now)
 
     # --- cases -------------------------------------------------------------------------
+    # Working days are the stored ``case.working_days`` (fixed when the case finished, see
+    # services/durations.py): one pass grouped by that number. Cases finished before the column
+    # existed (NULL until `flask stats backfill`) are counted from their timestamps, one by one.
     case_filters: list[ColumnElement[bool]] = []
     if process is not None:
         case_filters.append(Case.process_key == process)
@@ -325,143 +262,127 @@ def bureau_stats(
         entry(key).cases_received = int(count)
 
     final = [CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CLOSED]
-    completed_filter = and_(_within(Case.completed_at, begin, stop), Case.status.in_(final), *case_filters)
-    rating = Case.data["rating"].as_string()
-    approved = func.sum(when((Case.status == CaseStatus.APPROVED, 1), else_=0))
-    rejected = func.sum(when((Case.status == CaseStatus.REJECTED, 1), else_=0))
-    rated = func.sum(when((rating.in_(RATED), 1), else_=0))
-    satisfied = func.sum(when((rating == "satisfied", 1), else_=0))
-    case_days: dict[str, list[int]] = defaultdict(list)
-    satisfaction: dict[str, tuple[int, int]] = {}
-    local_day = _local_day(session, calendar)
-
-    def count_completed(key: str, n: Any, n_approved: Any, n_rejected: Any, n_rated: Any, n_sat: Any) -> None:
-        item = entry(key)
-        item.cases_completed += int(n)
-        item.cases_approved += int(n_approved or 0)
-        item.cases_rejected += int(n_rejected or 0)
-        if "complaint" in key:
-            before = satisfaction.get(key, (0, 0))
-            satisfaction[key] = (before[0] + int(n_rated or 0), before[1] + int(n_sat or 0))
-
-    if local_day is not None:
-        # One pass, grouped by the pair of local days: a year of cases is a few thousand pairs,
-        # not a hundred thousand rows. Cases with clock stops are counted one by one below.
-        paused = when(
-            (or_(Case.clock_pauses.is_(None), cast(Case.clock_pauses, Text).in_(["[]", "null"])), 0), else_=1
-        )
-        first, last = local_day(Case.submitted_at), local_day(Case.completed_at)
-        for key, first_day, last_day, has_pauses, n, *sums in session.execute(
-            select(Case.process_key, first, last, paused, func.count(), approved, rejected, rated, satisfied)
-            .where(completed_filter)
-            .group_by(Case.process_key, first, last, paused)
-        ):
-            count_completed(key, n, *sums)
-            if not has_pauses:
-                case_days[key].extend([days.between_days(_day(first_day), _day(last_day))] * int(n))
-        row_by_row = and_(completed_filter, paused == 1)
-    else:
-        for key, n, *sums in session.execute(
-            select(Case.process_key, func.count(), approved, rejected, rated, satisfied)
-            .where(completed_filter)
-            .group_by(Case.process_key)
-        ):
-            count_completed(key, n, *sums)
-        row_by_row = completed_filter
-    for key, submitted_at, completed_at, pauses in session.execute(
-        select(Case.process_key, Case.submitted_at, Case.completed_at, Case.clock_pauses).where(row_by_row)
+    finished_at = _unindexed(Case.completed_at) if dialect == "sqlite" else Case.completed_at
+    completed_filter = and_(_within(finished_at, begin, stop), Case.status.in_(final), *case_filters)
+    case_days: dict[str, Counter[int]] = defaultdict(Counter)
+    legacy_cases = False
+    for key, spent, status, n in session.execute(
+        select(Case.process_key, Case.working_days, Case.status, func.count())
+        .where(completed_filter)
+        .group_by(Case.process_key, Case.working_days, Case.status)
     ):
-        case_days[key].append(days.case_days(submitted_at, completed_at, pauses))
+        item = entry(key)
+        item.cases_completed += n
+        item.cases_approved += n if status == CaseStatus.APPROVED else 0
+        item.cases_rejected += n if status == CaseStatus.REJECTED else 0
+        if spent is None:
+            legacy_cases = True
+        else:
+            case_days[key][int(spent)] += n
+    if legacy_cases:
+        for key, submitted_at, done_at, pauses in session.execute(
+            select(Case.process_key, Case.submitted_at, Case.completed_at, Case.clock_pauses).where(
+                completed_filter, Case.working_days.is_(None)
+            )
+        ):
+            case_days[key][days.case_days(submitted_at, done_at, pauses)] += 1
+    # Only complaints are rated: their rows alone are read for the rating.
+    rating = Case.data["rating"].as_string()
+    satisfaction: dict[str, tuple[int, int]] = {}
+    for key, n_rated, n_satisfied in session.execute(
+        select(
+            Case.process_key,
+            func.sum(when((rating.in_(RATED), 1), else_=0)),
+            func.sum(when((rating == "satisfied", 1), else_=0)),
+        )
+        .where(completed_filter, Case.process_key.like("%complaint%"))
+        .group_by(Case.process_key)
+    ):
+        satisfaction[key] = (int(n_rated or 0), int(n_satisfied or 0))
 
     # --- tasks -------------------------------------------------------------------------
+    # Completed tasks counted per step, group, stored working days, stored on time and escalation
+    # level: only counts, read in the order of ix_human_task_stats_steps. Tasks completed before
+    # those columns existed (working_days NULL until `flask stats backfill`) are counted from
+    # their timestamps, one by one.
     task_filters: list[ColumnElement[bool]] = []
     if process is not None:
         task_filters.append(HumanTask.process_key == process)
     if group is not None:
         task_filters.append(HumanTask.candidate_group == group)
-    done_in_period = and_(
-        HumanTask.state == TaskState.COMPLETED, _within(HumanTask.completed_at, begin, stop)
-    )
-    open_late = and_(
-        HumanTask.state == TaskState.OPEN, _within(HumanTask.due_at, begin, stop), HumanTask.due_at < now
-    )
-    late = or_(
-        and_(done_in_period, HumanTask.completed_at > HumanTask.due_at),
-        open_late,
-    )
-    with_due = and_(done_in_period, HumanTask.due_at.is_not(None))
-
-    def count_of(condition: ColumnElement[bool]) -> Any:
-        return func.sum(when((condition, 1), else_=0))
-
+    completed_at = _unindexed(HumanTask.completed_at) if dialect == "sqlite" else HumanTask.completed_at
+    done_in_period = and_(HumanTask.state == TaskState.COMPLETED, _within(completed_at, begin, stop))
     step_key = (HumanTask.process_key, HumanTask.bpmn_id, HumanTask.candidate_group)
-    figure_columns = (
-        func.max(HumanTask.name),
-        func.max(HumanTask.name_en),
-        count_of(done_in_period),
-        count_of(with_due),
-        count_of(and_(with_due, HumanTask.completed_at <= HumanTask.due_at)),
-        count_of(late),
-        count_of(HumanTask.escalation_level > 0),
-    )
     steps: dict[tuple[str, str], StepStats] = {}
     process_tasks: dict[str, TaskFigures] = defaultdict(TaskFigures)
     groups: dict[str | None, GroupStats] = {}
-    step_days: dict[tuple[str, str], list[int]] = defaultdict(list)
-    group_days: dict[str | None, list[int]] = defaultdict(list)
+    step_days: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
+    group_days: dict[str | None, Counter[int]] = defaultdict(Counter)
 
-    def add_figures(
-        key: str, bpmn_id: str, candidate: str | None, name: str, name_en: str, *counts: Any
-    ) -> None:
-        n_done, n_due, n_on_time, n_late, n_esc = (int(c or 0) for c in counts)
-        figures = TaskFigures(
-            tasks_completed=n_done, with_due=n_due, on_time=n_on_time, overdue=n_late, escalated=n_esc
-        )
-        step = steps.setdefault(
-            (key, bpmn_id), StepStats(process=key, bpmn_id=bpmn_id, name=name, name_en=name_en)
-        )
-        step.add(figures)
+    def add_figures(key: str, bpmn_id: str, candidate: str | None, figures: TaskFigures) -> None:
+        steps.setdefault((key, bpmn_id), StepStats(process=key, bpmn_id=bpmn_id)).add(figures)
         groups.setdefault(candidate, GroupStats(group=candidate)).add(figures)
         process_tasks[key].add(figures)
 
-    def add_days(key: str, bpmn_id: str, candidate: str | None, spent: list[int]) -> None:
-        step_days[(key, bpmn_id)].extend(spent)
-        group_days[candidate].extend(spent)
+    def add_days(key: str, bpmn_id: str, candidate: str | None, spent: int, n: int) -> None:
+        step_days[(key, bpmn_id)][spent] += n
+        group_days[candidate][spent] += n
 
-    if local_day is not None:
-        # Completed tasks in one pass grouped by the pair of local days (see the cases above),
-        # then the open overdue ones.
-        first, last = local_day(HumanTask.created_at), local_day(HumanTask.completed_at)
-        summed: dict[tuple[str, str, str | None], list[Any]] = {}
-        for key, bpmn_id, candidate, first_day, last_day, name, name_en, *counts in session.execute(
-            select(*step_key, first, last, *figure_columns)
-            .where(done_in_period, *task_filters)
-            .group_by(*step_key, first, last)
+    legacy_tasks = False
+    for key, bpmn_id, candidate, spent, on_time, level, n in session.execute(
+        select(*step_key, HumanTask.working_days, HumanTask.on_time, HumanTask.escalation_level, func.count())
+        .where(done_in_period, *task_filters)
+        .group_by(*step_key, HumanTask.working_days, HumanTask.on_time, HumanTask.escalation_level)
+    ):
+        if spent is None:
+            legacy_tasks = True
+            continue
+        add_figures(
+            key,
+            bpmn_id,
+            candidate,
+            TaskFigures(
+                tasks_completed=n,
+                with_due=n if on_time is not None else 0,
+                on_time=n if on_time else 0,
+                overdue=n if on_time is False else 0,
+                escalated=n if level else 0,
+            ),
+        )
+        add_days(key, bpmn_id, candidate, int(spent), n)
+    if legacy_tasks:
+        for key, bpmn_id, candidate, created_at, done_at, due_at, level in session.execute(
+            select(
+                *step_key,
+                HumanTask.created_at,
+                HumanTask.completed_at,
+                HumanTask.due_at,
+                HumanTask.escalation_level,
+            ).where(done_in_period, HumanTask.working_days.is_(None), *task_filters)
         ):
-            total = summed.setdefault((key, bpmn_id, candidate), [name, name_en, 0, 0, 0, 0, 0])
-            for i, count in enumerate(counts, start=2):
-                total[i] += int(count or 0)
-            spent = days.between_days(_day(first_day), _day(last_day))
-            add_days(key, bpmn_id, candidate, [spent] * int(counts[0]))
-        for (key, bpmn_id, candidate), total in summed.items():
-            add_figures(key, bpmn_id, candidate, *total)
-        for row in session.execute(
-            select(*step_key, *figure_columns).where(open_late, *task_filters).group_by(*step_key)
-        ):
-            add_figures(*row)
-    else:
-        for row in session.execute(
-            select(*step_key, *figure_columns)
-            .where(or_(done_in_period, open_late), *task_filters)
-            .group_by(*step_key)
-        ):
-            add_figures(*row)
-        for key, bpmn_id, candidate, created_at, completed_at in session.execute(
-            select(*step_key, HumanTask.created_at, HumanTask.completed_at).where(
-                done_in_period, *task_filters
+            spent, on_time = task_facts(days, created_at, done_at, due_at)
+            figures = TaskFigures(
+                tasks_completed=1,
+                with_due=int(on_time is not None),
+                on_time=int(bool(on_time)),
+                overdue=int(on_time is False),
+                escalated=int(level > 0),
             )
-        ):
-            add_days(key, bpmn_id, candidate, [days.between(created_at, completed_at)])
+            add_figures(key, bpmn_id, candidate, figures)
+            add_days(key, bpmn_id, candidate, spent, 1)
+    # Tasks still open whose due time fell in the period and has passed.
+    for key, bpmn_id, candidate, n, n_escalated in session.execute(
+        select(*step_key, func.count(), func.sum(when((HumanTask.escalation_level > 0, 1), else_=0)))
+        .where(
+            HumanTask.state == TaskState.OPEN,
+            _within(HumanTask.due_at, begin, stop),
+            HumanTask.due_at < now,
+            *task_filters,
+        )
+        .group_by(*step_key)
+    ):
+        add_figures(key, bpmn_id, candidate, TaskFigures(overdue=n, escalated=int(n_escalated or 0)))
+    _name_steps(session, steps)
 
     # --- assemble ----------------------------------------------------------------------
     for key in list(process_tasks):
@@ -477,7 +398,7 @@ def bureau_stats(
     for key, item in per_process.items():
         item.name, item.name_en = names.get(key, (None, None))
         totals = process_tasks[key]
-        totals.finish([])
+        totals.finish(Counter())
         item.tasks_completed, item.on_time_rate = totals.tasks_completed, totals.on_time_rate
         item.overdue, item.escalated = totals.overdue, totals.escalated
         item.case_average_working_days = average(case_days[key])
@@ -502,7 +423,7 @@ def _totals(
     session: Session,
     per_process: dict[str, ProcessStats],
     groups: dict[str | None, GroupStats],
-    case_days: dict[str, list[int]],
+    case_days: dict[str, Counter[int]],
     satisfaction: dict[str, tuple[int, int]],
     process: str | None,
     group: str | None,
@@ -517,12 +438,12 @@ def _totals(
     tasks = TaskFigures()
     for figures in groups.values():
         tasks.add(figures)
-    tasks.finish([])
+    tasks.finish(Counter())
     totals.tasks_completed, totals.on_time_rate = tasks.tasks_completed, tasks.on_time_rate
     totals.overdue, totals.escalated = tasks.overdue, tasks.escalated
-    every_case = [n for values in case_days.values() for n in values]
+    every_case = sum(case_days.values(), Counter[int]())
     totals.case_average_working_days, totals.case_p90_working_days = average(every_case), p90(every_case)
-    complaint_days = [n for key, values in case_days.items() if "complaint" in key for n in values]
+    complaint_days = sum((v for key, v in case_days.items() if "complaint" in key), Counter[int]())
     totals.complaint_answer_working_days = average(complaint_days)
     rated = sum(r for r, _ in satisfaction.values())
     totals.complaint_satisfaction = (
@@ -595,26 +516,24 @@ def trend(
     session: Session, *, process: str | None = None, group: str | None = None, start: date, end: date
 ) -> tuple[str, list[TrendPoint]]:
     """Cases received and completed and the on-time rate per period (see :func:`trend_buckets`),
-    with the filters and definitions of :func:`bureau_stats`. Three queries, grouped by local day
-    (or, where the database cannot tell local days, one sum per period)."""
+    with the filters and definitions of :func:`bureau_stats`. Each figure is one statement of
+    one count per period, each an index range of its own (no sort of a year of rows)."""
     if start > end:
         raise ValueError("start must not be after end")
     calendar = platform.calendar(session)
     unit, buckets = trend_buckets(start, end)
     points = [TrendPoint(first, last) for first, last in buckets]
     bounds = [_bounds(calendar, first, last) for first, last in buckets]
-    low, high = bounds[0][0], bounds[-1][1]
 
-    def per_bucket(column: Any, condition: ColumnElement[bool] | None = None) -> list[Any]:
-        return [
-            func.sum(
-                when(
-                    (and_(column >= b, column < e, *([condition] if condition is not None else [])), 1),
-                    else_=0,
-                )
-            )
-            for b, e in bounds
+    def per_period(column: Any, *where: ColumnElement[bool]) -> list[int]:
+        parts = [
+            select(literal(i).label("i"), func.count().label("n")).where(column >= b, column < e, *where)
+            for i, (b, e) in enumerate(bounds)
         ]
+        counts = [0] * len(bounds)
+        for i, n in session.execute(union_all(*parts)):
+            counts[int(i)] = int(n)
+        return counts
 
     case_filters: list[ColumnElement[bool]] = []
     if process is not None:
@@ -622,47 +541,32 @@ def trend(
     if group is not None:
         case_filters.append(exists().where(HumanTask.case_id == Case.id, HumanTask.candidate_group == group))
     final = [CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CLOSED]
-    task_filters: list[ColumnElement[bool]] = [
-        HumanTask.state == TaskState.COMPLETED,
-        HumanTask.due_at.is_not(None),
-        _within(HumanTask.completed_at, low, high),
-    ]
+    task_filters: list[ColumnElement[bool]] = [HumanTask.state == TaskState.COMPLETED]
     if process is not None:
         task_filters.append(HumanTask.process_key == process)
     if group is not None:
         task_filters.append(HumanTask.candidate_group == group)
-    on_time = when((HumanTask.completed_at <= HumanTask.due_at, 1), else_=0)
-    received_where = and_(_within(Case.submitted_at, low, high), *case_filters)
-    completed_where = and_(_within(Case.completed_at, low, high), Case.status.in_(final), *case_filters)
-    local_day = _local_day(session, calendar)
-    if local_day is not None:
-        # Per local day (at most a few hundred rows), then into the periods.
-        starts = [first for first, _ in buckets]
-
-        def per_day(column: Any, where: ColumnElement[bool], *sums: Any) -> Iterable[tuple[int, Any]]:
-            day = local_day(column)
-            for row in session.execute(select(day, func.count(), *sums).where(where).group_by(day)):
-                yield bisect.bisect_right(starts, _day(row[0])) - 1, row
-
-        for i, row in per_day(Case.submitted_at, received_where):
-            points[i].cases_received += int(row[1])
-        for i, row in per_day(Case.completed_at, completed_where):
-            points[i].cases_completed += int(row[1])
-        for i, row in per_day(HumanTask.completed_at, and_(*task_filters), func.sum(on_time)):
-            points[i].with_due += int(row[1])
-            points[i].on_time += int(row[2] or 0)
-        return unit, points
-
-    received = session.execute(select(*per_bucket(Case.submitted_at)).where(received_where)).one()
-    completed = session.execute(select(*per_bucket(Case.completed_at)).where(completed_where)).one()
-    tasks = session.execute(
-        select(
-            *per_bucket(HumanTask.completed_at),
-            *per_bucket(HumanTask.completed_at, HumanTask.completed_at <= HumanTask.due_at),
-        ).where(*task_filters)
-    ).one()
-    n = len(points)
+    received = per_period(Case.submitted_at, *case_filters)
+    completed = per_period(Case.completed_at, Case.status.in_(final), *case_filters)
+    # The stored on_time is null exactly when there was no due time (or before it was stored).
+    on_time = per_period(HumanTask.completed_at, HumanTask.on_time.is_(True), *task_filters)
+    late = per_period(HumanTask.completed_at, HumanTask.on_time.is_(False), *task_filters)
     for i, point in enumerate(points):
-        point.cases_received, point.cases_completed = int(received[i] or 0), int(completed[i] or 0)
-        point.with_due, point.on_time = int(tasks[i] or 0), int(tasks[n + i] or 0)
+        point.cases_received, point.cases_completed = received[i], completed[i]
+        point.with_due, point.on_time = on_time[i] + late[i], on_time[i]
+    # Tasks completed before on_time was stored (until `flask stats backfill`): one by one.
+    starts = [b for b, _ in bounds]
+    low, high = bounds[0][0], bounds[-1][1]
+    for done_at, due_at in session.execute(
+        select(HumanTask.completed_at, HumanTask.due_at).where(
+            *task_filters,
+            HumanTask.on_time.is_(None),  # null with working_days: ix_human_task_stats_on_time
+            HumanTask.working_days.is_(None),
+            HumanTask.due_at.is_not(None),
+            _within(HumanTask.completed_at, low, high),
+        )
+    ):
+        point = points[bisect.bisect_right(starts, done_at) - 1]
+        point.with_due += 1
+        point.on_time += int(done_at <= due_at)
     return unit, points

@@ -160,7 +160,7 @@ def task_detail(session: Session, user: User, task_id: int) -> dict[str, Any]:
             "ui_schema": processes.form_schema(version, ui_name),
         },
         "case": case,
-        "data": case.data,
+        "data": visible_data(user, task, case),
         "comments": [],
         "attachments": [
             {
@@ -173,13 +173,21 @@ def task_detail(session: Session, user: User, task_id: int) -> dict[str, Any]:
             }
             for a in attachments.case_attachments(session, case)
         ],
-        **_credit(session, case),
+        **_credit(session, task, case, version.meta["start"]["public"]),
     }
 
 
-def _credit(session: Session, case: Case) -> dict[str, Any]:
-    """The applicant company's score and latest deductions, for the reviewer to weigh."""
-    code = credit.subject_of(session, case)
+def visible_data(user: User, task: HumanTask, case: Case) -> dict[str, Any]:
+    """Staff and the case's own applicant see the case data; a company performing a task of someone
+    else's case (a contractor ordered to rectify) sees only the task's `performer_data`."""
+    if user.is_staff or (case.applicant_id is not None and case.applicant_id == user.id):
+        return dict(case.data or {})
+    return dict((task.context or {}).get("performer_data") or {})
+
+
+def _credit(session: Session, task: HumanTask, case: Case, public: bool) -> dict[str, Any]:
+    """The concerned company's score and latest deductions, for the reviewer to weigh."""
+    code = credit.subject_of(session, case, (task.context or {}).get("performer_credit_code"), public)
     if code is None:
         return {"credit_score": None, "credit_deductions": []}
     return {
@@ -240,14 +248,15 @@ def complete_task(session: Session, user: User, task_id: int, data: Any) -> Case
 
     Every caller (API, pages, jobs, CLI) completes tasks through this one function.
     """
-    task = get_task(session, task_id)
+    if not 0 < task_id <= MAX_ID:
+        raise NotFound(f"no task {task_id}")
+    # Lock first and check after: every check sees the task as it is under the lock, and the task
+    # and the case's open tasks are read once (a refused caller only holds the lock briefly).
+    case, task, open_tasks = gateway.lock_case_of_task(session, task_id)
     if not _is_candidate(session, user, task) and task.assignee_id != user.id:
         raise Forbidden("this task is not for you: you are not in its group")
     if task.state != TaskState.OPEN:
         raise Conflict("the task was already completed")
-    if task.assignee_id is not None and task.assignee_id != user.id:
-        raise Conflict("the task is claimed by someone else")
-    case = lock_open(session, task)
     if task.assignee_id is not None and task.assignee_id != user.id:
         raise Conflict("the task is claimed by someone else")
     version = processes.version_by_id(session, case.process_version_id)
@@ -270,6 +279,7 @@ def complete_task(session: Session, user: User, task_id: int, data: Any) -> Case
         action="task.completed",
         completed=task,
         submitted=data,
+        open_tasks=open_tasks,
         detail={
             "task_id": task.id,
             "task": task.bpmn_id,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 
@@ -25,6 +25,8 @@ from .i18n import current_language
 from .views import bp
 
 PER_PAGE = 25
+
+T = TypeVar("T")
 
 # The services' messages as people read them (see app/services/admin.py and accounts.py).
 MESSAGES = {
@@ -102,6 +104,40 @@ def _refused() -> None:
     flash(gettext("Please correct the marked fields. Nothing was saved."), "error")
 
 
+def _save(
+    change: Callable[[], T], again: Callable[[dict[str, list[str]]], Any], *, say_refused: bool = True
+) -> T:
+    """Runs one service change and commits it. A refused change is rolled back and answered with
+    the page again, the errors next to their fields (422); an unknown user or group is a 404."""
+    try:
+        result = change()
+        common.commit()
+    except InvalidData as err:
+        if say_refused:
+            _refused()
+        else:
+            common.rollback()
+        abort(make_response(again(_errors(err))))
+    except NotFound:
+        abort(404)
+    return result
+
+
+def _page(
+    template: str,
+    section: str,
+    form: dict[str, Any] | None,
+    errors: dict[str, Any] | None,
+    status: int,
+    **context: Any,
+) -> Any:
+    """One console page; ``form`` holds what was typed in and ``errors`` the messages by field."""
+    return (
+        render_template(template, form=form or {}, errors=errors or {}, section=section, **context),
+        status,
+    )
+
+
 @bp.route("/admin")
 @admin_required
 def admin_home() -> ResponseReturnValue:
@@ -119,21 +155,18 @@ def _users_page(
     found = admin.search_users(
         common.session(), q, kind=None if kind == "all" else kind, page=_page_number(), per_page=PER_PAGE
     )
-    pages = max(1, -(-found.total // found.per_page))
-    return (
-        render_template(
-            "admin/users.html",
-            found=found,
-            pages=pages,
-            q=q,
-            kind=kind,
-            groups=admin.list_groups(common.session()),
-            roles=ROLE_LABELS,
-            form=form or {},
-            errors=errors or {},
-            section="users",
-        ),
+    return _page(
+        "admin/users.html",
+        "users",
+        form,
+        errors,
         status,
+        found=found,
+        pages=max(1, -(-found.total // found.per_page)),
+        q=q,
+        kind=kind,
+        groups=admin.list_groups(common.session()),
+        roles=ROLE_LABELS,
     )
 
 
@@ -156,20 +189,18 @@ def admin_create_user() -> ResponseReturnValue:
         supervises=tuple(request.form.getlist("supervises")),
         roles=tuple(request.form.getlist("roles")),
     )
-    try:
-        user = admin.create_staff(common.session(), _me(), new)
-        common.commit()
-    except InvalidData as err:
-        _refused()
-        form = {
-            "username": new.username,
-            "display_name": new.display_name,
-            "email": new.email,
-            "groups": new.groups,
-            "supervises": new.supervises,
-            "roles": new.roles,
-        }
-        return _users_page(form, _errors(err), 422)
+    form = {
+        "username": new.username,
+        "display_name": new.display_name,
+        "email": new.email,
+        "groups": new.groups,
+        "supervises": new.supervises,
+        "roles": new.roles,
+    }
+    user = _save(
+        lambda: admin.create_staff(common.session(), _me(), new),
+        lambda errors: _users_page(form, errors, 422),
+    )
     flash(gettext("Created the account %(username)s.", username=user.username), "success")
     return redirect(url_for("web.admin_user", username=user.username))
 
@@ -179,16 +210,15 @@ def _user_page(username: str, errors: dict[str, Any] | None = None, status: int 
         user = admin.user_by_name(common.session(), username)
     except NotFound:
         abort(404)
-    return (
-        render_template(
-            "admin/user.html",
-            account=user,
-            roles=ROLE_LABELS,
-            errors=errors or {},
-            section="users",
-            is_me=user.id == _me().id,
-        ),
+    return _page(
+        "admin/user.html",
+        "users",
+        None,
+        errors,
         status,
+        account=user,
+        roles=ROLE_LABELS,
+        is_me=user.id == _me().id,
     )
 
 
@@ -203,14 +233,11 @@ def admin_user(username: str) -> ResponseReturnValue:
 @admin_required
 def admin_set_active(username: str) -> ResponseReturnValue:
     active = request.form.get("active") == "1"
-    try:
-        admin.set_active(common.session(), _me(), username, active)
-        common.commit()
-    except InvalidData as err:
-        common.rollback()  # the page says why next to the button
-        return _user_page(username, _errors(err), 422)
-    except NotFound:
-        abort(404)
+    _save(
+        lambda: admin.set_active(common.session(), _me(), username, active),
+        lambda errors: _user_page(username, errors, 422),
+        say_refused=False,  # the page says why next to the button
+    )
     flash(gettext("The account is enabled.") if active else gettext("The account is disabled."), "success")
     return redirect(url_for("web.admin_user", username=username))
 
@@ -218,14 +245,10 @@ def admin_set_active(username: str) -> ResponseReturnValue:
 @bp.route("/admin/users/<username>/password", methods=["POST"])
 @admin_required
 def admin_reset_password(username: str) -> ResponseReturnValue:
-    try:
-        admin.reset_password(common.session(), _me(), username, _form("password"))
-        common.commit()
-    except InvalidData as err:
-        _refused()
-        return _user_page(username, _errors(err), 422)
-    except NotFound:
-        abort(404)
+    _save(
+        lambda: admin.reset_password(common.session(), _me(), username, _form("password")),
+        lambda errors: _user_page(username, errors, 422),
+    )
     flash(gettext("The password was changed; the user's sessions and tokens have ended."), "success")
     return redirect(url_for("web.admin_user", username=username))
 
@@ -233,14 +256,10 @@ def admin_reset_password(username: str) -> ResponseReturnValue:
 @bp.route("/admin/users/<username>/roles", methods=["POST"])
 @admin_required
 def admin_set_roles(username: str) -> ResponseReturnValue:
-    try:
-        admin.set_roles(common.session(), _me(), username, request.form.getlist("roles"))
-        common.commit()
-    except InvalidData as err:
-        _refused()
-        return _user_page(username, _errors(err), 422)
-    except NotFound:
-        abort(404)
+    _save(
+        lambda: admin.set_roles(common.session(), _me(), username, request.form.getlist("roles")),
+        lambda errors: _user_page(username, errors, 422),
+    )
     flash(gettext("The roles were saved."), "success")
     return redirect(url_for("web.admin_user", username=username))
 
@@ -251,15 +270,8 @@ def admin_set_roles(username: str) -> ResponseReturnValue:
 def _groups_page(
     form: dict[str, Any] | None = None, errors: dict[str, Any] | None = None, status: int = 200
 ) -> Any:
-    return (
-        render_template(
-            "admin/groups.html",
-            groups=admin.list_groups(common.session()),
-            form=form or {},
-            errors=errors or {},
-            section="groups",
-        ),
-        status,
+    return _page(
+        "admin/groups.html", "groups", form, errors, status, groups=admin.list_groups(common.session())
     )
 
 
@@ -273,12 +285,10 @@ def admin_groups() -> ResponseReturnValue:
 @admin_required
 def admin_create_group() -> ResponseReturnValue:
     form = {key: _form(key, 201) for key in ("slug", "name", "name_en", "escalates_to")}
-    try:
-        group = admin.create_group(common.session(), _me(), **form)
-        common.commit()
-    except InvalidData as err:
-        _refused()
-        return _groups_page(form, _errors(err), 422)
+    group = _save(
+        lambda: admin.create_group(common.session(), _me(), **form),
+        lambda errors: _groups_page(form, errors, 422),
+    )
     flash(gettext("Created the group %(name)s.", name=group.slug), "success")
     return redirect(url_for("web.admin_group", slug=group.slug))
 
@@ -291,17 +301,15 @@ def _group_page(
         group = admin.group_by_slug(db, slug)
     except NotFound:
         abort(404)
-    return (
-        render_template(
-            "admin/group.html",
-            group=group,
-            members=admin.members(db, group),
-            groups=admin.list_groups(db),
-            errors=errors or {},
-            form=form or {},
-            section="groups",
-        ),
+    return _page(
+        "admin/group.html",
+        "groups",
+        form,
+        errors,
         status,
+        group=group,
+        members=admin.members(db, group),
+        groups=admin.list_groups(db),
     )
 
 
@@ -316,14 +324,10 @@ def admin_group(slug: str) -> ResponseReturnValue:
 @admin_required
 def admin_update_group(slug: str) -> ResponseReturnValue:
     form = {key: _form(key, 201) for key in ("name", "name_en", "escalates_to")}
-    try:
-        admin.update_group(common.session(), _me(), slug, **form)
-        common.commit()
-    except InvalidData as err:
-        _refused()
-        return _group_page(slug, _errors(err), form, 422)
-    except NotFound:
-        abort(404)
+    _save(
+        lambda: admin.update_group(common.session(), _me(), slug, **form),
+        lambda errors: _group_page(slug, errors, form, 422),
+    )
     flash(gettext("The group was saved."), "success")
     return redirect(url_for("web.admin_group", slug=slug))
 
@@ -332,14 +336,11 @@ def admin_update_group(slug: str) -> ResponseReturnValue:
 @admin_required
 def admin_add_member(slug: str) -> ResponseReturnValue:
     username = _form("username", 64).strip()
-    try:
-        admin.add_member(common.session(), _me(), slug, username, request.form.get("supervisor") == "1")
-        common.commit()
-    except InvalidData as err:
-        _refused()
-        return _group_page(slug, _errors(err), {"username": username}, 422)
-    except NotFound:
-        abort(404)
+    supervisor = request.form.get("supervisor") == "1"
+    _save(
+        lambda: admin.add_member(common.session(), _me(), slug, username, supervisor),
+        lambda errors: _group_page(slug, errors, {"username": username}, 422),
+    )
     flash(gettext("%(username)s was added to the group.", username=username), "success")
     return redirect(url_for("web.admin_group", slug=slug))
 
@@ -389,16 +390,14 @@ def _calendar_page(
     form: dict[str, Any] | None = None, errors: dict[str, Any] | None = None, status: int = 200
 ) -> Any:
     year = _year()
-    return (
-        render_template(
-            "admin/calendar.html",
-            year=year,
-            overrides=admin.overrides_of_year(common.session(), year),
-            form=form or {"kind": "holiday"},
-            errors=errors or {},
-            section="calendar",
-        ),
+    return _page(
+        "admin/calendar.html",
+        "calendar",
+        form or {"kind": "holiday"},
+        errors,
         status,
+        year=year,
+        overrides=admin.overrides_of_year(common.session(), year),
     )
 
 
@@ -413,12 +412,10 @@ def admin_calendar() -> ResponseReturnValue:
 @admin_required
 def admin_add_day() -> ResponseReturnValue:
     form = {"day": _form("day", 10), "kind": _form("kind", 10), "note": _form("note", 201)}
-    try:
-        day = admin.set_day(common.session(), _me(), form["day"], form["kind"], form["note"])
-        common.commit()
-    except InvalidData as err:
-        _refused()
-        return _calendar_page(form, _errors(err), 422)
+    day = _save(
+        lambda: admin.set_day(common.session(), _me(), form["day"], form["kind"], form["note"]),
+        lambda errors: _calendar_page(form, errors, 422),
+    )
     flash(gettext("%(day)s was saved.", day=day.isoformat()), "success")
     return redirect(url_for("web.admin_calendar", year=day.year))
 
@@ -459,19 +456,17 @@ SETTING_LABELS = {
 def _settings_page(
     form: dict[str, Any] | None = None, errors: dict[str, Any] | None = None, status: int = 200
 ) -> Any:
-    return (
-        render_template(
-            "admin/settings.html",
-            items=runtime_settings.listing(common.session()),
-            labels=SETTING_LABELS,
-            helps=SETTING_HELP,
-            form=form or {},
-            errors=errors or {},
-            section="settings",
-            cache_seconds=int(runtime_settings.CACHE_SECONDS),
-            english=current_language() == "en",
-        ),
+    return _page(
+        "admin/settings.html",
+        "settings",
+        form,
+        errors,
         status,
+        items=runtime_settings.listing(common.session()),
+        labels=SETTING_LABELS,
+        helps=SETTING_HELP,
+        cache_seconds=int(runtime_settings.CACHE_SECONDS),
+        english=current_language() == "en",
     )
 
 

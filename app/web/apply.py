@@ -41,15 +41,21 @@ def _root() -> Any:
     return attachments.upload_root(common.settings().instance_path)
 
 
-@bp.route("/apply/<key>")
+@bp.route("/apply/<key>", methods=["GET", "POST"])
 @login_required
 def apply(key: str) -> ResponseReturnValue:
-    """Open the applicant's draft of this process (a new one the first time)."""
+    """Open the applicant's draft of this process. Only a POST (the button on My cases) creates
+    one: a GET changes nothing, so a link on another site cannot make drafts."""
     user = current_user()
     assert user is not None
     if user.is_staff:
         flash(gettext("Applications are submitted by applicants; staff work from the inbox."), "error")
         return redirect(url_for("web.inbox"))
+    if request.method == "GET":
+        found = drafts.latest_draft(common.session(), user, key[:64])
+        if found is None:
+            return redirect(url_for("web.my_cases") + "#h-start")
+        return redirect(url_for("web.draft_page", uid=found.uid))
     draft = drafts.open_draft(common.session(), user, key[:64])
     common.commit()
     return redirect(url_for("web.draft_page", uid=draft.uid))
@@ -168,7 +174,7 @@ def draft_post(uid: str) -> ResponseReturnValue:
     """Save the draft; then, by the button pressed, check it, submit it or remove a file."""
     user = _applicant()
     db = common.session()
-    draft = drafts.get_draft(db, user, uid)
+    draft = drafts.get_draft(db, user, uid, lock=True)
     _schema, fields = _fields(draft)
     action = (request.form.get("action") or "save")[:80]
     data = schema_form.read_submission(fields, request.form)
@@ -193,7 +199,6 @@ def _check_or_submit(
     user: User, draft: Draft, data: dict[str, Any], fields: list[schema_form.Field], *, submit: bool
 ) -> ResponseReturnValue:
     db = common.session()
-    draft_id = draft.id
     try:
         if not submit:
             drafts.check(db, draft, data)
@@ -208,7 +213,6 @@ def _check_or_submit(
     except PermitFlowError:
         common.rollback()
         raise
-    drafts.discard_files(_root(), draft_id)
     number = started.case.number
     flash(
         gettext(
@@ -228,7 +232,7 @@ def draft_upload(uid: str) -> ResponseReturnValue:
     """One file of a kind (the page's script posts here, with a progress bar): JSON either way."""
     user = _applicant()
     db = common.session()
-    draft = drafts.get_draft(db, user, uid)
+    draft = drafts.get_draft(db, user, uid, lock=True)
     upload = request.files.get("file")
     kind = (request.form.get("kind") or "")[:64]
     try:
@@ -263,10 +267,8 @@ def draft_upload(uid: str) -> ResponseReturnValue:
 def draft_discard(uid: str) -> ResponseReturnValue:
     user = _applicant()
     db = common.session()
-    draft = drafts.get_draft(db, user, uid)
-    draft_id = draft.id
-    drafts.discard(db, draft)
+    draft = drafts.get_draft(db, user, uid, lock=True)
+    drafts.discard(db, draft, _root())
     common.commit()
-    drafts.discard_files(_root(), draft_id)
     flash(gettext("The draft was discarded."), "success")
     return redirect(url_for("web.my_cases"))

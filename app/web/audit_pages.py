@@ -36,6 +36,22 @@ ACTION_LABELS = {
     "process.deployed": lazy_gettext("Process version deployed"),
     "calendar.override": lazy_gettext("Calendar changed"),
     "calendar.override_removed": lazy_gettext("Calendar change removed"),
+    "certificate.revoked": lazy_gettext("Certificate revoked"),
+    "credit.deducted": lazy_gettext("Credit points deducted"),
+    "attachment.added": lazy_gettext("Attachment added"),
+    "account.registered": lazy_gettext("Account registered"),
+    "user.created": lazy_gettext("User created"),
+    "user.enabled": lazy_gettext("User enabled"),
+    "user.disabled": lazy_gettext("User disabled"),
+    "user.password_reset": lazy_gettext("Password reset"),
+    "user.roles_changed": lazy_gettext("User roles changed"),
+    "group.created": lazy_gettext("Group created"),
+    "group.changed": lazy_gettext("Group changed"),
+    "group.member_added": lazy_gettext("Group member added"),
+    "group.member_removed": lazy_gettext("Group member removed"),
+    "group.supervisor_set": lazy_gettext("Group supervisor appointed"),
+    "group.supervisor_unset": lazy_gettext("Group supervisor removed"),
+    "setting.changed": lazy_gettext("Setting changed"),
 }
 
 

@@ -208,10 +208,10 @@ def _report(filters: Filters) -> stats.StatsReport:
     )
 
 
-# A year of a busy bureau takes seconds to add up; leaders reload and share the same view. The
-# figures are kept this long under a key that changes with the filters, the minute and the
-# newest case, task and audit event (every change of a case is audited), so a cached view is never
-# older than the data it shows by more than a minute of the clock.
+# Adding up a year takes a few hundred milliseconds (stored durations); leaders reload and share
+# the same view. The figures are kept this long under a key that changes with the filters, the
+# minute and the newest case, task and audit event (every change of a case is audited), so a
+# cached view is never older than the data it shows by more than a minute of the clock.
 CACHE_SECONDS = 60
 
 

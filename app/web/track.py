@@ -23,7 +23,6 @@ from app.errors import (
     Conflict,
     InvalidData,
     NotFound,
-    PermitFlowError,
     TooLarge,
     TooManyRequests,
     UnsupportedType,
@@ -34,7 +33,7 @@ from app.services import attachments, cases, complaints, processes, tasks
 from app.services.credit_code import mask_credit_code, mask_phone
 from app.services.rate_limit import LOOKUP_REFUSED
 
-from . import common, schema_form
+from . import common, schema_form, uploads
 from .auth import current_user, login_required
 from .i18n import current_language, pick
 from .views import bp, group_name
@@ -391,25 +390,6 @@ def answer_request(number: str, task_id: int) -> ResponseReturnValue:
     return redirect(url_for("web.track_case", number=case.number))
 
 
-def _upload_message(err: PermitFlowError) -> str:
-    if isinstance(err, TooLarge):
-        return gettext(
-            "The file is too large: at most %(num)d MB.",
-            num=max(1, common.settings().max_upload_bytes // (1024 * 1024)),
-        )
-    if isinstance(err, UnsupportedType):
-        if "executable" in err.message:
-            return gettext("Programs and scripts are refused. Upload a PDF, JPEG or PNG file.")
-        return gettext("Only PDF, JPEG and PNG files are accepted (the type is read from the file itself).")
-    if isinstance(err, InvalidData) and "file" in err.errors:
-        return gettext("Choose a file to upload.")
-    if isinstance(err, InvalidData):
-        return gettext("Choose what kind of document this is.")
-    if isinstance(err, Conflict):
-        return gettext("The case is closed: no more documents can be added.")
-    return gettext("The request could not be carried out. Nothing was changed.")
-
-
 @bp.route("/track/<number>/attachments", methods=["POST"])
 @login_required
 def upload_attachment(number: str) -> ResponseReturnValue:
@@ -424,7 +404,7 @@ def upload_attachment(number: str) -> ResponseReturnValue:
             common.session(),
             user,
             case.number,
-            content=upload.stream.read(settings.max_upload_bytes + 1) if upload else b"",
+            content=uploads.read(upload),
             filename=upload.filename if upload else None,
             kind=_clean(request.form.get("kind"), 64),
             root=attachments.upload_root(settings.instance_path),
@@ -433,7 +413,7 @@ def upload_attachment(number: str) -> ResponseReturnValue:
         common.commit()
     except (TooLarge, UnsupportedType, InvalidData, Conflict) as err:
         common.rollback()
-        return _render_status(case, user, status=err.status, upload_error=_upload_message(err))
+        return _render_status(case, user, status=err.status, upload_error=uploads.message(err))
     flash(gettext("“%(name)s” was uploaded.", name=attachment.filename), "success")
     return redirect(url_for("web.track_case", number=case.number) + "#h-documents")
 

@@ -12,11 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import sync_playwright
-
-from app.jobs import close_embedded
-from tests.browser.conftest import LiveServer, launch_chromium
-from tests.browser.screenshots import OUT, SIZES, build_app, log_in
+from tests.browser.screenshots import OUT, SIZES, build_app, log_in, served
 
 BREAK_TIMER = """() => {
   const modeler = window.processEditor;
@@ -55,16 +51,10 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         app = build_app(Path(tmp))
-        try:
-            with LiveServer(app) as server, sync_playwright() as playwright:
-                chromium = launch_chromium(playwright)
-                for language in ("zh_CN", "en"):
-                    for size, (width, height) in SIZES.items():
-                        shoot(chromium, server.url, language, size, width, height)
-                chromium.close()
-        finally:
-            app.extensions["permitflow.db"].dispose()
-            close_embedded()
+        with served(app) as (url, chromium):
+            for language in ("zh_CN", "en"):
+                for size, (width, height) in SIZES.items():
+                    shoot(chromium, url, language, size, width, height)
 
 
 if __name__ == "__main__":

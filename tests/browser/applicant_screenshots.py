@@ -14,15 +14,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from app import clock
-from app.jobs import close_embedded
 from app.models import HumanTask, TaskState, User
 from app.services import attachments, cases, demo, tasks
-from tests.browser.conftest import LiveServer, launch_chromium
-from tests.browser.screenshots import OUT, PASSWORD, SIZES, build_app
+from tests.browser.screenshots import OUT, PASSWORD, SIZES, build_app, served
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
 
@@ -98,16 +95,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = build_app(Path(tmp))
         number, code = correction_case(app)
-        try:
-            with LiveServer(app) as server, sync_playwright() as playwright:
-                chromium = launch_chromium(playwright)
-                for language in ("zh_CN", "en"):
-                    for size in SIZES:
-                        shoot(chromium, server.url, language, size, number, code)
-                chromium.close()
-        finally:
-            app.extensions["permitflow.db"].dispose()
-            close_embedded()
+        with served(app) as (url, chromium):
+            for language in ("zh_CN", "en"):
+                for size in SIZES:
+                    shoot(chromium, url, language, size, number, code)
 
 
 if __name__ == "__main__":

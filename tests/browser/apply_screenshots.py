@@ -12,14 +12,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
-from app.jobs import close_embedded
 from app.models import Case, HumanTask, TaskState, User
 from app.services import tasks
-from tests.browser.conftest import LiveServer, launch_chromium
-from tests.browser.screenshots import OUT, PASSWORD, SIZES, build_app
+from tests.browser.screenshots import OUT, PASSWORD, SIZES, build_app, served
 from tests.web.test_apply import _form
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
@@ -62,7 +59,8 @@ def shoot(chromium: Any, app: Any, url: str, language: str, size: str, folder: P
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(url + "/my/cases")
-    page.goto(url + "/apply/construction_permit")
+    page.click('form[action="/apply/construction_permit"] button')
+    page.wait_for_url(url + "/apply/drafts/*")
     page.screenshot(path=str(OUT / f"apply-{stem}.png"), full_page=True)
     form = _form("马尾港区冷链物流中心")
     for name in ("project_name", "project_code", "builder.name", "builder.credit_code"):
@@ -115,16 +113,10 @@ def main() -> None:
         (folder / "doc.pdf").write_bytes(PDF)
         (folder / "photo.png").write_bytes(PNG)
         app = build_app(folder)
-        try:
-            with LiveServer(app) as server, sync_playwright() as playwright:
-                chromium = launch_chromium(playwright)
-                for language in ("zh_CN", "en"):
-                    for size in SIZES:
-                        shoot(chromium, app, server.url, language, size, folder)
-                chromium.close()
-        finally:
-            app.extensions["permitflow.db"].dispose()
-            close_embedded()
+        with served(app) as (url, chromium):
+            for language in ("zh_CN", "en"):
+                for size in SIZES:
+                    shoot(chromium, app, url, language, size, folder)
 
 
 if __name__ == "__main__":

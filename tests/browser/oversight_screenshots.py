@@ -15,13 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
-from app.jobs import close_embedded
 from app.models import Case, HumanTask, ProcessVersion, Timer
-from tests.browser.conftest import LiveServer, launch_chromium
-from tests.browser.screenshots import OUT, SIZES, build_app, log_in
+from tests.browser.screenshots import OUT, SIZES, build_app, log_in, served
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from dashboard import make_rows  # noqa: E402 - bench/dashboard.py, a script folder
@@ -87,33 +84,27 @@ def main() -> None:
         app = build_app(Path(tmp))
         add_history(app)
         add_calendar_days(app)
-        try:
-            with LiveServer(app) as server, sync_playwright() as playwright:
-                chromium = launch_chromium(playwright)
-                for language in ("zh_CN", "en"):
-                    for size, (width, height) in SIZES.items():
-                        context = chromium.new_context(viewport={"width": width, "height": height})
-                        for name, user, path in PAGES:
-                            if name == "dashboard" or name == "admin-users":
-                                context.clear_cookies()
-                                page = log_in(context, server.url, language, user)
-                            page.goto(server.url + path)
-                            if name == "dashboard":
-                                page.wait_for_selector("#chart-trend svg")
-                            page.screenshot(path=str(OUT / f"{name}-{language}-{size}.png"), full_page=True)
-                        # A refused form: errors next to their fields.
-                        page.goto(server.url + "/admin/settings")
-                        page.fill("#f-sla_warning_ratio", "1.5")
-                        page.click("form.stack button[type=submit]")
-                        page.screenshot(
-                            path=str(OUT / f"admin-settings-errors-{language}-{size}.png"), full_page=True
-                        )
-                        context.close()
-                        print(f"screenshots for {language}-{size} written to {OUT}")
-                chromium.close()
-        finally:
-            app.extensions["permitflow.db"].dispose()
-            close_embedded()
+        with served(app) as (url, chromium):
+            for language in ("zh_CN", "en"):
+                for size, (width, height) in SIZES.items():
+                    context = chromium.new_context(viewport={"width": width, "height": height})
+                    for name, user, path in PAGES:
+                        if name == "dashboard" or name == "admin-users":
+                            context.clear_cookies()
+                            page = log_in(context, url, language, user)
+                        page.goto(url + path)
+                        if name == "dashboard":
+                            page.wait_for_selector("#chart-trend svg")
+                        page.screenshot(path=str(OUT / f"{name}-{language}-{size}.png"), full_page=True)
+                    # A refused form: errors next to their fields.
+                    page.goto(url + "/admin/settings")
+                    page.fill("#f-sla_warning_ratio", "1.5")
+                    page.click("form.stack button[type=submit]")
+                    page.screenshot(
+                        path=str(OUT / f"admin-settings-errors-{language}-{size}.png"), full_page=True
+                    )
+                    context.close()
+                    print(f"screenshots for {language}-{size} written to {OUT}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ inbox shows every SLA state) and an embedded Redis, serves it on a free port and
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,22 @@ def build_app(folder: Path) -> Any:
     return app
 
 
+@contextmanager
+def served(app: Any) -> Iterator[tuple[str, Any]]:
+    """The app on a local port and a headless Chromium: (the base URL, the browser). The app's
+    database and embedded jobs are closed after, so that the temporary folder can go."""
+    try:
+        with LiveServer(app) as server, sync_playwright() as playwright:
+            chromium = launch_chromium(playwright)
+            try:
+                yield server.url, chromium
+            finally:
+                chromium.close()
+    finally:
+        app.extensions["permitflow.db"].dispose()
+        close_embedded()
+
+
 def overdue_task_id(app: Any) -> int:
     with app.extensions["permitflow.db"].unit_of_work(write=False) as session:
         task = session.scalar(
@@ -83,19 +101,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = build_app(Path(tmp))
         task_id = overdue_task_id(app)
-        try:
-            with LiveServer(app) as server, sync_playwright() as playwright:
-                chromium = launch_chromium(playwright)
-                for language in ("zh_CN", "en"):
-                    for size, (width, height) in SIZES.items():
-                        shoot(chromium, server.url, language, size, width, height, task_id)
-                    shoot_supervisor(chromium, server.url, language)
-                    for size, (width, height) in SIZES.items():
-                        shoot_audit(chromium, server.url, language, size, width, height)
-                chromium.close()
-        finally:
-            app.extensions["permitflow.db"].dispose()
-            close_embedded()
+        with served(app) as (url, chromium):
+            for language in ("zh_CN", "en"):
+                for size, (width, height) in SIZES.items():
+                    shoot(chromium, url, language, size, width, height, task_id)
+                shoot_supervisor(chromium, url, language)
+                for size, (width, height) in SIZES.items():
+                    shoot_audit(chromium, url, language, size, width, height)
 
 
 def log_in(context: Any, url: str, language: str, username: str) -> Any:

@@ -97,7 +97,7 @@ def test_a_company_applies_answers_and_verifies_its_certificate(
     files = _files(tmp_path)
     try:
         _register(page, url)
-        page.get_by_role("link", name="Construction permit").click()
+        page.get_by_role("button", name="Construction permit").click()
         expect(page.get_by_role("heading", name="Apply: Construction permit")).to_be_visible()
         for name, value in _form("鼓楼滨江综合体").items():
             field = page.locator(f'[name="{name}"]')

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from app import clock
 from app.errors import Conflict, Forbidden, InvalidData
-from app.models import Case, CaseStatus, Timer, TimerKind
-from app.services import cases, complaints, stats, tasks, timers
+from app.models import AuditEvent, Case, CaseStatus, CreditRecord, Timer, TimerKind
+from app.services import cases, complaints, credit, stats, tasks, timers
+from app.services.demo import APPLICANTS
 from tests.helpers import complete_at, open_task, user_named
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -270,6 +271,96 @@ def test_inspection_calls_a_rectification_order_then_the_department_answers(db: 
     assert _open_timers(db, case) == []
 
 
+COMPANY = {"name": "华建第一工程有限公司", "credit_code": CONTRACTOR_CODE}
+
+
+def _credit_records(db: Any) -> list[tuple[str, int, str, int | None, str | None]]:
+    db.expire_all()
+    rows = db.scalars(select(CreditRecord).order_by(CreditRecord.id))
+    found = [(r.credit_code, r.delta, r.reason, r.case_id, r.source) for r in rows]
+    db.rollback()
+    return found
+
+
+def test_a_substantiated_answer_deducts_the_companys_credit_once(db: Any) -> None:
+    case = _start(db)
+    _route(db, case, "construction")
+    substantiated = {"decision": "answered", "answer": ANSWER, "substantiated": True, "company": COMPANY}
+    complete_at(db, case, "Task_Handle", "permit_officer", substantiated, at(17, 10))
+
+    reason = f"投诉查实（{case.number}）"
+    assert _credit_records(db) == [(CONTRACTOR_CODE, -3, reason, case.id, "Event_CreditDeducted")]
+    assert credit.score(db, CONTRACTOR_CODE) == 97
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "credit.deducted"))
+    assert event.case_id == case.id and event.detail["points"] == 3 and event.detail["reason"] == reason
+    db.rollback()
+
+    # Reopened after a "not satisfied" and answered again by the bureau: no second deduction.
+    _rate(db, case, {"rating": "not_satisfied"}, at(18, 9))
+    complete_at(db, case, "Task_Review", "director", {"decision": "upheld", "answer": ANSWER}, at(19, 9))
+    _rate(db, case, {"rating": "satisfied"}, at(20, 9))
+    assert _view(db, case, at(20, 10))["status"] == "closed"
+    assert len(_credit_records(db)) == 1 and credit.score(db, CONTRACTOR_CODE) == 97
+    db.rollback()
+
+
+@pytest.mark.parametrize(
+    "extra", [{}, {"substantiated": False}, {"substantiated": False, "company": COMPANY}]
+)
+def test_an_answer_not_substantiated_deducts_nothing(db: Any, extra: dict[str, Any]) -> None:
+    case = _start(db)
+    _route(db, case, "construction")
+    answer = {"decision": "answered", "answer": "经查，投诉情况不属实。", **extra}
+    complete_at(db, case, "Task_Handle", "permit_officer", answer, at(17, 10))
+    assert open_task(db, case, "Task_Rate") is not None
+    assert _credit_records(db) == [] and credit.score(db, CONTRACTOR_CODE) == 100
+    db.rollback()
+
+
+@pytest.mark.parametrize(
+    ("company", "named"),
+    [
+        (None, "company"),
+        ({"name": "华建第一工程有限公司", "credit_code": "91110108MA01ABCD1X"}, "company.credit_code"),
+        ({"credit_code": CONTRACTOR_CODE}, "company.name"),
+    ],
+)
+def test_a_substantiated_answer_must_name_a_valid_company(
+    db: Any, company: dict[str, Any] | None, named: str
+) -> None:
+    case = _start(db)
+    _route(db, case, "construction")
+    handle = open_task(db, case, "Task_Handle")
+    data = {"decision": "answered", "answer": ANSWER, "substantiated": True}
+    if company is not None:
+        data["company"] = company
+    with clock.travel_to(at(17, 10)), pytest.raises(InvalidData) as refused:
+        tasks.complete_task(db, user_named(db, "permit_officer"), handle.id, data)
+    db.rollback()
+    assert list(refused.value.errors) == [named]
+    assert open_task(db, case, "Task_Handle").id == handle.id  # still open, nothing deducted
+    assert _credit_records(db) == []
+    db.rollback()
+
+
+def test_the_answer_after_an_inspection_decides_the_deduction(db: Any) -> None:
+    case = _start(db, complaint(category="safety", description="脚手架无防护网"))
+    _route(db, case, "construction")
+    complete_at(db, case, "Task_Handle", "permit_officer", {"decision": "inspect"}, at(16, 14))
+    complete_at(db, case, "Task_Inspect", "inspector", order(), at(17, 10))
+    report = {"entries": [{"finding_index": 0, "measures": "已加装防护网"}]}
+    complete_at(db, case, "Task_Rectify", "buildco", report, at(18, 10))
+    complete_at(db, case, "Task_Verify", "inspector", {"decision": "passed"}, at(19, 10))
+    assert _credit_records(db) == []  # rectified in time: nothing yet
+
+    final = {"answer": "经现场检查，投诉属实，已责令整改。", "substantiated": True, "company": COMPANY}
+    complete_at(db, case, "Task_Answer", "permit_officer", final, at(19, 15))
+    assert _credit_records(db) == [
+        (CONTRACTOR_CODE, -3, f"投诉查实（{case.number}）", case.id, "Event_CreditDeducted")
+    ]
+    assert open_task(db, case, "Task_Rate").context["note"] == final["answer"]
+
+
 def test_rating_timer_closes_the_case_without_a_rating(db: Any) -> None:
     case = _start(db)
     _route(db, case, "planning")
@@ -325,3 +416,33 @@ def test_complaint_form_is_checked_at_start(api: Any) -> None:
     response = api.post("/api/v1/cases", json={"process": "complaint_handling", "data": complaint()})
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["number"].startswith("TS")
+
+
+def test_the_company_ordered_to_rectify_sees_the_order_not_the_complainant(db: Any) -> None:
+    """acme (logged in) complains about buildco's site; buildco performs the rectification: it must
+    learn neither who complained nor the complainant's credit standing."""
+    data = complaint(category="safety", contact={"name": "李举报", "phone": "13900001111"})
+    case = _start(db, data, user="acme")
+    credit.deduct(db, APPLICANTS[0][2], 7, "逾期整改")
+    db.commit()
+    _route(db, case, "construction")
+    complete_at(db, case, "Task_Handle", "permit_officer", {"decision": "inspect"}, at(16, 14))
+    complete_at(db, case, "Task_Inspect", "inspector", order(), at(17, 10))
+    rectify = open_task(db, case, "Task_Rectify")
+    detail = tasks.task_detail(db, user_named(db, "buildco"), rectify.id)
+    shown = repr(detail["data"])
+    assert "李举报" not in shown and "13900001111" not in shown and "扰民" not in shown
+    assert detail["data"]["findings"] == order()["findings"]
+    assert detail["data"]["legal_basis"] == order()["legal_basis"]
+    assert detail["credit_score"] == 100  # buildco's own, not the complainant's 93
+    assert detail["credit_deductions"] == []
+    db.rollback()
+
+
+def test_the_timeline_names_each_outcome_as_its_form_names_the_choice(db: Any) -> None:
+    case = _start(db)
+    _route(db, case, "construction")
+    [triage] = [s for s in _view(db, case, at(16, 11))["timeline"] if s["outcome"] == "route"]
+    assert (triage["outcome_title"], triage["outcome_title_en"]) == ("转办", "Route to a department")
+    first = _view(db, case, at(16, 11))["timeline"][0]
+    assert first["outcome"] == "submitted" and first.get("outcome_title") is None

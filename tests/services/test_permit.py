@@ -235,3 +235,23 @@ def test_reviewers_see_the_builders_credit_score(db: Any) -> None:
     detail = tasks.task_detail(db, user_named(db, "clerk"), acceptance.id)
     assert detail["credit_score"] == 95 and detail["credit_deductions"][0]["reason"] == "投诉查实"
     db.rollback()
+
+
+def test_deficient_acceptance_weighs_the_account_not_a_credit_code_typed_into_the_form(db: Any) -> None:
+    """acme (75) names buildco (100) as builder: the platform still weighs acme's verified account."""
+    credit.deduct(db, ACME, 25, "逾期整改")
+    db.commit()
+    buildco = {"name": "华建第一工程有限公司", "credit_code": APPLICANTS[1][2]}
+    case = submit(db, builder=buildco)
+    complete_at(
+        db,
+        case,
+        "Task_Acceptance",
+        "clerk",
+        {"decision": "accept_deficient", "missing_documents": ["资金证明原件"]},
+        at(16, 11),
+    )
+    assert open_task(db, case, "Task_Correction").context["items"] == ["资金证明原件"]
+    shown = view(db, case, at(16, 12))
+    assert shown["data"]["applicant"] == {"kind": "company", "credit_code": ACME}
+    assert shown["data"].get("deficient") is not True

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app import clock
 from app.models import Case, CaseStatus, HumanTask
 from app.services import cases, platform, stats
+from app.services.calendar import refresh_overrides, remove_override, set_override
 from app.services.demo import permit_application
 from tests.helpers import complete_at, fire_at, user_named
 
@@ -336,3 +337,55 @@ def test_working_days_match_the_calendar(app: Any, db: Any) -> None:
 def test_start_after_end_is_refused(app: Any, db: Any) -> None:
     with pytest.raises(ValueError):
         stats.bureau_stats(db, start=date(2026, 10, 2), end=date(2026, 10, 1))
+
+
+def test_durations_are_stored_when_steps_end_as_the_calendar_counts_them(
+    db: Any, scenario: dict[str, int]
+) -> None:
+    """Each closed task keeps the calendar's count at its completion, across National Day; each
+    finished case its working days with the clock stop excluded (A: 8, B: 7 - 3 paused = 4)."""
+    calendar = platform.calendar(db)
+    tasks = db.scalars(select(HumanTask).where(HumanTask.state != "open")).all()
+    assert len(tasks) >= 10
+    for task in tasks:
+        assert task.completed_at is not None
+        assert task.working_days == calendar.working_days_between(task.created_at, task.completed_at)
+        assert task.on_time == (None if task.due_at is None else task.completed_at <= task.due_at)
+    by_bpmn = {(t.case_id, t.bpmn_id): t for t in tasks if t.state == "completed"}
+    # A's environmental review: 30 Sep 10:00 → 14 Oct 09:00 = 8, 9, 10, 12, 13, 14 = 6, late.
+    env = by_bpmn[(scenario["a"], "Task_EnvironmentReview")]
+    assert (env.working_days, env.on_time) == (6, False)
+    # B's correction stopped the clock: 12 Oct 11:00 → 15 Oct 15:00 = 3 working days.
+    assert by_bpmn[(scenario["b"], "Task_Correction")].working_days == 3
+    a, b = db.get(Case, scenario["a"]), db.get(Case, scenario["b"])
+    assert (a.working_days, b.working_days) == (8, 4)
+    assert b.clock_pauses and b.clock_pauses[0]["to"] is not None
+    # Still open: nothing stored yet.
+    c = db.get(Case, scenario["c"])
+    assert c.working_days is None and c.status not in (CaseStatus.APPROVED, CaseStatus.REJECTED)
+    assert db.scalars(select(HumanTask.working_days).where(HumanTask.state == "open")).all() == [None] * len(
+        db.scalars(select(HumanTask.id).where(HumanTask.state == "open")).all()
+    )
+
+
+def test_a_calendar_override_added_later_does_not_rewrite_stored_durations(
+    db: Any, scenario: dict[str, int]
+) -> None:
+    before = _report(db)
+    try:
+        # Declared afterwards: a holiday on 13 October, a day A's and B's steps already spent.
+        set_override(db, None, date(2026, 10, 13), False, "later")
+        db.commit()
+        refresh_overrides(db, platform.get().calendar, force=True)
+        after = _report(db)
+        a = db.get(Case, scenario["a"])
+        assert a.completed_at is not None
+        # The calendar counts one day fewer now, the record does not.
+        assert platform.calendar(db).working_days_between(a.submitted_at, a.completed_at) == 7
+        assert a.working_days == 8
+        assert after.totals.case_average_working_days == before.totals.case_average_working_days == 6.0
+        assert [s.average_working_days for s in after.steps] == [s.average_working_days for s in before.steps]
+    finally:
+        remove_override(db, None, date(2026, 10, 13))
+        db.commit()
+        refresh_overrides(db, platform.get().calendar, force=True)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import io
 import pathlib
 import re
+import threading
 from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.models import Attachment, AuditEvent, Case, Draft, DraftAttachment
 from app.services.demo import permit_application
@@ -44,7 +45,7 @@ def _form(name: str = "滨江花园三期") -> dict[str, str]:
 
 
 def open_draft(browser: Any) -> str:
-    response = browser.get("/apply/construction_permit")
+    response = browser.post("/apply/construction_permit", page="/my/cases")
     assert response.status_code == 302, _text(response)
     location = response.headers["Location"]
     assert re.fullmatch(r"/apply/drafts/[0-9a-f]{32}", location)
@@ -82,11 +83,16 @@ def stored(db: Any) -> dict[str, Any]:
 def test_my_cases_links_to_the_application_and_the_draft_keeps_what_was_typed(db: Any, pages: Any) -> None:
     acme = pages("acme")
     html = _text(acme.get("/my/cases"))
-    assert 'href="/apply/construction_permit"' in html and "/complaints/new" in html
+    assert 'action="/apply/construction_permit"' in html and "/complaints/new" in html
+    # A GET (a link from anywhere) creates nothing: without a draft it leads to My cases.
+    response = acme.get("/apply/construction_permit")
+    assert response.status_code == 302 and response.headers["Location"] == "/my/cases#h-start"
+    assert stored(db)["drafts"] == []
     # Staff-only and called processes are not offered.
     assert "/apply/rectification_order" not in html and "/apply/parallel_review" not in html
     page = open_draft(acme)
     assert open_draft(acme) == page  # the same draft, resumed
+    assert acme.get("/apply/construction_permit").headers["Location"] == page
     html = _text(acme.get(page))
     assert "Construction permit" in html and 'name="project_name"' in html
     assert 'name="file.planning_permit"' in html and "data-upload-url" in html
@@ -109,7 +115,8 @@ def test_my_cases_links_to_the_application_and_the_draft_keeps_what_was_typed(db
     assert post(buildco, page, {"project_name": "别人的"}, "save").status_code == 404
     assert upload(buildco, page, "planning_permit").status_code == 404
     assert stored(db) == before
-    assert pages("clerk").get("/apply/construction_permit").status_code == 302  # staff: to the inbox
+    clerk = pages("clerk")
+    assert clerk.post("/apply/construction_permit", page="/inbox").status_code == 302  # staff: to the inbox
 
 
 def test_the_check_lists_every_missing_field_and_document_at_once(db: Any, pages: Any) -> None:
@@ -224,9 +231,9 @@ def test_upload_refusals_say_why_and_change_nothing(
     assert traversal.status_code == 201 and traversal.get_json()["filename"] == "passwd.pdf"
     uid = traversal.get_json()["id"]
     root = app.extensions["permitflow.settings"].instance_path
-    draft_id = db.scalar(select(Draft.id))
+    draft_uid = db.scalar(select(Draft.uid))
     db.rollback()
-    folder = pathlib.Path(root) / "uploads" / "drafts" / str(draft_id)
+    folder = pathlib.Path(root) / "uploads" / "drafts" / draft_uid
     assert sorted(p.name for p in folder.iterdir()) == sorted([*before["files"], uid])
     unknown = upload(acme, page, "not_a_kind", PDF, "x.pdf")
     assert unknown.status_code == 422
@@ -250,3 +257,100 @@ def test_the_page_speaks_chinese_by_default(pages: Any) -> None:
     acme = pages("acme", language=None)
     html = _text(acme.get(open_draft(acme)))
     assert '<html lang="zh-CN">' in html and "施工许可" in html and "建设工程规划许可证" in html
+
+
+def _on_disk(app: Any, db: Any) -> list[str]:
+    """The files in the draft's folder."""
+    uid = db.scalar(select(Draft.uid))
+    db.rollback()
+    folder = pathlib.Path(app.extensions["permitflow.settings"].instance_path) / "uploads" / "drafts" / uid
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def test_a_rolled_back_post_keeps_the_files_it_would_have_replaced(app: Any, db: Any, pages: Any) -> None:
+    acme = pages("acme")
+    page = open_draft(acme)
+    for kind in REQUIRED:
+        assert upload(acme, page, kind, name=f"{kind}.pdf").status_code == 201
+    before = stored(db)
+    assert _on_disk(app, db) == before["files"]
+    # A good replacement and a refused program in one post: neither is kept, the old file stays.
+    refused = post(
+        acme,
+        page,
+        _form(),
+        "save",
+        land_use_certificate=(PDF + b"v2", "new.pdf"),
+        safety_plan=(b"MZ\x90\0" + b"\0" * 60, "evil.exe"),
+    )
+    assert refused.status_code == 422
+    # Removing an unknown file after a good replacement: refused, nothing changes either.
+    bad = post(acme, page, _form(), "remove:" + "0" * 32, land_use_certificate=(PDF + b"v3", "v3.pdf"))
+    assert bad.status_code == 404
+    assert stored(db) == before and _on_disk(app, db) == before["files"]
+    response = post(acme, page, _form(), "submit")
+    assert response.status_code == 302, _text(response)
+    assert stored(db)["cases"] == 1
+
+
+def test_a_document_lost_on_the_server_is_asked_for_again_not_a_500(app: Any, db: Any, pages: Any) -> None:
+    acme = pages("acme")
+    page = open_draft(acme)
+    uids = {kind: upload(acme, page, kind).get_json()["id"] for kind in REQUIRED}
+    root = pathlib.Path(app.extensions["permitflow.settings"].instance_path) / "uploads" / "drafts"
+    (lost,) = root.rglob(uids["safety_plan"])
+    lost.unlink()
+    response = post(acme, page, _form(), "submit")
+    assert response.status_code == 422
+    html = _text(response)
+    summary = html[html.index('id="form-errors"') : html.index("</ul>", html.index('id="form-errors"'))]
+    assert "Safety measures plan: This document is missing: upload it." in summary
+    assert stored(db)["cases"] == 0
+    assert upload(acme, page, "safety_plan").status_code == 201
+    assert post(acme, page, _form(), "submit").status_code == 302
+
+
+def test_a_new_draft_never_finds_the_files_of_a_discarded_one(app: Any, db: Any, pages: Any) -> None:
+    acme = pages("acme")
+    page = open_draft(acme)
+    upload(acme, page, "safety_plan")
+    assert acme.post(page + "/discard", {}, page=page).status_code == 302
+    again = open_draft(acme)
+    assert again != page and _on_disk(app, db) == []
+
+
+def test_two_submissions_at_once_start_one_case(app: Any, db: Any, pages: Any) -> None:
+    if db.bind.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite runs one writer at a time")
+    first, second = pages("acme"), pages("acme")
+    page = open_draft(first)
+    for kind in REQUIRED:
+        assert upload(first, page, kind).status_code == 201
+    forms = [{**_form(), "action": "submit", "csrf_token": b.csrf(page)} for b in (first, second)]
+    # Hold the draft row so both submissions queue behind it, then let them go together.
+    db.execute(select(Draft).with_for_update())
+    statuses: list[int] = []
+
+    def submit(browser: Any, form: dict[str, str]) -> None:
+        statuses.append(browser.client.post(page, data=form).status_code)
+
+    browsers = (first, second)
+    threads = [threading.Thread(target=submit, args=pair) for pair in zip(browsers, forms, strict=True)]
+    for thread in threads:
+        thread.start()
+    # Requests waiting on this session's lock, directly or behind the first waiter.
+    waiting = text(
+        "select count(distinct w.pid) from pg_locks w where not w.granted and ("
+        " pg_backend_pid() = any(pg_blocking_pids(w.pid)) or exists (select 1 from pg_locks f"
+        " where not f.granted and pg_backend_pid() = any(pg_blocking_pids(f.pid))"
+        " and f.pid = any(pg_blocking_pids(w.pid))))"
+    )
+    for _ in range(6000):
+        if db.scalar(waiting) >= 2:
+            break
+        threading.Event().wait(0.01)
+    db.rollback()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [302, 404]
+    assert stored(db)["cases"] == 1 and stored(db)["drafts"] == []

@@ -203,3 +203,61 @@ def test_public_submissions_are_limited_per_address(
 def test_the_form_speaks_chinese_by_default(pages: Any) -> None:
     html = _text(pages(language=None).get("/complaints/new"))
     assert '<html lang="zh-CN">' in html and "投诉类别" in html and "噪声扬尘" in html
+
+
+def test_several_photos_together_may_exceed_one_files_limit(app: Any, db: Any, tmp_path: Any) -> None:
+    """The request limit is for a whole form of files; each photo is still held to the per-file limit."""
+    from tests.conftest import make_app
+    from tests.web.conftest import PageClient
+
+    settings = app.extensions["permitflow.settings"]
+    small = make_app(
+        app.extensions["permitflow.db"].url, tmp_path, settings.redis_url, max_upload_bytes=100_000
+    )
+    try:
+        browser = PageClient(small)
+        browser.set_language("en")
+        photo = PNG + b"\0" * 60_000
+        ticket(browser, file(browser, photos=[(photo, f"{n}.png") for n in range(3)]))
+        assert counts(db) == (1, 3)
+        big = file(browser, photos=[(PNG + b"\0" * 100_000, "big.png")])
+        assert big.status_code == 413 and "too large" in _text(big)
+        assert ">北湖区滨江路88号工地</textarea>" in _text(big)  # what was typed stays on the page
+    finally:
+        small.extensions["permitflow.db"].dispose()
+
+
+def test_logged_in_the_applicant_chooses_whether_the_complaint_is_linked(db: Any, pages: Any) -> None:
+    """Filed in the account's name unless 'file anonymously' is ticked: then nothing links the case
+    (or its photos) to the account, and the ticket is the way to follow it."""
+    from app.models import User
+
+    acme = pages("acme")
+    form = _text(acme.get("/complaints/new"))
+    assert "the complaint is filed in your account" in form and "listed under My cases" in form
+    assert 'name="anonymous"' in form and "File anonymously (not linked to my account)" in form
+    assert "Leave the contact empty to complain anonymously" not in form
+    assert 'name="anonymous"' not in _text(pages().get("/complaints/new"))  # no account, nothing to choose
+
+    linked, _code = ticket(acme, file(acme))
+    hidden, code = ticket(acme, file(acme, {**FORM, "anonymous": "1"}, photos=[(PNG, "site.png")]))
+    db.expire_all()
+    owner = db.scalar(select(User.id).where(User.username == "acme"))
+    cases = {c.number: c for c in db.scalars(select(Case).where(Case.number.in_([linked, hidden])))}
+    assert cases[linked].applicant_id == owner
+    assert cases[hidden].applicant_id is None
+    [photo] = db.scalars(select(Attachment).where(Attachment.case_id == cases[hidden].id))
+    assert photo.uploaded_by_id is None
+    db.rollback()
+    mine = _text(acme.get("/my/cases"))
+    assert linked in mine and hidden not in mine
+    other = pages()
+    assert other.post("/track", {"number": hidden, "code": code}, page="/track").status_code == 302
+    assert "Triage the complaint" in _text(other.get(f"/track/{hidden}"))
+
+
+def test_a_refused_anonymous_complaint_keeps_the_choice(pages: Any) -> None:
+    acme = pages("acme")
+    response = file(acme, {"anonymous": "1"})
+    assert response.status_code == 422
+    assert re.search(r'name="anonymous" value="1"[^>]*checked', _text(response))

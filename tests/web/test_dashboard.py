@@ -10,11 +10,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app import clock
 from app.models import Case, CaseStatus, HumanTask, ProcessVersion, TaskState
-from app.services import audit, stats
+from app.services import audit, durations, platform, stats
 from app.web.dashboard import default_period
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -233,23 +233,37 @@ def test_trend_periods_are_days_weeks_or_months() -> None:
     assert stats.trend_buckets(date(2020, 1, 1), date(2026, 12, 31))[1][0][0] == date(2022, 1, 1)
 
 
-def test_counting_by_pairs_of_days_in_sql_equals_counting_row_by_row(
-    db: Any, scenario: None, monkeypatch: pytest.MonkeyPatch
+def test_rows_finished_before_durations_were_stored_count_the_same_and_are_backfilled(
+    db: Any, scenario: None
 ) -> None:
+    """The scenario's rows are inserted as they were before the migration: no stored durations."""
     periods = [(date(2026, 9, 1), date(2026, 10, 31)), (date(2026, 10, 1), date(2026, 10, 31))]
+
+    def figures() -> tuple[list[stats.StatsReport], list[Any]]:
+        reports = [stats.bureau_stats(db, start=a, end=b) for a, b in periods]
+        return reports, [stats.trend(db, start=a, end=b, group=g) for a, b in periods for g in (None, "fire")]
+
     with clock.travel_to(NOW):
-        in_sql = [stats.bureau_stats(db, start=a, end=b) for a, b in periods]
-        trends_in_sql = [stats.trend(db, start=a, end=b, group=g) for a, b in periods for g in (None, "fire")]
-        monkeypatch.setattr(stats, "_local_day", lambda *_args: None)
-        in_python = [stats.bureau_stats(db, start=a, end=b) for a, b in periods]
-        trends_in_python = [
-            stats.trend(db, start=a, end=b, group=g) for a, b in periods for g in (None, "fire")
-        ]
+        assert db.scalar(select(func.count()).where(HumanTask.working_days.is_not(None))) == 0
+        legacy, legacy_trends = figures()
+        filled = durations.backfill(db)
+        stored, trends = figures()
+        calendar = platform.calendar(db)
+        tasks = db.scalars(select(HumanTask).where(HumanTask.state == TaskState.COMPLETED)).all()
+        finished = db.scalars(select(Case).where(Case.completed_at.is_not(None))).all()
+    assert filled == (len(tasks), len(finished)) and tasks and finished
+    for task in tasks:
+        assert task.completed_at is not None
+        assert task.working_days == calendar.working_days_between(task.created_at, task.completed_at)
+        assert task.on_time == (None if task.due_at is None else task.completed_at <= task.due_at)
+    for case in finished:
+        assert case.completed_at is not None
+        assert case.working_days == calendar.working_days_between(case.submitted_at, case.completed_at)
     db.rollback()
-    assert in_sql[0].totals.case_average_working_days is not None
-    assert in_sql == in_python
-    assert sum(p.cases_received for p in trends_in_sql[0][1]) == 5  # 20 September and 4 in October
-    assert trends_in_sql == trends_in_python
+    assert stored[0].totals.case_average_working_days is not None
+    assert legacy == stored
+    assert sum(p.cases_received for p in trends[0][1]) == 5  # 20 September and 4 in October
+    assert legacy_trends == trends
 
 
 def test_figures_are_kept_a_minute_unless_a_case_changes(pages: Any, db: Any, scenario: None) -> None:
