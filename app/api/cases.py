@@ -34,9 +34,7 @@ class CaseList(MethodView):
         """
         user = current_user(required=False)
         if user is None:
-            limiter = submit_limiter()
-            limiter.check(client_address(), SUBMIT_REFUSED)
-            limiter.hit(client_address())
+            submit_limiter().take(client_address(), SUBMIT_REFUSED)
         started = cases.start_case(session(), user, body["process"], body["data"])
         commit()
         number = started.case.number

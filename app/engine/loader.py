@@ -24,7 +24,14 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from .errors import SpecError
 from .specs import STATE_FORMAT, spec_to_json
 from .types import ProcessBundle
-from .validation import Problem, check_case_scope, check_document, check_forms, check_specs
+from .validation import (
+    Problem,
+    check_case_scope,
+    check_definitions,
+    check_document,
+    check_forms,
+    check_specs,
+)
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -126,16 +133,26 @@ def _load(
         if tree is not None and not problems:
             documents[path] = tree
 
-    # Where every process is defined, including files rejected before parsing.
-    defined_in: dict[str, Path] = {}
+    # Every readable file, including files rejected before parsing.
+    trees: dict[Path, Any] = {}
     for path in sorted(bpmn_paths):
         tree = documents.get(path)
         if tree is None and path.is_file():
             with contextlib.suppress(Exception):
-                tree = etree.parse(str(path))
+                tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
         if tree is not None:
-            for pid in tree.getroot().xpath("./bpmn:process/@id", namespaces=NS):
-                defined_in.setdefault(str(pid), path)
+            trees[path] = tree
+    # A file defining another file's process is left out of the parser, so that what runs (or is
+    # called) never depends on the order the files are read.
+    misplaced = check_definitions(trees, by_stem=by_stem)
+    for path, problems in misplaced.items():
+        result.problems.extend(problems)
+        documents.pop(path, None)
+    # Where every process is defined (its rightful file first).
+    defined_in: dict[str, Path] = {}
+    for path in sorted(trees, key=lambda p: (p in misplaced, p)):
+        for pid in trees[path].getroot().xpath("./bpmn:process/@id", namespaces=NS):
+            defined_in.setdefault(str(pid), path)
 
     parser = SpiffBpmnParser()
     added: dict[str, Path] = {}

@@ -181,6 +181,74 @@ def _check_timer(file: str, el: Any, code: str, tag: str) -> list[Problem]:
     return _check_code(file, el, code, expression=True, what="timer expression")
 
 
+def check_definitions(trees: dict[Path, Any], *, by_stem: bool) -> dict[Path, list[Problem]]:
+    """Where each process is defined, per file.
+
+    A process id must be defined in one file only: otherwise which definition runs (or is called)
+    depends on the order the files are read. With ``by_stem`` (the processes folder) the file
+    `<key>.bpmn` owns the process `<key>` and runs no other process, so an edited file can never
+    stand in for another file's process.
+    """
+    defined: dict[str, list[tuple[Path, Any]]] = {}
+    for path, tree in sorted(trees.items()):
+        for el in tree.getroot().xpath("./bpmn:process[@id]", namespaces=NS):
+            defined.setdefault(str(el.get("id")), []).append((path, el))
+    problems: dict[Path, list[Problem]] = {}
+
+    def add(path: Path, el: Any, pid: str, message: str, hint: str) -> None:
+        problems.setdefault(path, []).append(Problem(str(path), el.sourceline or 1, pid, message, hint))
+
+    for pid, places in defined.items():
+        files = {path for path, _ in places}
+        if len(files) < 2:
+            continue
+        owner = next((path for path in files if by_stem and path.stem == pid), None)
+        for path, el in places:
+            if path == owner:
+                continue
+            if owner is not None:
+                add(
+                    path,
+                    el,
+                    pid,
+                    f"process '{pid}' belongs to {owner.name}; this file defines it again",
+                    f'remove it from this file and call it with a call activity (calledElement="{pid}")',
+                )
+            else:
+                others = ", ".join(sorted(p.name for p in files if p != path))
+                add(
+                    path,
+                    el,
+                    pid,
+                    f"process id '{pid}' is also defined in {others}",
+                    "define each process in one file only, or give the processes different ids",
+                )
+    if not by_stem:
+        return problems
+    for path, tree in sorted(trees.items()):
+        reported = {p.element_id for p in problems.get(path, [])}
+        executable = [
+            el
+            for el in tree.getroot().xpath("./bpmn:process[@id]", namespaces=NS)
+            if el.get("isExecutable", "true") == "true"
+        ]
+        if path.stem not in {el.get("id") for el in executable}:
+            continue  # the file-name rule itself is reported by the loader
+        for el in executable:
+            pid = str(el.get("id"))
+            if pid != path.stem and pid not in reported:
+                add(
+                    path,
+                    el,
+                    pid,
+                    f"executable process '{pid}' in {path.name}: the file {path.name} may run only the "
+                    f"process '{path.stem}'",
+                    f'move it to {pid}.bpmn and call it from there, or set isExecutable="false" if only '
+                    "this file calls it",
+                )
+    return problems
+
+
 def check_specs(
     all_specs: dict[str, Any],
     path: Path,

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from lxml import etree
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.engine import Problem
-from app.errors import Forbidden, NotFound, PermitFlowError, ProcessInvalid, TooLarge
+from app.engine import Problem, ProcessBundle
+from app.errors import Conflict, Forbidden, NotFound, PermitFlowError, ProcessInvalid, TooLarge
 from app.models import Case, HumanTask, ProcessVersion, TaskState, User
 
 from . import platform, processes
@@ -32,6 +32,7 @@ from . import platform, processes
 MAX_BPMN_BYTES = 2 * 1024 * 1024
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 LISTED_TASKS = 500
+DEPLOY_LOCK = 7253902  # PostgreSQL advisory lock key of deploys from the editor (audit uses 7253901)
 
 
 class DiagramRejected(ProcessInvalid):
@@ -110,7 +111,32 @@ def decode_xml(raw: bytes | str) -> str:
             ) from err
     if not raw.strip():
         raise PermitFlowError("the diagram is empty: send the BPMN XML", {"bpmn": ["empty"]})
+    line = doctype_line(raw)
+    if line is not None:
+        raise ProcessInvalid(
+            f"the diagram has a DOCTYPE declaration (line {line}): BPMN needs none, and entity "
+            "declarations are not accepted",
+            {"bpmn": [f"line {line}: remove the DOCTYPE declaration"]},
+        )
     return raw
+
+
+def doctype_line(xml: str) -> int | None:
+    """The line of a DOCTYPE declaration anywhere in ``xml``, None when it has none.
+
+    BPMN needs no DTD, and entity declarations are how XML bombs get in. The parser neither loads
+    nor expands anything; a document it cannot read is searched as text, wherever the declaration is.
+    """
+    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
+    try:
+        docinfo = etree.fromstring(xml.encode("utf-8"), parser).getroottree().docinfo
+        found = bool(docinfo.doctype) or docinfo.internalDTD is not None or docinfo.externalDTD is not None
+    except etree.XMLSyntaxError:
+        found = re.search(r"<!DOCTYPE", xml, re.IGNORECASE) is not None
+    if not found:
+        return None
+    match = re.search(r"<!DOCTYPE", xml, re.IGNORECASE)
+    return xml.count("\n", 0, match.start()) + 1 if match else 1
 
 
 def _problem_file(key: str) -> str:
@@ -119,9 +145,9 @@ def _problem_file(key: str) -> str:
 
 def validate_xml(session: Session, key: str, xml: str) -> list[Problem]:
     """Every problem of ``xml`` as the new ``<key>.bpmn`` (empty when it would be deployed)."""
-    if re.search(r"<!DOCTYPE", xml[:4096], re.IGNORECASE):
-        # BPMN needs no DTD, and entity declarations are how XML bombs get in.
-        return [Problem(_problem_file(key), 1, "-", "a DOCTYPE declaration is not allowed", "remove it")]
+    line = doctype_line(xml)
+    if line is not None:
+        return [Problem(_problem_file(key), line, "-", "a DOCTYPE declaration is not allowed", "remove it")]
     folder = platform.get().processes_dir
     with tempfile.TemporaryDirectory(prefix="pf-validate-") as scratch:
         path = Path(scratch) / f"{key}.bpmn"
@@ -180,8 +206,13 @@ def deploy_xml(session: Session, actor: User, key: str, xml: str) -> DeployOutco
     """Check ``xml`` as the new ``<key>.bpmn`` and, when it has no problem, write the file and deploy
     it as a version (flushes; the caller commits, and calls ``undo`` if the commit fails).
 
-    The same diagram as the current version (layout aside) deploys nothing and leaves the file."""
+    The same diagram as the current version (layout aside) deploys nothing and leaves the file.
+    Deploys are serialised (a PostgreSQL advisory lock held until the caller's commit; SQLite
+    already serialises writers), so two editors never interleave writing and deploying files."""
     require_editor(actor)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEPLOY_LOCK})
+    session.expire_all()  # what was read before the lock may have been deployed over since
     problems = validate_xml(session, key, xml)
     if problems:
         raise DiagramRejected(problems)
@@ -206,6 +237,14 @@ def deploy_xml(session: Session, actor: User, key: str, xml: str) -> DeployOutco
         if own or key not in result.bundles:
             # Another file changed between the check and now; the file goes back as it was.
             raise DiagramRejected(own or [Problem(_problem_file(key), 0, "-", "could not be loaded", None)])
+        stale = _stale_files(session, folder, key, result.bundles)
+        if stale:
+            raise Conflict(
+                "the process files on this server are not the deployed versions of "
+                f"{', '.join(stale)}: nothing was deployed. Bring this server's processes folder up to "
+                "date with the deployed processes, then deploy again",
+                {"bpmn": [f"processes/{name} differs from its deployed version" for name in stale]},
+            )
         deployed = processes.deploy_bundle(session, actor, result.bundles[key])
         callers = []
         for other, bundle in sorted(result.bundles.items()):
@@ -216,6 +255,31 @@ def deploy_xml(session: Session, actor: User, key: str, xml: str) -> DeployOutco
         undo()
         raise
     return DeployOutcome(key, deployed.version, deployed.created, callers, undo)
+
+
+def _stale_files(session: Session, folder: Path, key: str, bundles: dict[str, ProcessBundle]) -> list[str]:
+    """Files besides ``<key>.bpmn`` that this deploy would bundle (called processes) or redeploy
+    (its callers) but that are not their current deployed versions.
+
+    The editor writes only ``<key>.bpmn``, on this web node. If another node deployed since, this
+    node's copies are old, and deploying would bring them back inside the new versions."""
+    own = f"{key}.bpmn"
+    deploying = [bundles[key]] + [
+        b for other, b in bundles.items() if other != key and f"bpmn/{own}" in b.files
+    ]
+    names = {f"{b.key}.bpmn" for b in deploying} | {
+        name.removeprefix("bpmn/") for b in deploying for name in b.files if name.startswith("bpmn/")
+    }
+    stale = []
+    for name in sorted(names - {own}):
+        deployed = session.scalar(
+            select(ProcessVersion.bpmn_xml).where(
+                ProcessVersion.key == name.removesuffix(".bpmn"), ProcessVersion.is_current.is_(True)
+            )
+        )
+        if deployed is None or (folder / name).read_text(encoding="utf-8") != deployed:
+            stale.append(name)
+    return stale
 
 
 def task_counts(session: Session, version_id: int) -> dict[str, dict[str, int]]:

@@ -1,5 +1,5 @@
-"""Counting attempts per client address in Redis, to refuse guessing query codes and floods of
-submissions without an account.
+"""Counting attempts per client address (or per account) in Redis, to refuse guessing query codes
+and floods of submissions.
 
 A fixed window starts at the first counted attempt of an address; once ``limit`` attempts are
 counted, every further attempt from that address is refused until the window ends, even one that
@@ -20,6 +20,18 @@ import redis
 from app.errors import TooManyRequests
 
 log = logging.getLogger(__name__)
+
+# INCR, and the window's expiry set by the first attempt (later ones do not extend it), as one
+# step: a key never stays without expiry, and the returned count is this attempt's place.
+_COUNT = """
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+"""
 
 
 @dataclass
@@ -52,23 +64,34 @@ class AttemptLimiter:
         """Raise TooManyRequests (with ``message`` and the seconds to wait) if the address is blocked."""
         wait = self.blocked_for(address)
         if wait:
-            raise TooManyRequests(
-                f"{message}; try again in {max(1, -(-wait // 60))} minute(s)", retry_after=wait
-            )
+            self._refuse(message, wait)
+
+    def _count(self, address: str) -> tuple[int, int] | None:
+        """Count one attempt in one atomic step: the count so far (this one included) and the
+        seconds left in the window; None when Redis is unreachable."""
+        try:
+            count, ttl = self.client.eval(_COUNT, 1, self._key(address), self.window_seconds)
+        except redis.RedisError as err:
+            log.warning("rate limit %s unavailable, attempt not counted: %s", self.name, err)
+            return None
+        return int(count), int(ttl)
 
     def hit(self, address: str) -> None:
         """Count one attempt of the address."""
-        key = self._key(address)
-        try:
-            pipe = self.client.pipeline()
-            pipe.incr(key)
-            pipe.ttl(key)
-            _count, ttl = pipe.execute()
-            if int(ttl) < 0:
-                # The window starts at the first attempt; later ones do not extend it.
-                self.client.expire(key, self.window_seconds)
-        except redis.RedisError as err:
-            log.warning("rate limit %s unavailable, attempt not counted: %s", self.name, err)
+        self._count(address)
+
+    def take(self, address: str, message: str) -> None:
+        """Count one attempt and raise TooManyRequests when it is beyond the limit.
+
+        Unlike `check` then `hit`, no two concurrent requests can both see the last free attempt:
+        the count Redis returns decides, so at most ``limit`` attempts per window get through.
+        """
+        counted = self._count(address)
+        if counted is not None and counted[0] > self.limit:
+            self._refuse(message, max(counted[1], 1))
+
+    def _refuse(self, message: str, wait: int) -> None:
+        raise TooManyRequests(f"{message}; try again in {max(1, -(-wait // 60))} minute(s)", retry_after=wait)
 
     def reset(self, address: str) -> None:
         try:
@@ -79,3 +102,9 @@ class AttemptLimiter:
 
 LOOKUP_REFUSED = "too many wrong query codes from your address"
 SUBMIT_REFUSED = "too many submissions without an account from your address"
+ACCOUNT_SUBMIT_REFUSED = "too many complaints from your account"
+
+
+def account_key(user_id: int) -> str:
+    """The submission budget of an account, counted beside (and never mixed with) addresses."""
+    return f"account:{user_id}"

@@ -2,9 +2,11 @@
 
 The form comes from the complaint process's start form (its JSON Schema); evidence photos are
 checked by content and size in services.complaints. Submissions without an account share the
-API's per-address budget. The number and query code are shown once, on `/complaints/filed`
-(taken out of the session as it renders); this browser may then follow the complaint on its
-status page, where the complainant also rates the answer.
+API's per-address budget; an applicant logged in has a budget of the same size for the account.
+A logged-in applicant chooses whether the complaint is filed in the account's name (it is then
+listed under My cases) or anonymously (no link to the account is stored). The number and query
+code are shown once, on `/complaints/filed` (taken out of the session as it renders); this browser
+may then follow the complaint on its status page, where the complainant also rates the answer.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from flask_babel import gettext
 
 from app.errors import InvalidData, TooLarge, TooManyRequests, UnsupportedType
 from app.limits import client_address, submit_limiter
+from app.models import User
 from app.services import attachments, complaints, drafts
-from app.services.rate_limit import SUBMIT_REFUSED
+from app.services.rate_limit import ACCOUNT_SUBMIT_REFUSED, SUBMIT_REFUSED, account_key
 
 from . import common, schema_form, uploads
 from .auth import current_user
@@ -26,6 +29,7 @@ from .track import grant
 from .views import bp
 
 FILED = "complaint_filed"  # session key: the ticket to show once
+ANONYMOUS = "anonymous"  # form field: a logged-in applicant files without linking the account
 
 
 def _fields() -> list[schema_form.Field]:
@@ -60,16 +64,31 @@ def _render(
         summary=summary,
         max_upload_mb=uploads.max_mb(),
         max_photos=complaints.MAX_PHOTOS,
+        account=_applicant(),
+        anonymous=bool((values or {}).get(ANONYMOUS)),
     ), status
 
 
-def _too_many(err: TooManyRequests) -> ResponseReturnValue:
+def _applicant() -> User | None:
+    """The logged-in applicant who may file in the account's name; staff file as anyone does."""
+    user = current_user()
+    return user if user is not None and not user.is_staff else None
+
+
+def _too_many(err: TooManyRequests, *, account: bool) -> ResponseReturnValue:
     minutes = max(1, -(-err.retry_after // 60))
-    message = gettext(
-        "Too many complaints were filed from your network. Please try again in %(num)d minutes, "
-        "or call the bureau's hotline.",
-        num=minutes,
-    )
+    if account:
+        message = gettext(
+            "Too many complaints were filed from your account. Please try again in %(num)d minutes, "
+            "or call the bureau's hotline.",
+            num=minutes,
+        )
+    else:
+        message = gettext(
+            "Too many complaints were filed from your network. Please try again in %(num)d minutes, "
+            "or call the bureau's hotline.",
+            num=minutes,
+        )
     html, _status = _render(values=request.form, general=[message])
     return html, 429, {"Retry-After": str(err.retry_after)}
 
@@ -79,15 +98,16 @@ def complaint_new() -> ResponseReturnValue:
     """File a complaint (no account needed)."""
     if request.method == "GET":
         return _render()
-    user = current_user()
-    if user is not None and user.is_staff:
-        user = None  # staff file complaints as anyone does: not in their own name
-    if user is None:
-        try:
-            submit_limiter().check(client_address(), SUBMIT_REFUSED)
-        except TooManyRequests as err:
-            return _too_many(err)
-        submit_limiter().hit(client_address())
+    account = _applicant()
+    try:
+        # An account's complaints count against the account even when filed anonymously.
+        if account is not None:
+            submit_limiter().take(account_key(account.id), ACCOUNT_SUBMIT_REFUSED)
+        else:
+            submit_limiter().take(client_address(), SUBMIT_REFUSED)
+    except TooManyRequests as err:
+        return _too_many(err, account=account is not None)
+    user = None if request.form.get(ANONYMOUS) else account
     fields = _fields()
     data = schema_form.read_submission(fields, request.form)
     photos = [

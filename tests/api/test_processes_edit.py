@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import time
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from app.models import AuditEvent, ProcessVersion
 from app.services import platform
@@ -211,3 +214,118 @@ def test_migration_dry_run_says_which_cases_can_move(api: Any, db: Any, folder: 
     assert "not a version hash" in bad.get_json()["message"]
     missing = api.post("/api/v1/processes/construction_permit/migrations", "analyst", json={"to": new})
     assert missing.status_code == 422 and "from" in missing.get_json()["errors"]
+
+
+def test_a_doctype_anywhere_is_refused(api: Any, db: Any, folder: Path) -> None:
+    """Not only in the first kilobytes: after a 5 KB comment, with an entity used in a name."""
+    path = folder / f"{KEY}.bpmn"
+    before = path.read_text(encoding="utf-8")
+    head, rest = before.split("\n", 1)
+    xml = f'{head}\n<!--{"x" * 5000}-->\n<!DOCTYPE d [<!ENTITY e "EXPANDED">]>\n{rest}'
+    xml = xml.replace('isExecutable="true"', 'name="&e;" isExecutable="true"', 1)
+    versions = _versions(db, KEY)
+    for url in (f"/api/v1/processes/{KEY}/validate", f"/api/v1/processes/{KEY}/versions"):
+        response = api.post(url, "analyst", json={"bpmn": xml})
+        assert response.status_code == 422, response.get_json()
+        body = response.get_json()
+        assert "DOCTYPE declaration (line 3)" in body["message"], body
+        assert body["errors"]["bpmn"] == ["line 3: remove the DOCTYPE declaration"]
+    assert path.read_text(encoding="utf-8") == before
+    assert _versions(db, KEY) == versions
+
+
+def test_a_diagram_defining_another_files_process_is_refused(api: Any, db: Any, folder: Path) -> None:
+    """complaint_handling.bpmn that also holds an executable rectification_order would be called
+    instead of rectification_order.bpmn: refused, naming the element and the owning file."""
+    key = "complaint_handling"
+    path = folder / f"{key}.bpmn"
+    before = path.read_text(encoding="utf-8")
+    shadow = """<bpmn:process id="rectification_order" isExecutable="true">
+<bpmn:startEvent id="Shadow_S"><bpmn:outgoing>Shadow_F</bpmn:outgoing></bpmn:startEvent>
+<bpmn:endEvent id="Shadow_E"><bpmn:incoming>Shadow_F</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="Shadow_F" sourceRef="Shadow_S" targetRef="Shadow_E" /></bpmn:process>
+"""
+    xml = before.replace("</bpmn:definitions>", shadow + "</bpmn:definitions>")
+    line = xml[: xml.index('<bpmn:process id="rectification_order"')].count("\n") + 1
+    expected = f"processes/{key}.bpmn:{line}: rectification_order: process 'rectification_order' belongs to"
+
+    checked = api.post(f"/api/v1/processes/{key}/validate", "analyst", json={"bpmn": xml})
+    assert checked.status_code == 200, checked.get_json()
+    assert checked.get_json()["valid"] is False
+    assert [p["text"] for p in checked.get_json()["problems"] if p["text"].startswith(expected)]
+
+    versions = _versions(db, key), _versions(db, KEY)
+    deployed = api.post(f"/api/v1/processes/{key}/versions", "analyst", json={"bpmn": xml})
+    assert deployed.status_code == 422, deployed.get_json()
+    assert any(text.startswith(expected) for text in deployed.get_json()["errors"]["bpmn"])
+    assert path.read_text(encoding="utf-8") == before
+    assert (_versions(db, key), _versions(db, KEY)) == versions
+
+
+def test_deploy_refuses_when_this_servers_files_are_not_the_deployed_versions(
+    api: Any, db: Any, folder: Path
+) -> None:
+    """Deploying bundles the called processes' files and redeploys the callers from this server's
+    folder: an old copy there (another server deployed since) is refused, not deployed again."""
+    called, caller = folder / f"{KEY}.bpmn", folder / "complaint_handling.bpmn"
+    called_xml, caller_xml = called.read_text(encoding="utf-8"), caller.read_text(encoding="utf-8")
+    versions = _versions(db, KEY), _versions(db, "complaint_handling")
+
+    old_copy = called_xml.replace('name="下达整改通知"', 'name="旧的整改通知"')
+    called.write_text(old_copy, encoding="utf-8")
+    edited = caller_xml.replace('name="投诉举报"', f'name="投诉举报 {uuid.uuid4().hex[:8]}"')
+    response = api.post("/api/v1/processes/complaint_handling/versions", "analyst", json={"bpmn": edited})
+    assert response.status_code == 409, response.get_json()
+    body = response.get_json()
+    assert "not the deployed versions of rectification_order.bpmn" in body["message"]
+    assert body["errors"]["bpmn"] == ["processes/rectification_order.bpmn differs from its deployed version"]
+    assert caller.read_text(encoding="utf-8") == caller_xml
+    assert (_versions(db, KEY), _versions(db, "complaint_handling")) == versions
+
+    # The caller redeployed with a new callee comes from this server's folder too.
+    called.write_text(called_xml, encoding="utf-8")
+    caller.write_text(edited, encoding="utf-8")
+    new_callee = called_xml.replace('name="下达整改通知"', f'name="下达整改通知 {uuid.uuid4().hex[:8]}"')
+    response = api.post(f"/api/v1/processes/{KEY}/versions", "analyst", json={"bpmn": new_callee})
+    assert response.status_code == 409, response.get_json()
+    assert "complaint_handling.bpmn" in response.get_json()["message"]
+    assert called.read_text(encoding="utf-8") == called_xml
+    assert (_versions(db, KEY), _versions(db, "complaint_handling")) == versions
+
+    # With the folder as deployed, the same deploy goes through.
+    caller.write_text(caller_xml, encoding="utf-8")
+    response = api.post(f"/api/v1/processes/{KEY}/versions", "analyst", json={"bpmn": new_callee})
+    assert response.status_code == 201, response.get_json()
+
+
+def test_deploys_wait_for_each_other_on_postgresql(api: Any, db: Any, folder: Path) -> None:
+    """A deploy waits while another holds the deploy lock: it writes no file and no version until
+    the other is done (SQLite serialises writers by itself)."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's")
+    from app.services.process_views import DEPLOY_LOCK
+
+    path = folder / f"{KEY}.bpmn"
+    before = path.read_text(encoding="utf-8")
+    xml = before.replace('name="下达整改通知"', f'name="下达整改通知 {uuid.uuid4().hex[:8]}"')
+    versions = _versions(db, KEY)
+    waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = :k")
+    with db.get_bind().connect() as other:
+        other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": DEPLOY_LOCK})
+        with ThreadPoolExecutor(1) as pool:
+            deploy = pool.submit(
+                lambda: api.post(f"/api/v1/processes/{KEY}/versions", "analyst", json={"bpmn": xml})
+            )
+            for _ in range(2000):  # until the deploy is seen waiting for the lock
+                if other.execute(waiting, {"k": DEPLOY_LOCK}).scalar() or deploy.done():
+                    break
+                time.sleep(0.01)
+            assert not deploy.done(), deploy.result().get_json()
+            assert path.read_text(encoding="utf-8") == before
+            assert _versions(db, KEY) == versions
+            other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": DEPLOY_LOCK})
+            other.commit()
+            response = deploy.result()
+    assert response.status_code == 201, response.get_json()
+    assert path.read_text(encoding="utf-8") == xml
+    assert _versions(db, KEY) == versions + 1

@@ -565,9 +565,47 @@ def test_calling_a_rejected_file_rejects_the_caller(tmp_path: Path) -> None:
 
 
 def test_duplicate_process_ids_across_files(tmp_path: Path) -> None:
+    """Which definition would run depends on the order the files are read: neither is accepted."""
     one = write(tmp_path, "one", script_process("Same", "x = 1"))
     two = write(tmp_path, "two", script_process("Same", "x = 2"))
     result = load_for_run([one, two])
-    assert result.bundles["Same"].source_path == str(one)  # the first one loaded stands
-    problem = next(p for p in result.problems if p.file == str(two))
-    assert problem.element_id == "Same" and problem.line > 0 and "more than one" in problem.message
+    assert "Same" not in result.bundles
+    for path, other in ((one, "two.bpmn"), (two, "one.bpmn")):
+        problem = next(p for p in result.problems if p.file == str(path))
+        assert problem.element_id == "Same" and problem.line > 0 and problem.hint
+        assert f"process id 'Same' is also defined in {other}" in problem.message
+
+
+def _with_process(xml: str, pid: str) -> str:
+    """``xml`` with a second, minimal executable process ``pid`` (start → end) after its own."""
+    extra = f"""  <bpmn:process id="{pid}" isExecutable="true">
+    <bpmn:startEvent id="{pid}_S"><bpmn:outgoing>{pid}_F</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:endEvent id="{pid}_E"><bpmn:incoming>{pid}_F</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="{pid}_F" sourceRef="{pid}_S" targetRef="{pid}_E" />
+  </bpmn:process>
+"""
+    return xml.replace("</bpmn:definitions>", extra + "</bpmn:definitions>")
+
+
+def test_a_file_defining_another_files_process_is_rejected(tmp_path: Path) -> None:
+    """complaint.bpmn also defines an executable `order`: whatever order the files are read in, the
+    file that owns `order` stands; the intruder is refused, naming the owner."""
+    complaint = write(tmp_path, "complaint", _with_process(_caller("complaint", "order"), "order"))
+    (tmp_path / "z").mkdir()
+    order = write(tmp_path / "z", "order", script_process("order", "x = 1"))
+    for paths in ([complaint, order], [order, complaint]):
+        result = load_processes(paths, [], {})
+        assert set(result.bundles) == {"order"}, [str(p) for p in result.problems]
+        assert result.bundles["order"].source_path == str(order)
+        mine = [p for p in result.problems if p.file == str(complaint)]
+        problem = only(mine, "order", "process 'order' belongs to order.bpmn", "call activity")
+        assert str(problem).startswith(f"{complaint}:{problem.line}: order: ") and problem.line > 1
+
+
+def test_a_file_runs_only_the_process_named_by_its_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "main", _with_process(script_process("main", "x = 1"), "helper"))
+    result = load_processes([path], [], {})
+    assert not result.bundles
+    only(result.problems, "helper", "executable process 'helper' in main.bpmn", "move it to helper.bpmn")
+    # Loaded for a run (any file name), a file may hold several executable processes.
+    assert set(load_for_run([path]).bundles) == {"main", "helper"}

@@ -145,6 +145,8 @@ def test_inbox_tabs_counts_and_filters(api: Any, pages: Any) -> None:
 
     html = _text(clerk.get(f"/inbox?q={second}"))
     assert second in html and first not in html
+    html = _text(clerk.get(f"/inbox?q=%20{second.lower()}%20"))  # as typed after a phone call
+    assert second in html and first not in html
     html = _text(clerk.get("/inbox?q=滨江"))
     assert first in html and second not in html
     assert late not in _text(clerk.get("/inbox?process=parallel_review"))

@@ -7,7 +7,9 @@ applicant logged in (no code needed), are not affected.
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -81,3 +83,67 @@ def test_submissions_without_an_account_are_limited_per_address(
     refused = _error(api.post("/api/v1/cases", json=body), 429)
     assert "too many submissions without an account" in refused["message"]
     assert api.post("/api/v1/cases", "acme", json=body).status_code == 201  # applicants are not limited
+
+
+def test_the_limiter_counts_and_decides_in_one_step(app: Any) -> None:
+    """Twelve attempts at once against a limit of five: exactly five get through, whatever the
+    interleaving (a check, then a hit, would let several see the last free attempt)."""
+    from app.errors import TooManyRequests
+    from app.services.rate_limit import AttemptLimiter
+
+    base = _limiter(app, "submit")
+    limiter = AttemptLimiter(base.client, "race", limit=5, window_seconds=600)
+    start = threading.Barrier(12)
+
+    def attempt(_: int) -> bool:
+        start.wait()
+        try:
+            limiter.take("10.9.9.9", "too many")
+        except TooManyRequests as err:
+            assert 0 < err.retry_after <= 600
+            return False
+        return True
+
+    for _ in range(3):
+        limiter.reset("10.9.9.9")
+        with ThreadPoolExecutor(12) as pool:
+            assert sum(pool.map(attempt, range(12))) == 5
+        assert 0 < base.client.ttl(limiter._key("10.9.9.9")) <= 600
+    limiter.reset("10.9.9.9")
+
+
+def test_complaints_of_an_account_are_limited_per_account(
+    app: Any, db: Any, pages: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Logged in, an applicant has a budget of its own, filing anonymously or not, and parallel
+    submissions never get past it."""
+    from dataclasses import replace
+
+    from tests.web.test_complaints import FORM, counts, file
+
+    settings = app.extensions["permitflow.settings"]
+    monkeypatch.setitem(app.extensions, "permitflow.settings", replace(settings, public_submit_limit=3))
+    monkeypatch.delitem(app.extensions, "permitflow.limiter.submit", raising=False)
+    before = counts(db)[0]
+    acme = [pages("acme") for _ in range(6)]
+
+    def submit(i: int) -> int:
+        browser = acme[i]
+        form = {**FORM, "anonymous": "1"} if i % 2 else FORM
+        return int(file(browser, form).status_code)
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = sorted(pool.map(submit, range(6)))
+    assert statuses == [302, 302, 302, 429, 429, 429]
+    assert counts(db)[0] == before + 3
+    refused = file(acme[0])
+    assert refused.status_code == 429 and "Too many complaints were filed from your account" in (
+        refused.get_data(as_text=True)
+    )
+    # Another account, and a visitor without one, have budgets of their own.
+    buildco = pages("buildco")
+    assert file(buildco).status_code == 302
+    visitor = pages()
+    assert file(visitor).status_code == 302
+    monkeypatch.undo()
+    app.extensions.pop("permitflow.limiter.submit", None)
