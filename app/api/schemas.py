@@ -163,7 +163,12 @@ class TaskItem(Schema):
 
 class TaskList(Schema):
     items = fields.List(fields.Nested(TaskItem), required=True)
-    total = fields.Integer(required=True)
+    total = fields.Integer(
+        required=True, metadata={"description": "matching tasks, counted up to 10,000 (see total_exact)"}
+    )
+    total_exact = fields.Boolean(
+        required=True, metadata={"description": "false: more than `total` tasks match; narrow the filters"}
+    )
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
 

@@ -63,6 +63,7 @@ class TaskCollection(MethodView):
         return {
             "items": _items(page.items),
             "total": page.total,
+            "total_exact": page.total_exact,
             "page": page.page,
             "per_page": page.per_page,
         }

@@ -35,13 +35,15 @@ Definitions (the ones the report, the API and the CSV export all use):
 from __future__ import annotations
 
 import bisect
+import contextlib
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, literal_column, select, union_all
+from sqlalchemy import ColumnElement, and_, exists, func, literal, literal_column, select, text, union_all
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
@@ -200,6 +202,22 @@ def _unindexed(column: Any) -> Any:
     return literal_column(f'+"{table}".{column.name}', type_=column.type)
 
 
+@contextlib.contextmanager
+def _index_reads(session: Session) -> Iterator[None]:
+    """On PostgreSQL, plan the statistics' statements for index-only scans of their covering
+    indexes (ix_human_task_stats_steps, ix_case_stats_days, ...), which are read in order and
+    grouped without hashing. With the default random_page_cost (4, priced for spinning disks) the
+    planner reads the whole table and hashes every row instead: over a year of a busy bureau
+    more than twice as slow. The setting is local to the transaction and put back afterwards."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    previous = session.execute(text("SELECT current_setting('random_page_cost')")).scalar_one()
+    session.execute(text("SELECT set_config('random_page_cost', '1.1', true)"))
+    yield
+    session.execute(text("SELECT set_config('random_page_cost', :value, true)"), {"value": previous})
+
+
 def _bounds(calendar: WorkCalendar, start: date | None, end: date | None) -> tuple[Any, Any]:
     begin = datetime.combine(start, time(0), calendar.tz).astimezone(UTC) if start else None
     stop = datetime.combine(end + timedelta(days=1), time(0), calendar.tz).astimezone(UTC) if end else None
@@ -230,6 +248,18 @@ def bureau_stats(
     """
     if start and end and start > end:
         raise ValueError("start must not be after end")
+    with _index_reads(session):
+        return _bureau_stats(session, process=process, group=group, start=start, end=end)
+
+
+def _bureau_stats(
+    session: Session,
+    *,
+    process: str | None = None,
+    group: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> StatsReport:
     calendar = platform.calendar(session)
     days = WorkingDays(calendar)
     dialect = session.get_bind().dialect.name
@@ -520,6 +550,13 @@ def trend(
     one count per period, each an index range of its own (no sort of a year of rows)."""
     if start > end:
         raise ValueError("start must not be after end")
+    with _index_reads(session):
+        return _trend(session, process=process, group=group, start=start, end=end)
+
+
+def _trend(
+    session: Session, *, process: str | None, group: str | None, start: date, end: date
+) -> tuple[str, list[TrendPoint]]:
     calendar = platform.calendar(session)
     unit, buckets = trend_buckets(start, end)
     points = [TrendPoint(first, last) for first, last in buckets]

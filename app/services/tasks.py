@@ -39,9 +39,10 @@ class InboxQuery:
 @dataclass(frozen=True)
 class InboxPage:
     items: list[HumanTask]
-    total: int
+    total: int  # at most COUNT_LIMIT
     page: int
     per_page: int
+    total_exact: bool = True  # False: there are more than `total`
 
 
 def group_slugs(user: User, *, supervised: bool = False) -> list[str]:
@@ -90,16 +91,21 @@ def _inbox_filter(user: User, query: InboxQuery) -> Select[tuple[HumanTask]]:
     return stmt
 
 
+# Counting stops here: an exact count reads every matching index entry, so with a million open
+# tasks it would cost more than the page itself. Nobody pages through 10,000 tasks; they filter.
+COUNT_LIMIT = 10_000
+
+
 def count_inbox(session: Session, user: User, query: InboxQuery) -> int:
-    """How many open tasks ``query`` finds (for tab counts): a count only, no rows."""
-    stmt = _inbox_filter(user, query)
-    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    """How many open tasks ``query`` finds (for tab counts), up to COUNT_LIMIT + 1 (= "more")."""
+    limited = _inbox_filter(user, query).with_only_columns(HumanTask.id).limit(COUNT_LIMIT + 1)
+    return session.scalar(select(func.count()).select_from(limited.subquery())) or 0
 
 
 def list_inbox(session: Session, user: User, query: InboxQuery) -> InboxPage:
     """One page of the inbox, most urgent first: indexed queries on human_task only."""
     stmt = _inbox_filter(user, query)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    counted = count_inbox(session, user, query)
     # Ascending with NULLs last, then id: the order of the (group|assignee, due_at, id) indexes,
     # so a page is read from the index instead of sorting every task of the group.
     order = HumanTask.created_at if query.sort == "created_at" else HumanTask.due_at
@@ -112,7 +118,7 @@ def list_inbox(session: Session, user: User, query: InboxQuery) -> InboxPage:
             .offset((page - 1) * per_page)
         )
     )
-    return InboxPage(items, total, page, per_page)
+    return InboxPage(items, min(counted, COUNT_LIMIT), page, per_page, counted <= COUNT_LIMIT)
 
 
 def task_sla(task: HumanTask) -> str:

@@ -286,7 +286,7 @@ def inbox() -> ResponseReturnValue:
     page = tasks.list_inbox(db, user, query)
     scopes = ["mine", "group"] + (["all"] if _is_supervisor(user) else [])
     counts = {
-        scope: page.total
+        scope: (page.total if page.total_exact else tasks.COUNT_LIMIT + 1)
         if scope == query.scope
         else tasks.count_inbox(db, user, _replace(query, scope=scope))
         for scope in scopes
@@ -310,6 +310,8 @@ def inbox() -> ResponseReturnValue:
         query=query,
         rows=rows,
         total=page.total,
+        total_exact=page.total_exact,
+        count_limit=tasks.COUNT_LIMIT,
         pages=pages,
         counts=counts,
         scopes=scopes,
