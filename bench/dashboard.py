@@ -178,6 +178,7 @@ def make_rows(
                 "time_limit": "7wd",
                 "clock_pauses": [],
                 "working_days": days.case_days(submitted, moment, []) if finished else None,
+                "rating": data.get("rating"),
                 "data": data,
                 "state": "{}",
                 "state_format": "bench",

@@ -37,9 +37,9 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_status_process", "status", "process_key"),
         Index("ix_case_applicant_submitted", "applicant_id", "submitted_at"),
-        # The statistics: completed cases grouped by stored working days (index alone, in order),
-        # and cases completed or received per period.
-        Index("ix_case_stats_days", "process_key", "working_days", "status", "completed_at"),
+        # The statistics: completed cases grouped by stored working days and rating (index alone,
+        # in order), and cases completed or received per period.
+        Index("ix_case_stats_days", "process_key", "working_days", "status", "rating", "completed_at"),
         Index("ix_case_completed_status", "completed_at", "status"),
         Index("ix_case_submitted_process", "submitted_at", "process_key"),
     )
@@ -62,6 +62,9 @@ class Case(Base):
     clock_pauses: Mapped[list[Any]] = mapped_column(default=list)
     # Working days used, clock stops excluded: fixed when the case finishes (services/durations.py).
     working_days: Mapped[int | None]
+    # The complainant's rating (``data.rating`` when it is one of services.stats.RATED), kept
+    # beside the data so the statistics count it from their index instead of parsing every case's JSON.
+    rating: Mapped[str | None] = mapped_column(String(16))
     # The case data as of the last step, for reading without loading the workflow.
     data: Mapped[dict[str, Any]]
     # Serialized workflow state; refers to its spec by the version, never embeds it.

@@ -59,6 +59,18 @@ class HumanTask(Base):
             "completed_at",
         ),
         Index("ix_human_task_stats_on_time", "state", "on_time", "completed_at", "due_at"),
+        # Open tasks now and open overdue per step, from the index alone (the inbox's partial
+        # indexes hold neither the step nor the escalation). Not partial: SQLite cannot match a
+        # partial index's `state = 'open'` to the statistics' bound `state = ?`.
+        Index(
+            "ix_human_task_stats_open",
+            "state",
+            "process_key",
+            "bpmn_id",
+            "candidate_group",
+            "due_at",
+            "escalation_level",
+        ),
     )
 
     id: Mapped[intpk]

@@ -28,8 +28,8 @@ Definitions (the ones the report, the API and the CSV export all use):
   had at least one task.
 * **Complaints**: for processes whose key contains ``complaint``: answer time is the average
   case working days of the complaints completed in the period; satisfaction is, of those rated
-  (``data.rating`` is ``satisfied`` or ``not_satisfied``), the share rated ``satisfied``. Both are
-  null for other processes and when nothing was completed or rated.
+  (``data.rating``, stored as ``case.rating``, is ``satisfied`` or ``not_satisfied``), the share
+  rated ``satisfied``. Both are null for other processes and when nothing was completed or rated.
 """
 
 from __future__ import annotations
@@ -57,6 +57,13 @@ from .durations import WorkingDays, task_facts
 __all__ = ["WorkingDays", "average", "bureau_stats", "p90", "trend"]
 
 RATED = ("satisfied", "not_satisfied")
+
+
+def rating_of(data: dict[str, Any]) -> str | None:
+    """The rating stored beside a case's data (``case.rating``): ``data.rating`` when it is one of
+    :data:`RATED`, else None. The migration that added the column filled it the same way."""
+    rating = data.get("rating")
+    return rating if rating in RATED else None
 
 
 def open_tasks_by_step(session: Session, process_key: str) -> dict[str, dict[str, int]]:
@@ -295,16 +302,25 @@ def _bureau_stats(
     finished_at = _unindexed(Case.completed_at) if dialect == "sqlite" else Case.completed_at
     completed_filter = and_(_within(finished_at, begin, stop), Case.status.in_(final), *case_filters)
     case_days: dict[str, Counter[int]] = defaultdict(Counter)
+    # Only complaints are rated; the stored rating (case.rating) is counted in the same pass, from
+    # the same index.
+    satisfaction: dict[str, tuple[int, int]] = {}
     legacy_cases = False
-    for key, spent, status, n in session.execute(
-        select(Case.process_key, Case.working_days, Case.status, func.count())
+    for key, spent, status, rating, n in session.execute(
+        select(Case.process_key, Case.working_days, Case.status, Case.rating, func.count())
         .where(completed_filter)
-        .group_by(Case.process_key, Case.working_days, Case.status)
+        .group_by(Case.process_key, Case.working_days, Case.status, Case.rating)
     ):
         item = entry(key)
         item.cases_completed += n
         item.cases_approved += n if status == CaseStatus.APPROVED else 0
         item.cases_rejected += n if status == CaseStatus.REJECTED else 0
+        if "complaint" in key:
+            n_rated, n_satisfied = satisfaction.get(key, (0, 0))
+            satisfaction[key] = (
+                n_rated + (n if rating in RATED else 0),
+                n_satisfied + (n if rating == "satisfied" else 0),
+            )
         if spent is None:
             legacy_cases = True
         else:
@@ -316,19 +332,6 @@ def _bureau_stats(
             )
         ):
             case_days[key][days.case_days(submitted_at, done_at, pauses)] += 1
-    # Only complaints are rated: their rows alone are read for the rating.
-    rating = Case.data["rating"].as_string()
-    satisfaction: dict[str, tuple[int, int]] = {}
-    for key, n_rated, n_satisfied in session.execute(
-        select(
-            Case.process_key,
-            func.sum(when((rating.in_(RATED), 1), else_=0)),
-            func.sum(when((rating == "satisfied", 1), else_=0)),
-        )
-        .where(completed_filter, Case.process_key.like("%complaint%"))
-        .group_by(Case.process_key)
-    ):
-        satisfaction[key] = (int(n_rated or 0), int(n_satisfied or 0))
 
     # --- tasks -------------------------------------------------------------------------
     # Completed tasks counted per step, group, stored working days, stored on time and escalation
@@ -547,7 +550,7 @@ def trend(
 ) -> tuple[str, list[TrendPoint]]:
     """Cases received and completed and the on-time rate per period (see :func:`trend_buckets`),
     with the filters and definitions of :func:`bureau_stats`. Each figure is one statement of
-    one count per period, each an index range of its own (no sort of a year of rows)."""
+    counts per period, each an index range of its own (no sort of a year of rows)."""
     if start > end:
         raise ValueError("start must not be after end")
     with _index_reads(session):
@@ -562,14 +565,18 @@ def _trend(
     points = [TrendPoint(first, last) for first, last in buckets]
     bounds = [_bounds(calendar, first, last) for first, last in buckets]
 
-    def per_period(column: Any, *where: ColumnElement[bool]) -> list[int]:
+    def per_period(column: Any, *where: ColumnElement[bool], of: Any = None) -> list[tuple[int, int]]:
+        """Per period: how many rows, and of those how many meet ``of`` (when given)."""
+        among = func.sum(when((of, 1), else_=0)) if of is not None else literal(0)
         parts = [
-            select(literal(i).label("i"), func.count().label("n")).where(column >= b, column < e, *where)
+            select(literal(i).label("i"), func.count().label("n"), among.label("k")).where(
+                column >= b, column < e, *where
+            )
             for i, (b, e) in enumerate(bounds)
         ]
-        counts = [0] * len(bounds)
-        for i, n in session.execute(union_all(*parts)):
-            counts[int(i)] = int(n)
+        counts = [(0, 0)] * len(bounds)
+        for i, n, k in session.execute(union_all(*parts)):
+            counts[int(i)] = (int(n), int(k or 0))
         return counts
 
     case_filters: list[ColumnElement[bool]] = []
@@ -585,12 +592,17 @@ def _trend(
         task_filters.append(HumanTask.candidate_group == group)
     received = per_period(Case.submitted_at, *case_filters)
     completed = per_period(Case.completed_at, Case.status.in_(final), *case_filters)
-    # The stored on_time is null exactly when there was no due time (or before it was stored).
-    on_time = per_period(HumanTask.completed_at, HumanTask.on_time.is_(True), *task_filters)
-    late = per_period(HumanTask.completed_at, HumanTask.on_time.is_(False), *task_filters)
+    # The stored on_time is null exactly when there was no due time (or before it was stored). IN
+    # (not IS NOT NULL) keeps each period two ranges of ix_human_task_stats_on_time.
+    due = per_period(
+        HumanTask.completed_at,
+        HumanTask.on_time.in_([True, False]),
+        *task_filters,
+        of=HumanTask.on_time.is_(True),
+    )
     for i, point in enumerate(points):
-        point.cases_received, point.cases_completed = received[i], completed[i]
-        point.with_due, point.on_time = on_time[i] + late[i], on_time[i]
+        point.cases_received, point.cases_completed = received[i][0], completed[i][0]
+        point.with_due, point.on_time = due[i]
     # Tasks completed before on_time was stored (until `flask stats backfill`): one by one.
     starts = [b for b, _ in bounds]
     low, high = bounds[0][0], bounds[-1][1]

@@ -290,6 +290,7 @@ def test_complaint_answer_time_and_satisfaction(db: Any, scenario: dict[str, int
                 completed_at=completed,
                 clock_pauses=[],
                 data=data,
+                rating=data.get("rating"),  # as services.gateway stores it
                 state="{}",
                 state_format="test",
                 updated_at=completed,

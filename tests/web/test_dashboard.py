@@ -95,6 +95,7 @@ def scenario(db: Any) -> None:
         status=CaseStatus.CLOSED,
         completed_at=_at(22),
         data={"rating": "satisfied"},
+        rating="satisfied",  # as services.gateway stores it
     )
     _task(db, complaint, "Task_Triage", "complaint_desk", _at(15), completed_at=_at(16), due_at=_at(16, 17))
     db.commit()
