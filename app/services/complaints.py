@@ -20,12 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.engine import EngineError, TaskNotReady
-from app.errors import CaseInError, Conflict, InvalidData
-from app.models import Attachment, Case, CaseStatus, HumanTask, TaskState, User
+from app.errors import Conflict, InvalidData
+from app.models import Attachment, Case, HumanTask, TaskState, User
 
-from . import attachments, audit, cases, gateway, platform, processes, tasks
-from .forms import validate_form
+from . import attachments, audit, cases, gateway, processes, tasks
 
 PROCESS = "complaint_handling"
 EVIDENCE = "evidence"
@@ -117,32 +115,5 @@ def rate(session: Session, case: Case, actor: User | None, data: Any) -> Case:
         # Filed from an account: only that account rates it.
         raise Conflict("this complaint is rated by the account that filed it")
     case = tasks.lock_open(session, task)
-    version = processes.version_by_id(session, case.process_version_id)
-    validate_form(processes.form_schema(version, task.form_key), data)
-    if case.status == CaseStatus.ERROR:
-        raise CaseInError("the case stopped on an error; an administrator must resolve it first")
-    try:
-        result = platform.get().runtime.complete(
-            processes.spec_source(version), case.state, task.spiff_task_id, data
-        )
-    except TaskNotReady as err:
-        raise Conflict("the task is no longer waiting in this case") from err
-    except EngineError as err:
-        raise CaseInError(f"the process could not accept this step: {err.message}") from err
-    gateway.apply_step(
-        session,
-        case,
-        result,
-        actor=actor,
-        action="task.completed",
-        completed=task,
-        submitted=data,
-        detail={
-            "task_id": task.id,
-            "task": task.bpmn_id,
-            "name": task.name,
-            "outcome": gateway.outcome_of(data),
-            "by": "applicant" if actor is not None else "query code holder",
-        },
-    )
-    return case
+    by = "applicant" if actor is not None else "query code holder"
+    return tasks.finish_task(session, case, task, actor, data, by=by)

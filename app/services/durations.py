@@ -24,6 +24,17 @@ from app.models import Case, CaseStatus, HumanTask, TaskState
 from . import platform
 from .calendar import WorkCalendar
 
+# The complainant's ratings the statistics count (satisfaction = satisfied / both).
+RATED = ("satisfied", "not_satisfied")
+
+
+def rating_of(data: dict[str, Any]) -> str | None:
+    """The rating stored beside a case's data (``case.rating``): ``data.rating`` when it is one of
+    :data:`RATED`, else None. The migration that added the column filled it the same way."""
+    rating = data.get("rating")
+    return rating if rating in RATED else None
+
+
 FINAL = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CLOSED)
 CLOSED_TASKS = (TaskState.COMPLETED, TaskState.CANCELLED)
 

@@ -52,18 +52,9 @@ from app.models import Case, CaseStatus, HumanTask, ProcessVersion, TaskState
 
 from . import platform
 from .calendar import WorkCalendar
-from .durations import WorkingDays, task_facts
+from .durations import RATED, WorkingDays, task_facts
 
 __all__ = ["WorkingDays", "average", "bureau_stats", "p90", "trend"]
-
-RATED = ("satisfied", "not_satisfied")
-
-
-def rating_of(data: dict[str, Any]) -> str | None:
-    """The rating stored beside a case's data (``case.rating``): ``data.rating`` when it is one of
-    :data:`RATED`, else None. The migration that added the column filled it the same way."""
-    rating = data.get("rating")
-    return rating if rating in RATED else None
 
 
 def open_tasks_by_step(session: Session, process_key: str) -> dict[str, dict[str, int]]:

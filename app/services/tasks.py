@@ -274,6 +274,21 @@ def complete_task(session: Session, user: User, task_id: int, data: Any) -> Case
         raise Conflict("the task was already completed")
     if task.assignee_id is not None and task.assignee_id != user.id:
         raise Conflict("the task is claimed by someone else")
+    return finish_task(session, case, task, user, data, open_tasks=open_tasks)
+
+
+def finish_task(
+    session: Session,
+    case: Case,
+    task: HumanTask,
+    actor: User | None,
+    data: Any,
+    *,
+    open_tasks: list[HumanTask] | None = None,
+    **detail: Any,
+) -> Case:
+    """Validate the submission, run the task's step in the engine and save it. The caller holds the
+    case's lock and has decided that ``actor`` may complete ``task`` (``detail`` adds to the audit)."""
     version = processes.version_by_id(session, case.process_version_id)
     validate_form(processes.form_schema(version, task.form_key), data)
     attachments.check_references(session, case, data)
@@ -290,7 +305,7 @@ def complete_task(session: Session, user: User, task_id: int, data: Any) -> Case
         session,
         case,
         result,
-        actor=user,
+        actor=actor,
         action="task.completed",
         completed=task,
         submitted=data,
@@ -300,6 +315,7 @@ def complete_task(session: Session, user: User, task_id: int, data: Any) -> Case
             "task": task.bpmn_id,
             "name": task.name,
             "outcome": gateway.outcome_of(data),
+            **detail,
         },
     )
     return case

@@ -29,7 +29,7 @@ def upgrade() -> None:
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.create_index('ix_human_task_stats_open', ['state', 'process_key', 'bpmn_id', 'candidate_group', 'due_at', 'escalation_level'], unique=False)
 
-    # As services.stats.rating_of: only the ratings the statistics count are kept.
+    # As services.durations.rating_of: only the ratings the statistics count are kept.
     if op.get_bind().dialect.name == 'postgresql':
         rating = "data->>'rating'"
     else:

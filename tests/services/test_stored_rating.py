@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from app.cli import alembic_config
 from app.models import Case
-from app.services import stats
+from app.services import durations
 from tests.conftest import PG_ADMIN_DSN, _pg_url, make_app
 from tests.helpers import complete_at
 from tests.services.test_complaints import _rate, _route, _start, at
@@ -37,8 +37,8 @@ def test_rating_stored_when_the_complainant_rates(db: Any) -> None:
 
 @pytest.mark.parametrize("data", [{}, {"rating": "good"}, {"rating": None}, {"rating": ["satisfied"]}])
 def test_only_counted_ratings_are_stored(data: dict[str, Any]) -> None:
-    assert stats.rating_of(data) is None
-    assert stats.rating_of({**data, "rating": "satisfied"}) == "satisfied"
+    assert durations.rating_of(data) is None
+    assert durations.rating_of({**data, "rating": "satisfied"}) == "satisfied"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
