@@ -228,9 +228,9 @@ def calendar_list() -> None:
 @timers_cli.command("sweep")
 def timers_sweep() -> None:
     """Fire every due timer now (what the periodic sweep runs)."""
-    from app.jobs.timers import sweep
+    from app.timer_sweep import sweep_due_timers
 
-    click.echo(f"fired {sweep()} timer(s)")
+    click.echo(f"fired {sweep_due_timers(_database())} timer(s)")
 
 
 @stats_cli.command("backfill")
