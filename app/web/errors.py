@@ -28,6 +28,7 @@ from app.errors import (
     CaseInError,
     Conflict,
     Forbidden,
+    InvalidData,
     NotAuthenticated,
     NotFound,
     PermitFlowError,
@@ -69,7 +70,7 @@ def _page_json(status: int, message: str, errors: dict[str, list[str]] | None = 
 
 def message_for(err: PermitFlowError) -> str:
     """A refused task action in words (the task page shows it as a message or an error page)."""
-    if isinstance(err, Conflict) and not isinstance(err, CaseInError):
+    if isinstance(err, Conflict):
         return gettext(
             "This task changed while you were working on it: it was completed or claimed by "
             "someone else. Nothing was saved."
@@ -82,7 +83,7 @@ def message_for(err: PermitFlowError) -> str:
         return gettext("This task or page does not exist.")
     if isinstance(err, CaseInError):
         return gettext("The case stopped on an error; an administrator must resolve it first.")
-    if err.status == 422:
+    if isinstance(err, InvalidData):
         return gettext("Some of the information is not valid. Nothing was saved.")
     return gettext("The request could not be carried out. Nothing was changed.")
 

@@ -64,7 +64,7 @@ def test_a_reviewer_on_the_admin_console_gets_a_403_page(pages: Any) -> None:
     clerk = pages("clerk", language="zh_CN")
     for path in ("/admin", "/admin/users", "/audit"):
         html = _page(clerk.get(path, headers={"Accept": BROWSER}), 403)
-        assert "无权操作" in html and "您无权打开此页面" in html and "返回待办" in html
+        assert "无权访问" in html and "您无权打开此页面" in html and "返回待办" in html
         assert "/inbox" in _links(html)
     clerk.set_language("en")
     html = _page(clerk.get("/admin"), 403)
