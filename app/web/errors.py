@@ -204,9 +204,7 @@ def _answer(
 def _http_error(api_handler: Callable[[HTTPException], Any]) -> Callable[[HTTPException], Any]:
     def handle(err: HTTPException) -> ResponseReturnValue:
         common.rollback()
-        status = err.code or 500
-        if status >= 500:
-            log.error("internal error on %s %s", request.method, request.path, exc_info=_cause(err))
+        status = err.code or 500  # Flask has logged an unhandled exception before it came here
         if request.path.startswith("/api/"):
             if status == 500:
                 return error_json(500, "internal error; it has been logged", {})
@@ -226,10 +224,6 @@ def _http_error(api_handler: Callable[[HTTPException], Any]) -> Callable[[HTTPEx
         return _answer(status, title, message, headers=headers)
 
     return handle
-
-
-def _cause(err: HTTPException) -> BaseException | None:
-    return getattr(err, "original_exception", None)
 
 
 def _domain_error(err: PermitFlowError) -> ResponseReturnValue:
