@@ -87,7 +87,7 @@ def processes_validate(paths: tuple[Path, ...]) -> None:
             files.append(path)
     with _database().unit_of_work(write=False) as session:
         known = _known_groups(session)
-        result = processes.read_processes(files or None, session if known else None)
+        result = processes.read_processes(session, files or None, check_groups=bool(known))
     for problem in result.problems:
         click.echo(str(problem))
     checked = (
