@@ -35,7 +35,7 @@ def rating_of(data: dict[str, Any]) -> str | None:
     return rating if rating in RATED else None
 
 
-FINAL = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CLOSED)
+FINAL = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 CLOSED_TASKS = (TaskState.COMPLETED, TaskState.CANCELLED)
 
 
