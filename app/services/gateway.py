@@ -98,7 +98,7 @@ def apply_step(
     was_approved = case.status == CaseStatus.APPROVED
     case.state = result.state
     case.data = result.data
-    case.rating = durations.rating_of(result.data)
+    case.rating = durations.stored_rating(session, case, result.data)
     case.updated_at = now
     # Every change to the case row is made before the first flush, so the row is written once.
     _update_status(case, result, now)
