@@ -28,7 +28,7 @@ def verify_certificate(certificate_no: str) -> ResponseReturnValue:
 def download_certificate(number: str, certificate_no: str) -> ResponseReturnValue:
     """The certificate PDF, for the applicant of the case and staff only (others: 404)."""
     cert = certificates.for_download(common.session(), current_user(), number.upper(), certificate_no)
-    response = Response(certificates.render_pdf(cert), mimetype="application/pdf")
+    response = Response(certificates.render_pdf(common.session(), cert), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{certificates.pdf_filename(cert)}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
