@@ -29,7 +29,7 @@ from app.errors import (
 )
 from app.limits import client_address, lookup_limiter
 from app.models import Attachment, Case, User
-from app.services import attachments, cases, complaints, processes, tasks
+from app.services import attachments, cases, complaints, process_traits, processes, tasks
 from app.services.credit_code import mask_credit_code, mask_phone
 from app.services.rate_limit import LOOKUP_REFUSED
 
@@ -244,7 +244,8 @@ def _render_status(
     db = common.session()
     view = cases.public_view(db, case, with_data=False)
     rating = _rating_form(case, user)
-    if case.process_key == complaints.PROCESS:
+    traits = process_traits.of_case(db, case)
+    if traits.complaint:
         # The complainant's one task is the rating, shown as such (not as a correction request).
         view["requests"] = []
     version = processes.version_by_id(db, case.process_version_id)
@@ -276,8 +277,10 @@ def _render_status(
         "upload_kinds": kinds,
         "upload_error": upload_error,
         "rating": rating,
+        # Complaint-style processes (BPMN property case_kind): the complainant's wording and answer.
+        "is_complaint": traits.complaint,
         "answer": next((step["note"] for step in reversed(view["timeline"]) if step.get("note")), None)
-        if case.process_key == complaints.PROCESS
+        if traits.complaint
         else None,
         "rating_values": rating_values or {},
         "rating_errors": rating_errors or {},
