@@ -25,24 +25,19 @@ from app import clock, edge
 from app.api.stats import csv_export
 from app.jobs import redis_connection
 from app.models import AuditEvent, Case, Group, HumanTask, User
-from app.services import processes, stats
+from app.services import processes, stats, stats_access
 
 from . import common
 from .auth import current_user, login_required
 from .i18n import pick
 from .views import bp, group_name
 
-LEADERS = "bureau"
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def can_see_dashboard(user: User | None) -> bool:
-    """Bureau leaders, supervisors of any group, admins and auditors."""
-    if user is None or not user.is_staff:
-        return False
-    if user.has_role("admin") or user.has_role("auditor"):
-        return True
-    return any(m.group.slug == LEADERS or m.is_supervisor for m in user.memberships)
+    """Whoever may see the statistics (services.stats_access decides, for the API too)."""
+    return stats_access.may_see_stats(user)
 
 
 @bp.app_context_processor
