@@ -78,7 +78,7 @@ CERTIFICATE_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def _retire(db: Any, *keys: str) -> None:
+def retire(db: Any, *keys: str) -> None:
     """Other tests see the shipped processes only (versions stay; no longer current)."""
     db.rollback()
     db.execute(update(ProcessVersion).where(ProcessVersion.key.in_(keys)).values(is_current=False))
@@ -98,7 +98,7 @@ def deploy_noise_complaint(app: Any, db: Any, folder: Path) -> None:
 def noise(app: Any, db: Any, tmp_path: Path) -> Iterator[str]:
     deploy_noise_complaint(app, db, tmp_path)
     yield NOISE
-    _retire(db, NOISE)
+    retire(db, NOISE)
 
 
 def test_the_shipped_processes_declare_their_semantics(db: Any) -> None:
@@ -178,7 +178,7 @@ def test_a_process_without_the_property_is_no_complaint(app: Any, db: Any, tmp_p
             complaints.complaint_process(db, NOISE)
         db.rollback()
     finally:
-        _retire(db, NOISE)
+        retire(db, NOISE)
 
 
 @pytest.fixture
@@ -189,7 +189,7 @@ def demolition(app: Any, db: Any, tmp_path: Path) -> Iterator[str]:
         processes.deploy_processes(db, None, [path])
         db.commit()
     yield DEMOLITION
-    _retire(db, DEMOLITION)
+    retire(db, DEMOLITION)
 
 
 def _recorded(db: Any, key: str, data: dict[str, Any]) -> Case:
