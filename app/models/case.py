@@ -62,8 +62,9 @@ class Case(Base):
     clock_pauses: Mapped[list[Any]] = mapped_column(default=list)
     # Working days used, clock stops excluded: fixed when the case finishes (services/durations.py).
     working_days: Mapped[int | None]
-    # The complainant's rating (``data.rating`` when it is one of services.durations.RATED), kept
-    # beside the data so the statistics count it from their index instead of parsing every case's JSON.
+    # The complainant's rating (``satisfied`` / ``not_satisfied``, by the rating rule the process
+    # declares: services/process_traits.py), kept beside the data so the statistics count it from
+    # their index instead of parsing every case's JSON.
     rating: Mapped[str | None] = mapped_column(String(16))
     # The case data as of the last step, for reading without loading the workflow.
     data: Mapped[dict[str, Any]]
