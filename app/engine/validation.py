@@ -292,6 +292,7 @@ def check_specs(
                         "write e.g. 5wd (working days), 3d (days) or 4h (hours)",
                     )
                 )
+            problems.extend(_check_declared(file, line, bpmn_id, task_spec, props, lane_groups))
             if not getattr(task_spec, "manual", False):
                 continue
             expr = props.get("candidate_groups")
@@ -332,6 +333,44 @@ def check_specs(
                     )
                 )
     return forms, problems
+
+
+def _check_declared(
+    file: str,
+    line: Any,
+    bpmn_id: str,
+    task_spec: Any,
+    props: dict[str, str],
+    lane_groups: dict[str, str],
+) -> list[Problem]:
+    """The properties that declare a process's semantics (README, "Authoring a process"): the
+    rating is given by the person who filed the case, so its task sits in the `applicant` lane; a
+    certificate's validity in years is a whole number."""
+    problems: list[Problem] = []
+    if props.get("rating", "").strip():
+        lane = getattr(task_spec, "lane", None)
+        if not getattr(task_spec, "manual", False) or lane_groups.get(lane, lane) != "applicant":
+            problems.append(
+                Problem(
+                    file,
+                    line(bpmn_id),
+                    bpmn_id,
+                    "the property rating is for the task in which the person who filed the case rates it",
+                    "put this user task in a lane mapped to the applicant pseudo-group, or remove rating",
+                )
+            )
+    years = props.get("certificate_valid_years")
+    if years is not None and not (years.strip().isdigit() and int(years) > 0):
+        problems.append(
+            Problem(
+                file,
+                line(bpmn_id),
+                bpmn_id,
+                f"certificate_valid_years '{years}' is not a whole number of years",
+                "write e.g. 3",
+            )
+        )
+    return problems
 
 
 def find_form(name: str, bpmn_path: Path, form_dirs: list[Path]) -> Path | None:
