@@ -9,9 +9,10 @@ import hmac
 import json
 
 from app import clock
+from app.config import Settings
 from app.models import Certificate
 
-from . import platform
+from .calendar import WorkCalendar
 
 
 def _amount(value: float | None) -> str | None:
@@ -39,25 +40,25 @@ def canonical(cert: Certificate) -> bytes:
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def sign(cert: Certificate) -> str:
-    secret = platform.get().settings.secret_key.encode()
+def sign(settings: Settings, cert: Certificate) -> str:
+    secret = settings.secret_key.encode()
     return hmac.new(secret, b"certificate:" + canonical(cert), hashlib.sha256).hexdigest()
 
 
-def is_genuine(cert: Certificate) -> bool:
-    return hmac.compare_digest(cert.signature or "", sign(cert))
+def is_genuine(settings: Settings, cert: Certificate) -> bool:
+    return hmac.compare_digest(cert.signature or "", sign(settings, cert))
 
 
-def status_of(cert: Certificate) -> str:
+def status_of(calendar: WorkCalendar, cert: Certificate) -> str:
     """``revoked``, ``expired`` (past its last valid local day) or ``valid``."""
     if cert.revoked_at is not None:
         return "revoked"
-    today = platform.get().calendar.local_date(clock.now())
+    today = calendar.local_date(clock.now())
     return "expired" if today > cert.valid_until else "valid"
 
 
-def verify_url(number: str) -> str:
-    return f"{platform.get().settings.base_url.rstrip('/')}/verify/{number}"
+def verify_url(settings: Settings, number: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/verify/{number}"
 
 
 def clean_number(number: str | None) -> str:

@@ -131,7 +131,8 @@ def issue(
     raw_builder = data.get("builder")
     builder: dict[str, Any] = raw_builder if isinstance(raw_builder, dict) else {}
     now = clock.now().replace(microsecond=0)
-    today = platform.get().calendar.local_date(now)
+    plat = platform.of(session)
+    today = plat.base_calendar.local_date(now)
     cert = Certificate(
         number=_new_number(session, today.year),
         case_id=case.id,
@@ -149,7 +150,7 @@ def issue(
         signature="",
         revoked_at=None,
     )
-    cert.signature = sign(cert)
+    cert.signature = sign(plat.settings, cert)
     session.add(cert)
     session.flush()
     audit.record(
@@ -166,7 +167,7 @@ def revoke(session: Session, cert: Certificate, *, actor: User | None, reason: s
     """Revoke a certificate (re-signed: the revocation is part of the signed content)."""
     if cert.revoked_at is None:
         cert.revoked_at = clock.now().replace(microsecond=0)
-        cert.signature = sign(cert)
+        cert.signature = sign(platform.of(session).settings, cert)
         case = session.get(Case, cert.case_id)
         audit.record(
             session,
@@ -182,7 +183,7 @@ def verification(session: Session, number: str) -> dict[str, Any]:
     masked holder, project and validity. Unknown numbers and tampered rows are simply not genuine."""
     number = clean_number(number)
     cert = session.scalar(select(Certificate).where(Certificate.number == number)) if number else None
-    if cert is None or not is_genuine(cert):
+    if cert is None or not is_genuine(platform.of(session).settings, cert):
         return {
             "genuine": False,
             "number": number,
@@ -214,7 +215,7 @@ def verification(session: Session, number: str) -> dict[str, Any]:
         "issuer": cert.issuer,
         "issued_at": cert.issued_at,
         "valid_until": cert.valid_until,
-        "status": status_of(cert),
+        "status": status_of(platform.of(session).base_calendar, cert),
     }
 
 
@@ -228,6 +229,7 @@ def for_case(session: Session, case: Case) -> list[Certificate]:
 def documents(session: Session, case: Case) -> list[dict[str, Any]]:
     """The case view's `documents`: each certificate's name, number and download link."""
     out = []
+    plat = platform.of(session)
     for cert in for_case(session, case):
         kind = process_traits.certificate_type(session, case, cert.kind)
         out.append(
@@ -236,10 +238,10 @@ def documents(session: Session, case: Case) -> list[dict[str, Any]]:
                 "name_en": kind.title_en,
                 "number": cert.number,
                 "url": f"/api/v1/cases/{case.number}/documents/{cert.number}.pdf",
-                "verify_url": verify_url(cert.number),
+                "verify_url": verify_url(plat.settings, cert.number),
                 "issued_at": cert.issued_at,
                 "valid_until": cert.valid_until.isoformat(),
-                "status": status_of(cert),
+                "status": status_of(plat.base_calendar, cert),
             }
         )
     return out
@@ -271,10 +273,11 @@ def render_pdf(session: Session, cert: Certificate) -> bytes:
     """The certificate as an A4 PDF, with the title its process declares and a QR code to its
     verification page (services/certificate_pdf.py)."""
     kind = certificate_type(session, cert)
+    plat = platform.of(session)
     sheet = certificate_pdf.Sheet(
         title=kind.title,
         title_en=kind.title_en,
-        link=verify_url(cert.number),
-        issued_on=platform.get().calendar.local_date(cert.issued_at),
+        link=verify_url(plat.settings, cert.number),
+        issued_on=plat.base_calendar.local_date(cert.issued_at),
     )
     return certificate_pdf.render(cert, sheet)

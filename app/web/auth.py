@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import current_app, g, redirect, request, session, url_for
 
-from app.jobs import redis_connection
+from app.extensions import redis_connection
 from app.models import User
 from app.services.login_guard import LoginGuard
 

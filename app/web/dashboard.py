@@ -22,10 +22,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from app import clock, edge
-from app.api.stats import csv_export
-from app.jobs import redis_connection
+from app.extensions import redis_connection
 from app.models import AuditEvent, Case, Group, HumanTask, User
 from app.services import processes, stats, stats_access
+from app.services.stats_csv import csv_export
 
 from . import common
 from .auth import current_user, login_required

@@ -15,7 +15,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
-from app.jobs import close_embedded
+from app.extensions import close_embedded
 from app.models import Case, Certificate
 from app.services import certificates
 from tests.browser.conftest import LiveServer, launch_chromium
