@@ -106,7 +106,7 @@ def _check_declared(
     certificate's validity in years is a whole number."""
     problems: list[Problem] = []
     if str(props.get("rating") or "").strip():
-        lane = getattr(task_spec, "lane", None)
+        lane = str(getattr(task_spec, "lane", None) or "")
         if not getattr(task_spec, "manual", False) or lane_groups.get(lane, lane) not in SPECIAL_GROUPS:
             problems.append(
                 where.problem(
