@@ -66,8 +66,9 @@ class Case(Base):
     working_days: Mapped[int | None]
     # Working days added to the case's limit by an approved extension (延期, once per case).
     extension_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # The complainant's rating (``data.rating`` when it is one of services.durations.RATED), kept
-    # beside the data so the statistics count it from their index instead of parsing every case's JSON.
+    # The complainant's rating (``satisfied`` / ``not_satisfied``, by the rating rule the process
+    # declares: services/process_traits.py), kept beside the data so the statistics count it from
+    # their index instead of parsing every case's JSON.
     rating: Mapped[str | None] = mapped_column(String(16))
     # The case data as of the last step, for reading without loading the workflow.
     data: Mapped[dict[str, Any]]

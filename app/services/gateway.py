@@ -100,7 +100,7 @@ def _save_case(session: Session, case: Case, result: StepResult, now: datetime) 
     """Every change to the case row is made before the first flush, so the row is written once."""
     case.state = result.state
     case.data = result.data
-    case.rating = durations.rating_of(result.data)
+    case.rating = durations.stored_rating(session, case, result.data)
     case.updated_at = now
     _update_status(case, result, now)
     _update_clock(session, case, result, now)
