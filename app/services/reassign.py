@@ -10,7 +10,8 @@ from app.errors import Forbidden, InvalidData
 from app.models import Case, Group, HumanTask, User
 
 from . import audit, gateway
-from .tasks import get_task, group_slugs, lock_open
+from .task_access import group_slugs, task_permissions
+from .tasks import get_task, lock_open
 
 
 def reassign_task(
@@ -29,7 +30,7 @@ def reassign_task(
             {"user": ["give either user or group"], "group": ["give either user or group"]},
         )
     task = get_task(session, task_id)
-    if task.candidate_group not in group_slugs(supervisor, supervised=True):
+    if not task_permissions(session, supervisor, task).supervisor:
         raise Forbidden("only a supervisor of the task's group can reassign it")
     case = lock_open(session, task)
     before = {"assignee_id": task.assignee_id, "group": task.candidate_group}

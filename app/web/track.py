@@ -11,7 +11,7 @@ the status, with personal data masked.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import asdict
 from typing import Any
 
 from flask import flash, redirect, render_template, request, session, url_for
@@ -30,6 +30,8 @@ from app.errors import (
 from app.limits import client_address, lookup_limiter
 from app.models import Attachment, Case, User
 from app.services import attachments, cases, complaints, processes, tasks
+from app.services.case_access import case_access
+from app.services.case_view import CaseView, CorrectionRequest
 from app.services.credit_code import mask_credit_code, mask_phone
 from app.services.rate_limit import LOOKUP_REFUSED
 
@@ -157,18 +159,10 @@ def _limit_days(limit: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _pauses(view: dict[str, Any]) -> list[dict[str, Any]]:
+def _pauses(view: CaseView) -> list[dict[str, Any]]:
     """The clock stops, each with its reason (the name of the step that stopped it) in the page's
-    language: pauses store the Chinese step name, the timeline knows its English twin."""
-    english = {step["name"]: step["name_en"] for step in view["timeline"]}
-    return [
-        {
-            "from": datetime.fromisoformat(p["from"]),
-            "to": datetime.fromisoformat(p["to"]) if p.get("to") else None,
-            "reason": pick({"name": p.get("reason") or "", "name_en": english.get(p.get("reason") or "")}),
-        }
-        for p in view["clock"]["pauses"]
-    ]
+    language."""
+    return [{"from": p.started_at, "to": p.ended_at, "reason": pick(p, "reason")} for p in view.clock.pauses]
 
 
 def _holder(case: Case) -> dict[str, Any] | None:
@@ -207,21 +201,21 @@ def _attachment_choices(fields: list[schema_form.Field], uploaded: list[Attachme
             child.values = {a.uid: a.uid for a in files}
 
 
-def _request_forms(case: Case, user: User, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _request_forms(case: Case, user: User, requests: list[CorrectionRequest]) -> list[dict[str, Any]]:
     """Each open correction request with the form that answers it (from its JSON Schema)."""
     db = common.session()
     uploaded = attachments.case_attachments(db, case)
     out = []
     for item in requests:
-        detail = tasks.task_detail(db, user, item["task_id"])
-        fields = schema_form.build_fields(detail["form"]["schema"])
+        detail = tasks.task_detail(db, user, item.task_id)
+        fields = schema_form.build_fields(detail.form.schema)
         _attachment_choices(fields, uploaded)
         out.append(
             {
-                **item,
+                **asdict(item),
                 "fields": fields,
-                "schema": detail["form"]["schema"],
-                "kinds": _attachment_kinds(detail["form"]["schema"]),
+                "schema": detail.form.schema,
+                "kinds": _attachment_kinds(detail.form.schema),
                 "labels": schema_form.labels(fields),
             }
         )
@@ -246,11 +240,11 @@ def _render_status(
     rating = _rating_form(case, user)
     if case.process_key == complaints.PROCESS:
         # The complainant's one task is the rating, shown as such (not as a correction request).
-        view["requests"] = []
+        view = view.without_requests()
     version = processes.version_by_id(db, case.process_version_id)
-    is_applicant = user is not None and case.applicant_id is not None and case.applicant_id == user.id
-    can_upload = (is_applicant or (user is not None and user.is_staff)) and not case.status.is_final
-    requests = _request_forms(case, user, view["requests"]) if is_applicant and user else []
+    access = case_access(case, user)
+    is_applicant, can_upload = access.applicant, access.upload
+    requests = _request_forms(case, user, view.requests) if is_applicant and user else []
     kinds: list[tuple[str, str]] = []
     for item in requests:
         kinds += [k for k in item["kinds"] if k not in kinds]
@@ -262,9 +256,9 @@ def _render_status(
         "view": view,
         "version": version,
         "is_applicant": is_applicant,
-        "is_staff": user is not None and user.is_staff,
+        "is_staff": access.staff,
         "holder": _holder(case),
-        "limit_days": _limit_days(view["clock"]["limit"]),
+        "limit_days": _limit_days(view.clock.limit),
         "pauses": _pauses(view),
         "requests": requests,
         "answering": answering,
@@ -276,7 +270,7 @@ def _render_status(
         "upload_kinds": kinds,
         "upload_error": upload_error,
         "rating": rating,
-        "answer": next((step["note"] for step in reversed(view["timeline"]) if step.get("note")), None)
+        "answer": next((step.note for step in reversed(view.timeline) if step.note), None)
         if case.process_key == complaints.PROCESS
         else None,
         "rating_values": rating_values or {},
@@ -285,9 +279,7 @@ def _render_status(
         "kind_titles": {**dict(kinds), "other": gettext("Other document")},
         "groups_now": ("、" if current_language() != "en" else ", ").join(
             group_name(slug)
-            for slug in sorted(
-                {step["group"] for step in view["timeline"] if step["state"] == "open" and step["group"]}
-            )
+            for slug in sorted({step.group for step in view.timeline if step.state == "open" and step.group})
         ),
     }
     return render_template("track.html", **context), status
@@ -348,7 +340,7 @@ def _own_case(number: str) -> tuple[Case, User]:
     user = current_user()
     assert user is not None
     case = cases.find_case(common.session(), _clean(number, 40).upper())
-    if case.applicant_id is None or case.applicant_id != user.id:
+    if not case_access(case, user).applicant:
         raise NotFound("no case with this number and query code")
     return case, user
 
@@ -359,12 +351,12 @@ def answer_request(number: str, task_id: int) -> ResponseReturnValue:
     """The applicant answers a correction request with the form of its task."""
     case, user = _own_case(number)
     db = common.session()
-    open_ids = {r["task_id"] for r in cases.public_view(db, case, with_data=False)["requests"]}
+    open_ids = {r.task_id for r in cases.public_view(db, case, with_data=False).requests}
     if task_id not in open_ids:
         flash(gettext("This request was answered or withdrawn meanwhile. Nothing was saved."), "error")
         return redirect(url_for("web.track_case", number=case.number))
     detail = tasks.task_detail(db, user, task_id)
-    fields = schema_form.build_fields(detail["form"]["schema"])
+    fields = schema_form.build_fields(detail.form.schema)
     _attachment_choices(fields, attachments.case_attachments(db, case))
     data = schema_form.read_submission(fields, request.form)
     try:

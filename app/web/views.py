@@ -6,7 +6,8 @@ clear message; a refused request never changes anything (the service raised befo
 
 from __future__ import annotations
 
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import (
@@ -38,6 +39,7 @@ from app.errors import (
 from app.models import Group, HumanTask, Membership, TaskState, User
 from app.services import auth as auth_service
 from app.services import cases, processes, tasks
+from app.services.calendar import SlaState
 from app.services.reassign import reassign_task
 
 from . import common, schema_form
@@ -47,9 +49,9 @@ from .sla import due_in_words
 
 bp = Blueprint("web", __name__)
 
-SCOPES = ("mine", "group", "all")
-SLA_FILTERS = ("on_time", "warning", "overdue")
-SORTS = ("due_at", "created_at")
+E = TypeVar("E", bound=Enum)
+D = TypeVar("D")
+
 PER_PAGE = 25
 
 
@@ -235,23 +237,27 @@ def _no_nul(text: str) -> str:
     return text.replace("\x00", "")
 
 
-def _is_supervisor(user: User) -> bool:
-    return user.has_role("admin") or bool(tasks.group_slugs(user, supervised=True))
+def _member(enum_type: type[E], value: Any, default: D) -> E | D:
+    """The enum member whose value is ``value``; anything else (a hand-edited URL) is ``default``."""
+    try:
+        return enum_type(value)
+    except ValueError:
+        return default
 
 
 def inbox_query(args: Any, user: User) -> tasks.InboxQuery:
     """The inbox query in a URL's arguments, with anything unknown replaced by the default."""
-    scope = args.get("scope", "group")
-    if scope not in SCOPES or (scope == "all" and not _is_supervisor(user)):
-        scope = "group"
+    scope = _member(tasks.InboxScope, args.get("scope"), tasks.InboxScope.GROUP)
+    if scope not in tasks.inbox_scopes(user):
+        scope = tasks.InboxScope.GROUP
     try:
         page = max(1, min(int(args.get("page", 1)), 10_000))
     except ValueError:
         page = 1
     process = _no_nul(args.get("process") or "") or None
-    sla = args.get("sla") if args.get("sla") in SLA_FILTERS else None
+    sla = _member(SlaState, args.get("sla"), None)
     q = _no_nul(args.get("q") or "").strip()[:100] or None
-    sort = args.get("sort") if args.get("sort") in SORTS else "due_at"
+    sort = _member(tasks.InboxSort, args.get("sort"), tasks.InboxSort.DUE_AT)
     return tasks.InboxQuery(
         scope=scope, process=process and process[:64], sla=sla, q=q, sort=sort, page=page, per_page=PER_PAGE
     )
@@ -284,24 +290,23 @@ def inbox() -> ResponseReturnValue:
     query = inbox_query(request.args, user)
     db = common.session()
     page = tasks.list_inbox(db, user, query)
-    scopes = ["mine", "group"] + (["all"] if _is_supervisor(user) else [])
+    scopes = tasks.inbox_scopes(user)
     counts = {
         scope: (page.total if page.total_exact else tasks.COUNT_LIMIT + 1)
         if scope == query.scope
         else tasks.count_inbox(db, user, _replace(query, scope=scope))
         for scope in scopes
     }
-    assignees = _usernames(db, {t.assignee_id for t in page.items if t.assignee_id})
     now = clock.now()
     rows = [
         {
-            "task": t,
-            "sla": tasks.task_sla(t),
-            "due_words": due_in_words(t.due_at, now),
-            "assignee": assignees.get(t.assignee_id) if t.assignee_id else None,
-            "url": url_for("web.task_page", task_id=t.id, **query_args(query, page=1)),
+            "task": s.task,
+            "sla": s.sla,
+            "due_words": due_in_words(s.task.due_at, now),
+            "assignee": s.assignee.display_name if s.assignee else None,
+            "url": url_for("web.task_page", task_id=s.task.id, **query_args(query, page=1)),
         }
-        for t in page.items
+        for s in tasks.summaries(db, page.items)
     ]
     pages = max(1, -(-page.total // page.per_page))
     versions = processes.current_versions(db)
@@ -325,12 +330,6 @@ def _replace(query: tasks.InboxQuery, **changes: Any) -> tasks.InboxQuery:
     from dataclasses import replace
 
     return replace(query, **changes)
-
-
-def _usernames(db: Any, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {uid: name for uid, name in db.execute(select(User.id, User.display_name).where(User.id.in_(ids)))}
 
 
 # ---------------------------------------------------------------- a task
@@ -372,16 +371,12 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
     """Everything the task page shows."""
     db = common.session()
     detail = tasks.task_detail(db, user, task_id)
-    task: HumanTask = detail["task"]
-    case = detail["case"]
+    task, case, allowed = detail.task, detail.case, detail.permissions
     version = processes.version_by_id(db, case.process_version_id)
     view = cases.public_view(db, case, with_data=False)
-    fields = schema_form.build_fields(detail["form"]["schema"])
+    fields = schema_form.build_fields(detail.form.schema)
     case_rows, process_rows = _case_rows(case.data or {}, version)
-    groups = tasks.group_slugs(user)
-    supervised = tasks.group_slugs(user, supervised=True)
     is_open = task.state == TaskState.OPEN
-    mine = task.assignee_id == user.id
     context: dict[str, Any] = {
         "task": task,
         "case": case,
@@ -390,22 +385,21 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
         "case_rows": case_rows,
         "process_rows": process_rows,
         "fields": fields,
-        "form_schema": detail["form"]["schema"],
-        "credit_score": detail["credit_score"],
-        "credit_deductions": detail["credit_deductions"],
-        "comments": detail["comments"],
-        "attachments": detail["attachments"],
-        "sla": tasks.task_sla(task),
+        "form_schema": detail.form.schema,
+        "credit_score": detail.credit_score,
+        "credit_deductions": detail.credit_deductions,
+        "comments": detail.comments,
+        "attachments": detail.attachments,
+        "sla": detail.sla,
         "due_words": due_in_words(task.due_at, clock.now()) if is_open else "",
-        "assignee": _usernames(db, {task.assignee_id}).get(task.assignee_id) if task.assignee_id else None,
+        "assignee": detail.assignee.display_name if detail.assignee else None,
         "is_open": is_open,
-        "mine": mine,
-        "can_complete": is_open and (mine or (task.assignee_id is None and task.candidate_group in groups)),
-        "can_claim": is_open and task.assignee_id is None and task.candidate_group in groups,
-        "can_unclaim": is_open
-        and task.assignee_id is not None
-        and (mine or task.candidate_group in supervised),
-        "can_reassign": is_open and task.candidate_group in supervised,
+        "mine": allowed.assignee,
+        # The buttons: the same answer the API and the services act on (services/task_access.py).
+        "can_complete": allowed.complete,
+        "can_claim": allowed.claim,
+        "can_unclaim": allowed.release,
+        "can_reassign": allowed.reassign,
         "values": schema_form.form_values(fields, task.submitted or {}) if not is_open else {},
         "errors": {},
         "general_errors": [],
@@ -549,8 +543,8 @@ def complete(task_id: int) -> ResponseReturnValue:
     return _next_task(user, key)
 
 
-def _sort_key(task: HumanTask, sort: str) -> tuple[Any, ...]:
-    value = task.created_at if sort == "created_at" else task.due_at
+def _sort_key(task: HumanTask, sort: tasks.InboxSort) -> tuple[Any, ...]:
+    value = task.created_at if sort == tasks.InboxSort.CREATED_AT else task.due_at
     return (value is None, value.timestamp() if value else 0.0, task.id)
 
 
