@@ -146,12 +146,16 @@ class CaseQuery(Schema):
     code = fields.String(validate=validate.Length(max=40), metadata={"description": "query code"})
 
 
+STRING = {"type": "string"}
+
+
 class TaskListArgs(Schema):
-    scope = fields.Enum(InboxScope, by_value=True, load_default=InboxScope.GROUP)
+    # Parsed into the enums here; `type` keeps the OpenAPI saying they are strings.
+    scope = fields.Enum(InboxScope, by_value=True, load_default=InboxScope.GROUP, metadata=STRING)
     process = fields.String(validate=validate.Length(max=64))
-    sla = fields.Enum(SlaState, by_value=True)
+    sla = fields.Enum(SlaState, by_value=True, metadata=STRING)
     q = fields.String(validate=validate.Length(max=100))
-    sort = fields.Enum(InboxSort, by_value=True, load_default=InboxSort.DUE_AT)
+    sort = fields.Enum(InboxSort, by_value=True, load_default=InboxSort.DUE_AT, metadata=STRING)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
