@@ -17,8 +17,13 @@ from app.models import Case, CaseStatus, HumanTask, TaskState, User
 
 from . import attachments, audit, credit, gateway, platform, processes
 from .calendar import SlaState, sla_state
+from .case_access import case_access
 from .forms import validate_form
-from .task_access import assignee_names, group_slugs, is_candidate, is_supervisor, task_permissions
+from .task_access import assignee_names, group_slugs, task_permissions
+
+# The checks below (claim, release, complete) ask the predicates task_permissions is made of.
+from .task_access import is_candidate as _is_candidate
+from .task_access import is_supervisor as _is_supervisor
 from .task_view import AttachmentSummary, CreditDeduction, TaskDetail, TaskForm, TaskSummary
 
 MAX_PER_PAGE = 100
@@ -201,7 +206,7 @@ def task_detail(session: Session, user: User, task_id: int) -> TaskDetail:
 def visible_data(user: User, task: HumanTask, case: Case) -> dict[str, Any]:
     """Staff and the case's own applicant see the case data; a company performing a task of someone
     else's case (a contractor ordered to rectify) sees only the task's `performer_data`."""
-    if user.is_staff or (case.applicant_id is not None and case.applicant_id == user.id):
+    if case_access(case, user).data:
         return dict(case.data or {})
     return dict((task.context or {}).get("performer_data") or {})
 
@@ -236,7 +241,7 @@ def _record(session: Session, user: User, case: Case, task: HumanTask, action: s
 
 def claim_task(session: Session, user: User, task_id: int) -> HumanTask:
     task = get_task(session, task_id)
-    if not is_candidate(session, user, task):
+    if not _is_candidate(session, user, task):
         raise Forbidden("only members of the task's group can claim it")
     case = lock_open(session, task)
     if task.assignee_id not in (None, user.id):
@@ -251,10 +256,10 @@ def claim_task(session: Session, user: User, task_id: int) -> HumanTask:
 
 def unclaim_task(session: Session, user: User, task_id: int) -> HumanTask:
     task = get_task(session, task_id)
-    if not (is_candidate(session, user, task) or is_supervisor(user, task)):
+    if not (_is_candidate(session, user, task) or _is_supervisor(user, task)):
         raise Forbidden("only members of the task's group can release it")
     case = lock_open(session, task)
-    if task.assignee_id is not None and task.assignee_id != user.id and not is_supervisor(user, task):
+    if task.assignee_id is not None and task.assignee_id != user.id and not _is_supervisor(user, task):
         raise Conflict("the task is claimed by someone else")
     if task.assignee_id is not None:
         task.assignee_id = None
@@ -274,7 +279,7 @@ def complete_task(session: Session, user: User, task_id: int, data: Any) -> Case
     # Lock first and check after: every check sees the task as it is under the lock, and the task
     # and the case's open tasks are read once (a refused caller only holds the lock briefly).
     case, task, open_tasks = gateway.lock_case_of_task(session, task_id)
-    if not is_candidate(session, user, task) and task.assignee_id != user.id:
+    if not _is_candidate(session, user, task) and task.assignee_id != user.id:
         raise Forbidden("this task is not for you: you are not in its group")
     if task.state != TaskState.OPEN:
         raise Conflict("the task was already completed")

@@ -49,9 +49,6 @@ from .sla import due_in_words
 
 bp = Blueprint("web", __name__)
 
-E = TypeVar("E", bound=Enum)
-D = TypeVar("D")
-
 PER_PAGE = 25
 
 
@@ -235,6 +232,10 @@ def set_language(code: str) -> ResponseReturnValue:
 def _no_nul(text: str) -> str:
     # No stored or compared text may hold NUL (PostgreSQL refuses it): drop it from input.
     return text.replace("\x00", "")
+
+
+E = TypeVar("E", bound=Enum)
+D = TypeVar("D")
 
 
 def _member(enum_type: type[E], value: Any, default: D) -> E | D:
