@@ -33,7 +33,7 @@ from . import common, schema_form
 from .auth import current_user, login_required
 from .errors import message_for
 from .i18n import pick
-from .inbox import bp, inbox_query, query_args, request_inbox_args, usernames
+from .inbox import bp, inbox_query, query_args, request_inbox_args
 from .sla import due_in_words
 
 
@@ -73,16 +73,12 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
     """Everything the task page shows."""
     db = common.session()
     detail = tasks.task_detail(db, user, task_id)
-    task: HumanTask = detail["task"]
-    case = detail["case"]
+    task, case, allowed = detail.task, detail.case, detail.permissions
     version = processes.version_by_id(db, case.process_version_id)
     view = cases.public_view(db, case, with_data=False)
-    fields = schema_form.build_fields(detail["form"]["schema"])
+    fields = schema_form.build_fields(detail.form.schema)
     case_rows, process_rows = _case_rows(case.data or {}, version)
-    groups = tasks.group_slugs(user)
-    supervised = tasks.group_slugs(user, supervised=True)
     is_open = task.state == TaskState.OPEN
-    mine = task.assignee_id == user.id
     context: dict[str, Any] = {
         "task": task,
         "case": case,
@@ -91,22 +87,21 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
         "case_rows": case_rows,
         "process_rows": process_rows,
         "fields": fields,
-        "form_schema": detail["form"]["schema"],
-        "credit_score": detail["credit_score"],
-        "credit_deductions": detail["credit_deductions"],
-        "comments": detail["comments"],
-        "attachments": detail["attachments"],
-        "sla": tasks.task_sla(task),
+        "form_schema": detail.form.schema,
+        "credit_score": detail.credit_score,
+        "credit_deductions": detail.credit_deductions,
+        "comments": detail.comments,
+        "attachments": detail.attachments,
+        "sla": detail.sla,
         "due_words": due_in_words(task.due_at, clock.now()) if is_open else "",
-        "assignee": usernames(db, {task.assignee_id}).get(task.assignee_id) if task.assignee_id else None,
+        "assignee": detail.assignee.display_name if detail.assignee else None,
         "is_open": is_open,
-        "mine": mine,
-        "can_complete": is_open and (mine or (task.assignee_id is None and task.candidate_group in groups)),
-        "can_claim": is_open and task.assignee_id is None and task.candidate_group in groups,
-        "can_unclaim": is_open
-        and task.assignee_id is not None
-        and (mine or task.candidate_group in supervised),
-        "can_reassign": is_open and task.candidate_group in supervised,
+        "mine": allowed.assignee,
+        # The buttons: the same answer the API and the services act on (services/task_access.py).
+        "can_complete": allowed.complete,
+        "can_claim": allowed.claim,
+        "can_unclaim": allowed.release,
+        "can_reassign": allowed.reassign,
         "values": schema_form.form_values(fields, task.submitted or {}) if not is_open else {},
         "errors": {},
         "general_errors": [],
@@ -246,8 +241,8 @@ def complete(task_id: int) -> ResponseReturnValue:
     return _next_task(user, key)
 
 
-def _sort_key(task: HumanTask, sort: str) -> tuple[Any, ...]:
-    value = task.created_at if sort == "created_at" else task.due_at
+def _sort_key(task: HumanTask, sort: tasks.InboxSort) -> tuple[Any, ...]:
+    value = task.created_at if sort == tasks.InboxSort.CREATED_AT else task.due_at
     return (value is None, value.timestamp() if value else 0.0, task.id)
 
 
