@@ -8,6 +8,7 @@ from app import clock
 from app.errors import NotFound
 from app.services import timers
 
+from . import watchdog
 from .runner import in_transaction
 
 log = logging.getLogger(__name__)
@@ -16,7 +17,8 @@ log = logging.getLogger(__name__)
 def wake_case(case_id: int) -> int:
     """Fire the case's due timers (job id `wake-<case id>`); the next wake-up is scheduled on commit."""
     try:
-        return in_transaction(lambda session: timers.fire_due(session, case_id))
+        with watchdog.stepping(case_id):  # a step that never ends gets the worker process killed
+            return in_transaction(lambda session: timers.fire_due(session, case_id))
     except NotFound:
         return 0  # the case is gone
 
