@@ -61,7 +61,10 @@ BUILTINS: dict[str, Any] = {
 
 def _guards(run: ScriptRun) -> dict[str, Any]:
     return {
-        "__builtins__": {**BUILTINS, "pow": run.pow, "sum": run.sum},
+        "__builtins__": BUILTINS,
+        # Globals shadow builtins: the guarded versions without copying the builtins per run.
+        "pow": run.pow,
+        "sum": run.sum,
         "_getattr_": run.getattr,
         "_getitem_": run.getitem,
         "_getiter_": iter,
