@@ -18,7 +18,8 @@ from rq.cron import CronScheduler
 
 from app import create_app
 from app.config import Settings
-from app.jobs import job_queue, redis_connection, watchdog
+from app.extensions import redis_connection
+from app.jobs import job_queue, watchdog
 from app.jobs.timers import sweep
 
 
@@ -48,6 +49,7 @@ def _work(watch: watchdog.CaseWatch, overrun: watchdog.Overrun | None, *, burst:
         # at ~200 ms per timer against ~6 ms warm. A crash or SIGKILL mid-job still only loses
         # that job's uncommitted transaction; the sweep fires the timer again.
         worker = watchdog.WatchedWorker([job_queue(settings)], connection=connection)
+        worker.watch = watch
         worker.work(with_scheduler=True, burst=burst)
 
 

@@ -119,13 +119,6 @@ def check_source(source: str, *, expression: bool) -> str | None:
     return None
 
 
-class TimeBudget:
-    """How long one script or expression may run, in seconds (read at the start of each run)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-
 def _run_limited(run: ScriptRun, fn: Callable[[], Any]) -> Any:
     """Run ``fn`` (the script) and turn a broken limit into ``ScriptRefused`` once it has left it."""
     try:
@@ -146,7 +139,7 @@ class SandboxEnvironment:
 
     def __init__(self, helpers: Mapping[str, Callable[..., Any]], time_budget: float) -> None:
         self.globals = dict(helpers)
-        self.budget = TimeBudget(time_budget)
+        self.time_budget = time_budget
 
     def _namespace(
         self, run: ScriptRun, context: Mapping[str, Any], external: Mapping[str, Any] | None
@@ -160,7 +153,7 @@ class SandboxEnvironment:
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
         code = compile_expression(expression)
-        run = ScriptRun(self.budget.seconds)
+        run = ScriptRun(self.time_budget)
         namespace = self._namespace(run, context, external_context)
         return _run_limited(run, lambda: eval(code, namespace))  # noqa: S307 - restricted code
 
@@ -169,7 +162,7 @@ class SandboxEnvironment:
         if clash:
             raise ScriptRefused(f"task data uses the names of helper functions: {', '.join(sorted(clash))}")
         code = compile_script(script)
-        run = ScriptRun(self.budget.seconds)
+        run = ScriptRun(self.time_budget)
         namespace = self._namespace(run, context, external_context)
         reserved = set(namespace) - set(context)
         _run_limited(run, lambda: exec(code, namespace))  # noqa: S102 - restricted code

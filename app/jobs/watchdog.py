@@ -5,7 +5,8 @@ The sandbox's limits stop process scripts from the inside; this is the backstop 
 need their cooperation (a C-level call that never returns, a handler that swallows rq's job
 timeout). ``worker.py`` runs the rq worker in a child process and supervises it:
 
-* the child marks every case step it runs in a few bytes of shared memory (``CaseWatch``);
+* the child marks every case step it runs (``app.step_watch.stepping``, called where a case's
+  timers are fired) in a few bytes of shared memory (``CaseWatch``);
 * the supervisor looks twice a second; a step older than the limit gets the child's whole process
   group (worker and scheduler) killed, and a new child started;
 * the new child first puts that case into ``error`` (so neither its wake-up nor the sweep steps it
@@ -35,6 +36,7 @@ from rq.queue import Queue
 from rq.scheduler import SCHEDULER_LOCKING_KEY_TEMPLATE
 from rq.scripts import release_lock
 
+from app import step_watch
 from app.services import runaway
 
 from .runner import in_transaction
@@ -82,27 +84,6 @@ class CaseWatch:
         self._scheduler.value = b""
 
 
-# The watch of this worker child, set once at its start; None in every other process (web, tests
-# calling jobs directly), where ``stepping`` does nothing.
-_installed: CaseWatch | None = None
-
-
-def install(watch: CaseWatch | None) -> None:
-    """Make ``stepping`` report to ``watch`` in this process."""
-    global _installed
-    _installed = watch
-
-
-@contextlib.contextmanager
-def stepping(case_id: int) -> Iterator[None]:
-    """Tell the supervisor, if any, that this process is stepping case ``case_id``."""
-    if _installed is None:
-        yield
-        return
-    with _installed.stepping(case_id):
-        yield
-
-
 @dataclass(frozen=True)
 class Overrun:
     """What a new worker child must clear up after its predecessor was killed."""
@@ -115,9 +96,11 @@ class Overrun:
 class WatchedWorker(SimpleWorker):
     """rq's in-process worker that tells the supervisor the name of the scheduler it started."""
 
+    watch: CaseWatch | None = None
+
     def execute_job(self, job: Job, queue: Queue) -> None:
-        if _installed is not None and self.scheduler is not None and not _installed.scheduler_name:
-            _installed.scheduler_name = self.scheduler.name
+        if self.watch is not None and self.scheduler is not None and not self.watch.scheduler_name:
+            self.watch.scheduler_name = self.scheduler.name
         super().execute_job(job, queue)
 
 
@@ -189,5 +172,5 @@ def _child_entry(child_main: ChildMain, watch: CaseWatch, overrun: Overrun | Non
     os.setpgrp()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    install(watch)
+    step_watch.install(watch)
     child_main(watch, overrun)

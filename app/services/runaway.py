@@ -3,7 +3,8 @@
 The sandbox stops scripts that break their limits and the case goes to ``error`` through the usual
 step. This is for what the sandbox could not stop: the worker's supervisor killed the process
 stepping the case, and the case must not be stepped again until an administrator has looked at it,
-or every wake-up and every sweep would hang a worker again.
+or every wake-up and every sweep would hang a worker again. (This writes the status outside
+``steps.advance``: it has no engine step to run; it could become a command of its own there.)
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from app.engine import EngineError
 from app.errors import NotFound
 from app.models import CaseStatus
 
-from . import audit, gateway
+from . import steps, timer_effects
 
 
 def fail_overrun_case(session: Session, case_id: int, seconds: float) -> bool:
@@ -22,7 +23,7 @@ def fail_overrun_case(session: Session, case_id: int, seconds: float) -> bool:
     was killed; its unfired BPMN timers are cancelled when next due (as for any case in error).
     Returns whether the case changed (a finished or already failed case is left alone)."""
     try:
-        case = gateway.lock_case(session, case_id)
+        case = steps.lock(session, case_id=case_id).case
     except NotFound:
         return False
     if case.status.is_final or case.status is CaseStatus.ERROR:
@@ -33,6 +34,6 @@ def fail_overrun_case(session: Session, case_id: int, seconds: float) -> bool:
     )
     case.status = CaseStatus.ERROR
     case.error = error.as_dict()
-    audit.record(session, "timer.failed", actor=None, case=case, detail={"error": error.as_dict()})
+    timer_effects.record_failure(session, case, error.as_dict())
     session.flush()
     return True

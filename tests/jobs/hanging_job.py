@@ -6,11 +6,11 @@ from __future__ import annotations
 import contextlib
 import time
 
-from app.jobs import watchdog
+from app import step_watch
 
 
 def hang_while_stepping(case_id: int) -> None:
-    with watchdog.stepping(case_id):
+    with step_watch.stepping(case_id):
         while True:
             with contextlib.suppress(BaseException):  # deliberately deaf, even to rq's job timeout
                 time.sleep(3600)

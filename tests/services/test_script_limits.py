@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.models import Case, CaseStatus
-from app.services import cases, platform, processes
+from app.services import cases, processes
 from tests.engine.bpmn_factory import script_process, timer_then_script_process, write
 from tests.helpers import fire_at, user_named
 
@@ -25,13 +25,12 @@ BUDGET = 0.5
 
 @pytest.fixture
 def short_budget(app: Any) -> Iterator[float]:
-    with app.app_context():
-        budget = platform.get().runtime.environment.budget
-        before, budget.seconds = budget.seconds, BUDGET
-        try:
-            yield BUDGET
-        finally:
-            budget.seconds = before
+    runtime = app.extensions["permitflow.platform"].runtime
+    before, runtime.script_time_budget = runtime.script_time_budget, BUDGET
+    try:
+        yield BUDGET
+    finally:
+        runtime.script_time_budget = before
 
 
 def _deploy(db: Any, tmp_path: Path, key: str, xml: str) -> None:
