@@ -71,6 +71,11 @@ class Settings:
     script_time_budget: float = _setting(
         2.0, "PERMITFLOW_SCRIPT_BUDGET", "seconds one BPMN script or expression may run"
     )
+    worker_step_grace: float = _setting(
+        10.0,
+        "PERMITFLOW_WORKER_GRACE",
+        "seconds a worker's case step may run past the script budget before its process is killed",
+    )
     queue_name: str = _setting("permitflow", "PERMITFLOW_QUEUE", "rq queue for jobs")
     max_upload_bytes: int = _setting(
         20 * 1024 * 1024, "PERMITFLOW_MAX_UPLOAD", "largest accepted file in bytes (per uploaded file)"

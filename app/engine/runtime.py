@@ -331,7 +331,8 @@ def _engine_error(err: Exception) -> EngineError:
     task = getattr(err, "task", None)
     spec = getattr(task, "task_spec", None) if task is not None else None
     message = str(err).split("\n")[0]
-    inner = getattr(err, "exception", None)
+    # SpiffWorkflow raises its error inside `except`, so the sandbox's own refusal is its context.
+    inner = getattr(err, "exception", None) or err.__cause__ or err.__context__
     if isinstance(inner, EngineError):
         message = f"{message}: {inner.message}" if inner.message not in message else message
     return EngineError(
