@@ -14,7 +14,8 @@ from rq import SimpleWorker
 from rq.cron import CronScheduler
 
 from app import create_app
-from app.jobs import job_queue, redis_connection
+from app.extensions import redis_connection
+from app.jobs import job_queue
 from app.jobs.timers import sweep
 
 

@@ -43,14 +43,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         },
     )
     app.extensions["permitflow.settings"] = settings
-    database = Database(settings.database_url)
+    current = platform.Platform.build(settings)
+    app.extensions["permitflow.platform"] = current
+    database = Database(settings.database_url, info={platform.INFO_KEY: current})
     app.extensions["permitflow.db"] = database
-    platform.install(settings)
 
     from .jobs.dispatch import RqDispatcher
-    from .services.deferred import set_dispatcher
+    from .services import unit_of_work
 
-    set_dispatcher(RqDispatcher(settings))
+    unit_of_work.install(database.session_factory, RqDispatcher(settings))
 
     from .api import register_api
     from .cli import register_cli
@@ -60,8 +61,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
 
     from .web import init_web
+    from .web.errors import register_error_handlers
 
     init_web(app)
+    # After the API and the pages: one answer to every error, JSON for the API, pages for people.
+    register_error_handlers(app, api.handle_http_exception)
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:

@@ -87,7 +87,7 @@ def processes_validate(paths: tuple[Path, ...]) -> None:
             files.append(path)
     with _database().unit_of_work(write=False) as session:
         known = _known_groups(session)
-        result = processes.read_processes(files or None, session if known else None)
+        result = processes.read_processes(session, files or None, check_groups=bool(known))
     for problem in result.problems:
         click.echo(str(problem))
     checked = (
@@ -228,9 +228,9 @@ def calendar_list() -> None:
 @timers_cli.command("sweep")
 def timers_sweep() -> None:
     """Fire every due timer now (what the periodic sweep runs)."""
-    from app.jobs.timers import sweep
+    from app.timer_sweep import sweep_due_timers
 
-    click.echo(f"fired {sweep()} timer(s)")
+    click.echo(f"fired {sweep_due_timers(_database())} timer(s)")
 
 
 @stats_cli.command("backfill")

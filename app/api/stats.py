@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -15,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.errors import Forbidden
 from app.services import stats
+from app.services.stats_csv import csv_export
 
 from .common import AUTH, documented_errors, require_user, session
 
@@ -93,73 +91,6 @@ class StatsReportSchema(Schema):
     processes = fields.List(fields.Nested(ProcessStatsSchema), required=True)
     steps = fields.List(fields.Nested(StepStatsSchema), required=True)
     groups = fields.List(fields.Nested(GroupStatsSchema), required=True)
-
-
-# The CSV columns: (header in Chinese / English, process row value, step/group row value).
-CSV_COLUMNS: list[tuple[str, str]] = [
-    ("层级 / Level", "level"),
-    ("流程 / Process", "process"),
-    ("环节 / Step", "step"),
-    ("部门 / Group", "group"),
-    ("办件数 / Cases received", "cases_received"),
-    ("办结数 / Cases completed", "cases_completed"),
-    ("准予数 / Approved", "cases_approved"),
-    ("不予数 / Rejected", "cases_rejected"),
-    ("办结任务数 / Tasks completed", "tasks_completed"),
-    ("平均用时（工作日） / Average working days", "average"),
-    ("90%用时（工作日） / 90th percentile working days", "p90"),
-    ("按时率 / On-time rate", "on_time_rate"),
-    ("逾期数 / Overdue", "overdue"),
-    ("督办数 / Escalated", "escalated"),
-    ("投诉答复平均用时（工作日） / Complaint answer working days", "complaint_answer_working_days"),
-    ("满意率 / Satisfaction", "complaint_satisfaction"),
-]
-
-
-def _csv_rows(report: stats.StatsReport) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for p in report.processes:
-        rows.append(
-            {
-                **asdict(p),
-                "level": "流程 / process",
-                "process": p.process + (f" {p.name}" if p.name else ""),
-                "average": p.case_average_working_days,
-                "p90": p.case_p90_working_days,
-            }
-        )
-    for s in report.steps:
-        rows.append(
-            {
-                **asdict(s),
-                "level": "环节 / step",
-                "step": f"{s.bpmn_id} {s.name} / {s.name_en}",
-                "average": s.average_working_days,
-                "p90": s.p90_working_days,
-            }
-        )
-    for g in report.groups:
-        rows.append(
-            {
-                **asdict(g),
-                "level": "部门 / group",
-                "process": "",
-                "group": g.group or "",
-                "average": g.average_working_days,
-                "p90": g.p90_working_days,
-            }
-        )
-    return rows
-
-
-def csv_export(report: stats.StatsReport) -> str:
-    """The report as one CSV table: processes (case figures), then steps, then groups."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([header for header, _ in CSV_COLUMNS])
-    for row in _csv_rows(report):
-        writer.writerow(["" if row.get(key) is None else row.get(key) for _, key in CSV_COLUMNS])
-    return out.getvalue()
 
 
 def _filename(report: stats.StatsReport) -> str:

@@ -9,34 +9,23 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .errors import SpecError
+from .load_problems import bad_call, missing_call, not_executable_problem, problem_from_error
+from .reading import Parsed, executable_ids, parse_documents, read_documents, readable_trees, where_defined
 from .specs import STATE_FORMAT, spec_to_json
 from .types import ProcessBundle
-from .validation import (
-    Problem,
-    check_case_scope,
-    check_definitions,
-    check_document,
-    check_forms,
-    check_specs,
-)
+from .validation import Problem, check_case_scope, check_definitions, check_forms, check_specs
+from .validation.problems import NS
 
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
-}
 HUMAN_TAGS = ("userTask", "manualTask")
 
 
@@ -104,12 +93,25 @@ def check_file(
     return load_for_run([path], form_dirs, lane_groups, known_groups=known_groups).problems
 
 
-def _executable_ids(tree: Any) -> list[str]:
-    return [
-        str(el.get("id"))
-        for el in tree.getroot().xpath("./bpmn:process", namespaces=NS)
-        if el.get("isExecutable", "true") == "true" and el.get("id")
-    ]
+@dataclass(frozen=True)
+class _Options:
+    form_dirs: list[Path]
+    lane_groups: dict[str, str]
+    known_groups: set[str] | None
+    by_stem: bool
+
+
+@dataclass
+class _FileCheck:
+    """What checking one parsed file found: its problems, its bundles, the calls it makes."""
+
+    problems: list[Problem] = field(default_factory=list)
+    bundles: dict[str, ProcessBundle] = field(default_factory=dict)
+    calls: set[str] = field(default_factory=set)  # processes of other files it calls
+    # (called process, the problem saying it is not among the loaded files)
+    missing_calls: list[tuple[str, Problem]] = field(default_factory=list)
+    # Called processes a problem of this file already reports.
+    reported_calls: set[str] = field(default_factory=set)
 
 
 def _load(
@@ -121,273 +123,98 @@ def _load(
     by_stem: bool,
 ) -> LoadResult:
     result = LoadResult()
-    documents: dict[Path, Any] = {}
-    validator = BpmnValidator()
-    stem_problems: list[Problem] = []
-    for path in sorted(bpmn_paths):
-        problems, tree = check_document(path, validator)
-        result.problems.extend(problems)
-        if tree is not None and by_stem and path.stem not in _executable_ids(tree):
-            stem_problems.append(_stem_problem(path, tree))
-            result.problems.append(stem_problems[-1])
-        if tree is not None and not problems:
-            documents[path] = tree
-
-    # Every readable file, including files rejected before parsing.
-    trees: dict[Path, Any] = {}
-    for path in sorted(bpmn_paths):
-        tree = documents.get(path)
-        if tree is None and path.is_file():
-            with contextlib.suppress(Exception):
-                tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
-        if tree is not None:
-            trees[path] = tree
+    read = read_documents(bpmn_paths, BpmnValidator(), by_stem=by_stem)
+    result.problems.extend(read.problems)
+    documents = read.trees
+    trees = readable_trees(bpmn_paths, documents)
     # A file defining another file's process is left out of the parser, so that what runs (or is
     # called) never depends on the order the files are read.
     misplaced = check_definitions(trees, by_stem=by_stem)
     for path, problems in misplaced.items():
         result.problems.extend(problems)
         documents.pop(path, None)
-    # Where every process is defined (its rightful file first).
-    defined_in: dict[str, Path] = {}
-    for path in sorted(trees, key=lambda p: (p in misplaced, p)):
-        for pid in trees[path].getroot().xpath("./bpmn:process/@id", namespaces=NS):
-            defined_in.setdefault(str(pid), path)
+    defined_in = where_defined(trees, misplaced)
+    parsed = parse_documents(documents)
+    result.problems.extend(parsed.problems)
 
-    parser = SpiffBpmnParser()
-    added: dict[str, Path] = {}
-    elements: dict[str, Any] = {}
-    for path, tree in list(documents.items()):
-        try:
-            parser.add_bpmn_xml(tree, filename=str(path))
-        except Exception as err:  # noqa: BLE001 - any parser failure is a problem of the file
-            result.problems.append(_problem_from_error(err, path, tree))
-            del documents[path]
-            continue
-        for process in tree.getroot().xpath("./bpmn:process", namespaces=NS):
-            added[process.get("id")] = path
-            elements[process.get("id")] = process
-
-    bad_files = {p.file for p in result.problems if p not in stem_problems}
-    executable = set(parser.get_process_ids())
-    checked: dict[Path, tuple[list[Problem], dict[str, ProcessBundle]]] = {}
-    calls: dict[Path, set[str]] = {}
-    for path, tree in documents.items():
-        if str(path) in bad_files:
-            continue
-        ids = [pid for pid in _executable_ids(tree) if pid in executable]
-        stem_ok = path.stem in ids
-        targets = [path.stem] if by_stem and stem_ok else ids
-        file_problems: list[Problem] = []
-        if not ids and not by_stem:
-            file_problems.append(_not_executable_problem(path, tree))
-        bundles: dict[str, ProcessBundle] = {}
-        calls[path] = set()
-        for key in targets:
-            bundle, problems = _bundle(
-                key, path, tree, parser, added, documents, form_dirs, lane_groups, known_groups
-            )
-            if not problems:
-                problems = check_case_scope(str(path), key, elements)
-            file_problems.extend(p for p in problems if p not in file_problems)
-            if bundle is not None and not problems:
-                bundles[key] = bundle
-            with contextlib.suppress(Exception):  # a parser failure is already reported by _bundle
-                calls[path] |= {
-                    n for n in parser.get_subprocess_specs(key) if n in added and added[n] != path
-                }
-        checked[path] = (file_problems, bundles if stem_ok or not by_stem else {})
-
-    # A file is only as good as the files it calls: one that calls a rejected file is rejected too,
-    # with a problem of its own naming the call.
-    bad_files |= {p.file for problems, _ in checked.values() for p in problems}
-    for path, (problems, _) in checked.items():
-        for i, problem in enumerate(problems):
-            match = re.match(r"calls process '(.+)', which is not among the loaded files", problem.message)
-            other = defined_in.get(match.group(1)) if match else None
-            if match and other is not None and other != path:
-                problems[i] = _bad_call(path, documents[path], match.group(1), other)
-    changed = True
-    while changed:
-        changed = False
-        for path, (problems, _) in checked.items():
-            for name in sorted(calls[path]):
-                if str(added[name]) in bad_files and _not_reported(problems, name, path):
-                    problems.append(_bad_call(path, documents[path], name, added[name]))
-                    bad_files.add(str(path))
-                    changed = True
-    for problems, bundles in checked.values():
-        result.problems.extend(p for p in problems if p not in result.problems)
-        if not problems:
-            result.bundles.update(bundles)
+    bad_files = {p.file for p in result.problems if p not in read.stem_problems}
+    options = _Options(form_dirs, lane_groups, known_groups, by_stem)
+    checked = {
+        path: _check_file(path, tree, parsed, documents, options)
+        for path, tree in documents.items()
+        if str(path) not in bad_files
+    }
+    _reject_bad_calls(checked, defined_in, parsed.added, documents, bad_files)
+    for check in checked.values():
+        result.problems.extend(p for p in check.problems if p not in result.problems)
+        if not check.problems:
+            result.bundles.update(check.bundles)
     return result
 
 
-def _bad_call(path: Path, tree: Any, name: str, other: Path) -> Problem:
-    element_id, line = _call_site(tree, name, name, _line_of(tree, name))
-    return Problem(
-        str(path),
-        line,
-        element_id,
-        f"calls process '{name}' in {other.name}, which has problems of its own",
-        f"fix {other.name} first",
-    )
-
-
-def _missing_call(path: Path, tree: Any, name: str) -> Problem:
-    element_id, line = _call_site(tree, name, name, _line_of(tree, name))
-    return Problem(
-        str(path),
-        line,
-        element_id,
-        f"calls process '{name}', which is not among the loaded files",
-        f"add processes/{name}.bpmn (or validate it together with the file that defines it), "
-        "or correct calledElement",
-    )
-
-
-def _not_reported(problems: list[Problem], name: str, path: Path) -> bool:
-    """True when ``problems`` does not yet report the call of ``name`` from ``path``."""
-    return not any(p.file == str(path) and f"calls process '{name}'" in p.message for p in problems)
-
-
-def _not_executable_problem(path: Path, tree: Any) -> Problem:
-    processes = tree.getroot().xpath("./bpmn:process", namespaces=NS)
-    where = processes[0] if processes else tree.getroot()
-    return Problem(
-        str(path),
-        where.sourceline or 1,
-        str(where.get("id") or "-"),
-        "no executable process in this file (nothing to run)",
-        'mark the process to run with isExecutable="true"',
-    )
-
-
-def _stem_problem(path: Path, tree: Any) -> Problem:
-    """The platform's rule: `<key>.bpmn` holds the executable process `<key>`."""
-    key = path.stem
-    processes = [el for el in tree.getroot().xpath("./bpmn:process", namespaces=NS) if el.get("id")]
-    executable = [el for el in processes if el.get("isExecutable", "true") == "true"] or processes
-    if not executable:
-        return Problem(
-            str(path),
-            1,
+def _check_file(
+    path: Path, tree: Any, parsed: Parsed, documents: dict[Path, Any], options: _Options
+) -> _FileCheck:
+    """Bundle each process of the file to run (with ``by_stem`` only the one named after the file)."""
+    runnable = set(parsed.parser.get_process_ids())
+    ids = [pid for pid in executable_ids(tree) if pid in runnable]
+    stem_ok = path.stem in ids
+    check = _FileCheck()
+    if not ids and not options.by_stem:
+        check.problems.append(not_executable_problem(path, tree))
+    bundles: dict[str, ProcessBundle] = {}
+    for key in [path.stem] if options.by_stem and stem_ok else ids:
+        bundle, problems, missing = _bundle(
             key,
-            f"no executable process with id '{key}' in this file",
-            f'the file stem is the process key: add a process with isExecutable="true" and id="{key}"',
+            path,
+            tree,
+            parsed.parser,
+            parsed.added,
+            documents,
+            options.form_dirs,
+            options.lane_groups,
+            options.known_groups,
         )
-    first = executable[0]
-    other = str(first.get("id"))
-    return Problem(
-        str(path),
-        first.sourceline or 1,
-        other,
-        f"no executable process with id '{key}' in this file",
-        f'the file stem is the process key: rename the file to {other}.bpmn, or set id="{key}" '
-        'and isExecutable="true" on the process',
-    )
+        if not problems:
+            problems = check_case_scope(str(path), key, parsed.elements)
+        check.problems.extend(p for p in problems if p not in check.problems)
+        check.missing_calls += missing
+        if bundle is not None and not problems:
+            bundles[key] = bundle
+        with contextlib.suppress(Exception):  # a parser failure is already reported by _bundle
+            called = parsed.parser.get_subprocess_specs(key)
+            check.calls |= {n for n in called if n in parsed.added and parsed.added[n] != path}
+    check.bundles = bundles if stem_ok or not options.by_stem else {}
+    check.reported_calls = {name for name, _ in check.missing_calls}
+    return check
 
 
-def _problem_from_validation(err: ValidationException, path: Path) -> Problem:
-    line = err.line_number if isinstance(err.line_number, int) else 0
-    message = str(err).split("\n")[0]
-    return Problem(str(path), line or 0, err.id or "-", message, None)
-
-
-# Raw parser messages and what a person should read instead.
-_RAW_ERRORS: list[tuple[str, str, str]] = [
-    (
-        r"The process '(?P<name>[^']+)' was not found",
-        "calls process '{name}', which is not among the loaded files",
-        "add processes/{name}.bpmn (or validate it together with the file that defines it), "
-        "or correct calledElement",
-    ),
-    (
-        r"Cannot resolve data(Input|Output)Association",
-        "data association refers to something that is not a data object of this process",
-        "connect it to a dataObjectReference inside the same process",
-    ),
-    (
-        r"Data Store with name (?P<name>.+) has no implementation",
-        "data store '{name}' has no implementation in this engine",
-        "keep the data in the case data (task data or data objects)",
-    ),
-    (
-        r"Multiple outgoing flows are not supported",
-        "an activity with several outgoing sequence flows (conditional or implicit split) is not supported",
-        "add a gateway after it: exclusive or inclusive with the conditions, parallel for all",
-    ),
-    (
-        r"Unsupported Catch Event",
-        "boundary event without an event definition the engine supports",
-        "use a timer, message, signal, error, escalation, conditional or cancel boundary event",
-    ),
-    (
-        r"There is no support implemented for this task type",
-        "this element type is not supported by the engine",
-        "see API.md, 'Authoring a process', for the elements PermitFlow runs",
-    ),
-    (
-        r"Duplicate process ID: (?P<name>[^\s]+?)\.?\s*$",
-        "process id '{name}' is defined in more than one of the loaded files",
-        "give each process a unique id",
-    ),
-    (
-        r"No start event found",
-        "the process has no start event",
-        "add a none start event",
-    ),
-    (
-        r"identifier is missing from bpmn xml",
-        "an event refers to a message, signal, error or escalation that is not defined",
-        "define it under bpmn:definitions and refer to it by id",
-    ),
-]
-
-
-def _problem_from_error(err: Exception, path: Path, tree: Any = None) -> Problem:
-    """A parser failure as a problem a person can act on (never a bare internal error)."""
-    if isinstance(err, ValidationException):
-        raw = _problem_from_validation(err, path)
-    else:
-        first = str(err).split("\n")[0]
-        raw = Problem(
-            str(path), 0, "-", f"the engine could not read the file: {type(err).__name__}: {first}", None
-        )
-    for pattern, message, hint in _RAW_ERRORS:
-        match = re.search(pattern, raw.message)
-        if match:
-            names = {k: v for k, v in match.groupdict().items() if v}
-            element_id, line = raw.element_id, raw.line
-            if "name" in names and "was not found" in pattern and tree is not None:
-                element_id, line = _call_site(tree, names["name"], element_id, line)
-            elif "name" in names and "Duplicate" in pattern:
-                element_id = names["name"]
-            problem = Problem(raw.file, line, element_id, message.format(**names), hint.format(**names))
-            return _placed(problem, tree)
-    hint = raw.hint or "see API.md, 'Authoring a process', for the elements PermitFlow runs"
-    message = (
-        raw.message if raw.message.startswith("the engine") else f"the engine refuses this: {raw.message}"
-    )
-    return _placed(Problem(raw.file, raw.line, raw.element_id, message, hint), tree)
-
-
-def _placed(problem: Problem, tree: Any) -> Problem:
-    """The problem with the line (and id) of its element when the parser did not give them."""
-    if tree is None or problem.line:
-        return problem
-    root = tree.getroot()
-    found = root.xpath(f"//*[@id='{problem.element_id}']") if problem.element_id != "-" else []
-    where = found[0] if found else (root.xpath("./bpmn:process", namespaces=NS) or [root])[0]
-    element_id = problem.element_id if found else str(where.get("id") or problem.element_id)
-    return Problem(problem.file, where.sourceline or 1, element_id, problem.message, problem.hint)
-
-
-def _call_site(tree: Any, name: str, element_id: str, line: int) -> tuple[str, int]:
-    for el in tree.getroot().xpath("//bpmn:callActivity", namespaces=NS):
-        if (el.get("calledElement") or "").split(":")[-1] == name:
-            return str(el.get("id") or element_id), int(el.sourceline or line)
-    return element_id, line
+def _reject_bad_calls(
+    checked: dict[Path, _FileCheck],
+    defined_in: dict[str, Path],
+    added: dict[str, Path],
+    documents: dict[Path, Any],
+    bad_files: set[str],
+) -> None:
+    """A file is only as good as the files it calls: one that calls a rejected file is rejected too,
+    with a problem of its own naming the call."""
+    bad_files |= {p.file for check in checked.values() for p in check.problems}
+    for path, check in checked.items():
+        for name, problem in check.missing_calls:
+            other = defined_in.get(name)
+            if other is not None and other != path:
+                replacement = bad_call(path, documents[path], name, other)
+                check.problems = [replacement if p == problem else p for p in check.problems]
+    changed = True
+    while changed:
+        changed = False
+        for path, check in checked.items():
+            for name in sorted(check.calls):
+                if str(added[name]) in bad_files and name not in check.reported_calls:
+                    check.problems.append(bad_call(path, documents[path], name, added[name]))
+                    check.reported_calls.add(name)
+                    bad_files.add(str(path))
+                    changed = True
 
 
 def _bundle(
@@ -400,16 +227,21 @@ def _bundle(
     form_dirs: list[Path],
     lane_groups: dict[str, str],
     known_groups: set[str] | None,
-) -> tuple[ProcessBundle | None, list[Problem]]:
+) -> tuple[ProcessBundle | None, list[Problem], list[tuple[str, Problem]]]:
+    """The process ``key`` checked and bundled; else its problems and the calls of missing processes."""
     try:
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
     except Exception as err:  # noqa: BLE001 - any parser failure is a problem of the file
-        return None, [_problem_from_error(err, path, tree)]
+        refusal = problem_from_error(err, path, tree)
+        missing_calls = [(refusal.missing_call, refusal.problem)] if refusal.missing_call else []
+        return None, [refusal.problem], missing_calls
 
-    missing = [name for name, sub in subprocess_specs.items() if sub is None]
+    missing = [
+        (name, missing_call(path, tree, name)) for name, sub in subprocess_specs.items() if sub is None
+    ]
     if missing:
-        return None, [_missing_call(path, tree, name) for name in missing]
+        return None, [problem for _, problem in missing], missing
 
     dep_paths = sorted({added[name] for name in subprocess_specs if name in added} - {path})
     all_specs = {key: spec, **subprocess_specs}
@@ -418,7 +250,7 @@ def _bundle(
     forms, form_problems = check_forms(form_names, path, form_dirs)
     problems.extend(form_problems)
     if problems:
-        return None, problems
+        return None, problems, []
 
     process_el = tree.getroot().xpath(f"./bpmn:process[@id='{key}']", namespaces=NS)[0]
     process_props = element_properties(process_el)
@@ -427,17 +259,12 @@ def _bundle(
     bpmn_xml = path.read_text(encoding="utf-8")
     files: dict[str, Any] = {f"bpmn/{p.name}": p.read_text(encoding="utf-8") for p in dep_paths}
     files.update({f"forms/{name}": schema for name, schema in sorted(forms.items())})
-    digest = hashlib.sha256()
-    digest.update(STATE_FORMAT.encode())
-    digest.update(bpmn_xml.encode())
-    digest.update(json.dumps(files, sort_keys=True, ensure_ascii=False).encode())
-    digest.update(json.dumps(meta["lane_groups"], sort_keys=True, ensure_ascii=False).encode())
     return (
         ProcessBundle(
             key=key,
             name=process_el.get("name") or key,
             name_en=process_props.get("name_en") or process_el.get("name") or key,
-            hash=digest.hexdigest(),
+            hash=_version_hash(bpmn_xml, files, meta["lane_groups"]),
             bpmn_xml=bpmn_xml,
             source_path=str(path),
             files=files,
@@ -445,12 +272,18 @@ def _bundle(
             spec_json=spec_to_json(spec, subprocess_specs),
         ),
         [],
+        [],
     )
 
 
-def _line_of(tree: Any, element_id: str) -> int:
-    found = tree.getroot().xpath(f"//*[@id='{element_id}' or @calledElement='{element_id}']")
-    return found[0].sourceline if found else 0
+def _version_hash(bpmn_xml: str, files: dict[str, Any], lane_groups: dict[str, str]) -> str:
+    """The process version: the state format, the BPMN file, what it depends on, the lanes it maps."""
+    digest = hashlib.sha256()
+    digest.update(STATE_FORMAT.encode())
+    digest.update(bpmn_xml.encode())
+    digest.update(json.dumps(files, sort_keys=True, ensure_ascii=False).encode())
+    digest.update(json.dumps(lane_groups, sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()
 
 
 def _meta(
@@ -529,4 +362,4 @@ def problem_as_error(problem: Problem) -> SpecError:
     )
 
 
-__all__ = ["LoadResult", "check_file", "element_properties", "etree", "load_for_run", "load_processes"]
+__all__ = ["LoadResult", "check_file", "element_properties", "load_for_run", "load_processes"]

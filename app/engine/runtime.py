@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from uuid import UUID
@@ -34,23 +33,21 @@ class _EngineDatetime(datetime):
         return cls.fromisoformat(value.isoformat())
 
 
-timer_module.datetime = _EngineDatetime  # type: ignore[misc]
-
-
 def set_clock(clock: Callable[[], datetime]) -> None:
-    """Make engine timers read ``clock`` (timezone-aware UTC) instead of the wall clock."""
+    """Make SpiffWorkflow's timers read ``clock`` (timezone-aware UTC) instead of the wall clock.
+
+    SpiffWorkflow reads the time through its timer module's ``datetime``: the one way in is to
+    replace that name, which happens when a Runtime is built (never at import), with the one
+    clock of the platform (``app.clock.now``), so every runtime of a process shares it."""
     global _clock
     _clock = clock
+    timer_module.datetime = _EngineDatetime  # type: ignore[misc]
 
 
-# The workflow whose engine steps are running in this thread, for helpers that need its spec.
-_running: ContextVar[BpmnWorkflow | None] = ContextVar("running_workflow", default=None)
+Helpers = Mapping[str, Callable[..., Any]]
 
 
-def _time_limit_of(bpmn_id: str) -> str:
-    workflow = _running.get()
-    if workflow is None:
-        raise ScriptRefused("due_of() can only be used while a workflow runs")
+def _time_limit_of(workflow: BpmnWorkflow, bpmn_id: str) -> str:
     for spec in [workflow.spec, *workflow.subprocess_specs.values()]:
         for task_spec in spec.task_specs.values():
             if getattr(task_spec, "bpmn_id", None) == bpmn_id:
@@ -64,32 +61,47 @@ def _time_limit_of(bpmn_id: str) -> str:
 class Runtime:
     """Runs workflows of deployed specs inside the script sandbox.
 
-    If ``helpers`` has ``due_in(limit)`` (the due time of a time limit such as `5wd` started now),
-    process code also gets ``due_of("Task_Id")``: the due time of that task's own `time_limit`,
-    e.g. for a boundary timer that fires exactly when the task it is attached to is overdue.
+    ``helpers`` are the functions process code may always call; each operation may add more for
+    that one step (``step_helpers``: e.g. helpers that read the caller's database session).
+    If the helpers have ``due_in(limit)`` (the due time of a time limit such as `5wd` started
+    now), process code also gets ``due_of("Task_Id")``: the due time of that task's own
+    `time_limit`, e.g. for a boundary timer that fires exactly when its task is overdue.
     """
 
-    def __init__(self, helpers: Mapping[str, Callable[..., Any]], script_time_budget: float) -> None:
-        helpers = dict(helpers)
-        if "due_in" in helpers and "due_of" not in helpers:
-            due_in = helpers["due_in"]
-            helpers["due_of"] = lambda bpmn_id: due_in(_time_limit_of(str(bpmn_id)))
-        self.environment = SandboxEnvironment(helpers, script_time_budget)
-        self.script_engine = PythonScriptEngine(environment=self.environment)
+    def __init__(
+        self,
+        helpers: Helpers,
+        script_time_budget: float,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if clock is not None:
+            set_clock(clock)
+        self.helpers = dict(helpers)
+        self.script_time_budget = script_time_budget
         self.specs = SpecCache()
 
     # -- public operations ------------------------------------------------------------------
 
-    def start(self, source: SpecSource, data: dict[str, Any]) -> StepResult:
+    def start(
+        self, source: SpecSource, data: dict[str, Any], step_helpers: Helpers | None = None
+    ) -> StepResult:
         """Create a workflow with ``data`` as its start data and run it to its first wait."""
         spec, subs = self.specs.get(source.hash, source.spec_json)
-        workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
+        workflow = BpmnWorkflow(spec, subs)
+        engine = self._attach(workflow, step_helpers)
         workflow.task_tree.data.update(data)
-        return self._advance(workflow, source)
+        return self._advance(workflow, source, engine)
 
-    def complete(self, source: SpecSource, state: str, task_id: str, data: dict[str, Any]) -> StepResult:
+    def complete(
+        self,
+        source: SpecSource,
+        state: str,
+        task_id: str,
+        data: dict[str, Any],
+        step_helpers: Helpers | None = None,
+    ) -> StepResult:
         """Complete the ready user task ``task_id`` with ``data`` and run on."""
-        workflow = self._load(source, state)
+        workflow, engine = self._load(source, state, step_helpers)
         task = self._ready_task(workflow, task_id)
         completed = {"id": task_id, "bpmn_id": task.task_spec.bpmn_id}
         try:
@@ -97,44 +109,59 @@ class Runtime:
             task.run()
         except SpiffWorkflowException as err:
             raise _engine_error(err) from err
-        result = self._advance(workflow, source)
+        result = self._advance(workflow, source, engine)
         result.completed_task = completed
         return result
 
-    def fire_due_timers(self, source: SpecSource, state: str) -> StepResult:
+    def fire_due_timers(
+        self, source: SpecSource, state: str, step_helpers: Helpers | None = None
+    ) -> StepResult:
         """Fire every BPMN timer that is due by the engine clock and run on."""
-        workflow = self._load(source, state)
-        return self._advance(workflow, source)
+        workflow, engine = self._load(source, state, step_helpers)
+        return self._advance(workflow, source, engine)
 
     def plan_migration(self, old: SpecSource, new: SpecSource, state: str) -> MigrationPlan:
         """Whether the workflow in ``state`` can move from version ``old`` to ``new`` (runs nothing)."""
         return plan_migration(old, new, state, self.specs)
 
-    def migrate(self, old: SpecSource, new: SpecSource, state: str) -> StepResult:
+    def migrate(
+        self, old: SpecSource, new: SpecSource, state: str, step_helpers: Helpers | None = None
+    ) -> StepResult:
         """Move the workflow in ``state`` from version ``old`` to ``new`` and run on.
 
         Raises ``MigrationRefused`` (nothing is changed) when the move is not possible.
         """
-        workflow = self._load(old, state)
+        workflow, engine = self._load(old, state, step_helpers)
         new_spec, new_subs = self.specs.get(new.hash, new.spec_json)
         plan = move(workflow, new_spec, new_subs)
         if not plan.possible:
             raise MigrationRefused(plan.reason or "the case cannot move to this version")
-        return self._advance(workflow, new)
+        return self._advance(workflow, new, engine)
 
     def task_data(self, source: SpecSource, state: str, task_id: str) -> dict[str, Any]:
         """The data a ready task sees (for showing a performer its case)."""
-        workflow = self._load(source, state)
+        workflow, _engine = self._load(source, state, None)
         return _plain(self._ready_task(workflow, task_id).data)
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _load(self, source: SpecSource, state: str) -> BpmnWorkflow:
+    def _load(
+        self, source: SpecSource, state: str, step_helpers: Helpers | None
+    ) -> tuple[BpmnWorkflow, PythonScriptEngine]:
         spec, subs = self.specs.get(source.hash, source.spec_json)
         workflow = load_state(state, spec, subs)
-        # Deserializing attaches SpiffWorkflow's unrestricted default engine: put ours back.
-        workflow.script_engine = self.script_engine
-        return workflow
+        return workflow, self._attach(workflow, step_helpers)
+
+    def _attach(self, workflow: BpmnWorkflow, step_helpers: Helpers | None) -> PythonScriptEngine:
+        """Give ``workflow`` a sandboxed script engine with this step's helpers. Always set: a
+        deserialized or new workflow carries SpiffWorkflow's unrestricted default engine."""
+        helpers = {**self.helpers, **(step_helpers or {})}
+        if "due_in" in helpers and "due_of" not in helpers:
+            due_in = helpers["due_in"]
+            helpers["due_of"] = lambda bpmn_id: due_in(_time_limit_of(workflow, str(bpmn_id)))
+        engine = PythonScriptEngine(environment=SandboxEnvironment(helpers, self.script_time_budget))
+        workflow.script_engine = engine
+        return engine
 
     @staticmethod
     def _ready_task(workflow: BpmnWorkflow, task_id: str) -> Any:
@@ -146,9 +173,8 @@ class Runtime:
             raise TaskNotReady(f"task {task_id} is not ready in this case")
         return task
 
-    def _advance(self, workflow: BpmnWorkflow, source: SpecSource) -> StepResult:
+    def _advance(self, workflow: BpmnWorkflow, source: SpecSource, engine: PythonScriptEngine) -> StepResult:
         error: EngineError | None = None
-        token = _running.set(workflow)
         done_before = {t.id for t in workflow.get_tasks(state=TaskState.COMPLETED)}
         try:
             # SpiffWorkflow fires due timers only when asked, and do_engine_steps checks them last.
@@ -156,19 +182,24 @@ class Runtime:
             workflow.do_engine_steps()
         except (SpiffWorkflowException, ScriptRefused) as err:
             error = _engine_error(err)
-        try:
-            result = self._result(workflow, source, error)
-            if error is None:
-                try:
-                    result.credit_deductions = self._credit_deductions(workflow, done_before)
-                except EngineError as err:
-                    result.error = err
-            return result
-        finally:
-            _running.reset(token)
+        result = self._result(workflow, source, error, engine)
+        if error is None:
+            try:
+                result.credit_deductions = self._credit_deductions(workflow, done_before, engine)
+            except EngineError as err:
+                result.error = err
+        return result
 
-    def _result(self, workflow: BpmnWorkflow, source: SpecSource, error: EngineError | None) -> StepResult:
-        ready = [self._ready(t, source) for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+    def _result(
+        self,
+        workflow: BpmnWorkflow,
+        source: SpecSource,
+        error: EngineError | None,
+        engine: PythonScriptEngine,
+    ) -> StepResult:
+        ready = [
+            self._ready(t, source, engine) for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+        ]
         timers = _pending_timers(workflow)
         finished = workflow.is_completed()
         end_status = None
@@ -189,7 +220,9 @@ class Runtime:
             error=error,
         )
 
-    def _credit_deductions(self, workflow: BpmnWorkflow, done_before: set[Any]) -> list[dict[str, Any]]:
+    def _credit_deductions(
+        self, workflow: BpmnWorkflow, done_before: set[Any], engine: PythonScriptEngine
+    ) -> list[dict[str, Any]]:
         """Events completed in this step with the property `credit_deduction` (points, an expression)
         and `credit_of` (the company's credit code, an expression); `credit_reason` is text."""
         found = []
@@ -197,8 +230,8 @@ class Runtime:
             props = _props(task.task_spec)
             if task.id in done_before or not props.get("credit_deduction") or not props.get("credit_of"):
                 continue
-            points = self._evaluate(task, props["credit_deduction"])
-            code = self._evaluate(task, props["credit_of"])
+            points = _evaluate(engine, task, props["credit_deduction"])
+            code = _evaluate(engine, task, props["credit_of"])
             if not code or not isinstance(points, int) or isinstance(points, bool) or points <= 0:
                 continue
             found.append(
@@ -213,35 +246,35 @@ class Runtime:
             )
         return found
 
-    def _ready(self, task: Any, source: SpecSource) -> ReadyTask:
+    def _ready(self, task: Any, source: SpecSource, engine: PythonScriptEngine) -> ReadyTask:
         spec = task.task_spec
         props = _props(spec)
         lane = getattr(spec, "lane", None)
         group: str | None
         if props.get("candidate_groups"):
-            value = self._evaluate(task, props["candidate_groups"])
+            value = _evaluate(engine, task, props["candidate_groups"])
             group = value[0] if isinstance(value, list | tuple) and value else (value or None)
             group = str(group) if group is not None else None
         else:
             group = source.lane_groups.get(lane, lane) if lane else None
         context: dict[str, Any] = {}
         if props.get("request_items"):
-            context["items"] = _plain(self._evaluate(task, props["request_items"]))
+            context["items"] = _plain(_evaluate(engine, task, props["request_items"]))
         if props.get("performer_credit_code"):
             # Performed by the company with this credit code (its users), not the case's applicant.
-            code = self._evaluate(task, props["performer_credit_code"])
+            code = _evaluate(engine, task, props["performer_credit_code"])
             context["performer_credit_code"] = str(code) if code else None
         if props.get("performer_data"):
             # What a performer outside the administration (a company account) may see of the case:
             # only what the analyst names, never the whole case data (a complaint's case data holds
             # the complainant's contact details).
-            context["performer_data"] = _plain(self._evaluate(task, props["performer_data"])) or {}
+            context["performer_data"] = _plain(_evaluate(engine, task, props["performer_data"])) or {}
         if props.get("supervising_group"):
             # The staff group whose supervisors receive this task's escalations (督办).
             context["supervising_group"] = props["supervising_group"].strip()
         if props.get("note"):
             # A remark shown with the task in the case's timeline (e.g. work ordered stopped).
-            context["note"] = _plain(self._evaluate(task, props["note"])) or None
+            context["note"] = _plain(_evaluate(engine, task, props["note"])) or None
         return ReadyTask(
             id=str(task.id),
             bpmn_id=spec.bpmn_id,
@@ -258,11 +291,12 @@ class Runtime:
             context=context,
         )
 
-    def _evaluate(self, task: Any, expression: str) -> Any:
-        try:
-            return self.script_engine.evaluate(task, expression)
-        except SpiffWorkflowException as err:
-            raise _engine_error(err) from err
+
+def _evaluate(engine: PythonScriptEngine, task: Any, expression: str) -> Any:
+    try:
+        return engine.evaluate(task, expression)
+    except SpiffWorkflowException as err:
+        raise _engine_error(err) from err
 
 
 def _props(task_spec: Any) -> dict[str, str]:

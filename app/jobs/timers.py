@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
-from app import clock
-from app.errors import NotFound
-from app.services import timers
-
-from .runner import in_transaction
-
-log = logging.getLogger(__name__)
+from app import edge
+from app.timer_sweep import fire_case_timers, sweep_due_timers
 
 
 def wake_case(case_id: int) -> int:
     """Fire the case's due timers (job id `wake-<case id>`); the next wake-up is scheduled on commit."""
-    try:
-        return in_transaction(lambda session: timers.fire_due(session, case_id))
-    except NotFound:
-        return 0  # the case is gone
+    return fire_case_timers(edge.db(), case_id)
 
 
 def sweep() -> int:
     """Fire every due, unfired timer of every case: what a lost job or a flushed Redis missed."""
-    case_ids = in_transaction(lambda session: timers.due_case_ids(session, clock.now()), write=False)
-    fired = 0
-    for case_id in case_ids:
-        try:
-            fired += wake_case(case_id)
-        except Exception:  # one broken case must not stop the sweep for the others
-            log.exception("sweep: firing timers of case %s failed", case_id)
-    return fired
+    return sweep_due_timers(edge.db())

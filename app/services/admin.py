@@ -481,11 +481,11 @@ def set_day(session: Session, actor: User, day_text: str, kind: str, note: str) 
     _refuse(errors)
     assert day is not None
     calendar.set_override(session, actor, day, kind == "workday", note)
-    calendar.refresh_overrides(session, platform.get().calendar, force=True)
+    platform.of(session).calendars.forget()
     return day
 
 
 def remove_day(session: Session, actor: User, day_text: str) -> bool:
     removed = calendar.remove_override(session, actor, parse_day(day_text))
-    calendar.refresh_overrides(session, platform.get().calendar, force=True)
+    platform.of(session).calendars.forget()
     return removed

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, event, func, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app import clock
 from app.models import AuditEvent, Case, User
@@ -84,13 +84,13 @@ def _seal(session: Session) -> None:
     session.execute(insert(table), rows)
 
 
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    _seal(session)
+def install(session_factory: sessionmaker[Session]) -> None:
+    """Seal the queued events of this factory's sessions when they commit; drop them on rollback."""
+    event.listen(session_factory, "before_commit", _seal)
+    event.listen(session_factory, "after_rollback", _forget)
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
+def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 

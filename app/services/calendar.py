@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from time import monotonic
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -25,16 +24,27 @@ from app.models import CalendarOverride, User
 from . import audit
 
 
-@dataclass
+@dataclass(frozen=True)
 class WorkCalendar:
+    """Working days of one time zone with a close of day, a warning ratio and admin overrides.
+
+    Immutable: a change of overrides or warning ratio makes a new calendar (``with_overrides``,
+    ``with_warning_ratio``), so a calendar handed to a step never changes under it.
+    """
+
     timezone: str = "Asia/Shanghai"
     workday_end: str = "17:30"
     warning_ratio: float = 0.8
     overrides: Mapping[date, bool] = field(default_factory=dict)
-    # When the overrides were last read from the database (monotonic seconds).
-    loaded_at: float = -1e9
-    # is_workday answers by date: the inbox asks it ~20 times per row it shows.
+    # is_workday answers by date: the inbox asks it ~20 times per row it shows. The memo depends on
+    # the overrides only, so calendars that differ in the warning ratio share it.
     _known: dict[date, bool] = field(default_factory=dict, repr=False, compare=False)
+
+    def with_overrides(self, overrides: Mapping[date, bool]) -> WorkCalendar:
+        return replace(self, overrides=dict(overrides), _known={})
+
+    def with_warning_ratio(self, ratio: float) -> WorkCalendar:
+        return replace(self, warning_ratio=ratio)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -106,21 +116,6 @@ class WorkCalendar:
             return due, self.add_working_days(start, days)
         span = timedelta(days=amount) if unit == "d" else timedelta(hours=amount)
         return start + span, start + span * self.warning_ratio
-
-
-OVERRIDES_TTL = 60.0
-
-
-def refresh_overrides(session: Session, calendar: WorkCalendar, *, force: bool = False) -> WorkCalendar:
-    """Re-read admin overrides at most once a minute (they change a few times a year)."""
-    if force or monotonic() - calendar.loaded_at > OVERRIDES_TTL:
-        rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_workday)).all()
-        overrides = {day: workday for day, workday in rows}
-        if overrides != calendar.overrides:
-            calendar.overrides = overrides
-            calendar._known.clear()
-        calendar.loaded_at = monotonic()
-    return calendar
 
 
 def set_override(session: Session, actor: User | None, day: date, is_workday: bool, note: str) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,14 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.errors import Forbidden, NotAuthenticated, NotFound
-from app.models import Case, CaseStatus, HumanTask, TaskState, User
+from app.errors import Forbidden, InvalidData, NotAuthenticated, NotFound
+from app.models import Case, HumanTask, TaskState, User
 
-from . import certificates, gateway, platform, processes
+from . import case_numbers, certificates, gateway, platform, processes, steps
 from .calendar import sla_state
-from .forms import validate_form
-
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
+from .case_clock import paused_working_days
 
 
 @dataclass(frozen=True)
@@ -28,69 +23,35 @@ class StartedCase:
     query_code: str
 
 
-def _hash_code(number: str, code: str) -> str:
-    secret = platform.get().settings.secret_key.encode()
-    return hmac.new(secret, f"{number}:{code.upper()}".encode(), hashlib.sha256).hexdigest()
-
-
-def _new_number(session: Session, prefix: str) -> str:
-    day = platform.get().calendar.local_date(clock.now()).strftime("%Y%m%d")
-    for _ in range(20):
-        number = f"{prefix}{day}{secrets.randbelow(10**6):06d}"
-        if session.scalar(select(Case.id).where(Case.number == number)) is None:
-            return number
-    raise RuntimeError("could not allocate a case number")
-
-
 def start_case(session: Session, actor: User | None, process_key: str, data: Any) -> StartedCase:
     """Validate the start form, create the case and run its workflow to the first wait."""
     version = processes.current_version(session, process_key)
-    meta = version.meta
+    check_may_start(actor, version.meta)
+    if not isinstance(data, dict):
+        raise InvalidData("the application data must be a JSON object", {"data": ["must be an object"]})
+    command = steps.StartCase(
+        version,
+        data,
+        actor,
+        applicant_id=actor.id if actor is not None and not actor.is_staff else None,
+        start_data={"applicant": _verified(actor)},
+    )
+    outcome = steps.advance(session, command)
+    assert outcome.query_code is not None
+    return StartedCase(outcome.case, outcome.query_code)
+
+
+def check_may_start(actor: User | None, meta: dict[str, Any]) -> None:
+    """Who may start a process: anyone when it is public, else an applicant account; staff only
+    when they belong to its `starters` groups (e.g. inspectors issue orders); admins always."""
     if actor is None and not meta["start"]["public"]:
         raise NotAuthenticated("this process needs an applicant account: log in first")
     starters = set(meta["start"].get("starters") or [])
     if starters and actor is not None and not actor.has_role("admin"):
-        # Only members of the `starters` groups start it (e.g. inspectors issue orders).
         if not (actor.is_staff and starters & {m.group.slug for m in actor.memberships}):
             raise Forbidden("only members of " + ", ".join(sorted(starters)) + " may start this process")
     elif actor is not None and actor.is_staff and not meta["start"]["public"] and not actor.has_role("admin"):
         raise Forbidden("staff cannot submit applications for this process")
-    validate_form(processes.form_schema(version, meta["start"]["form"]), data, what="application")
-
-    now = clock.now()
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
-    number = _new_number(session, meta.get("case_prefix") or _prefix(process_key))
-    project_name = data.get("project_name") if isinstance(data.get("project_name"), str) else None
-    with platform.engine_session(session) as runtime:
-        result = runtime.start(processes.spec_source(version), {**data, "applicant": _verified(actor)})
-    case = Case(
-        number=number,
-        query_code_hash=_hash_code(number, code),
-        process_key=process_key,
-        process_version_id=version.id,
-        applicant_id=actor.id if actor is not None and not actor.is_staff else None,
-        status=CaseStatus.IN_PROGRESS,
-        project_name=(project_name or None) and project_name[:200],
-        submitted_at=now,
-        time_limit=meta.get("time_limit"),
-        clock_pauses=[],
-        data={},
-        state="",
-        state_format="pf1",
-        updated_at=now,
-    )
-    session.add(case)
-    session.flush()
-    case.due_at = gateway.case_due(case)
-    gateway.apply_step(
-        session,
-        case,
-        result,
-        actor=actor,
-        action="case.submitted",
-        detail={"process": process_key, "version": version.hash[:12]},
-    )
-    return StartedCase(case, code)
 
 
 def _verified(actor: User | None) -> dict[str, Any] | None:
@@ -113,11 +74,6 @@ def outcome_titles(schema: dict[str, Any] | None, outcome: str | None) -> dict[s
     return {"outcome_title": None, "outcome_title_en": None}
 
 
-def _prefix(process_key: str) -> str:
-    initials = "".join(part[0] for part in process_key.split("_") if part).upper()
-    return (initials or "PF")[:4]
-
-
 def find_case(session: Session, number: str) -> Case:
     case = session.scalar(select(Case).where(Case.number == number))
     if case is None:
@@ -138,7 +94,7 @@ def case_for_viewer(
             return case, True
         if viewer is not None and case.applicant_id == viewer.id:
             return case, True
-        if code and hmac.compare_digest(case.query_code_hash, _hash_code(number, code.strip())):
+        if code and case_numbers.code_matches(session, case, code):
             return case, False
     raise NotFound("no case with this number and query code")
 
@@ -196,7 +152,7 @@ def public_view(session: Session, case: Case, *, with_data: bool) -> dict[str, A
     ]
     cal = platform.calendar(session)
     used_end = case.completed_at or now
-    used = cal.working_days_between(case.submitted_at, used_end) - gateway.paused_working_days(case, used_end)
+    used = cal.working_days_between(case.submitted_at, used_end) - paused_working_days(cal, case, used_end)
     limit = case.time_limit
     view: dict[str, Any] = {
         "number": case.number,

@@ -27,10 +27,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.config import Settings
 from app.errors import NotFound
 from app.models import Case, Certificate, User
 
 from . import audit, platform, processes
+from .calendar import WorkCalendar
 from .credit_code import mask_credit_code
 
 VALIDITY_YEARS = 3
@@ -106,7 +108,8 @@ def issue(
     raw_builder = data.get("builder")
     builder: dict[str, Any] = raw_builder if isinstance(raw_builder, dict) else {}
     now = clock.now().replace(microsecond=0)
-    today = platform.get().calendar.local_date(now)
+    plat = platform.of(session)
+    today = plat.base_calendar.local_date(now)
     cert = Certificate(
         number=_new_number(session, today.year),
         case_id=case.id,
@@ -124,7 +127,7 @@ def issue(
         signature="",
         revoked_at=None,
     )
-    cert.signature = sign(cert)
+    cert.signature = sign(plat.settings, cert)
     session.add(cert)
     session.flush()
     audit.record(
@@ -141,7 +144,7 @@ def revoke(session: Session, cert: Certificate, *, actor: User | None, reason: s
     """Revoke a certificate (re-signed: the revocation is part of the signed content)."""
     if cert.revoked_at is None:
         cert.revoked_at = clock.now().replace(microsecond=0)
-        cert.signature = sign(cert)
+        cert.signature = sign(platform.of(session).settings, cert)
         case = session.get(Case, cert.case_id)
         audit.record(
             session,
@@ -180,24 +183,24 @@ def canonical(cert: Certificate) -> bytes:
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def sign(cert: Certificate) -> str:
-    secret = platform.get().settings.secret_key.encode()
+def sign(settings: Settings, cert: Certificate) -> str:
+    secret = settings.secret_key.encode()
     return hmac.new(secret, b"certificate:" + canonical(cert), hashlib.sha256).hexdigest()
 
 
-def is_genuine(cert: Certificate) -> bool:
-    return hmac.compare_digest(cert.signature or "", sign(cert))
+def is_genuine(settings: Settings, cert: Certificate) -> bool:
+    return hmac.compare_digest(cert.signature or "", sign(settings, cert))
 
 
-def status_of(cert: Certificate) -> str:
+def status_of(calendar: WorkCalendar, cert: Certificate) -> str:
     if cert.revoked_at is not None:
         return "revoked"
-    today = platform.get().calendar.local_date(clock.now())
+    today = calendar.local_date(clock.now())
     return "expired" if today > cert.valid_until else "valid"
 
 
-def verify_url(number: str) -> str:
-    return f"{platform.get().settings.base_url.rstrip('/')}/verify/{number}"
+def verify_url(settings: Settings, number: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/verify/{number}"
 
 
 def clean_number(number: str | None) -> str:
@@ -209,7 +212,7 @@ def verification(session: Session, number: str) -> dict[str, Any]:
     masked holder, project and validity. Unknown numbers and tampered rows are simply not genuine."""
     number = clean_number(number)
     cert = session.scalar(select(Certificate).where(Certificate.number == number)) if number else None
-    if cert is None or not is_genuine(cert):
+    if cert is None or not is_genuine(platform.of(session).settings, cert):
         return {
             "genuine": False,
             "number": number,
@@ -241,7 +244,7 @@ def verification(session: Session, number: str) -> dict[str, Any]:
         "issuer": cert.issuer,
         "issued_at": cert.issued_at,
         "valid_until": cert.valid_until,
-        "status": status_of(cert),
+        "status": status_of(platform.of(session).base_calendar, cert),
     }
 
 
@@ -255,6 +258,7 @@ def for_case(session: Session, case: Case) -> list[Certificate]:
 def documents(session: Session, case: Case) -> list[dict[str, Any]]:
     """The case view's `documents`: each certificate's name, number and download link."""
     out = []
+    plat = platform.of(session)
     for cert in for_case(session, case):
         kind = KINDS.get(cert.kind, Kind(cert.kind, cert.kind))
         out.append(
@@ -263,10 +267,10 @@ def documents(session: Session, case: Case) -> list[dict[str, Any]]:
                 "name_en": kind.title_en,
                 "number": cert.number,
                 "url": f"/api/v1/cases/{case.number}/documents/{cert.number}.pdf",
-                "verify_url": verify_url(cert.number),
+                "verify_url": verify_url(plat.settings, cert.number),
                 "issued_at": cert.issued_at,
                 "valid_until": cert.valid_until.isoformat(),
-                "status": status_of(cert),
+                "status": status_of(plat.base_calendar, cert),
             }
         )
     return out
@@ -306,10 +310,11 @@ def _fmt_amount(value: float | None, unit: str) -> str:
     return f"{text} {unit}"
 
 
-def render_pdf(cert: Certificate) -> bytes:
+def render_pdf(session: Session, cert: Certificate) -> bytes:
     """The certificate as an A4 PDF: content, issuer, date and a QR code to the verification page.
 
     The verification link is printed under the QR code and kept in the PDF's metadata (subject)."""
+    settings, calendar = platform.of(session).settings, platform.of(session).base_calendar
     from reportlab.graphics import renderPDF
     from reportlab.graphics.barcode.qr import QrCodeWidget
     from reportlab.graphics.shapes import Drawing
@@ -323,7 +328,7 @@ def render_pdf(cert: Certificate) -> bytes:
     if _FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
     kind = KINDS.get(cert.kind, Kind(cert.kind, cert.kind))
-    link = verify_url(cert.number)
+    link = verify_url(settings, cert.number)
     buffer = io.BytesIO()
     width, height = A4
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
@@ -389,7 +394,7 @@ def render_pdf(cert: Certificate) -> bytes:
     pdf.setFont("Helvetica", 8)
     pdf.drawString(left, base + 17.5 * mm, "Issuing authority")
     pdf.setFont(_FONT, 12)
-    local_day = platform.get().calendar.local_date(cert.issued_at)
+    local_day = calendar.local_date(cert.issued_at)
     pdf.drawString(left, base + 8 * mm, "发证日期")
     pdf.setFont("Helvetica", 12)
     pdf.drawString(left + 26 * mm, base + 8 * mm, local_day.isoformat())

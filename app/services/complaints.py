@@ -23,7 +23,7 @@ from app import clock
 from app.errors import Conflict, InvalidData
 from app.models import Attachment, Case, HumanTask, TaskState, User
 
-from . import attachments, audit, cases, gateway, processes, tasks
+from . import attachments, audit, cases, gateway, processes, steps
 
 PROCESS = "complaint_handling"
 EVIDENCE = "evidence"
@@ -114,6 +114,6 @@ def rate(session: Session, case: Case, actor: User | None, data: Any) -> Case:
     if case.applicant_id is not None and (actor is None or actor.id != case.applicant_id):
         # Filed from an account: only that account rates it.
         raise Conflict("this complaint is rated by the account that filed it")
-    case = tasks.lock_open(session, task)
     by = "applicant" if actor is not None else "query code holder"
-    return tasks.finish_task(session, case, task, actor, data, by=by)
+    # Who may rate was established by the caller (query code or account): no task check here.
+    return steps.advance(session, steps.CompleteTask(task.id, data, actor, detail={"by": by})).case

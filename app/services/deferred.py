@@ -1,7 +1,7 @@
 """Work that must start only after the transaction commits: scheduling wake-ups, sending e-mail.
 
-Services call :func:`defer`; once the session commits, the platform's dispatcher (installed by
-``create_app``: rq on Redis) receives everything deferred. A rolled-back transaction defers
+Services call :func:`defer`; once the session commits, the dispatcher that ``create_app`` installed
+on its database's sessions (rq on Redis) receives everything deferred. A rolled-back transaction defers
 nothing. If Redis is unreachable the dispatcher logs and drops the work: timer rows and the
 periodic sweep make sure nothing due is lost.
 """
@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 _KEY = "deferred"
 
@@ -38,37 +38,38 @@ Deferred = WakeCase | SendEmail
 Dispatcher = Callable[[list[Deferred]], Any]
 
 
-def _ignore(_items: list[Deferred]) -> None:
+def ignore(_items: list[Deferred]) -> None:
+    """A dispatcher that drops everything (tools that never schedule work)."""
     return None
-
-
-_dispatcher: Dispatcher = _ignore
-
-
-def set_dispatcher(dispatcher: Dispatcher | None) -> None:
-    global _dispatcher
-    _dispatcher = dispatcher or _ignore
 
 
 def defer(session: Session, item: Deferred) -> None:
     session.info.setdefault(_KEY, []).append(item)
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    items = session.info.pop(_KEY, None)
-    if items:
-        # The latest wake-up per case wins (the job id replaces earlier schedules anyway).
-        wakes: dict[int, WakeCase] = {}
-        others: list[Deferred] = []
-        for item in items:
-            if isinstance(item, WakeCase):
-                wakes[item.case_id] = item
-            else:
-                others.append(item)
-        _dispatcher([*wakes.values(), *others])
+def install(session_factory: sessionmaker[Session], dispatcher: Dispatcher) -> None:
+    """Hand what the sessions of ``session_factory`` deferred to ``dispatcher`` once they commit;
+    a rollback drops it. Only this factory's sessions are concerned (not every Session)."""
+
+    def after_commit(session: Session) -> None:
+        items = session.info.pop(_KEY, None)
+        if items:
+            dispatcher(_collapse(items))
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(_KEY, None)
+
+    event.listen(session_factory, "after_commit", after_commit)
+    event.listen(session_factory, "after_rollback", after_rollback)
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_KEY, None)
+def _collapse(items: list[Deferred]) -> list[Deferred]:
+    """The latest wake-up per case wins (the job id replaces earlier schedules anyway)."""
+    wakes: dict[int, WakeCase] = {}
+    others: list[Deferred] = []
+    for item in items:
+        if isinstance(item, WakeCase):
+            wakes[item.case_id] = item
+        else:
+            others.append(item)
+    return [*wakes.values(), *others]

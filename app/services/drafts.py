@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app import clock
 from app.errors import Forbidden, InvalidData, NotFound
@@ -169,13 +169,18 @@ def _remove(paths: list[Path]) -> None:
             path.unlink(missing_ok=True)
 
 
-@event.listens_for(Session, "after_commit")
+def install(session_factory: sessionmaker[Session]) -> None:
+    """Files of this factory's sessions: replaced ones go once the transaction commits, files
+    written by a transaction that rolls back go with it."""
+    event.listen(session_factory, "after_commit", _after_commit)
+    event.listen(session_factory, "after_rollback", _after_rollback)
+
+
 def _after_commit(session: Session) -> None:
     session.info.pop(_WRITTEN, None)
     _remove(session.info.pop(_DOOMED, []))
 
 
-@event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_DOOMED, None)
     _remove(session.info.pop(_WRITTEN, []))

@@ -1,141 +1,144 @@
-"""The one gateway every change of a case's workflow goes through.
-
-``lock_case`` takes the per-case lock; ``apply_step`` saves the engine's result and keeps the
-human-task and timer rows, the status, the stage and the statutory clock in step with it.
-Nothing else writes a case's ``status`` or ``state``.
+"""Mirroring an engine step in rows: the case's status, stage and statutory clock, its human-task
+rows and its timer rows. Only the step path (``services.steps``) calls :func:`mirror`, under the
+case's lock; nothing else writes a case's ``status`` or ``state``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.engine import StepResult, parse_time_limit
-from app.errors import NotFound
-from app.models import (
-    Case,
-    CaseStatus,
-    HumanTask,
-    TaskState,
-    Timer,
-    TimerKind,
-    User,
-)
+from app.engine import ReadyTask, StepResult
+from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind, User
 
-from . import audit, certificates, credit, durations, platform
-from .deferred import WakeCase, defer
+from . import durations, platform
+from .case_clock import case_due
 
 APPLICANT_GROUP = "applicant"
 
 
-def lock_case(session: Session, case_id: int) -> Case:
-    """Load the case under its row lock (PostgreSQL `FOR UPDATE`; SQLite writers are already
-    serialised by `BEGIN IMMEDIATE`). Always reloads, so what was read before the lock is fresh."""
-    stmt = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    case = session.scalar(stmt)
-    if case is None:
-        raise NotFound("case not found")
-    return case
+@dataclass
+class Mirrored:
+    """What one step changed, for the after-step effects."""
+
+    was_approved: bool
+    # Every unfired timer of the case after the step (read under the lock, plus those added).
+    unfired: list[Timer] = field(default_factory=list)
+
+    def next_due(self) -> datetime | None:
+        live = [t.due_at for t in self.unfired if t.fired_at is None and t.cancelled_at is None]
+        return min(live, default=None)
 
 
-def lock_case_of_task(session: Session, task_id: int) -> tuple[Case, HumanTask, list[HumanTask]]:
-    """Lock the case of task ``task_id`` and read, under the lock, the task and the case's open
-    tasks: two statements (the task is looked up inside the locking statement). NotFound when
-    there is no such task."""
-    case_id = select(HumanTask.case_id).where(HumanTask.id == task_id).scalar_subquery()
-    stmt = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update(of=Case)
-    case = session.scalar(stmt)
-    if case is None:
-        raise NotFound(f"no task {task_id}")
-    rows = list(
-        session.scalars(
-            select(HumanTask)
-            .where(
-                HumanTask.case_id == case.id,
-                (HumanTask.state == TaskState.OPEN) | (HumanTask.id == task_id),
-            )
-            .execution_options(populate_existing=True)
-        )
-    )
-    task = next(row for row in rows if row.id == task_id)
-    return case, task, [row for row in rows if row.state == TaskState.OPEN]
-
-
-def apply_step(
+def mirror(
     session: Session,
     case: Case,
     result: StepResult,
+    open_tasks: list[HumanTask],
     *,
-    actor: User | None,
-    action: str,
-    detail: dict[str, Any] | None = None,
+    actor: User | None = None,
     completed: HumanTask | None = None,
     submitted: dict[str, Any] | None = None,
-    open_tasks: list[HumanTask] | None = None,
-) -> None:
+    relabel: bool = False,
+) -> Mirrored:
     """Save ``result`` on the locked ``case`` and mirror it in rows. Flushes, never commits.
 
-    ``open_tasks``: the case's open task rows when the caller has just read them under the lock
-    (saves reading them again)."""
+    ``open_tasks`` are the case's open task rows read under the lock. ``relabel``: open tasks take
+    their name, form and group from the ready tasks (a case moved to another version)."""
     now = clock.now()
     # Read before anything is changed, so no autoflush runs here: the rows are written once, at
     # the end. Timers are closed in memory and flushed with the rest (no UPDATE per task).
-    if open_tasks is None:
-        open_tasks = list(
-            session.scalars(
-                select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == TaskState.OPEN)
-            )
-        )
     unfired = _unfired_timers(session, case.id)
-    was_approved = case.status == CaseStatus.APPROVED
-    case.state = result.state
-    case.data = result.data
-    case.rating = durations.rating_of(result.data)
-    case.updated_at = now
-    # Every change to the case row is made before the first flush, so the row is written once.
-    _update_status(case, result, now)
-    _update_clock(case, result, now)
-    durations.record_case(session, case)
-
+    mirrored = Mirrored(was_approved=case.status == CaseStatus.APPROVED)
+    _save_case(session, case, result, now)
     if completed is not None:
-        completed.state = TaskState.COMPLETED
-        completed.completed_at = now
-        completed.completed_by_id = actor.id if actor else None
-        completed.assignee_id = completed.assignee_id or (actor.id if actor else None)
-        completed.submitted = submitted
-        completed.outcome = outcome_of(submitted)
-        durations.record_task(session, completed)
+        _complete(session, completed, actor, submitted, now)
         _close_timers(unfired, completed.id, now)
-
     open_rows = {
         row.spiff_task_id: row
         for row in open_tasks
         if row.state == TaskState.OPEN and (completed is None or row.id != completed.id)
     }
-    ready_ids = {task.id for task in result.ready}
+    ready = {task.id: task for task in result.ready}
     for spiff_id, row in open_rows.items():
-        if spiff_id not in ready_ids:
+        if spiff_id not in ready:
             # Gone from the workflow without being completed here: cancelled by an interrupting
             # event, a terminate end, or the case ending in error.
             row.state = TaskState.CANCELLED
             row.completed_at = now
             durations.record_task(session, row)
             _close_timers(unfired, row.id, now)
-
+        elif relabel:
+            _relabel(case, row, ready[spiff_id])
     unfired = [t for t in unfired if t.cancelled_at is None and t.fired_at is None]
+    rows_by_spiff_id = {k: v for k, v in open_rows.items() if k in ready}
+    added = _open_tasks(session, case, result.ready, rows_by_spiff_id, now)
+    # One read of the case's unfired timers (above) serves the tasks' timers, the BPMN timers, the
+    # case's own timer and the wake-up time.
+    added += _sync_bpmn_timers(session, case, result, now, rows_by_spiff_id, unfired)
+    added += _sync_case_timer(session, case, now, unfired, added)
+    session.flush()
+    mirrored.unfired = [] if case.status.is_final else unfired + added
+    return mirrored
+
+
+def _save_case(session: Session, case: Case, result: StepResult, now: datetime) -> None:
+    """Every change to the case row is made before the first flush, so the row is written once."""
+    case.state = result.state
+    case.data = result.data
+    case.rating = durations.rating_of(result.data)
+    case.updated_at = now
+    _update_status(case, result, now)
+    _update_clock(session, case, result, now)
+    durations.record_case(session, case)
+
+
+def _complete(
+    session: Session, task: HumanTask, actor: User | None, submitted: dict[str, Any] | None, now: datetime
+) -> None:
+    task.state = TaskState.COMPLETED
+    task.completed_at = now
+    task.completed_by_id = actor.id if actor else None
+    task.assignee_id = task.assignee_id or (actor.id if actor else None)
+    task.submitted = submitted
+    task.outcome = outcome_of(submitted)
+    durations.record_task(session, task)
+
+
+def default_assignee(case: Case, task: ReadyTask) -> int | None:
+    """A task of the applicant side is the case's applicant's own, unless a company performs it
+    (e.g. the contractor of a rectification order: any of its users may take it)."""
+    if task.candidate_group == APPLICANT_GROUP and not task.context.get("performer_credit_code"):
+        return case.applicant_id
+    return None
+
+
+def _relabel(case: Case, row: HumanTask, task: ReadyTask) -> None:
+    """An open task keeps its row (and its SLA); its labels and form follow the new version."""
+    row.name, row.name_en, row.form_key = task.name, task.name_en, task.form
+    if task.candidate_group != row.candidate_group:
+        row.candidate_group = task.candidate_group
+        row.assignee_id = default_assignee(case, task)
+        row.claimed_at = None
+
+
+def _open_tasks(
+    session: Session,
+    case: Case,
+    ready: list[ReadyTask],
+    rows_by_spiff_id: dict[str, HumanTask],
+    now: datetime,
+) -> list[Timer]:
+    """A row for each newly ready task, with its SLA timers; returns the timers added."""
     cal = platform.calendar(session)
-    rows_by_spiff_id = dict(open_rows)
     added: list[Timer] = []
-    for task in result.ready:
-        if task.id in open_rows:
+    for task in ready:
+        if task.id in rows_by_spiff_id:
             continue
         due_at, warn_at = cal.due(now, task.time_limit)
         row = HumanTask(
@@ -148,11 +151,7 @@ def apply_step(
             name=task.name,
             name_en=task.name_en,
             candidate_group=task.candidate_group,
-            assignee_id=(
-                case.applicant_id
-                if task.candidate_group == APPLICANT_GROUP and not task.context.get("performer_credit_code")
-                else None
-            ),
+            assignee_id=default_assignee(case, task),
             state=TaskState.OPEN,
             form_key=task.form,
             time_limit=task.time_limit,
@@ -170,46 +169,7 @@ def apply_step(
                 timer = Timer(case_id=case.id, kind=timer_kind, human_task=row, due_at=at, created_at=now)
                 session.add(timer)
                 added.append(timer)
-
-    # One read of the case's unfired timers (above) serves the tasks' timers, the BPMN timers, the
-    # case's own timer and the wake-up time.
-    added += _sync_bpmn_timers(session, case, result, now, rows_by_spiff_id, unfired)
-    added += _sync_case_timer(session, case, now, unfired, added)
-    session.flush()
-    if not case.status.is_final:  # a final case's timers were all cancelled
-        due = min(
-            (t.due_at for t in unfired + added if t.fired_at is None and t.cancelled_at is None),
-            default=None,
-        )
-        if due is not None:
-            defer(session, WakeCase(case.id, due.astimezone(UTC)))
-    audit.record(
-        session,
-        action,
-        actor=actor,
-        case=case,
-        detail={
-            **(detail or {}),
-            "status": case.status.value,
-            **({"error": result.error.as_dict()} if result.error else {}),
-        },
-    )
-    for deduction in result.credit_deductions:
-        # An event with the property `credit_deduction` completed: the company loses points.
-        credit.deduct(
-            session,
-            deduction["credit_code"],
-            deduction["points"],
-            deduction["reason"],
-            case=case,
-            source=deduction["bpmn_id"],
-        )
-    kind = result.end_properties.get("certificate")
-    if kind and case.status == CaseStatus.APPROVED and not was_approved:
-        # The end event asks for a certificate (e.g. a construction permit): issue it once.
-        certificates.issue(
-            session, case, kind, issuer=result.end_properties.get("certificate_issuer"), actor=actor
-        )
+    return added
 
 
 def outcome_of(submitted: dict[str, Any] | None) -> str | None:
@@ -304,21 +264,6 @@ def _sync_case_timer(
     return []
 
 
-def next_due(session: Session, case_id: int) -> datetime | None:
-    return session.scalar(
-        select(func.min(Timer.due_at)).where(
-            Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
-        )
-    )
-
-
-def schedule_wakeup(session: Session, case: Case) -> None:
-    """After commit, wake the case at its earliest unfired timer (one job per case)."""
-    due = next_due(session, case.id)
-    if due is not None:
-        defer(session, WakeCase(case.id, due))
-
-
 def _update_status(case: Case, result: StepResult, now: datetime) -> None:
     if result.error is not None:
         case.status = CaseStatus.ERROR
@@ -340,7 +285,7 @@ def _update_status(case: Case, result: StepResult, now: datetime) -> None:
     case.stage_en = ", ".join(task.name_en for task in result.ready)[:500] or None
 
 
-def _update_clock(case: Case, result: StepResult, now: datetime) -> None:
+def _update_clock(session: Session, case: Case, result: StepResult, now: datetime) -> None:
     """Stop the statutory clock while a `clock = paused` task is open; restart it after."""
     paused_now = (not result.finished) and any(task.pauses_clock for task in result.ready)
     pauses = [dict(p) for p in (case.clock_pauses or [])]
@@ -353,26 +298,4 @@ def _update_clock(case: Case, result: StepResult, now: datetime) -> None:
     else:
         return
     case.clock_pauses = pauses
-    case.due_at = case_due(case)
-
-
-def paused_working_days(case: Case, until: datetime | None = None) -> int:
-    cal = platform.get().calendar
-    total = 0
-    for pause in case.clock_pauses or []:
-        start = datetime.fromisoformat(pause["from"])
-        end = datetime.fromisoformat(pause["to"]) if pause.get("to") else (until or clock.now())
-        total += cal.working_days_between(start, end)
-    return total
-
-
-def case_due(case: Case) -> datetime | None:
-    """The case's statutory due time: its limit in working days, extended by paused days."""
-    parsed = parse_time_limit(case.time_limit or "")
-    if parsed is None:
-        return None
-    amount, unit = parsed
-    cal = platform.get().calendar
-    if unit != "wd":
-        return cal.due(case.submitted_at, case.time_limit)[0]
-    return cal.add_working_days(case.submitted_at, amount + paused_working_days(case))
+    case.due_at = case_due(platform.calendar(session), case)

@@ -2,7 +2,7 @@
 
 Cases keep the version they started on. An analyst (or admin, or the command line) may move the
 running cases of one version to another; each case is locked, checked by the engine and either
-moved (saved through the gateway, audited as ``case.migrated``) or left untouched with the reason.
+moved (saved through the step path, audited as ``case.migrated``) or left untouched with the reason.
 """
 
 from __future__ import annotations
@@ -13,14 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.engine import ReadyTask
-from app.engine.migration import MigrationRefused
 from app.errors import Forbidden, NotFound, PermitFlowError
-from app.models import Case, CaseStatus, HumanTask, ProcessVersion, TaskState, User
+from app.models import Case, ProcessVersion, User
 
-from . import gateway, platform, processes
-
-RUNNING = (CaseStatus.IN_PROGRESS, CaseStatus.WAITING_FOR_APPLICANT)
+from . import platform, processes, steps
+from .steps.path import RUNNING
 
 
 @dataclass(frozen=True)
@@ -74,8 +71,6 @@ def migrate_cases(
     new = find_version(session, key, to_hash_prefix)
     if old.id == new.id:
         raise PermitFlowError("the two versions are the same: nothing to move")
-    old_source, new_source = processes.spec_source(old), processes.spec_source(new)
-    runtime = platform.get().runtime
     case_ids = list(
         session.scalars(
             select(Case.id)
@@ -83,53 +78,22 @@ def migrate_cases(
             .order_by(Case.id)
         )
     )
+    if dry_run:
+        return [_plan(session, case_id, old, new) for case_id in case_ids]
     outcomes: list[MigrationOutcome] = []
     for case_id in case_ids:
-        case = gateway.lock_case(session, case_id)
-        if case.process_version_id != old.id or case.status not in RUNNING:
+        outcome = steps.advance(session, steps.MigrateCase(case_id, old, new, actor))
+        if outcome.skipped:
             continue  # moved or finished by someone else since the list was read
-        if dry_run:
-            plan = runtime.plan_migration(old_source, new_source, case.state)
-            outcomes.append(MigrationOutcome(case.number, False, plan.reason, plan.possible))
-            continue
-        try:
-            with platform.engine_session(session):
-                result = runtime.migrate(old_source, new_source, case.state)
-        except MigrationRefused as refused:
-            outcomes.append(MigrationOutcome(case.number, False, refused.reason, False))
-            continue
-        if result.error is not None:
-            reason = f"the case would stop on an error in the new version: {result.error.message}"
-            outcomes.append(MigrationOutcome(case.number, False, reason, False))
-            continue
-        case.process_version_id = new.id
-        _refresh_open_tasks(session, case, result.ready)
-        gateway.apply_step(
-            session,
-            case,
-            result,
-            actor=actor,
-            action="case.migrated",
-            detail={"process": key, "from": old.hash[:12], "to": new.hash[:12]},
-        )
-        outcomes.append(MigrationOutcome(case.number, True))
+        moved = outcome.refused is None
+        outcomes.append(MigrationOutcome(outcome.case.number, moved, outcome.refused, moved))
     return outcomes
 
 
-def _refresh_open_tasks(session: Session, case: Case, ready: list[ReadyTask]) -> None:
-    """Open tasks keep their row (and their SLA); their labels and form follow the new version."""
-    by_id = {task.id: task for task in ready}
-    rows = session.scalars(
-        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == TaskState.OPEN)
-    )
-    for row in rows:
-        task = by_id.get(row.spiff_task_id)
-        if task is None:
-            continue
-        row.name, row.name_en, row.form_key = task.name, task.name_en, task.form
-        if task.candidate_group != row.candidate_group:
-            row.candidate_group = task.candidate_group
-            if task.candidate_group != gateway.APPLICANT_GROUP:
-                row.assignee_id = None
-            else:
-                row.assignee_id = case.applicant_id
+def _plan(session: Session, case_id: int, old: ProcessVersion, new: ProcessVersion) -> MigrationOutcome:
+    """Whether the case could move (reads only; nothing is locked or changed)."""
+    case = session.get(Case, case_id)
+    assert case is not None
+    runtime = platform.of(session).runtime
+    plan = runtime.plan_migration(processes.spec_source(old), processes.spec_source(new), case.state)
+    return MigrationOutcome(case.number, False, plan.reason, plan.possible)

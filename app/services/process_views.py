@@ -148,12 +148,12 @@ def validate_xml(session: Session, key: str, xml: str) -> list[Problem]:
     line = doctype_line(xml)
     if line is not None:
         return [Problem(_problem_file(key), line, "-", "a DOCTYPE declaration is not allowed", "remove it")]
-    folder = platform.get().processes_dir
+    folder = platform.of(session).processes_dir
     with tempfile.TemporaryDirectory(prefix="pf-validate-") as scratch:
         path = Path(scratch) / f"{key}.bpmn"
         path.write_text(xml, encoding="utf-8")
         others = [p for p in sorted(folder.glob("*.bpmn")) if p.name != path.name]
-        result = processes.read_processes([path, *others], session)
+        result = processes.read_processes(session, [path, *others])
     own = str(path)
     return [
         Problem(_problem_file(key), p.line, p.element_id, p.message.replace(scratch, "processes"), p.hint)
@@ -220,7 +220,7 @@ def deploy_xml(session: Session, actor: User, key: str, xml: str) -> DeployOutco
     if same_diagram(xml, current.bpmn_xml):
         return DeployOutcome(key, current, created=False)
 
-    folder = platform.get().processes_dir
+    folder = platform.of(session).processes_dir
     path = folder / f"{key}.bpmn"
     before = path.read_text(encoding="utf-8") if path.exists() else None
 
@@ -232,7 +232,7 @@ def deploy_xml(session: Session, actor: User, key: str, xml: str) -> DeployOutco
 
     _write(path, xml)
     try:
-        result = processes.read_processes(sorted(folder.glob("*.bpmn")), session)
+        result = processes.read_processes(session, sorted(folder.glob("*.bpmn")))
         own = [p for p in result.problems if p.file == str(path)]
         if own or key not in result.bundles:
             # Another file changed between the check and now; the file goes back as it was.

@@ -24,22 +24,25 @@ class Deployed:
     created: bool
 
 
-def read_processes(paths: list[Path] | None = None, session: Session | None = None) -> LoadResult:
-    """Parse and check process files (default: every file in the processes folder)."""
-    plat = platform.get()
+def read_processes(
+    session: Session, paths: list[Path] | None = None, *, check_groups: bool = True
+) -> LoadResult:
+    """Parse and check process files (default: every file in the processes folder); with
+    ``check_groups``, lanes and candidate groups must name groups that exist."""
+    plat = platform.of(session)
     if paths is None:
         paths = sorted(plat.processes_dir.glob("*.bpmn"))
     lane_groups: dict[str, str] = {}
     for folder in sorted({p.parent for p in paths} | {plat.processes_dir}):
         lane_groups.update(plat.lane_groups(folder))
-    known = set(session.scalars(select(Group.slug))) if session is not None else None
+    known = set(session.scalars(select(Group.slug))) if check_groups else None
     return load_processes(paths, [plat.forms_dir], lane_groups, known_groups=known or None)
 
 
 def deploy_processes(session: Session, actor: User | None, paths: list[Path] | None = None) -> list[Deployed]:
     """Register the files as versions. Unchanged content gives no new version; any problem in
     any file stops the whole deployment (nothing is half-accepted)."""
-    result = read_processes(paths, session)
+    result = read_processes(session, paths)
     if result.problems:
         raise ProcessInvalid(
             f"{len(result.problems)} problem(s) in the process files",

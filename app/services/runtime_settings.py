@@ -98,8 +98,9 @@ def forget(session: Session | None = None) -> None:
         _cache.pop(_database(session), None)
 
 
-def default(key: str) -> int | float:
-    result: int | float = getattr(platform.get().settings, key)
+def default(session: Session, key: str) -> int | float:
+    """The environment's value (the settings the app was built with)."""
+    result: int | float = getattr(platform.of(session).settings, key)
     return result
 
 
@@ -112,7 +113,7 @@ def value(session: Session, key: str) -> int | float:
             return spec.parse(stored)
         except InvalidData:
             pass  # a value edited by hand out of range: the safe default applies
-    return default(key)
+    return default(session, key)
 
 
 def sla_warning_ratio(session: Session) -> float:
@@ -134,7 +135,10 @@ class Current:
 def listing(session: Session) -> list[Current]:
     """Every changeable setting with its current value and default."""
     stored = _stored(session)
-    return [Current(spec, value(session, key), default(key), key in stored) for key, spec in SPECS.items()]
+    return [
+        Current(spec, value(session, key), default(session, key), key in stored)
+        for key, spec in SPECS.items()
+    ]
 
 
 def change(session: Session, actor: User, key: str, raw: Any) -> bool:
@@ -170,6 +174,9 @@ def reset(session: Session, actor: User, key: str) -> bool:
     session.flush()
     forget(session)
     audit.record(
-        session, "setting.changed", actor=actor, detail={"key": key, "before": before, "after": default(key)}
+        session,
+        "setting.changed",
+        actor=actor,
+        detail={"key": key, "before": before, "after": default(session, key)},
     )
     return True

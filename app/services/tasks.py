@@ -1,4 +1,4 @@
-"""Human tasks: the inbox, claiming, and completing a task through the gateway."""
+"""Human tasks: the inbox, claiming, and completing a task through the step path."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.engine import EngineError, TaskNotReady
-from app.errors import CaseInError, Conflict, Forbidden, NotFound
-from app.models import Case, CaseStatus, HumanTask, TaskState, User
+from app.errors import Forbidden, NotFound
+from app.models import Case, HumanTask, TaskState, User
 
-from . import attachments, audit, credit, gateway, platform, processes
+from . import attachments, credit, gateway, processes, steps
 from .calendar import sla_state
-from .forms import validate_form
 
 MAX_PER_PAGE = 100
 
@@ -127,7 +125,7 @@ def task_sla(task: HumanTask) -> str:
     return sla_state(clock.now(), task.due_at, task.warn_at)
 
 
-MAX_ID = 2**63 - 1
+MAX_ID = steps.MAX_ID
 
 
 def get_task(session: Session, task_id: int) -> HumanTask:
@@ -214,108 +212,45 @@ def _credit(session: Session, task: HumanTask, case: Case, public: bool) -> dict
     }
 
 
-def lock_open(session: Session, task: HumanTask) -> Case:
-    """Take the case's lock and re-read the task (what was read before the lock may have
-    changed meanwhile); it must still be open."""
-    case = gateway.lock_case(session, task.case_id)
-    session.refresh(task)
-    if task.state != TaskState.OPEN:
-        raise Conflict("the task was already completed")
-    return case
-
-
-def _record(session: Session, user: User, case: Case, task: HumanTask, action: str) -> None:
-    audit.record(session, action, actor=user, case=case, detail={"task_id": task.id, "task": task.bpmn_id})
-
-
 def claim_task(session: Session, user: User, task_id: int) -> HumanTask:
-    task = get_task(session, task_id)
-    if not _is_candidate(session, user, task):
-        raise Forbidden("only members of the task's group can claim it")
-    case = lock_open(session, task)
-    if task.assignee_id not in (None, user.id):
-        raise Conflict("the task is claimed by someone else")
-    if task.assignee_id is None:
-        task.assignee_id = user.id
-        task.claimed_at = clock.now()
-        _record(session, user, case, task, "task.claimed")
-    session.flush()
-    return task
+    def check(session: Session, task: HumanTask) -> None:
+        if not _is_candidate(session, user, task):
+            raise Forbidden("only members of the task's group can claim it")
+
+    outcome = steps.advance(session, steps.ClaimTask(task_id, user, check=check))
+    assert outcome.task is not None
+    return outcome.task
 
 
 def unclaim_task(session: Session, user: User, task_id: int) -> HumanTask:
-    task = get_task(session, task_id)
-    if not (_is_candidate(session, user, task) or _is_supervisor(user, task)):
-        raise Forbidden("only members of the task's group can release it")
-    case = lock_open(session, task)
-    if task.assignee_id is not None and task.assignee_id != user.id and not _is_supervisor(user, task):
-        raise Conflict("the task is claimed by someone else")
-    if task.assignee_id is not None:
-        task.assignee_id = None
-        task.claimed_at = None
-        _record(session, user, case, task, "task.unclaimed")
-    session.flush()
-    return task
+    def check(session: Session, task: HumanTask) -> None:
+        if not (_is_candidate(session, user, task) or _is_supervisor(user, task)):
+            raise Forbidden("only members of the task's group can release it")
+
+    command = steps.ReleaseTask(
+        task_id, user, check=check, may_release_others=lambda task: _is_supervisor(user, task)
+    )
+    outcome = steps.advance(session, command)
+    assert outcome.task is not None
+    return outcome.task
+
+
+def may_complete_check(user: User) -> steps.TaskCheck:
+    """The rule for completing a task, run under the case's lock: a candidate or the assignee."""
+
+    def check(session: Session, task: HumanTask) -> None:
+        if not _is_candidate(session, user, task) and task.assignee_id != user.id:
+            raise Forbidden("this task is not for you: you are not in its group")
+
+    return check
 
 
 def complete_task(session: Session, user: User, task_id: int, data: Any) -> Case:
-    """Complete a task: authorize, validate, lock, run the engine, save, mirror, audit.
+    """Complete a task: the step path locks, checks, validates, runs the engine, saves, audits.
 
     Every caller (API, pages, jobs, CLI) completes tasks through this one function.
     """
-    if not 0 < task_id <= MAX_ID:
-        raise NotFound(f"no task {task_id}")
-    # Lock first and check after: every check sees the task as it is under the lock, and the task
-    # and the case's open tasks are read once (a refused caller only holds the lock briefly).
-    case, task, open_tasks = gateway.lock_case_of_task(session, task_id)
-    if not _is_candidate(session, user, task) and task.assignee_id != user.id:
-        raise Forbidden("this task is not for you: you are not in its group")
-    if task.state != TaskState.OPEN:
-        raise Conflict("the task was already completed")
-    if task.assignee_id is not None and task.assignee_id != user.id:
-        raise Conflict("the task is claimed by someone else")
-    return finish_task(session, case, task, user, data, open_tasks=open_tasks)
-
-
-def finish_task(
-    session: Session,
-    case: Case,
-    task: HumanTask,
-    actor: User | None,
-    data: Any,
-    *,
-    open_tasks: list[HumanTask] | None = None,
-    **detail: Any,
-) -> Case:
-    """Validate the submission, run the task's step in the engine and save it. The caller holds the
-    case's lock and has decided that ``actor`` may complete ``task`` (``detail`` adds to the audit)."""
-    version = processes.version_by_id(session, case.process_version_id)
-    validate_form(processes.form_schema(version, task.form_key), data)
-    attachments.check_references(session, case, data)
-    if case.status == CaseStatus.ERROR:
-        raise CaseInError("the case stopped on an error; an administrator must resolve it first")
-    try:
-        with platform.engine_session(session) as runtime:
-            result = runtime.complete(processes.spec_source(version), case.state, task.spiff_task_id, data)
-    except TaskNotReady as err:
-        raise Conflict("the task is no longer waiting in this case") from err
-    except EngineError as err:
-        raise CaseInError(f"the process could not accept this step: {err.message}") from err
-    gateway.apply_step(
-        session,
-        case,
-        result,
-        actor=actor,
-        action="task.completed",
-        completed=task,
-        submitted=data,
-        open_tasks=open_tasks,
-        detail={
-            "task_id": task.id,
-            "task": task.bpmn_id,
-            "name": task.name,
-            "outcome": gateway.outcome_of(data),
-            **detail,
-        },
-    )
-    return case
+    # Lock first and check after: every check sees the task as it is under the lock.
+    return steps.advance(
+        session, steps.CompleteTask(task_id, data, user, check=may_complete_check(user))
+    ).case

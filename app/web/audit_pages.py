@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext
 
@@ -15,7 +15,8 @@ from app.services import audit, cases
 
 from . import common
 from .auth import current_user, login_required
-from .views import bp
+
+bp = Blueprint("audit", __name__)
 
 PER_PAGE = 50
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
@@ -25,8 +25,9 @@ from app.services.rate_limit import ACCOUNT_SUBMIT_REFUSED, SUBMIT_REFUSED, acco
 
 from . import common, schema_form, uploads
 from .auth import current_user
-from .track import grant
-from .views import bp
+from .track_access import grant
+
+bp = Blueprint("complaints", __name__)
 
 FILED = "complaint_filed"  # session key: the ticket to show once
 ANONYMOUS = "anonymous"  # form field: a logged-in applicant files without linking the account
@@ -141,7 +142,7 @@ def complaint_new() -> ResponseReturnValue:
     number = started.case.number
     grant(number)
     session[FILED] = {"number": number, "code": started.query_code}
-    return redirect(url_for("web.complaint_filed"))
+    return redirect(url_for("complaints.complaint_filed"))
 
 
 @bp.route("/complaints/filed")
@@ -149,5 +150,5 @@ def complaint_filed() -> ResponseReturnValue:
     """The ticket: number and query code, shown this once."""
     ticket = session.pop(FILED, None)
     if not isinstance(ticket, dict):
-        return redirect(url_for("web.track"))
+        return redirect(url_for("track.track"))
     return render_template("complaint_filed.html", number=ticket["number"], code=ticket["code"])

@@ -15,22 +15,24 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from app import clock, edge
-from app.api.stats import csv_export
-from app.jobs import redis_connection
+from app.extensions import redis_connection
 from app.models import AuditEvent, Case, Group, HumanTask, User
 from app.services import processes, stats
+from app.services.stats_csv import csv_export
 
 from . import common
 from .auth import current_user, login_required
+from .display import group_name
 from .i18n import pick
-from .views import bp, group_name
+
+bp = Blueprint("dashboard", __name__)
 
 LEADERS = "bureau"
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
@@ -345,7 +347,7 @@ def dashboard() -> ResponseReturnValue:
         percent=_percent,
         number=_number,
         group_label=group_label,
-        csv_url=url_for("web.dashboard_csv", **filters.args()),
+        csv_url=url_for("dashboard.dashboard_csv", **filters.args()),
     ), (422 if filters.errors else 200)
 
 

@@ -6,14 +6,14 @@ from datetime import datetime, timedelta
 
 from flask_babel import format_time, gettext, ngettext
 
-from app.services import platform
+from app import edge
 
 
 def due_in_words(due_at: datetime | None, now: datetime) -> str:
     """How a reviewer would say the due time: relative to today, in the local time zone."""
     if due_at is None:
         return gettext("no time limit")
-    calendar = platform.get().calendar
+    calendar = edge.platform().base_calendar
     today, due_day = calendar.local_date(now), calendar.local_date(due_at)
     if now > due_at:
         late = calendar.working_days_between(due_at, now)

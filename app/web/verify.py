@@ -3,14 +3,15 @@ and the certificate's PDF for the case's applicant and staff, `/track/<number>/d
 
 from __future__ import annotations
 
-from flask import Response, render_template
+from flask import Blueprint, Response, render_template
 from flask.typing import ResponseReturnValue
 
 from app.services import certificates
 
 from . import common
 from .auth import current_user, login_required
-from .views import bp
+
+bp = Blueprint("verify", __name__)
 
 
 @bp.route("/verify/<certificate_no>")
@@ -28,7 +29,7 @@ def verify_certificate(certificate_no: str) -> ResponseReturnValue:
 def download_certificate(number: str, certificate_no: str) -> ResponseReturnValue:
     """The certificate PDF, for the applicant of the case and staff only (others: 404)."""
     cert = certificates.for_download(common.session(), current_user(), number.upper(), certificate_no)
-    response = Response(certificates.render_pdf(cert), mimetype="application/pdf")
+    response = Response(certificates.render_pdf(common.session(), cert), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{certificates.pdf_filename(cert)}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from app.models import AuditEvent, ProcessVersion
-from app.services import platform
 from tests.helpers import submit_permit
 
 SHIPPED = Path(__file__).resolve().parents[2] / "processes"
@@ -29,7 +28,7 @@ def folder(app: Any, db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     were current before are current again, so other tests run the shipped processes."""
     for path in [*SHIPPED.glob("*.bpmn"), SHIPPED / "groups.yaml"]:
         shutil.copy(path, tmp_path / path.name)
-    plat = platform.get()
+    plat = app.extensions["permitflow.platform"]
     monkeypatch.setattr(plat, "settings", replace(plat.settings, processes_dir=str(tmp_path)))
     current = list(db.scalars(select(ProcessVersion.id).where(ProcessVersion.is_current.is_(True))))
     db.rollback()

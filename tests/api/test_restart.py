@@ -54,6 +54,3 @@ def test_a_new_app_instance_continues_every_step(app: Any, tmp_path: Path, redis
     assert len(view["timeline"]) == 1 + len(STEPS)
     fresh()
     previous.pop().extensions["permitflow.db"].dispose()
-    from app.services import platform
-
-    platform.install(app.extensions["permitflow.settings"])  # give the session app its platform back

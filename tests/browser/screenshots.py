@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from app import clock, create_app
 from app.cli import alembic_config
-from app.jobs import close_embedded
+from app.extensions import close_embedded
 from app.models import HumanTask, TaskState, User
 from app.services import cases, demo
 from tests.browser.conftest import LiveServer, launch_chromium

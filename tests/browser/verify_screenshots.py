@@ -15,7 +15,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
-from app.jobs import close_embedded
+from app.extensions import close_embedded
 from app.models import Case, Certificate
 from app.services import certificates
 from tests.browser.conftest import LiveServer, launch_chromium
@@ -31,7 +31,7 @@ def main() -> None:
                 cert = session.scalar(select(Certificate).order_by(Certificate.id).limit(1))
                 assert cert is not None, "the demo data has no approved permit"
                 number, case_number = cert.number, session.get(Case, cert.case_id).number
-                pdf = certificates.render_pdf(cert)
+                pdf = certificates.render_pdf(session, cert)
             if shutil.which("pdftoppm"):
                 (Path(tmp) / "cert.pdf").write_bytes(pdf)
                 subprocess.run(

@@ -609,3 +609,35 @@ def test_a_file_runs_only_the_process_named_by_its_key(tmp_path: Path) -> None:
     only(result.problems, "helper", "executable process 'helper' in main.bpmn", "move it to helper.bpmn")
     # Loaded for a run (any file name), a file may hold several executable processes.
     assert set(load_for_run([path]).bundles) == {"main", "helper"}
+
+
+def test_calling_a_file_rejected_after_parsing_rejects_the_caller(tmp_path: Path) -> None:
+    """The called file parses, but is refused for what it does as a case: the caller is refused too,
+    with one problem naming the call."""
+    body = script("Script_Main", "f_start", "f_last") + flow("f_last", "Script_Main", "End")
+    sub = process("Sub", body, first="Script_Main", globals_=ERROR).replace(
+        "<bpmn:incoming>f_last</bpmn:incoming></bpmn:endEvent>",
+        '<bpmn:incoming>f_last</bpmn:incoming><bpmn:errorEventDefinition id="D" errorRef="Error_1" />'
+        "</bpmn:endEvent>",
+    )
+    caller = write(tmp_path, "caller-file", _caller("Main", "Sub"))
+    called = write(tmp_path, "called-file", sub)
+    result = load_for_run([caller, called])
+    assert not result.bundles
+    only([p for p in result.problems if p.file == str(called)], "End", "error end event")
+    mine = [p for p in result.problems if p.file == str(caller)]
+    only(mine, "Call_Sub", "calls process 'Sub' in called-file.bpmn", "fix called-file.bpmn first")
+
+
+def test_a_rejected_file_rejects_every_file_calling_it_directly_or_not(tmp_path: Path) -> None:
+    top = write(tmp_path, "top-file", _caller("Top", "Middle"))
+    middle = write(tmp_path, "middle-file", _caller("Middle", "Bottom"))
+    bad = script_process("Bottom", "x = 1").replace('scriptFormat="python"', 'scriptFormat="groovy"')
+    bottom = write(tmp_path, "bottom-file", bad)
+    result = load_for_run([top, middle, bottom])
+    assert not result.bundles
+    of_middle = [p for p in result.problems if p.file == str(middle)]
+    only(of_middle, "Call_Sub", "calls process 'Bottom' in bottom-file.bpmn", "fix bottom-file.bpmn first")
+    # The top file reaches the rejected file through the middle one: it is refused too, once.
+    of_top = [p for p in result.problems if p.file == str(top)]
+    only(of_top, "Bottom", "calls process 'Bottom' in bottom-file.bpmn", "fix bottom-file.bpmn first")

@@ -295,28 +295,30 @@ CALLER = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def test_called_with_the_start_data_contract(app: Any, tmp_path: Any) -> None:
+def test_called_with_the_start_data_contract(app: Any, db: Any, tmp_path: Any) -> None:
     """complaint_handling calls the process with these keys in its data: the contractor's task, its
     deadline and the overdue credit deduction work from inside a call activity too."""
     root = Path(__file__).resolve().parents[2]
     shutil.copy(root / "processes" / "rectification_order.bpmn", tmp_path)
     (tmp_path / "caller.bpmn").write_text(CALLER, encoding="utf-8")
-    lanes = platform.get().lane_groups(root / "processes")
+    plat = app.extensions["permitflow.platform"]
+    lanes = plat.lane_groups(root / "processes")
     result = load_processes(
         [tmp_path / "caller.bpmn", tmp_path / "rectification_order.bpmn"], [root / "forms"], lanes
     )
     assert result.ok, result.problems
     bundle = result.bundles["caller"]
     source = SpecSource(bundle.hash, bundle.spec_json, lanes)
-    runtime = platform.get().runtime
+    runtime = plat.runtime
+    helpers = platform.process_helpers(db)
     with clock.travel_to(MONDAY):
-        step = runtime.start(source, {**order("general", "serious"), "complaint_number": "TS1"})
+        step = runtime.start(source, {**order("general", "serious"), "complaint_number": "TS1"}, helpers)
     [ready] = step.ready
     assert ready.bpmn_id == "Task_Rectify" and ready.candidate_group == "applicant"
     assert ready.context["performer_credit_code"] == CONTRACTOR_CODE
     assert step.data["deadline_days"] == 5
     with clock.travel_to(datetime(2026, 11, 23, 17, 31, tzinfo=SH)):
-        step = runtime.fire_due_timers(source, step.state)
+        step = runtime.fire_due_timers(source, step.state, helpers)
     assert step.error is None
     assert step.credit_deductions == [
         {

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app import clock
 from app.models import Case, CaseStatus, HumanTask
 from app.services import cases, platform, stats
-from app.services.calendar import refresh_overrides, remove_override, set_override
+from app.services.calendar import remove_override, set_override
 from app.services.demo import permit_application
 from tests.helpers import complete_at, fire_at, user_named
 
@@ -377,7 +377,7 @@ def test_a_calendar_override_added_later_does_not_rewrite_stored_durations(
         # Declared afterwards: a holiday on 13 October, a day A's and B's steps already spent.
         set_override(db, None, date(2026, 10, 13), False, "later")
         db.commit()
-        refresh_overrides(db, platform.get().calendar, force=True)
+        platform.of(db).calendars.forget()
         after = _report(db)
         a = db.get(Case, scenario["a"])
         assert a.completed_at is not None
@@ -389,4 +389,4 @@ def test_a_calendar_override_added_later_does_not_rewrite_stored_durations(
     finally:
         remove_override(db, None, date(2026, 10, 13))
         db.commit()
-        refresh_overrides(db, platform.get().calendar, force=True)
+        platform.of(db).calendars.forget()

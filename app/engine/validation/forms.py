@@ -1,0 +1,62 @@
+"""The forms a process names: found beside the BPMN file or in the forms folders, JSON, JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from .problems import Problem
+
+
+def find_form(name: str, bpmn_path: Path, form_dirs: list[Path]) -> Path | None:
+    """Forms are looked up beside the BPMN file first, then in the forms folders."""
+    if "/" in name or "\\" in name or name.startswith("."):
+        return None
+    for folder in [bpmn_path.parent, *form_dirs]:
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def check_forms(
+    names: set[str], bpmn_path: Path, form_dirs: list[Path]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Load each referenced form; report missing files, bad JSON and invalid JSON Schema."""
+    file = str(bpmn_path)
+    forms: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name in sorted(names):
+        found = find_form(name, bpmn_path, form_dirs)
+        if found is None:
+            problems.append(
+                Problem(
+                    file,
+                    0,
+                    name,
+                    f"form file '{name}' not found",
+                    "put it in forms/ (or beside the BPMN file)",
+                )
+            )
+            continue
+        try:
+            schema = json.loads(found.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as err:
+            problems.append(
+                Problem(str(found), getattr(err, "lineno", 0), name, f"form is not valid JSON: {err}", None)
+            )
+            continue
+        if not name.endswith((".ui.json", "uischema.json")):
+            try:
+                Draft202012Validator.check_schema(schema)
+            except SchemaError as err:
+                problems.append(
+                    Problem(str(found), 0, name, f"form is not a valid JSON Schema: {err.message}", None)
+                )
+                continue
+        forms[name] = schema
+    return forms, problems

@@ -1,0 +1,58 @@
+"""What a check reports: a problem names the file, the line, the element id, what is wrong and, where
+there is one, what to write instead. Plus the few XML look-ups every check uses to place a problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from lxml import etree
+
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    element_id: str
+    message: str
+    hint: str | None
+
+    def __str__(self) -> str:
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{self.file}:{self.line}: {self.element_id}: {self.message}{hint}"
+
+
+class Report(Protocol):
+    """Records a problem at an element of the file being checked."""
+
+    def __call__(self, el: Any, message: str, hint: str | None, element_id: str | None = None) -> None: ...
+
+
+def owning_id(el: Any) -> str:
+    """The id of the element, or of the nearest enclosing element that has one."""
+    while el is not None:
+        if el.get("id"):
+            return str(el.get("id"))
+        el = el.getparent()
+    return "-"
+
+
+def short(code: str, limit: int = 80) -> str:
+    """``code`` on one line, cut to ``limit`` characters."""
+    code = " ".join(code.split())
+    return code if len(code) <= limit else code[: limit - 1] + "…"
+
+
+def local_name(tag: Any) -> str:
+    """The tag without its namespace (comments and processing instructions have none)."""
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def id_ref(value: str | None) -> str:
+    """An id reference without its namespace prefix (`tns:Message_1` → `Message_1`)."""
+    return (value or "").strip().split(":")[-1]

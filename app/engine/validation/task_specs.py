@@ -1,0 +1,97 @@
+"""Checks on the parsed task specs: who does each human task (lanes, groups), which forms are named,
+and the time limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..sandbox import check_source
+from .problems import Problem
+from .timers import parse_time_limit
+
+# Groups that are not in processes/groups.yaml: the case's applicant does these tasks.
+SPECIAL_GROUPS = {"applicant"}
+FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
+
+
+def check_specs(
+    all_specs: dict[str, Any],
+    path: Path,
+    tree: Any,
+    lane_groups: dict[str, str],
+    known_groups: set[str] | None,
+    sources: dict[str, tuple[Path, Any]] | None = None,
+) -> tuple[set[str], list[Problem]]:
+    """Checks on parsed specs: lanes and groups, forms named, time limits.
+
+    ``sources`` maps process ids to the file and tree defining them, so that a problem in a called
+    process names the file it is in. Returns the form names referenced and the problems.
+    """
+    problems: list[Problem] = []
+    forms: set[str] = set()
+    for process_id, spec in all_specs.items():
+        file, current = (str(path), tree)
+        if sources and process_id in sources:
+            file, current = str(sources[process_id][0]), sources[process_id][1]
+        for task_spec in spec.task_specs.values():
+            props = (getattr(task_spec, "extensions", {}) or {}).get("properties", {}) or {}
+            forms.update(props[key] for key in FORM_PROPERTIES if props.get(key))
+            where = _Task(file, current, getattr(task_spec, "bpmn_id", None) or task_spec.name)
+            if "time_limit" in props and parse_time_limit(props["time_limit"]) is None:
+                problems.append(
+                    where.problem(
+                        f"time_limit '{props['time_limit']}' does not parse",
+                        "write e.g. 5wd (working days), 3d (days) or 4h (hours)",
+                    )
+                )
+            if getattr(task_spec, "manual", False):
+                problems += _check_performer(where, task_spec, props, lane_groups, known_groups)
+    return forms, problems
+
+
+@dataclass(frozen=True)
+class _Task:
+    """A task spec's element in the file defining it."""
+
+    file: str
+    tree: Any
+    bpmn_id: str
+
+    def problem(self, message: str, hint: str) -> Problem:
+        # Looked up only for a problem: most tasks have none.
+        found = self.tree.getroot().xpath(f"//*[@id='{self.bpmn_id}']")
+        return Problem(self.file, found[0].sourceline if found else 0, self.bpmn_id, message, hint)
+
+
+def _check_performer(
+    where: _Task,
+    task_spec: Any,
+    props: dict[str, Any],
+    lane_groups: dict[str, str],
+    known_groups: set[str] | None,
+) -> list[Problem]:
+    """A human task needs a candidate group: a valid candidate_groups expression, or a lane naming one."""
+    expr = props.get("candidate_groups")
+    if expr:
+        refusal = check_source(expr, expression=True)
+        if refusal:
+            return [where.problem(f"candidate_groups {refusal}", 'e.g. "fire" or agency')]
+        return []
+    lane = getattr(task_spec, "lane", None)
+    if not lane:
+        return [
+            where.problem(
+                "human task has no candidate group",
+                "put it in a lane named after a group, or set the candidate_groups property",
+            )
+        ]
+    group = lane_groups.get(lane, lane)
+    if known_groups is not None and group not in known_groups | SPECIAL_GROUPS:
+        return [
+            where.problem(
+                f"lane '{lane}' names no group", "map the lane name to a group slug in processes/groups.yaml"
+            )
+        ]
+    return []

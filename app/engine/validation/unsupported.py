@@ -1,0 +1,101 @@
+"""BPMN elements SpiffWorkflow 3.2 rejects with an internal error, ignores, or runs differently from BPMN.
+
+The element checks start here; events, flows and other engines' extensions have modules of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .events import check_events
+from .flows import check_activities
+from .foreign import check_foreign
+from .problems import NS, Problem, id_ref, owning_id
+
+UNSUPPORTED_TAGS = {
+    "complexGateway": (
+        "complex gateways are not supported by the engine",
+        "use an inclusive gateway with a condition on each outgoing flow",
+    ),
+    "adHocSubProcess": (
+        "ad-hoc subprocesses are not run correctly by the engine (it fails with an internal error)",
+        "use a subprocess with a parallel gateway, or separate user tasks",
+    ),
+    "serviceTask": (
+        "service tasks are not supported",
+        "use a script task (Python) or a user task",
+    ),
+    "businessRuleTask": (
+        "business rule tasks (DMN decisions) are not supported",
+        "write the decision as a Python script task",
+    ),
+    "dataStore": (
+        "data stores have no implementation in this engine",
+        "keep the data in the case data (task data or data objects)",
+    ),
+    "dataStoreReference": (
+        "data stores have no implementation in this engine",
+        "keep the data in the case data (task data or data objects)",
+    ),
+    "linkEventDefinition": (
+        "link events are not run correctly by the engine",
+        "connect the two points with a sequence flow",
+    ),
+    "compensateEventDefinition": (
+        "compensation is not supported by the engine",
+        "model the undo steps explicitly: an error boundary event leading to the reversing tasks",
+    ),
+    "complexBehaviorDefinition": (
+        "multi-instance complex behaviour is not supported by the engine",
+        "remove it; throw events from the instances explicitly",
+    ),
+}
+PYTHON_LANGUAGES = {"python", "python3", "text/x-python", "http://www.python.org/"}
+
+
+def check_elements(file: str, tree: Any) -> list[Problem]:
+    """Elements the engine rejects with an internal error, ignores, or runs differently from BPMN."""
+    root = tree.getroot()
+    problems: list[Problem] = []
+
+    def add(el: Any, message: str, hint: str | None, element_id: str | None = None) -> None:
+        problems.append(Problem(file, el.sourceline or 0, element_id or owning_id(el), message, hint))
+
+    for tag, (message, hint) in UNSUPPORTED_TAGS.items():
+        for el in root.iter(f"{{{NS['bpmn']}}}{tag}"):
+            add(el, message, hint)
+    for el in root.xpath("//bpmn:*[@isForCompensation='true']", namespaces=NS):
+        add(
+            el,
+            "compensation activities are not supported by the engine",
+            UNSUPPORTED_TAGS["compensateEventDefinition"][1],
+        )
+
+    check_events(root, add)
+    check_activities(root, add)
+    check_foreign(root, add)
+
+    for el in root.xpath("//bpmn:conditionExpression[@language]", namespaces=NS):
+        lang = el.get("language", "").strip()
+        if lang and lang.lower() not in PYTHON_LANGUAGES:
+            add(
+                el,
+                f"condition language '{lang}' is not supported",
+                "write the condition as a Python expression",
+            )
+
+    # Message, signal, error and escalation definitions the engine reads by name.
+    referenced = {
+        id_ref(el.get(attr))
+        for attr in ("messageRef", "signalRef", "errorRef", "escalationRef")
+        for el in root.xpath(f"//*[@{attr}]")
+    }
+    for kind in ("message", "signal", "error", "escalation"):
+        for el in root.xpath(f"./bpmn:{kind}", namespaces=NS):
+            if el.get("id") in referenced and not (el.get("name") or "").strip():
+                add(
+                    el,
+                    f"{kind} '{el.get('id')}' has no name (the engine matches {kind}s by name)",
+                    f'add name="{el.get("id")}"',
+                )
+    return problems

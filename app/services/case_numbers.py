@@ -1,0 +1,43 @@
+"""A case's public number and its query code (shown once to the applicant, stored only as a keyed hash)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import Case
+
+from . import platform
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
+
+
+def hash_code(session: Session, number: str, code: str) -> str:
+    secret = platform.of(session).settings.secret_key.encode()
+    return hmac.new(secret, f"{number}:{code.upper()}".encode(), hashlib.sha256).hexdigest()
+
+
+def code_matches(session: Session, case: Case, code: str) -> bool:
+    return hmac.compare_digest(case.query_code_hash, hash_code(session, case.number, code.strip()))
+
+
+def new_number(session: Session, prefix: str) -> tuple[str, str]:
+    """A free case number (prefix, local date, six digits) and a fresh query code."""
+    day = platform.of(session).base_calendar.local_date(clock.now()).strftime("%Y%m%d")
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    for _ in range(20):
+        number = f"{prefix}{day}{secrets.randbelow(10**6):06d}"
+        if session.scalar(select(Case.id).where(Case.number == number)) is None:
+            return number, code
+    raise RuntimeError("could not allocate a case number")
+
+
+def prefix(process_key: str) -> str:
+    """The initials of the process key (construction_permit → CP) when the BPMN names none."""
+    initials = "".join(part[0] for part in process_key.split("_") if part).upper()
+    return (initials or "PF")[:4]

@@ -1,0 +1,290 @@
+"""The one step path: :func:`advance` takes any command, locks the case the one way, runs the
+engine once, maps engine errors once, mirrors rows (``gateway.mirror``), then runs the named
+after-step effects. Callers only check permission and build the command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.engine import EngineError, Runtime, StepResult, TaskNotReady
+from app.engine.migration import MigrationRefused
+from app.errors import CaseInError, Conflict, NotFound
+from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind
+
+from .. import attachments, case_numbers, gateway, platform, processes, timer_effects
+from ..case_clock import case_due
+from ..deferred import WakeCase, defer
+from ..forms import validate_form
+from . import assignment
+from .commands import (
+    ClaimTask,
+    Command,
+    CompleteTask,
+    FireTimers,
+    MigrateCase,
+    ReassignTask,
+    ReleaseTask,
+    StartCase,
+    StepOutcome,
+)
+from .effects import AfterStep, run_effects
+
+MAX_ID = 2**63 - 1
+RUNNING = (CaseStatus.IN_PROGRESS, CaseStatus.WAITING_FOR_APPLICANT)
+
+
+@dataclass
+class Locked:
+    """A case under its lock, with its open tasks (and the command's task) read under it."""
+
+    case: Case
+    open_tasks: list[HumanTask]
+    task: HumanTask | None = None
+
+
+def advance(session: Session, command: Command) -> StepOutcome:
+    """Carry out ``command``: the only way a case's state, status or task rows change.
+    Flushes, never commits; raises a domain error (nothing changed) when refused."""
+    if isinstance(command, StartCase):
+        return _start(session, command)
+    if isinstance(command, FireTimers | MigrateCase):
+        locked = lock(session, case_id=command.case_id)
+        if isinstance(command, FireTimers):
+            return _fire(session, locked)
+        return _migrate(session, command, locked)
+    locked = lock(session, task_id=command.task_id)
+    task = locked.task
+    assert task is not None
+    command.check(session, task)
+    if task.state != TaskState.OPEN:
+        raise Conflict("the task was already completed")
+    if isinstance(command, CompleteTask):
+        return _complete(session, command, locked, task)
+    if isinstance(command, ClaimTask):
+        return assignment.claim(session, command, locked.case, task)
+    if isinstance(command, ReleaseTask):
+        return assignment.release(session, command, locked.case, task)
+    if isinstance(command, ReassignTask):
+        return assignment.reassign(session, command, locked.case, task)
+    raise TypeError(f"not a command: {command!r}")  # pragma: no cover - the union is closed
+
+
+def lock(session: Session, *, case_id: int | None = None, task_id: int | None = None) -> Locked:
+    """Lock a case — by its id, or by the id of one of its tasks — and read, under the lock, its
+    open tasks and that task: the case row `FOR UPDATE` on PostgreSQL (SQLite writers are already
+    serialised by `BEGIN IMMEDIATE`), always reloaded, so what was read before is fresh."""
+    if task_id is not None:
+        if not 0 < task_id <= MAX_ID:  # ids beyond 64 bits cannot exist (and overflow drivers)
+            raise NotFound(f"no task {task_id}")
+        target: Any = select(HumanTask.case_id).where(HumanTask.id == task_id).scalar_subquery()
+    else:
+        target = case_id
+    stmt = select(Case).where(Case.id == target).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update(of=Case)
+    case = session.scalar(stmt)
+    if case is None:
+        raise NotFound(f"no task {task_id}" if task_id is not None else "case not found")
+    wanted = HumanTask.state == TaskState.OPEN
+    if task_id is not None:
+        wanted = wanted | (HumanTask.id == task_id)
+    rows = list(
+        session.scalars(
+            select(HumanTask)
+            .where(HumanTask.case_id == case.id, wanted)
+            .execution_options(populate_existing=True)
+        )
+    )
+    task = next((row for row in rows if row.id == task_id), None)
+    return Locked(case, [row for row in rows if row.state == TaskState.OPEN], task)
+
+
+def _engine(session: Session, operation: Callable[..., StepResult], *args: Any) -> StepResult:
+    """The one place the engine runs a step of a case, with this step's helpers; engine errors
+    become domain errors here (a script failing inside the step is not an error here: it comes
+    back in the result and puts the case in `error`)."""
+    runtime = platform.of(session).runtime
+    try:
+        return operation(runtime, *args, platform.process_helpers(session))
+    except TaskNotReady as err:
+        raise Conflict("the task is no longer waiting in this case") from err
+    except MigrationRefused:
+        raise
+    except EngineError as err:
+        raise CaseInError(f"the process could not accept this step: {err.message}") from err
+
+
+def _start(session: Session, command: StartCase) -> StepOutcome:
+    version = command.version
+    meta = version.meta
+    data = dict(command.data)
+    validate_form(processes.form_schema(version, meta["start"]["form"]), data, what="application")
+    source = processes.spec_source(version)
+    start_data = {**data, **command.start_data}
+    result = _engine(session, Runtime.start, source, start_data)
+    now = clock.now()
+    number, code = case_numbers.new_number(
+        session, meta.get("case_prefix") or case_numbers.prefix(version.key)
+    )
+    project_name = data.get("project_name") if isinstance(data.get("project_name"), str) else None
+    case = Case(
+        number=number,
+        query_code_hash=case_numbers.hash_code(session, number, code),
+        process_key=version.key,
+        process_version_id=version.id,
+        applicant_id=command.applicant_id,
+        status=CaseStatus.IN_PROGRESS,
+        project_name=(project_name or None) and project_name[:200],
+        submitted_at=now,
+        time_limit=meta.get("time_limit"),
+        clock_pauses=[],
+        data={},
+        state="",
+        state_format="pf1",
+        updated_at=now,
+    )
+    session.add(case)
+    session.flush()
+    case.due_at = case_due(platform.calendar(session), case)
+    mirrored = gateway.mirror(session, case, result, [], actor=command.actor)
+    detail = {"process": version.key, "version": version.hash[:12]}
+    run_effects(
+        session, AfterStep(case, result, mirrored, command.actor, action="case.submitted", detail=detail)
+    )
+    return StepOutcome(case, query_code=code)
+
+
+def _complete(session: Session, command: CompleteTask, locked: Locked, task: HumanTask) -> StepOutcome:
+    case, actor, data = locked.case, command.actor, command.data
+    if task.assignee_id is not None and actor is not None and task.assignee_id != actor.id:
+        raise Conflict("the task is claimed by someone else")
+    version = processes.version_by_id(session, case.process_version_id)
+    validate_form(processes.form_schema(version, task.form_key), data)
+    attachments.check_references(session, case, data)
+    if case.status == CaseStatus.ERROR:
+        raise CaseInError("the case stopped on an error; an administrator must resolve it first")
+    source = processes.spec_source(version)
+    result = _engine(
+        session,
+        lambda runtime, helpers: runtime.complete(source, case.state, task.spiff_task_id, data, helpers),
+    )
+    mirrored = gateway.mirror(
+        session, case, result, locked.open_tasks, actor=actor, completed=task, submitted=data
+    )
+    detail = {
+        "task_id": task.id,
+        "task": task.bpmn_id,
+        "name": task.name,
+        "outcome": gateway.outcome_of(data),
+        **command.detail,
+    }
+    run_effects(session, AfterStep(case, result, mirrored, actor, action="task.completed", detail=detail))
+    return StepOutcome(case, task)
+
+
+def _fire(session: Session, locked: Locked) -> StepOutcome:
+    """Fire every due timer of the locked case; idempotent (only unfired rows are touched)."""
+    case, now = locked.case, clock.now()
+    due = list(
+        session.scalars(
+            select(Timer)
+            .where(
+                Timer.case_id == case.id,
+                Timer.fired_at.is_(None),
+                Timer.cancelled_at.is_(None),
+                Timer.due_at <= now,
+            )
+            .order_by(Timer.due_at, Timer.id)
+        )
+    )
+    fired = 0
+    for timer in due:
+        if timer.kind is not TimerKind.BPMN:
+            timer_effects.fire_platform_timer(session, case, timer, now)
+            fired += 1
+    bpmn = [t for t in due if t.kind is TimerKind.BPMN]
+    stepped = False
+    if bpmn:
+        went_off, stepped = _fire_bpmn(session, locked, bpmn, now)
+        fired += went_off
+    if not stepped:  # a saved step schedules the next wake-up itself
+        _wake_at(session, case.id, _next_due(session, case.id))
+    session.flush()
+    return StepOutcome(case, fired=fired)
+
+
+def _fire_bpmn(session: Session, locked: Locked, timers: list[Timer], now: datetime) -> tuple[int, bool]:
+    """Fire the case's due BPMN timers; returns (how many went off, whether a step was saved)."""
+    case = locked.case
+    if case.status.is_final or case.status is CaseStatus.ERROR:
+        for timer in timers:
+            timer.cancelled_at = now
+        return 0, False
+    source = processes.spec_source(processes.version_by_id(session, case.process_version_id))
+    try:
+        result = _engine(
+            session, lambda runtime, helpers: runtime.fire_due_timers(source, case.state, helpers)
+        )
+    except CaseInError as err:  # a broken timer expression: the trail shows the error
+        cause = err.__cause__
+        error = cause.as_dict() if isinstance(cause, EngineError) else {"message": str(err)}
+        timer_effects.record_failure(session, case, error)
+        return 0, False
+    still_waiting = {t.task_id: t.due_at for t in result.timers}
+    # Gone from the workflow, or a cycle timer that moved on to its next due time.
+    went_off = [
+        t
+        for t in timers
+        if t.spiff_task_id not in still_waiting or still_waiting[t.spiff_task_id or ""] > t.due_at
+    ]
+    mirrored = gateway.mirror(session, case, result, locked.open_tasks)
+    detail = {"timers": [t.bpmn_id for t in went_off]}
+    run_effects(session, AfterStep(case, result, mirrored, None, action="timer.fired", detail=detail))
+    timer_effects.after_bpmn_timers(session, case, went_off, now)
+    return len(went_off), True
+
+
+def _migrate(session: Session, command: MigrateCase, locked: Locked) -> StepOutcome:
+    case = locked.case
+    old, new = command.from_version, command.to_version
+    if case.process_version_id != old.id or case.status not in RUNNING:
+        return StepOutcome(case, skipped=True)  # moved or finished by someone else meanwhile
+    old_source, new_source = processes.spec_source(old), processes.spec_source(new)
+    try:
+        result = _engine(
+            session, lambda runtime, helpers: runtime.migrate(old_source, new_source, case.state, helpers)
+        )
+    except MigrationRefused as refused:
+        return StepOutcome(case, refused=refused.reason)
+    if result.error is not None:
+        return StepOutcome(
+            case, refused=f"the case would stop on an error in the new version: {result.error.message}"
+        )
+    case.process_version_id = new.id
+    mirrored = gateway.mirror(session, case, result, locked.open_tasks, actor=command.actor, relabel=True)
+    detail = {"process": old.key, "from": old.hash[:12], "to": new.hash[:12]}
+    run_effects(
+        session, AfterStep(case, result, mirrored, command.actor, action="case.migrated", detail=detail)
+    )
+    return StepOutcome(case)
+
+
+def _next_due(session: Session, case_id: int) -> datetime | None:
+    return session.scalar(
+        select(func.min(Timer.due_at)).where(
+            Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
+        )
+    )
+
+
+def _wake_at(session: Session, case_id: int, due: datetime | None) -> None:
+    if due is not None:
+        defer(session, WakeCase(case_id, due.astimezone(UTC)))

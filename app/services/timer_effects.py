@@ -1,0 +1,173 @@
+"""What a fired timer does besides the engine step: SLA warnings, overdue escalation (督办) up the
+groups, reminders, the case's own overdue notice. Called by the step path under the case's lock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Case, Group, HumanTask, TaskState, Timer, TimerKind, User
+
+from . import audit, notifications, platform, runtime_settings
+from .gateway import APPLICANT_GROUP
+
+
+def record_failure(session: Session, case: Case, error: dict[str, Any]) -> None:
+    """A BPMN timer could not fire (e.g. a broken timer expression): the trail says why."""
+    audit.record(session, "timer.failed", actor=None, case=case, detail={"error": error})
+
+
+def after_bpmn_timers(session: Session, case: Case, went_off: list[Timer], now: datetime) -> None:
+    """Escalations and reminders that BPMN timers carry (`escalation_level`, `notify`)."""
+    cal = platform.calendar(session)
+    for timer in went_off:
+        task = session.get(HumanTask, timer.human_task_id) if timer.human_task_id else None
+        if task is not None and timer.level > 0:
+            _escalate(session, case, task, timer.level, reason=timer.bpmn_id or "timer")
+        if task is not None and timer.note and cal.is_workday(cal.local_date(now)):
+            # Reminders go out on working days only (a daily cycle timer stays quiet at weekends).
+            _remind(session, case, task, timer.note)
+
+
+def fire_platform_timer(session: Session, case: Case, timer: Timer, now: datetime) -> None:
+    timer.fired_at = now
+    task = session.get(HumanTask, timer.human_task_id) if timer.human_task_id else None
+    if timer.kind is TimerKind.SLA_OVERDUE and task is None:
+        _case_overdue(session, case)
+        return
+    if task is None or task.state is not TaskState.OPEN:
+        return
+    if timer.kind is TimerKind.SLA_WARNING:
+        _remind(session, case, task, "assignee_or_group")
+        audit.record(session, "task.sla_warning", actor=None, case=case, detail={"task_id": task.id})
+    elif timer.kind is TimerKind.SLA_OVERDUE:
+        _escalate(session, case, task, 1, reason="overdue")
+        days = runtime_settings.escalation_working_days(session)
+        session.add(
+            Timer(
+                case_id=case.id,
+                kind=TimerKind.ESCALATION,
+                human_task_id=task.id,
+                level=2,
+                due_at=platform.calendar(session).add_working_days(timer.due_at, days),
+                created_at=now,
+            )
+        )
+    elif timer.kind is TimerKind.ESCALATION:
+        _escalate(session, case, task, timer.level or 2, reason="still overdue")
+
+
+def _escalate(session: Session, case: Case, task: HumanTask, level: int, *, reason: str) -> None:
+    """Raise a task's escalation (督办) level and tell who must act at that level."""
+    if task.escalation_level >= level or task.state is not TaskState.OPEN:
+        return
+    task.escalation_level = level
+    recipients = _escalation_recipients(session, task, level)
+    notifications.notify(
+        session,
+        recipients,
+        f"escalation.{level}",
+        title=f"督办（{level}级）：{case.number} {task.name}已超期",
+        title_en=f"Escalation level {level}: {case.number} {task.name_en} is overdue",
+        body=f"{case.project_name or ''} · {task.name}",
+        body_en=f"{case.project_name or ''} · {task.name_en}",
+        case=case,
+        link=f"/tasks/{task.id}",
+    )
+    audit.record(
+        session,
+        "task.escalated",
+        actor=None,
+        case=case,
+        detail={
+            "task_id": task.id,
+            "task": task.bpmn_id,
+            "level": level,
+            "reason": reason,
+            "notified": [u.username for u in recipients],
+        },
+    )
+
+
+def _staff_group(task: HumanTask) -> str:
+    """The group answerable for the task: its `supervising_group` (for work done outside the
+    bureau, e.g. by a contractor), else its candidate group."""
+    return str((task.context or {}).get("supervising_group") or task.candidate_group or "")
+
+
+def _performers(session: Session, case: Case, task: HumanTask) -> list[User]:
+    """Who may do a task of the applicant side: the users of its performing company, else the
+    case's applicant."""
+    code = (task.context or {}).get("performer_credit_code")
+    if code:
+        stmt = select(User).where(User.credit_code == code, User.is_active.is_(True)).order_by(User.id)
+        return [u for u in session.scalars(stmt) if not u.is_staff]
+    applicant = session.get(User, case.applicant_id) if case.applicant_id else None
+    return [applicant] if applicant is not None else []
+
+
+def _escalation_recipients(session: Session, task: HumanTask, level: int) -> list[User]:
+    group = _staff_group(task)
+    if level <= 1:
+        return notifications.group_members(session, group, supervisors_only=True)
+    higher = session.scalar(select(Group.escalates_to).where(Group.slug == group)) or "bureau"
+    return notifications.group_members(session, higher)
+
+
+def _remind(session: Session, case: Case, task: HumanTask, who: str) -> None:
+    """A reminder about an open task: to its assignee, else its group (or its supervisors)."""
+    if who == "supervisors":
+        users = notifications.group_members(session, _staff_group(task), supervisors_only=True)
+    elif task.candidate_group == APPLICANT_GROUP and task.assignee_id is None:
+        users = _performers(session, case, task)
+    elif task.assignee_id is not None and who != "group":
+        assignee = session.get(User, task.assignee_id)
+        users = [assignee] if assignee is not None else []
+    else:
+        users = notifications.group_members(session, task.candidate_group or "")
+    notifications.notify(
+        session,
+        users,
+        "reminder",
+        title=f"提醒：{case.number} {task.name}即将到期",
+        title_en=f"Reminder: {case.number} {task.name_en} is due soon",
+        case=case,
+        link=f"/tasks/{task.id}",
+    )
+
+
+def _case_overdue(session: Session, case: Case) -> None:
+    if case.status.is_final:
+        return
+    open_groups = {
+        group
+        for group in session.scalars(
+            select(HumanTask.candidate_group).where(
+                HumanTask.case_id == case.id, HumanTask.state == TaskState.OPEN
+            )
+        )
+        if group is not None and group != APPLICANT_GROUP
+    }
+    users = [
+        u for g in sorted(open_groups) for u in notifications.group_members(session, g, supervisors_only=True)
+    ]
+    notifications.notify(
+        session,
+        users,
+        "case.overdue",
+        title=f"办件超期：{case.number}",
+        title_en=f"Case overdue: {case.number}",
+        body=case.project_name or "",
+        body_en=case.project_name or "",
+        case=case,
+    )
+    audit.record(
+        session,
+        "case.overdue",
+        actor=None,
+        case=case,
+        detail={"due_at": case.due_at.isoformat() if case.due_at else None},
+    )

@@ -1,0 +1,186 @@
+"""The one step path: every command goes through ``steps.advance``, under the case's lock taken
+one way, so a second command on the same case waits for the first to commit."""
+
+from __future__ import annotations
+
+import ast
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app import clock
+from app.models import AuditEvent, Case, CaseStatus, HumanTask, TaskState, Timer
+from app.services import processes, steps
+from app.services.demo import permit_application
+from tests.helpers import open_task, user_named
+from tests.services.test_migration import permit_v2  # noqa: F401 - a fixture
+
+APP = Path(__file__).resolve().parents[2] / "app"
+ENGINE_OPERATIONS = {"start", "complete", "fire_due_timers", "migrate"}
+
+
+def test_one_place_runs_the_engine_for_a_case() -> None:
+    """Only the step path calls the runtime's start/complete/fire/migrate (a grep, on the AST)."""
+    callers = set()
+    for path in APP.rglob("*.py"):
+        if "engine" in path.relative_to(APP).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = None
+            if isinstance(node, ast.Attribute) and node.attr in ENGINE_OPERATIONS:
+                base = node.value
+                if (
+                    isinstance(base, ast.Name)
+                    and base.id in {"runtime", "Runtime"}
+                    or isinstance(base, ast.Attribute)
+                    and base.attr == "runtime"
+                ):
+                    name = node.attr
+            if name:
+                callers.add(str(path.relative_to(APP)))
+    assert callers == {"services/steps/path.py"}
+
+
+def _start(db: Any) -> Case:
+    outcome = steps.advance(
+        db,
+        steps.StartCase(
+            processes.current_version(db, "construction_permit"),
+            permit_application("步骤测试"),
+            user_named(db, "acme"),
+            applicant_id=user_named(db, "acme").id,
+        ),
+    )
+    db.commit()
+    return outcome.case
+
+
+def _waits_for_the_lock(app: Any, db: Any, case_id: int, command: Callable[[Any], steps.Command]) -> None:
+    """While one session holds the case's lock, ``command`` in another session does not finish;
+    it finishes once the first commits."""
+    database = app.extensions["permitflow.db"]
+    steps.lock(db, case_id=case_id)  # held until db commits
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with database.unit_of_work() as other:
+                steps.advance(other, command(other))
+        except BaseException as err:  # pragma: no cover - shown by the assertion below
+            errors.append(err)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert not done.wait(0.5), f"the second command did not wait for the lock: {errors}"
+    db.commit()  # releases the lock
+    assert done.wait(30), "the second command never finished"
+    worker.join()
+    assert errors == []
+
+
+def test_a_started_case_is_saved_with_its_first_task(db: Any) -> None:
+    case = _start(db)
+    db.expire_all()
+    assert db.get(Case, case.id).status == CaseStatus.IN_PROGRESS
+    assert open_task(db, case, "Task_Acceptance").candidate_group == "window"
+    assert db.scalar(select(AuditEvent.action).where(AuditEvent.case_id == case.id)) == "case.submitted"
+
+
+@pytest.mark.parametrize("kind", ["complete", "claim", "release", "reassign", "fire"])
+def test_a_second_command_on_the_same_case_waits(app: Any, db: Any, kind: str) -> None:
+    case = _start(db)
+    task_id = open_task(db, case, "Task_Acceptance").id
+    clerk = user_named(db, "clerk")
+    if kind == "release":
+        steps.advance(db, steps.ClaimTask(task_id, clerk))
+        db.commit()
+
+    def command(other: Any) -> steps.Command:
+        actor = other.get(type(clerk), clerk.id)
+        if kind == "complete":
+            return steps.CompleteTask(task_id, {"decision": "accept"}, actor)
+        if kind == "claim":
+            return steps.ClaimTask(task_id, actor)
+        if kind == "release":
+            return steps.ReleaseTask(task_id, actor)
+        if kind == "reassign":
+            return steps.ReassignTask(
+                task_id, other.get(type(clerk), user_named(other, "window_chief").id), "clerk"
+            )
+        return steps.FireTimers(case.id)
+
+    _waits_for_the_lock(app, db, case.id, command)
+    db.expire_all()
+    task = db.get(HumanTask, task_id)
+    expected = {
+        "complete": (TaskState.COMPLETED, clerk.id),
+        "claim": (TaskState.OPEN, clerk.id),
+        "release": (TaskState.OPEN, None),
+        "reassign": (TaskState.OPEN, clerk.id),
+        "fire": (TaskState.OPEN, None),
+    }[kind]
+    assert (task.state, task.assignee_id) == expected
+
+
+def test_due_timers_fire_through_the_step_path(db: Any) -> None:
+    case = _start(db)
+    due = db.scalar(select(Timer.due_at).where(Timer.case_id == case.id).order_by(Timer.due_at).limit(1))
+    with clock.travel_to(due):
+        outcome = steps.advance(db, steps.FireTimers(case.id))
+        db.commit()
+    assert outcome.fired >= 1
+
+
+def test_a_case_moves_versions_through_the_step_path(app: Any, db: Any, permit_v2: Any) -> None:  # noqa: F811
+    case = _start(db)
+    old = db.get(Case, case.id).process_version_id
+    new = permit_v2()
+    old_version = db.get(type(new), old)
+
+    def command(_other: Any) -> steps.Command:
+        return steps.MigrateCase(case.id, old_version, new, None)
+
+    _waits_for_the_lock(app, db, case.id, command)
+    db.expire_all()
+    assert db.get(Case, case.id).process_version_id == new.id
+    actions = db.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id)).all()
+    assert "case.migrated" in actions
+
+
+def test_a_refused_command_changes_nothing(db: Any) -> None:
+    case = _start(db)
+    task_id = open_task(db, case, "Task_Acceptance").id
+    before = db.get(Case, case.id).state
+
+    def refuse(_session: Any, _task: HumanTask) -> None:
+        from app.errors import Forbidden
+
+        raise Forbidden("no")
+
+    from app.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        steps.advance(db, steps.CompleteTask(task_id, {"decision": "accept"}, None, check=refuse))
+    db.rollback()
+    assert db.get(Case, case.id).state == before
+    assert open_task(db, case, "Task_Acceptance").state == TaskState.OPEN
+
+
+def test_completing_twice_is_a_conflict(db: Any) -> None:
+    from app.errors import Conflict
+
+    case = _start(db)
+    task_id = open_task(db, case, "Task_Acceptance").id
+    clerk = user_named(db, "clerk")
+    steps.advance(db, steps.CompleteTask(task_id, {"decision": "accept"}, clerk))
+    db.commit()
+    with pytest.raises(Conflict):
+        steps.advance(db, steps.CompleteTask(task_id, {"decision": "accept"}, clerk))
+    db.rollback()
