@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, CalendarOverride
-from app.services.calendar import WorkCalendar, refresh_overrides, remove_override, set_override, sla_state
+from app.services.calendar import WorkCalendar, remove_override, set_override, sla_state
 from tests.helpers import user_named
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -236,6 +236,28 @@ def _events(db: Any, action: str) -> list[AuditEvent]:
     return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
 
 
+def _stored_calendar(db: Any) -> WorkCalendar:
+    db.expire_all()
+    return WorkCalendar().with_overrides({o.day: o.is_workday for o in db.scalars(select(CalendarOverride))})
+
+
+def test_a_calendar_is_never_changed_by_a_new_one() -> None:
+    saturday = date(2026, 11, 21)
+    cal = WorkCalendar(warning_ratio=0.5)
+    assert cal.is_workday(saturday) is False  # remembered
+    working = cal.with_overrides({saturday: True})
+    assert (working.is_workday(saturday), cal.is_workday(saturday)) == (True, False)
+    assert (working.warning_ratio, working.timezone) == (0.5, "Asia/Shanghai")
+    assert working.with_overrides({}).is_workday(saturday) is False
+    stricter = working.with_warning_ratio(1.0)
+    assert (stricter.warning_ratio, working.warning_ratio, stricter.is_workday(saturday)) == (1.0, 0.5, True)
+    # Five working days with the Saturday working: due on it, warned on the last day before.
+    assert stricter.due(MONDAY, "5wd") == (
+        datetime(2026, 11, 21, 17, 30, tzinfo=SH),
+        datetime(2026, 11, 20, 17, 30, tzinfo=SH),
+    )
+
+
 def test_an_override_is_stored_audited_and_read_by_a_fresh_calendar(db: Any) -> None:
     boss = user_named(db, "admin")
     saturday = date(2026, 11, 21)
@@ -246,12 +268,10 @@ def test_an_override_is_stored_audited_and_read_by_a_fresh_calendar(db: Any) -> 
     [event] = _events(db, "calendar.override")
     assert (event.actor_id, event.actor) == (boss.id, "admin")
     assert event.detail == {"day": "2026-11-21", "is_workday": True, "note": "调休" * 100, "before": None}
-    # A calendar that has never read the overrides reads them when refreshed.
-    cal = refresh_overrides(db, WorkCalendar())
+    cal = _stored_calendar(db)
     assert cal.is_workday(saturday) is True
     friday = datetime(2026, 11, 20, 9, 0, tzinfo=SH)
     assert cal.add_working_days(friday, 1) == datetime(2026, 11, 21, 17, 30, tzinfo=SH)
-    assert refresh_overrides(db, WorkCalendar(), force=True).is_workday(saturday) is True
 
 
 def test_an_override_without_an_actor_and_its_removal(db: Any) -> None:
@@ -261,7 +281,7 @@ def test_an_override_without_an_actor_and_its_removal(db: Any) -> None:
     row = db.scalar(select(CalendarOverride).where(CalendarOverride.day == tuesday))
     assert (row.is_workday, row.created_by_id) == (False, None)
     assert _events(db, "calendar.override")[0].actor_id is None
-    assert refresh_overrides(db, WorkCalendar(), force=True).is_workday(tuesday) is False
+    assert _stored_calendar(db).is_workday(tuesday) is False
     boss = user_named(db, "admin")
     assert remove_override(db, boss, tuesday) is True
     db.commit()
@@ -273,4 +293,4 @@ def test_an_override_without_an_actor_and_its_removal(db: Any) -> None:
     assert remove_override(db, boss, tuesday) is False  # nothing left to remove, nothing audited
     db.commit()
     assert len(_events(db, "calendar.override_removed")) == 1
-    assert refresh_overrides(db, WorkCalendar(), force=True).is_workday(tuesday) is True
+    assert _stored_calendar(db).is_workday(tuesday) is True
