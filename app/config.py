@@ -86,6 +86,11 @@ class Settings:
     login_lockout_seconds: int = _setting(
         15 * 60, "PERMITFLOW_LOGIN_LOCKOUT", "seconds a username stays locked after too many failures"
     )
+    login_address_max_failures: int = _setting(
+        20,
+        "PERMITFLOW_LOGIN_ADDRESS_MAX_FAILURES",
+        "failed logins from one address (any usernames) before every login from it is locked",
+    )
     lookup_max_failures: int = _setting(
         10, "PERMITFLOW_LOOKUP_MAX_FAILURES", "wrong query codes from one address before lookups are refused"
     )
@@ -97,6 +102,12 @@ class Settings:
     )
     public_submit_window: int = _setting(
         60 * 60, "PERMITFLOW_PUBLIC_SUBMIT_WINDOW", "seconds public submissions are counted over"
+    )
+    verify_limit: int = _setting(
+        30, "PERMITFLOW_VERIFY_LIMIT", "certificate verifications from one address per window"
+    )
+    verify_window: int = _setting(
+        60, "PERMITFLOW_VERIFY_WINDOW", "seconds certificate verifications are counted over"
     )
     secure_cookies: bool = _setting(
         False, "PERMITFLOW_SECURE_COOKIES", "send the session cookie over HTTPS only (set behind TLS)"

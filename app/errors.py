@@ -69,6 +69,12 @@ class TooManyRequests(PermitFlowError):
         self.retry_after = retry_after
 
 
+class LoginLocked(TooManyRequests):
+    """Logins of this username from this address (or every login from it) are refused for a while."""
+
+    code = "login_locked"
+
+
 class ProcessInvalid(PermitFlowError):
     """A BPMN file or a form that cannot be deployed."""
 
