@@ -87,3 +87,10 @@ class CaseInError(PermitFlowError):
 
     status = 409
     code = "case_error"
+
+
+class SettingMissing(PermitFlowError):
+    """A setting this deployment cannot start without is not set (the message names it)."""
+
+    status = 500
+    code = "setting_missing"

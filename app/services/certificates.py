@@ -8,16 +8,14 @@ with ``certificate_issuer``; the gateway calls :func:`issue` once, when the case
   not guessable, unique.
 - Validity: the decision form's ``permit_valid_until`` when given, else 3 years after the issue
   date (local calendar date, Asia/Shanghai by default).
-- Signature: HMAC-SHA256 with the app's secret key over :func:`canonical` (every printed field and
-  the revocation time). A row edited in the database, or a number nobody issued, is not genuine.
+- Signature: HMAC-SHA256 over every printed field and the revocation time, with the certificate
+  key the certificate names (see certificate_signing). A row edited in the database, or a number
+  nobody issued, is not genuine.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +31,10 @@ from app.models import Case, Certificate, User
 
 from . import audit, platform, processes
 from .calendar import WorkCalendar
+from .certificate_signing import canonical as canonical
+from .certificate_signing import is_genuine as is_genuine
+from .certificate_signing import seal
+from .certificate_signing import sign as sign
 from .credit_code import mask_credit_code
 
 VALIDITY_YEARS = 3
@@ -127,7 +129,7 @@ def issue(
         signature="",
         revoked_at=None,
     )
-    cert.signature = sign(plat.settings, cert)
+    seal(plat.settings, cert)
     session.add(cert)
     session.flush()
     audit.record(
@@ -144,7 +146,7 @@ def revoke(session: Session, cert: Certificate, *, actor: User | None, reason: s
     """Revoke a certificate (re-signed: the revocation is part of the signed content)."""
     if cert.revoked_at is None:
         cert.revoked_at = clock.now().replace(microsecond=0)
-        cert.signature = sign(platform.of(session).settings, cert)
+        seal(platform.of(session).settings, cert)
         case = session.get(Case, cert.case_id)
         audit.record(
             session,
@@ -156,40 +158,6 @@ def revoke(session: Session, cert: Certificate, *, actor: User | None, reason: s
 
 
 # ---------------------------------------------------------------- signing and verifying
-
-
-def _amount(value: float | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-def canonical(cert: Certificate) -> bytes:
-    """The signed content: every field the certificate shows, in a fixed JSON form."""
-    body = {
-        "number": cert.number,
-        "case_id": cert.case_id,
-        "kind": cert.kind,
-        "holder_name": cert.holder_name,
-        "holder_credit_code": cert.holder_credit_code,
-        "project_name": cert.project_name,
-        "project_code": cert.project_code,
-        "location": cert.location,
-        "floor_area": _amount(cert.floor_area),
-        "investment": _amount(cert.investment),
-        "issuer": cert.issuer,
-        "issued_at": cert.issued_at.replace(microsecond=0).isoformat(),
-        "valid_until": cert.valid_until.isoformat(),
-        "revoked_at": cert.revoked_at.replace(microsecond=0).isoformat() if cert.revoked_at else None,
-    }
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def sign(settings: Settings, cert: Certificate) -> str:
-    secret = settings.secret_key.encode()
-    return hmac.new(secret, b"certificate:" + canonical(cert), hashlib.sha256).hexdigest()
-
-
-def is_genuine(settings: Settings, cert: Certificate) -> bool:
-    return hmac.compare_digest(cert.signature or "", sign(settings, cert))
 
 
 def status_of(calendar: WorkCalendar, cert: Certificate) -> str:

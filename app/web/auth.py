@@ -146,6 +146,6 @@ def set_language(code: str) -> ResponseReturnValue:
         max_age=365 * 86400,
         samesite="Lax",
         httponly=True,
-        secure=common.settings().secure_cookies,
+        secure=common.settings().secure_cookies or common.settings().production,
     )
     return response
