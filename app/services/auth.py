@@ -61,6 +61,12 @@ def sign_in(session: Session, guard: LoginGuard, username: str, password: str, a
     return user
 
 
+def end_page_sessions(user: User) -> None:
+    """Revoke every page session of the user (logout): session cookies name the version they
+    were issued under. API tokens stay valid (they end with ``token_version``)."""
+    user.session_version = (user.session_version or 1) + 1
+
+
 def issue_token(user: User, secret: str, ttl_seconds: int) -> tuple[str, datetime]:
     expires = clock.now() + timedelta(seconds=ttl_seconds)
     token = URLSafeSerializer(secret, salt="api-token").dumps(

@@ -1,8 +1,10 @@
 """Session login for pages: who is logged in, requiring a login, and the
 login, logout and language pages (the blueprint `account`).
 
-The session cookie holds the user id and the user's ``token_version``: bumping the version (logout
-everywhere, password change) ends page sessions as it revokes API tokens.
+The session cookie holds the user id, the user's ``token_version`` (bumped by logout everywhere and
+password changes, which end page sessions as they revoke API tokens) and ``session_version``
+(bumped at logout, so a session cookie saved before logout is worth nothing after it: the cookie is
+signed but not stored, so only a version kept on the server can revoke it).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ bp = Blueprint("account", __name__)
 
 USER_KEY = "uid"
 VERSION_KEY = "tv"
+SESSION_VERSION_KEY = "sv"
 
 
 def current_user() -> User | None:
@@ -46,9 +49,15 @@ def current_user() -> User | None:
     if "web_user" not in g:
         user = None
         user_id, version = session.get(USER_KEY), session.get(VERSION_KEY)
-        if isinstance(user_id, int) and isinstance(version, int):
+        session_version = session.get(SESSION_VERSION_KEY)
+        if isinstance(user_id, int) and isinstance(version, int) and isinstance(session_version, int):
             found = common.session().get(User, user_id)
-            if found is not None and found.is_active and found.token_version == version:
+            if (
+                found is not None
+                and found.is_active
+                and found.token_version == version
+                and found.session_version == session_version
+            ):
                 user = found
         g.web_user = user
     result: User | None = g.web_user
@@ -60,10 +69,16 @@ def log_in(user: User) -> None:
     session.clear()
     session[USER_KEY] = user.id
     session[VERSION_KEY] = user.token_version
+    session[SESSION_VERSION_KEY] = user.session_version
     g.web_user = user
 
 
 def log_out() -> None:
+    """End the page session, and (server side) every page session cookie of the user saved so far."""
+    user = current_user()
+    if user is not None:
+        auth_service.end_page_sessions(user)
+        common.commit()
     session.clear()
     g.web_user = None
 
