@@ -2,7 +2,7 @@
 
 The Content-Security-Policy allows exactly what the pages load: scripts, styles and fonts from this
 origin only (app/static and the vendored libraries of app/web/vendor.py; the pages have no inline
-scripts or styles, and their `<script type="application/json">` data blocks are not executed),
+scripts or style elements, and their `<script type="application/json">` data blocks are not executed),
 images from this origin and `data:`/`blob:` URLs (the favicon, the diagram libraries' icons and
 exports), requests back to this origin only, no plugins, no framing by anyone. The API's Swagger UI
 (`/api/v1/docs`) is the one page built by a library, from a CDN with an inline start-up script: it
@@ -20,6 +20,10 @@ PAGES_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
+        "style-src-elem 'self'",
+        # Style *attributes* only (never <style> elements): the dashboard's charts (echarts, SVG
+        # renderer) lay themselves out with them. They cannot run script.
+        "style-src-attr 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "font-src 'self' data:",
         "connect-src 'self'",
