@@ -1,4 +1,6 @@
-"""Signing certificates: the signed content, the certificate keys and their ids.
+"""A certificate's signature and its public state: HMAC-SHA256 over :func:`canonical` (every printed
+field and the revocation time), so a row edited in the database, or a number nobody issued, is not
+genuine.
 
 Every machine signs with ``PERMITFLOW_CERT_KEY`` (production refuses to start without it) and each
 certificate stores the id of the key that signed it, so the key can rotate: set the new key, move
@@ -12,8 +14,11 @@ import hashlib
 import hmac
 import json
 
+from app import clock
 from app.config import Settings
 from app.models import Certificate
+
+from .calendar import WorkCalendar
 
 
 def _amount(value: float | None) -> str | None:
@@ -83,3 +88,19 @@ def is_genuine(settings: Settings, cert: Certificate) -> bool:
     """Whether the stored signature matches the content under the key the certificate names."""
     expected = sign(settings, cert)
     return bool(expected) and hmac.compare_digest(cert.signature or "", expected)
+
+
+def status_of(calendar: WorkCalendar, cert: Certificate) -> str:
+    """``revoked``, ``expired`` (past its last valid local day) or ``valid``."""
+    if cert.revoked_at is not None:
+        return "revoked"
+    today = calendar.local_date(clock.now())
+    return "expired" if today > cert.valid_until else "valid"
+
+
+def verify_url(settings: Settings, number: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/verify/{number}"
+
+
+def clean_number(number: str | None) -> str:
+    return "".join(ch for ch in (number or "")[:40] if ch.isalnum()).upper()

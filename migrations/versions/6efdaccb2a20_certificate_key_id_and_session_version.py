@@ -5,7 +5,7 @@ before), so the certificate key can rotate; users carry a page-session version t
 so a session cookie saved before logout no longer works.
 
 Revision ID: 6efdaccb2a20
-Revises: 9742d670a11e
+Revises: e70e8b345cf1
 Create Date: 2026-12-01 21:52:32.882956
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '6efdaccb2a20'
-down_revision = '9742d670a11e'
+down_revision = 'e70e8b345cf1'
 branch_labels = None
 depends_on = None
 
