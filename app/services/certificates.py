@@ -33,7 +33,7 @@ from . import audit, certificate_pdf, platform, process_traits, processes
 from .case_access import case_access
 from .case_view import CaseDocument
 from .certificate_pdf import pdf_filename
-from .certificate_signing import canonical, clean_number, is_genuine, sign, status_of, verify_url
+from .certificate_signing import canonical, clean_number, is_genuine, seal, sign, status_of, verify_url
 from .credit_code import mask_credit_code
 from .process_traits import CertificateType
 
@@ -152,7 +152,7 @@ def issue(
         signature="",
         revoked_at=None,
     )
-    cert.signature = sign(plat.settings, cert)
+    seal(plat.settings, cert)
     session.add(cert)
     session.flush()
     audit.record(
@@ -169,7 +169,7 @@ def revoke(session: Session, cert: Certificate, *, actor: User | None, reason: s
     """Revoke a certificate (re-signed: the revocation is part of the signed content)."""
     if cert.revoked_at is None:
         cert.revoked_at = clock.now().replace(microsecond=0)
-        cert.signature = sign(platform.of(session).settings, cert)
+        seal(platform.of(session).settings, cert)
         case = session.get(Case, cert.case_id)
         audit.record(
             session,
