@@ -398,8 +398,7 @@ def _unexpected_error(workflow: BpmnWorkflow, err: Exception) -> EngineError:
     trace = err.__traceback__
     while trace is not None:
         task = trace.tb_frame.f_locals.get("my_task")
-        if getattr(task, "task_spec", None) is not None:
-            spec = task.task_spec
+        spec = getattr(task, "task_spec", None) or spec
         trace = trace.tb_next
     if spec is None:
         running = workflow.get_tasks(state=TaskState.STARTED | TaskState.READY | TaskState.WAITING)
