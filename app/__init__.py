@@ -61,8 +61,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
 
     from .web import init_web
+    from .web.errors import register_error_handlers
 
     init_web(app)
+    # After the API and the pages: one answer to every error, JSON for the API, pages for people.
+    register_error_handlers(app, api.handle_http_exception)
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:

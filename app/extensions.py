@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from flask import current_app
+from flask import Response, current_app, jsonify
 from flask_smorest import Api
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from app.config import Settings
 
@@ -96,3 +97,17 @@ def _default_message(error: HTTPException, errors: Any) -> str:
             m for msgs in _flatten(errors).values() for m in msgs
         )
     return str(error.description or error.name)
+
+
+def error_json(status: int, message: str, errors: dict[str, list[str]]) -> Response:
+    """The documented error shape as a response object (to add headers such as Retry-After)."""
+    response = jsonify(
+        {
+            "code": status,
+            "status": HTTP_STATUS_CODES.get(status, "Error"),
+            "message": message,
+            "errors": errors,
+        }
+    )
+    response.status_code = status
+    return response

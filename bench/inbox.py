@@ -169,7 +169,7 @@ PHASES = ["", "一期", "二期", "三期", "（A地块）", "（B地块）"]
 WORKS = ["工程", "项目", "新建工程", "改扩建工程"]
 
 API_PER_PAGE = 20  # TaskListArgs default
-PAGE_PER_PAGE = 25  # app.web.views.PER_PAGE
+PAGE_PER_PAGE = 25  # app.web.inbox.PER_PAGE
 DEEP_PAGE = 200
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask_smorest import Api
-from sqlalchemy.exc import OperationalError
 
 from app.db import write_intent
 
@@ -14,8 +13,9 @@ from .attachments import blp as attachments_blp
 from .auth import blp as auth_blp
 from .cases import blp as cases_blp
 from .certificates import blp as certificates_blp
-from .common import db, error_json, error_response
+from .common import error_response
 from .notifications import blp as notifications_blp
+from .procedures import blp as procedures_blp
 from .processes import blp as processes_blp
 from .reassign import blp as reassign_blp
 from .stats import blp as stats_blp
@@ -25,6 +25,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def register_api(app: Flask, api: Api) -> None:
+    """Register the resources on ``api``; their errors are answered by app/web/errors.py."""
     for blueprint in (
         auth_blp,
         processes_blp,
@@ -33,12 +34,11 @@ def register_api(app: Flask, api: Api) -> None:
         attachments_blp,
         tasks_blp,
         reassign_blp,
+        procedures_blp,
         notifications_blp,
         stats_blp,
     ):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
-
-    from app.errors import PermitFlowError, TooManyRequests
 
     @app.before_request
     def _intent() -> None:
@@ -60,22 +60,3 @@ def register_api(app: Flask, api: Api) -> None:
         token = g.pop("write_intent_token", None)
         if token is not None:
             write_intent.reset(token)
-
-    @app.errorhandler(PermitFlowError)
-    def _domain_error(err: PermitFlowError) -> Any:
-        db().session.rollback()
-        response = error_json(err.status, err.message, err.errors)
-        if isinstance(err, TooManyRequests) and err.retry_after:
-            response.headers["Retry-After"] = str(err.retry_after)
-        return response
-
-    @app.errorhandler(OperationalError)
-    def _busy(err: OperationalError) -> Any:
-        db().session.rollback()
-        app.logger.warning("database busy: %s", err)
-        return error_response(503, "the service is busy; try again in a moment", {})
-
-    @app.errorhandler(500)
-    def _internal(err: Any) -> Any:
-        db().session.rollback()
-        return error_response(500, "internal error; it has been logged", {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -15,20 +15,6 @@ from app.errors import NotAuthenticated
 from app.extensions import ErrorSchema
 from app.models import User
 from app.services import auth
-
-
-def error_json(status: int, message: str, errors: dict[str, list[str]]) -> Response:
-    """The documented error shape as a response object (to add headers such as Retry-After)."""
-    response = jsonify(
-        {
-            "code": status,
-            "status": HTTP_STATUS_CODES.get(status, "Error"),
-            "message": message,
-            "errors": errors,
-        }
-    )
-    response.status_code = status
-    return response
 
 
 def error_response(status: int, message: str, errors: dict[str, list[str]]) -> ResponseReturnValue:

@@ -1,18 +1,69 @@
-"""Pages (Jinja2): the reviewer's workspace. Session login with CSRF protection on every form.
+"""Pages (Jinja2): one blueprint per area, session login with CSRF protection on every form.
 
-The JSON API under /api/ uses bearer tokens and keeps its own error handlers: CSRF is checked
-only for this blueprint, and this blueprint's error handlers answer only its own pages.
+The JSON API under /api/ uses bearer tokens: CSRF is checked for the pages' blueprints only.
+Errors of the whole app are answered by :mod:`app.web.errors` (pages in both languages, JSON in
+the API's shape for the API and for requests that ask for JSON).
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
-from .i18n import PermitFlowBabel, select_locale
+from .i18n import LANGUAGES, PermitFlowBabel, current_language, pick, select_locale
 
 csrf = CSRFProtect()
 babel = PermitFlowBabel()
+
+
+def _blueprints() -> list[Any]:
+    """The pages' blueprints; importing a module registers its views on its blueprint."""
+    from . import (
+        admin,
+        analyst,
+        applicant,
+        apply,  # noqa: F401  (the applicant's forms, on the blueprint `applicant`)
+        audit_pages,
+        auth,
+        complaints,
+        dashboard,
+        inbox,
+        task_pages,  # noqa: F401  (the task pages, on the blueprint `inbox`)
+        track,
+        track_actions,  # noqa: F401  (the status page's actions, on the blueprint `track`)
+        vendor,
+        verify,
+    )
+
+    return [
+        auth.bp,
+        inbox.bp,
+        applicant.bp,
+        track.bp,
+        complaints.bp,
+        verify.bp,
+        analyst.bp,
+        dashboard.bp,
+        admin.bp,
+        audit_pages.bp,
+        vendor.bp,
+    ]
+
+
+def _template_helpers() -> dict[str, Any]:
+    from .auth import current_user
+    from .display import group_name, localtime
+
+    return {
+        "pick": pick,
+        "current_user": current_user,
+        "languages": LANGUAGES,
+        "current_language": current_language,
+        "localtime": localtime,
+        "group_name": group_name,
+    }
 
 
 def init_web(app: Flask) -> None:
@@ -22,7 +73,7 @@ def init_web(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
-        # The API is exempt (bearer tokens); the pages' blueprint calls csrf.protect() itself.
+        # The API is exempt (bearer tokens); the pages' hook below calls csrf.protect() itself.
         WTF_CSRF_CHECK_DEFAULT=False,
         # Tied to the session; a reviewer may keep a form open for a working day.
         WTF_CSRF_TIME_LIMIT=12 * 3600,
@@ -32,19 +83,14 @@ def init_web(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    # Importing the page modules registers their views on the blueprint.
-    from . import (  # noqa: F401
-        admin,
-        analyst,
-        applicant,
-        apply,
-        audit_pages,
-        complaints,
-        dashboard,
-        track,
-        vendor,
-        verify,
-    )
-    from .views import bp
+    pages = _blueprints()
+    for blueprint in pages:
+        app.register_blueprint(blueprint)
+    page_areas = frozenset(blueprint.name for blueprint in pages)
 
-    app.register_blueprint(bp)
+    @app.before_request
+    def _protect_forms() -> None:
+        if request.blueprint in page_areas:
+            csrf.protect()
+
+    app.context_processor(_template_helpers)

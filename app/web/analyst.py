@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, ngettext
 
@@ -20,9 +20,11 @@ from app.services import process_views, processes
 
 from . import common
 from .auth import current_user, login_required
+from .errors import error_page
 from .i18n import pick
 from .sla import due_in_words
-from .views import bp, error_page
+
+bp = Blueprint("analyst", __name__)
 
 
 def _viewer() -> User | None:
@@ -39,9 +41,9 @@ def _refused() -> ResponseReturnValue:
 def _version_links(version: ProcessVersion) -> dict[str, str]:
     short = version.hash[:12]
     return {
-        "view": url_for("web.process_version", key=version.key, version=short),
-        "download": url_for("web.process_download", key=version.key, version=short),
-        "counts": url_for("web.process_counts", key=version.key, version=short),
+        "view": url_for("analyst.process_version", key=version.key, version=short),
+        "download": url_for("analyst.process_download", key=version.key, version=short),
+        "counts": url_for("analyst.process_counts", key=version.key, version=short),
     }
 
 
@@ -84,7 +86,9 @@ def process_version(key: str, version: str) -> ResponseReturnValue:
             "xml": row.bpmn_xml,
             "counts": counts,
             "countsUrl": _version_links(row)["counts"],
-            "tasksUrl": url_for("web.process_tasks", key=row.key, version=row.hash[:12], bpmn_id="__ID__"),
+            "tasksUrl": url_for(
+                "analyst.process_tasks", key=row.key, version=row.hash[:12], bpmn_id="__ID__"
+            ),
             "labels": _count_labels(),
         },
     )
@@ -170,8 +174,8 @@ def process_edit(key: str) -> ResponseReturnValue:
         editor={
             "xml": current.bpmn_xml,
             "key": current.key,
-            "validateUrl": url_for("web.process_validate", key=current.key),
-            "deployUrl": url_for("web.process_deploy", key=current.key),
+            "validateUrl": url_for("analyst.process_validate", key=current.key),
+            "deployUrl": url_for("analyst.process_deploy", key=current.key),
             "labels": _editor_labels(),
         },
     )
@@ -303,7 +307,7 @@ def process_deploy(key: str) -> ResponseReturnValue:
             "created": outcome.created,
             "version": outcome.version.hash,
             "message": message,
-            "view": url_for("web.process_version", key=key, version=short),
-            "list": url_for("web.process_list"),
+            "view": url_for("analyst.process_version", key=key, version=short),
+            "list": url_for("analyst.process_list"),
         }
     )

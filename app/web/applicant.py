@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
@@ -17,7 +17,8 @@ from app.services import accounts, cases, drafts, processes
 
 from . import common
 from .auth import current_user, log_in, login_required
-from .views import bp
+
+bp = Blueprint("applicant", __name__)
 
 FIELDS = ("kind", "username", "company_name", "credit_code", "contact_name", "full_name", "phone", "email")
 
@@ -57,7 +58,7 @@ def _clean(text: str, limit: int) -> str:
 def register() -> ResponseReturnValue:
     """Register an applicant account (company or citizen) and log it in."""
     if current_user() is not None:
-        return redirect(url_for("web.inbox"))
+        return redirect(url_for("inbox.inbox"))
     values: dict[str, str] = {"kind": accounts.COMPANY}
     errors: dict[str, list[str]] = {}
     status = 200
@@ -87,7 +88,7 @@ def register() -> ResponseReturnValue:
         else:
             log_in(user)
             flash(gettext("Welcome, %(name)s. Your account is ready.", name=user.display_name), "success")
-            return redirect(url_for("web.my_cases"))
+            return redirect(url_for("applicant.my_cases"))
     return render_template("register.html", values=values, errors=errors, labels=_labels()), status
 
 
@@ -112,7 +113,7 @@ def my_cases() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     if user.is_staff:
-        return redirect(url_for("web.inbox"))
+        return redirect(url_for("inbox.inbox"))
     db = common.session()
     rows: list[dict[str, Any]] = []
     for case in cases.applicant_cases(db, user):

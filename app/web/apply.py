@@ -21,9 +21,9 @@ from app.models import Draft, User
 from app.services import attachments, drafts, processes
 
 from . import common, schema_form, uploads
+from .applicant import bp
 from .auth import current_user, login_required
 from .i18n import pick
-from .views import bp
 
 FILE_PREFIX = "file."  # a file input of the main form: file.<kind>
 UPLOAD_ERRORS = (TooLarge, UnsupportedType, InvalidData)
@@ -50,15 +50,15 @@ def apply(key: str) -> ResponseReturnValue:
     assert user is not None
     if user.is_staff:
         flash(gettext("Applications are submitted by applicants; staff work from the inbox."), "error")
-        return redirect(url_for("web.inbox"))
+        return redirect(url_for("inbox.inbox"))
     if request.method == "GET":
         found = drafts.latest_draft(common.session(), user, key[:64])
         if found is None:
-            return redirect(url_for("web.my_cases") + "#h-start")
-        return redirect(url_for("web.draft_page", uid=found.uid))
+            return redirect(url_for("applicant.my_cases") + "#h-start")
+        return redirect(url_for("applicant.draft_page", uid=found.uid))
     draft = drafts.open_draft(common.session(), user, key[:64])
     common.commit()
-    return redirect(url_for("web.draft_page", uid=draft.uid))
+    return redirect(url_for("applicant.draft_page", uid=draft.uid))
 
 
 def _fields(draft: Draft) -> tuple[dict[str, Any], list[schema_form.Field]]:
@@ -192,7 +192,9 @@ def draft_post(uid: str) -> ResponseReturnValue:
         return _check_or_submit(user, draft, data, fields, submit=action == "submit")
     if action == "save":
         flash(gettext("Draft saved. You can come back to it from “My cases”."), "success")
-    return redirect(url_for("web.draft_page", uid=draft.uid) + ("#h-documents" if action != "save" else ""))
+    return redirect(
+        url_for("applicant.draft_page", uid=draft.uid) + ("#h-documents" if action != "save" else "")
+    )
 
 
 def _check_or_submit(
@@ -223,7 +225,7 @@ def _check_or_submit(
         ),
         "success",
     )
-    return redirect(url_for("web.track_case", number=number))
+    return redirect(url_for("track.track_case", number=number))
 
 
 @bp.route("/apply/drafts/<uid>/files", methods=["POST"])
@@ -271,4 +273,4 @@ def draft_discard(uid: str) -> ResponseReturnValue:
     drafts.discard(db, draft, _root())
     common.commit()
     flash(gettext("The draft was discarded."), "success")
-    return redirect(url_for("web.my_cases"))
+    return redirect(url_for("applicant.my_cases"))

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext
 
@@ -15,7 +15,8 @@ from app.services import audit, cases
 
 from . import common
 from .auth import current_user, login_required
-from .views import bp
+
+bp = Blueprint("audit", __name__)
 
 PER_PAGE = 50
 
@@ -26,6 +27,18 @@ ACTION_LABELS = {
     "task.claimed": lazy_gettext("Task claimed"),
     "task.unclaimed": lazy_gettext("Task released"),
     "task.reassigned": lazy_gettext("Task reassigned"),
+    "case.suspended": lazy_gettext("Case clock suspended"),
+    "case.resumed": lazy_gettext("Case clock resumed"),
+    "case.suspension_overlong": lazy_gettext("Suspension past its notice period"),
+    "case.withdrawn": lazy_gettext("Case withdrawn by the applicant"),
+    "case.extension_requested": lazy_gettext("Extension requested"),
+    "case.extended": lazy_gettext("Time limit extended"),
+    "case.extension_refused": lazy_gettext("Extension refused"),
+    "case.urged": lazy_gettext("Urged by the applicant"),
+    "case.supervision_ordered": lazy_gettext("Supervision order issued"),
+    "case.rated": lazy_gettext("Service rated"),
+    "task.returned": lazy_gettext("Case returned to an earlier step"),
+    "task.recalled": lazy_gettext("Completion recalled"),
     "task.escalated": lazy_gettext("Escalated"),
     "task.sla_warning": lazy_gettext("Due-date warning"),
     "timer.fired": lazy_gettext("Timer fired"),

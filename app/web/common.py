@@ -21,3 +21,8 @@ def safe_next(target: str | None, default: str) -> str:
     if "\\" in target or any(ord(c) < 32 for c in target):
         return default
     return target
+
+
+def no_nul(text: str) -> str:
+    """``text`` without NUL: no stored or compared text may hold it (PostgreSQL refuses it)."""
+    return text.replace("\x00", "")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
@@ -25,15 +25,21 @@ from app.services.rate_limit import ACCOUNT_SUBMIT_REFUSED, SUBMIT_REFUSED, acco
 
 from . import common, schema_form, uploads
 from .auth import current_user
-from .track import grant
-from .views import bp
+from .track_access import grant
+
+bp = Blueprint("complaints", __name__)
 
 FILED = "complaint_filed"  # session key: the ticket to show once
 ANONYMOUS = "anonymous"  # form field: a logged-in applicant files without linking the account
 
 
+def _process() -> str:
+    """The complaint process chosen by `?process=` (default: the first the BPMN declares)."""
+    return complaints.complaint_process(common.session(), request.args.get("process", "")[:64] or None)
+
+
 def _fields() -> list[schema_form.Field]:
-    schema = drafts.start_schema(common.session(), complaints.PROCESS)
+    schema = drafts.start_schema(common.session(), _process())
     return [f for f in schema_form.build_fields(schema) if f.path != complaints.EVIDENCE]
 
 
@@ -65,6 +71,7 @@ def _render(
         max_upload_mb=uploads.max_mb(),
         max_photos=complaints.MAX_PHOTOS,
         account=_applicant(),
+        action=url_for("complaints.complaint_new", process=request.args.get("process") or None),
         anonymous=bool((values or {}).get(ANONYMOUS)),
     ), status
 
@@ -124,6 +131,7 @@ def complaint_new() -> ResponseReturnValue:
             photos,
             root=attachments.upload_root(settings.instance_path),
             max_bytes=settings.max_upload_bytes,
+            process=_process(),
         )
         common.commit()
     except (TooLarge, UnsupportedType) as err:
@@ -141,7 +149,7 @@ def complaint_new() -> ResponseReturnValue:
     number = started.case.number
     grant(number)
     session[FILED] = {"number": number, "code": started.query_code}
-    return redirect(url_for("web.complaint_filed"))
+    return redirect(url_for("complaints.complaint_filed"))
 
 
 @bp.route("/complaints/filed")
@@ -149,5 +157,5 @@ def complaint_filed() -> ResponseReturnValue:
     """The ticket: number and query code, shown this once."""
     ticket = session.pop(FILED, None)
     if not isinstance(ticket, dict):
-        return redirect(url_for("web.track"))
+        return redirect(url_for("track.track"))
     return render_template("complaint_filed.html", number=ticket["number"], code=ticket["code"])

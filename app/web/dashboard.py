@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from redis.exceptions import RedisError
@@ -24,25 +24,22 @@ from sqlalchemy import func, select
 from app import clock, edge
 from app.extensions import redis_connection
 from app.models import AuditEvent, Case, Group, HumanTask, User
-from app.services import processes, stats
+from app.services import processes, stats, stats_access
 from app.services.stats_csv import csv_export
 
 from . import common
 from .auth import current_user, login_required
+from .display import group_name
 from .i18n import pick
-from .views import bp, group_name
 
-LEADERS = "bureau"
+bp = Blueprint("dashboard", __name__)
+
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def can_see_dashboard(user: User | None) -> bool:
-    """Bureau leaders, supervisors of any group, admins and auditors."""
-    if user is None or not user.is_staff:
-        return False
-    if user.has_role("admin") or user.has_role("auditor"):
-        return True
-    return any(m.group.slug == LEADERS or m.is_supervisor for m in user.memberships)
+    """Whoever may see the statistics (services.stats_access decides, for the API too)."""
+    return stats_access.may_see_stats(user)
 
 
 @bp.app_context_processor
@@ -345,7 +342,7 @@ def dashboard() -> ResponseReturnValue:
         percent=_percent,
         number=_number,
         group_label=group_label,
-        csv_url=url_for("web.dashboard_csv", **filters.args()),
+        csv_url=url_for("dashboard.dashboard_csv", **filters.args()),
     ), (422 if filters.errors else 200)
 
 

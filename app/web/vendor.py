@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, current_app, send_from_directory
+from flask import Blueprint, abort, current_app, send_from_directory
 from flask.typing import ResponseReturnValue
 
-from .views import bp
+bp = Blueprint("vendor", __name__)
+
 
 # Published files the pages use, by their path below node_modules/. Directories end with "/".
 SERVED = (

@@ -3,14 +3,15 @@ and the certificate's PDF for the case's applicant and staff, `/track/<number>/d
 
 from __future__ import annotations
 
-from flask import Response, render_template
+from flask import Blueprint, Response, render_template
 from flask.typing import ResponseReturnValue
 
 from app.services import certificates
 
 from . import common
 from .auth import current_user, login_required
-from .views import bp
+
+bp = Blueprint("verify", __name__)
 
 
 @bp.route("/verify/<certificate_no>")

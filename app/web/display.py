@@ -1,0 +1,31 @@
+"""How pages show shared values: times in the platform's time zone, groups by their names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from flask_babel import format_datetime, gettext
+from sqlalchemy import select
+
+from app.models import Group
+
+from . import common
+from .i18n import pick
+
+
+def localtime(moment: Any, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """A UTC time shown in the platform's time zone (Asia/Shanghai)."""
+    return "" if moment is None else str(format_datetime(moment, fmt))
+
+
+def group_name(slug: str | None) -> str:
+    """A group's name in the page's language (the groups are read once per request)."""
+    if not slug:
+        return ""
+    if "group_names" not in g:
+        g.group_names = {grp.slug: grp for grp in common.session().scalars(select(Group))}
+    group = g.group_names.get(slug)
+    if slug == "applicant":
+        return gettext("Applicant")
+    return pick(group) if group is not None else slug

@@ -1,0 +1,125 @@
+"""The reviewer's inbox (the blueprint `inbox`, which holds the task pages too): its query in the
+URL, the tabs with their counts, the filters, most urgent first, paged."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import User
+from app.services import processes, tasks
+
+from . import common
+from .auth import current_user, login_required
+from .sla import due_in_words
+
+bp = Blueprint("inbox", __name__)
+
+SCOPES = ("mine", "group", "all")
+SLA_FILTERS = ("on_time", "warning", "overdue")
+SORTS = ("due_at", "created_at")
+PER_PAGE = 25
+
+
+def is_supervisor(user: User) -> bool:
+    """Whether ``user`` may see the whole inbox (admins and supervisors of a group)."""
+    return user.has_role("admin") or bool(tasks.group_slugs(user, supervised=True))
+
+
+def inbox_query(args: Any, user: User) -> tasks.InboxQuery:
+    """The inbox query in a URL's arguments, with anything unknown replaced by the default."""
+    scope = args.get("scope", "group")
+    if scope not in SCOPES or (scope == "all" and not is_supervisor(user)):
+        scope = "group"
+    try:
+        page = max(1, min(int(args.get("page", 1)), 10_000))
+    except ValueError:
+        page = 1
+    process = common.no_nul(args.get("process") or "") or None
+    sla = args.get("sla") if args.get("sla") in SLA_FILTERS else None
+    q = common.no_nul(args.get("q") or "").strip()[:100] or None
+    sort = args.get("sort") if args.get("sort") in SORTS else "due_at"
+    return tasks.InboxQuery(
+        scope=scope, process=process and process[:64], sla=sla, q=q, sort=sort, page=page, per_page=PER_PAGE
+    )
+
+
+def query_args(query: tasks.InboxQuery, **changes: Any) -> dict[str, Any]:
+    """The query as URL arguments, leaving out defaults (short, shareable URLs)."""
+    values = {
+        "scope": query.scope,
+        "process": query.process,
+        "sla": query.sla,
+        "q": query.q,
+        "sort": query.sort,
+        "page": query.page,
+    }
+    values.update(changes)
+    defaults = {"scope": "group", "sort": "due_at", "page": 1}
+    return {k: v for k, v in values.items() if v not in (None, "") and defaults.get(k) != v}
+
+
+def request_inbox_args(user: User) -> dict[str, Any]:
+    """The inbox query of this request's URL, as arguments for the next URL (first page)."""
+    return query_args(inbox_query(request.args, user), page=1)
+
+
+def usernames(db: Session, ids: set[int]) -> dict[int, str]:
+    """Display names by user id."""
+    if not ids:
+        return {}
+    return {uid: name for uid, name in db.execute(select(User.id, User.display_name).where(User.id.in_(ids)))}
+
+
+@bp.route("/")
+@bp.route("/inbox")
+@login_required
+def inbox() -> ResponseReturnValue:
+    """The reviewer's inbox: tabs with counts, filters, most urgent first, paged."""
+    user = current_user()
+    assert user is not None
+    if not user.is_staff:
+        return redirect(url_for("applicant.my_cases"))
+    query = inbox_query(request.args, user)
+    db = common.session()
+    page = tasks.list_inbox(db, user, query)
+    scopes = ["mine", "group"] + (["all"] if is_supervisor(user) else [])
+    counts = {
+        scope: (page.total if page.total_exact else tasks.COUNT_LIMIT + 1)
+        if scope == query.scope
+        else tasks.count_inbox(db, user, replace(query, scope=scope))
+        for scope in scopes
+    }
+    assignees = usernames(db, {t.assignee_id for t in page.items if t.assignee_id})
+    now = clock.now()
+    rows = [
+        {
+            "task": t,
+            "sla": tasks.task_sla(t),
+            "due_words": due_in_words(t.due_at, now),
+            "assignee": assignees.get(t.assignee_id) if t.assignee_id else None,
+            "url": url_for("inbox.task_page", task_id=t.id, **query_args(query, page=1)),
+        }
+        for t in page.items
+    ]
+    versions = processes.current_versions(db)
+    return render_template(
+        "inbox.html",
+        query=query,
+        rows=rows,
+        total=page.total,
+        total_exact=page.total_exact,
+        count_limit=tasks.COUNT_LIMIT,
+        pages=max(1, -(-page.total // page.per_page)),
+        counts=counts,
+        scopes=scopes,
+        processes=versions,
+        process_names={v.key: v for v in versions},
+        query_args=query_args,
+    )

@@ -1,0 +1,264 @@
+"""A task page (on the blueprint `inbox`): the case laid out for reading, its timeline and the
+task's form; claim, unclaim, reassign and complete.
+
+Each view parses input, calls one service, commits once and renders. A refused action is said on
+the task page; a refused request never changes anything (the service raised before any commit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from sqlalchemy import select
+
+from app import clock
+from app.errors import (
+    CaseInError,
+    Conflict,
+    Forbidden,
+    InvalidData,
+    NotAuthenticated,
+    NotFound,
+    PermitFlowError,
+)
+from app.models import Group, HumanTask, Membership, TaskState, User
+from app.services import cases, processes, tasks
+from app.services.reassign import reassign_task
+
+from . import common, schema_form
+from .auth import current_user, login_required
+from .errors import message_for
+from .i18n import pick
+from .inbox import bp, inbox_query, query_args, request_inbox_args, usernames
+from .sla import due_in_words
+
+
+def _start_schema(version: Any) -> dict[str, Any]:
+    """The start form's schema, with the task forms' schemas under the keys their data sits in
+    (e.g. `acceptance`), so the whole case reads with titles instead of keys."""
+    start_name = (version.meta.get("start") or {}).get("form")
+    start = processes.form_schema(version, start_name) or {}
+    properties = dict(start.get("properties") or {})
+    forms = [v for k, v in version.files.items() if k.startswith("forms/") and isinstance(v, dict)]
+    return {"properties": properties, "_forms": forms}
+
+
+def _case_rows(
+    case_data: dict[str, Any], version: Any
+) -> tuple[list[schema_form.DataRow], list[schema_form.DataRow]]:
+    """The case data described by a form (with titles), and the process's own variables."""
+    schema = _start_schema(version)
+    props = schema["properties"]
+    for key, value in case_data.items():
+        if key in props or not isinstance(value, dict) or not value:
+            continue
+        for form in schema["_forms"]:
+            known = form.get("properties") or {}
+            if set(value) <= set(known):
+                props[key] = {**form, "title": form.get("title", key)}
+                break
+    described = {k: v for k, v in case_data.items() if k in props}
+    other = {k: v for k, v in case_data.items() if k not in props}
+    return (
+        schema_form.data_rows(described, {"properties": props}),
+        schema_form.data_rows(other, None),
+    )
+
+
+def _task_context(user: User, task_id: int) -> dict[str, Any]:
+    """Everything the task page shows."""
+    db = common.session()
+    detail = tasks.task_detail(db, user, task_id)
+    task: HumanTask = detail["task"]
+    case = detail["case"]
+    version = processes.version_by_id(db, case.process_version_id)
+    view = cases.public_view(db, case, with_data=False)
+    fields = schema_form.build_fields(detail["form"]["schema"])
+    case_rows, process_rows = _case_rows(case.data or {}, version)
+    groups = tasks.group_slugs(user)
+    supervised = tasks.group_slugs(user, supervised=True)
+    is_open = task.state == TaskState.OPEN
+    mine = task.assignee_id == user.id
+    context: dict[str, Any] = {
+        "task": task,
+        "case": case,
+        "version": version,
+        "view": view,
+        "case_rows": case_rows,
+        "process_rows": process_rows,
+        "fields": fields,
+        "form_schema": detail["form"]["schema"],
+        "credit_score": detail["credit_score"],
+        "credit_deductions": detail["credit_deductions"],
+        "comments": detail["comments"],
+        "attachments": detail["attachments"],
+        "sla": tasks.task_sla(task),
+        "due_words": due_in_words(task.due_at, clock.now()) if is_open else "",
+        "assignee": usernames(db, {task.assignee_id}).get(task.assignee_id) if task.assignee_id else None,
+        "is_open": is_open,
+        "mine": mine,
+        "can_complete": is_open and (mine or (task.assignee_id is None and task.candidate_group in groups)),
+        "can_claim": is_open and task.assignee_id is None and task.candidate_group in groups,
+        "can_unclaim": is_open
+        and task.assignee_id is not None
+        and (mine or task.candidate_group in supervised),
+        "can_reassign": is_open and task.candidate_group in supervised,
+        "values": schema_form.form_values(fields, task.submitted or {}) if not is_open else {},
+        "errors": {},
+        "general_errors": [],
+        "first_error": None,
+        "field_labels": schema_form.labels(fields),
+        "problem": None,
+    }
+    if context["can_reassign"]:
+        context["members"] = list(
+            db.execute(
+                select(User.username, User.display_name)
+                .join(Membership, Membership.user_id == User.id)
+                .join(Group, Group.id == Membership.group_id)
+                .where(Group.slug == task.candidate_group, User.is_active.is_(True))
+                .order_by(User.username)
+            )
+        )
+        context["groups"] = list(db.scalars(select(Group).order_by(Group.id)))
+    return context
+
+
+def _render_task(context: dict[str, Any], status: int = 200) -> ResponseReturnValue:
+    user = current_user()
+    assert user is not None
+    return render_template("task.html", inbox_args=request_inbox_args(user), **context), status
+
+
+@bp.route("/tasks/<int:task_id>")
+@login_required
+def task_page(task_id: int) -> ResponseReturnValue:
+    """The task: the case laid out for reading, its timeline, and the task's form."""
+    user = current_user()
+    assert user is not None
+    return _render_task(_task_context(user, task_id))
+
+
+def _back_to_task(task_id: int) -> ResponseReturnValue:
+    user = current_user()
+    assert user is not None
+    return redirect(url_for("inbox.task_page", task_id=task_id, **request_inbox_args(user)))
+
+
+def _refused(task_id: int, err: PermitFlowError) -> ResponseReturnValue:
+    """Show a refused action on the task page (nothing was committed)."""
+    common.rollback()
+    if isinstance(err, Forbidden | NotFound | NotAuthenticated):
+        raise err
+    flash(message_for(err), "error")
+    return _back_to_task(task_id)
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@login_required
+def claim(task_id: int) -> ResponseReturnValue:
+    user = current_user()
+    assert user is not None
+    try:
+        tasks.claim_task(common.session(), user, task_id)
+        common.commit()
+    except (Conflict, CaseInError) as err:
+        return _refused(task_id, err)
+    flash(gettext("You have claimed this task."), "success")
+    return _back_to_task(task_id)
+
+
+@bp.route("/tasks/<int:task_id>/unclaim", methods=["POST"])
+@login_required
+def unclaim(task_id: int) -> ResponseReturnValue:
+    user = current_user()
+    assert user is not None
+    try:
+        tasks.unclaim_task(common.session(), user, task_id)
+        common.commit()
+    except (Conflict, CaseInError) as err:
+        return _refused(task_id, err)
+    flash(gettext("The task is back with the group."), "success")
+    return _back_to_task(task_id)
+
+
+@bp.route("/tasks/<int:task_id>/reassign", methods=["POST"])
+@login_required
+def reassign(task_id: int) -> ResponseReturnValue:
+    """A supervisor gives the task to a member of its group or moves it to another group."""
+    user = current_user()
+    assert user is not None
+    to_user = request.form.get("user") or None
+    to_group = None if to_user else (request.form.get("group") or None)
+    try:
+        task = reassign_task(common.session(), user, task_id, to_user=to_user, to_group=to_group)
+        common.commit()
+    except (Conflict, CaseInError, InvalidData) as err:
+        if isinstance(err, InvalidData):
+            common.rollback()
+            flash(gettext("Choose a member of the group or another group."), "error")
+            return _back_to_task(task_id)
+        return _refused(task_id, err)
+    flash(gettext("The task was reassigned."), "success")
+    if task.candidate_group not in tasks.group_slugs(user, supervised=True):
+        return redirect(url_for("inbox.inbox", **request_inbox_args(user)))
+    return _back_to_task(task_id)
+
+
+@bp.route("/tasks/<int:task_id>/complete", methods=["POST"])
+@login_required
+def complete(task_id: int) -> ResponseReturnValue:
+    """Complete the task with the posted form, then open the next task of the same inbox."""
+    user = current_user()
+    assert user is not None
+    db = common.session()
+    context = _task_context(user, task_id)
+    data = schema_form.read_submission(context["fields"], request.form)
+    task: HumanTask = context["task"]
+    name = pick(task)
+    key = _sort_key(task, inbox_query(request.args, user).sort)
+    try:
+        case = tasks.complete_task(db, user, task_id, data)
+        number = case.number
+        common.commit()
+    except InvalidData as err:
+        common.rollback()
+        context = _task_context(user, task_id)
+        placed, general = schema_form.place_errors(context["fields"], err.errors)
+        context.update(
+            values=request.form,
+            errors=placed,
+            first_error=schema_form.first_error(context["fields"], placed),
+            general_errors=general,
+            problem=gettext("Please correct the marked fields. Nothing was saved yet."),
+        )
+        return _render_task(context, 422)
+    except (Conflict, CaseInError) as err:
+        common.rollback()
+        context = _task_context(user, task_id)
+        context.update(values=request.form, problem=message_for(err))
+        return _render_task(context, err.status)
+    flash(gettext("Completed “%(name)s” for case %(number)s.", name=name, number=number), "success")
+    return _next_task(user, key)
+
+
+def _sort_key(task: HumanTask, sort: str) -> tuple[Any, ...]:
+    value = task.created_at if sort == "created_at" else task.due_at
+    return (value is None, value.timestamp() if value else 0.0, task.id)
+
+
+def _next_task(user: User, after: tuple[Any, ...]) -> ResponseReturnValue:
+    """The task that followed the completed one in the same inbox order (or the first one)."""
+    query = inbox_query(request.args, user)
+    args = query_args(query, page=1)
+    page = tasks.list_inbox(common.session(), user, replace(query, page=1, per_page=tasks.MAX_PER_PAGE))
+    if not page.items:
+        flash(gettext("Your inbox is clear."), "info")
+        return redirect(url_for("inbox.inbox", **args))
+    following = [t for t in page.items if _sort_key(t, query.sort) > after]
+    target = (following or page.items)[0]
+    return redirect(url_for("inbox.task_page", task_id=target.id, **args))

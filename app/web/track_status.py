@@ -1,0 +1,187 @@
+"""What a case's status page shows: the clock and its stops, the holder (masked), the documents,
+the open correction requests with their forms, and the complainant's rating form."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from flask import render_template
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+
+from app.models import Attachment, Case, User
+from app.services import attachments, cases, complaints, process_traits, processes, tasks
+from app.services.credit_code import mask_credit_code, mask_phone
+
+from . import common, schema_form
+from .display import group_name
+from .i18n import current_language, pick
+from .track_access import may_rate
+
+ATTACHMENTS_KEY = attachments.REFERENCES  # a form's object of typed attachments: kind -> id
+
+
+def _limit_days(limit: str | None) -> int | None:
+    match = re.fullmatch(r"(\d+)wd", limit or "")
+    return int(match.group(1)) if match else None
+
+
+def _pauses(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """The clock stops, each with its reason (the name of the step that stopped it) in the page's
+    language: pauses store the Chinese step name, the timeline knows its English twin."""
+    english = {step["name"]: step["name_en"] for step in view["timeline"]}
+    return [
+        {
+            "from": datetime.fromisoformat(p["from"]),
+            "to": datetime.fromisoformat(p["to"]) if p.get("to") else None,
+            "reason": pick({"name": p.get("reason") or "", "name_en": english.get(p.get("reason") or "")}),
+        }
+        for p in view["clock"]["pauses"]
+    ]
+
+
+def _holder(case: Case) -> dict[str, Any] | None:
+    """Who applied, as public pages may show it: companies by name, codes and phones masked."""
+    if case.applicant_id is None:
+        return None
+    applicant = common.session().get(User, case.applicant_id)
+    if applicant is None or not applicant.company_name:
+        return None
+    return {
+        "name": applicant.company_name,
+        "credit_code": mask_credit_code(applicant.credit_code),
+        "phone": mask_phone(applicant.phone),
+    }
+
+
+def _attachment_kinds(schema: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The typed attachments a form asks for: (kind, title) from its `attachments` object."""
+    props = ((schema or {}).get("properties") or {}).get(ATTACHMENTS_KEY) or {}
+    return [(kind, pick(sub, "title") or kind) for kind, sub in (props.get("properties") or {}).items()]
+
+
+def attachment_choices(fields: list[schema_form.Field], uploaded: list[Attachment]) -> None:
+    """Turn the form's attachment-id inputs into choices among the files uploaded to the case."""
+    for group in fields:
+        if group.kind != "group" or group.path != ATTACHMENTS_KEY:
+            continue
+        # One note for the whole group (the schema's own description speaks of ids, not files).
+        group.help = gettext("Upload the files under “Documents” below first, then choose each one here.")
+        for child in group.children:
+            kind = child.path.rsplit(".", 1)[-1]
+            files = [a for a in uploaded if a.kind == kind] or list(uploaded)
+            child.kind = "select"
+            child.help = ""
+            child.options = [(a.uid, f"{a.filename} · {a.created_at:%Y-%m-%d}") for a in reversed(files)]
+            child.values = {a.uid: a.uid for a in files}
+
+
+def _request_forms(case: Case, user: User, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each open correction request with the form that answers it (from its JSON Schema)."""
+    db = common.session()
+    uploaded = attachments.case_attachments(db, case)
+    out = []
+    for item in requests:
+        detail = tasks.task_detail(db, user, item["task_id"])
+        fields = schema_form.build_fields(detail["form"]["schema"])
+        attachment_choices(fields, uploaded)
+        out.append(
+            {
+                **item,
+                "fields": fields,
+                "schema": detail["form"]["schema"],
+                "kinds": _attachment_kinds(detail["form"]["schema"]),
+                "labels": schema_form.labels(fields),
+            }
+        )
+    return out
+
+
+def _upload_kinds(version: Any, requests: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The kinds of document to offer: those the open requests ask for, else the start form's."""
+    kinds: list[tuple[str, str]] = []
+    for item in requests:
+        kinds += [k for k in item["kinds"] if k not in kinds]
+    if not kinds:
+        start_form = processes.form_schema(version, (version.meta.get("start") or {}).get("form"))
+        kinds = _attachment_kinds(start_form)
+    return kinds
+
+
+def _groups_now(view: dict[str, Any]) -> str:
+    """The groups working on the case now, by name, in the page's language."""
+    slugs = {step["group"] for step in view["timeline"] if step["state"] == "open" and step["group"]}
+    return ("、" if current_language() != "en" else ", ").join(group_name(slug) for slug in sorted(slugs))
+
+
+def render_status(
+    case: Case,
+    user: User | None,
+    *,
+    status: int = 200,
+    answering: int | None = None,
+    values: Any = None,
+    errors: dict[str, list[str]] | None = None,
+    general_errors: list[str] | None = None,
+    upload_error: str | None = None,
+    rating_values: Any = None,
+    rating_errors: dict[str, list[str]] | None = None,
+) -> ResponseReturnValue:
+    """The status page of ``case`` as ``user`` (None: a browser that proved the query code) sees it."""
+    db = common.session()
+    view = cases.public_view(db, case, with_data=False)
+    rating = rating_form(case, user)
+    traits = process_traits.of_case(db, case)
+    if traits.complaint:
+        # The complainant's one task is the rating, shown as such (not as a correction request).
+        view["requests"] = []
+    version = processes.version_by_id(db, case.process_version_id)
+    is_applicant = user is not None and case.applicant_id is not None and case.applicant_id == user.id
+    can_upload = (is_applicant or (user is not None and user.is_staff)) and not case.status.is_final
+    requests = _request_forms(case, user, view["requests"]) if is_applicant and user else []
+    kinds = _upload_kinds(version, requests)
+    context = {
+        "case": case,
+        "view": view,
+        "version": version,
+        "is_applicant": is_applicant,
+        "is_staff": user is not None and user.is_staff,
+        "holder": _holder(case),
+        "limit_days": _limit_days(view["clock"]["limit"]),
+        "pauses": _pauses(view),
+        "requests": requests,
+        "answering": answering,
+        "values": values or {},
+        "errors": errors or {},
+        "general_errors": general_errors or [],
+        "attachments": attachments.case_attachments(db, case) if (is_applicant or can_upload) else [],
+        "can_upload": can_upload,
+        "upload_kinds": kinds,
+        "upload_error": upload_error,
+        "rating": rating,
+        # Complaint-style processes (BPMN property case_kind): the complainant's wording and answer.
+        "is_complaint": traits.complaint,
+        "answer": next((step["note"] for step in reversed(view["timeline"]) if step.get("note")), None)
+        if traits.complaint
+        else None,
+        "rating_values": rating_values or {},
+        "rating_errors": rating_errors or {},
+        "max_upload_mb": max(1, common.settings().max_upload_bytes // (1024 * 1024)),
+        "kind_titles": {**dict(kinds), "other": gettext("Other document")},
+        "groups_now": _groups_now(view),
+    }
+    return render_template("track.html", **context), status
+
+
+def rating_form(case: Case, user: User | None) -> dict[str, Any] | None:
+    """The rating form of a complaint waiting for this viewer's rating, else None."""
+    if not may_rate(case, user):
+        return None
+    db = common.session()
+    task = complaints.rating_task(db, case)
+    if task is None:
+        return None
+    fields = schema_form.build_fields(complaints.rating_schema(db, task))
+    return {"task": task, "fields": fields, "answer": (task.context or {}).get("note")}
