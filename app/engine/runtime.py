@@ -200,6 +200,9 @@ class Runtime:
             workflow.do_engine_steps()
         except (SpiffWorkflowException, ScriptRefused) as err:
             error = _engine_error(err)
+        except Exception as err:  # noqa: BLE001 - SpiffWorkflow raises bare Exception (timer values)
+            # Whatever the engine raises puts the case in error at the task it was running, never a 500.
+            error = _unexpected_error(workflow, err)
         result = self._result(workflow, source, error, engine)
         if error is None:
             try:
@@ -341,4 +344,25 @@ def _engine_error(err: Exception) -> EngineError:
         bpmn_id=getattr(spec, "bpmn_id", None) if spec else None,
         line=getattr(err, "line_number", None) or None,
         source_line=getattr(err, "error_line", None) or None,
+    )
+
+
+def _unexpected_error(workflow: BpmnWorkflow, err: Exception) -> EngineError:
+    """An exception outside SpiffWorkflow's own classes, placed at the task the engine was running:
+    the innermost frame of the traceback that holds a task of this workflow (SpiffWorkflow names it
+    ``my_task``), else the first non-human task still to run."""
+    spec = None
+    trace = err.__traceback__
+    while trace is not None:
+        task = trace.tb_frame.f_locals.get("my_task")
+        spec = getattr(task, "task_spec", None) or spec
+        trace = trace.tb_next
+    if spec is None:
+        running = workflow.get_tasks(state=TaskState.STARTED | TaskState.READY | TaskState.WAITING)
+        spec = next((t.task_spec for t in running if not t.task_spec.manual), None)
+    text = str(err).splitlines()[0] if str(err) else ""
+    return EngineError(
+        f"{type(err).__name__}: {text}" if text else type(err).__name__,
+        task_name=getattr(spec, "bpmn_name", None),
+        bpmn_id=getattr(spec, "bpmn_id", None),
     )
