@@ -115,6 +115,14 @@ class DocumentLink(Schema):
     status = fields.String(metadata={"description": "valid, expired or revoked"})
 
 
+class RatingLink(Schema):
+    level = fields.Integer(required=True, metadata={"description": "5 非常满意 … 1 非常不满意"})
+    comment = fields.String(allow_none=True)
+    rated_at = fields.DateTime(required=True)
+    reply = fields.String(allow_none=True, metadata={"description": "the follow-up's reply to a poor rating"})
+    replied_at = fields.DateTime(allow_none=True)
+
+
 class CaseView(Schema):
     number = fields.String(required=True)
     process = fields.String(required=True)
@@ -133,6 +141,8 @@ class CaseView(Schema):
     requests = fields.List(fields.Nested(CaseRequest), required=True)
     documents = fields.List(fields.Nested(DocumentLink), required=True)
     data = fields.Dict(metadata={"description": "staff and the applicant only"})
+    suspended = fields.Boolean(required=True, metadata={"description": "挂起: the clock is stopped by staff"})
+    rating = fields.Nested(RatingLink, allow_none=True, metadata={"description": "好差评, once finished"})
 
     @post_dump(pass_original=True)
     def _without_hidden_data(self, dumped: dict[str, Any], view: CaseViewModel, **_: Any) -> dict[str, Any]:

@@ -86,6 +86,17 @@ class CaseDocument:
 
 
 @dataclass(frozen=True)
+class RatingView:
+    """好差评: the applicant's rating of the finished case and the follow-up's reply, if any."""
+
+    level: int  # 5 非常满意 … 1 非常不满意
+    comment: str | None
+    rated_at: datetime
+    reply: str | None
+    replied_at: datetime | None
+
+
+@dataclass(frozen=True)
 class CaseView:
     """The case's status, clock, timeline, open requests, certificates and (for staff and the
     applicant) its data."""
@@ -107,6 +118,8 @@ class CaseView:
     requests: list[CorrectionRequest]
     documents: list[CaseDocument]
     data: dict[str, Any] | None = None  # None: the viewer may not see it
+    suspended: bool = False  # 挂起: staff stopped the statutory clock for an excluded period
+    rating: RatingView | None = None
 
     def without_requests(self) -> CaseView:
         """The same view with no correction requests (e.g. a complaint, whose one applicant task

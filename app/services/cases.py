@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import Forbidden, InvalidData, NotAuthenticated, NotFound
-from app.models import Case, HumanTask, TaskState, User
+from app.models import Case, HumanTask, ServiceRating, TaskState, User
 
 from . import case_numbers, certificates, gateway, platform, processes, steps
 from .calendar import SlaState, sla_state
 from .case_access import case_access
-from .case_clock import paused_working_days
-from .case_view import CaseClock, CaseView, ClockPause, CorrectionRequest, TimelineStep
+from .case_clock import open_suspension, paused_working_days
+from .case_view import CaseClock, CaseView, ClockPause, CorrectionRequest, RatingView, TimelineStep
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,8 @@ def public_view(session: Session, case: Case, *, with_data: bool) -> CaseView:
         )
     ]
     for task in tasks:
+        if task.procedure == "supervision_reply":
+            continue  # 督办 is the administration's own business
         end = task.completed_at if task.state != TaskState.OPEN else now
         titles = outcome_titles(processes.form_schema(version, task.form_key), task.outcome)
         timeline.append(
@@ -171,7 +173,16 @@ def public_view(session: Session, case: Case, *, with_data: bool) -> CaseView:
         requests=requests,
         documents=certificates.documents(session, case),
         data=case.data if with_data else None,
+        suspended=open_suspension(case) is not None,
+        rating=_rating(session, case),
     )
+
+
+def _rating(session: Session, case: Case) -> RatingView | None:
+    row = session.scalar(select(ServiceRating).where(ServiceRating.case_id == case.id))
+    if row is None:
+        return None
+    return RatingView(row.level, row.comment, row.created_at, row.reply, row.replied_at)
 
 
 def _clock(session: Session, case: Case, timeline: list[TimelineStep], now: datetime) -> CaseClock:

@@ -13,7 +13,7 @@ def test_suspend_and_resume_over_http(api: Any) -> None:
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["suspended"] is True
     view = api.get(f"/api/v1/cases/{number}", "acme").get_json()
-    assert view["clock"]["paused"] is True
+    assert view["clock"]["paused"] is True and view["suspended"] is True
     again = api.post(f"/api/v1/cases/{number}/suspend", "clerk", json={"reason_code": "hearing"})
     assert again.status_code == 409 and "already suspended" in again.get_json()["message"]
     resumed = api.post(f"/api/v1/cases/{number}/resume", "clerk", json={})
@@ -43,6 +43,8 @@ def test_withdraw_then_rate(api: Any) -> None:
     assert api.get(f"/api/v1/cases/{number}", "acme").get_json()["status"] == "withdrawn"
     rated = api.post(f"/api/v1/cases/{number}/rating", "acme", json={"level": 3, "comment": "一般"})
     assert rated.status_code == 201, rated.get_json()
+    shown = api.get(f"/api/v1/cases/{number}", "acme").get_json()["rating"]
+    assert shown["level"] == 3 and shown["comment"] == "一般" and shown["reply"] is None
     assert api.post(f"/api/v1/cases/{number}/rating", "acme", json={"level": 3}).status_code == 409
 
 

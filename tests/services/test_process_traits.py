@@ -211,14 +211,14 @@ def test_a_second_certificate_type_is_named_and_dated_by_its_end_event(db: Any, 
     undated = _recorded(db, demolition, {"project_name": "仓库拆除", "builder": builder})
     with clock.travel_to(at(18, 9)):
         [doc] = certificates.documents(db, dated)
-        assert (doc["name"], doc["name_en"], doc["valid_until"]) == (
+        assert (doc.name, doc.name_en, doc.valid_until.isoformat()) == (
             "拆除工程备案证明",
             "Demolition Works Record",
             "2027-03-31",
         )
         [other] = certificates.documents(db, undated)
-        assert other["valid_until"] == "2027-11-17"  # no date given: the declared 1 year
-        check = certificates.verification(db, doc["number"])
+        assert other.valid_until.isoformat() == "2027-11-17"  # no date given: the declared 1 year
+        check = certificates.verification(db, doc.number)
         assert check["genuine"] and (check["kind"], check["title"]) == ("demolition", "拆除工程备案证明")
         assert check["issuer"] == "市住建局拆除工程管理办公室"
         [cert] = certificates.for_case(db, dated)
