@@ -30,6 +30,7 @@ def _blueprints() -> list[Any]:
         complaints,
         dashboard,
         inbox,
+        staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)
         task_pages,  # noqa: F401  (the task pages, on the blueprint `inbox`)
         track,
         track_actions,  # noqa: F401  (the status page's actions, on the blueprint `track`)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import User
-from app.services import processes, tasks
+from app.services import processes, staff_start, tasks
 
 from . import common
 from .auth import current_user, login_required
@@ -122,4 +122,6 @@ def inbox() -> ResponseReturnValue:
         processes=versions,
         process_names={v.key: v for v in versions},
         query_args=query_args,
+        startable=staff_start.startable_by(db, user),
+        started=staff_start.started_by(db, user, limit=10),
     )
