@@ -93,7 +93,8 @@ def attachment_kind(schema: dict[str, Any], path: str) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-def _put(data: dict[str, Any], path: str, value: str) -> None:
+def put_value(data: dict[str, Any], path: str, value: str) -> None:
+    """Set the value at ``path`` (row numbers index lists) in ``data``."""
     node: Any = data
     parts = path.split(".")
     for part in parts[:-1]:
@@ -128,7 +129,7 @@ def start_with_files(
     full = dict(data)
     for item, _kind, _type, uid in checked:
         try:
-            _put(full, item.path, uid)
+            put_value(full, item.path, uid)
         except (IndexError, KeyError, TypeError, ValueError) as err:
             raise InvalidData("a file names no value of the form", {item.path: ["takes no file"]}) from err
     started = cases.start_case(session, actor, process_key, full)

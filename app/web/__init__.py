@@ -30,6 +30,7 @@ def _blueprints() -> list[Any]:
         complaints,
         dashboard,
         inbox,
+        notification_pages,
         staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)
         task_pages,  # noqa: F401  (the task pages, on the blueprint `inbox`)
         track,
@@ -49,6 +50,7 @@ def _blueprints() -> list[Any]:
         dashboard.bp,
         admin.bp,
         audit_pages.bp,
+        notification_pages.bp,
         vendor.bp,
     ]
 
@@ -56,6 +58,7 @@ def _blueprints() -> list[Any]:
 def _template_helpers() -> dict[str, Any]:
     from .auth import current_user
     from .display import group_name, localtime
+    from .notification_pages import unread_notifications
 
     return {
         "pick": pick,
@@ -64,6 +67,7 @@ def _template_helpers() -> dict[str, Any]:
         "current_language": current_language,
         "localtime": localtime,
         "group_name": group_name,
+        "unread_notifications": unread_notifications,
     }
 
 

@@ -79,14 +79,16 @@ def build_fields(
 def item_schema(schema: dict[str, Any]) -> dict[str, Any] | None:
     """The item schema of an array whose items are objects with properties (shown as rows)."""
     items = schema.get("items")
-    if schema.get("type") == "array" and isinstance(items, dict) and isinstance(items.get("properties"), dict):
+    if schema.get("type") != "array" or not isinstance(items, dict):
+        return None
+    if isinstance(items.get("properties"), dict):
         return items
     return None
 
 
 def _rows_field(result: Field, schema: dict[str, Any], items: dict[str, Any], value: Any) -> None:
     result.kind = "rows"
-    lowest = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
+    lowest: int = schema["minItems"] if isinstance(schema.get("minItems"), int) else 0
     highest = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else None
     result.attrs.update(min_items=lowest, max_items=highest, items=items, item_label=_title(items, ""))
     present = value if isinstance(value, list) else []
@@ -178,7 +180,7 @@ def _read(fields: list[Field], form: Any, files: Any, at: str, found: dict[str, 
         else:
             if f.kind == "file" and files is not None:
                 chosen = files.get(f.path)
-                if chosen is not None and getattr(chosen, "filename", ""):
+                if chosen is not None and bool(getattr(chosen, "filename", None)):
                     found[at + name] = chosen
             _read_value(f, name, _clean(form.get(f.path, "")), data)
     return data
@@ -339,7 +341,9 @@ def friendly_error(message: str) -> str:
         "too_large": gettext("This number is too large."),
         "unexpected": gettext("This form does not accept that field."),
         "file_too_large": gettext("The file is too large."),
-        "file_type": gettext("Only PDF, JPEG and PNG files are accepted (the type is read from the file itself)."),
+        "file_type": gettext(
+            "Only PDF, JPEG and PNG files are accepted (the type is read from the file itself)."
+        ),
         "file_empty": gettext("The file is empty."),
     }
     for pattern, kind in _PATTERNS:

@@ -71,8 +71,9 @@ def start_page(key: str) -> ResponseReturnValue:
     return _render(_staff(), key[:64], {})
 
 
-def _with_row(fields: list[schema_form.Field], data: dict[str, Any], path: str) -> dict[str, Any]:
+def with_row(schema: dict[str, Any], data: dict[str, Any], path: str) -> dict[str, Any]:
     """``data`` with one more (empty) row in the rows field at ``path`` (the page without script)."""
+    fields = schema_form.build_fields(schema, data=data)
     target = next((f for f in _rows_fields(fields) if f.path == path), None)
     if target is None:
         return data
@@ -112,8 +113,7 @@ def start_post(key: str) -> ResponseReturnValue:
     data = schema_form.read_submission(posted_fields, request.form)
     action = (request.form.get("action") or "submit")[:200]
     if action.startswith(ADD_ROW):
-        grown = _with_row(schema_form.build_fields(schema, data=data), data, action[len(ADD_ROW) :])
-        return _render(user, key, grown)
+        return _render(user, key, with_row(schema, data, action[len(ADD_ROW) :]))
     chosen = schema_form.posted_files(posted_fields, request.form, request.files)
     files = [
         staff_start.StartFile(path, uploads.read(upload), upload.filename) for path, upload in chosen.items()

@@ -24,17 +24,20 @@ from app.errors import (
     NotAuthenticated,
     NotFound,
     PermitFlowError,
+    TooLarge,
+    UnsupportedType,
 )
 from app.models import Group, HumanTask, Membership, TaskState, User
-from app.services import cases, processes, tasks
+from app.services import attachments, cases, processes, staff_start, tasks
 from app.services.reassign import reassign_task
 
-from . import common, schema_form
+from . import common, schema_form, uploads
 from .auth import current_user, login_required
 from .errors import message_for
 from .i18n import pick
 from .inbox import bp, inbox_query, query_args, request_inbox_args, usernames
 from .sla import due_in_words
+from .staff_start import ADD_ROW, with_row
 
 
 def _start_schema(version: Any) -> dict[str, Any]:
@@ -77,7 +80,7 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
     case = detail["case"]
     version = processes.version_by_id(db, case.process_version_id)
     view = cases.public_view(db, case, with_data=False)
-    fields = schema_form.build_fields(detail["form"]["schema"])
+    fields = schema_form.build_fields(detail["form"]["schema"], data=task.submitted or {})
     case_rows, process_rows = _case_rows(case.data or {}, version)
     groups = tasks.group_slugs(user)
     supervised = tasks.group_slugs(user, supervised=True)
@@ -221,22 +224,17 @@ def complete(task_id: int) -> ResponseReturnValue:
     task: HumanTask = context["task"]
     name = pick(task)
     key = _sort_key(task, inbox_query(request.args, user).sort)
+    action = (request.form.get("action") or "")[:200]
+    if action.startswith(ADD_ROW):
+        return _again(user, task_id, with_row(context["form_schema"], data, action[len(ADD_ROW) :]))
     try:
+        _attach_posted_files(user, context, data)
         case = tasks.complete_task(db, user, task_id, data)
         number = case.number
         common.commit()
     except InvalidData as err:
         common.rollback()
-        context = _task_context(user, task_id)
-        placed, general = schema_form.place_errors(context["fields"], err.errors)
-        context.update(
-            values=request.form,
-            errors=placed,
-            first_error=schema_form.first_error(context["fields"], placed),
-            general_errors=general,
-            problem=gettext("Please correct the marked fields. Nothing was saved yet."),
-        )
-        return _render_task(context, 422)
+        return _again(user, task_id, data, err)
     except (Conflict, CaseInError) as err:
         common.rollback()
         context = _task_context(user, task_id)
@@ -244,6 +242,50 @@ def complete(task_id: int) -> ResponseReturnValue:
         return _render_task(context, err.status)
     flash(gettext("Completed “%(name)s” for case %(number)s.", name=name, number=number), "success")
     return _next_task(user, key)
+
+
+def _again(
+    user: User, task_id: int, data: dict[str, Any], err: InvalidData | None = None
+) -> ResponseReturnValue:
+    """The task page again with what was posted (rows as read), and the errors at their fields."""
+    context = _task_context(user, task_id)
+    fields = schema_form.build_fields(context["form_schema"], data=data)
+    context.update(fields=fields, values=schema_form.form_values(fields, data))
+    if err is None:
+        return _render_task(context)
+    placed, general = schema_form.place_errors(fields, err.errors)
+    if request.files:
+        general.append(gettext("Nothing was saved: choose the files again."))
+    context.update(
+        errors=placed,
+        first_error=schema_form.first_error(fields, placed),
+        general_errors=general,
+        problem=gettext("Please correct the marked fields. Nothing was saved yet."),
+    )
+    return _render_task(context, 422)
+
+
+def _attach_posted_files(user: User, context: dict[str, Any], data: dict[str, Any]) -> None:
+    """Store the files chosen in the form's attachment inputs on the case and name them in
+    ``data``; a refused file raises InvalidData at the value it fills (nothing is kept)."""
+    schema = context["form_schema"] or {}
+    chosen = schema_form.posted_files(context["fields"], request.form, request.files)
+    for path, upload in chosen.items():
+        kind = staff_start.attachment_kind(schema, path) or ""
+        try:
+            item = attachments.add_attachment(
+                common.session(),
+                user,
+                context["case"].number,
+                content=uploads.read(upload),
+                filename=upload.filename,
+                kind=kind,
+                root=attachments.upload_root(common.settings().instance_path),
+                max_bytes=common.settings().max_upload_bytes,
+            )
+        except (InvalidData, TooLarge, UnsupportedType) as err:
+            raise InvalidData(err.message, {path: err.errors.get("file", [err.message])}) from err
+        staff_start.put_value(data, path, item.uid)
 
 
 def _sort_key(task: HumanTask, sort: str) -> tuple[Any, ...]:

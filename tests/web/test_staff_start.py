@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.models import Attachment, Case, HumanTask, TaskState
 
+START = "/start/rectification_order"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + b"\0" * 40
 FORM = {
     "project_name": "滨江花园二期",
@@ -34,8 +35,8 @@ def test_inspector_sees_new_order_in_inbox_and_staff_apply_redirects(pages: Any)
     inspector = pages("inspector")
     html = inspector.get("/inbox").get_data(as_text=True)
     assert "/start/rectification_order" in html and "New Rectification order" in html
-    assert inspector.get("/apply/rectification_order").headers["Location"].endswith(
-        "/start/rectification_order"
+    assert (
+        inspector.get("/apply/rectification_order").headers["Location"].endswith("/start/rectification_order")
     )
     form = inspector.get("/start/rectification_order").get_data(as_text=True)
     assert 'name="findings.0.description"' in form and 'type="file"' in form
@@ -48,9 +49,7 @@ def test_inspector_sees_new_order_in_inbox_and_staff_apply_redirects(pages: Any)
 def test_inspector_starts_an_order_with_three_findings_and_photos(pages: Any, db: Any) -> None:
     inspector = pages("inspector")
     data = {**FORM, **_findings("general", "major", "serious", gap=2)}
-    response = inspector.post(
-        "/start/rectification_order", data, page="/start/rectification_order", content_type="multipart/form-data"
-    )
+    response = inspector.post(START, data, page=START, content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)
     number = response.headers["Location"].rsplit("/", 1)[-1]
     case = db.scalar(select(Case).where(Case.number == number))
@@ -71,9 +70,7 @@ def test_errors_are_placed_at_the_row_and_field(pages: Any, db: Any) -> None:
     data = {**FORM, **_findings("general", "", photos=False)}
     before = db.scalar(select(Case.id).order_by(Case.id.desc()).limit(1))
     db.rollback()
-    response = inspector.post(
-        "/start/rectification_order", data, page="/start/rectification_order", content_type="multipart/form-data"
-    )
+    response = inspector.post(START, data, page=START, content_type="multipart/form-data")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="f-findings-1-hazard_level-error"' in html
@@ -87,9 +84,7 @@ def test_refused_photo_names_its_row_and_add_row_without_script(pages: Any) -> N
     inspector = pages("inspector")
     data = {**FORM, **_findings("general", "serious")}
     data["findings.1.photo"] = (io.BytesIO(b"MZ\x90\0" + b"\0" * 64), "x.png")
-    response = inspector.post(
-        "/start/rectification_order", data, page="/start/rectification_order", content_type="multipart/form-data"
-    )
+    response = inspector.post(START, data, page=START, content_type="multipart/form-data")
     assert response.status_code == 422
     assert 'id="f-findings-1-photo-error"' in response.get_data(as_text=True)
     grown = inspector.post(
