@@ -57,7 +57,7 @@ def _blueprints() -> list[Any]:
 
 def _template_helpers() -> dict[str, Any]:
     from .auth import current_user
-    from .display import group_name, localtime
+    from .display import attachment_kind, group_name, localtime
     from .notification_pages import unread_notifications
 
     return {
@@ -67,6 +67,7 @@ def _template_helpers() -> dict[str, Any]:
         "current_language": current_language,
         "localtime": localtime,
         "group_name": group_name,
+        "attachment_kind": attachment_kind,
         "unread_notifications": unread_notifications,
     }
 

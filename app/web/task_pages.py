@@ -50,8 +50,30 @@ def _start_schema(version: Any) -> dict[str, Any]:
     return {"properties": properties, "_forms": forms}
 
 
+def attachment_titles(version: Any) -> dict[str, Any]:
+    """The schema of each attachment kind the process's forms name (their titles label files)."""
+    found: dict[str, Any] = {}
+    for name, form in version.files.items():
+        if not name.startswith("forms/") or not isinstance(form, dict):
+            continue
+        found.update((form.get("properties") or {}).get(attachments.REFERENCES, {}).get("properties") or {})
+    return found
+
+
+def file_refs(number: str, items: list[dict[str, Any]]) -> dict[str, schema_form.FileRef]:
+    """The case's attachments by uid, as data rows show them (file name, preview link)."""
+    return {
+        a["id"]: schema_form.FileRef(
+            a["filename"],
+            url_for("track.download_attachment", number=number, uid=a["id"], preview=1),
+            a["content_type"].startswith("image/"),
+        )
+        for a in items
+    }
+
+
 def _case_rows(
-    case_data: dict[str, Any], version: Any
+    case_data: dict[str, Any], version: Any, files: dict[str, schema_form.FileRef]
 ) -> tuple[list[schema_form.DataRow], list[schema_form.DataRow]]:
     """The case data described by a form (with titles), and the process's own variables."""
     schema = _start_schema(version)
@@ -67,8 +89,8 @@ def _case_rows(
     described = {k: v for k, v in case_data.items() if k in props}
     other = {k: v for k, v in case_data.items() if k not in props}
     return (
-        schema_form.data_rows(described, {"properties": props}),
-        schema_form.data_rows(other, None),
+        schema_form.data_rows(described, {"properties": props}, files),
+        schema_form.data_rows(other, None, files),
     )
 
 
@@ -81,7 +103,9 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
     version = processes.version_by_id(db, case.process_version_id)
     view = cases.public_view(db, case, with_data=False)
     fields = schema_form.build_fields(detail["form"]["schema"], data=task.submitted or {})
-    case_rows, process_rows = _case_rows(case.data or {}, version)
+    case_rows, process_rows = _case_rows(
+        case.data or {}, version, file_refs(case.number, detail["attachments"])
+    )
     groups = tasks.group_slugs(user)
     supervised = tasks.group_slugs(user, supervised=True)
     is_open = task.state == TaskState.OPEN
@@ -99,6 +123,7 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
         "credit_deductions": detail["credit_deductions"],
         "comments": detail["comments"],
         "attachments": detail["attachments"],
+        "kind_titles": attachment_titles(version),
         "sla": tasks.task_sla(task),
         "due_words": due_in_words(task.due_at, clock.now()) if is_open else "",
         "assignee": usernames(db, {task.assignee_id}).get(task.assignee_id) if task.assignee_id else None,
