@@ -121,4 +121,5 @@ def case_numbers(session: Session, notes: list[Notification]) -> dict[int, str]:
     ids = {n.case_id for n in notes if n.case_id is not None}
     if not ids:
         return {}
-    return dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).tuples())
+    rows = session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).tuples()
+    return {case_id: number for case_id, number in rows}
