@@ -71,3 +71,12 @@ def test_api_read_takes_ids_or_all(api: Any, db: Any) -> None:
         "unread": 0,
     }
     assert api.get("/api/v1/notifications?unread=1", "clerk").get_json()["unread"] == 1
+
+
+def test_each_role_lands_on_its_page(pages: Any) -> None:
+    """Leaders → dashboard, analysts → processes, auditors → audit, reviewers → inbox."""
+    expected = {"director": "/dashboard", "analyst": "/processes", "auditor": "/audit", "clerk": "/inbox"}
+    for username, path in expected.items():
+        browser = pages()
+        response = browser.login(username)
+        assert response.headers["Location"] == path, username
