@@ -98,6 +98,26 @@ class Settings:
     public_submit_window: int = _setting(
         60 * 60, "PERMITFLOW_PUBLIC_SUBMIT_WINDOW", "seconds public submissions are counted over"
     )
+    suspension_reasons: str = _setting(
+        "expert_review,hearing,testing,appraisal",
+        "PERMITFLOW_SUSPENSION_REASONS",
+        "reason codes staff may suspend a case's clock for (挂起, comma-separated)",
+    )
+    suspension_notice_working_days: int = _setting(
+        20, "PERMITFLOW_SUSPENSION_NOTICE_DAYS", "working days suspended after which supervisors are told"
+    )
+    extension_max_working_days: int = _setting(
+        10, "PERMITFLOW_EXTENSION_MAX_DAYS", "most working days one extension (延期) may add to a case"
+    )
+    follow_up_time_limit: str = _setting(
+        "5wd", "PERMITFLOW_FOLLOW_UP_LIMIT", "time limit of the follow-up of a poor service rating"
+    )
+    supervision_time_limit: str = _setting(
+        "1wd", "PERMITFLOW_SUPERVISION_LIMIT", "default time to answer a 督办 order"
+    )
+    extension_approval_time_limit: str = _setting(
+        "1wd", "PERMITFLOW_EXTENSION_APPROVAL_LIMIT", "time a supervisor has to decide an extension"
+    )
     secure_cookies: bool = _setting(
         False, "PERMITFLOW_SECURE_COOKIES", "send the session cookie over HTTPS only (set behind TLS)"
     )

@@ -15,6 +15,7 @@ from .cases import blp as cases_blp
 from .certificates import blp as certificates_blp
 from .common import error_response
 from .notifications import blp as notifications_blp
+from .procedures import blp as procedures_blp
 from .processes import blp as processes_blp
 from .reassign import blp as reassign_blp
 from .stats import blp as stats_blp
@@ -33,6 +34,7 @@ def register_api(app: Flask, api: Api) -> None:
         attachments_blp,
         tasks_blp,
         reassign_blp,
+        procedures_blp,
         notifications_blp,
         stats_blp,
     ):

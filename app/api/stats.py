@@ -10,13 +10,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.errors import Forbidden
-from app.services import stats
+from app.services import stats, stats_access
 from app.services.stats_csv import csv_export
 
 from .common import AUTH, documented_errors, require_user, session
 
-blp = Blueprint("stats", __name__, description="Statistics (staff)")
+blp = Blueprint("stats", __name__, description="Statistics (leaders, supervisors, admins, auditors)")
 
 # Dates far outside any case's life are refused rather than overflowing the calendar arithmetic.
 EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)
@@ -124,16 +123,16 @@ class Statistics(MethodView):
     )
     @documented_errors(blp, 401, 403, 422)
     def get(self, args: dict[str, Any]) -> Any:
-        """The bureau's statistics (staff only): per process, step and agency group.
+        """The bureau's statistics: per process, step and agency group.
+
+        For the bureau's leaders, supervisors of any group, admins and auditors (others: 403).
 
         Query: `process`, `group`, `from` and `to` (local dates, both included) and `format`
         (`json` or `csv`). Times are whole working days (holidays excluded, make-up working days
         included, counted from the day after the start; a case's clock stops are not counted);
         the 90th percentile is the nearest-rank value.
         """
-        user = require_user()
-        if not user.is_staff:
-            raise Forbidden("statistics are for staff")
+        stats_access.check_stats_access(require_user())
         report = stats.bureau_stats(
             session(),
             process=args.get("process"),

@@ -138,6 +138,24 @@ class Runtime:
             raise MigrationRefused(plan.reason or "the case cannot move to this version")
         return self._advance(workflow, new, engine)
 
+    def reset_to(
+        self, source: SpecSource, state: str, task_id: str, step_helpers: Helpers | None = None
+    ) -> StepResult:
+        """Send the workflow back to the completed user task ``task_id`` (退回, recall): it is ready
+        again, with the data it had, and what followed it is undone; then run on."""
+        workflow, engine = self._load(source, state, step_helpers)
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, TypeError, WorkflowException):
+            task = None
+        if task is None or task.state != TaskState.COMPLETED or not task.task_spec.manual:
+            raise TaskNotReady(f"task {task_id} is not a completed step of this case")
+        try:
+            workflow.reset_from_task_id(task.id)
+        except SpiffWorkflowException as err:
+            raise _engine_error(err) from err
+        return self._advance(workflow, source, engine)
+
     def task_data(self, source: SpecSource, state: str, task_id: str) -> dict[str, Any]:
         """The data a ready task sees (for showing a performer its case)."""
         workflow, _engine = self._load(source, state, None)
@@ -272,6 +290,9 @@ class Runtime:
         if props.get("supervising_group"):
             # The staff group whose supervisors receive this task's escalations (督办).
             context["supervising_group"] = props["supervising_group"].strip()
+        if props.get("returnable_to"):
+            # 退回: the earlier user tasks (BPMN ids) this task may send the case back to.
+            context["returnable_to"] = [t.strip() for t in props["returnable_to"].split(",") if t.strip()]
         if props.get("note"):
             # A remark shown with the task in the case's timeline (e.g. work ordered stopped).
             context["note"] = _plain(_evaluate(engine, task, props["note"])) or None

@@ -10,6 +10,7 @@ from .credit import CreditRecord
 from .draft import Draft, DraftAttachment
 from .notification import EmailState, Notification
 from .process import ProcessVersion
+from .rating import ServiceRating
 from .setting import RuntimeSetting
 from .task import HumanTask, TaskState
 from .timer import Timer, TimerKind
@@ -33,6 +34,7 @@ __all__ = [
     "Membership",
     "ProcessVersion",
     "RuntimeSetting",
+    "ServiceRating",
     "TaskState",
     "Timer",
     "TimerKind",

@@ -18,11 +18,12 @@ class CaseStatus(enum.StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
     ERROR = "error"
 
     @property
     def is_final(self) -> bool:
-        return self in {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CLOSED}
+        return self in {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN}
 
 
 def enum_column(kind: type[enum.Enum], length: int = 32) -> Enum:
@@ -58,12 +59,16 @@ class Case(Base):
     completed_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]
     time_limit: Mapped[str | None] = mapped_column(String(20))
-    # Statutory clock stops: [{"from": iso, "to": iso|None, "reason": str}].
+    # Statutory clock stops: [{"from": iso, "to": iso|None, "reason": str}], with "kind":
+    # "suspension", "code" and "note" for a suspension by staff (挂起); correction pauses carry no kind.
     clock_pauses: Mapped[list[Any]] = mapped_column(default=list)
     # Working days used, clock stops excluded: fixed when the case finishes (services/durations.py).
     working_days: Mapped[int | None]
-    # The complainant's rating (``data.rating`` when it is one of services.durations.RATED), kept
-    # beside the data so the statistics count it from their index instead of parsing every case's JSON.
+    # Working days added to the case's limit by an approved extension (延期, once per case).
+    extension_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The complainant's rating (``satisfied`` / ``not_satisfied``, by the rating rule the process
+    # declares: services/process_traits.py), kept beside the data so the statistics count it from
+    # their index instead of parsing every case's JSON.
     rating: Mapped[str | None] = mapped_column(String(16))
     # The case data as of the last step, for reading without loading the workflow.
     data: Mapped[dict[str, Any]]

@@ -103,3 +103,6 @@ class HumanTask(Base):
     # Facts the task shows its performer, computed from BPMN properties (e.g. requested items).
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
     submitted: Mapped[dict[str, Any] | None]
+    # A task the platform opened for an administrative procedure (a rating's follow-up, a 督办
+    # reply, an extension's approval), not a BPMN user task; its spiff_task_id is "pf-…".
+    procedure: Mapped[str | None] = mapped_column(String(32))

@@ -18,6 +18,8 @@ class TimerKind(enum.StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_OVERDUE = "sla_overdue"
     ESCALATION = "escalation"
+    # A suspension (挂起) has lasted its notice period: supervisors are told.
+    SUSPENSION_NOTICE = "suspension_notice"
 
 
 class Timer(Base):

@@ -4,6 +4,7 @@ the clock stood still (waiting for the applicant, suspended)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from app import clock
 from app.engine import parse_time_limit
@@ -13,13 +14,29 @@ from .calendar import WorkCalendar
 
 
 def paused_working_days(calendar: WorkCalendar, case: Case, until: datetime | None = None) -> int:
-    """Working days the case's clock stood still, counting an open pause up to ``until`` (now)."""
-    total = 0
-    for pause in case.clock_pauses or []:
-        start = datetime.fromisoformat(pause["from"])
-        end = datetime.fromisoformat(pause["to"]) if pause.get("to") else (until or clock.now())
-        total += calendar.working_days_between(start, end)
-    return total
+    """Working days the case's clock stood still, counting an open pause up to ``until`` (now).
+    Pauses that overlap (a suspension while waiting for the applicant) count once."""
+    spans = sorted(
+        (
+            datetime.fromisoformat(pause["from"]),
+            datetime.fromisoformat(pause["to"]) if pause.get("to") else (until or clock.now()),
+        )
+        for pause in case.clock_pauses or []
+    )
+    merged: list[list[datetime]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return sum(calendar.working_days_between(start, end) for start, end in merged)
+
+
+def open_suspension(case: Case) -> dict[str, Any] | None:
+    """The suspension (挂起) the case's clock is in, if any."""
+    return next(
+        (p for p in case.clock_pauses or [] if p.get("kind") == "suspension" and p.get("to") is None), None
+    )
 
 
 def case_due(calendar: WorkCalendar, case: Case) -> datetime | None:
@@ -30,4 +47,5 @@ def case_due(calendar: WorkCalendar, case: Case) -> datetime | None:
     amount, unit = parsed
     if unit != "wd":
         return calendar.due(case.submitted_at, case.time_limit)[0]
-    return calendar.add_working_days(case.submitted_at, amount + paused_working_days(calendar, case))
+    extra = (case.extension_days or 0) + paused_working_days(calendar, case)
+    return calendar.add_working_days(case.submitted_at, amount + extra)

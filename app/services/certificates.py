@@ -1,25 +1,24 @@
 """Electronic certificates (电子证照): issued when a case ends approved, signed, verifiable by anyone.
 
-A process asks for a certificate with the property ``certificate`` on the end event it finishes
-at (``certificate`` = ``permit`` for a construction permit) and may name the issuing authority
-with ``certificate_issuer``; the gateway calls :func:`issue` once, when the case becomes approved.
+A process asks for a certificate with BPMN properties on the end event it finishes at (README,
+"Authoring a process"): ``certificate`` names its type, ``certificate_title`` /
+``certificate_title_en`` what it is called, ``certificate_valid_until`` the data field holding the
+last day of its validity, ``certificate_valid_years`` the validity when that field is empty, and
+``certificate_issuer`` the issuing authority. The gateway calls :func:`issue` once, when the case
+becomes approved; the certificate row keeps only the type, and its titles are read back from the
+process that declares it (services/process_traits.py).
 
 - Number: the issue year and 8 random digits (施工许可证号 style, e.g. ``202612345678``): readable,
   not guessable, unique.
-- Validity: the decision form's ``permit_valid_until`` when given, else 3 years after the issue
-  date (local calendar date, Asia/Shanghai by default).
-- Signature: HMAC-SHA256 with the app's secret key over :func:`canonical` (every printed field and
-  the revocation time). A row edited in the database, or a number nobody issued, is not genuine.
+- Validity: the declared data field when the case data gives a date there, else the declared
+  number of years (3 by default) after the issue date (local calendar date, Asia/Shanghai by
+  default).
+- Signature and verification: services/certificate_signing.py; the PDF: services/certificate_pdf.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import io
-import json
 import secrets
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -27,27 +26,39 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.config import Settings
 from app.errors import NotFound
 from app.models import Case, Certificate, User
 
-from . import audit, platform, processes
-from .calendar import WorkCalendar
+from . import audit, certificate_pdf, platform, process_traits, processes
+from .certificate_pdf import pdf_filename
+from .certificate_signing import canonical, clean_number, is_genuine, sign, status_of, verify_url
 from .credit_code import mask_credit_code
+from .process_traits import CertificateType
+
+__all__ = [
+    "canonical",
+    "clean_number",
+    "documents",
+    "for_case",
+    "for_download",
+    "is_genuine",
+    "issue",
+    "pdf_filename",
+    "render_pdf",
+    "revoke",
+    "sign",
+    "status_of",
+    "verification",
+    "verify_url",
+]
 
 VALIDITY_YEARS = 3
 DEFAULT_ISSUER = "住房和城乡建设局"
 
 
-@dataclass(frozen=True)
-class Kind:
-    """What a kind of certificate is called; its content comes from the case data."""
-
-    title: str
-    title_en: str
-
-
-KINDS = {"permit": Kind("建筑工程施工许可证", "Construction Works Permit")}
+def certificate_type(session: Session, cert: Certificate) -> CertificateType:
+    """What the certificate's type is called, as the process that issued it declares it."""
+    return process_traits.certificate_type(session, session.get(Case, cert.case_id), cert.kind)
 
 
 # ---------------------------------------------------------------- issuing
@@ -67,21 +78,32 @@ def _number_or_none(value: Any) -> float | None:
     return float(value)
 
 
-def _valid_until(data: dict[str, Any], issued: date) -> date:
-    """The decision's `permit_valid_until` (in any form's answer in the data), else issued + 3 years."""
-    candidates = [data.get("permit_valid_until")] + [
-        v.get("permit_valid_until") for v in data.values() if isinstance(v, dict)
-    ]
-    for value in candidates:
+def _declared_dates(data: dict[str, Any], field: str | None) -> list[Any]:
+    """The values at ``field``: a dotted path (``decision.permit_valid_until``), or a field name
+    looked up in the data and in every form's answer kept in it (``variableName``)."""
+    if not field:
+        return []
+    if "." in field:
+        value: Any = data
+        for part in field.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return [value]
+    return [data.get(field)] + [v.get(field) for v in data.values() if isinstance(v, dict)]
+
+
+def _valid_until(data: dict[str, Any], issued: date, kind: CertificateType) -> date:
+    """The date in the declared field, else ``issued`` plus the declared years (default 3)."""
+    for value in _declared_dates(data, kind.valid_until):
         if isinstance(value, str):
             try:
                 return date.fromisoformat(value)
             except ValueError:
                 continue
+    years = kind.valid_years or VALIDITY_YEARS
     try:
-        return issued.replace(year=issued.year + VALIDITY_YEARS)
+        return issued.replace(year=issued.year + years)
     except ValueError:  # 29 February
-        return issued.replace(year=issued.year + VALIDITY_YEARS, day=28)
+        return issued.replace(year=issued.year + years, day=28)
 
 
 def _location(session: Session, case: Case, value: Any) -> str | None:
@@ -104,6 +126,7 @@ def issue(
     existing = session.scalar(select(Certificate).where(Certificate.case_id == case.id))
     if existing is not None:
         return existing
+    declared = process_traits.certificate_type(session, case, kind)
     data = case.data or {}
     raw_builder = data.get("builder")
     builder: dict[str, Any] = raw_builder if isinstance(raw_builder, dict) else {}
@@ -121,9 +144,9 @@ def issue(
         location=_location(session, case, data.get("district")),
         floor_area=_number_or_none(data.get("floor_area")),
         investment=_number_or_none(data.get("total_investment")),
-        issuer=(issuer or DEFAULT_ISSUER)[:200],
+        issuer=(issuer or declared.issuer or DEFAULT_ISSUER)[:200],
         issued_at=now,
-        valid_until=_valid_until(data, today),
+        valid_until=_valid_until(data, today, declared),
         signature="",
         revoked_at=None,
     )
@@ -155,58 +178,6 @@ def revoke(session: Session, cert: Certificate, *, actor: User | None, reason: s
         )
 
 
-# ---------------------------------------------------------------- signing and verifying
-
-
-def _amount(value: float | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-def canonical(cert: Certificate) -> bytes:
-    """The signed content: every field the certificate shows, in a fixed JSON form."""
-    body = {
-        "number": cert.number,
-        "case_id": cert.case_id,
-        "kind": cert.kind,
-        "holder_name": cert.holder_name,
-        "holder_credit_code": cert.holder_credit_code,
-        "project_name": cert.project_name,
-        "project_code": cert.project_code,
-        "location": cert.location,
-        "floor_area": _amount(cert.floor_area),
-        "investment": _amount(cert.investment),
-        "issuer": cert.issuer,
-        "issued_at": cert.issued_at.replace(microsecond=0).isoformat(),
-        "valid_until": cert.valid_until.isoformat(),
-        "revoked_at": cert.revoked_at.replace(microsecond=0).isoformat() if cert.revoked_at else None,
-    }
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def sign(settings: Settings, cert: Certificate) -> str:
-    secret = settings.secret_key.encode()
-    return hmac.new(secret, b"certificate:" + canonical(cert), hashlib.sha256).hexdigest()
-
-
-def is_genuine(settings: Settings, cert: Certificate) -> bool:
-    return hmac.compare_digest(cert.signature or "", sign(settings, cert))
-
-
-def status_of(calendar: WorkCalendar, cert: Certificate) -> str:
-    if cert.revoked_at is not None:
-        return "revoked"
-    today = calendar.local_date(clock.now())
-    return "expired" if today > cert.valid_until else "valid"
-
-
-def verify_url(settings: Settings, number: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/verify/{number}"
-
-
-def clean_number(number: str | None) -> str:
-    return "".join(ch for ch in (number or "")[:40] if ch.isalnum()).upper()
-
-
 def verification(session: Session, number: str) -> dict[str, Any]:
     """What anyone may learn about a certificate number: genuine or not, and if genuine its
     masked holder, project and validity. Unknown numbers and tampered rows are simply not genuine."""
@@ -226,7 +197,7 @@ def verification(session: Session, number: str) -> dict[str, Any]:
             "valid_until": None,
             "status": None,
         }
-    kind = KINDS.get(cert.kind, Kind(cert.kind, cert.kind))
+    kind = certificate_type(session, cert)
     return {
         "genuine": True,
         "number": cert.number,
@@ -260,7 +231,7 @@ def documents(session: Session, case: Case) -> list[dict[str, Any]]:
     out = []
     plat = platform.of(session)
     for cert in for_case(session, case):
-        kind = KINDS.get(cert.kind, Kind(cert.kind, cert.kind))
+        kind = process_traits.certificate_type(session, case, cert.kind)
         out.append(
             {
                 "name": kind.title,
@@ -298,145 +269,15 @@ def for_download(session: Session, user: User | None, number: str, certificate_n
     return cert
 
 
-# ---------------------------------------------------------------- the PDF
-
-_FONT = "STSong-Light"
-
-
-def _fmt_amount(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{text} {unit}"
-
-
 def render_pdf(session: Session, cert: Certificate) -> bytes:
-    """The certificate as an A4 PDF: content, issuer, date and a QR code to the verification page.
-
-    The verification link is printed under the QR code and kept in the PDF's metadata (subject)."""
-    settings, calendar = platform.of(session).settings, platform.of(session).base_calendar
-    from reportlab.graphics import renderPDF
-    from reportlab.graphics.barcode.qr import QrCodeWidget
-    from reportlab.graphics.shapes import Drawing
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    if _FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
-    kind = KINDS.get(cert.kind, Kind(cert.kind, cert.kind))
-    link = verify_url(settings, cert.number)
-    buffer = io.BytesIO()
-    width, height = A4
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
-    pdf.setTitle(f"{kind.title} {cert.number}")
-    pdf.setAuthor(cert.issuer)
-    pdf.setSubject(link)
-    pdf.setKeywords(f"certificate={cert.number}")
-    pdf.setCreator("PermitFlow")
-
-    red = colors.HexColor("#a61b1b")
-    pdf.setStrokeColor(red)
-    pdf.setLineWidth(2.5)
-    pdf.rect(14 * mm, 14 * mm, width - 28 * mm, height - 28 * mm)
-    pdf.setLineWidth(0.8)
-    pdf.rect(17 * mm, 17 * mm, width - 34 * mm, height - 34 * mm)
-
-    pdf.setFillColor(colors.black)
-    pdf.setFont(_FONT, 15)
-    pdf.drawCentredString(width / 2, height - 36 * mm, "中华人民共和国")
-    pdf.setFont(_FONT, 28)
-    pdf.drawCentredString(width / 2, height - 50 * mm, kind.title)
-    pdf.setFont("Helvetica", 13)
-    pdf.drawCentredString(width / 2, height - 58 * mm, kind.title_en)
-    pdf.setFont(_FONT, 11)
-    pdf.drawRightString(width / 2 - 1 * mm, height - 68 * mm, "编号")
-    pdf.setFont("Helvetica", 11)
-    pdf.drawString(width / 2 + 1 * mm, height - 68 * mm, f"No. {cert.number}")
-
-    rows = [
-        ("建设单位", "Holder", cert.holder_name),
-        ("统一社会信用代码", "Credit code", cert.holder_credit_code or "—"),
-        ("工程名称", "Project", cert.project_name),
-        ("项目代码", "Project code", cert.project_code or "—"),
-        ("建设地址", "Location", cert.location or "—"),
-        ("建筑面积", "Floor area", _fmt_amount(cert.floor_area, "平方米")),
-        ("总投资", "Total investment", _fmt_amount(cert.investment, "万元")),
-        ("有效期至", "Valid until", cert.valid_until.isoformat()),
-    ]
-    left, value_x, y = 30 * mm, 82 * mm, height - 88 * mm
-    pdf.setStrokeColor(colors.HexColor("#bbbbbb"))
-    pdf.setLineWidth(0.5)
-    for zh, en, value in rows:
-        pdf.setFont(_FONT, 12)
-        pdf.drawString(left, y, zh)
-        pdf.setFont("Helvetica", 8)
-        pdf.setFillColor(colors.HexColor("#555555"))
-        pdf.drawString(left, y - 4.5 * mm, en)
-        pdf.setFillColor(colors.black)
-        # Latin-only values (codes, numbers, dates) in Helvetica: the CJK font's Latin is cramped.
-        pdf.setFont("Helvetica" if value.isascii() else _FONT, 12)
-        lines = _wrap(value, 22)
-        for i, line in enumerate(lines):
-            pdf.drawString(value_x, y - i * 6 * mm, line)
-        extra = (len(lines) - 1) * 6 * mm
-        pdf.line(left, y - 7.5 * mm - extra, width - 30 * mm, y - 7.5 * mm - extra)
-        y -= 16 * mm + extra
-
-    # Issuer and date, bottom left; QR code with its link, bottom right.
-    base = 44 * mm
-    pdf.setFont(_FONT, 12)
-    pdf.drawString(left, base + 22 * mm, "发证机关")
-    pdf.drawString(left + 26 * mm, base + 22 * mm, cert.issuer)
-    pdf.setFont("Helvetica", 8)
-    pdf.drawString(left, base + 17.5 * mm, "Issuing authority")
-    pdf.setFont(_FONT, 12)
-    local_day = calendar.local_date(cert.issued_at)
-    pdf.drawString(left, base + 8 * mm, "发证日期")
-    pdf.setFont("Helvetica", 12)
-    pdf.drawString(left + 26 * mm, base + 8 * mm, local_day.isoformat())
-    pdf.setFont("Helvetica", 8)
-    pdf.drawString(left, base + 3.5 * mm, "Date of issue")
-
-    size = 38 * mm
-    qr = QrCodeWidget(link, barLevel="M")
-    x0, y0, x1, y1 = qr.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(qr)
-    qr_x = width - 30 * mm - size
-    renderPDF.draw(drawing, pdf, qr_x, base)
-    pdf.setFont(_FONT, 8)
-    pdf.drawRightString(qr_x + size / 2 - 0.5 * mm, base - 3 * mm, "扫码核验")
-    pdf.setFont("Helvetica", 8)
-    pdf.drawString(qr_x + size / 2 + 0.5 * mm, base - 3 * mm, "Scan to verify")
-    pdf.setFont("Helvetica", 7)
-    pdf.drawRightString(width - 30 * mm, base - 8 * mm, link)
-
-    pdf.setFont(_FONT, 8)
-    pdf.setFillColor(colors.HexColor("#555555"))
-    notice = "本证书为电子证照，与纸质证照具有同等效力。真伪请扫描二维码或访问二维码下方的链接核验。"
-    pdf.drawCentredString(width / 2, 22 * mm, notice)
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
-
-
-def _wrap(text: str, limit: int) -> list[str]:
-    """Split long values into lines of about ``limit`` full-width characters."""
-    lines, current, weight = [], "", 0.0
-    for ch in text or "":
-        w = 1.0 if ord(ch) > 0x2E80 else 0.55
-        # Break before the limit, but never put closing punctuation at the start of a line.
-        if weight + w > limit and ch not in "）)，,。、；：」》":
-            lines.append(current)
-            current, weight = "", 0.0
-        current += ch
-        weight += w
-    return [*lines, current] if current or not lines else lines
-
-
-def pdf_filename(cert: Certificate) -> str:
-    return f"certificate-{cert.number}.pdf"
+    """The certificate as an A4 PDF, with the title its process declares and a QR code to its
+    verification page (services/certificate_pdf.py)."""
+    kind = certificate_type(session, cert)
+    plat = platform.of(session)
+    sheet = certificate_pdf.Sheet(
+        title=kind.title,
+        title_en=kind.title_en,
+        link=verify_url(plat.settings, cert.number),
+        issued_on=plat.base_calendar.local_date(cert.issued_at),
+    )
+    return certificate_pdf.render(cert, sheet)

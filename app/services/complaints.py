@@ -3,7 +3,10 @@ rating of the answer.
 
 Anyone files a complaint, with or without an account. Evidence files pass the same checks as any
 upload (services.attachments.check_upload), all before anything is stored, and become attachments
-of the new case; the complaint's `evidence` names them. The rating task of complaint_handling.bpmn
+of the new case; the complaint's `evidence` names them.
+
+Which processes take complaints is declared in their BPMN (services/process_traits.py): a public
+process with `case_kind` = `complaint`. Its rating task (the user task with the property `rating`)
 sits in the complainant's lane (the `applicant` pseudo-group): the applicant account that filed
 it, or - for an anonymous complaint - whoever proved the number and query code, completes it here.
 """
@@ -20,12 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.errors import Conflict, InvalidData
+from app.errors import Conflict, InvalidData, NotFound
 from app.models import Attachment, Case, HumanTask, TaskState, User
 
-from . import attachments, audit, cases, gateway, processes, steps
+from . import attachments, audit, cases, gateway, process_traits, processes, steps
 
-PROCESS = "complaint_handling"
 EVIDENCE = "evidence"
 MAX_PHOTOS = 6
 
@@ -36,6 +38,24 @@ class Upload:
     filename: str | None
 
 
+def complaint_processes(session: Session) -> list[processes.ProcessVersion]:
+    """The current versions of the processes anyone may file a complaint with: public, and
+    declaring ``case_kind`` = ``complaint``; by key."""
+    keys = process_traits.complaint_keys(session)
+    return [v for v in processes.current_versions(session) if v.key in keys and v.meta["start"]["public"]]
+
+
+def complaint_process(session: Session, key: str | None = None) -> str:
+    """The process a complaint is filed with: ``key`` when it is one of
+    :func:`complaint_processes`, the first of them when no key is given; else NotFound."""
+    keys = [v.key for v in complaint_processes(session)]
+    if key is None and keys:
+        return keys[0]
+    if key in keys:
+        return key
+    raise NotFound("no such complaint process")
+
+
 def file_complaint(
     session: Session,
     actor: User | None,
@@ -44,9 +64,12 @@ def file_complaint(
     *,
     root: Path,
     max_bytes: int,
+    process: str | None = None,
 ) -> cases.StartedCase:
-    """Check every photo, then start the case (the API's start_case) naming them as evidence, then
+    """Check every photo, then start the case of the complaint process ``process`` (default: the
+    first, see :func:`complaint_process`) with the API's start_case, naming them as evidence, then
     store them. A refused photo or form stores nothing. Flushes, never commits."""
+    key = complaint_process(session, process)
     if len(photos) > MAX_PHOTOS:
         raise InvalidData(f"at most {MAX_PHOTOS} evidence files", {EVIDENCE: [f"at most {MAX_PHOTOS} files"]})
     checked: list[tuple[Upload, str, str]] = []
@@ -59,7 +82,7 @@ def file_complaint(
     full = {k: v for k, v in data.items() if k != EVIDENCE}
     if checked:
         full[EVIDENCE] = [uid for _photo, _type, uid in checked]
-    started = cases.start_case(session, actor, PROCESS, full)
+    started = cases.start_case(session, actor, key, full)
     case = started.case
     for photo, content_type, uid in checked:
         item = Attachment(
@@ -87,13 +110,17 @@ def file_complaint(
 
 
 def rating_task(session: Session, case: Case) -> HumanTask | None:
-    """The complaint's open task for the complainant (the rating), if one is waiting."""
-    if case.process_key != PROCESS:
+    """The case's open rating task (the task its process declares with the property `rating`),
+    if one is waiting."""
+    rule = process_traits.of_case(session, case).rating
+    if rule is None:
         return None
     return session.scalar(
         select(HumanTask).where(
             HumanTask.case_id == case.id,
             HumanTask.state == TaskState.OPEN,
+            HumanTask.bpmn_id == rule.task,
+            # Only a task in the complainant's lane: a query code never completes staff work.
             HumanTask.candidate_group == gateway.APPLICANT_GROUP,
         )
     )

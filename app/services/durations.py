@@ -21,21 +21,31 @@ from sqlalchemy.orm import Session
 
 from app.models import Case, CaseStatus, HumanTask, TaskState
 
-from . import platform
+from . import platform, process_traits
 from .calendar import WorkCalendar
 
-# The complainant's ratings the statistics count (satisfaction = satisfied / both).
-RATED = ("satisfied", "not_satisfied")
+# The ratings stored as ``case.rating`` (satisfaction = satisfied / both).
+RATED = process_traits.RATED
+# The rule before processes declared theirs (and the one the migration that added the column used):
+# the data field ``rating`` with the values themselves.
+LEGACY_RATING = process_traits.RatingRule(
+    "", "rating", frozenset({process_traits.SATISFIED}), frozenset({process_traits.NOT_SATISFIED})
+)
 
 
-def rating_of(data: dict[str, Any]) -> str | None:
-    """The rating stored beside a case's data (``case.rating``): ``data.rating`` when it is one of
-    :data:`RATED`, else None. The migration that added the column filled it the same way."""
-    rating = data.get("rating")
-    return rating if rating in RATED else None
+def rating_of(data: dict[str, Any], rule: process_traits.RatingRule = LEGACY_RATING) -> str | None:
+    """The rating in a case's data by ``rule``, normalised to one of :data:`RATED`, else None."""
+    return rule.rating_of(data)
 
 
-FINAL = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CLOSED)
+def stored_rating(session: Session, case: Case, data: dict[str, Any]) -> str | None:
+    """What ``case.rating`` holds: the rating by the rule the case's process declares (the BPMN
+    property ``rating`` on its rating task); None for processes that declare none."""
+    rule = process_traits.of_case(session, case).rating
+    return rule.rating_of(data) if rule is not None else None
+
+
+FINAL = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 CLOSED_TASKS = (TaskState.COMPLETED, TaskState.CANCELLED)
 
 

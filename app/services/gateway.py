@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,11 +46,13 @@ def mirror(
     completed: HumanTask | None = None,
     submitted: dict[str, Any] | None = None,
     relabel: bool = False,
+    reopen: HumanTask | None = None,
 ) -> Mirrored:
     """Save ``result`` on the locked ``case`` and mirror it in rows. Flushes, never commits.
 
     ``open_tasks`` are the case's open task rows read under the lock. ``relabel``: open tasks take
-    their name, form and group from the ready tasks (a case moved to another version)."""
+    their name, form and group from the ready tasks (a case moved to another version). ``reopen``:
+    a completed task the workflow was sent back to (退回, recall), open again in its own row."""
     now = clock.now()
     # Read before anything is changed, so no autoflush runs here: the rows are written once, at
     # the end. Timers are closed in memory and flushed with the rest (no UPDATE per task).
@@ -57,12 +60,14 @@ def mirror(
     mirrored = Mirrored(was_approved=case.status == CaseStatus.APPROVED)
     _save_case(session, case, result, now)
     if completed is not None:
-        _complete(session, completed, actor, submitted, now)
+        complete_row(session, completed, actor, submitted, now)
         _close_timers(unfired, completed.id, now)
     open_rows = {
         row.spiff_task_id: row
         for row in open_tasks
-        if row.state == TaskState.OPEN and (completed is None or row.id != completed.id)
+        if row.state == TaskState.OPEN
+        and row.procedure is None  # the platform's own tasks are not the engine's to close
+        and (completed is None or row.id != completed.id)
     }
     ready = {task.id: task for task in result.ready}
     for spiff_id, row in open_rows.items():
@@ -77,7 +82,11 @@ def mirror(
             _relabel(case, row, ready[spiff_id])
     unfired = [t for t in unfired if t.cancelled_at is None and t.fired_at is None]
     rows_by_spiff_id = {k: v for k, v in open_rows.items() if k in ready}
-    added = _open_tasks(session, case, result.ready, rows_by_spiff_id, now)
+    added: list[Timer] = []
+    if reopen is not None and reopen.spiff_task_id in ready:
+        added += _reopen(session, case, reopen, ready[reopen.spiff_task_id], now)
+        rows_by_spiff_id[reopen.spiff_task_id] = reopen
+    added += _open_tasks(session, case, result.ready, rows_by_spiff_id, now)
     # One read of the case's unfired timers (above) serves the tasks' timers, the BPMN timers, the
     # case's own timer and the wake-up time.
     added += _sync_bpmn_timers(session, case, result, now, rows_by_spiff_id, unfired)
@@ -91,16 +100,17 @@ def _save_case(session: Session, case: Case, result: StepResult, now: datetime) 
     """Every change to the case row is made before the first flush, so the row is written once."""
     case.state = result.state
     case.data = result.data
-    case.rating = durations.rating_of(result.data)
+    case.rating = durations.stored_rating(session, case, result.data)
     case.updated_at = now
     _update_status(case, result, now)
     _update_clock(session, case, result, now)
     durations.record_case(session, case)
 
 
-def _complete(
+def complete_row(
     session: Session, task: HumanTask, actor: User | None, submitted: dict[str, Any] | None, now: datetime
 ) -> None:
+    """The task row as completed by ``actor`` with ``submitted``, its duration stored."""
     task.state = TaskState.COMPLETED
     task.completed_at = now
     task.completed_by_id = actor.id if actor else None
@@ -108,6 +118,31 @@ def _complete(
     task.submitted = submitted
     task.outcome = outcome_of(submitted)
     durations.record_task(session, task)
+
+
+def _reopen(session: Session, case: Case, row: HumanTask, task: ReadyTask, now: datetime) -> list[Timer]:
+    """The step is to be done again: open, unclaimed (its earlier performer may take it), with a
+    new time limit from now and its timers; what it submitted stays on the row until it is
+    completed again."""
+    row.state = TaskState.OPEN
+    row.completed_at = None
+    row.completed_by_id = None
+    row.working_days = None
+    row.on_time = None
+    row.escalation_level = 0
+    row.created_at = now
+    row.claimed_at = None
+    if row.candidate_group != APPLICANT_GROUP:
+        row.assignee_id = None
+    row.due_at, row.warn_at = platform.calendar(session).due(now, task.time_limit)
+    row.context = task.context
+    timers = [
+        Timer(case_id=case.id, kind=kind, human_task=row, due_at=at, created_at=now)
+        for kind, at in ((TimerKind.SLA_WARNING, row.warn_at), (TimerKind.SLA_OVERDUE, row.due_at))
+        if at is not None
+    ]
+    session.add_all(timers)
+    return timers
 
 
 def default_assignee(case: Case, task: ReadyTask) -> int | None:
@@ -286,10 +321,19 @@ def _update_status(case: Case, result: StepResult, now: datetime) -> None:
 
 
 def _update_clock(session: Session, case: Case, result: StepResult, now: datetime) -> None:
-    """Stop the statutory clock while a `clock = paused` task is open; restart it after."""
+    """Stop the statutory clock while a `clock = paused` task is open; restart it after. A
+    suspension by staff (kind `suspension`) is theirs to end, unless the case itself ends."""
     paused_now = (not result.finished) and any(task.pauses_clock for task in result.ready)
     pauses = [dict(p) for p in (case.clock_pauses or [])]
-    open_pause = pauses[-1] if pauses and pauses[-1].get("to") is None else None
+    open_pause = next((p for p in pauses if p.get("to") is None and p.get("kind") is None), None)
+    if result.finished:
+        for pause in pauses:
+            if pause.get("to") is None:
+                pause["to"] = now.isoformat()
+        if pauses != (case.clock_pauses or []):
+            case.clock_pauses = pauses
+            case.due_at = case_due(platform.calendar(session), case)
+        return
     if paused_now and open_pause is None:
         reason = next(task.name for task in result.ready if task.pauses_clock)
         pauses.append({"from": now.isoformat(), "to": None, "reason": reason})
@@ -299,3 +343,89 @@ def _update_clock(session: Session, case: Case, result: StepResult, now: datetim
         return
     case.clock_pauses = pauses
     case.due_at = case_due(platform.calendar(session), case)
+
+
+def move_case_clock(session: Session, case: Case, now: datetime) -> None:
+    """After the case's clock stopped, ran again or got more days (no engine step): its due time
+    and the timer of its statutory limit follow."""
+    case.due_at = case_due(platform.calendar(session), case)
+    case.updated_at = now
+    unfired = _unfired_timers(session, case.id)
+    _sync_case_timer(session, case, now, unfired, [])
+    session.flush()
+
+
+def close_case(session: Session, case: Case, status: CaseStatus, now: datetime) -> None:
+    """End the case without an engine step (withdrawn by the applicant): open tasks are cancelled,
+    timers stop, the clock's open pauses end, the working days are stored."""
+    assert status.is_final
+    unfired = _unfired_timers(session, case.id)
+    for row in session.scalars(
+        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == TaskState.OPEN)
+    ):
+        row.state = TaskState.CANCELLED
+        row.completed_at = now
+        durations.record_task(session, row)
+    pauses = [dict(p) for p in (case.clock_pauses or [])]
+    for pause in pauses:
+        if pause.get("to") is None:
+            pause["to"] = now.isoformat()
+    case.clock_pauses = pauses
+    case.status = status
+    case.completed_at = now
+    case.updated_at = now
+    case.stage, case.stage_en = None, None
+    _sync_case_timer(session, case, now, unfired, [])
+    durations.record_case(session, case)
+    session.flush()
+
+
+def open_platform_task(
+    session: Session,
+    case: Case,
+    *,
+    procedure: str,
+    name: str,
+    name_en: str,
+    group: str,
+    time_limit: str | None,
+    assignee_id: int | None = None,
+    context: dict[str, Any] | None = None,
+    due_at: datetime | None = None,
+) -> HumanTask:
+    """A task the platform opens for a procedure (not a BPMN user task), with its SLA timers; it
+    sits in the inbox like any other and is completed through the step path."""
+    now = clock.now()
+    due, warn_at = platform.calendar(session).due(now, time_limit)
+    due_at = due_at or due
+    if due_at is not None and (warn_at is None or warn_at > due_at):
+        warn_at = None
+    row = HumanTask(
+        case_id=case.id,
+        case_number=case.number,
+        process_key=case.process_key,
+        project_name=case.project_name,
+        spiff_task_id=f"pf-{uuid4().hex}",
+        bpmn_id=f"procedure.{procedure}",
+        name=name,
+        name_en=name_en,
+        candidate_group=group,
+        assignee_id=assignee_id,
+        state=TaskState.OPEN,
+        form_key=f"procedure/{procedure}",
+        time_limit=time_limit,
+        pauses_clock=False,
+        created_at=now,
+        claimed_at=now if assignee_id else None,
+        due_at=due_at,
+        warn_at=warn_at,
+        escalation_level=0,
+        context={"procedure": procedure, **(context or {})},
+        procedure=procedure,
+    )
+    session.add(row)
+    for kind, at in ((TimerKind.SLA_WARNING, warn_at), (TimerKind.SLA_OVERDUE, due_at)):
+        if at is not None:
+            session.add(Timer(case_id=case.id, kind=kind, human_task=row, due_at=at, created_at=now))
+    session.flush()
+    return row

@@ -14,7 +14,7 @@ from app.engine import LoadResult, Problem, ProcessBundle, SpecSource, load_proc
 from app.errors import NotFound, ProcessInvalid
 from app.models import Case, CaseStatus, Group, ProcessVersion, User
 
-from . import audit, platform
+from . import audit, platform, procedure_forms
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,8 @@ def spec_source(version: ProcessVersion | VersionSnapshot) -> SpecSource:
 def form_schema(version: ProcessVersion | VersionSnapshot, name: str | None) -> dict[str, Any] | None:
     if not name:
         return None
+    if name.startswith("procedure/"):  # a task the platform opened for a procedure
+        return procedure_forms.schema_of(name)
     schema = version.files.get(f"forms/{name}")
     return schema if isinstance(schema, dict) else None
 

@@ -137,6 +137,9 @@ def get_task(session: Session, task_id: int) -> HumanTask:
 
 
 def _is_candidate(session: Session, user: User, task: HumanTask) -> bool:
+    if (task.context or {}).get("supervisors_only"):
+        # A procedure's decision for the head of the group (an extension, a rating's follow-up).
+        return _is_supervisor(user, task)
     if task.candidate_group == gateway.APPLICANT_GROUP:
         performer = (task.context or {}).get("performer_credit_code")
         if performer:

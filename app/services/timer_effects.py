@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.models import Case, Group, HumanTask, TaskState, Timer, TimerKind, User
 
 from . import audit, notifications, platform, runtime_settings
+from .case_clock import open_suspension
 from .gateway import APPLICANT_GROUP
 
 
@@ -37,6 +38,9 @@ def fire_platform_timer(session: Session, case: Case, timer: Timer, now: datetim
     task = session.get(HumanTask, timer.human_task_id) if timer.human_task_id else None
     if timer.kind is TimerKind.SLA_OVERDUE and task is None:
         _case_overdue(session, case)
+        return
+    if timer.kind is TimerKind.SUSPENSION_NOTICE:
+        _suspension_overlong(session, case)
         return
     if task is None or task.state is not TaskState.OPEN:
         return
@@ -139,8 +143,51 @@ def _remind(session: Session, case: Case, task: HumanTask, who: str) -> None:
     )
 
 
+def _open_staff_groups(session: Session, case: Case) -> list[str]:
+    return sorted(
+        {
+            group
+            for group in session.scalars(
+                select(HumanTask.candidate_group).where(
+                    HumanTask.case_id == case.id, HumanTask.state == TaskState.OPEN
+                )
+            )
+            if group is not None and group != APPLICANT_GROUP
+        }
+    )
+
+
+def _suspension_overlong(session: Session, case: Case) -> None:
+    """A suspension has lasted its notice period (20 working days by default): supervisors are told."""
+    pause = open_suspension(case)
+    if pause is None or case.status.is_final:
+        return
+    users = [
+        u
+        for g in _open_staff_groups(session, case)
+        for u in notifications.group_members(session, g, supervisors_only=True)
+    ]
+    notifications.notify(
+        session,
+        users,
+        "case.suspension_overlong",
+        title=f"挂起已超过通知期限：{case.number}",
+        title_en=f"Suspended past its notice period: {case.number}",
+        body=str(pause.get("code") or ""),
+        body_en=str(pause.get("code") or ""),
+        case=case,
+    )
+    audit.record(
+        session, "case.suspension_overlong", actor=None, case=case, detail={"since": pause.get("from")}
+    )
+
+
 def _case_overdue(session: Session, case: Case) -> None:
     if case.status.is_final:
+        return
+    if any(p.get("to") is None for p in case.clock_pauses or []):
+        # The clock stands still (suspended, waiting for the applicant): not overdue; the limit's
+        # timer is set again when the clock runs.
         return
     open_groups = {
         group

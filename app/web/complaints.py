@@ -33,8 +33,13 @@ FILED = "complaint_filed"  # session key: the ticket to show once
 ANONYMOUS = "anonymous"  # form field: a logged-in applicant files without linking the account
 
 
+def _process() -> str:
+    """The complaint process chosen by `?process=` (default: the first the BPMN declares)."""
+    return complaints.complaint_process(common.session(), request.args.get("process", "")[:64] or None)
+
+
 def _fields() -> list[schema_form.Field]:
-    schema = drafts.start_schema(common.session(), complaints.PROCESS)
+    schema = drafts.start_schema(common.session(), _process())
     return [f for f in schema_form.build_fields(schema) if f.path != complaints.EVIDENCE]
 
 
@@ -66,6 +71,7 @@ def _render(
         max_upload_mb=uploads.max_mb(),
         max_photos=complaints.MAX_PHOTOS,
         account=_applicant(),
+        action=url_for("complaints.complaint_new", process=request.args.get("process") or None),
         anonymous=bool((values or {}).get(ANONYMOUS)),
     ), status
 
@@ -125,6 +131,7 @@ def complaint_new() -> ResponseReturnValue:
             photos,
             root=attachments.upload_root(settings.instance_path),
             max_bytes=settings.max_upload_bytes,
+            process=_process(),
         )
         common.commit()
     except (TooLarge, UnsupportedType) as err:

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from app import clock, edge
 from app.extensions import redis_connection
 from app.models import AuditEvent, Case, Group, HumanTask, User
-from app.services import processes, stats
+from app.services import processes, stats, stats_access
 from app.services.stats_csv import csv_export
 
 from . import common
@@ -34,17 +34,12 @@ from .i18n import pick
 
 bp = Blueprint("dashboard", __name__)
 
-LEADERS = "bureau"
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def can_see_dashboard(user: User | None) -> bool:
-    """Bureau leaders, supervisors of any group, admins and auditors."""
-    if user is None or not user.is_staff:
-        return False
-    if user.has_role("admin") or user.has_role("auditor"):
-        return True
-    return any(m.group.slug == LEADERS or m.is_supervisor for m in user.memberships)
+    """Whoever may see the statistics (services.stats_access decides, for the API too)."""
+    return stats_access.may_see_stats(user)
 
 
 @bp.app_context_processor

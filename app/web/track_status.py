@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app.models import Attachment, Case, User
-from app.services import attachments, cases, complaints, processes, tasks
+from app.services import attachments, cases, complaints, process_traits, processes, tasks
 from app.services.credit_code import mask_credit_code, mask_phone
 
 from . import common, schema_form
@@ -133,7 +133,8 @@ def render_status(
     db = common.session()
     view = cases.public_view(db, case, with_data=False)
     rating = rating_form(case, user)
-    if case.process_key == complaints.PROCESS:
+    traits = process_traits.of_case(db, case)
+    if traits.complaint:
         # The complainant's one task is the rating, shown as such (not as a correction request).
         view["requests"] = []
     version = processes.version_by_id(db, case.process_version_id)
@@ -160,8 +161,10 @@ def render_status(
         "upload_kinds": kinds,
         "upload_error": upload_error,
         "rating": rating,
+        # Complaint-style processes (BPMN property case_kind): the complainant's wording and answer.
+        "is_complaint": traits.complaint,
         "answer": next((step["note"] for step in reversed(view["timeline"]) if step.get("note")), None)
-        if case.process_key == complaints.PROCESS
+        if traits.complaint
         else None,
         "rating_values": rating_values or {},
         "rating_errors": rating_errors or {},

@@ -39,12 +39,14 @@ def accepted_case(db: Any) -> str:
     return case.case.number
 
 
-def test_only_staff_see_statistics(api: Any) -> None:
+def test_only_overseers_see_statistics(api: Any) -> None:
     anonymous = api.get("/api/v1/stats")
     assert anonymous.status_code == 401 and anonymous.get_json()["code"] == 401
     assert api.get("/api/v1/stats", "acme").status_code == 403
     assert api.get("/api/v1/stats?format=csv", "acme").status_code == 403
-    assert api.get("/api/v1/stats", "planner").status_code == 200
+    # One rule with the dashboard (services.stats_access): a plain reviewer is refused.
+    assert api.get("/api/v1/stats", "planner").status_code == 403
+    assert api.get("/api/v1/stats", "fire_chief").status_code == 200
 
 
 def test_json_report(api: Any, accepted_case: str) -> None:

@@ -1,5 +1,5 @@
 """Checks on the parsed task specs: who does each human task (lanes, groups), which forms are named,
-and the time limits."""
+the time limits, and the properties that declare a process's semantics (rating, certificate)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ def check_specs(
                         "write e.g. 5wd (working days), 3d (days) or 4h (hours)",
                     )
                 )
+            problems += _check_declared(where, task_spec, props, lane_groups)
             if getattr(task_spec, "manual", False):
                 problems += _check_performer(where, task_spec, props, lane_groups, known_groups)
     return forms, problems
@@ -95,3 +96,27 @@ def _check_performer(
             )
         ]
     return []
+
+
+def _check_declared(
+    where: _Task, task_spec: Any, props: dict[str, Any], lane_groups: dict[str, str]
+) -> list[Problem]:
+    """The properties that declare a process's semantics (README, "Authoring a process"): the
+    rating is given by the person who filed the case, so its task sits in the `applicant` lane; a
+    certificate's validity in years is a whole number."""
+    problems: list[Problem] = []
+    if str(props.get("rating") or "").strip():
+        lane = str(getattr(task_spec, "lane", None) or "")
+        if not getattr(task_spec, "manual", False) or lane_groups.get(lane, lane) not in SPECIAL_GROUPS:
+            problems.append(
+                where.problem(
+                    "the property rating is for the task in which the person who filed the case rates it",
+                    "put this user task in a lane mapped to the applicant pseudo-group, or remove rating",
+                )
+            )
+    years = props.get("certificate_valid_years")
+    if years is not None and not (str(years).strip().isdigit() and int(years) > 0):
+        problems.append(
+            where.problem(f"certificate_valid_years '{years}' is not a whole number of years", "write e.g. 3")
+        )
+    return problems

@@ -1,21 +1,43 @@
 """The one step path: every change of a case goes through :func:`advance` with a command."""
 
 from .commands import (
+    CaseCheck,
+    CaseCommand,
     ClaimTask,
     Command,
     CompleteTask,
     FireTimers,
     MigrateCase,
+    OrderSupervision,
+    RateService,
     ReassignTask,
+    RecallTask,
     ReleaseTask,
+    RequestExtension,
+    ResumeCase,
+    ReturnTask,
     StartCase,
     StepOutcome,
+    SuspendCase,
     TaskCheck,
+    UrgeCase,
+    WithdrawCase,
     no_check,
 )
 from .path import MAX_ID, advance, lock
 
 __all__ = [
+    "CaseCheck",
+    "CaseCommand",
+    "OrderSupervision",
+    "RateService",
+    "RequestExtension",
+    "ResumeCase",
+    "ReturnTask",
+    "RecallTask",
+    "SuspendCase",
+    "UrgeCase",
+    "WithdrawCase",
     "MAX_ID",
     "ClaimTask",
     "Command",

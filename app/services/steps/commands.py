@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,10 +18,16 @@ from app.models import Case, HumanTask, ProcessVersion, User
 
 # A permission check run under the case's lock with the task as it is then; raises to refuse.
 TaskCheck = Callable[[Session, HumanTask], None]
+# The same for a command on a case: the case and its open tasks as they are under the lock.
+CaseCheck = Callable[[Session, Case, list[HumanTask]], None]
 
 
 def no_check(_session: Session, _task: HumanTask) -> None:
     """For callers that decided before (the system, or a caller that established the right)."""
+    return None
+
+
+def no_case_check(_session: Session, _case: Case, _open: list[HumanTask]) -> None:
     return None
 
 
@@ -91,7 +98,106 @@ class ReassignTask:
     check: TaskCheck = no_check
 
 
-Command = StartCase | CompleteTask | FireTimers | MigrateCase | ClaimTask | ReleaseTask | ReassignTask
+@dataclass(frozen=True)
+class ReturnTask:
+    """退回: send the case from the open task ``task_id`` back to an earlier step it declares
+    returnable (BPMN property `returnable_to`), with a reason."""
+
+    task_id: int
+    actor: User
+    to: str
+    reason: str
+    check: TaskCheck = no_check
+
+
+@dataclass(frozen=True)
+class RecallTask:
+    """撤回 by a reviewer: take back their own completion of ``task_id`` while nothing that
+    followed it has been claimed or completed."""
+
+    task_id: int
+    actor: User
+    check: TaskCheck = no_check
+
+
+@dataclass(frozen=True)
+class SuspendCase:
+    """挂起: stop the case's statutory clock for an excluded period (a configured reason code)."""
+
+    case_id: int
+    actor: User
+    reason_code: str
+    note: str = ""
+    check: CaseCheck = no_case_check
+
+
+@dataclass(frozen=True)
+class ResumeCase:
+    """恢复: run the suspended clock again."""
+
+    case_id: int
+    actor: User
+    note: str = ""
+    check: CaseCheck = no_case_check
+
+
+@dataclass(frozen=True)
+class WithdrawCase:
+    """撤回: the applicant withdraws a case not yet decided."""
+
+    case_id: int
+    actor: User
+    reason: str
+    check: CaseCheck = no_case_check
+
+
+@dataclass(frozen=True)
+class RequestExtension:
+    """延期: ask the supervisor for more working days for the case (once per case)."""
+
+    case_id: int
+    actor: User
+    working_days: int
+    reason: str
+    check: CaseCheck = no_case_check
+
+
+@dataclass(frozen=True)
+class UrgeCase:
+    """催办: the applicant nudges a task past its warning time (once per working day)."""
+
+    case_id: int
+    actor: User
+    check: CaseCheck = no_case_check
+
+
+@dataclass(frozen=True)
+class OrderSupervision:
+    """督办: a supervisor or leader orders the current assignee to answer by ``due``."""
+
+    case_id: int
+    actor: User
+    text: str
+    due: date | None = None
+    check: CaseCheck = no_case_check
+
+
+@dataclass(frozen=True)
+class RateService:
+    """好差评: the applicant rates a finished case once (5 非常满意 … 1 非常不满意)."""
+
+    case_id: int
+    actor: User
+    level: int
+    comment: str = ""
+    check: CaseCheck = no_case_check
+
+
+CaseCommand = (
+    SuspendCase | ResumeCase | WithdrawCase | RequestExtension | UrgeCase | OrderSupervision | RateService
+)
+TaskCommand = CompleteTask | ClaimTask | ReleaseTask | ReassignTask | ReturnTask | RecallTask
+Command = StartCase | FireTimers | MigrateCase | TaskCommand | CaseCommand
 
 
 @dataclass(frozen=True)

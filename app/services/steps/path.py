@@ -16,24 +16,34 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.engine import EngineError, Runtime, StepResult, TaskNotReady
 from app.engine.migration import MigrationRefused
-from app.errors import CaseInError, Conflict, NotFound
+from app.errors import CaseInError, Conflict, Forbidden, InvalidData, NotFound
 from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind
 
-from .. import attachments, case_numbers, gateway, platform, processes, timer_effects
+from .. import attachments, audit, case_numbers, gateway, platform, processes, timer_effects
 from ..case_clock import case_due
 from ..deferred import WakeCase, defer
 from ..forms import validate_form
-from . import assignment
+from . import assignment, procedures
 from .commands import (
+    CaseCommand,
     ClaimTask,
     Command,
     CompleteTask,
     FireTimers,
     MigrateCase,
+    OrderSupervision,
+    RateService,
     ReassignTask,
+    RecallTask,
     ReleaseTask,
+    RequestExtension,
+    ResumeCase,
+    ReturnTask,
     StartCase,
     StepOutcome,
+    SuspendCase,
+    UrgeCase,
+    WithdrawCase,
 )
 from .effects import AfterStep, run_effects
 
@@ -60,10 +70,14 @@ def advance(session: Session, command: Command) -> StepOutcome:
         if isinstance(command, FireTimers):
             return _fire(session, locked)
         return _migrate(session, command, locked)
+    if isinstance(command, CaseCommand):
+        return _procedure(session, command)
     locked = lock(session, task_id=command.task_id)
     task = locked.task
     assert task is not None
     command.check(session, task)
+    if isinstance(command, RecallTask):
+        return _recall(session, command, locked, task)
     if task.state != TaskState.OPEN:
         raise Conflict("the task was already completed")
     if isinstance(command, CompleteTask):
@@ -74,6 +88,8 @@ def advance(session: Session, command: Command) -> StepOutcome:
         return assignment.release(session, command, locked.case, task)
     if isinstance(command, ReassignTask):
         return assignment.reassign(session, command, locked.case, task)
+    if isinstance(command, ReturnTask):
+        return _return(session, command, locked, task)
     raise TypeError(f"not a command: {command!r}")  # pragma: no cover - the union is closed
 
 
@@ -162,12 +178,63 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
     return StepOutcome(case, query_code=code)
 
 
+def _procedure(session: Session, command: CaseCommand) -> StepOutcome:
+    """A procedure on a case: lock, check, carry out, wake the case at its next timer."""
+    locked = lock(session, case_id=command.case_id)
+    command.check(session, locked.case, locked.open_tasks)
+    handler: Any = PROCEDURES[type(command)]
+    outcome: StepOutcome = handler(session, command, locked.case, locked.open_tasks)
+    session.flush()
+    _wake_at(session, locked.case.id, _next_due(session, locked.case.id))
+    return outcome
+
+
+PROCEDURES: dict[type, Callable[..., StepOutcome]] = {
+    SuspendCase: procedures.suspend,
+    ResumeCase: procedures.resume,
+    WithdrawCase: procedures.withdraw,
+    RequestExtension: procedures.request_extension,
+    UrgeCase: procedures.urge,
+    OrderSupervision: procedures.order_supervision,
+    RateService: procedures.rate,
+}
+
+
+def _complete_platform_task(
+    session: Session, command: CompleteTask, case: Case, task: HumanTask, data: dict[str, Any]
+) -> StepOutcome:
+    """A task the platform opened for a procedure: its procedure, not the engine, says what follows."""
+    outcome = procedures.PLATFORM_TASKS[task.procedure or ""](session, case, task, data, command.actor)
+    now = clock.now()
+    gateway.complete_row(session, task, command.actor, data, now)
+    task.outcome = outcome
+    for timer in session.scalars(
+        select(Timer).where(
+            Timer.human_task_id == task.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
+        )
+    ):
+        timer.cancelled_at = now
+    detail = {
+        "task_id": task.id,
+        "task": task.bpmn_id,
+        "name": task.name,
+        "outcome": outcome,
+        **command.detail,
+    }
+    audit.record(session, "task.completed", actor=command.actor, case=case, detail=detail)
+    session.flush()
+    _wake_at(session, case.id, _next_due(session, case.id))
+    return StepOutcome(case, task)
+
+
 def _complete(session: Session, command: CompleteTask, locked: Locked, task: HumanTask) -> StepOutcome:
     case, actor, data = locked.case, command.actor, command.data
     if task.assignee_id is not None and actor is not None and task.assignee_id != actor.id:
         raise Conflict("the task is claimed by someone else")
     version = processes.version_by_id(session, case.process_version_id)
     validate_form(processes.form_schema(version, task.form_key), data)
+    if task.procedure is not None:
+        return _complete_platform_task(session, command, case, task, data)
     attachments.check_references(session, case, data)
     if case.status == CaseStatus.ERROR:
         raise CaseInError("the case stopped on an error; an administrator must resolve it first")
@@ -288,3 +355,73 @@ def _next_due(session: Session, case_id: int) -> datetime | None:
 def _wake_at(session: Session, case_id: int, due: datetime | None) -> None:
     if due is not None:
         defer(session, WakeCase(case_id, due.astimezone(UTC)))
+
+
+def _send_back(
+    session: Session, locked: Locked, target: HumanTask, actor: Any, action: str, detail: dict[str, Any]
+) -> StepOutcome:
+    """Reset the workflow to the completed ``target`` step and mirror it: what followed is undone
+    (its open tasks cancelled), the target's row is open again."""
+    case = locked.case
+    if case.status == CaseStatus.ERROR:
+        raise CaseInError("the case stopped on an error; an administrator must resolve it first")
+    source = processes.spec_source(processes.version_by_id(session, case.process_version_id))
+    result = _engine(session, Runtime.reset_to, source, case.state, target.spiff_task_id)
+    if result.error is not None:
+        raise CaseInError(f"the process could not go back to {target.name}: {result.error.message}")
+    mirrored = gateway.mirror(session, case, result, locked.open_tasks, actor=actor, reopen=target)
+    if target.state != TaskState.OPEN:
+        raise Conflict(f"{target.name} cannot be done again in this case")
+    run_effects(session, AfterStep(case, result, mirrored, actor, action=action, detail=detail))
+    return StepOutcome(case, target)
+
+
+def _return(session: Session, command: ReturnTask, locked: Locked, task: HumanTask) -> StepOutcome:
+    allowed = list((task.context or {}).get("returnable_to") or [])
+    if command.to not in allowed:
+        names = ", ".join(allowed) or "none"
+        raise Conflict(f"{task.name} may not return the case to {command.to[:64]} (declared: {names})")
+    reason = (command.reason or "").strip()
+    if not reason:
+        raise InvalidData("a reason is required to return a case", {"reason": ["is required"]})
+    target = session.scalar(
+        select(HumanTask)
+        .where(
+            HumanTask.case_id == locked.case.id,
+            HumanTask.bpmn_id == command.to,
+            HumanTask.state == TaskState.COMPLETED,
+        )
+        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
+        .limit(1)
+    )
+    if target is None:
+        raise Conflict(f"the case has not passed {command.to[:64]} yet: nothing to return to")
+    detail = {"task_id": task.id, "task": task.bpmn_id, "to": command.to, "reason": reason[:2000]}
+    outcome = _send_back(session, locked, target, command.actor, "task.returned", detail)
+    task.outcome = "returned"
+    task.completed_by_id = command.actor.id
+    task.submitted = {"reason": reason[:2000]}
+    session.flush()
+    return outcome
+
+
+def _recall(session: Session, command: RecallTask, locked: Locked, task: HumanTask) -> StepOutcome:
+    if task.state != TaskState.COMPLETED or task.completed_by_id != command.actor.id:
+        raise Forbidden("only who completed a step may recall it")
+    if task.procedure is not None:
+        raise Conflict("a procedure's task cannot be recalled")
+    after = list(
+        session.scalars(
+            select(HumanTask).where(
+                HumanTask.case_id == locked.case.id,
+                HumanTask.id != task.id,
+                HumanTask.created_at >= task.completed_at,
+                HumanTask.procedure.is_(None),
+            )
+        )
+    )
+    taken = [t for t in after if t.state == TaskState.COMPLETED or t.claimed_at is not None]
+    if taken or locked.case.status.is_final:
+        raise Conflict("the next step was already taken up: the completion can no longer be recalled")
+    detail = {"task_id": task.id, "task": task.bpmn_id}
+    return _send_back(session, locked, task, command.actor, "task.recalled", detail)
