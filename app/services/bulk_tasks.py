@@ -10,10 +10,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidData, PermitFlowError
-from app.models import User
+from app.models import HumanTask, TaskState, User
 
 from . import tasks
 from .reassign import reassign_task
@@ -69,3 +70,30 @@ def apply_bulk(
             continue
         results.append(BulkItem(task_id, 200, "ok"))
     return results
+
+
+def claim_next(session: Session, actor: User) -> HumanTask | None:
+    """Claim the most urgent unclaimed open task of ``actor``'s groups (earliest due first); one
+    someone else claims a moment earlier is skipped. None when there is none. Flushes."""
+    groups = tasks.group_slugs(actor)
+    if not groups:
+        return None
+    candidates = session.scalars(
+        select(HumanTask.id)
+        .where(
+            HumanTask.state == TaskState.OPEN,
+            HumanTask.assignee_id.is_(None),
+            HumanTask.candidate_group.in_(groups),
+        )
+        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+        .limit(10)
+    ).all()
+    for task_id in candidates:
+        savepoint = session.begin_nested()
+        try:
+            task = tasks.claim_task(session, actor, task_id)
+            savepoint.commit()
+            return task
+        except PermitFlowError:
+            savepoint.rollback()
+    return None

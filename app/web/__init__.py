@@ -30,6 +30,7 @@ def _blueprints() -> list[Any]:
         complaints,
         dashboard,
         inbox,
+        inbox_bulk,  # noqa: F401  (the inbox's bulk actions, on the blueprint `inbox`)
         notification_pages,
         staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)
         task_pages,  # noqa: F401  (the task pages, on the blueprint `inbox`)
