@@ -99,6 +99,8 @@ def shoot(chromium: Any, url: str, language: str, size: str, complaint_task: int
     context, page = _page(chromium, url, language, size, "window_chief")
     page.goto(url + "/notifications")
     _shot(page, "notifications", language, size)
+    page.goto(url + "/inbox")
+    _shot(page, "inbox-bulk-bar", language, size)
     context.close()
     if complaint_task is not None:
         context, page = _page(chromium, url, language, size, "dispatcher")
