@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run setup test lint bench clean
+.PHONY: run setup test lint bench mutate clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/complete_task.py
+
+## Mutation testing (not part of `make test`): each module of tests/mutation/modules.toml against its
+## own tests, on SQLite (needs Redis on localhost); fails when a module's kill rate is below its
+## threshold. MUTATE_JOBS=N sets the parallel workers (default 2); output goes to mutants/.
+mutate: $(STAMP)
+	$(BIN)/python tests/mutation/run.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -43,6 +43,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         },
     )
     app.extensions["permitflow.settings"] = settings
+    from . import http_headers, json_input
+
+    json_input.install(app)
+    http_headers.install(app, settings)
     current = platform.Platform.build(settings)
     app.extensions["permitflow.platform"] = current
     database = Database(settings.database_url, info={platform.INFO_KEY: current})

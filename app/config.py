@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from app.errors import SettingMissing
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -31,6 +33,11 @@ def _setting(default: Any, env: str, help: str) -> Any:
 class Settings:
     """The platform's settings. Field metadata names the environment variable of each."""
 
+    env: str = _setting(
+        "development",
+        "PERMITFLOW_ENV",
+        "development or production; production refuses to start without SECRET_KEY and PERMITFLOW_CERT_KEY",
+    )
     database_url: str = _setting(
         "", "DATABASE_URL", "SQLAlchemy URL; default: SQLite file instance/permitflow.db"
     )
@@ -39,6 +46,14 @@ class Settings:
     )
     secret_key: str = _setting(
         "", "SECRET_KEY", "signs sessions and API tokens; default: generated into instance/"
+    )
+    cert_key: str = _setting(
+        "",
+        "PERMITFLOW_CERT_KEY",
+        "signs certificates (the same on every machine); default outside production: SECRET_KEY",
+    )
+    cert_old_keys: str = _setting(
+        "", "PERMITFLOW_CERT_OLD_KEYS", "earlier certificate keys, comma-separated: what they signed verifies"
     )
     instance_path: str = _setting(
         str(PROJECT_ROOT / "instance"), "PERMITFLOW_INSTANCE", "folder for local state"
@@ -71,6 +86,11 @@ class Settings:
     script_time_budget: float = _setting(
         2.0, "PERMITFLOW_SCRIPT_BUDGET", "seconds one BPMN script or expression may run"
     )
+    worker_step_grace: float = _setting(
+        10.0,
+        "PERMITFLOW_WORKER_GRACE",
+        "seconds a worker's case step may run past the script budget before its process is killed",
+    )
     queue_name: str = _setting("permitflow", "PERMITFLOW_QUEUE", "rq queue for jobs")
     max_upload_bytes: int = _setting(
         20 * 1024 * 1024, "PERMITFLOW_MAX_UPLOAD", "largest accepted file in bytes (per uploaded file)"
@@ -86,6 +106,11 @@ class Settings:
     login_lockout_seconds: int = _setting(
         15 * 60, "PERMITFLOW_LOGIN_LOCKOUT", "seconds a username stays locked after too many failures"
     )
+    login_address_max_failures: int = _setting(
+        20,
+        "PERMITFLOW_LOGIN_ADDRESS_MAX_FAILURES",
+        "failed logins from one address (any usernames) before every login from it is locked",
+    )
     lookup_max_failures: int = _setting(
         10, "PERMITFLOW_LOOKUP_MAX_FAILURES", "wrong query codes from one address before lookups are refused"
     )
@@ -97,6 +122,12 @@ class Settings:
     )
     public_submit_window: int = _setting(
         60 * 60, "PERMITFLOW_PUBLIC_SUBMIT_WINDOW", "seconds public submissions are counted over"
+    )
+    verify_limit: int = _setting(
+        30, "PERMITFLOW_VERIFY_LIMIT", "certificate verifications from one address per window"
+    )
+    verify_window: int = _setting(
+        60, "PERMITFLOW_VERIFY_WINDOW", "seconds certificate verifications are counted over"
     )
     suspension_reasons: str = _setting(
         "expert_review,hearing,testing,appraisal",
@@ -136,8 +167,31 @@ class Settings:
         settings = cls(**values)
         return replace(settings, **overrides) if overrides else settings
 
+    @property
+    def production(self) -> bool:
+        """Whether this is a production deployment (``PERMITFLOW_ENV=production``)."""
+        return self.env.strip().lower() == "production"
+
+    def missing_for_production(self) -> list[str]:
+        """The settings production needs that are not set (by environment variable name).
+
+        Keys are never generated in production: a key generated per machine would make every
+        machine sign sessions and certificates differently."""
+        if not self.production:
+            return []
+        needed = {"SECRET_KEY": self.secret_key, "PERMITFLOW_CERT_KEY": self.cert_key}
+        return [name for name, value in needed.items() if not value.strip()]
+
     def resolved(self) -> Settings:
-        """Fill in defaults that depend on the instance folder (and create it)."""
+        """Fill in defaults that depend on the instance folder (and create it).
+
+        Raises SettingMissing in production when a key it must not generate is not set."""
+        missing = self.missing_for_production()
+        if missing:
+            raise SettingMissing(
+                f"PERMITFLOW_ENV=production needs {' and '.join(missing)}: set "
+                f"{'them' if len(missing) > 1 else 'it'} to the same value on every machine"
+            )
         instance = Path(self.instance_path)
         instance.mkdir(parents=True, exist_ok=True)
         database_url = self.database_url or f"sqlite:///{instance / 'permitflow.db'}"

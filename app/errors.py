@@ -69,6 +69,12 @@ class TooManyRequests(PermitFlowError):
         self.retry_after = retry_after
 
 
+class LoginLocked(TooManyRequests):
+    """Logins of this username from this address (or every login from it) are refused for a while."""
+
+    code = "login_locked"
+
+
 class ProcessInvalid(PermitFlowError):
     """A BPMN file or a form that cannot be deployed."""
 
@@ -81,3 +87,10 @@ class CaseInError(PermitFlowError):
 
     status = 409
     code = "case_error"
+
+
+class SettingMissing(PermitFlowError):
+    """A setting this deployment cannot start without is not set (the message names it)."""
+
+    status = 500
+    code = "setting_missing"

@@ -1,5 +1,7 @@
-"""The attempt limiters of this app (query-code lookups, public submissions), built once per app
-on its Redis and shared by the API and the pages, so both count against one budget per address."""
+"""The attempt limiters of this app (query-code lookups, public submissions, certificate
+verifications) and the login guard, built once per app on its Redis and shared by the API and the
+pages, so both count against one budget per address (and a login locked on one path is locked on
+the other)."""
 
 from __future__ import annotations
 
@@ -7,18 +9,26 @@ from flask import current_app, request
 
 from app.config import Settings
 from app.extensions import redis_connection
+from app.services.login_guard import LoginGuard
 from app.services.rate_limit import AttemptLimiter
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["permitflow.settings"]
+    return settings
 
 
 def _limiter(name: str) -> AttemptLimiter:
     key = f"permitflow.limiter.{name}"
     limiter: AttemptLimiter | None = current_app.extensions.get(key)
     if limiter is None:
-        settings: Settings = current_app.extensions["permitflow.settings"]
-        if name == "lookup":
-            limit, window = settings.lookup_max_failures, settings.lookup_window
-        else:
-            limit, window = settings.public_submit_limit, settings.public_submit_window
+        settings = _settings()
+        budgets = {
+            "lookup": (settings.lookup_max_failures, settings.lookup_window),
+            "submit": (settings.public_submit_limit, settings.public_submit_window),
+            "verify": (settings.verify_limit, settings.verify_window),
+        }
+        limit, window = budgets[name]
         limiter = AttemptLimiter(redis_connection(settings), name, limit, window)
         current_app.extensions[key] = limiter
     return limiter
@@ -32,6 +42,27 @@ def lookup_limiter() -> AttemptLimiter:
 def submit_limiter() -> AttemptLimiter:
     """Submissions without an account per address (`POST /cases` for public processes)."""
     return _limiter("submit")
+
+
+def verify_limiter() -> AttemptLimiter:
+    """Certificate verifications per address (`/verify` pages and `GET /api/v1/verify/{no}`)."""
+    return _limiter("verify")
+
+
+def login_guard() -> LoginGuard:
+    """The failed-login counters of every authentication path, shared by every worker through Redis."""
+    guard: LoginGuard | None = current_app.extensions.get("permitflow.login_guard")
+    if guard is None:
+        settings = _settings()
+        guard = LoginGuard(
+            redis_connection(settings),
+            max_failures=settings.login_max_failures,
+            window_seconds=settings.login_failure_window,
+            lockout_seconds=settings.login_lockout_seconds,
+            address_max_failures=settings.login_address_max_failures,
+        )
+        current_app.extensions["permitflow.login_guard"] = guard
+    return guard
 
 
 def client_address() -> str:

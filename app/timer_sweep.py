@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from app import clock
+from app import clock, step_watch
 from app.db import Database
 from app.errors import NotFound
 from app.services import timers
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 def fire_case_timers(database: Database, case_id: int) -> int:
     """Fire the case's due timers in a transaction of their own; 0 when the case is gone."""
     try:
-        with database.unit_of_work() as session:
+        with step_watch.stepping(case_id), database.unit_of_work() as session:  # see app/jobs/watchdog.py
             return timers.fire_due(session, case_id)
     except NotFound:
         return 0

@@ -174,9 +174,9 @@ def _clean_cases(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def _forget_attempts(application: Any) -> None:
-    """Rate-limit counters are per address, and every test client is 127.0.0.1: start afresh."""
+    """Rate-limit and login counters are per address, and every test client is 127.0.0.1: start afresh."""
     client = redis.Redis.from_url(application.extensions["permitflow.settings"].redis_url)
-    keys = list(client.scan_iter("rate:*"))
+    keys = [key for pattern in ("rate:*", "login-*") for key in client.scan_iter(pattern)]
     if keys:
         client.delete(*keys)
     client.close()

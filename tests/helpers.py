@@ -3,6 +3,7 @@ given time, state snapshots."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.models import Attachment, AuditEvent, Case, HumanTask, TaskState, Timer, User
 from app.services import tasks, timers
+from app.services.case_view import CaseView, ClockPause
 from app.services.demo import permit_application
 
 __all__ = [
@@ -19,10 +21,27 @@ __all__ = [
     "inbox_task",
     "open_task",
     "permit_application",
+    "plain",
     "snapshot",
     "submit_permit",
     "user_named",
 ]
+
+
+def plain(view: Any) -> Any:
+    """A view model (services/case_view.py, task_view.py) as nested dicts under the API's key
+    names, values kept as Python objects (datetimes stay datetimes): what the API's JSON is made
+    of, so tests read it the way clients do. Rows (tasks, cases) stay model objects."""
+    if isinstance(view, ClockPause):
+        return {"from": view.started_at, "to": view.ended_at, "reason": view.reason}
+    if dataclasses.is_dataclass(view) and not isinstance(view, type):
+        out = {f.name: plain(getattr(view, f.name)) for f in dataclasses.fields(view)}
+        if isinstance(view, CaseView) and view.data is None:
+            del out["data"]  # absent, as in the API, for viewers who may not see it
+        return out
+    if isinstance(view, list):
+        return [plain(item) for item in view]
+    return view
 
 
 def _case_id(case: Case | int) -> int:

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from app.errors import NotFound
 from app.limits import client_address, lookup_limiter, submit_limiter
 from app.services import cases
+from app.services.case_view import CaseView as CaseViewModel
 from app.services.rate_limit import LOOKUP_REFUSED, SUBMIT_REFUSED
 
 from .common import AUTH, commit, current_user, documented_errors, session
@@ -66,7 +67,7 @@ class CaseItem(MethodView):
         ],
     )
     @documented_errors(blp, 401, 404, 429)
-    def get(self, args: dict[str, Any], number: str) -> dict[str, Any]:
+    def get(self, args: dict[str, Any], number: str) -> CaseViewModel:
         """The case's public view: status, stage, statutory clock, timeline, open requests.
 
         Staff and the applicant see it with its data; anyone else needs the query code

@@ -8,7 +8,9 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.limits import client_address, verify_limiter
 from app.services import certificates
+from app.services.rate_limit import VERIFY_REFUSED
 
 from .common import AUTH, current_user, documented_errors, session
 from .schemas import Verification
@@ -36,11 +38,13 @@ class CertificateDocument(MethodView):
 class CertificateVerification(MethodView):
     @blp.response(200, Verification)
     @blp.doc(security=[{}])
-    @documented_errors(blp, 400)
+    @documented_errors(blp, 400, 429)
     def get(self, certificate_no: str) -> dict[str, Any]:
         """Whether a certificate is genuine, with its masked holder, project and validity.
 
         Anyone may ask. An unknown number, or a certificate whose stored content no longer matches
-        its signature, answers `genuine: false` (never an error).
+        its signature, answers `genuine: false` (never an error). Verifications are counted per
+        address, with the `/verify` pages: past the limit the answer is 429 with `Retry-After`.
         """
+        verify_limiter().take(client_address(), VERIFY_REFUSED)
         return certificates.verification(session(), certificate_no)

@@ -9,10 +9,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.services.reassign import reassign_task
+from app.services.task_view import TaskSummary
 
 from .common import AUTH, commit, documented_errors, require_user, session
 from .schemas import TaskItem
-from .tasks import _items
+from .tasks import summary
 
 blp = Blueprint("reassign", __name__, description="Reassigning tasks (supervisors)")
 
@@ -38,10 +39,10 @@ class TaskReassign(MethodView):
     @blp.response(200, TaskItem)
     @blp.doc(security=AUTH)
     @documented_errors(blp, 401, 403, 404, 409, 422)
-    def post(self, body: dict[str, Any], task_id: int) -> dict[str, Any]:
+    def post(self, body: dict[str, Any], task_id: int) -> TaskSummary:
         """Give the task to a member of its group (`user`) or move it to another group (`group`).
         Only a supervisor of the task's group may; 409 when the task is no longer open."""
         user = require_user()
         task = reassign_task(session(), user, task_id, to_user=body.get("user"), to_group=body.get("group"))
         commit()
-        return _items([task])[0]
+        return summary(task)

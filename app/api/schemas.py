@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from typing import Any
 
-from app.services.tasks import MAX_PER_PAGE
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, post_dump, validate
+
+from app.services.calendar import SlaState
+from app.services.case_view import CaseView as CaseViewModel
+from app.services.tasks import MAX_PER_PAGE, InboxScope, InboxSort
 
 
 class TokenRequest(Schema):
@@ -88,8 +92,8 @@ class CaseRequest(Schema):
 
 
 class ClockPause(Schema):
-    start = fields.String(data_key="from", attribute="from")
-    to = fields.String(allow_none=True)
+    start = fields.DateTime(data_key="from", attribute="started_at")
+    to = fields.DateTime(allow_none=True, attribute="ended_at")
     reason = fields.String()
 
 
@@ -107,7 +111,7 @@ class DocumentLink(Schema):
     url = fields.String(required=True, metadata={"description": "the PDF: the applicant and staff only"})
     verify_url = fields.String(metadata={"description": "the public verification page (the QR code)"})
     issued_at = fields.DateTime()
-    valid_until = fields.String()
+    valid_until = fields.Date()
     status = fields.String(metadata={"description": "valid, expired or revoked"})
 
 
@@ -130,35 +134,48 @@ class CaseView(Schema):
     documents = fields.List(fields.Nested(DocumentLink), required=True)
     data = fields.Dict(metadata={"description": "staff and the applicant only"})
 
+    @post_dump(pass_original=True)
+    def _without_hidden_data(self, dumped: dict[str, Any], view: CaseViewModel, **_: Any) -> dict[str, Any]:
+        # Absent, not null, for viewers who may not see the data (a query code shows the status only).
+        if view.data is None:
+            dumped.pop("data", None)
+        return dumped
+
 
 class CaseQuery(Schema):
     code = fields.String(validate=validate.Length(max=40), metadata={"description": "query code"})
 
 
+STRING = {"type": "string"}
+
+
 class TaskListArgs(Schema):
-    scope = fields.String(load_default="group", validate=validate.OneOf(["mine", "group", "all"]))
+    # Parsed into the enums here; `type` keeps the OpenAPI saying they are strings.
+    scope = fields.Enum(InboxScope, by_value=True, load_default=InboxScope.GROUP, metadata=STRING)
     process = fields.String(validate=validate.Length(max=64))
-    sla = fields.String(validate=validate.OneOf(["on_time", "warning", "overdue"]))
+    sla = fields.Enum(SlaState, by_value=True, metadata=STRING)
     q = fields.String(validate=validate.Length(max=100))
-    sort = fields.String(load_default="due_at", validate=validate.OneOf(["due_at", "created_at"]))
+    sort = fields.Enum(InboxSort, by_value=True, load_default=InboxSort.DUE_AT, metadata=STRING)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 class TaskItem(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    name_en = fields.String(required=True)
-    case_number = fields.String(required=True)
-    process = fields.String(required=True, attribute="process_key")
-    project_name = fields.String(allow_none=True)
-    group = fields.String(allow_none=True, attribute="candidate_group")
-    assignee = fields.String(allow_none=True)
-    created_at = fields.DateTime(required=True)
-    due_at = fields.DateTime(allow_none=True)
+    """Dumped from a `TaskSummary` (the task row, its SLA state and its assignee)."""
+
+    id = fields.Integer(required=True, attribute="task.id")
+    name = fields.String(required=True, attribute="task.name")
+    name_en = fields.String(required=True, attribute="task.name_en")
+    case_number = fields.String(required=True, attribute="task.case_number")
+    process = fields.String(required=True, attribute="task.process_key")
+    project_name = fields.String(allow_none=True, attribute="task.project_name")
+    group = fields.String(allow_none=True, attribute="task.candidate_group")
+    assignee = fields.String(allow_none=True, attribute="assignee_username")
+    created_at = fields.DateTime(required=True, attribute="task.created_at")
+    due_at = fields.DateTime(allow_none=True, attribute="task.due_at")
     sla = fields.String(required=True)
-    escalation_level = fields.Integer(required=True)
-    state = fields.String(required=True)
+    escalation_level = fields.Integer(required=True, attribute="task.escalation_level")
+    state = fields.String(required=True, attribute="task.state")
 
 
 class TaskList(Schema):
@@ -185,13 +202,34 @@ class CreditDeduction(Schema):
     at = fields.DateTime(required=True, metadata={"description": "when the points were deducted"})
 
 
+class TaskCase(Schema):
+    number = fields.String(required=True)
+    status = fields.String(required=True)
+    stage = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(required=True)
+    project_name = fields.String(allow_none=True)
+
+
+class TaskComment(Schema):
+    text = fields.String(required=True)
+
+
+class TaskAttachment(Schema):
+    id = fields.String(required=True, metadata={"description": "refer to the file by this id in form data"})
+    kind = fields.String(required=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+
+
 class TaskDetail(Schema):
-    task = fields.Nested(TaskItem, required=True)
+    task = fields.Nested(TaskItem, required=True, attribute="summary")
     form = fields.Nested(TaskForm, required=True)
-    case = fields.Dict(required=True)
+    case = fields.Nested(TaskCase, required=True)
     data = fields.Dict(required=True)
-    comments = fields.List(fields.Dict(), required=True)
-    attachments = fields.List(fields.Dict(), required=True)
+    comments = fields.List(fields.Nested(TaskComment), required=True)
+    attachments = fields.List(fields.Nested(TaskAttachment), required=True)
     credit_score = fields.Integer(
         allow_none=True,
         metadata={"description": "the applicant company's credit score (100 plus its records); null if none"},

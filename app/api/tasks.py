@@ -6,10 +6,11 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
-from app.models import HumanTask, User
+from app.models import HumanTask
 from app.services import tasks
+from app.services.task_view import TaskDetail as TaskDetailView
+from app.services.task_view import TaskSummary
 
 from .common import AUTH, commit, documented_errors, require_user, session
 from .schemas import CompleteRequest, CompleteResponse, TaskDetail, TaskItem, TaskList, TaskListArgs
@@ -17,37 +18,9 @@ from .schemas import CompleteRequest, CompleteResponse, TaskDetail, TaskItem, Ta
 blp = Blueprint("tasks", __name__, description="Tasks (the inbox)")
 
 
-def _items(rows: list[HumanTask]) -> list[dict[str, Any]]:
-    assignee_ids = {r.assignee_id for r in rows if r.assignee_id}
-    names = (
-        {
-            uid: name
-            for uid, name in session().execute(
-                select(User.id, User.username).where(User.id.in_(assignee_ids))
-            )
-        }
-        if assignee_ids
-        else {}
-    )
-    return [_item(r, names.get(r.assignee_id)) for r in rows]
-
-
-def _item(row: HumanTask, assignee: str | None) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "name_en": row.name_en,
-        "case_number": row.case_number,
-        "process_key": row.process_key,
-        "project_name": row.project_name,
-        "candidate_group": row.candidate_group,
-        "assignee": assignee,
-        "created_at": row.created_at,
-        "due_at": row.due_at,
-        "sla": tasks.task_sla(row),
-        "escalation_level": row.escalation_level,
-        "state": row.state.value,
-    }
+def summary(task: HumanTask) -> TaskSummary:
+    """One task as `TaskItem` dumps it."""
+    return tasks.summaries(session(), [task])[0]
 
 
 @blp.route("/tasks")
@@ -61,7 +34,7 @@ class TaskCollection(MethodView):
         user = require_user()
         page = tasks.list_inbox(session(), user, tasks.InboxQuery(**args))
         return {
-            "items": _items(page.items),
+            "items": tasks.summaries(session(), page.items),
             "total": page.total,
             "total_exact": page.total_exact,
             "page": page.page,
@@ -74,29 +47,16 @@ class TaskResource(MethodView):
     @blp.response(200, TaskDetail)
     @blp.doc(security=AUTH)
     @documented_errors(blp, 401, 403, 404)
-    def get(self, task_id: int) -> dict[str, Any]:
+    def get(self, task_id: int) -> TaskDetailView:
         """A task with its form (JSON Schema and UI hints) and the case data it may see."""
-        user = require_user()
-        detail = tasks.task_detail(session(), user, task_id)
-        task, case = detail["task"], detail["case"]
-        return {
-            **detail,
-            "task": _items([task])[0],
-            "case": {
-                "number": case.number,
-                "status": case.status.value,
-                "stage": case.stage,
-                "submitted_at": case.submitted_at.isoformat(),
-                "project_name": case.project_name,
-            },
-        }
+        return tasks.task_detail(session(), require_user(), task_id)
 
 
-def _task_action(task_id: int, action: Any) -> dict[str, Any]:
+def _task_action(task_id: int, action: Any) -> TaskSummary:
     user = require_user()
     task = action(session(), user, task_id)
     commit()
-    return _items([task])[0]
+    return summary(task)
 
 
 @blp.route("/tasks/<int:task_id>/claim")
@@ -104,7 +64,7 @@ class TaskClaim(MethodView):
     @blp.response(200, TaskItem)
     @blp.doc(security=AUTH)
     @documented_errors(blp, 401, 403, 404, 409)
-    def post(self, task_id: int) -> dict[str, Any]:
+    def post(self, task_id: int) -> TaskSummary:
         """Take the task so that nobody else works on it. 409 if someone else has it."""
         return _task_action(task_id, tasks.claim_task)
 
@@ -114,7 +74,7 @@ class TaskUnclaim(MethodView):
     @blp.response(200, TaskItem)
     @blp.doc(security=AUTH)
     @documented_errors(blp, 401, 403, 404, 409)
-    def post(self, task_id: int) -> dict[str, Any]:
+    def post(self, task_id: int) -> TaskSummary:
         """Give the task back to the group."""
         return _task_action(task_id, tasks.unclaim_task)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -18,7 +17,8 @@ from .errors import EngineError, ScriptRefused, TaskNotReady
 from .migration import MigrationPlan, MigrationRefused, move, plan_migration
 from .sandbox import SandboxEnvironment
 from .specs import SpecCache, dump_state, load_state
-from .types import PendingTimer, ReadyTask, SpecSource, StepResult
+from .step_facts import case_data, pending_timers, plain
+from .types import ReadyTask, SpecSource, StepResult
 
 _clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 
@@ -159,7 +159,7 @@ class Runtime:
     def task_data(self, source: SpecSource, state: str, task_id: str) -> dict[str, Any]:
         """The data a ready task sees (for showing a performer its case)."""
         workflow, _engine = self._load(source, state, None)
-        return _plain(self._ready_task(workflow, task_id).data)
+        return plain(self._ready_task(workflow, task_id).data)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -200,6 +200,9 @@ class Runtime:
             workflow.do_engine_steps()
         except (SpiffWorkflowException, ScriptRefused) as err:
             error = _engine_error(err)
+        except Exception as err:  # noqa: BLE001 - SpiffWorkflow raises bare Exception (timer values)
+            # Whatever the engine raises puts the case in error at the task it was running, never a 500.
+            error = _unexpected_error(workflow, err)
         result = self._result(workflow, source, error, engine)
         if error is None:
             try:
@@ -218,7 +221,7 @@ class Runtime:
         ready = [
             self._ready(t, source, engine) for t in workflow.get_tasks(state=TaskState.READY, manual=True)
         ]
-        timers = _pending_timers(workflow)
+        timers = pending_timers(workflow)
         finished = workflow.is_completed()
         end_status = None
         end_properties: dict[str, str] = {}
@@ -234,7 +237,7 @@ class Runtime:
             finished=finished,
             end_status=end_status,
             end_properties=end_properties,
-            data=_case_data(workflow),
+            data=case_data(workflow),
             error=error,
         )
 
@@ -277,7 +280,7 @@ class Runtime:
             group = source.lane_groups.get(lane, lane) if lane else None
         context: dict[str, Any] = {}
         if props.get("request_items"):
-            context["items"] = _plain(_evaluate(engine, task, props["request_items"]))
+            context["items"] = plain(_evaluate(engine, task, props["request_items"]))
         if props.get("performer_credit_code"):
             # Performed by the company with this credit code (its users), not the case's applicant.
             code = _evaluate(engine, task, props["performer_credit_code"])
@@ -286,7 +289,7 @@ class Runtime:
             # What a performer outside the administration (a company account) may see of the case:
             # only what the analyst names, never the whole case data (a complaint's case data holds
             # the complainant's contact details).
-            context["performer_data"] = _plain(_evaluate(engine, task, props["performer_data"])) or {}
+            context["performer_data"] = plain(_evaluate(engine, task, props["performer_data"])) or {}
         if props.get("supervising_group"):
             # The staff group whose supervisors receive this task's escalations (督办).
             context["supervising_group"] = props["supervising_group"].strip()
@@ -295,7 +298,7 @@ class Runtime:
             context["returnable_to"] = [t.strip() for t in props["returnable_to"].split(",") if t.strip()]
         if props.get("note"):
             # A remark shown with the task in the case's timeline (e.g. work ordered stopped).
-            context["note"] = _plain(_evaluate(engine, task, props["note"])) or None
+            context["note"] = plain(_evaluate(engine, task, props["note"])) or None
         return ReadyTask(
             id=str(task.id),
             bpmn_id=spec.bpmn_id,
@@ -325,78 +328,14 @@ def _props(task_spec: Any) -> dict[str, str]:
     return ext.get("properties", {}) or {}
 
 
-def _pending_timers(workflow: BpmnWorkflow) -> list[PendingTimer]:
-    timers = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
-        spec = task.task_spec
-        definition = getattr(spec, "event_definition", None)
-        if not isinstance(definition, timer_module.TimerEventDefinition):
-            continue
-        due = _timer_due(task._get_internal_data("event_value"))
-        if due is None:
-            continue
-        attached = None
-        if task.parent is not None and type(task.parent.task_spec).__name__ == "BoundaryEventSplit":
-            # A boundary event's siblings under the split: the activity it is attached to.
-            attached = next(
-                (str(s.id) for s in task.parent.children if s is not task and s.task_spec.manual), None
-            )
-        timers.append(
-            PendingTimer(
-                task_id=str(task.id),
-                bpmn_id=spec.bpmn_id,
-                name=spec.bpmn_name or spec.bpmn_id,
-                due_at=due,
-                attached_to=attached,
-                interrupting=bool(getattr(spec, "cancel_activity", False)),
-                properties=dict(_props(spec)),
-            )
-        )
-    return timers
-
-
-def _timer_due(value: Any) -> datetime | None:
-    if isinstance(value, dict):  # cycle timers keep {"cycles", "next", "duration"}
-        value = value.get("next")
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = timer_module.TimerEventDefinition.get_datetime(value)
-    except ValueError:
-        return None
-    return datetime.fromisoformat(parsed.isoformat()).astimezone(UTC)
-
-
-def _case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The case's data as a person would read it: the latest data along every live branch."""
-    data: dict[str, Any] = {}
-    if workflow.last_task is not None:
-        data.update(workflow.last_task.data)
-    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
-        data.update(task.data)
-    if workflow.is_completed():
-        ends = [
-            t
-            for t in workflow.get_tasks(state=TaskState.COMPLETED)
-            if t.workflow is workflow and not t.children
-        ]
-        for task in ends:
-            data.update(task.data)
-    return _plain(data)
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe copy of task data (scripts may leave sets, dates, …)."""
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
-
-
 def _engine_error(err: Exception) -> EngineError:
     if isinstance(err, EngineError):
         return err
     task = getattr(err, "task", None)
     spec = getattr(task, "task_spec", None) if task is not None else None
     message = str(err).split("\n")[0]
-    inner = getattr(err, "exception", None)
+    # SpiffWorkflow raises its error inside `except`, so the sandbox's own refusal is its context.
+    inner = getattr(err, "exception", None) or err.__cause__ or err.__context__
     if isinstance(inner, EngineError):
         message = f"{message}: {inner.message}" if inner.message not in message else message
     return EngineError(
@@ -405,4 +344,25 @@ def _engine_error(err: Exception) -> EngineError:
         bpmn_id=getattr(spec, "bpmn_id", None) if spec else None,
         line=getattr(err, "line_number", None) or None,
         source_line=getattr(err, "error_line", None) or None,
+    )
+
+
+def _unexpected_error(workflow: BpmnWorkflow, err: Exception) -> EngineError:
+    """An exception outside SpiffWorkflow's own classes, placed at the task the engine was running:
+    the innermost frame of the traceback that holds a task of this workflow (SpiffWorkflow names it
+    ``my_task``), else the first non-human task still to run."""
+    spec = None
+    trace = err.__traceback__
+    while trace is not None:
+        task = trace.tb_frame.f_locals.get("my_task")
+        spec = getattr(task, "task_spec", None) or spec
+        trace = trace.tb_next
+    if spec is None:
+        running = workflow.get_tasks(state=TaskState.STARTED | TaskState.READY | TaskState.WAITING)
+        spec = next((t.task_spec for t in running if not t.task_spec.manual), None)
+    text = str(err).splitlines()[0] if str(err) else ""
+    return EngineError(
+        f"{type(err).__name__}: {text}" if text else type(err).__name__,
+        task_name=getattr(spec, "bpmn_name", None),
+        bpmn_id=getattr(spec, "bpmn_id", None),
     )

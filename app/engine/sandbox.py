@@ -2,17 +2,16 @@
 
 Scripts are compiled with RestrictedPython: names and attributes starting with ``_`` are refused at
 compile time, only a small set of builtins exists (no ``open``, ``__import__``, ``getattr``, …),
-attribute access goes through ``safer_getattr`` and each run has a time budget. Without this a
-BPMN file could run shell commands as the server's user.
+attribute access goes through ``safer_getattr``, and each run has a time budget and size limits
+that the script can neither catch nor switch off (``script_policy``, ``script_limits``). Without
+this a BPMN file could run shell commands as the server's user, or hold a worker for ever.
 """
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from types import CodeType, FrameType
+from types import CodeType
 from typing import Any
 
 from RestrictedPython import (
@@ -21,19 +20,20 @@ from RestrictedPython import (
     limited_builtins,
     safe_builtins,
 )
-from RestrictedPython.Eval import default_guarded_getitem
 from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
-    safer_getattr,
 )
 
 from .errors import ScriptRefused
+from .script_limits import ScriptLimitExceeded, ScriptRun
+from .script_policy import LimitedTransformer
 
 # Builtins a process author may use. Deliberately no type(), getattr(), vars(), dir(), open(),
 # compile(), eval(), exec(), globals(), setattr()/delattr() or class definitions.
-_REMOVED = {"__build_class__", "setattr", "delattr", "id", "hash", "_getattr_"}
+# BaseException goes too: a handler naming it (or an alias of it) would catch the script's limits.
+_REMOVED = {"__build_class__", "setattr", "delattr", "id", "hash", "_getattr_", "BaseException"}
 _EXTRA = {
     "dict": dict,
     "list": list,
@@ -58,46 +58,39 @@ BUILTINS: dict[str, Any] = {
     **_EXTRA,
 }
 
-_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": lambda a, b: a + b,
-    "-=": lambda a, b: a - b,
-    "*=": lambda a, b: a * b,
-    "/=": lambda a, b: a / b,
-    "//=": lambda a, b: a // b,
-    "%=": lambda a, b: a % b,
-    "**=": lambda a, b: a**b,
-    "|=": lambda a, b: a | b,
-    "&=": lambda a, b: a & b,
-}
 
-
-def _inplacevar(op: str, x: Any, y: Any) -> Any:
-    try:
-        return _INPLACE[op](x, y)
-    except KeyError:
-        raise ScriptRefused(f"operator {op} is not allowed in process scripts") from None
-
-
-def _guards() -> dict[str, Any]:
+def _guards(run: ScriptRun) -> dict[str, Any]:
     return {
         "__builtins__": BUILTINS,
-        "_getattr_": safer_getattr,
-        "_getitem_": default_guarded_getitem,
+        # Globals shadow builtins: the guarded versions without copying the builtins per run.
+        "pow": run.pow,
+        "sum": run.sum,
+        "_getattr_": run.getattr,
+        "_getitem_": run.getitem,
         "_getiter_": iter,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
         "_unpack_sequence_": guarded_unpack_sequence,
         "_write_": full_write_guard,
-        "_inplacevar_": _inplacevar,
+        "_inplacevar_": run.inplace,
+        "_tick_": run.tick,
+        "_add_": run.add,
+        "_mul_": run.mul,
+        "_pow_": run.power,
+        "_lshift_": run.lshift,
+        "_mod_": run.mod,
+        "_format_": run.formatted,
+        "_joined_": run.joined,
+        "_sized_": run.sized,
     }
 
 
-_GUARD_NAMES = frozenset(_guards())
+_GUARD_NAMES = frozenset(_guards(ScriptRun(0.0)))
 
 
 @lru_cache(maxsize=4096)
 def compile_expression(source: str) -> CodeType:
     """Compile a restricted expression, or raise ScriptRefused naming what is not allowed."""
-    result = compile_restricted_eval(source.strip(), "<expression>")
+    result = compile_restricted_eval(source.strip(), "<expression>", policy=LimitedTransformer)
     if result.errors or result.code is None:
         raise ScriptRefused(_explain(result.errors, source))
     return result.code
@@ -106,7 +99,7 @@ def compile_expression(source: str) -> CodeType:
 @lru_cache(maxsize=4096)
 def compile_script(source: str) -> CodeType:
     """Compile a restricted script, or raise ScriptRefused naming what is not allowed."""
-    result = compile_restricted_exec(source, "<script>")
+    result = compile_restricted_exec(source, "<script>", policy=LimitedTransformer)
     if result.errors or result.code is None:
         raise ScriptRefused(_explain(result.errors, source))
     return result.code
@@ -126,34 +119,15 @@ def check_source(source: str, *, expression: bool) -> str | None:
     return None
 
 
-class TimeBudget:
-    """Stops a script that runs longer than ``seconds`` (infinite loops in a BPMN script)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-    def run(self, fn: Callable[[], Any]) -> Any:
-        deadline = time.monotonic() + self.seconds
-        previous = sys.gettrace()
-
-        def tracer(frame: FrameType, event: str, arg: Any) -> Any:
-            if time.monotonic() > deadline:
-                raise ScriptRefused(f"the script ran longer than its budget of {self.seconds:g} s")
-            return tracer
-
-        # Only frames compiled from process scripts are traced; the platform's own code is not.
-        def global_tracer(frame: FrameType, event: str, arg: Any) -> Any:
-            if frame.f_code.co_filename in ("<script>", "<expression>"):
-                # Opcode events, because a one-line loop (`while True: pass`) has no line events.
-                frame.f_trace_opcodes = True
-                return tracer(frame, event, arg)
-            return None
-
-        sys.settrace(global_tracer)
-        try:
-            return fn()
-        finally:
-            sys.settrace(previous)
+def _run_limited(run: ScriptRun, fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` (the script) and turn a broken limit into ``ScriptRefused`` once it has left it."""
+    try:
+        result = fn()
+    except ScriptLimitExceeded as err:
+        raise ScriptRefused(err.message) from None
+    if run.tripped:  # the script hid the signal from itself; the run has failed all the same
+        raise ScriptRefused(run.tripped)
+    return result
 
 
 class SandboxEnvironment:
@@ -165,10 +139,12 @@ class SandboxEnvironment:
 
     def __init__(self, helpers: Mapping[str, Callable[..., Any]], time_budget: float) -> None:
         self.globals = dict(helpers)
-        self.budget = TimeBudget(time_budget)
+        self.time_budget = time_budget
 
-    def _namespace(self, context: Mapping[str, Any], external: Mapping[str, Any] | None) -> dict[str, Any]:
-        namespace = _guards()
+    def _namespace(
+        self, run: ScriptRun, context: Mapping[str, Any], external: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        namespace = _guards(run)
         namespace.update(self.globals)
         if external:
             namespace.update(external)
@@ -177,17 +153,19 @@ class SandboxEnvironment:
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
         code = compile_expression(expression)
-        namespace = self._namespace(context, external_context)
-        return self.budget.run(lambda: eval(code, namespace))  # noqa: S307 - restricted code
+        run = ScriptRun(self.time_budget)
+        namespace = self._namespace(run, context, external_context)
+        return _run_limited(run, lambda: eval(code, namespace))  # noqa: S307 - restricted code
 
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
         clash = set(self.globals).intersection(context)
         if clash:
             raise ScriptRefused(f"task data uses the names of helper functions: {', '.join(sorted(clash))}")
         code = compile_script(script)
-        namespace = self._namespace(context, external_context)
+        run = ScriptRun(self.time_budget)
+        namespace = self._namespace(run, context, external_context)
         reserved = set(namespace) - set(context)
-        self.budget.run(lambda: exec(code, namespace))  # noqa: S102 - restricted code
+        _run_limited(run, lambda: exec(code, namespace))  # noqa: S102 - restricted code
         for key in list(context):
             if key not in namespace:
                 del context[key]

@@ -11,8 +11,9 @@ from .base import Base, intpk, str40, str64, str200
 
 
 class Certificate(Base):
-    """One certificate per case. ``signature`` is an HMAC-SHA256 (the app's secret key) over the
-    canonical content (services.certificates.canonical), so an edited row or a forged number shows."""
+    """One certificate per case. ``signature`` is an HMAC-SHA256 (with the certificate key named by
+    ``key_id``) over the canonical content (services.certificate_signing.canonical), so an edited
+    row or a forged number shows."""
 
     __tablename__ = "certificate"
 
@@ -32,4 +33,7 @@ class Certificate(Base):
     issued_at: Mapped[datetime]
     valid_until: Mapped[date] = mapped_column(Date)
     signature: Mapped[str] = mapped_column(String(64))
+    # Which certificate key signed it (services.certificates.key_id); None: the SECRET_KEY, as
+    # before key ids. Keys can rotate: earlier keys stay listed and their certificates verify.
+    key_id: Mapped[str | None] = mapped_column(String(16))
     revoked_at: Mapped[datetime | None]

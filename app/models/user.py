@@ -33,6 +33,8 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped to revoke every token issued before (logout everywhere, password change).
     token_version: Mapped[int] = mapped_column(default=1)
+    # Bumped at logout: every page session cookie of the user saved before then stops working.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     company_name: Mapped[str | None] = mapped_column(String(200))
     credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
     # The person to call about the company's applications (for citizens: themselves).

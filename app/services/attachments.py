@@ -26,6 +26,7 @@ from app.errors import Conflict, InvalidData, NotFound, TooLarge, UnsupportedTyp
 from app.models import Attachment, Case, User
 
 from . import audit
+from .case_access import case_access
 
 ACCEPTED = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 # Leading bytes of programs: ELF, PE/MZ (Windows), Mach-O (both byte orders, 32/64 bit, fat).
@@ -84,11 +85,10 @@ def detect_type(content: bytes) -> str:
 
 
 def _case_for(session: Session, number: str, user: User) -> Case:
-    """The case, if ``user`` is staff or its applicant; otherwise the same 404 as for no case."""
+    """The case, if ``user`` may have its files (staff, its applicant); otherwise the same 404 as
+    for no case."""
     case = session.scalar(select(Case).where(Case.number == number[:40]))
-    if case is None or not (
-        user.is_staff or (case.applicant_id is not None and case.applicant_id == user.id)
-    ):
+    if case is None or not case_access(case, user).download:
         raise NotFound(NOT_FOUND)
     return case
 
@@ -111,7 +111,7 @@ def add_attachment(
     no file behind.
     """
     case = _case_for(session, number, user)
-    if case.status.is_final:
+    if not case_access(case, user).upload:  # the case is closed
         raise Conflict("the case is closed: no more documents can be added")
     kind = (kind or "").strip()
     content_type = check_upload(content, kind, max_bytes)

@@ -11,8 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from app import clock
-from app.errors import NotAuthenticated
+from app.errors import LoginLocked, NotAuthenticated
 from app.models import User
+
+from . import audit
+from .login_guard import LoginGuard
 
 _hasher = PasswordHasher()
 # A hash to verify against when the user does not exist, so timing does not reveal usernames.
@@ -33,6 +36,35 @@ def authenticate(session: Session, username: str, password: str) -> User:
     if user is None or not user.is_active:
         raise NotAuthenticated("wrong username or password")
     return user
+
+
+def sign_in(session: Session, guard: LoginGuard, username: str, password: str, address: str) -> User:
+    """Authenticate under the lockout of every login path (token endpoint and page login alike).
+
+    Raises LoginLocked while this username is locked from ``address`` (or the address is), and
+    NotAuthenticated for wrong credentials. Lockouts that start or end are audited; the caller
+    commits on every outcome so those events are kept even when the login is refused.
+    """
+    for ended in guard.released(username, address):
+        audit.record(session, "login.unlocked", actor=None, actor_label="system", detail=ended.detail())
+    wait = guard.locked_for(username, address)
+    if wait:
+        minutes = max(1, -(-wait // 60))
+        raise LoginLocked(f"too many failed logins; try again in {minutes} minute(s)", retry_after=wait)
+    try:
+        user = authenticate(session, username, password)
+    except NotAuthenticated:
+        for started in guard.record_failure(username, address):
+            audit.record(session, "login.locked", actor=None, actor_label="system", detail=started.detail())
+        raise
+    guard.reset(username, address)
+    return user
+
+
+def end_page_sessions(user: User) -> None:
+    """Revoke every page session of the user (logout): session cookies name the version they
+    were issued under. API tokens stay valid (they end with ``token_version``)."""
+    user.session_version = (user.session_version or 1) + 1
 
 
 def issue_token(user: User, secret: str, ttl_seconds: int) -> tuple[str, datetime]:

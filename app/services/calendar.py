@@ -7,6 +7,7 @@ N-th working day after the day the clock started (期限自次日起算).
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -148,10 +149,18 @@ def remove_override(session: Session, actor: User | None, day: date) -> bool:
     return True
 
 
-def sla_state(now: datetime, due_at: datetime | None, warn_at: datetime | None) -> str:
+class SlaState(enum.StrEnum):
+    """Where a task or case stands against its time limit."""
+
+    ON_TIME = "on_time"
+    WARNING = "warning"
+    OVERDUE = "overdue"
+
+
+def sla_state(now: datetime, due_at: datetime | None, warn_at: datetime | None) -> SlaState:
     """`on_time`, `warning` or `overdue` for a task at ``now``."""
     if due_at is not None and now > due_at:
-        return "overdue"
+        return SlaState.OVERDUE
     if warn_at is not None and now >= warn_at:
-        return "warning"
-    return "on_time"
+        return SlaState.WARNING
+    return SlaState.ON_TIME

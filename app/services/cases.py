@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,8 +14,10 @@ from app.errors import Forbidden, InvalidData, NotAuthenticated, NotFound
 from app.models import Case, HumanTask, TaskState, User
 
 from . import case_numbers, certificates, gateway, platform, processes, steps
-from .calendar import sla_state
+from .calendar import SlaState, sla_state
+from .case_access import case_access
 from .case_clock import paused_working_days
+from .case_view import CaseClock, CaseView, ClockPause, CorrectionRequest, TimelineStep
 
 
 @dataclass(frozen=True)
@@ -90,17 +93,15 @@ def case_for_viewer(
     """
     case = session.scalar(select(Case).where(Case.number == number[:40]))
     if case is not None:
-        if viewer is not None and viewer.is_staff:
-            return case, True
-        if viewer is not None and case.applicant_id == viewer.id:
-            return case, True
-        if code and case_numbers.code_matches(session, case, code):
-            return case, False
+        proved = bool(code) and case_numbers.code_matches(session, case, code or "")
+        access = case_access(case, viewer, code_proved=proved)
+        if access.view:
+            return case, access.data
     raise NotFound("no case with this number and query code")
 
 
-def public_view(session: Session, case: Case, *, with_data: bool) -> dict[str, Any]:
-    """The case as the API's `GET /cases/{number}` shows it."""
+def public_view(session: Session, case: Case, *, with_data: bool) -> CaseView:
+    """The case as the API's `GET /cases/{number}` and the status pages show it."""
     now = clock.now()
     version = processes.version_by_id(session, case.process_version_id)
     assert version is not None
@@ -109,77 +110,84 @@ def public_view(session: Session, case: Case, *, with_data: bool) -> dict[str, A
             select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.created_at, HumanTask.id)
         )
     )
-    timeline: list[dict[str, Any]] = [
-        {
-            "name": "提交申请",
-            "name_en": "Application submitted",
-            "group": "applicant",
-            "state": "completed",
-            "started_at": case.submitted_at,
-            "due_at": None,
-            "completed_at": case.submitted_at,
-            "outcome": "submitted",
-            "sla": "on_time",
-        }
+    timeline = [
+        TimelineStep(
+            name="提交申请",
+            name_en="Application submitted",
+            group="applicant",
+            state="completed",
+            started_at=case.submitted_at,
+            due_at=None,
+            completed_at=case.submitted_at,
+            outcome="submitted",
+            sla=SlaState.ON_TIME,
+        )
     ]
     for task in tasks:
         end = task.completed_at if task.state != TaskState.OPEN else now
+        titles = outcome_titles(processes.form_schema(version, task.form_key), task.outcome)
         timeline.append(
-            {
-                "name": task.name,
-                "name_en": task.name_en,
-                "group": task.candidate_group,
-                "state": task.state.value,
-                "started_at": task.created_at,
-                "due_at": task.due_at,
-                "completed_at": task.completed_at,
-                "outcome": task.outcome,
-                **outcome_titles(processes.form_schema(version, task.form_key), task.outcome),
-                "sla": sla_state(end or now, task.due_at, task.warn_at),
-                "note": (task.context or {}).get("note"),
-            }
+            TimelineStep(
+                name=task.name,
+                name_en=task.name_en,
+                group=task.candidate_group,
+                state=task.state.value,
+                started_at=task.created_at,
+                due_at=task.due_at,
+                completed_at=task.completed_at,
+                outcome=task.outcome,
+                outcome_title=titles["outcome_title"],
+                outcome_title_en=titles["outcome_title_en"],
+                sla=sla_state(end or now, task.due_at, task.warn_at),
+                note=(task.context or {}).get("note"),
+            )
         )
     requests = [
-        {
-            "task_id": t.id,
-            "name": t.name,
-            "name_en": t.name_en,
-            "due_at": t.due_at,
-            "items": (t.context or {}).get("items", []),
-        }
+        CorrectionRequest(
+            task_id=t.id,
+            name=t.name,
+            name_en=t.name_en,
+            due_at=t.due_at,
+            items=(t.context or {}).get("items", []),
+        )
         for t in tasks
         if t.state == TaskState.OPEN and t.candidate_group == gateway.APPLICANT_GROUP
     ]
+    return CaseView(
+        number=case.number,
+        process=case.process_key,
+        process_name=version.name,
+        process_name_en=version.name_en,
+        status=case.status.value,
+        stage=case.stage,
+        stage_en=case.stage_en,
+        project_name=case.project_name,
+        submitted_at=case.submitted_at,
+        completed_at=case.completed_at,
+        due_at=case.due_at,
+        clock=_clock(session, case, timeline, now),
+        sla=sla_state(case.completed_at or now, case.due_at, None) if case.due_at else SlaState.ON_TIME,
+        timeline=timeline,
+        requests=requests,
+        documents=certificates.documents(session, case),
+        data=case.data if with_data else None,
+    )
+
+
+def _clock(session: Session, case: Case, timeline: list[TimelineStep], now: datetime) -> CaseClock:
+    """The statutory clock: working days used (paused days not counted) and its stops, each
+    named by the step that stopped it (pauses store its Chinese name; the timeline knows both)."""
     cal = platform.calendar(session)
     used_end = case.completed_at or now
     used = cal.working_days_between(case.submitted_at, used_end) - paused_working_days(cal, case, used_end)
-    limit = case.time_limit
-    view: dict[str, Any] = {
-        "number": case.number,
-        "process": case.process_key,
-        "process_name": version.name,
-        "process_name_en": version.name_en,
-        "status": case.status.value,
-        "stage": case.stage,
-        "stage_en": case.stage_en,
-        "project_name": case.project_name,
-        "submitted_at": case.submitted_at,
-        "completed_at": case.completed_at,
-        "due_at": case.due_at,
-        "clock": {
-            "working_days_used": max(used, 0),
-            "limit": limit,
-            "paused": bool(case.clock_pauses and case.clock_pauses[-1].get("to") is None),
-            "pauses": case.clock_pauses or [],
-        },
-        "sla": sla_state(case.completed_at or now, case.due_at, None) if case.due_at else "on_time",
-        "timeline": timeline,
-        "requests": requests,
-        "documents": certificates.documents(session, case),
-    }
-    if with_data:
-        view["data"] = case.data
-    return view
+    stored = case.clock_pauses or []
+    english = {step.name: step.name_en for step in timeline}
+    return CaseClock(
+        working_days_used=max(used, 0),
+        limit=case.time_limit,
+        paused=bool(stored and stored[-1].get("to") is None),
+        pauses=[ClockPause.from_stored(p, english) for p in stored],
+    )
 
 
 def applicant_cases(session: Session, applicant: User, limit: int = 200) -> list[Case]:

@@ -30,8 +30,10 @@ from app.errors import NotFound
 from app.models import Case, Certificate, User
 
 from . import audit, certificate_pdf, platform, process_traits, processes
+from .case_access import case_access
+from .case_view import CaseDocument
 from .certificate_pdf import pdf_filename
-from .certificate_signing import canonical, clean_number, is_genuine, sign, status_of, verify_url
+from .certificate_signing import canonical, clean_number, is_genuine, seal, sign, status_of, verify_url
 from .credit_code import mask_credit_code
 from .process_traits import CertificateType
 
@@ -150,7 +152,7 @@ def issue(
         signature="",
         revoked_at=None,
     )
-    cert.signature = sign(plat.settings, cert)
+    seal(plat.settings, cert)
     session.add(cert)
     session.flush()
     audit.record(
@@ -167,7 +169,7 @@ def revoke(session: Session, cert: Certificate, *, actor: User | None, reason: s
     """Revoke a certificate (re-signed: the revocation is part of the signed content)."""
     if cert.revoked_at is None:
         cert.revoked_at = clock.now().replace(microsecond=0)
-        cert.signature = sign(platform.of(session).settings, cert)
+        seal(platform.of(session).settings, cert)
         case = session.get(Case, cert.case_id)
         audit.record(
             session,
@@ -226,23 +228,23 @@ def for_case(session: Session, case: Case) -> list[Certificate]:
     return list(session.scalars(select(Certificate).where(Certificate.case_id == case.id)))
 
 
-def documents(session: Session, case: Case) -> list[dict[str, Any]]:
+def documents(session: Session, case: Case) -> list[CaseDocument]:
     """The case view's `documents`: each certificate's name, number and download link."""
     out = []
     plat = platform.of(session)
     for cert in for_case(session, case):
         kind = process_traits.certificate_type(session, case, cert.kind)
         out.append(
-            {
-                "name": kind.title,
-                "name_en": kind.title_en,
-                "number": cert.number,
-                "url": f"/api/v1/cases/{case.number}/documents/{cert.number}.pdf",
-                "verify_url": verify_url(plat.settings, cert.number),
-                "issued_at": cert.issued_at,
-                "valid_until": cert.valid_until.isoformat(),
-                "status": status_of(plat.base_calendar, cert),
-            }
+            CaseDocument(
+                name=kind.title,
+                name_en=kind.title_en,
+                number=cert.number,
+                url=f"/api/v1/cases/{case.number}/documents/{cert.number}.pdf",
+                verify_url=verify_url(plat.settings, cert.number),
+                issued_at=cert.issued_at,
+                valid_until=cert.valid_until,
+                status=status_of(plat.base_calendar, cert),
+            )
         )
     return out
 
@@ -250,11 +252,7 @@ def documents(session: Session, case: Case) -> list[dict[str, Any]]:
 def for_download(session: Session, user: User | None, number: str, certificate_no: str) -> Certificate:
     """The certificate of the case, for its applicant and staff; anyone else: 404 (never which)."""
     case = session.scalar(select(Case).where(Case.number == (number or "")[:40]))
-    allowed = (
-        case is not None
-        and user is not None
-        and (user.is_staff or (case.applicant_id is not None and case.applicant_id == user.id))
-    )
+    allowed = case is not None and case_access(case, user).download
     cert = (
         session.scalar(
             select(Certificate).where(

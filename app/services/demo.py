@@ -6,11 +6,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import Group, HumanTask, Membership, TaskState, User, UserKind
+from app.models import Case, Group, HumanTask, Membership, TaskState, User, UserKind
 
 from . import cases, processes, tasks
 from .auth import hash_password
@@ -190,6 +190,9 @@ def load_cases(session: Session, users: dict[str, User]) -> list[str]:
     made += load_review_cases(session, users, real_now)
     made += load_rectification_cases(session, users, real_now)
     made += load_complaint_cases(session, users, real_now)
+    from .demo_procedures import load_procedure_cases  # it builds on this module's applications
+
+    made += load_procedure_cases(session, users, real_now)
     return made
 
 
@@ -358,6 +361,10 @@ def load(session: Session, *, password: str, with_cases: bool, echo: Callable[[s
     echo("processes: " + ", ".join(f"{d.key} {'new' if d.created else 'unchanged'}" for d in deployed))
     if not with_cases:
         return "demo loaded (no cases)"
+    existing = session.scalar(select(func.count()).select_from(Case)) or 0
+    if existing:
+        # Loading twice (`make run` again) must not add a second set of sample cases.
+        return f"demo loaded: the database already holds {existing} cases, none added"
     made = load_cases(session, users)
     for line in made:
         echo(f"  case {line}")

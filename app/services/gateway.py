@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,7 +55,7 @@ def mirror(
     now = clock.now()
     # Read before anything is changed, so no autoflush runs here: the rows are written once, at
     # the end. Timers are closed in memory and flushed with the rest (no UPDATE per task).
-    unfired = _unfired_timers(session, case.id)
+    unfired = unfired_timers(session, case.id)
     mirrored = Mirrored(was_approved=case.status == CaseStatus.APPROVED)
     _save_case(session, case, result, now)
     if completed is not None:
@@ -90,7 +89,7 @@ def mirror(
     # One read of the case's unfired timers (above) serves the tasks' timers, the BPMN timers, the
     # case's own timer and the wake-up time.
     added += _sync_bpmn_timers(session, case, result, now, rows_by_spiff_id, unfired)
-    added += _sync_case_timer(session, case, now, unfired, added)
+    added += sync_case_timer(session, case, now, unfired, added)
     session.flush()
     mirrored.unfired = [] if case.status.is_final else unfired + added
     return mirrored
@@ -221,7 +220,7 @@ def _close_timers(unfired: list[Timer], human_task_id: int, now: datetime) -> No
             timer.cancelled_at = now
 
 
-def _unfired_timers(session: Session, case_id: int) -> list[Timer]:
+def unfired_timers(session: Session, case_id: int) -> list[Timer]:
     return list(
         session.scalars(
             select(Timer).where(
@@ -273,7 +272,7 @@ def _sync_bpmn_timers(
     return added
 
 
-def _sync_case_timer(
+def sync_case_timer(
     session: Session, case: Case, now: datetime, unfired: list[Timer], added: list[Timer]
 ) -> list[Timer]:
     """The case's own statutory limit is a timer too (overdue → supervisors are told). Returns the
@@ -343,89 +342,3 @@ def _update_clock(session: Session, case: Case, result: StepResult, now: datetim
         return
     case.clock_pauses = pauses
     case.due_at = case_due(platform.calendar(session), case)
-
-
-def move_case_clock(session: Session, case: Case, now: datetime) -> None:
-    """After the case's clock stopped, ran again or got more days (no engine step): its due time
-    and the timer of its statutory limit follow."""
-    case.due_at = case_due(platform.calendar(session), case)
-    case.updated_at = now
-    unfired = _unfired_timers(session, case.id)
-    _sync_case_timer(session, case, now, unfired, [])
-    session.flush()
-
-
-def close_case(session: Session, case: Case, status: CaseStatus, now: datetime) -> None:
-    """End the case without an engine step (withdrawn by the applicant): open tasks are cancelled,
-    timers stop, the clock's open pauses end, the working days are stored."""
-    assert status.is_final
-    unfired = _unfired_timers(session, case.id)
-    for row in session.scalars(
-        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == TaskState.OPEN)
-    ):
-        row.state = TaskState.CANCELLED
-        row.completed_at = now
-        durations.record_task(session, row)
-    pauses = [dict(p) for p in (case.clock_pauses or [])]
-    for pause in pauses:
-        if pause.get("to") is None:
-            pause["to"] = now.isoformat()
-    case.clock_pauses = pauses
-    case.status = status
-    case.completed_at = now
-    case.updated_at = now
-    case.stage, case.stage_en = None, None
-    _sync_case_timer(session, case, now, unfired, [])
-    durations.record_case(session, case)
-    session.flush()
-
-
-def open_platform_task(
-    session: Session,
-    case: Case,
-    *,
-    procedure: str,
-    name: str,
-    name_en: str,
-    group: str,
-    time_limit: str | None,
-    assignee_id: int | None = None,
-    context: dict[str, Any] | None = None,
-    due_at: datetime | None = None,
-) -> HumanTask:
-    """A task the platform opens for a procedure (not a BPMN user task), with its SLA timers; it
-    sits in the inbox like any other and is completed through the step path."""
-    now = clock.now()
-    due, warn_at = platform.calendar(session).due(now, time_limit)
-    due_at = due_at or due
-    if due_at is not None and (warn_at is None or warn_at > due_at):
-        warn_at = None
-    row = HumanTask(
-        case_id=case.id,
-        case_number=case.number,
-        process_key=case.process_key,
-        project_name=case.project_name,
-        spiff_task_id=f"pf-{uuid4().hex}",
-        bpmn_id=f"procedure.{procedure}",
-        name=name,
-        name_en=name_en,
-        candidate_group=group,
-        assignee_id=assignee_id,
-        state=TaskState.OPEN,
-        form_key=f"procedure/{procedure}",
-        time_limit=time_limit,
-        pauses_clock=False,
-        created_at=now,
-        claimed_at=now if assignee_id else None,
-        due_at=due_at,
-        warn_at=warn_at,
-        escalation_level=0,
-        context={"procedure": procedure, **(context or {})},
-        procedure=procedure,
-    )
-    session.add(row)
-    for kind, at in ((TimerKind.SLA_WARNING, warn_at), (TimerKind.SLA_OVERDUE, due_at)):
-        if at is not None:
-            session.add(Timer(case_id=case.id, kind=kind, human_task=row, due_at=at, created_at=now))
-    session.flush()
-    return row

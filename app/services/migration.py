@@ -17,7 +17,7 @@ from app.errors import Forbidden, NotFound, PermitFlowError
 from app.models import Case, ProcessVersion, User
 
 from . import platform, processes, steps
-from .steps.path import RUNNING
+from .steps.core import RUNNING
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,7 @@ class AttemptLimiter:
 
 LOOKUP_REFUSED = "too many wrong query codes from your address"
 SUBMIT_REFUSED = "too many submissions without an account from your address"
+VERIFY_REFUSED = "too many certificate verifications from your address"
 ACCOUNT_SUBMIT_REFUSED = "too many complaints from your account"
 
 

@@ -8,7 +8,7 @@ from app.errors import Forbidden, InvalidData
 from app.models import HumanTask, User
 
 from . import steps
-from .tasks import group_slugs
+from .task_access import task_permissions
 
 
 def reassign_task(
@@ -29,7 +29,7 @@ def reassign_task(
         )
 
     def check(_session: Session, task: HumanTask) -> None:
-        if task.candidate_group not in group_slugs(supervisor, supervised=True):
+        if not task_permissions(_session, supervisor, task).supervisor:
             raise Forbidden("only a supervisor of the task's group can reassign it")
 
     outcome = steps.advance(

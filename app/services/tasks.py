@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,14 @@ from app.errors import Forbidden, NotFound
 from app.models import Case, HumanTask, TaskState, User
 
 from . import attachments, credit, gateway, processes, steps
-from .calendar import sla_state
+from .calendar import SlaState, sla_state
+from .case_access import case_access
+from .task_access import assignee_names, group_slugs, task_permissions
+
+# The checks below (claim, release, complete) ask the predicates task_permissions is made of.
+from .task_access import is_candidate as _is_candidate
+from .task_access import is_supervisor as _is_supervisor
+from .task_view import AttachmentSummary, CreditDeduction, TaskDetail, TaskForm, TaskSummary
 
 MAX_PER_PAGE = 100
 
@@ -23,13 +31,28 @@ MAX_PER_PAGE = 100
 CASE_NUMBER = re.compile(r"[A-Za-z]{1,8}\d{14}")
 
 
+class InboxScope(enum.StrEnum):
+    """Whose tasks the inbox lists."""
+
+    MINE = "mine"  # claimed by the user
+    GROUP = "group"  # waiting in the user's groups
+    ALL = "all"  # every group the user supervises (admins: every staff group)
+
+
+class InboxSort(enum.StrEnum):
+    """The inbox's order (ascending, empty last)."""
+
+    DUE_AT = "due_at"
+    CREATED_AT = "created_at"
+
+
 @dataclass(frozen=True)
 class InboxQuery:
-    scope: str = "group"  # mine | group | all
+    scope: InboxScope = InboxScope.GROUP
     process: str | None = None
-    sla: str | None = None  # warning | overdue
+    sla: SlaState | None = None
     q: str | None = None
-    sort: str = "due_at"  # due_at | created_at
+    sort: InboxSort = InboxSort.DUE_AT
     page: int = 1
     per_page: int = 20
 
@@ -43,10 +66,6 @@ class InboxPage:
     total_exact: bool = True  # False: there are more than `total`
 
 
-def group_slugs(user: User, *, supervised: bool = False) -> list[str]:
-    return sorted(m.group.slug for m in user.memberships if m.is_supervisor or not supervised)
-
-
 # The partial inbox indexes are defined `WHERE state = 'open'`; a bound parameter would hide
 # from the planner that a query matches them (measured on SQLite: count 24 ms -> 0.9 ms).
 OPEN = text("human_task.state = 'open'")
@@ -58,9 +77,9 @@ def _inbox_filter(user: User, query: InboxQuery) -> Select[tuple[HumanTask]]:
         raise Forbidden("the task inbox is for agency staff")
     now = clock.now()
     stmt = select(HumanTask).where(OPEN)
-    if query.scope == "mine":
+    if query.scope == InboxScope.MINE:
         stmt = stmt.where(HumanTask.assignee_id == user.id)
-    elif query.scope == "all":
+    elif query.scope == InboxScope.ALL:
         if user.has_role("admin"):
             stmt = stmt.where(HumanTask.candidate_group != gateway.APPLICANT_GROUP)
         else:
@@ -72,11 +91,11 @@ def _inbox_filter(user: User, query: InboxQuery) -> Select[tuple[HumanTask]]:
         stmt = stmt.where(HumanTask.candidate_group.in_(group_slugs(user)))
     if query.process:
         stmt = stmt.where(HumanTask.process_key == query.process)
-    if query.sla == "overdue":
+    if query.sla == SlaState.OVERDUE:
         stmt = stmt.where(HumanTask.due_at < now)
-    elif query.sla == "warning":
+    elif query.sla == SlaState.WARNING:
         stmt = stmt.where(HumanTask.warn_at <= now, or_(HumanTask.due_at.is_(None), HumanTask.due_at >= now))
-    elif query.sla == "on_time":
+    elif query.sla == SlaState.ON_TIME:
         stmt = stmt.where(or_(HumanTask.warn_at.is_(None), HumanTask.warn_at > now))
     if query.q:
         term = query.q.strip()[:100]
@@ -94,6 +113,12 @@ def _inbox_filter(user: User, query: InboxQuery) -> Select[tuple[HumanTask]]:
 COUNT_LIMIT = 10_000
 
 
+def inbox_scopes(user: User) -> list[InboxScope]:
+    """The scopes ``user`` may list: `all` is for supervisors and administrators."""
+    supervises = user.has_role("admin") or bool(group_slugs(user, supervised=True))
+    return [InboxScope.MINE, InboxScope.GROUP] + ([InboxScope.ALL] if supervises else [])
+
+
 def count_inbox(session: Session, user: User, query: InboxQuery) -> int:
     """How many open tasks ``query`` finds (for tab counts), up to COUNT_LIMIT + 1 (= "more")."""
     limited = _inbox_filter(user, query).with_only_columns(HumanTask.id).limit(COUNT_LIMIT + 1)
@@ -106,7 +131,7 @@ def list_inbox(session: Session, user: User, query: InboxQuery) -> InboxPage:
     counted = count_inbox(session, user, query)
     # Ascending with NULLs last, then id: the order of the (group|assignee, due_at, id) indexes,
     # so a page is read from the index instead of sorting every task of the group.
-    order = HumanTask.created_at if query.sort == "created_at" else HumanTask.due_at
+    order = HumanTask.created_at if query.sort == InboxSort.CREATED_AT else HumanTask.due_at
     per_page = max(1, min(query.per_page, MAX_PER_PAGE))
     page = max(1, query.page)
     items = list(
@@ -119,10 +144,19 @@ def list_inbox(session: Session, user: User, query: InboxQuery) -> InboxPage:
     return InboxPage(items, min(counted, COUNT_LIMIT), page, per_page, counted <= COUNT_LIMIT)
 
 
-def task_sla(task: HumanTask) -> str:
+def task_sla(task: HumanTask) -> SlaState:
     if task.state != TaskState.OPEN:
         return sla_state(task.completed_at or clock.now(), task.due_at, task.warn_at)
     return sla_state(clock.now(), task.due_at, task.warn_at)
+
+
+def summaries(session: Session, rows: list[HumanTask]) -> list[TaskSummary]:
+    """The tasks as lists show them, with their assignees' names (one query for all)."""
+    names = assignee_names(session, rows)
+    return [
+        TaskSummary(t, task_sla(t), names.get(t.assignee_id) if t.assignee_id is not None else None)
+        for t in rows
+    ]
 
 
 MAX_ID = steps.MAX_ID
@@ -136,83 +170,57 @@ def get_task(session: Session, task_id: int) -> HumanTask:
     return task
 
 
-def _is_candidate(session: Session, user: User, task: HumanTask) -> bool:
-    if (task.context or {}).get("supervisors_only"):
-        # A procedure's decision for the head of the group (an extension, a rating's follow-up).
-        return _is_supervisor(user, task)
-    if task.candidate_group == gateway.APPLICANT_GROUP:
-        performer = (task.context or {}).get("performer_credit_code")
-        if performer:
-            # Performed by a company (e.g. the contractor of a rectification order): its users.
-            return not user.is_staff and user.is_active and user.credit_code == performer
-        case = session.get(Case, task.case_id)
-        return case is not None and case.applicant_id == user.id
-    return task.candidate_group in group_slugs(user)
-
-
-def _is_supervisor(user: User, task: HumanTask) -> bool:
-    return task.candidate_group in group_slugs(user, supervised=True)
-
-
-def authorize_view(session: Session, user: User, task: HumanTask) -> None:
-    if task.assignee_id == user.id or _is_candidate(session, user, task) or _is_supervisor(user, task):
-        return
-    raise Forbidden("this task is not for you: you are not in its group")
-
-
-def task_detail(session: Session, user: User, task_id: int) -> dict[str, Any]:
-    """The task with its form and the case data its performer may see."""
+def task_detail(session: Session, user: User, task_id: int) -> TaskDetail:
+    """The task with its form, the case data its performer may see, and what ``user`` may do."""
     task = get_task(session, task_id)
-    authorize_view(session, user, task)
+    permissions = task_permissions(session, user, task)
+    if not permissions.view:
+        raise Forbidden("this task is not for you: you are not in its group")
     case = session.get(Case, task.case_id)
     version = processes.version_by_id(session, case.process_version_id) if case else None
     assert case is not None and version is not None
     ui_name = (version.meta.get("tasks", {}).get(task.bpmn_id) or {}).get("ui_form")
-    return {
-        "task": task,
-        "form": {
-            "name": task.form_key,
-            "schema": processes.form_schema(version, task.form_key),
-            "ui_schema": processes.form_schema(version, ui_name),
-        },
-        "case": case,
-        "data": visible_data(user, task, case),
-        "comments": [],
-        "attachments": [
-            {
-                "id": a.uid,
-                "kind": a.kind,
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "size": a.size,
-                "created_at": a.created_at.isoformat(),
-            }
-            for a in attachments.case_attachments(session, case)
-        ],
-        **_credit(session, task, case, version.meta["start"]["public"]),
-    }
+    score, deductions = _credit(session, task, case, version.meta["start"]["public"])
+    [summary] = summaries(session, [task])
+    return TaskDetail(
+        task=task,
+        sla=summary.sla,
+        assignee=summary.assignee,
+        form=TaskForm(
+            name=task.form_key,
+            schema=processes.form_schema(version, task.form_key),
+            ui_schema=processes.form_schema(version, ui_name),
+        ),
+        case=case,
+        data=visible_data(user, task, case),
+        comments=[],
+        attachments=[AttachmentSummary.of(a) for a in attachments.case_attachments(session, case)],
+        credit_score=score,
+        credit_deductions=deductions,
+        permissions=permissions,
+    )
 
 
 def visible_data(user: User, task: HumanTask, case: Case) -> dict[str, Any]:
     """Staff and the case's own applicant see the case data; a company performing a task of someone
     else's case (a contractor ordered to rectify) sees only the task's `performer_data`."""
-    if user.is_staff or (case.applicant_id is not None and case.applicant_id == user.id):
+    if case_access(case, user).data:
         return dict(case.data or {})
     return dict((task.context or {}).get("performer_data") or {})
 
 
-def _credit(session: Session, task: HumanTask, case: Case, public: bool) -> dict[str, Any]:
+def _credit(
+    session: Session, task: HumanTask, case: Case, public: bool
+) -> tuple[int | None, list[CreditDeduction]]:
     """The concerned company's score and latest deductions, for the reviewer to weigh."""
     code = credit.subject_of(session, case, (task.context or {}).get("performer_credit_code"), public)
     if code is None:
-        return {"credit_score": None, "credit_deductions": []}
-    return {
-        "credit_score": credit.score(session, code),
-        "credit_deductions": [
-            {"points": -r.delta, "reason": r.reason, "at": r.created_at}
-            for r in credit.recent_deductions(session, code)
-        ],
-    }
+        return None, []
+    deductions = [
+        CreditDeduction(points=-r.delta, reason=r.reason, at=r.created_at)
+        for r in credit.recent_deductions(session, code)
+    ]
+    return credit.score(session, code), deductions
 
 
 def claim_task(session: Session, user: User, task_id: int) -> HumanTask:

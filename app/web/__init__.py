@@ -79,7 +79,8 @@ def init_web(app: Flask) -> None:
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        # Secure in production whatever the TLS setting: a session cookie never travels in clear text.
+        SESSION_COOKIE_SECURE=settings.secure_cookies or settings.production,
         # The API is exempt (bearer tokens); the pages' hook below calls csrf.protect() itself.
         WTF_CSRF_CHECK_DEFAULT=False,
         # Tied to the session; a reviewer may keep a form open for a working day.

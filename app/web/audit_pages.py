@@ -65,6 +65,8 @@ ACTION_LABELS = {
     "group.supervisor_set": lazy_gettext("Group supervisor appointed"),
     "group.supervisor_unset": lazy_gettext("Group supervisor removed"),
     "setting.changed": lazy_gettext("Setting changed"),
+    "login.locked": lazy_gettext("Login locked"),
+    "login.unlocked": lazy_gettext("Login lock ended"),
 }
 
 

@@ -1,8 +1,10 @@
-"""Session login for pages: who is logged in, requiring a login, the failed-login guard, and the
+"""Session login for pages: who is logged in, requiring a login, and the
 login, logout and language pages (the blueprint `account`).
 
-The session cookie holds the user id and the user's ``token_version``: bumping the version (logout
-everywhere, password change) ends page sessions as it revokes API tokens.
+The session cookie holds the user id, the user's ``token_version`` (bumped by logout everywhere and
+password changes, which end page sessions as they revoke API tokens) and ``session_version``
+(bumped at logout, so a session cookie saved before logout is worth nothing after it: the cookie is
+signed but not stored, so only a version kept on the server can revoke it).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     make_response,
@@ -27,11 +28,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, ngettext
 
-from app.errors import NotAuthenticated
-from app.extensions import redis_connection
+from app.errors import LoginLocked, NotAuthenticated
+from app.limits import client_address, login_guard
 from app.models import User
 from app.services import auth as auth_service
-from app.services.login_guard import LoginGuard
 
 from . import common
 from .i18n import COOKIE, LANGUAGES
@@ -43,6 +43,7 @@ bp = Blueprint("account", __name__)
 
 USER_KEY = "uid"
 VERSION_KEY = "tv"
+SESSION_VERSION_KEY = "sv"
 
 
 def current_user() -> User | None:
@@ -50,9 +51,15 @@ def current_user() -> User | None:
     if "web_user" not in g:
         user = None
         user_id, version = session.get(USER_KEY), session.get(VERSION_KEY)
-        if isinstance(user_id, int) and isinstance(version, int):
+        session_version = session.get(SESSION_VERSION_KEY)
+        if isinstance(user_id, int) and isinstance(version, int) and isinstance(session_version, int):
             found = common.session().get(User, user_id)
-            if found is not None and found.is_active and found.token_version == version:
+            if (
+                found is not None
+                and found.is_active
+                and found.token_version == version
+                and found.session_version == session_version
+            ):
                 user = found
         g.web_user = user
     result: User | None = g.web_user
@@ -64,10 +71,16 @@ def log_in(user: User) -> None:
     session.clear()
     session[USER_KEY] = user.id
     session[VERSION_KEY] = user.token_version
+    session[SESSION_VERSION_KEY] = user.session_version
     g.web_user = user
 
 
 def log_out() -> None:
+    """End the page session, and (server side) every page session cookie of the user saved so far."""
+    user = current_user()
+    if user is not None:
+        auth_service.end_page_sessions(user)
+        common.commit()
     session.clear()
     g.web_user = None
 
@@ -83,21 +96,6 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def login_guard() -> LoginGuard:
-    """The failed-login counters, shared by every worker through Redis."""
-    guard: LoginGuard | None = current_app.extensions.get("permitflow.login_guard")
-    if guard is None:
-        settings = common.settings()
-        guard = LoginGuard(
-            redis_connection(settings),
-            max_failures=settings.login_max_failures,
-            window_seconds=settings.login_failure_window,
-            lockout_seconds=settings.login_lockout_seconds,
-        )
-        current_app.extensions["permitflow.login_guard"] = guard
-    return guard
 
 
 def landing_url(user: User) -> str:
@@ -122,29 +120,39 @@ def login() -> ResponseReturnValue:
     if request.method == "POST":
         username = common.no_nul(request.form.get("username", "")).strip()[:64]
         password = common.no_nul(request.form.get("password", ""))[:256]
-        guard = login_guard()
         if not username or not password:
             error, status = gettext("Enter your username and password."), 400
-        elif guard.locked_for(username):
-            minutes = max(1, round(guard.locked_for(username) / 60))
-            error = ngettext(
-                "Too many failed attempts. This account is locked; try again in %(num)d minute.",
-                "Too many failed attempts. This account is locked; try again in %(num)d minutes.",
-                minutes,
-            )
-            status = 429
         else:
             try:
-                user = auth_service.authenticate(common.session(), username, password)
+                user = auth_service.sign_in(
+                    common.session(), login_guard(), username, password, client_address()
+                )
+            except LoginLocked as locked:
+                common.commit()  # a lock that ended stays in the audit trail
+                error, status = _locked_message(locked.retry_after), 429
             except NotAuthenticated:
-                common.rollback()
-                guard.record_failure(username)
+                common.commit()  # a lock this failure started stays in the audit trail
                 error, status = gettext("Wrong username or password."), 401
             else:
-                guard.reset(username)
+                common.commit()  # a lock that ended before this login is audited
                 log_in(user)
                 return redirect(common.safe_next(request.values.get("next"), landing_url(user)))
     return render_template("login.html", error=error, username=username, next=next_url), status
+
+
+def _locked_message(seconds: int) -> str:
+    minutes = max(1, round(seconds / 60))
+    if login_guard().address_locked(client_address()):
+        return ngettext(
+            "Too many failed attempts from your address. Try again in %(num)d minute.",
+            "Too many failed attempts from your address. Try again in %(num)d minutes.",
+            minutes,
+        )
+    return ngettext(
+        "Too many failed attempts. This account is locked; try again in %(num)d minute.",
+        "Too many failed attempts. This account is locked; try again in %(num)d minutes.",
+        minutes,
+    )
 
 
 @bp.route("/logout", methods=["POST"])
@@ -167,6 +175,6 @@ def set_language(code: str) -> ResponseReturnValue:
         max_age=365 * 86400,
         samesite="Lax",
         httponly=True,
-        secure=common.settings().secure_cookies,
+        secure=common.settings().secure_cookies or common.settings().production,
     )
     return response

@@ -71,7 +71,7 @@ def _render(
         max_upload_mb=uploads.max_mb(),
         max_photos=complaints.MAX_PHOTOS,
         account=_applicant(),
-        action=url_for("complaints.complaint_new", process=request.args.get("process") or None),
+        form_action=url_for("complaints.complaint_new", process=request.args.get("process") or None),
         anonymous=bool((values or {}).get(ANONYMOUS)),
     ), status
 

@@ -4,16 +4,16 @@ URL, the tabs with their counts, the filters, most urgent first, paged."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import User
 from app.services import processes, staff_start, tasks
+from app.services.calendar import SlaState
 
 from . import common
 from .auth import current_user, login_required
@@ -21,30 +21,33 @@ from .sla import due_in_words
 
 bp = Blueprint("inbox", __name__)
 
-SCOPES = ("mine", "group", "all")
-SLA_FILTERS = ("on_time", "warning", "overdue")
-SORTS = ("due_at", "created_at")
 PER_PAGE = 25
 
+E = TypeVar("E", bound=Enum)
+D = TypeVar("D")
 
-def is_supervisor(user: User) -> bool:
-    """Whether ``user`` may see the whole inbox (admins and supervisors of a group)."""
-    return user.has_role("admin") or bool(tasks.group_slugs(user, supervised=True))
+
+def _member(enum_type: type[E], value: Any, default: D) -> E | D:
+    """The enum member whose value is ``value``; anything else (a hand-edited URL) is ``default``."""
+    try:
+        return enum_type(value)
+    except ValueError:
+        return default
 
 
 def inbox_query(args: Any, user: User) -> tasks.InboxQuery:
     """The inbox query in a URL's arguments, with anything unknown replaced by the default."""
-    scope = args.get("scope", "group")
-    if scope not in SCOPES or (scope == "all" and not is_supervisor(user)):
-        scope = "group"
+    scope = _member(tasks.InboxScope, args.get("scope"), tasks.InboxScope.GROUP)
+    if scope not in tasks.inbox_scopes(user):
+        scope = tasks.InboxScope.GROUP
     try:
         page = max(1, min(int(args.get("page", 1)), 10_000))
     except ValueError:
         page = 1
     process = common.no_nul(args.get("process") or "") or None
-    sla = args.get("sla") if args.get("sla") in SLA_FILTERS else None
+    sla = _member(SlaState, args.get("sla"), None)
     q = common.no_nul(args.get("q") or "").strip()[:100] or None
-    sort = args.get("sort") if args.get("sort") in SORTS else "due_at"
+    sort = _member(tasks.InboxSort, args.get("sort"), tasks.InboxSort.DUE_AT)
     return tasks.InboxQuery(
         scope=scope, process=process and process[:64], sla=sla, q=q, sort=sort, page=page, per_page=PER_PAGE
     )
@@ -70,13 +73,6 @@ def request_inbox_args(user: User) -> dict[str, Any]:
     return query_args(inbox_query(request.args, user), page=1)
 
 
-def usernames(db: Session, ids: set[int]) -> dict[int, str]:
-    """Display names by user id."""
-    if not ids:
-        return {}
-    return {uid: name for uid, name in db.execute(select(User.id, User.display_name).where(User.id.in_(ids)))}
-
-
 @bp.route("/")
 @bp.route("/inbox")
 @login_required
@@ -89,24 +85,23 @@ def inbox() -> ResponseReturnValue:
     query = inbox_query(request.args, user)
     db = common.session()
     page = tasks.list_inbox(db, user, query)
-    scopes = ["mine", "group"] + (["all"] if is_supervisor(user) else [])
+    scopes = tasks.inbox_scopes(user)
     counts = {
         scope: (page.total if page.total_exact else tasks.COUNT_LIMIT + 1)
         if scope == query.scope
         else tasks.count_inbox(db, user, replace(query, scope=scope))
         for scope in scopes
     }
-    assignees = usernames(db, {t.assignee_id for t in page.items if t.assignee_id})
     now = clock.now()
     rows = [
         {
-            "task": t,
-            "sla": tasks.task_sla(t),
-            "due_words": due_in_words(t.due_at, now),
-            "assignee": assignees.get(t.assignee_id) if t.assignee_id else None,
-            "url": url_for("inbox.task_page", task_id=t.id, **query_args(query, page=1)),
+            "task": s.task,
+            "sla": s.sla,
+            "due_words": due_in_words(s.task.due_at, now),
+            "assignee": s.assignee.display_name if s.assignee else None,
+            "url": url_for("inbox.task_page", task_id=s.task.id, **query_args(query, page=1)),
         }
-        for t in page.items
+        for s in tasks.summaries(db, page.items)
     ]
     versions = processes.current_versions(db)
     return render_template(

@@ -35,7 +35,7 @@ from . import common, schema_form, uploads
 from .auth import current_user, login_required
 from .errors import message_for
 from .i18n import pick
-from .inbox import bp, inbox_query, query_args, request_inbox_args, usernames
+from .inbox import bp, inbox_query, query_args, request_inbox_args
 from .sla import due_in_words
 from .staff_start import ADD_ROW, with_row
 
@@ -60,13 +60,13 @@ def attachment_titles(version: Any) -> dict[str, Any]:
     return found
 
 
-def file_refs(number: str, items: list[dict[str, Any]]) -> dict[str, schema_form.FileRef]:
+def file_refs(number: str, items: list[Any]) -> dict[str, schema_form.FileRef]:
     """The case's attachments by uid, as data rows show them (file name, preview link)."""
     return {
-        a["id"]: schema_form.FileRef(
-            a["filename"],
-            url_for("track.download_attachment", number=number, uid=a["id"], preview=1),
-            a["content_type"].startswith("image/"),
+        a.id: schema_form.FileRef(
+            a.filename,
+            url_for("track.download_attachment", number=number, uid=a.id, preview=1),
+            a.content_type.startswith("image/"),
         )
         for a in items
     }
@@ -98,18 +98,12 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
     """Everything the task page shows."""
     db = common.session()
     detail = tasks.task_detail(db, user, task_id)
-    task: HumanTask = detail["task"]
-    case = detail["case"]
+    task, case, allowed = detail.task, detail.case, detail.permissions
     version = processes.version_by_id(db, case.process_version_id)
     view = cases.public_view(db, case, with_data=False)
-    fields = schema_form.build_fields(detail["form"]["schema"], data=task.submitted or {})
-    case_rows, process_rows = _case_rows(
-        case.data or {}, version, file_refs(case.number, detail["attachments"])
-    )
-    groups = tasks.group_slugs(user)
-    supervised = tasks.group_slugs(user, supervised=True)
+    fields = schema_form.build_fields(detail.form.schema, data=task.submitted or {})
+    case_rows, process_rows = _case_rows(case.data or {}, version, file_refs(case.number, detail.attachments))
     is_open = task.state == TaskState.OPEN
-    mine = task.assignee_id == user.id
     context: dict[str, Any] = {
         "task": task,
         "case": case,
@@ -118,23 +112,22 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
         "case_rows": case_rows,
         "process_rows": process_rows,
         "fields": fields,
-        "form_schema": detail["form"]["schema"],
-        "credit_score": detail["credit_score"],
-        "credit_deductions": detail["credit_deductions"],
-        "comments": detail["comments"],
-        "attachments": detail["attachments"],
+        "form_schema": detail.form.schema,
+        "credit_score": detail.credit_score,
+        "credit_deductions": detail.credit_deductions,
+        "comments": detail.comments,
+        "attachments": detail.attachments,
         "kind_titles": attachment_titles(version),
-        "sla": tasks.task_sla(task),
+        "sla": detail.sla,
         "due_words": due_in_words(task.due_at, clock.now()) if is_open else "",
-        "assignee": usernames(db, {task.assignee_id}).get(task.assignee_id) if task.assignee_id else None,
+        "assignee": detail.assignee.display_name if detail.assignee else None,
         "is_open": is_open,
-        "mine": mine,
-        "can_complete": is_open and (mine or (task.assignee_id is None and task.candidate_group in groups)),
-        "can_claim": is_open and task.assignee_id is None and task.candidate_group in groups,
-        "can_unclaim": is_open
-        and task.assignee_id is not None
-        and (mine or task.candidate_group in supervised),
-        "can_reassign": is_open and task.candidate_group in supervised,
+        "mine": allowed.assignee,
+        # The buttons: the same answer the API and the services act on (services/task_access.py).
+        "can_complete": allowed.complete,
+        "can_claim": allowed.claim,
+        "can_unclaim": allowed.release,
+        "can_reassign": allowed.reassign,
         "values": schema_form.form_values(fields, task.submitted or {}) if not is_open else {},
         "errors": {},
         "general_errors": [],
@@ -313,8 +306,8 @@ def _attach_posted_files(user: User, context: dict[str, Any], data: dict[str, An
         staff_start.put_value(data, path, item.uid)
 
 
-def _sort_key(task: HumanTask, sort: str) -> tuple[Any, ...]:
-    value = task.created_at if sort == "created_at" else task.due_at
+def _sort_key(task: HumanTask, sort: tasks.InboxSort) -> tuple[Any, ...]:
+    value = task.created_at if sort == tasks.InboxSort.CREATED_AT else task.due_at
     return (value is None, value.timestamp() if value else 0.0, task.id)
 
 

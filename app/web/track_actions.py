@@ -11,6 +11,7 @@ from app.downloads import download_response
 from app.errors import Conflict, InvalidData, NotFound, TooLarge, UnsupportedType
 from app.models import Case, User
 from app.services import attachments, cases, complaints, tasks
+from app.services.case_access import case_access
 
 from . import common, schema_form, uploads
 from .auth import current_user, login_required
@@ -52,7 +53,7 @@ def _own_case(number: str) -> tuple[Case, User]:
     user = current_user()
     assert user is not None
     case = cases.find_case(common.session(), clean(number, 40).upper())
-    if case.applicant_id is None or case.applicant_id != user.id:
+    if not case_access(case, user).applicant:
         raise NotFound("no case with this number and query code")
     return case, user
 
@@ -63,12 +64,12 @@ def answer_request(number: str, task_id: int) -> ResponseReturnValue:
     """The applicant answers a correction request with the form of its task."""
     case, user = _own_case(number)
     db = common.session()
-    open_ids = {r["task_id"] for r in cases.public_view(db, case, with_data=False)["requests"]}
+    open_ids = {r.task_id for r in cases.public_view(db, case, with_data=False).requests}
     if task_id not in open_ids:
         flash(gettext("This request was answered or withdrawn meanwhile. Nothing was saved."), "error")
         return redirect(url_for("track.track_case", number=case.number))
     detail = tasks.task_detail(db, user, task_id)
-    fields = schema_form.build_fields(detail["form"]["schema"])
+    fields = schema_form.build_fields(detail.form.schema)
     attachment_choices(fields, attachments.case_attachments(db, case))
     data = schema_form.read_submission(fields, request.form)
     try:

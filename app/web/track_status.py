@@ -4,7 +4,7 @@ the open correction requests with their forms, and the complainant's rating form
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import asdict
 from typing import Any
 
 from flask import render_template
@@ -13,6 +13,8 @@ from flask_babel import gettext
 
 from app.models import Attachment, Case, User
 from app.services import attachments, cases, complaints, process_traits, processes, tasks
+from app.services.case_access import case_access
+from app.services.case_view import CaseView, CorrectionRequest
 from app.services.credit_code import mask_credit_code, mask_phone
 
 from . import common, schema_form
@@ -28,18 +30,10 @@ def _limit_days(limit: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _pauses(view: dict[str, Any]) -> list[dict[str, Any]]:
+def _pauses(view: CaseView) -> list[dict[str, Any]]:
     """The clock stops, each with its reason (the name of the step that stopped it) in the page's
-    language: pauses store the Chinese step name, the timeline knows its English twin."""
-    english = {step["name"]: step["name_en"] for step in view["timeline"]}
-    return [
-        {
-            "from": datetime.fromisoformat(p["from"]),
-            "to": datetime.fromisoformat(p["to"]) if p.get("to") else None,
-            "reason": pick({"name": p.get("reason") or "", "name_en": english.get(p.get("reason") or "")}),
-        }
-        for p in view["clock"]["pauses"]
-    ]
+    language."""
+    return [{"from": p.started_at, "to": p.ended_at, "reason": pick(p, "reason")} for p in view.clock.pauses]
 
 
 def _holder(case: Case) -> dict[str, Any] | None:
@@ -78,21 +72,21 @@ def attachment_choices(fields: list[schema_form.Field], uploaded: list[Attachmen
             child.values = {a.uid: a.uid for a in files}
 
 
-def _request_forms(case: Case, user: User, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _request_forms(case: Case, user: User, requests: list[CorrectionRequest]) -> list[dict[str, Any]]:
     """Each open correction request with the form that answers it (from its JSON Schema)."""
     db = common.session()
     uploaded = attachments.case_attachments(db, case)
     out = []
     for item in requests:
-        detail = tasks.task_detail(db, user, item["task_id"])
-        fields = schema_form.build_fields(detail["form"]["schema"])
+        detail = tasks.task_detail(db, user, item.task_id)
+        fields = schema_form.build_fields(detail.form.schema)
         attachment_choices(fields, uploaded)
         out.append(
             {
-                **item,
+                **asdict(item),
                 "fields": fields,
-                "schema": detail["form"]["schema"],
-                "kinds": _attachment_kinds(detail["form"]["schema"]),
+                "schema": detail.form.schema,
+                "kinds": _attachment_kinds(detail.form.schema),
                 "labels": schema_form.labels(fields),
             }
         )
@@ -110,9 +104,9 @@ def _upload_kinds(version: Any, requests: list[dict[str, Any]]) -> list[tuple[st
     return kinds
 
 
-def _groups_now(view: dict[str, Any]) -> str:
+def _groups_now(view: CaseView) -> str:
     """The groups working on the case now, by name, in the page's language."""
-    slugs = {step["group"] for step in view["timeline"] if step["state"] == "open" and step["group"]}
+    slugs = {step.group for step in view.timeline if step.state == "open" and step.group}
     return ("、" if current_language() != "en" else ", ").join(group_name(slug) for slug in sorted(slugs))
 
 
@@ -136,20 +130,20 @@ def render_status(
     traits = process_traits.of_case(db, case)
     if traits.complaint:
         # The complainant's one task is the rating, shown as such (not as a correction request).
-        view["requests"] = []
+        view = view.without_requests()
     version = processes.version_by_id(db, case.process_version_id)
-    is_applicant = user is not None and case.applicant_id is not None and case.applicant_id == user.id
-    can_upload = (is_applicant or (user is not None and user.is_staff)) and not case.status.is_final
-    requests = _request_forms(case, user, view["requests"]) if is_applicant and user else []
+    access = case_access(case, user)
+    is_applicant, can_upload = access.applicant, access.upload
+    requests = _request_forms(case, user, view.requests) if is_applicant and user else []
     kinds = _upload_kinds(version, requests)
     context = {
         "case": case,
         "view": view,
         "version": version,
         "is_applicant": is_applicant,
-        "is_staff": user is not None and user.is_staff,
+        "is_staff": access.staff,
         "holder": _holder(case),
-        "limit_days": _limit_days(view["clock"]["limit"]),
+        "limit_days": _limit_days(view.clock.limit),
         "pauses": _pauses(view),
         "requests": requests,
         "answering": answering,
@@ -163,7 +157,7 @@ def render_status(
         "rating": rating,
         # Complaint-style processes (BPMN property case_kind): the complainant's wording and answer.
         "is_complaint": traits.complaint,
-        "answer": next((step["note"] for step in reversed(view["timeline"]) if step.get("note")), None)
+        "answer": next((step.note for step in reversed(view.timeline) if step.note), None)
         if traits.complaint
         else None,
         "rating_values": rating_values or {},

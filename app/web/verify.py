@@ -6,7 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template
 from flask.typing import ResponseReturnValue
 
+from app.limits import client_address, verify_limiter
 from app.services import certificates
+from app.services.rate_limit import VERIFY_REFUSED
 
 from . import common
 from .auth import current_user, login_required
@@ -16,7 +18,10 @@ bp = Blueprint("verify", __name__)
 
 @bp.route("/verify/<certificate_no>")
 def verify_certificate(certificate_no: str) -> ResponseReturnValue:
-    """Anyone: whether the certificate is genuine; holder masked. Not genuine is a 200 page too."""
+    """Anyone: whether the certificate is genuine; holder masked. Not genuine is a 200 page too.
+
+    Counted per address with the API's verifications, so numbers cannot be enumerated quickly."""
+    verify_limiter().take(client_address(), VERIFY_REFUSED)
     result = certificates.verification(common.session(), certificate_no)
     response = Response(render_template("verify.html", result=result))
     response.headers["Cache-Control"] = "no-store"

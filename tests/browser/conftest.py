@@ -53,6 +53,35 @@ def live_server(app: Any) -> Iterator[LiveServer]:
         yield server
 
 
+CSP_VIOLATION = "Content Security Policy"
+
+
+class CspWatchingBrowser:
+    """The browser, recording every Content-Security-Policy violation any of its pages reports in
+    the console (Chromium logs each one), so a test fails if the policy blocks what a page loads."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def _watch(self, target: Any) -> Any:
+        target.on("console", self._console)
+        return target
+
+    def _console(self, message: Any) -> None:
+        if CSP_VIOLATION in message.text:
+            self.violations.append(f"{message.location.get('url', '')}: {message.text}")
+
+    def new_context(self, *args: Any, **kwargs: Any) -> Any:
+        return self._watch(self._browser.new_context(*args, **kwargs))
+
+    def new_page(self, *args: Any, **kwargs: Any) -> Any:
+        return self._watch(self._browser.new_page(*args, **kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
 @pytest.fixture
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
@@ -64,7 +93,9 @@ def browser() -> Iterator[Any]:
 
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)
+        watching = CspWatchingBrowser(chromium)
         try:
-            yield chromium
+            yield watching
         finally:
             chromium.close()
+        assert not watching.violations, "CSP violations:\n" + "\n".join(watching.violations)

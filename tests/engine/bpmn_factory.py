@@ -136,3 +136,27 @@ while n &lt; {slow_loops}:
 """
         + TAIL
     )
+
+
+def timer_then_script_process(key: str, duration: str, script: str) -> str:
+    """A timer, then a script task, then a review: the script runs when the timer fires."""
+    return (
+        HEAD.format(key=key)
+        + f"""    <bpmn:startEvent id="StartEvent"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="Timer_Wait" name="等待">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="TimerDef_Wait">
+        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">{escape(duration)}</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:scriptTask id="Script_Work" name="计算" scriptFormat="python">
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:script>{escape(script)}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f1" sourceRef="StartEvent" targetRef="Timer_Wait" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Timer_Wait" targetRef="Script_Work" />
+    <bpmn:sequenceFlow id="f3" sourceRef="Script_Work" targetRef="Task_Review" />
+"""
+        + USER_TASK.format(incoming="f3")
+        + TAIL
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -16,14 +17,15 @@ from typing import Any
 import psutil
 import pytest
 import redis
+from rq import Queue
 from sqlalchemy import func, select
 
 from app import clock
 from app.jobs.timers import sweep
-from app.models import AuditEvent, Case, HumanTask, Timer, TimerKind, User
+from app.models import AuditEvent, Case, HumanTask, ProcessVersion, Timer, TimerKind, User
 from app.services import cases, processes
 from tests.conftest import ROOT
-from tests.engine.bpmn_factory import boundary_timer_process, write
+from tests.engine.bpmn_factory import boundary_timer_process, timer_then_script_process, write
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +69,9 @@ def _count(db: Any, action: str, case_id: int) -> int:
 class WorkerProcess:
     """`python worker.py` in its own process group, pointed at the test database and Redis."""
 
-    def __init__(self, app: Any, redis_url: str, tmp_path: Path) -> None:
+    def __init__(
+        self, app: Any, redis_url: str, tmp_path: Path, extra_env: dict[str, str] | None = None
+    ) -> None:
         settings = app.extensions["permitflow.settings"]
         env = {
             **os.environ,
@@ -76,6 +80,7 @@ class WorkerProcess:
             "SECRET_KEY": settings.secret_key,
             "PERMITFLOW_INSTANCE": str(tmp_path / "worker-instance"),
             "PERMITFLOW_SCRIPT_BUDGET": "60",
+            **(extra_env or {}),
         }
         self.redis_url = redis_url
         self.log = tmp_path / "worker.log"
@@ -213,3 +218,81 @@ def test_worker_killed_mid_firing_leaves_the_case_consistent_and_fires_once(
             runtime.script_time_budget = app.extensions["permitflow.settings"].script_time_budget
     assert _count(db, "timer.fired", case.id) == 1
     assert _review(db, case.id).escalation_level == 1
+
+
+# The red team's script, in a version deployed before the validator refused a bare `except:`.
+RED_TEAM = "try:\n    while True: pass\nexcept:\n    pass"
+# Still deployable: `except Exception` used to swallow the budget's error and carry on.
+LOOP_IN_TRY = "n = 0\ntry:\n    while True:\n        n = n + 1\nexcept Exception:\n    pass"
+PLACEHOLDER = "placeholder_code = 1"
+
+
+def _deploy_old_script(app: Any, db: Any, tmp_path: Path, key: str, script: str) -> None:
+    """Deploy a timer-then-script process whose stored spec holds ``script`` unvalidated."""
+    _deploy(app, db, tmp_path, key, timer_then_script_process(key, '"PT1S"', PLACEHOLDER))
+    version = db.scalar(select(ProcessVersion).where(ProcessVersion.key == key))
+    assert json.dumps(PLACEHOLDER) in version.spec_json
+    version.spec_json = version.spec_json.replace(json.dumps(PLACEHOLDER), json.dumps(script))
+    db.commit()
+
+
+@pytest.fixture
+def limited_worker(app: Any, redis_url: str, tmp_path: Path) -> Iterator[WorkerProcess]:
+    """A worker with a 1 s script budget whose supervisor kills a case step after 2 s."""
+    clear_rq(redis_url)
+    limits = {"PERMITFLOW_SCRIPT_BUDGET": "1", "PERMITFLOW_WORKER_GRACE": "1"}
+    process = WorkerProcess(app, redis_url, tmp_path, extra_env=limits)
+    yield process
+    process.stop()
+    clear_rq(redis_url)
+
+
+def _status(db: Any, case_id: int) -> tuple[Any, Any]:
+    row = db.execute(select(Case.status, Case.error).where(Case.id == case_id)).one()
+    db.rollback()
+    return row.status, row.error
+
+
+def _wait_for(condition: Any, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return bool(condition())
+
+
+def test_a_looping_script_cannot_hold_the_worker_from_other_cases_timers(
+    app: Any, db: Any, tmp_path: Path, limited_worker: WorkerProcess
+) -> None:
+    _deploy_old_script(app, db, tmp_path, "red_team_timer", RED_TEAM)
+    _deploy(app, db, tmp_path, "loop_timer", timer_then_script_process("loop_timer", '"PT1S"', LOOP_IN_TRY))
+    _deploy(app, db, tmp_path, "pt2s_review", boundary_timer_process("pt2s_review", '"PT2S"'))
+    looping = [_start(db, "red_team_timer").id, _start(db, "loop_timer").id]  # woken at +2 s
+    others = [_start(db, "pt2s_review").id for _ in range(2)]  # woken at +3 s
+    assert _wait_for(lambda: all(_review(db, case_id).escalation_level == 1 for case_id in others), 15), (
+        limited_worker.log.read_text()[-3000:]
+    )
+    for case_id in looping:
+        status, error = _status(db, case_id)
+        assert status.value == "error" and error["bpmn_id"] == "Script_Work", error
+
+
+def test_the_watchdog_replaces_a_worker_whose_case_step_never_returns(
+    app: Any, db: Any, tmp_path: Path, redis_url: str, limited_worker: WorkerProcess
+) -> None:
+    _deploy(app, db, tmp_path, "pt2s_review", boundary_timer_process("pt2s_review", '"PT2S"'))
+    stuck = _start(db, "pt2s_review")
+    client = redis.Redis.from_url(redis_url)
+    Queue(app.extensions["permitflow.settings"].queue_name, connection=client).enqueue(
+        "tests.jobs.hanging_job.hang_while_stepping", stuck.id
+    )
+    client.close()
+    other = _start(db, "pt2s_review")  # due while the first worker child hangs
+    assert _wait_for(lambda: _review(db, other.id).escalation_level == 1, 25), limited_worker.log.read_text()[
+        -3000:
+    ]
+    status, error = _status(db, stuck.id)
+    assert status.value == "error" and "worker was stopped" in error["message"], error
+    assert limited_worker.process.poll() is None  # the supervisor itself lives on
+    assert "killing the worker process" in limited_worker.log.read_text()

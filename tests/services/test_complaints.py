@@ -14,7 +14,7 @@ from app.errors import Conflict, Forbidden, InvalidData
 from app.models import AuditEvent, Case, CaseStatus, CreditRecord, Timer, TimerKind
 from app.services import cases, complaints, credit, stats, tasks, timers
 from app.services.demo import APPLICANTS
-from tests.helpers import complete_at, open_task, user_named
+from tests.helpers import complete_at, open_task, plain, user_named
 
 SH = ZoneInfo("Asia/Shanghai")
 CONTRACTOR_CODE = "91110108MA01ABCD1E"  # the demo contractor, buildco
@@ -57,7 +57,7 @@ def _start(db: Any, data: dict[str, Any] | None = None, user: str | None = None)
 def _view(db: Any, case: Case, when: datetime, *, with_data: bool = True) -> dict[str, Any]:
     db.expire_all()
     with clock.travel_to(when):
-        view = cases.public_view(db, db.get(Case, case.id), with_data=with_data)
+        view = plain(cases.public_view(db, db.get(Case, case.id), with_data=with_data))
     db.rollback()
     return view
 
@@ -429,7 +429,7 @@ def test_the_company_ordered_to_rectify_sees_the_order_not_the_complainant(db: A
     complete_at(db, case, "Task_Handle", "permit_officer", {"decision": "inspect"}, at(16, 14))
     complete_at(db, case, "Task_Inspect", "inspector", order(), at(17, 10))
     rectify = open_task(db, case, "Task_Rectify")
-    detail = tasks.task_detail(db, user_named(db, "buildco"), rectify.id)
+    detail = plain(tasks.task_detail(db, user_named(db, "buildco"), rectify.id))
     shown = repr(detail["data"])
     assert "李举报" not in shown and "13900001111" not in shown and "扰民" not in shown
     assert detail["data"]["findings"] == order()["findings"]

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.models import Case, HumanTask, Notification, TaskState, Timer, TimerKind, User
 from app.services import cases, processes
-from tests.helpers import complete_at, fire_at, open_task, user_named
+from tests.helpers import complete_at, fire_at, open_task, plain, user_named
 
 SH = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=SH)
@@ -64,7 +64,7 @@ def open_reviews(db: Any, case: Case) -> dict[str, str | None]:
 def view(db: Any, case: Case, when: datetime) -> dict[str, Any]:
     db.expire_all()
     with clock.travel_to(when):
-        shown = cases.public_view(db, db.get(Case, case.id), with_data=True)
+        shown = plain(cases.public_view(db, db.get(Case, case.id), with_data=True))
     db.rollback()
     return shown
 

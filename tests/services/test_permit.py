@@ -14,7 +14,7 @@ from app import clock
 from app.models import Case, Certificate
 from app.services import cases, credit, tasks
 from app.services.demo import APPLICANTS, permit_application
-from tests.helpers import complete_at, open_task, user_named
+from tests.helpers import complete_at, open_task, plain, user_named
 
 SH = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=SH)
@@ -43,7 +43,7 @@ def submit(db: Any, **extra: Any) -> Case:
 def view(db: Any, case: Case, when: datetime) -> dict[str, Any]:
     db.expire_all()
     with clock.travel_to(when):
-        shown = cases.public_view(db, db.get(Case, case.id), with_data=True)
+        shown = plain(cases.public_view(db, db.get(Case, case.id), with_data=True))
     db.rollback()
     return shown
 
@@ -214,7 +214,7 @@ def test_deficient_acceptance_needs_credit_80_else_the_documents_become_a_correc
     correction = open_task(db, case, "Task_Correction")
     assert correction.context["items"] == missing
     assert "信用分低于 80" in correction.context["note"]
-    detail = tasks.task_detail(db, user_named(db, "acme"), correction.id)
+    detail = plain(tasks.task_detail(db, user_named(db, "acme"), correction.id))
     assert detail["credit_score"] == 75
     assert [(d["points"], d["reason"]) for d in detail["credit_deductions"]] == [(25, "逾期整改")]
     db.rollback()
@@ -228,11 +228,11 @@ def test_deficient_acceptance_needs_credit_80_else_the_documents_become_a_correc
 def test_reviewers_see_the_builders_credit_score(db: Any) -> None:
     case = submit(db)
     acceptance = open_task(db, case, "Task_Acceptance")
-    assert tasks.task_detail(db, user_named(db, "clerk"), acceptance.id)["credit_score"] == 100
+    assert plain(tasks.task_detail(db, user_named(db, "clerk"), acceptance.id))["credit_score"] == 100
     db.rollback()
     credit.deduct(db, ACME, 5, "投诉查实")
     db.commit()
-    detail = tasks.task_detail(db, user_named(db, "clerk"), acceptance.id)
+    detail = plain(tasks.task_detail(db, user_named(db, "clerk"), acceptance.id))
     assert detail["credit_score"] == 95 and detail["credit_deductions"][0]["reason"] == "投诉查实"
     db.rollback()
 

@@ -25,7 +25,7 @@ from app.models import (
     User,
 )
 from app.services import cases, credit, platform
-from tests.helpers import complete_at, fire_at, open_task, user_named
+from tests.helpers import complete_at, fire_at, open_task, plain, user_named
 
 SH = ZoneInfo("Asia/Shanghai")
 CONTRACTOR_CODE = "91110108MA01ABCD1E"
@@ -60,7 +60,7 @@ def _report(*indexes: int) -> dict[str, Any]:
 def _view(db: Any, case: Case, at: datetime) -> dict[str, Any]:
     db.expire_all()
     with clock.travel_to(at):
-        view = cases.public_view(db, db.get(Case, case.id), with_data=True)
+        view = plain(cases.public_view(db, db.get(Case, case.id), with_data=True))
     db.rollback()
     return view
 

@@ -36,3 +36,11 @@ def test_over_the_limit_the_total_says_more_and_every_task_is_still_listed(
     assert "More than 2 tasks: narrow them with the filters" in html and ">2+</span>" in html
     zh = pages("clerk", language="zh_CN").get("/inbox?scope=group").get_data(as_text=True)
     assert "超过 2 项任务" in zh
+
+
+def test_unknown_inbox_choices_fall_back_to_the_defaults(pages: Any) -> None:
+    """The page parses its URL into the inbox's enums; what it does not know (a hand-edited
+    address, `all` for a non-supervisor) becomes the default instead of an error."""
+    html = pages("clerk").get("/inbox?scope=everyone&sort=name&sla=late").get_data(as_text=True)
+    assert html.count('aria-current="page"') == 1 and 'value="due_at" selected' in html
+    assert pages("clerk").get("/inbox?scope=all").status_code == 200

@@ -91,7 +91,7 @@ def test_repeated_failures_lock_the_username(app: Any, pages: Any) -> None:
         assert pages().login("clerk").status_code == 302  # others are not affected
     finally:
         with app.test_request_context():
-            login_guard().reset("deputy")
+            login_guard().reset("deputy", "127.0.0.1")
     assert pages().login("deputy").status_code == 302
 
 

@@ -147,3 +147,15 @@ def test_complaints_of_an_account_are_limited_per_account(
     assert file(visitor).status_code == 302
     monkeypatch.undo()
     app.extensions.pop("permitflow.limiter.submit", None)
+
+
+def test_certificate_verification_is_limited_per_address(api: Any, pages: Any) -> None:
+    for number in range(30):  # PERMITFLOW_VERIFY_LIMIT, the API and the page counted together
+        path = f"/api/v1/verify/2026{number:08d}" if number % 2 else f"/verify/2026{number:08d}"
+        assert api.client.get(path).status_code == 200
+    body = _error(api.get("/api/v1/verify/202600000001"), 429)
+    assert body["message"].startswith("too many certificate verifications from your address")
+    assert 0 < int(api.get("/api/v1/verify/202600000001").headers["Retry-After"]) <= 60
+    assert pages().get("/verify/202600000001").status_code == 429
+    other = api.client.get("/api/v1/verify/202600000001", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other.status_code == 200

@@ -24,7 +24,8 @@ from .commands import (
     WithdrawCase,
     no_check,
 )
-from .path import MAX_ID, advance, lock
+from .core import MAX_ID, lock
+from .path import advance
 
 __all__ = [
     "CaseCheck",

@@ -6,24 +6,22 @@ after-step effects. Callers only check permission and build the command.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.engine import EngineError, Runtime, StepResult, TaskNotReady
+from app.engine import EngineError, Runtime
 from app.engine.migration import MigrationRefused
-from app.errors import CaseInError, Conflict, Forbidden, InvalidData, NotFound
+from app.errors import CaseInError, Conflict
 from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind
 
-from .. import attachments, audit, case_numbers, gateway, platform, processes, timer_effects
+from .. import attachments, case_numbers, gateway, platform, processes, timer_effects
 from ..case_clock import case_due
-from ..deferred import WakeCase, defer
 from ..forms import validate_form
-from . import assignment, procedures
+from . import assignment, going_back, platform_tasks, procedures
 from .commands import (
     CaseCommand,
     ClaimTask,
@@ -45,19 +43,8 @@ from .commands import (
     UrgeCase,
     WithdrawCase,
 )
+from .core import RUNNING, Locked, lock, next_due, run_engine, wake_at
 from .effects import AfterStep, run_effects
-
-MAX_ID = 2**63 - 1
-RUNNING = (CaseStatus.IN_PROGRESS, CaseStatus.WAITING_FOR_APPLICANT)
-
-
-@dataclass
-class Locked:
-    """A case under its lock, with its open tasks (and the command's task) read under it."""
-
-    case: Case
-    open_tasks: list[HumanTask]
-    task: HumanTask | None = None
 
 
 def advance(session: Session, command: Command) -> StepOutcome:
@@ -77,7 +64,7 @@ def advance(session: Session, command: Command) -> StepOutcome:
     assert task is not None
     command.check(session, task)
     if isinstance(command, RecallTask):
-        return _recall(session, command, locked, task)
+        return going_back.recall(session, command, locked, task)
     if task.state != TaskState.OPEN:
         raise Conflict("the task was already completed")
     if isinstance(command, CompleteTask):
@@ -89,53 +76,8 @@ def advance(session: Session, command: Command) -> StepOutcome:
     if isinstance(command, ReassignTask):
         return assignment.reassign(session, command, locked.case, task)
     if isinstance(command, ReturnTask):
-        return _return(session, command, locked, task)
+        return going_back.return_to(session, command, locked, task)
     raise TypeError(f"not a command: {command!r}")  # pragma: no cover - the union is closed
-
-
-def lock(session: Session, *, case_id: int | None = None, task_id: int | None = None) -> Locked:
-    """Lock a case — by its id, or by the id of one of its tasks — and read, under the lock, its
-    open tasks and that task: the case row `FOR UPDATE` on PostgreSQL (SQLite writers are already
-    serialised by `BEGIN IMMEDIATE`), always reloaded, so what was read before is fresh."""
-    if task_id is not None:
-        if not 0 < task_id <= MAX_ID:  # ids beyond 64 bits cannot exist (and overflow drivers)
-            raise NotFound(f"no task {task_id}")
-        target: Any = select(HumanTask.case_id).where(HumanTask.id == task_id).scalar_subquery()
-    else:
-        target = case_id
-    stmt = select(Case).where(Case.id == target).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update(of=Case)
-    case = session.scalar(stmt)
-    if case is None:
-        raise NotFound(f"no task {task_id}" if task_id is not None else "case not found")
-    wanted = HumanTask.state == TaskState.OPEN
-    if task_id is not None:
-        wanted = wanted | (HumanTask.id == task_id)
-    rows = list(
-        session.scalars(
-            select(HumanTask)
-            .where(HumanTask.case_id == case.id, wanted)
-            .execution_options(populate_existing=True)
-        )
-    )
-    task = next((row for row in rows if row.id == task_id), None)
-    return Locked(case, [row for row in rows if row.state == TaskState.OPEN], task)
-
-
-def _engine(session: Session, operation: Callable[..., StepResult], *args: Any) -> StepResult:
-    """The one place the engine runs a step of a case, with this step's helpers; engine errors
-    become domain errors here (a script failing inside the step is not an error here: it comes
-    back in the result and puts the case in `error`)."""
-    runtime = platform.of(session).runtime
-    try:
-        return operation(runtime, *args, platform.process_helpers(session))
-    except TaskNotReady as err:
-        raise Conflict("the task is no longer waiting in this case") from err
-    except MigrationRefused:
-        raise
-    except EngineError as err:
-        raise CaseInError(f"the process could not accept this step: {err.message}") from err
 
 
 def _start(session: Session, command: StartCase) -> StepOutcome:
@@ -145,7 +87,7 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
     validate_form(processes.form_schema(version, meta["start"]["form"]), data, what="application")
     source = processes.spec_source(version)
     start_data = {**data, **command.start_data}
-    result = _engine(session, Runtime.start, source, start_data)
+    result = run_engine(session, Runtime.start, source, start_data)
     now = clock.now()
     number, code = case_numbers.new_number(
         session, meta.get("case_prefix") or case_numbers.prefix(version.key)
@@ -185,7 +127,7 @@ def _procedure(session: Session, command: CaseCommand) -> StepOutcome:
     handler: Any = PROCEDURES[type(command)]
     outcome: StepOutcome = handler(session, command, locked.case, locked.open_tasks)
     session.flush()
-    _wake_at(session, locked.case.id, _next_due(session, locked.case.id))
+    wake_at(session, locked.case.id, next_due(session, locked.case.id))
     return outcome
 
 
@@ -200,33 +142,6 @@ PROCEDURES: dict[type, Callable[..., StepOutcome]] = {
 }
 
 
-def _complete_platform_task(
-    session: Session, command: CompleteTask, case: Case, task: HumanTask, data: dict[str, Any]
-) -> StepOutcome:
-    """A task the platform opened for a procedure: its procedure, not the engine, says what follows."""
-    outcome = procedures.PLATFORM_TASKS[task.procedure or ""](session, case, task, data, command.actor)
-    now = clock.now()
-    gateway.complete_row(session, task, command.actor, data, now)
-    task.outcome = outcome
-    for timer in session.scalars(
-        select(Timer).where(
-            Timer.human_task_id == task.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
-        )
-    ):
-        timer.cancelled_at = now
-    detail = {
-        "task_id": task.id,
-        "task": task.bpmn_id,
-        "name": task.name,
-        "outcome": outcome,
-        **command.detail,
-    }
-    audit.record(session, "task.completed", actor=command.actor, case=case, detail=detail)
-    session.flush()
-    _wake_at(session, case.id, _next_due(session, case.id))
-    return StepOutcome(case, task)
-
-
 def _complete(session: Session, command: CompleteTask, locked: Locked, task: HumanTask) -> StepOutcome:
     case, actor, data = locked.case, command.actor, command.data
     if task.assignee_id is not None and actor is not None and task.assignee_id != actor.id:
@@ -234,12 +149,12 @@ def _complete(session: Session, command: CompleteTask, locked: Locked, task: Hum
     version = processes.version_by_id(session, case.process_version_id)
     validate_form(processes.form_schema(version, task.form_key), data)
     if task.procedure is not None:
-        return _complete_platform_task(session, command, case, task, data)
+        return platform_tasks.complete(session, command, case, task, data)
     attachments.check_references(session, case, data)
     if case.status == CaseStatus.ERROR:
         raise CaseInError("the case stopped on an error; an administrator must resolve it first")
     source = processes.spec_source(version)
-    result = _engine(
+    result = run_engine(
         session,
         lambda runtime, helpers: runtime.complete(source, case.state, task.spiff_task_id, data, helpers),
     )
@@ -283,7 +198,7 @@ def _fire(session: Session, locked: Locked) -> StepOutcome:
         went_off, stepped = _fire_bpmn(session, locked, bpmn, now)
         fired += went_off
     if not stepped:  # a saved step schedules the next wake-up itself
-        _wake_at(session, case.id, _next_due(session, case.id))
+        wake_at(session, case.id, next_due(session, case.id))
     session.flush()
     return StepOutcome(case, fired=fired)
 
@@ -297,7 +212,7 @@ def _fire_bpmn(session: Session, locked: Locked, timers: list[Timer], now: datet
         return 0, False
     source = processes.spec_source(processes.version_by_id(session, case.process_version_id))
     try:
-        result = _engine(
+        result = run_engine(
             session, lambda runtime, helpers: runtime.fire_due_timers(source, case.state, helpers)
         )
     except CaseInError as err:  # a broken timer expression: the trail shows the error
@@ -326,7 +241,7 @@ def _migrate(session: Session, command: MigrateCase, locked: Locked) -> StepOutc
         return StepOutcome(case, skipped=True)  # moved or finished by someone else meanwhile
     old_source, new_source = processes.spec_source(old), processes.spec_source(new)
     try:
-        result = _engine(
+        result = run_engine(
             session, lambda runtime, helpers: runtime.migrate(old_source, new_source, case.state, helpers)
         )
     except MigrationRefused as refused:
@@ -342,86 +257,3 @@ def _migrate(session: Session, command: MigrateCase, locked: Locked) -> StepOutc
         session, AfterStep(case, result, mirrored, command.actor, action="case.migrated", detail=detail)
     )
     return StepOutcome(case)
-
-
-def _next_due(session: Session, case_id: int) -> datetime | None:
-    return session.scalar(
-        select(func.min(Timer.due_at)).where(
-            Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
-        )
-    )
-
-
-def _wake_at(session: Session, case_id: int, due: datetime | None) -> None:
-    if due is not None:
-        defer(session, WakeCase(case_id, due.astimezone(UTC)))
-
-
-def _send_back(
-    session: Session, locked: Locked, target: HumanTask, actor: Any, action: str, detail: dict[str, Any]
-) -> StepOutcome:
-    """Reset the workflow to the completed ``target`` step and mirror it: what followed is undone
-    (its open tasks cancelled), the target's row is open again."""
-    case = locked.case
-    if case.status == CaseStatus.ERROR:
-        raise CaseInError("the case stopped on an error; an administrator must resolve it first")
-    source = processes.spec_source(processes.version_by_id(session, case.process_version_id))
-    result = _engine(session, Runtime.reset_to, source, case.state, target.spiff_task_id)
-    if result.error is not None:
-        raise CaseInError(f"the process could not go back to {target.name}: {result.error.message}")
-    mirrored = gateway.mirror(session, case, result, locked.open_tasks, actor=actor, reopen=target)
-    if target.state != TaskState.OPEN:
-        raise Conflict(f"{target.name} cannot be done again in this case")
-    run_effects(session, AfterStep(case, result, mirrored, actor, action=action, detail=detail))
-    return StepOutcome(case, target)
-
-
-def _return(session: Session, command: ReturnTask, locked: Locked, task: HumanTask) -> StepOutcome:
-    allowed = list((task.context or {}).get("returnable_to") or [])
-    if command.to not in allowed:
-        names = ", ".join(allowed) or "none"
-        raise Conflict(f"{task.name} may not return the case to {command.to[:64]} (declared: {names})")
-    reason = (command.reason or "").strip()
-    if not reason:
-        raise InvalidData("a reason is required to return a case", {"reason": ["is required"]})
-    target = session.scalar(
-        select(HumanTask)
-        .where(
-            HumanTask.case_id == locked.case.id,
-            HumanTask.bpmn_id == command.to,
-            HumanTask.state == TaskState.COMPLETED,
-        )
-        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
-        .limit(1)
-    )
-    if target is None:
-        raise Conflict(f"the case has not passed {command.to[:64]} yet: nothing to return to")
-    detail = {"task_id": task.id, "task": task.bpmn_id, "to": command.to, "reason": reason[:2000]}
-    outcome = _send_back(session, locked, target, command.actor, "task.returned", detail)
-    task.outcome = "returned"
-    task.completed_by_id = command.actor.id
-    task.submitted = {"reason": reason[:2000]}
-    session.flush()
-    return outcome
-
-
-def _recall(session: Session, command: RecallTask, locked: Locked, task: HumanTask) -> StepOutcome:
-    if task.state != TaskState.COMPLETED or task.completed_by_id != command.actor.id:
-        raise Forbidden("only who completed a step may recall it")
-    if task.procedure is not None:
-        raise Conflict("a procedure's task cannot be recalled")
-    after = list(
-        session.scalars(
-            select(HumanTask).where(
-                HumanTask.case_id == locked.case.id,
-                HumanTask.id != task.id,
-                HumanTask.created_at >= task.completed_at,
-                HumanTask.procedure.is_(None),
-            )
-        )
-    )
-    taken = [t for t in after if t.state == TaskState.COMPLETED or t.claimed_at is not None]
-    if taken or locked.case.status.is_final:
-        raise Conflict("the next step was already taken up: the completion can no longer be recalled")
-    detail = {"task_id": task.id, "task": task.bpmn_id}
-    return _send_back(session, locked, task, command.actor, "task.recalled", detail)

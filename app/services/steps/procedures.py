@@ -5,9 +5,7 @@ caller's permission check; each refuses with a domain error before it changes an
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +24,7 @@ from app.models import (
     User,
 )
 
-from .. import audit, gateway, notifications, platform
+from .. import audit, notifications, platform, procedure_rows
 from ..case_clock import open_suspension
 from ..gateway import APPLICANT_GROUP
 from .commands import (
@@ -61,7 +59,7 @@ def _running(case: Case, what: str) -> None:
         raise Conflict(f"the case is {case.status.value}: {what} only while it is in progress")
 
 
-def _tell_applicant(session: Session, case: Case, kind: str, title: str, title_en: str) -> None:
+def tell_applicant(session: Session, case: Case, kind: str, title: str, title_en: str) -> None:
     applicant = session.get(User, case.applicant_id) if case.applicant_id else None
     if applicant is not None:
         notifications.notify(
@@ -106,10 +104,10 @@ def suspend(session: Session, command: SuspendCase, case: Case, open_tasks: list
     case.clock_pauses = [*(case.clock_pauses or []), pause]
     notice = platform.calendar(session).add_working_days(now, settings.suspension_notice_working_days)
     session.add(Timer(case_id=case.id, kind=TimerKind.SUSPENSION_NOTICE, due_at=notice, created_at=now))
-    gateway.move_case_clock(session, case, now)
+    procedure_rows.move_case_clock(session, case, now)
     detail = {"reason_code": command.reason_code, "note": note}
     audit.record(session, "case.suspended", actor=command.actor, case=case, detail=detail)
-    _tell_applicant(session, case, "case.suspended", "办理时限已中止（挂起）", "the time limit is suspended")
+    tell_applicant(session, case, "case.suspended", "办理时限已中止（挂起）", "the time limit is suspended")
     return StepOutcome(case)
 
 
@@ -132,13 +130,13 @@ def resume(session: Session, command: ResumeCase, case: Case, open_tasks: list[H
         )
     ):
         timer.cancelled_at = now
-    gateway.move_case_clock(session, case, now)
+    procedure_rows.move_case_clock(session, case, now)
     note = _text(command.note, "note", required=False)
     due = case.due_at.isoformat() if case.due_at else None
     audit.record(
         session, "case.resumed", actor=command.actor, case=case, detail={"note": note, "due_at": due}
     )
-    _tell_applicant(session, case, "case.resumed", "办理时限恢复计算", "the time limit runs again")
+    tell_applicant(session, case, "case.resumed", "办理时限恢复计算", "the time limit runs again")
     return StepOutcome(case)
 
 
@@ -148,7 +146,7 @@ def withdraw(session: Session, command: WithdrawCase, case: Case, open_tasks: li
     if case.status not in RUNNING:
         raise Conflict(f"the case is {case.status.value}: only a case not yet decided can be withdrawn")
     reason = _text(command.reason, "reason")
-    gateway.close_case(session, case, CaseStatus.WITHDRAWN, clock.now())
+    procedure_rows.close_case(session, case, CaseStatus.WITHDRAWN, clock.now())
     audit.record(session, "case.withdrawn", actor=command.actor, case=case, detail={"reason": reason})
     for group in _staff_groups(open_tasks):
         notifications.notify(
@@ -187,7 +185,7 @@ def request_extension(
     group = own[0].candidate_group if own else None
     if group is None:
         raise Conflict("the case has no open task of an agency to extend")
-    task = gateway.open_platform_task(
+    task = procedure_rows.open_platform_task(
         session,
         case,
         procedure="extension_approval",
@@ -275,7 +273,7 @@ def order_supervision(
         if command.due < cal.local_date(clock.now()):
             raise InvalidData("the reply's due date is in the past", {"due": ["must be today or later"]})
         due_at = cal.close_of(command.due)
-    task = gateway.open_platform_task(
+    task = procedure_rows.open_platform_task(
         session,
         case,
         procedure="supervision_reply",
@@ -351,7 +349,7 @@ def rate(session: Session, command: RateService, case: Case, open_tasks: list[Hu
 
 def _follow_up(session: Session, case: Case, rating: ServiceRating, group: str) -> HumanTask:
     supervisors = notifications.group_members(session, group, supervisors_only=True)
-    task = gateway.open_platform_task(
+    task = procedure_rows.open_platform_task(
         session,
         case,
         procedure="follow_up",
@@ -380,60 +378,3 @@ def _follow_up(session: Session, case: Case, rating: ServiceRating, group: str) 
         link=f"/tasks/{task.id}",
     )
     return task
-
-
-# -- completing the platform's own tasks ----------------------------------------------------------
-
-
-def _extension_done(
-    session: Session, case: Case, task: HumanTask, data: dict[str, Any], actor: User | None
-) -> str:
-    days = int((task.context or {}).get("working_days") or 0)
-    if data.get("decision") == "approve":
-        case.extension_days = days
-        gateway.move_case_clock(session, case, clock.now())
-        due = case.due_at.isoformat() if case.due_at else None
-        audit.record(
-            session, "case.extended", actor=actor, case=case, detail={"working_days": days, "due_at": due}
-        )
-        _tell_applicant(session, case, "case.extended", "办理期限已延长", "the time limit was extended")
-        return "approve"
-    audit.record(session, "case.extension_refused", actor=actor, case=case, detail={"working_days": days})
-    return "refuse"
-
-
-def _follow_up_done(
-    session: Session, case: Case, task: HumanTask, data: dict[str, Any], actor: User | None
-) -> str:
-    rating = session.get(ServiceRating, (task.context or {}).get("rating_id"))
-    if rating is not None:
-        rating.reply = str(data.get("reply") or "")
-        rating.replied_at = clock.now()
-    _tell_applicant(session, case, "rating.replied", "差评回访答复", "a reply to your rating")
-    return "replied"
-
-
-def _supervision_done(
-    session: Session, case: Case, task: HumanTask, data: dict[str, Any], actor: User | None
-) -> str:
-    ordered_by = session.scalar(select(User).where(User.username == (task.context or {}).get("ordered_by")))
-    if ordered_by is not None:
-        notifications.notify(
-            session,
-            [ordered_by],
-            "supervision.replied",
-            title=f"督办已回复：{case.number}",
-            title_en=f"Supervision answered: {case.number}",
-            body=str(data.get("reply") or ""),
-            body_en=str(data.get("reply") or ""),
-            case=case,
-            link=f"/tasks/{task.id}",
-        )
-    return "replied"
-
-
-PLATFORM_TASKS: dict[str, Callable[[Session, Case, HumanTask, dict[str, Any], User | None], str]] = {
-    "extension_approval": _extension_done,
-    "follow_up": _follow_up_done,
-    "supervision_reply": _supervision_done,
-}

@@ -1,0 +1,90 @@
+"""The parts of the step path every command uses: the case's lock taken one way, the one call of
+the engine for a step of a case (engine errors mapped once), and the case's next wake-up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.engine import EngineError, StepResult, TaskNotReady
+from app.engine.migration import MigrationRefused
+from app.errors import CaseInError, Conflict, NotFound
+from app.models import Case, CaseStatus, HumanTask, TaskState, Timer
+
+from .. import platform
+from ..deferred import WakeCase, defer
+
+MAX_ID = 2**63 - 1
+RUNNING = (CaseStatus.IN_PROGRESS, CaseStatus.WAITING_FOR_APPLICANT)
+
+
+@dataclass
+class Locked:
+    """A case under its lock, with its open tasks (and the command's task) read under it."""
+
+    case: Case
+    open_tasks: list[HumanTask]
+    task: HumanTask | None = None
+
+
+def lock(session: Session, *, case_id: int | None = None, task_id: int | None = None) -> Locked:
+    """Lock a case — by its id, or by the id of one of its tasks — and read, under the lock, its
+    open tasks and that task: the case row `FOR UPDATE` on PostgreSQL (SQLite writers are already
+    serialised by `BEGIN IMMEDIATE`), always reloaded, so what was read before is fresh."""
+    if task_id is not None:
+        if not 0 < task_id <= MAX_ID:  # ids beyond 64 bits cannot exist (and overflow drivers)
+            raise NotFound(f"no task {task_id}")
+        target: Any = select(HumanTask.case_id).where(HumanTask.id == task_id).scalar_subquery()
+    else:
+        target = case_id
+    stmt = select(Case).where(Case.id == target).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update(of=Case)
+    case = session.scalar(stmt)
+    if case is None:
+        raise NotFound(f"no task {task_id}" if task_id is not None else "case not found")
+    wanted = HumanTask.state == TaskState.OPEN
+    if task_id is not None:
+        wanted = wanted | (HumanTask.id == task_id)
+    rows = list(
+        session.scalars(
+            select(HumanTask)
+            .where(HumanTask.case_id == case.id, wanted)
+            .execution_options(populate_existing=True)
+        )
+    )
+    task = next((row for row in rows if row.id == task_id), None)
+    return Locked(case, [row for row in rows if row.state == TaskState.OPEN], task)
+
+
+def run_engine(session: Session, operation: Callable[..., StepResult], *args: Any) -> StepResult:
+    """The one place the engine runs a step of a case, with this step's helpers; engine errors
+    become domain errors here (a script failing inside the step is not an error here: it comes
+    back in the result and puts the case in `error`)."""
+    runtime = platform.of(session).runtime
+    try:
+        return operation(runtime, *args, platform.process_helpers(session))
+    except TaskNotReady as err:
+        raise Conflict("the task is no longer waiting in this case") from err
+    except MigrationRefused:
+        raise
+    except EngineError as err:
+        raise CaseInError(f"the process could not accept this step: {err.message}") from err
+
+
+def next_due(session: Session, case_id: int) -> datetime | None:
+    return session.scalar(
+        select(func.min(Timer.due_at)).where(
+            Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
+        )
+    )
+
+
+def wake_at(session: Session, case_id: int, due: datetime | None) -> None:
+    if due is not None:
+        defer(session, WakeCase(case_id, due.astimezone(UTC)))
