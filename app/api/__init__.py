@@ -11,6 +11,7 @@ from app.db import write_intent
 
 from .attachments import blp as attachments_blp
 from .auth import blp as auth_blp
+from .bulk_tasks import blp as bulk_tasks_blp
 from .cases import blp as cases_blp
 from .certificates import blp as certificates_blp
 from .common import error_response
@@ -32,6 +33,7 @@ def register_api(app: Flask, api: Api) -> None:
         cases_blp,
         certificates_blp,
         attachments_blp,
+        bulk_tasks_blp,
         tasks_blp,
         reassign_blp,
         procedures_blp,

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.errors import InvalidData
 from app.services import notifications
 
 from .common import AUTH, commit, documented_errors, require_user, session
@@ -57,6 +58,32 @@ class Notifications(MethodView):
             db, user, unread_only=args["unread"], page=args["page"], per_page=args["per_page"]
         )
         return {"items": items, "unread": notifications.unread_count(db, user)}
+
+
+class ReadRequest(Schema):
+    ids = fields.List(fields.Integer(), validate=validate.Length(max=1000))
+    all = fields.Boolean(load_default=False)
+
+
+@blp.route("/notifications/read")
+class NotificationsRead(MethodView):
+    @blp.arguments(ReadRequest)
+    @blp.response(200, ReadResult)
+    @blp.doc(security=AUTH)
+    @documented_errors(blp, 401, 422)
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Mark notifications of the caller read: `{ids: [...]}` or `{all: true}`. Ids of other
+        users' notifications mark nothing."""
+        user = require_user()
+        db = session()
+        if args["all"]:
+            marked = notifications.mark_read(db, user)
+        elif "ids" in args:
+            marked = notifications.mark_read_many(db, user, args["ids"])
+        else:
+            raise InvalidData("say which notifications: ids or all", {"ids": ["give ids or all: true"]})
+        commit()
+        return {"marked": marked, "unread": notifications.unread_count(db, user)}
 
 
 @blp.route("/notifications/read-all")

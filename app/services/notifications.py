@@ -101,3 +101,25 @@ def mark_read(session: Session, user: User, notification_id: int | None = None) 
         stmt = stmt.where(Notification.id == notification_id)
     result: Any = session.execute(stmt.values(read_at=clock.now()))
     return int(result.rowcount or 0)
+
+
+def mark_read_many(session: Session, user: User, ids: list[int]) -> int:
+    """Mark the listed notifications of ``user`` read (ids of others' notifications mark nothing);
+    returns how many changed."""
+    wanted = [i for i in ids if 0 < i < 2**63]
+    if not wanted:
+        return 0
+    stmt = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None), Notification.id.in_(wanted)
+    )
+    result: Any = session.execute(stmt.values(read_at=clock.now()))
+    return int(result.rowcount or 0)
+
+
+def case_numbers(session: Session, notes: list[Notification]) -> dict[int, str]:
+    """The case number of each listed notification's case, by case id (for the list page)."""
+    ids = {n.case_id for n in notes if n.case_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).tuples()
+    return {case_id: number for case_id, number in rows}

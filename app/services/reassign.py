@@ -17,6 +17,7 @@ def reassign_task(
     task_id: int,
     to_user: str | None = None,
     to_group: str | None = None,
+    reason: str | None = None,
 ) -> HumanTask:
     """Give the open task ``task_id`` to the user named ``to_user`` (a member of the task's group)
     or move it to the group ``to_group`` (unassigned there). Only a supervisor of the task's
@@ -32,7 +33,10 @@ def reassign_task(
             raise Forbidden("only a supervisor of the task's group can reassign it")
 
     outcome = steps.advance(
-        session, steps.ReassignTask(task_id, supervisor, to_user=to_user, to_group=to_group, check=check)
+        session,
+        steps.ReassignTask(
+            task_id, supervisor, to_user=to_user, to_group=to_group, check=check, reason=reason
+        ),
     )
     assert outcome.task is not None
     return outcome.task

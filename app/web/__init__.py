@@ -30,6 +30,9 @@ def _blueprints() -> list[Any]:
         complaints,
         dashboard,
         inbox,
+        inbox_bulk,  # noqa: F401  (the inbox's bulk actions, on the blueprint `inbox`)
+        notification_pages,
+        staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)
         task_pages,  # noqa: F401  (the task pages, on the blueprint `inbox`)
         track,
         track_actions,  # noqa: F401  (the status page's actions, on the blueprint `track`)
@@ -48,13 +51,15 @@ def _blueprints() -> list[Any]:
         dashboard.bp,
         admin.bp,
         audit_pages.bp,
+        notification_pages.bp,
         vendor.bp,
     ]
 
 
 def _template_helpers() -> dict[str, Any]:
     from .auth import current_user
-    from .display import group_name, localtime
+    from .display import attachment_kind, group_name, localtime
+    from .notification_pages import unread_notifications
 
     return {
         "pick": pick,
@@ -63,6 +68,8 @@ def _template_helpers() -> dict[str, Any]:
         "current_language": current_language,
         "localtime": localtime,
         "group_name": group_name,
+        "attachment_kind": attachment_kind,
+        "unread_notifications": unread_notifications,
     }
 
 

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app.errors import InvalidData
-from app.services import accounts, cases, drafts, processes
+from app.services import accounts, cases, drafts, performer_tasks, processes
 
 from . import common
 from .auth import current_user, log_in, login_required
@@ -121,4 +121,5 @@ def my_cases() -> ResponseReturnValue:
     startable = drafts.startable(db)
     names = {v.key: v for v in startable}
     saved = [{"draft": d, "version": names.get(d.process_key)} for d in drafts.user_drafts(db, user)]
-    return render_template("my_cases.html", rows=rows, startable=startable, drafts=saved)
+    to_do = performer_tasks.open_tasks_for(db, user)
+    return render_template("my_cases.html", rows=rows, startable=startable, drafts=saved, to_do=to_do)

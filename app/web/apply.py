@@ -18,7 +18,7 @@ from flask_babel import gettext
 
 from app.errors import InvalidData, NotFound, PermitFlowError, TooLarge, UnsupportedType
 from app.models import Draft, User
-from app.services import attachments, drafts, processes
+from app.services import attachments, drafts, processes, staff_start
 
 from . import common, schema_form, uploads
 from .applicant import bp
@@ -49,6 +49,8 @@ def apply(key: str) -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     if user.is_staff:
+        if key[:64] in {v.key for v in staff_start.startable_by(common.session(), user)}:
+            return redirect(url_for("inbox.start_page", key=key[:64]))
         flash(gettext("Applications are submitted by applicants; staff work from the inbox."), "error")
         return redirect(url_for("inbox.inbox"))
     if request.method == "GET":

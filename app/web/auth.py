@@ -36,6 +36,8 @@ from app.services import auth as auth_service
 from . import common
 from .i18n import COOKIE, LANGUAGES
 
+LEADERS = "bureau"  # the bureau's leaders (the dashboard's LEADERS)
+
 # `auth` is the API's blueprint (its OpenAPI tag), so the pages' login area is `account`.
 bp = Blueprint("account", __name__)
 
@@ -96,6 +98,18 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+def landing_url(user: User) -> str:
+    """Where a login lands without a `next`: leaders on the dashboard, analysts on the processes,
+    auditors on the audit trail, everyone else in the inbox (which sends applicants on to their cases)."""
+    if any(m.group.slug == LEADERS for m in user.memberships):
+        return url_for("dashboard.dashboard")
+    if user.has_role("analyst"):
+        return url_for("analyst.process_list")
+    if user.has_role("auditor"):
+        return url_for("audit.audit_trail")
+    return url_for("inbox.inbox")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     """Log in with username and password; repeated failures lock the username for a while."""
@@ -122,7 +136,7 @@ def login() -> ResponseReturnValue:
             else:
                 common.commit()  # a lock that ended before this login is audited
                 log_in(user)
-                return redirect(next_url)
+                return redirect(common.safe_next(request.values.get("next"), landing_url(user)))
     return render_template("login.html", error=error, username=username, next=next_url), status
 
 

@@ -29,3 +29,17 @@ def group_name(slug: str | None) -> str:
     if slug == "applicant":
         return gettext("Applicant")
     return pick(group) if group is not None else slug
+
+
+def attachment_kind(kind: str, titles: dict[str, Any] | None = None) -> str:
+    """An attachment type in the page's language: the title a form gives it (``titles``: kind ->
+    its schema), else the platform's own kinds (complaint evidence, photos), else the kind."""
+    schema = (titles or {}).get(kind)
+    if isinstance(schema, dict) and pick(schema, "title"):
+        return pick(schema, "title")
+    known = {
+        "evidence": gettext("Evidence"),
+        "photo": gettext("Photo"),
+        "attachment": gettext("Attachment"),
+    }
+    return known.get(kind, kind)

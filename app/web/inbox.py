@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from app import clock
 from app.models import User
-from app.services import processes, tasks
+from app.services import processes, staff_start, tasks
 from app.services.calendar import SlaState
 
 from . import common
@@ -117,4 +117,6 @@ def inbox() -> ResponseReturnValue:
         processes=versions,
         process_names={v.key: v for v in versions},
         query_args=query_args,
+        startable=staff_start.startable_by(db, user),
+        started=staff_start.started_by(db, user, limit=10),
     )

@@ -18,6 +18,8 @@ from .i18n import pick
 
 RADIO_MAX = 4  # up to this many choices show as radio buttons, more as a select
 LONG_TEXT = 200  # strings allowed to be longer than this get a text area
+ROW_MARK = "__i__"  # the index placeholder of a row template (the page's script numbers new rows)
+ATTACHMENT = "x-attachment"  # a string property holding an attachment id; its value is the kind
 
 
 @dataclass
@@ -25,7 +27,9 @@ class Field:
     """One input (or fieldset, for ``kind == "group"``) of a form."""
 
     path: str
-    kind: str  # text | textarea | number | integer | date | radio | select | checkbox | lines | group
+    # text | textarea | number | integer | date | radio | select | checkbox | lines | group
+    # | rows (an array of objects: one group of fields per item) | file (an attachment reference)
+    kind: str
     label: str
     help: str = ""
     required: bool = False
@@ -33,6 +37,8 @@ class Field:
     children: list[Field] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)  # option text -> the schema's own value
+    rows: list[list[Field]] = field(default_factory=list)  # kind "rows": the fields of each item
+    template: list[Field] = field(default_factory=list)  # kind "rows": an empty item (ROW_MARK)
 
     @property
     def dom_id(self) -> str:
@@ -53,28 +59,64 @@ def _choices(schema: dict[str, Any]) -> list[dict[str, Any]] | None:
     return None
 
 
-def build_fields(schema: dict[str, Any] | None, prefix: str = "", required: bool = True) -> list[Field]:
-    """The fields of an object schema, in the schema's order."""
+def build_fields(
+    schema: dict[str, Any] | None, prefix: str = "", required: bool = True, data: Any = None
+) -> list[Field]:
+    """The fields of an object schema, in the schema's order. ``data`` (the values to show) sets
+    how many rows each array of objects has: one per item, at least its ``minItems``."""
     if not schema:
         return []
     needed = set(schema.get("required") or [])
+    values = data if isinstance(data, dict) else {}
     fields: list[Field] = []
     for name, sub in (schema.get("properties") or {}).items():
         if not isinstance(sub, dict):
             continue
-        fields.append(_field(sub, f"{prefix}{name}", name, required and name in needed))
+        fields.append(_field(sub, f"{prefix}{name}", name, required and name in needed, values.get(name)))
     return fields
 
 
-def _field(schema: dict[str, Any], path: str, name: str, required: bool) -> Field:
+def item_schema(schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The item schema of an array whose items are objects with properties (shown as rows)."""
+    items = schema.get("items")
+    if schema.get("type") != "array" or not isinstance(items, dict):
+        return None
+    if isinstance(items.get("properties"), dict):
+        return items
+    return None
+
+
+def _rows_field(result: Field, schema: dict[str, Any], items: dict[str, Any], value: Any) -> None:
+    result.kind = "rows"
+    lowest: int = schema["minItems"] if isinstance(schema.get("minItems"), int) else 0
+    highest = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else None
+    result.attrs.update(min_items=lowest, max_items=highest, items=items, item_label=_title(items, ""))
+    present = value if isinstance(value, list) else []
+    count = max(len(present), lowest if result.required else 0, 1 if result.required else 0)
+    result.rows = [
+        build_fields(items, prefix=f"{result.path}.{i}.", data=present[i] if i < len(present) else None)
+        for i in range(count)
+    ]
+    result.template = build_fields(items, prefix=f"{result.path}.{ROW_MARK}.")
+
+
+def _field(schema: dict[str, Any], path: str, name: str, required: bool, value: Any = None) -> Field:
     label = _title(schema, name)
     help_text = pick(schema, "description")
     kind = schema.get("type")
     choices = _choices(schema)
     result = Field(path=path, kind="text", label=label, help=help_text, required=required)
+    items = item_schema(schema)
     if kind == "object" and "properties" in schema:
         result.kind = "group"
-        result.children = build_fields(schema, prefix=f"{path}.", required=required)
+        result.children = build_fields(schema, prefix=f"{path}.", required=required, data=value)
+    elif items is not None:
+        _rows_field(result, schema, items, value)
+    elif kind == "string" and isinstance(schema.get(ATTACHMENT), str):
+        result.kind = "file"
+        result.attrs["attachment"] = schema[ATTACHMENT]
+        # The schema's description speaks of ids (for API clients); a person chooses a file.
+        result.help = gettext("A JPEG, PNG or PDF file.")
     elif choices is not None:
         result.kind = "radio" if len(choices) <= RADIO_MAX else "select"
         for choice in choices:
@@ -110,33 +152,81 @@ def _clean(value: str) -> str:
 
 def read_submission(fields: list[Field], form: Any) -> dict[str, Any]:
     """The posted form as the JSON object the schema describes (empty inputs are left out)."""
+    return _read(fields, form, None, "", {})
+
+
+def posted_files(fields: list[Field], form: Any, files: Any) -> dict[str, Any]:
+    """The files chosen in the form's attachment inputs, by the path of the value they fill in the
+    data that read_submission returns (rows numbered as read, e.g. ``findings.2.photo``)."""
+    found: dict[str, Any] = {}
+    _read(fields, form, files, "", found)
+    return found
+
+
+def _read(fields: list[Field], form: Any, files: Any, at: str, found: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for f in fields:
         name = f.path.rsplit(".", 1)[-1]
         if f.kind == "group":
-            child = read_submission(f.children, form)
+            child = _read(f.children, form, files, f"{at}{name}.", found)
             if child:
                 data[name] = child
-            continue
-        if f.kind == "checkbox":
+        elif f.kind == "rows":
+            items = _read_rows(f, form, files, f"{at}{name}.", found)
+            if items:
+                data[name] = items
+        elif f.kind == "checkbox":
             data[name] = form.get(f.path) is not None
-            continue
-        raw = _clean(form.get(f.path, ""))
-        if f.kind == "lines":
-            lines = [line.strip() for line in raw.splitlines() if line.strip()]
-            if lines:
-                data[name] = lines
-        elif not raw.strip():
-            continue
-        elif f.kind in ("radio", "select"):
-            data[name] = f.values.get(raw, raw)
-        elif f.kind in ("number", "integer"):
-            data[name] = _number(raw.strip(), f.kind == "integer")
-        elif f.kind == "textarea":
-            data[name] = raw.rstrip()
         else:
-            data[name] = raw.strip()
+            if f.kind == "file" and files is not None:
+                chosen = files.get(f.path)
+                if chosen is not None and bool(getattr(chosen, "filename", None)):
+                    found[at + name] = chosen
+            _read_value(f, name, _clean(form.get(f.path, "")), data)
     return data
+
+
+def _read_value(f: Field, name: str, raw: str, data: dict[str, Any]) -> None:
+    if f.kind == "lines":
+        lines = [line.strip() for line in raw.splitlines() if line.strip()]
+        if lines:
+            data[name] = lines
+    elif not raw.strip():
+        return
+    elif f.kind in ("radio", "select"):
+        data[name] = f.values.get(raw, raw)
+    elif f.kind in ("number", "integer"):
+        data[name] = _number(raw.strip(), f.kind == "integer")
+    elif f.kind == "textarea":
+        data[name] = raw.rstrip()
+    else:
+        data[name] = raw.strip()
+
+
+def row_indexes(path: str, names: Any) -> list[int]:
+    """The row numbers posted for the rows field ``path`` (any input named ``path.<n>.…``), in
+    order: rows removed on the page leave gaps, which reading closes."""
+    found: set[int] = set()
+    prefix = path + "."
+    for key in names:
+        head = key[len(prefix) :].split(".", 1)[0] if key.startswith(prefix) else ""
+        if head.isdigit() and len(head) < 4:
+            found.add(int(head))
+    return sorted(found)
+
+
+def _read_rows(f: Field, form: Any, files: Any, at: str, found: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    names = list(form.keys()) + (list(files.keys()) if files is not None else [])
+    for index in row_indexes(f.path, names):
+        row_fields = build_fields(f.attrs["items"], prefix=f"{f.path}.{index}.")
+        chosen: dict[str, Any] = {}
+        row = _read(row_fields, form, files, f"{at}{len(items)}.", chosen)
+        # A row with nothing typed (unticked checkboxes only) and no file is an empty row: skip it.
+        if chosen or any(v is not False for v in row.values()):
+            items.append(row)
+            found.update(chosen)
+    return items
 
 
 def _number(raw: str, integer: bool) -> Any:
@@ -163,6 +253,10 @@ def form_values(fields: list[Field], data: dict[str, Any], prefix: str = "") -> 
         value = data[name]
         if f.kind == "group" and isinstance(value, dict):
             values.update(form_values(f.children, value))
+        elif f.kind == "rows" and isinstance(value, list):
+            for row, item in zip(f.rows, value, strict=False):
+                if isinstance(item, dict):
+                    values.update(form_values(row, item))
         elif f.kind == "lines" and isinstance(value, list):
             values[f.path] = "\n".join(str(v) for v in value)
         elif f.kind == "checkbox":
@@ -178,6 +272,8 @@ def _all_paths(fields: list[Field]) -> list[Field]:
     for f in fields:
         out.append(f)
         out.extend(_all_paths(f.children))
+        for row in f.rows:
+            out.extend(_all_paths(row))
     return out
 
 
@@ -208,7 +304,9 @@ def labels(fields: list[Field]) -> dict[str, str]:
 
 def first_error(fields: list[Field], placed: dict[str, list[str]]) -> str | None:
     """The path of the first field, in the form's order, that has an error (to focus it)."""
-    return next((f.path for f in _all_paths(fields) if f.path in placed and f.kind != "group"), None)
+    return next(
+        (f.path for f in _all_paths(fields) if f.path in placed and f.kind not in ("group", "rows")), None
+    )
 
 
 _PATTERNS: list[tuple[str, str]] = [
@@ -223,6 +321,9 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"less than (or equal to )?the minimum", "too_small"),
     (r"greater than (or equal to )?the maximum", "too_large"),
     (r"Additional properties", "unexpected"),
+    (r"is larger than", "file_too_large"),
+    (r"is not a PDF, JPEG or PNG|executable program", "file_type"),
+    (r"^is empty$", "file_empty"),
 ]
 
 
@@ -239,6 +340,11 @@ def friendly_error(message: str) -> str:
         "too_small": gettext("This number is too small."),
         "too_large": gettext("This number is too large."),
         "unexpected": gettext("This form does not accept that field."),
+        "file_too_large": gettext("The file is too large."),
+        "file_type": gettext(
+            "Only PDF, JPEG and PNG files are accepted (the type is read from the file itself)."
+        ),
+        "file_empty": gettext("The file is empty."),
     }
     for pattern, kind in _PATTERNS:
         if re.search(pattern, message):
@@ -246,34 +352,51 @@ def friendly_error(message: str) -> str:
     return gettext("This value is not valid.")
 
 
+@dataclass(frozen=True)
+class FileRef:
+    """An attachment a value of the data names: shown by its file name, with a preview link."""
+
+    name: str
+    url: str
+    is_image: bool
+
+
 @dataclass
 class DataRow:
-    """One line of a case's data laid out for reading: a value, a list, or nested rows."""
+    """One line of a case's data laid out for reading: a value, a list, files, or nested rows."""
 
     label: str
     text: str | None = None
     items: list[str] | None = None
     children: list[DataRow] | None = None
     groups: list[list[DataRow]] | None = None
+    files: list[FileRef] | None = None
 
 
-def data_rows(data: Any, schema: dict[str, Any] | None) -> list[DataRow]:
-    """Rows for an object: the schema's properties first (with their titles), then the rest."""
+def data_rows(
+    data: Any, schema: dict[str, Any] | None, files: dict[str, FileRef] | None = None
+) -> list[DataRow]:
+    """Rows for an object: the schema's properties first (with their titles), then the rest.
+    Values that are the id of one of ``files`` (the case's attachments) show as that file."""
     if not isinstance(data, dict):
         return []
     props = (schema or {}).get("properties") or {}
     keys = [k for k in props if k in data] + [k for k in data if k not in props]
-    return [_row(key, data[key], props.get(key) or {}) for key in keys]
+    return [_row(key, data[key], props.get(key) or {}, files or {}) for key in keys]
 
 
-def _row(key: str, value: Any, schema: dict[str, Any]) -> DataRow:
+def _row(key: str, value: Any, schema: dict[str, Any], files: dict[str, FileRef]) -> DataRow:
     label = _title(schema, key.replace("_", " "))
     if isinstance(value, dict):
-        return DataRow(label, children=data_rows(value, schema))
+        return DataRow(label, children=data_rows(value, schema, files))
+    if isinstance(value, str) and value in files:
+        return DataRow(label, files=[files[value]])
     if isinstance(value, list):
         items_schema = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        if value and all(isinstance(v, str) and v in files for v in value):
+            return DataRow(label, files=[files[v] for v in value])
         if value and all(isinstance(v, dict) for v in value):
-            return DataRow(label, groups=[data_rows(v, items_schema) for v in value])
+            return DataRow(label, groups=[data_rows(v, items_schema, files) for v in value])
         return DataRow(label, items=[display_value(v, items_schema) for v in value])
     return DataRow(label, text=display_value(value, schema))
 

@@ -24,17 +24,20 @@ from app.errors import (
     NotAuthenticated,
     NotFound,
     PermitFlowError,
+    TooLarge,
+    UnsupportedType,
 )
 from app.models import Group, HumanTask, Membership, TaskState, User
-from app.services import cases, processes, tasks
+from app.services import attachments, cases, processes, staff_start, tasks
 from app.services.reassign import reassign_task
 
-from . import common, schema_form
+from . import common, schema_form, uploads
 from .auth import current_user, login_required
 from .errors import message_for
 from .i18n import pick
 from .inbox import bp, inbox_query, query_args, request_inbox_args
 from .sla import due_in_words
+from .staff_start import ADD_ROW, with_row
 
 
 def _start_schema(version: Any) -> dict[str, Any]:
@@ -47,8 +50,30 @@ def _start_schema(version: Any) -> dict[str, Any]:
     return {"properties": properties, "_forms": forms}
 
 
+def attachment_titles(version: Any) -> dict[str, Any]:
+    """The schema of each attachment kind the process's forms name (their titles label files)."""
+    found: dict[str, Any] = {}
+    for name, form in version.files.items():
+        if not name.startswith("forms/") or not isinstance(form, dict):
+            continue
+        found.update((form.get("properties") or {}).get(attachments.REFERENCES, {}).get("properties") or {})
+    return found
+
+
+def file_refs(number: str, items: list[Any]) -> dict[str, schema_form.FileRef]:
+    """The case's attachments by uid, as data rows show them (file name, preview link)."""
+    return {
+        a.id: schema_form.FileRef(
+            a.filename,
+            url_for("track.download_attachment", number=number, uid=a.id, preview=1),
+            a.content_type.startswith("image/"),
+        )
+        for a in items
+    }
+
+
 def _case_rows(
-    case_data: dict[str, Any], version: Any
+    case_data: dict[str, Any], version: Any, files: dict[str, schema_form.FileRef]
 ) -> tuple[list[schema_form.DataRow], list[schema_form.DataRow]]:
     """The case data described by a form (with titles), and the process's own variables."""
     schema = _start_schema(version)
@@ -64,8 +89,8 @@ def _case_rows(
     described = {k: v for k, v in case_data.items() if k in props}
     other = {k: v for k, v in case_data.items() if k not in props}
     return (
-        schema_form.data_rows(described, {"properties": props}),
-        schema_form.data_rows(other, None),
+        schema_form.data_rows(described, {"properties": props}, files),
+        schema_form.data_rows(other, None, files),
     )
 
 
@@ -76,8 +101,8 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
     task, case, allowed = detail.task, detail.case, detail.permissions
     version = processes.version_by_id(db, case.process_version_id)
     view = cases.public_view(db, case, with_data=False)
-    fields = schema_form.build_fields(detail.form.schema)
-    case_rows, process_rows = _case_rows(case.data or {}, version)
+    fields = schema_form.build_fields(detail.form.schema, data=task.submitted or {})
+    case_rows, process_rows = _case_rows(case.data or {}, version, file_refs(case.number, detail.attachments))
     is_open = task.state == TaskState.OPEN
     context: dict[str, Any] = {
         "task": task,
@@ -92,6 +117,7 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
         "credit_deductions": detail.credit_deductions,
         "comments": detail.comments,
         "attachments": detail.attachments,
+        "kind_titles": attachment_titles(version),
         "sla": detail.sla,
         "due_words": due_in_words(task.due_at, clock.now()) if is_open else "",
         "assignee": detail.assignee.display_name if detail.assignee else None,
@@ -216,22 +242,17 @@ def complete(task_id: int) -> ResponseReturnValue:
     task: HumanTask = context["task"]
     name = pick(task)
     key = _sort_key(task, inbox_query(request.args, user).sort)
+    action = (request.form.get("action") or "")[:200]
+    if action.startswith(ADD_ROW):
+        return _again(user, task_id, with_row(context["form_schema"], data, action[len(ADD_ROW) :]))
     try:
+        _attach_posted_files(user, context, data)
         case = tasks.complete_task(db, user, task_id, data)
         number = case.number
         common.commit()
     except InvalidData as err:
         common.rollback()
-        context = _task_context(user, task_id)
-        placed, general = schema_form.place_errors(context["fields"], err.errors)
-        context.update(
-            values=request.form,
-            errors=placed,
-            first_error=schema_form.first_error(context["fields"], placed),
-            general_errors=general,
-            problem=gettext("Please correct the marked fields. Nothing was saved yet."),
-        )
-        return _render_task(context, 422)
+        return _again(user, task_id, data, err)
     except (Conflict, CaseInError) as err:
         common.rollback()
         context = _task_context(user, task_id)
@@ -239,6 +260,50 @@ def complete(task_id: int) -> ResponseReturnValue:
         return _render_task(context, err.status)
     flash(gettext("Completed “%(name)s” for case %(number)s.", name=name, number=number), "success")
     return _next_task(user, key)
+
+
+def _again(
+    user: User, task_id: int, data: dict[str, Any], err: InvalidData | None = None
+) -> ResponseReturnValue:
+    """The task page again with what was posted (rows as read), and the errors at their fields."""
+    context = _task_context(user, task_id)
+    fields = schema_form.build_fields(context["form_schema"], data=data)
+    context.update(fields=fields, values=schema_form.form_values(fields, data))
+    if err is None:
+        return _render_task(context)
+    placed, general = schema_form.place_errors(fields, err.errors)
+    if request.files:
+        general.append(gettext("Nothing was saved: choose the files again."))
+    context.update(
+        errors=placed,
+        first_error=schema_form.first_error(fields, placed),
+        general_errors=general,
+        problem=gettext("Please correct the marked fields. Nothing was saved yet."),
+    )
+    return _render_task(context, 422)
+
+
+def _attach_posted_files(user: User, context: dict[str, Any], data: dict[str, Any]) -> None:
+    """Store the files chosen in the form's attachment inputs on the case and name them in
+    ``data``; a refused file raises InvalidData at the value it fills (nothing is kept)."""
+    schema = context["form_schema"] or {}
+    chosen = schema_form.posted_files(context["fields"], request.form, request.files)
+    for path, upload in chosen.items():
+        kind = staff_start.attachment_kind(schema, path) or ""
+        try:
+            item = attachments.add_attachment(
+                common.session(),
+                user,
+                context["case"].number,
+                content=uploads.read(upload),
+                filename=upload.filename,
+                kind=kind,
+                root=attachments.upload_root(common.settings().instance_path),
+                max_bytes=common.settings().max_upload_bytes,
+            )
+        except (InvalidData, TooLarge, UnsupportedType) as err:
+            raise InvalidData(err.message, {path: err.errors.get("file", [err.message])}) from err
+        staff_start.put_value(data, path, item.uid)
 
 
 def _sort_key(task: HumanTask, sort: tasks.InboxSort) -> tuple[Any, ...]:

@@ -132,4 +132,4 @@ def download_attachment(number: str, uid: str) -> ResponseReturnValue:
     settings = common.settings()
     root = attachments.upload_root(settings.instance_path)
     stored = attachments.attachment_for_download(common.session(), user, clean(number, 40).upper(), uid, root)
-    return download_response(stored)
+    return download_response(stored, inline=request.args.get("preview") == "1")

@@ -79,6 +79,7 @@ def reassign(session: Session, command: ReassignTask, case: Case, task: HumanTas
             "from_group": before["group"],
             "to_user": command.to_user,
             "to_group": task.candidate_group,
+            **({"reason": command.reason[:2000]} if command.reason else {}),
         },
     )
     session.flush()

@@ -96,6 +96,7 @@ class ReassignTask:
     to_user: str | None = None
     to_group: str | None = None
     check: TaskCheck = no_check
+    reason: str | None = None  # recorded in the audit event when given (bulk reassignment)
 
 
 @dataclass(frozen=True)

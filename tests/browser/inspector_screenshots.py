@@ -1,0 +1,128 @@
+"""Screenshots of the pages issue 16 changed (start form of a staff process with row groups, the
+inbox with "New …", the notification centre, a complaint's evidence on the task page, the
+contractor's "Waiting for you"), zh-CN and English, desktop (1280×800) and phone (390×844).
+
+    .venv/bin/python -m tests.browser.inspector_screenshots
+"""
+
+from __future__ import annotations
+
+import struct
+import tempfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from app.models import HumanTask, TaskState
+from tests.browser.screenshots import OUT, PASSWORD, build_app, served
+
+SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
+
+
+def tiny_png(width: int = 48, height: int = 32) -> bytes:
+    """A real (orange) PNG, so thumbnails render."""
+    raw = b"".join(b"\0" + b"\xe0\x80\x20" * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def file_complaint_with_evidence(app: Any, folder: Path) -> int | None:
+    """A complaint with a photo, and its triage task (the evidence on the dispatcher's page)."""
+    from app.services import complaints
+
+    with app.extensions["permitflow.db"].unit_of_work() as session:
+        started = complaints.file_complaint(
+            session,
+            None,
+            {"category": "noise_dust", "location": "北湖区滨江路88号工地", "description": "夜间施工扬尘"},
+            [complaints.Upload(tiny_png(), "夜间施工.png")],
+            root=folder / "instance" / "uploads",
+            max_bytes=5 * 1024 * 1024,
+        )
+        case_id = started.case.id
+    with app.extensions["permitflow.db"].unit_of_work(write=False) as session:
+        return session.scalar(
+            select(HumanTask.id)
+            .where(HumanTask.case_id == case_id, HumanTask.state == TaskState.OPEN)
+            .limit(1)
+        )
+
+
+def _task_of(app: Any, group: str) -> int | None:
+    with app.extensions["permitflow.db"].unit_of_work(write=False) as session:
+        return session.scalar(
+            select(HumanTask.id)
+            .where(HumanTask.state == TaskState.OPEN, HumanTask.candidate_group == group)
+            .order_by(HumanTask.id)
+            .limit(1)
+        )
+
+
+def _page(chromium: Any, url: str, language: str, size: str, username: str) -> tuple[Any, Any]:
+    width, height = SIZES[size]
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    context.add_cookies([{"name": "lang", "value": language, "url": url}])
+    page = context.new_page()
+    page.goto(url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return context, page
+
+
+def _shot(page: Any, name: str, language: str, size: str) -> None:
+    page.screenshot(path=str(OUT / f"{name}-{language}-{size}.png"), full_page=True)
+
+
+def shoot(chromium: Any, url: str, language: str, size: str, complaint_task: int | None) -> None:
+    context, page = _page(chromium, url, language, size, "inspector")
+    _shot(page, "inspector-inbox", language, size)
+    page.goto(url + "/start/rectification_order")
+    page.locator("[data-role=add-row]").click()
+    _shot(page, "start-rectification", language, size)
+    page.locator("button[value=submit]").click()
+    page.wait_for_load_state()
+    _shot(page, "start-rectification-errors", language, size)
+    context.close()
+    context, page = _page(chromium, url, language, size, "window_chief")
+    page.goto(url + "/notifications")
+    _shot(page, "notifications", language, size)
+    page.goto(url + "/inbox")
+    _shot(page, "inbox-bulk-bar", language, size)
+    context.close()
+    if complaint_task is not None:
+        context, page = _page(chromium, url, language, size, "dispatcher")
+        page.goto(url + f"/tasks/{complaint_task}")
+        _shot(page, "task-complaint-evidence", language, size)
+        context.close()
+    context, page = _page(chromium, url, language, size, "buildco")
+    page.goto(url + "/my/cases")
+    _shot(page, "my-cases-waiting", language, size)
+    context.close()
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = build_app(Path(tmp))
+        complaint_task = file_complaint_with_evidence(app, Path(tmp))
+        with served(app) as (url, chromium):
+            for language in ("zh_CN", "en"):
+                for size in SIZES:
+                    shoot(chromium, url, language, size, complaint_task)
+
+
+if __name__ == "__main__":
+    main()
