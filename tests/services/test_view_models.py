@@ -86,7 +86,7 @@ def test_view_models_keep_the_api_key_names() -> None:
     assert set(shown) == {
         "number", "process", "process_name", "process_name_en", "status", "stage", "stage_en",
         "project_name", "submitted_at", "completed_at", "due_at", "clock", "sla", "timeline",
-        "requests", "documents", "data",
+        "requests", "documents", "data", "suspended", "rating",
     }  # fmt: skip
     assert shown["clock"]["pauses"] == [{"from": START, "to": None, "reason": "补正材料"}]
     assert shown["requests"][0]["task_id"] == 7 and shown["sla"] == "on_time"
