@@ -115,15 +115,42 @@ def add_attachment(
         raise Conflict("the case is closed: no more documents can be added")
     kind = (kind or "").strip()
     content_type = check_upload(content, kind, max_bytes)
-    attachment = Attachment(
+    return store_checked(
+        session,
+        case,
+        user,
         uid=uuid.uuid4().hex,
+        kind=kind,
+        filename=filename,
+        content=content,
+        content_type=content_type,
+        root=root,
+    )
+
+
+def store_checked(
+    session: Session,
+    case: Case,
+    actor: User | None,
+    *,
+    uid: str,
+    kind: str,
+    filename: str | None,
+    content: bytes,
+    content_type: str,
+    root: Path,
+) -> Attachment:
+    """Store a file that passed :func:`check_upload` as the case's attachment ``uid``: the row is
+    flushed first, so a database refusal leaves no file behind; the addition is audited."""
+    attachment = Attachment(
+        uid=uid,
         case_id=case.id,
         kind=kind,
         filename=clean_filename(filename),
         content_type=content_type,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
-        uploaded_by_id=user.id,
+        uploaded_by_id=actor.id if actor is not None else None,
         created_at=clock.now(),
     )
     session.add(attachment)
@@ -132,7 +159,7 @@ def add_attachment(
     audit.record(
         session,
         "attachment.added",
-        actor=user,
+        actor=actor,
         case=case,
         detail={"uid": attachment.uid, "kind": kind, "sha256": attachment.sha256, "size": len(content)},
     )

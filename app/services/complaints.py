@@ -13,7 +13,6 @@ it, or - for an anonymous complaint - whoever proved the number and query code, 
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import clock
 from app.errors import Conflict, InvalidData, NotFound
-from app.models import Attachment, Case, HumanTask, TaskState, User
+from app.models import Case, HumanTask, TaskState, User
 
-from . import attachments, audit, cases, gateway, process_traits, processes, steps
+from . import attachments, cases, gateway, process_traits, processes, steps
 
 EVIDENCE = "evidence"
 MAX_PHOTOS = 6
@@ -85,26 +83,16 @@ def file_complaint(
     started = cases.start_case(session, actor, key, full)
     case = started.case
     for photo, content_type, uid in checked:
-        item = Attachment(
-            uid=uid,
-            case_id=case.id,
-            kind=EVIDENCE,
-            filename=attachments.clean_filename(photo.filename),
-            content_type=content_type,
-            size=len(photo.content),
-            sha256=hashlib.sha256(photo.content).hexdigest(),
-            uploaded_by_id=actor.id if actor is not None else None,
-            created_at=clock.now(),
-        )
-        session.add(item)
-        session.flush()
-        attachments.write_file(root / str(case.id), uid, photo.content)
-        audit.record(
+        attachments.store_checked(
             session,
-            "attachment.added",
-            actor=actor,
-            case=case,
-            detail={"uid": uid, "kind": EVIDENCE, "sha256": item.sha256, "size": item.size},
+            case,
+            actor,
+            uid=uid,
+            kind=EVIDENCE,
+            filename=photo.filename,
+            content=photo.content,
+            content_type=content_type,
+            root=root,
         )
     return started
 

@@ -11,7 +11,6 @@ form) and the files become the case's attachments under those uids.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +19,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import clock
 from app.errors import Forbidden, InvalidData, TooLarge, UnsupportedType
-from app.models import Attachment, AuditEvent, Case, User
+from app.models import AuditEvent, Case, User
 from app.models.process import ProcessVersion
 
-from . import attachments, audit, cases, processes
+from . import attachments, cases, processes
 
 ATTACHMENT = "x-attachment"
 
@@ -135,25 +133,15 @@ def start_with_files(
     started = cases.start_case(session, actor, process_key, full)
     case = started.case
     for item, kind, content_type, uid in checked:
-        row = Attachment(
-            uid=uid,
-            case_id=case.id,
-            kind=kind,
-            filename=attachments.clean_filename(item.filename),
-            content_type=content_type,
-            size=len(item.content),
-            sha256=hashlib.sha256(item.content).hexdigest(),
-            uploaded_by_id=actor.id,
-            created_at=clock.now(),
-        )
-        session.add(row)
-        session.flush()
-        attachments.write_file(root / str(case.id), uid, item.content)
-        audit.record(
+        attachments.store_checked(
             session,
-            "attachment.added",
-            actor=actor,
-            case=case,
-            detail={"uid": uid, "kind": kind, "sha256": row.sha256, "size": row.size},
+            case,
+            actor,
+            uid=uid,
+            kind=kind,
+            filename=item.filename,
+            content=item.content,
+            content_type=content_type,
+            root=root,
         )
     return started

@@ -37,8 +37,8 @@ from .commands import (
     UrgeCase,
     WithdrawCase,
 )
+from .core import RUNNING
 
-RUNNING = (CaseStatus.IN_PROGRESS, CaseStatus.WAITING_FOR_APPLICANT)
 RATED_STATUSES = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 LEVELS = range(1, 6)  # 1 非常不满意 … 5 非常满意
 POOR = 2  # levels up to this one open a follow-up
