@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from app.models import AuditEvent, ProcessVersion
+from tests.ci_guard import not_applicable
 from tests.helpers import submit_permit
 
 SHIPPED = Path(__file__).resolve().parents[2] / "processes"
@@ -301,7 +302,7 @@ def test_deploys_wait_for_each_other_on_postgresql(api: Any, db: Any, folder: Pa
     """A deploy waits while another holds the deploy lock: it writes no file and no version until
     the other is done (SQLite serialises writers by itself)."""
     if db.get_bind().dialect.name != "postgresql":
-        pytest.skip("the advisory lock is PostgreSQL's")
+        not_applicable("the advisory lock is PostgreSQL's")
     from app.services.process_views import DEPLOY_LOCK
 
     path = folder / f"{KEY}.bpmn"

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text
 
 from app.models import Attachment, AuditEvent, Case, Draft, DraftAttachment
 from app.services.demo import permit_application
+from tests.ci_guard import not_applicable
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + b"\0" * 40
@@ -321,7 +322,7 @@ def test_a_new_draft_never_finds_the_files_of_a_discarded_one(app: Any, db: Any,
 
 def test_two_submissions_at_once_start_one_case(app: Any, db: Any, pages: Any) -> None:
     if db.bind.dialect.name != "postgresql":
-        pytest.skip("row locks are PostgreSQL's; SQLite runs one writer at a time")
+        not_applicable("row locks are PostgreSQL's; SQLite runs one writer at a time")
     first, second = pages("acme"), pages("acme")
     page = open_draft(first)
     for kind in REQUIRED:
