@@ -20,6 +20,7 @@ from app import create_app
 from app.config import Settings
 from app.extensions import redis_connection
 from app.jobs import job_queue, watchdog
+from app.jobs.audit import checkpoint_audit
 from app.jobs.timers import sweep
 
 
@@ -32,6 +33,13 @@ def _run_sweeps() -> None:
             sweep,
             queue_name=settings.queue_name,
             interval=settings.sweep_interval_seconds,
+            job_timeout=600,
+        )
+        # Signed checkpoints outside the database show a deletion of the newest audit events.
+        scheduler.register(
+            checkpoint_audit,
+            queue_name=settings.queue_name,
+            interval=settings.audit_checkpoint_interval,
             job_timeout=600,
         )
         scheduler.start()

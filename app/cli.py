@@ -245,19 +245,52 @@ def stats_backfill() -> None:
 
 @audit_cli.command("verify")
 def audit_verify() -> None:
-    """Recompute the audit hash chain; exit 1 naming the first broken event."""
+    """Recompute the keyed audit chain and hold it against the signed checkpoints; exit 1 naming
+    the first broken event (an edit, deletion, insertion, reorder or recomputation)."""
     from app.services.audit import verify_chain
+    from app.services.audit_checkpoints import CheckpointError, read_checkpoints
 
     with _database().unit_of_work(write=False) as session:
-        checked, broken, why = verify_chain(session)
-        if broken is not None:
-            click.echo(
-                f"audit event {broken.id} ({broken.action} at {broken.created_at.isoformat()} by "
-                f"{broken.actor}) is broken: {why}; {checked} event(s) before it are intact",
-                err=True,
-            )
+        try:
+            checkpoints = read_checkpoints(session)
+        except CheckpointError as error:
+            click.echo(f"audit checkpoints are not genuine: {error}", err=True)
             sys.exit(1)
-    click.echo(f"audit trail intact: {checked} event(s)")
+        report = verify_chain(session, checkpoints)
+    if not report.intact:
+        action = f" ({report.broken_action})" if report.broken_action else ""
+        click.echo(
+            f"audit event {report.broken_id}{action} is broken: {report.why}; "
+            f"{report.checked} event(s) before it are intact",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(
+        f"audit trail intact: {report.checked} event(s), {len(checkpoints)} checkpoint(s) held"
+        + (f", {report.unkeyed} sealed before keyed hashes" if report.unkeyed else "")
+    )
+    if not checkpoints:
+        click.echo(
+            "warning: no audit checkpoint yet (flask audit checkpoint, worker.py --cron): without one "
+            "a deletion of the newest events cannot be seen",
+            err=True,
+        )
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the chain's head (count, newest event, hash, time), append it to the checkpoint file
+    (PERMITFLOW_AUDIT_CHECKPOINTS) and print it."""
+    import json
+    from dataclasses import asdict
+
+    from app.services.audit_checkpoints import checkpoint_path, write_checkpoint
+
+    with _database().unit_of_work(write=False) as session:
+        checkpoint = write_checkpoint(session)
+        path = checkpoint_path(session)
+    click.echo(json.dumps(asdict(checkpoint), sort_keys=True))
+    click.echo(f"appended to {path}")
 
 
 def register_cli(app: Flask) -> None:

@@ -55,6 +55,26 @@ class Settings:
     cert_old_keys: str = _setting(
         "", "PERMITFLOW_CERT_OLD_KEYS", "earlier certificate keys, comma-separated: what they signed verifies"
     )
+    audit_key: str = _setting(
+        "",
+        "PERMITFLOW_AUDIT_KEY",
+        "HMAC key of the audit chain and its checkpoints (never in the database; the same on every "
+        "machine); default: SECRET_KEY",
+    )
+    audit_old_keys: str = _setting(
+        "", "PERMITFLOW_AUDIT_OLD_KEYS", "earlier audit keys, comma-separated: the events they sealed verify"
+    )
+    audit_checkpoints: str = _setting(
+        "",
+        "PERMITFLOW_AUDIT_CHECKPOINTS",
+        "append-only file of signed audit checkpoints, outside the database; default: "
+        "instance/audit-checkpoints.jsonl",
+    )
+    audit_checkpoint_interval: int = _setting(
+        3600,
+        "PERMITFLOW_AUDIT_CHECKPOINT_INTERVAL",
+        "seconds between scheduled audit checkpoints (worker --cron)",
+    )
     instance_path: str = _setting(
         str(PROJECT_ROOT / "instance"), "PERMITFLOW_INSTANCE", "folder for local state"
     )
@@ -196,7 +216,8 @@ class Settings:
         instance.mkdir(parents=True, exist_ok=True)
         database_url = self.database_url or f"sqlite:///{instance / 'permitflow.db'}"
         secret_key = self.secret_key or _stored_secret(instance / "secret_key")
-        return replace(self, database_url=database_url, secret_key=secret_key)
+        checkpoints = self.audit_checkpoints or str(instance / "audit-checkpoints.jsonl")
+        return replace(self, database_url=database_url, secret_key=secret_key, audit_checkpoints=checkpoints)
 
     @classmethod
     def documented(cls) -> list[tuple[str, str, str]]:

@@ -26,3 +26,6 @@ class AuditEvent(Base):
     created_at: Mapped[datetime]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The id of the audit key whose HMAC ``hash`` is; NULL for events sealed before keyed hashes
+    # (plain SHA-256), which verify only as the chain's oldest part.
+    key_id: Mapped[str | None] = mapped_column(String(16))

@@ -1,13 +1,19 @@
-"""The audit trail: every change recorded, chained by hash so tampering shows.
+"""The audit trail: every change recorded, chained by a keyed hash so tampering shows.
 
-Services call :func:`record`; the events are written when the transaction commits, each with
-the hash of its content and of the event before it, under a lock so the chain never forks.
+Services call :func:`record`; the events are written when the transaction commits, each with an
+HMAC-SHA256 (under the audit key, a setting never stored in the database) of its content and of the
+event before it, under a lock so the chain never forks. Without the key nobody can recompute the
+chain after an edit; signed checkpoints kept outside the database (:mod:`.audit_checkpoints`) show a
+deletion of the newest events too. Each event names the id of the key that sealed it, so the key can
+rotate: set the new key, move the old one to ``PERMITFLOW_AUDIT_OLD_KEYS``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,10 +21,39 @@ from sqlalchemy import Table, event, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import clock
+from app.config import Settings
 from app.models import AuditEvent, Case, User
+
+from . import platform
 
 GENESIS = "0" * 64
 _PENDING = "audit_pending"
+ADVISORY_LOCK = 7253901
+
+
+@dataclass(frozen=True)
+class AuditKeys:
+    """The key that seals new events and every key an event may name (by key id)."""
+
+    current_id: str
+    by_id: dict[str, bytes]
+
+    @property
+    def current(self) -> bytes:
+        return self.by_id[self.current_id]
+
+
+def key_id(key: str) -> str:
+    """A short public name of an audit key: a fingerprint, so no setting can disagree with it."""
+    return hashlib.sha256(b"permitflow-audit-key:" + key.encode()).hexdigest()[:16]
+
+
+def audit_keys(settings: Settings) -> AuditKeys:
+    """The audit keys of these settings: ``PERMITFLOW_AUDIT_KEY`` (else the SECRET_KEY) and the old ones."""
+    current = settings.audit_key or settings.secret_key
+    keys = [k.strip() for k in settings.audit_old_keys.split(",") if k.strip()]
+    by_id = {key_id(k): k.encode() for k in [*keys, current]}
+    return AuditKeys(current_id=key_id(current), by_id=by_id)
 
 
 def record(
@@ -43,11 +78,10 @@ def record(
     )
 
 
-def content_hash(prev_hash: str, ev: AuditEvent | dict[str, Any]) -> str:
-    """The hash of an event's content chained to its predecessor's hash."""
+def _body(ev: AuditEvent | dict[str, Any]) -> str:
     get = ev.get if isinstance(ev, dict) else (lambda k: getattr(ev, k))
     created = get("created_at")
-    body = json.dumps(
+    return json.dumps(
         {
             "case_id": get("case_id"),
             "actor_id": get("actor_id"),
@@ -60,23 +94,34 @@ def content_hash(prev_hash: str, ev: AuditEvent | dict[str, Any]) -> str:
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def content_hash(prev_hash: str, ev: AuditEvent | dict[str, Any]) -> str:
+    """The plain SHA-256 of events sealed before keyed hashes (``key_id`` NULL)."""
+    return hashlib.sha256((prev_hash + _body(ev)).encode()).hexdigest()
+
+
+def keyed_hash(key: bytes, kid: str, prev_hash: str, ev: AuditEvent | dict[str, Any]) -> str:
+    """The HMAC of an event's content, its key id and its predecessor's hash."""
+    message = f"{kid}\n{prev_hash}\n{_body(ev)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def _seal(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
+    keys = audit_keys(platform.of(session).settings)
     session.flush()  # new cases get their ids
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7253901)"))
+        session.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"))
     prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
     rows = []
     for item in pending:
         case = item.pop("case")
         item["case_id"] = case.id if case is not None else None
-        digest = content_hash(prev, item)
-        rows.append({**item, "prev_hash": prev, "hash": digest})
+        digest = keyed_hash(keys.current, keys.current_id, prev, item)
+        rows.append({**item, "prev_hash": prev, "hash": digest, "key_id": keys.current_id})
         prev = digest
     # A Core insert: the events are written, never read back in this unit of work, so the ORM's
     # unit of work (objects, identity map, flush) would only add cost. Ids follow the list order.
@@ -94,32 +139,94 @@ def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def verify_chain(session: Session, batch: int = 5000) -> tuple[int, AuditEvent | None, str]:
-    """Recompute the chain. Returns (events checked, first broken event or None, why)."""
-    prev = GENESIS
-    checked = 0
-    last_id = 0
+@dataclass(frozen=True)
+class ChainReport:
+    """What verifying the chain found: the events checked and, when broken, where and why."""
+
+    checked: int
+    broken_id: int | None = None
+    broken_action: str | None = None
+    why: str = ""
+    unkeyed: int = 0  # oldest events sealed before keyed hashes
+
+    @property
+    def intact(self) -> bool:
+        return not self.why
+
+
+def _event_problem(keys: AuditKeys, prev: str, ev: AuditEvent, keyed_seen: bool) -> str:
+    if ev.prev_hash != prev:
+        return "its link to the previous event is broken (an event was removed, inserted or reordered)"
+    if ev.key_id is None:
+        if keyed_seen:
+            return "it has no key id after keyed events (the chain was recomputed without the key)"
+        expected = content_hash(prev, ev)
+    elif ev.key_id in keys.by_id:
+        expected = keyed_hash(keys.by_id[ev.key_id], ev.key_id, prev, ev)
+    else:
+        return f"it names an unknown audit key {ev.key_id} (set it in PERMITFLOW_AUDIT_OLD_KEYS)"
+    if not hmac.compare_digest(expected, ev.hash):
+        return "its content does not match its hash (the event was changed or the chain recomputed)"
+    return ""
+
+
+def walk_chain(session: Session, keys: AuditKeys, batch: int = 5000) -> Any:
+    """Recompute the chain event by event; yields (event, position, problem) until the first problem."""
+    prev, position, last_id, keyed_seen = GENESIS, 0, 0, False
     while True:
-        events = list(
-            session.scalars(
-                select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
-            )
-        )
+        query = select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        events = list(session.scalars(query))
         if not events:
-            return checked, None, ""
+            return
         for ev in events:
-            if ev.prev_hash != prev:
-                return (
-                    checked,
-                    ev,
-                    "its link to the previous event is broken (an event was removed or reordered)",
-                )
-            if content_hash(prev, ev) != ev.hash:
-                return checked, ev, "its content does not match its hash (the event was changed)"
-            prev = ev.hash
-            checked += 1
-            last_id = ev.id
+            problem = _event_problem(keys, prev, ev, keyed_seen)
+            position += 1
+            yield ev, position, problem
+            if problem:
+                return
+            keyed_seen = keyed_seen or ev.key_id is not None
+            prev, last_id = ev.hash, ev.id
         session.expunge_all()  # keep memory flat on long trails
+
+
+def verify_chain(session: Session, checkpoints: list[Any] | None = None) -> ChainReport:
+    """Recompute the chain with the audit keys and hold it against the signed checkpoints.
+
+    A checkpoint (head id, head hash, count) that the chain no longer reaches means the newest
+    events were deleted; one whose event has another hash or position means the chain was
+    rewritten before it."""
+    keys = audit_keys(platform.of(session).settings)
+    pending = {cp.head_id: cp for cp in checkpoints or []}
+    checked = unkeyed = 0
+    for ev, position, problem in walk_chain(session, keys):
+        if problem:
+            return ChainReport(checked, ev.id, ev.action, problem, unkeyed)
+        checkpoint = pending.pop(ev.id, None)
+        if checkpoint is not None and (checkpoint.head_hash != ev.hash or checkpoint.count != position):
+            why = (
+                f"it differs from the checkpoint of {checkpoint.at} (event {checkpoint.count} of the "
+                f"chain then, hash {checkpoint.head_hash[:12]}…): events were deleted, inserted or rewritten"
+            )
+            return ChainReport(checked, ev.id, ev.action, why, unkeyed)
+        checked += 1
+        unkeyed += ev.key_id is None
+    if pending:
+        lost = min(pending.values(), key=lambda cp: cp.head_id)
+        why = (
+            f"the checkpoint of {lost.at} names event {lost.head_id} as the chain's head ({lost.count} "
+            f"events), which is gone: the newest events were deleted"
+        )
+        return ChainReport(checked, lost.head_id, None, why, unkeyed)
+    return ChainReport(checked, unkeyed=unkeyed)
+
+
+def chain_head(session: Session) -> tuple[int, int, str]:
+    """The chain's length, newest event id and hash (0, 0, GENESIS when empty)."""
+    count = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    row = session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    return (count, row[0], row[1]) if row else (0, 0, GENESIS)
 
 
 AUDITOR_ROLES = ("admin", "auditor")

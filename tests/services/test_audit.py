@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, func, select, update
 
 from app.models import AuditEvent
+from app.services import audit
 from tests.helpers import inbox_task, submit_permit
 
 
@@ -43,3 +48,188 @@ def test_a_deleted_event_breaks_the_link(app: Any, api: Any, db: Any) -> None:
     db.commit()
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and "link to the previous event is broken" in result.output
+
+
+# The keyed chain and its checkpoints (issue 15, finding 5).
+
+
+def _verify(app: Any) -> Any:
+    return app.test_cli_runner().invoke(args=["audit", "verify"])
+
+
+def _checkpoint(app: Any) -> Any:
+    result = app.test_cli_runner().invoke(args=["audit", "checkpoint"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def checkpoints(app: Any) -> Any:
+    """The app's checkpoint file, emptied before and after each test (other tests write events)."""
+    path = Path(app.extensions["permitflow.settings"].audit_checkpoints)
+    path.unlink(missing_ok=True)
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def _events(db: Any) -> list[AuditEvent]:
+    return list(db.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+
+
+def test_events_carry_the_key_id_and_an_hmac_not_a_plain_hash(app: Any, api: Any, db: Any) -> None:
+    _walk(api)
+    settings = app.extensions["permitflow.settings"]
+    keys = audit.audit_keys(settings)
+    events = _events(db)
+    assert events and {ev.key_id for ev in events} == {keys.current_id}
+    last = events[-1]
+    assert last.hash != audit.content_hash(last.prev_hash, last)
+    assert last.hash == audit.keyed_hash(keys.current, keys.current_id, last.prev_hash, last)
+    assert keys.current not in {ev.key_id.encode() for ev in events}  # the id is not the key
+
+
+def test_a_full_recomputation_without_the_key_is_found(app: Any, api: Any, db: Any, checkpoints: Any) -> None:
+    """The attack of the red-team run: edit one event, recompute every later hash (plain SHA-256
+    as before, passing as events from before keyed hashes, or an HMAC with a guessed key). The
+    checkpoint outside the database is what the unkeyed rewrite cannot match."""
+    _walk(api)
+    _checkpoint(app)
+    events = _events(db)
+    victim = events[len(events) // 2]
+    for guess in (None, b"guessed-key"):
+        prev = audit.GENESIS
+        for ev in events:
+            actor = "someone_else" if ev.id == victim.id else ev.actor
+            fields = {c: getattr(ev, c) for c in ("case_id", "actor_id", "action", "detail", "created_at")}
+            fields["actor"] = actor
+            kid = None if guess is None else "0" * 16
+            digest = (
+                audit.content_hash(prev, fields)
+                if guess is None
+                else audit.keyed_hash(guess, "0" * 16, prev, fields)
+            )
+            db.execute(
+                update(AuditEvent)
+                .where(AuditEvent.id == ev.id)
+                .values(actor=actor, prev_hash=prev, hash=digest, key_id=kid)
+            )
+            prev = digest
+        db.commit()
+        result = _verify(app)
+        assert result.exit_code == 1, result.output
+        expected = "differs from the checkpoint" if guess is None else f"audit event {events[0].id} "
+        assert expected in result.output
+
+
+def test_deleting_the_newest_events_is_found_by_the_checkpoint(
+    app: Any, api: Any, db: Any, checkpoints: Any
+) -> None:
+    _walk(api)
+    printed = _checkpoint(app)
+    head = _events(db)[-1]
+    assert f'"head_id": {head.id}' in printed.output and str(checkpoints) in printed.output
+    assert _verify(app).exit_code == 0
+    db.execute(delete(AuditEvent).where(AuditEvent.id >= head.id - 1))
+    db.commit()
+    result = _verify(app)
+    assert result.exit_code == 1
+    assert f"names event {head.id} as the chain's head" in result.output
+    assert "the newest events were deleted" in result.output
+
+
+def test_a_deleted_and_recomputed_middle_differs_from_the_checkpoint(
+    app: Any, api: Any, db: Any, checkpoints: Any
+) -> None:
+    """Even with the key (an insider), dropping an event and resealing the rest changes the count the
+    checkpoint signed."""
+    _walk(api)
+    _checkpoint(app)
+    settings = app.extensions["permitflow.settings"]
+    keys = audit.audit_keys(settings)
+    events = _events(db)
+    db.execute(delete(AuditEvent).where(AuditEvent.id == events[1].id))
+    prev = audit.GENESIS
+    for ev in [events[0], *events[2:]]:
+        digest = audit.keyed_hash(keys.current, keys.current_id, prev, ev)
+        db.execute(update(AuditEvent).where(AuditEvent.id == ev.id).values(prev_hash=prev, hash=digest))
+        prev = digest
+    db.commit()
+    result = _verify(app)
+    assert result.exit_code == 1
+    assert f"audit event {events[-1].id} " in result.output and "differs from the checkpoint" in result.output
+
+
+def test_an_inserted_event_is_named(app: Any, api: Any, db: Any) -> None:
+    _walk(api)
+    events = _events(db)
+    table = AuditEvent.__table__
+    forged = {c: getattr(events[-1], c) for c in ("case_id", "actor_id", "actor", "action", "detail")}
+    forged.update(created_at=events[-1].created_at, prev_hash=events[-1].hash, hash="f" * 64)
+    forged["key_id"] = events[-1].key_id
+    db.execute(table.insert().values(**forged))
+    db.commit()
+    result = _verify(app)
+    assert result.exit_code == 1 and "content does not match its hash" in result.output
+
+
+def test_two_events_swapped_are_found(app: Any, api: Any, db: Any) -> None:
+    _walk(api)
+    a, b = _events(db)[1:3]
+    columns = ("case_id", "actor_id", "actor", "action", "detail", "created_at", "prev_hash", "hash")
+    values_a = {c: getattr(a, c) for c in columns}
+    values_b = {c: getattr(b, c) for c in columns}
+    db.execute(update(AuditEvent).where(AuditEvent.id == a.id).values(hash="x" * 64))
+    db.execute(update(AuditEvent).where(AuditEvent.id == b.id).values(**values_a))
+    db.execute(update(AuditEvent).where(AuditEvent.id == a.id).values(**values_b))
+    db.commit()
+    result = _verify(app)
+    assert result.exit_code == 1 and f"audit event {a.id} " in result.output
+    assert "link to the previous event is broken" in result.output
+
+
+def test_a_forged_checkpoint_is_refused(app: Any, api: Any, checkpoints: Any) -> None:
+    _walk(api)
+    _checkpoint(app)
+    line = json.loads(checkpoints.read_text().splitlines()[0])
+    line["count"] += 5
+    checkpoints.write_text(json.dumps(line) + "\n")
+    result = _verify(app)
+    assert result.exit_code == 1 and "checkpoint line 1 is not signed with the audit key" in result.output
+
+
+def test_an_old_key_still_verifies_after_rotation(app: Any, api: Any, db: Any) -> None:
+    _walk(api)
+    settings = app.extensions["permitflow.settings"]
+    old = audit.audit_keys(settings)
+    rotated = replace(
+        settings, audit_key="the-new-audit-key", audit_old_keys=settings.audit_key or settings.secret_key
+    )
+    new = audit.audit_keys(rotated)
+    assert new.current_id != old.current_id and old.current_id in new.by_id
+    report = audit.walk_chain(db, new)
+    assert all(not problem for _, _, problem in report)
+    stranger = audit.audit_keys(replace(settings, audit_key="another-key", audit_old_keys=""))
+    problems = [problem for _, _, problem in audit.walk_chain(db, stranger) if problem]
+    assert problems and "unknown audit key" in problems[0]
+
+
+def test_the_unkeyed_oldest_events_verify_as_a_prefix_only(app: Any, api: Any, db: Any) -> None:
+    """Events sealed before keyed hashes (plain SHA-256, key id NULL) still verify at the start."""
+    _walk(api)
+    events = _events(db)
+    prev = audit.GENESIS
+    for ev in events[:2]:
+        digest = audit.content_hash(prev, ev)
+        db.execute(
+            update(AuditEvent).where(AuditEvent.id == ev.id).values(prev_hash=prev, hash=digest, key_id=None)
+        )
+        prev = digest
+    keys = audit.audit_keys(app.extensions["permitflow.settings"])
+    for ev in events[2:]:
+        digest = audit.keyed_hash(keys.current, keys.current_id, prev, ev)
+        db.execute(update(AuditEvent).where(AuditEvent.id == ev.id).values(prev_hash=prev, hash=digest))
+        prev = digest
+    db.commit()
+    result = _verify(app)
+    assert result.exit_code == 0, result.output
+    assert "2 sealed before keyed hashes" in result.output
