@@ -22,11 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.errors import Conflict, InvalidData, NotFound, TooLarge, UnsupportedType
+from app.errors import Conflict, Forbidden, InvalidData, NotFound, TooLarge, UnsupportedType
 from app.models import Attachment, Case, User
 
 from . import audit
-from .case_access import case_access
+from .case_access import access_to_case, case_access
 
 ACCEPTED = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 # Leading bytes of programs: ELF, PE/MZ (Windows), Mach-O (both byte orders, 32/64 bit, fat).
@@ -111,8 +111,12 @@ def add_attachment(
     no file behind.
     """
     case = _case_for(session, number, user)
-    if not case_access(case, user).upload:  # the case is closed
+    if case.status.is_final:
         raise Conflict("the case is closed: no more documents can be added")
+    if not access_to_case(session, case, user).upload:
+        raise Forbidden(
+            "only the applicant, staff with an open task on the case and admins may add documents to it"
+        )
     kind = (kind or "").strip()
     content_type = check_upload(content, kind, max_bytes)
     return store_checked(

@@ -1,10 +1,17 @@
-"""Who may see a case, its data and its files, decided in one place for the API and the pages."""
+"""Who may see a case, its data and its files, decided in one place for the API and the pages.
+
+Reading is for insiders (the applicant, staff); adding files is for those who may change the case:
+its applicant, staff of a group with an open task on it (or its assignee) and admins. Auditors and
+analysts, like other staff, read only (issue 15, finding 8)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.models import Case, User
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Case, Group, HumanTask, Membership, TaskState, User
 
 
 @dataclass(frozen=True)
@@ -19,9 +26,37 @@ class CaseAccess:
     upload: bool  # adds documents (while the case is not closed)
 
 
-def case_access(case: Case, viewer: User | None, *, code_proved: bool = False) -> CaseAccess:
+def works_on_case(session: Session, case: Case, viewer: User | None) -> bool:
+    """Whether ``viewer`` is staff with an open task on ``case``: its assignee or a member of its
+    candidate group."""
+    if viewer is None or not viewer.is_staff or case.id is None:
+        return False
+    groups = select(Group.slug).join(Membership, Membership.group_id == Group.id)
+    groups = groups.where(Membership.user_id == viewer.id)
+    found = session.scalar(
+        select(HumanTask.id)
+        .where(HumanTask.case_id == case.id, HumanTask.state == TaskState.OPEN)
+        .where(or_(HumanTask.assignee_id == viewer.id, HumanTask.candidate_group.in_(groups)))
+        .limit(1)
+    )
+    return found is not None
+
+
+def access_to_case(
+    session: Session, case: Case, viewer: User | None, *, code_proved: bool = False
+) -> CaseAccess:
+    """:func:`case_access` with what only the database knows (whether the viewer works on the case):
+    what the API and the pages ask before they offer or accept an upload."""
+    works_on = works_on_case(session, case, viewer)
+    return case_access(case, viewer, code_proved=code_proved, works_on=works_on)
+
+
+def case_access(
+    case: Case, viewer: User | None, *, code_proved: bool = False, works_on: bool = False
+) -> CaseAccess:
     """What ``viewer`` (None: anonymous) may do with ``case``; ``code_proved``: the viewer gave the
-    case's query code (which shows its status, never its data or files)."""
+    case's query code (which shows its status, never its data or files); ``works_on``: the viewer
+    has an open task on it (:func:`works_on_case`), without which staff other than admins read only."""
     applicant = viewer is not None and case.applicant_id is not None and case.applicant_id == viewer.id
     staff = viewer is not None and viewer.is_staff
     insider = applicant or staff
@@ -31,5 +66,5 @@ def case_access(case: Case, viewer: User | None, *, code_proved: bool = False) -
         view=insider or code_proved,
         data=insider,
         download=insider,
-        upload=insider and not case.status.is_final,
+        upload=(applicant or (staff and (works_on or viewer.has_role("admin")))) and not case.status.is_final,
     )

@@ -13,7 +13,7 @@ from flask_babel import gettext
 
 from app.models import Attachment, Case, User
 from app.services import attachments, cases, complaints, process_traits, processes, tasks
-from app.services.case_access import case_access
+from app.services.case_access import access_to_case
 from app.services.case_view import CaseView, CorrectionRequest
 from app.services.credit_code import mask_credit_code, mask_phone
 
@@ -132,7 +132,7 @@ def render_status(
         # The complainant's one task is the rating, shown as such (not as a correction request).
         view = view.without_requests()
     version = processes.version_by_id(db, case.process_version_id)
-    access = case_access(case, user)
+    access = access_to_case(db, case, user)
     is_applicant, can_upload = access.applicant, access.upload
     requests = _request_forms(case, user, view.requests) if is_applicant and user else []
     kinds = _upload_kinds(version, requests)

@@ -191,3 +191,19 @@ def test_answers_may_name_only_files_of_their_own_case(api: Any, db: Any) -> Non
         json={"data": {"response": "已补充", "attachments": {"construction_contract": own}}},
     )
     assert ok.status_code == 200, ok.get_json()
+
+
+def test_only_those_who_may_change_the_case_upload_readers_read(api: Any, app: Any, db: Any) -> None:
+    """Issue 15, finding 8: the auditor and the analyst read only, as does staff without an open task
+    on the case; the applicant, staff of the group with its open task and admins add files."""
+    number = submit_permit(api)["number"]
+    first = upload(api, number, PDF).get_json()  # the applicant
+    before, files = snapshot(db, number), stored_files(app)
+    for reader in ("auditor", "analyst", "planner", "inspector"):
+        body = _error(upload(api, number, PDF, user=reader), 403)
+        assert "open task" in body["message"], reader
+    assert snapshot(db, number) == before and stored_files(app) == files
+    for reader in ("auditor", "analyst"):
+        assert download(api, first["links"]["download"], reader).status_code == 200
+    assert upload(api, number, PDF, user="clerk").status_code == 201  # the window has its open task
+    assert upload(api, number, PDF, user="admin").status_code == 201

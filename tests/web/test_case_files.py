@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.models import Attachment, Case, HumanTask, TaskState
 from tests.web.test_complaints import JPEG, PNG, file, ticket
@@ -47,3 +47,22 @@ def test_preview_answers_inline(pages: Any, db: Any) -> None:
     download = staff.get(f"/track/{number}/attachments/{uid}")
     assert download.headers["Content-Disposition"].startswith("attachment")
     download.close()
+
+
+def test_readers_get_no_upload_form_and_a_refused_post(api: Any, pages: Any, db: Any) -> None:
+    """The status page offers the upload form from the same answer the service enforces."""
+    from tests.helpers import submit_permit
+
+    number = submit_permit(api)["number"]
+    for language in ("en", "zh_CN"):
+        auditor = pages("auditor", language=language)
+        html = auditor.get(f"/track/{number}").get_data(as_text=True)
+        assert f'action="/track/{number}/attachments"' not in html
+        refused = auditor.post(
+            f"/track/{number}/attachments", {"kind": "construction_contract"}, page=f"/track/{number}"
+        )
+        assert refused.status_code == 403
+    clerk = pages("clerk").get(f"/track/{number}").get_data(as_text=True)
+    assert f'action="/track/{number}/attachments"' in clerk
+    count = db.scalar(select(func.count()).select_from(Attachment).join(Case).where(Case.number == number))
+    assert count == 0
