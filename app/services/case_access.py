@@ -68,3 +68,7 @@ def case_access(
         download=insider,
         upload=(applicant or (staff and (works_on or viewer.has_role("admin")))) and not case.status.is_final,
     )
+
+
+def _is_admin(viewer: User | None) -> bool:
+    return viewer is not None and viewer.has_role("admin")
