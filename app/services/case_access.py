@@ -66,7 +66,7 @@ def case_access(
         view=insider or code_proved,
         data=insider,
         download=insider,
-        upload=(applicant or (staff and (works_on or viewer.has_role("admin")))) and not case.status.is_final,
+        upload=(applicant or (staff and (works_on or _is_admin(viewer)))) and not case.status.is_final,
     )
 
 
