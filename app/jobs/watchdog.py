@@ -20,6 +20,7 @@ two stores to shared memory per case step.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -130,7 +131,9 @@ class Supervisor:
     def _start(self, overrun: Overrun | None) -> None:
         self.watch.reset()
         self._child = self.context.Process(  # type: ignore[attr-defined]
-            target=_child_entry, args=(self.child_main, self.watch, overrun), name="permitflow-worker"
+            target=_child_entry,
+            args=(self.child_main, self.watch, overrun, os.getpid()),
+            name="permitflow-worker",
         )
         self._child.start()
 
@@ -167,9 +170,40 @@ class Supervisor:
         self._start(overrun)
 
 
-def _child_entry(child_main: ChildMain, watch: CaseWatch, overrun: Overrun | None) -> None:
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_GONE = signal.SIGUSR2  # rq handles SIGINT, SIGTERM and SIGRTMIN itself; this one is ours
+
+
+def _end_group(signum: int, frame: Any) -> None:
+    # The supervisor is gone (SIGKILLed, most likely): end this process and the scheduler rq
+    # started under it at once. Only the running job's uncommitted transaction is lost; the sweep
+    # fires its timers again.
+    os.killpg(0, signal.SIGKILL)
+
+
+def die_with_parent(parent_pid: int) -> bool:
+    """Ask the kernel (Linux prctl PR_SET_PDEATHSIG) to signal this process when its parent dies,
+    and end the process group then. False where prctl is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, int(PARENT_GONE), 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    signal.signal(PARENT_GONE, _end_group)
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        _end_group(int(PARENT_GONE), None)
+    return True
+
+
+def _child_entry(
+    child_main: ChildMain, watch: CaseWatch, overrun: Overrun | None, parent_pid: int | None = None
+) -> None:
     # A group of its own, so that one kill also ends the scheduler process rq starts under it.
     os.setpgrp()
+    # A process group does not die with the supervisor: without this a SIGKILLed worker.py left
+    # its worker and scheduler running (issue 15, finding 10).
+    die_with_parent(parent_pid if parent_pid is not None else os.getppid())
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     step_watch.install(watch)

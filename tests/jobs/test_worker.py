@@ -296,3 +296,24 @@ def test_the_watchdog_replaces_a_worker_whose_case_step_never_returns(
     assert status.value == "error" and "worker was stopped" in error["message"], error
     assert limited_worker.process.poll() is None  # the supervisor itself lives on
     assert "killing the worker process" in limited_worker.log.read_text()
+
+
+def test_a_sigkilled_worker_takes_its_worker_and_scheduler_processes_with_it(
+    worker: WorkerProcess, redis_url: str
+) -> None:
+    """Issue 15, finding 10: SIGKILL reaches only worker.py (the supervisor); the rq worker under it
+    and rq's scheduler process under that end too, within a few seconds."""
+    supervisor = psutil.Process(worker.process.pid)
+    children = supervisor.children(recursive=True)
+    names = [" ".join(child.cmdline()) for child in children]
+    assert len(children) >= 2, names  # the rq worker and its scheduler
+    supervisor.send_signal(signal.SIGKILL)
+    worker.process.wait(timeout=10)
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    try:
+        assert alive == [], [p.pid for p in alive]
+    finally:
+        for proc in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill()
+    assert len(gone) == len(children)

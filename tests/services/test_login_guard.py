@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import redis
 
-from app.services.login_guard import LockScope, Lockout, LoginGuard
+from app.services.login_guard import Lockout, LockScope, LoginGuard
 
 
 @pytest.fixture
