@@ -26,8 +26,12 @@ setup: $(STAMP) $(NODE_STAMP)
 run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
-	@echo "PermitFlow on http://127.0.0.1:5000  (API docs: /api/v1/docs; Ctrl-C stops both)"
+	@echo "PermitFlow on http://127.0.0.1:5000  (API docs: /api/v1/docs; Ctrl-C stops all, embedded Redis included)"
 	@trap 'kill 0' INT TERM EXIT; \
+	  if [ -z "$$REDIS_URL" ]; then \
+	    $(BIN)/python -m app.embedded_redis > instance/embedded-redis.log & \
+	    for _ in $$(seq 1 100); do grep -q '^ready' instance/embedded-redis.log 2>/dev/null && break; sleep 0.1; done; \
+	  fi; \
 	  $(BIN)/python worker.py & \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000
 

@@ -20,7 +20,6 @@ two stores to shared memory per case step.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import os
 import signal
@@ -38,6 +37,7 @@ from rq.scheduler import SCHEDULER_LOCKING_KEY_TEMPLATE
 from rq.scripts import release_lock
 
 from app import step_watch
+from app.parent_death import signal_on_parent_death
 from app.services import runaway
 
 from .runner import in_transaction
@@ -170,7 +170,6 @@ class Supervisor:
         self._start(overrun)
 
 
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_GONE = signal.SIGUSR2  # rq handles SIGINT, SIGTERM and SIGRTMIN itself; this one is ours
 
 
@@ -182,18 +181,9 @@ def _end_group(signum: int, frame: Any) -> None:
 
 
 def die_with_parent(parent_pid: int) -> bool:
-    """Ask the kernel (Linux prctl PR_SET_PDEATHSIG) to signal this process when its parent dies,
-    and end the process group then. False where prctl is not available."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, int(PARENT_GONE), 0, 0, 0) != 0:
-            return False
-    except (OSError, AttributeError):
-        return False
+    """End this process group when the parent (the supervisor) dies. False without prctl."""
     signal.signal(PARENT_GONE, _end_group)
-    if os.getppid() != parent_pid:  # the parent died before the request took effect
-        _end_group(int(PARENT_GONE), None)
-    return True
+    return signal_on_parent_death(PARENT_GONE, parent_pid)
 
 
 def _child_entry(
