@@ -294,5 +294,16 @@ def audit_checkpoint() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (db_cli, processes_cli, demo_cli, calendar_cli, timers_cli, audit_cli, stats_cli):
+    from app.backup_cli import backup_cli
+
+    for group in (
+        db_cli,
+        processes_cli,
+        demo_cli,
+        calendar_cli,
+        timers_cli,
+        audit_cli,
+        stats_cli,
+        backup_cli,
+    ):
         app.cli.add_command(group)
