@@ -19,6 +19,7 @@ calendar_cli = AppGroup("calendar", help="Working-day calendar overrides (holida
 timers_cli = AppGroup("timers", help="Timers: fire what is due.")
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 stats_cli = AppGroup("stats", help="The bureau's statistics: stored working days.")
+pii_cli = AppGroup("pii", help="Personal data encrypted at rest.")
 
 
 def _database() -> Database:
@@ -293,6 +294,17 @@ def audit_checkpoint() -> None:
     click.echo(f"appended to {path}")
 
 
+@pii_cli.command("rotate")
+def pii_rotate() -> None:
+    """Re-encrypt every stored phone number under PERMITFLOW_PII_KEY (after a key change, or to
+    encrypt numbers stored before encryption)."""
+    from app.services import pii
+
+    with _database().unit_of_work() as session:
+        changed = pii.rotate(session)
+    click.echo(f"re-encrypted {changed} phone number(s) under the current key")
+
+
 def register_cli(app: Flask) -> None:
     from app.backup_cli import backup_cli
 
@@ -304,6 +316,7 @@ def register_cli(app: Flask) -> None:
         timers_cli,
         audit_cli,
         stats_cli,
+        pii_cli,
         backup_cli,
     ):
         app.cli.add_command(group)

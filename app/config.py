@@ -64,6 +64,16 @@ class Settings:
     audit_old_keys: str = _setting(
         "", "PERMITFLOW_AUDIT_OLD_KEYS", "earlier audit keys, comma-separated: the events they sealed verify"
     )
+    pii_key: str = _setting(
+        "",
+        "PERMITFLOW_PII_KEY",
+        "encrypts personal data at rest (AES-256-GCM; the same on every machine); default: SECRET_KEY",
+    )
+    pii_old_keys: str = _setting(
+        "",
+        "PERMITFLOW_PII_OLD_KEYS",
+        "earlier personal-data keys, comma-separated: what they encrypted still reads",
+    )
     audit_checkpoints: str = _setting(
         "",
         "PERMITFLOW_AUDIT_CHECKPOINTS",

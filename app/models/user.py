@@ -39,7 +39,9 @@ class User(Base):
     credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
     # The person to call about the company's applications (for citizens: themselves).
     contact_name: Mapped[str | None] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    # Encrypted at rest (services/pii.py): "pii1:<key id>:<nonce + ciphertext>"; found by phone_hash.
+    phone: Mapped[str | None] = mapped_column(String(200))
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
 

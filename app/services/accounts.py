@@ -12,7 +12,7 @@ from app import clock
 from app.errors import InvalidData
 from app.models import User, UserKind
 
-from . import audit
+from . import audit, pii
 from .auth import hash_password
 from .credit_code import is_valid_credit_code
 
@@ -142,10 +142,10 @@ def create_applicant(session: Session, reg: Registration) -> User:
         company_name=reg.name if company else None,
         credit_code=reg.credit_code if company else None,
         contact_name=reg.contact_name if company else reg.name,
-        phone=reg.phone,
         email=reg.email,
         created_at=clock.now(),
     )
+    pii.set_phone(session, user, reg.phone)
     session.add(user)
     session.flush()
     audit.record(session, "account.registered", actor=user, detail={"kind": reg.kind, "user_id": user.id})

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.models import Case, Group, HumanTask, Membership, TaskState, User, UserKind
 
-from . import cases, processes, tasks
+from . import cases, pii, processes, tasks
 from .auth import hash_password
 
 GROUPS = [
@@ -120,9 +120,9 @@ def ensure_groups_and_users(session: Session, password: str) -> dict[str, User]:
                 roles=[],
                 company_name=company,
                 credit_code=code,
-                phone=phone,
                 created_at=now,
             )
+            pii.set_phone(session, users[username], phone)
             session.add(users[username])
         else:
             user.password_hash = hashed

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app.models import Attachment, Case, User
-from app.services import attachments, cases, complaints, process_traits, processes, tasks
+from app.services import attachments, cases, complaints, pii, process_traits, processes, tasks
 from app.services.case_access import access_to_case
 from app.services.case_view import CaseView, CorrectionRequest
 from app.services.credit_code import mask_credit_code, mask_phone
@@ -46,7 +46,7 @@ def _holder(case: Case) -> dict[str, Any] | None:
     return {
         "name": applicant.company_name,
         "credit_code": mask_credit_code(applicant.credit_code),
-        "phone": mask_phone(applicant.phone),
+        "phone": mask_phone(pii.phone_of(common.session(), applicant)),
     }
 
 
