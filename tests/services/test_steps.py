@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app import clock
+from app import clock, edge
 from app.models import AuditEvent, Case, CaseStatus, HumanTask, TaskState, Timer
 from app.services import processes, steps
 from app.services.demo import permit_application
@@ -75,7 +75,7 @@ def _start(db: Any) -> Case:
 def _waits_for_the_lock(app: Any, db: Any, case_id: int, command: Callable[[Any], steps.Command]) -> None:
     """While one session holds the case's lock, ``command`` in another session does not finish;
     it finishes once the first commits."""
-    database = app.extensions["permitflow.db"]
+    database = edge.of(app).database
     steps.lock(db, case_id=case_id)  # held until db commits
     done = threading.Event()
     errors: list[BaseException] = []

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from app import edge
 from tests.conftest import make_app
 
 PATHS = ["/login", "/api/v1/processes", "/static/css/app.css", "/no-such-page", "/api/v1/no-such-thing"]
@@ -36,12 +37,12 @@ def test_only_the_api_docs_page_may_load_swagger_from_its_cdn(client: Any) -> No
 @pytest.fixture
 def production_app(app: Any, tmp_path: Any, redis_url: str) -> Any:
     """The same database served in production mode (keys set)."""
-    settings = app.extensions["permitflow.settings"]
+    settings = edge.of(app).settings
     application = make_app(
         settings.database_url, tmp_path, redis_url, env="production", cert_key="test-cert-key"
     )
     yield application
-    application.extensions["permitflow.db"].dispose()
+    edge.of(application).database.dispose()
 
 
 def test_production_sends_hsts_and_a_secure_session_cookie(production_app: Any) -> None:
@@ -56,12 +57,12 @@ def test_production_sends_hsts_and_a_secure_session_cookie(production_app: Any) 
 
 
 def test_hsts_behind_tls(app: Any, tmp_path: Any, redis_url: str) -> None:
-    settings = app.extensions["permitflow.settings"]
+    settings = edge.of(app).settings
     application = make_app(settings.database_url, tmp_path, redis_url, secure_cookies=True)
     try:
         assert "Strict-Transport-Security" in application.test_client().get("/login").headers
     finally:
-        application.extensions["permitflow.db"].dispose()
+        edge.of(application).database.dispose()
 
 
 def test_a_session_cookie_saved_before_logout_no_longer_works_after(app: Any, pages: Any) -> None:
