@@ -79,7 +79,8 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # swagger-ui-dist from npm (package.json), served by app/web/vendor.py: no CDN.
+        OPENAPI_SWAGGER_UI_URL="/vendor/swagger-ui-dist/",
         API_SPEC_OPTIONS={
             "info": {
                 "description": "PermitFlow public HTTP API. Errors always have the shape "
