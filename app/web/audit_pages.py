@@ -179,7 +179,9 @@ def _verify(session: Any) -> dict[str, Any]:
     return {
         "checked": report.checked,
         "broken": not report.intact,
-        "id": report.broken_id,
+        # A deletion of the newest events names a checkpoint's event that no longer exists: the
+        # message then names no event row.
+        "id": report.broken_id if report.broken_action else None,
         "action": report.broken_action or "",
         "why": report.why,
     }
