@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app import edge
 from app.db import Database
 from app.errors import PermitFlowError
 
@@ -19,9 +20,8 @@ backup_cli = AppGroup("backup", help="Back up and restore the database and the s
 def _parts() -> tuple[Database, Path]:
     from app.services.attachments import upload_root
 
-    database: Database = current_app.extensions["permitflow.db"]
-    settings = current_app.extensions["permitflow.settings"]
-    return database, upload_root(settings.instance_path)
+    state = edge.of(current_app)
+    return state.database, upload_root(state.settings.instance_path)
 
 
 @backup_cli.command("create")

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
+from app import edge
 from app.cli import alembic_config
 from app.models import Attachment, AuditEvent, Case, User
 from tests.conftest import PG_ADMIN_DSN, _pg_url, make_app
@@ -43,7 +44,7 @@ def _walk(api: Any) -> tuple[str, list[dict[str, Any]]]:
 def fresh(request: pytest.FixtureRequest, app: Any, tmp_path: Path, redis_url: str) -> Iterator[Any]:
     """A second deployment with an empty, migrated database of either kind and an empty instance
     folder, with the same keys as ``app``."""
-    settings = app.extensions["permitflow.settings"]
+    settings = edge.of(app).settings
     name = None
     if request.param == "postgresql":
         name = f"pf_restore_{uuid.uuid4().hex[:10]}"
@@ -56,16 +57,16 @@ def fresh(request: pytest.FixtureRequest, app: Any, tmp_path: Path, redis_url: s
     from alembic import command
 
     with other.app_context():
-        command.upgrade(alembic_config(other.extensions["permitflow.db"]), "head")
+        command.upgrade(alembic_config(edge.of(other).database), "head")
     yield other
-    other.extensions["permitflow.db"].dispose()
+    edge.of(other).database.dispose()
     if name:
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _count(app: Any, model: Any) -> int:
-    with app.extensions["permitflow.db"].unit_of_work(write=False) as session:
+    with edge.of(app).database.unit_of_work(write=False) as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 

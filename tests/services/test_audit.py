@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from app import edge
 from app.models import AuditEvent
 from app.services import audit
 from tests.helpers import inbox_task, submit_permit
@@ -66,7 +67,7 @@ def _checkpoint(app: Any) -> Any:
 @pytest.fixture
 def checkpoints(app: Any) -> Any:
     """The app's checkpoint file, emptied before and after each test (other tests write events)."""
-    path = Path(app.extensions["permitflow.settings"].audit_checkpoints)
+    path = Path(edge.of(app).settings.audit_checkpoints)
     path.unlink(missing_ok=True)
     yield path
     path.unlink(missing_ok=True)
@@ -78,7 +79,7 @@ def _events(db: Any) -> list[AuditEvent]:
 
 def test_events_carry_the_key_id_and_an_hmac_not_a_plain_hash(app: Any, api: Any, db: Any) -> None:
     _walk(api)
-    settings = app.extensions["permitflow.settings"]
+    settings = edge.of(app).settings
     keys = audit.audit_keys(settings)
     events = _events(db)
     assert events and {ev.key_id for ev in events} == {keys.current_id}
@@ -144,7 +145,7 @@ def test_a_deleted_and_recomputed_middle_differs_from_the_checkpoint(
     checkpoint signed."""
     _walk(api)
     _checkpoint(app)
-    settings = app.extensions["permitflow.settings"]
+    settings = edge.of(app).settings
     keys = audit.audit_keys(settings)
     events = _events(db)
     db.execute(delete(AuditEvent).where(AuditEvent.id == events[1].id))
@@ -199,7 +200,7 @@ def test_a_forged_checkpoint_is_refused(app: Any, api: Any, checkpoints: Any) ->
 
 def test_an_old_key_still_verifies_after_rotation(app: Any, api: Any, db: Any) -> None:
     _walk(api)
-    settings = app.extensions["permitflow.settings"]
+    settings = edge.of(app).settings
     old = audit.audit_keys(settings)
     rotated = replace(
         settings, audit_key="the-new-audit-key", audit_old_keys=settings.audit_key or settings.secret_key
@@ -224,7 +225,7 @@ def test_the_unkeyed_oldest_events_verify_as_a_prefix_only(app: Any, api: Any, d
             update(AuditEvent).where(AuditEvent.id == ev.id).values(prev_hash=prev, hash=digest, key_id=None)
         )
         prev = digest
-    keys = audit.audit_keys(app.extensions["permitflow.settings"])
+    keys = audit.audit_keys(edge.of(app).settings)
     for ev in events[2:]:
         digest = audit.keyed_hash(keys.current, keys.current_id, prev, ev)
         db.execute(update(AuditEvent).where(AuditEvent.id == ev.id).values(prev_hash=prev, hash=digest))

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from app import edge
 from app.models import User
 from app.services import pii
 from app.services.accounts import Registration, create_applicant
@@ -51,7 +52,7 @@ def test_a_registration_stores_its_phone_encrypted(app: Any, db: Any) -> None:
 
 
 def test_ciphertexts_differ_and_a_changed_one_does_not_decrypt(app: Any) -> None:
-    c = pii.PiiCipher.of(app.extensions["permitflow.settings"])
+    c = pii.PiiCipher.of(edge.of(app).settings)
     one, two = c.encrypt(PHONE), c.encrypt(PHONE)
     assert one != two and c.decrypt(one) == c.decrypt(two) == PHONE
     assert c.lookup_hash(PHONE) == c.lookup_hash(PHONE.replace("138", "138 "))
@@ -62,7 +63,7 @@ def test_ciphertexts_differ_and_a_changed_one_does_not_decrypt(app: Any) -> None
 
 
 def test_a_rotated_key_reads_old_values_and_rotate_moves_them(app: Any, db: Any) -> None:
-    settings = app.extensions["permitflow.settings"]
+    settings = edge.of(app).settings
     old = pii.PiiCipher.of(settings)
     rotated = replace(settings, pii_key="a-new-pii-key", pii_old_keys=settings.pii_key or settings.secret_key)
     new = pii.PiiCipher.of(rotated)

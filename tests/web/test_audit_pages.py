@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
+from app import edge
 from app.models import AuditEvent
 from tests.helpers import inbox_task, submit_permit
 
@@ -70,7 +71,7 @@ def test_the_chain_check_names_a_deletion_of_the_newest_events(
     app: Any, api: Any, pages: Any, db: Any
 ) -> None:
     """The page holds the chain against the signed checkpoints as `flask audit verify` does."""
-    path = Path(app.extensions["permitflow.settings"].audit_checkpoints)
+    path = Path(edge.of(app).settings.audit_checkpoints)
     path.unlink(missing_ok=True)
     try:
         _walk(api)
