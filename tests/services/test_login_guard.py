@@ -126,3 +126,32 @@ def test_a_redis_that_is_down_lets_logins_through(address: str) -> None:
     assert guard.record_failure("clerk", address) == []
     assert guard.released("clerk", address) == []
     guard.reset("clerk", address)  # no exception
+
+
+def test_a_reset_forgets_the_failures_counted_so_far(client: Any, address: str) -> None:
+    guard = LoginGuard(client, max_failures=2, lockout_seconds=60, address_max_failures=100)
+    _fail(guard, "clerk", address, 1)
+    guard.reset("clerk", address)
+    assert _fail(guard, "clerk", address, 1) == []  # one failure after the reset, not the second
+    assert guard.locked_for("clerk", address) == 0
+
+
+def test_an_ended_address_lock_is_reported_while_the_account_lock_holds(client: Any, address: str) -> None:
+    account = LoginGuard(client, max_failures=1, lockout_seconds=60, address_max_failures=100)
+    _fail(account, "clerk", address, 1)  # the account lock: 60 s
+    by_address = LoginGuard(client, max_failures=100, lockout_seconds=1, address_max_failures=2)
+    _fail(by_address, "other", address, 1)  # with the failure above, the address's budget ends: 1 s
+    time.sleep(1.2)
+    assert by_address.released("clerk", address) == [Lockout(LockScope.ADDRESS, None, address, 1)]
+
+
+def test_a_redis_that_is_down_is_logged_with_its_error(address: str, caplog: Any) -> None:
+    guard = LoginGuard(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    with caplog.at_level("WARNING", logger="app.services.login_guard"):
+        guard.locked_for("clerk", address)
+        guard.released("clerk", address)
+        guard.reset("clerk", address)
+        guard.record_failure("clerk", address)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 4 and all("Connection refused" in m or "Error" in m for m in messages), messages
+    assert all(not m.endswith(": None") for m in messages)
