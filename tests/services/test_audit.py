@@ -234,3 +234,80 @@ def test_the_unkeyed_oldest_events_verify_as_a_prefix_only(app: Any, api: Any, d
     result = _verify(app)
     assert result.exit_code == 0, result.output
     assert "2 sealed before keyed hashes" in result.output
+
+
+def test_the_report_counts_what_it_checked_before_the_break(app: Any, api: Any, db: Any) -> None:
+    _walk(api)
+    events = _events(db)
+    db.execute(update(AuditEvent).where(AuditEvent.id == events[2].id).values(actor="x"))
+    db.commit()
+    report = audit.verify_chain(db)
+    assert (report.checked, report.broken_id, report.broken_action) == (2, events[2].id, events[2].action)
+    assert report.unkeyed == 0 and not report.intact
+    db.rollback()
+
+
+def test_a_rewritten_head_is_named_with_the_checkpoints_hash_prefix(app: Any, api: Any, db: Any) -> None:
+    from app.services.audit_checkpoints import Checkpoint
+
+    _walk(api)
+    events = _events(db)
+    head = events[-1]
+    wrong = Checkpoint(len(events) + 1, head.id, "ab" * 32, "then", "k")
+    report = audit.verify_chain(db, [wrong])
+    assert report.broken_id == head.id and report.checked == len(events) - 1 and report.unkeyed == 0
+    assert f"hash {'ab' * 6}…)" in report.why and f"event {len(events) + 1} of the chain then" in report.why
+    older = Checkpoint(2, 10**9, "cd" * 32, "older", "k")
+    newer = Checkpoint(3, 10**9 + 5, "ef" * 32, "newer", "k")
+    lost = audit.verify_chain(db, [newer, older])
+    assert lost.broken_id == 10**9 and "checkpoint of older" in lost.why and lost.checked == len(events)
+    assert lost.unkeyed == 0 and lost.broken_action is None
+    db.rollback()
+
+
+def test_unkeyed_events_are_counted_in_every_report(app: Any, api: Any, db: Any) -> None:
+    from app.services.audit_checkpoints import Checkpoint
+
+    _walk(api)
+    events = _events(db)
+    first = events[0]
+    digest = audit.content_hash(audit.GENESIS, first)
+    db.execute(update(AuditEvent).where(AuditEvent.id == first.id).values(hash=digest, key_id=None))
+    keys = audit.audit_keys(edge.of(app).settings)
+    prev = digest
+    for ev in events[1:]:
+        prev_digest = audit.keyed_hash(keys.current, keys.current_id, prev, ev)
+        db.execute(update(AuditEvent).where(AuditEvent.id == ev.id).values(prev_hash=prev, hash=prev_digest))
+        prev = prev_digest
+    db.commit()
+    assert audit.verify_chain(db).unkeyed == 1
+    gone = audit.verify_chain(db, [Checkpoint(9, 10**9, "0" * 64, "t", "k")])
+    assert gone.unkeyed == 1 and not gone.intact
+    bad = audit.verify_chain(db, [Checkpoint(9, events[-1].id, "0" * 64, "t", "k")])
+    assert bad.unkeyed == 1 and bad.broken_id == events[-1].id
+    db.execute(update(AuditEvent).where(AuditEvent.id == events[-1].id).values(actor="x"))
+    db.commit()
+    broken = audit.verify_chain(db)
+    assert broken.unkeyed == 1 and broken.broken_id == events[-1].id
+    db.rollback()
+
+
+def test_the_chain_head_is_the_count_and_the_newest_event(app: Any, api: Any, db: Any) -> None:
+    _walk(api)
+    events = _events(db)
+    assert audit.chain_head(db) == (len(events), events[-1].id, events[-1].hash)
+    db.execute(delete(AuditEvent))
+    assert audit.chain_head(db) == (0, 0, audit.GENESIS)
+    db.rollback()
+
+
+def test_events_of_a_rolled_back_transaction_are_dropped(app: Any, db: Any) -> None:
+    from app.models import User
+
+    admin = db.scalar(select(User).where(User.username == "admin"))
+    audit.record(db, "test.rolled_back", actor=admin)
+    db.rollback()
+    audit.record(db, "test.kept", actor=admin)
+    db.commit()
+    actions = set(db.scalars(select(AuditEvent.action)))
+    assert "test.kept" in actions and "test.rolled_back" not in actions
