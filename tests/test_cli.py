@@ -25,7 +25,7 @@ def test_validate_names_file_line_element_and_hint(app: Any, tmp_path: Path) -> 
     assert len(lines) == 2, result.output
     timer_line = next(line for line in lines if "bad_timer" in line)
     file, line_no, element, rest = timer_line.split(":", 3)
-    assert file.endswith("bad_timer.bpmn") and int(line_no) > 0 and element.strip() == "TimerDef_Wait"
+    assert file.endswith("bad_timer.bpmn") and int(line_no) > 0 and element.strip() == "Timer_Wait"
     assert 'quote it: "PT5S"' in rest
     assert any("Script_Work" in line and "sandbox" in line for line in lines)
 
