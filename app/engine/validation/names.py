@@ -68,7 +68,10 @@ def check_names(
     for reader, known in walker.readers(process, initial):
         missing = sorted(reader.names - known - free)
         for name in missing:
-            close = _closest(name, known | context.helpers, reader.compared.get(name, set()), walker.values())
+            # Suggested among what is known there and what the process sets anywhere (a typo of a
+            # name the same script sets, a name set only later).
+            candidates = known | context.helpers | walker.sets_of_process(key)
+            close = _closest(name, candidates, reader.compared.get(name, set()), walker.values())
             problems.append(_problem(file, reader, name, close))
     return problems
 
