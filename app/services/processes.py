@@ -38,7 +38,7 @@ def group_check(session: Session) -> GroupCheck:
     """The groups of the database; with none yet, the groups every deployment starts with, so
     that an unmapped lane is never let through unchecked."""
     found: set[str] = set()
-    if "group" in inspect(session.get_bind()).get_table_names():
+    if "group" in inspect(session.connection()).get_table_names():
         found = set(session.scalars(select(Group.slug)))
     return GroupCheck(frozenset(found), False) if found else GroupCheck(SEED_SLUGS, True)
 
