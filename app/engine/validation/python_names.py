@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _OPTIONAL_GUARDS = {"NameError", "Exception", "KeyError", "LookupError"}
 
@@ -25,8 +26,10 @@ class CodeNames:
     assigned: dict[str, set[object]] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=4096)
 def code_names(code: str, *, expression: bool) -> CodeNames:
-    """The names read and written by ``code``; nothing when it does not parse (reported elsewhere)."""
+    """The names read and written by ``code``; nothing when it does not parse (reported elsewhere).
+    Cached: the same scripts are read for every process that calls them (treat the result as frozen)."""
     try:
         tree = ast.parse(code.strip(), mode="eval" if expression else "exec")
     except SyntaxError:
