@@ -95,8 +95,12 @@ def assigned_values(el: Any, forms: Mapping[str, Any]) -> dict[str, set[object]]
     for name, prop in (
         ((schema or {}).get("properties", {}) or {}).items() if isinstance(schema, dict) else ()
     ):
-        if isinstance(prop, dict) and isinstance(prop.get("enum"), list):
-            values.setdefault(name, set()).update(v for v in prop["enum"] if isinstance(v, str | int))
+        if not isinstance(prop, dict):
+            continue
+        choices = list(prop.get("enum") or []) + [
+            c.get("const") for c in prop.get("oneOf") or [] if isinstance(c, dict)
+        ]
+        values.setdefault(name, set()).update(v for v in choices if isinstance(v, str | int))
     return values
 
 
