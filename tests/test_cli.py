@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app import edge
 from tests.api.test_processes_edit import _versions, folder  # noqa: F401 - the processes folder fixture
 from tests.conftest import make_app
 from tests.engine.bpmn_factory import script_process, timer_process, write
@@ -135,4 +136,4 @@ def test_validate_checks_lanes_before_any_group_exists(
     assert "no groups in the database yet" in result.output and "window" in result.output
     good = write(tmp_path, "lanes", UNMAPPED_LANE.replace('name="无名科室"', 'name="window"'))
     assert runner.invoke(args=["processes", "validate", str(good)]).exit_code == 0
-    fresh.extensions["permitflow.db"].dispose()
+    edge.of(fresh).database.dispose()
