@@ -188,7 +188,8 @@ def _check_file(
         if bundle is not None and not problems:
             forms = {name[6:]: schema for name, schema in bundle.files.items() if name.startswith("forms/")}
             problems = check_names(str(path), key, parsed.elements, forms, options.names)
-            problems += check_returns(str(path), parsed.elements[key])
+            if key in parsed.elements:
+                problems += check_returns(str(path), parsed.elements[key])
         check.problems.extend(p for p in problems if p not in check.problems)
         check.missing_calls += missing
         if bundle is not None and not problems:
