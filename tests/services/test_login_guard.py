@@ -155,3 +155,9 @@ def test_a_redis_that_is_down_is_logged_with_its_error(address: str, caplog: Any
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 4 and all("Connection refused" in m or "Error" in m for m in messages), messages
     assert all(m.startswith("login guard unavailable, ") and not m.endswith(": None") for m in messages)
+
+
+def test_an_address_lock_in_its_last_second_still_holds(client: Any, address: str) -> None:
+    guard = LoginGuard(client, max_failures=100, lockout_seconds=1, address_max_failures=1)
+    _fail(guard, "clerk", address, 1)
+    assert guard.address_locked(address)
