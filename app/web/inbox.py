@@ -38,7 +38,7 @@ def _member(enum_type: type[E], value: Any, default: D) -> E | D:
 def inbox_query(args: Any, user: User) -> tasks.InboxQuery:
     """The inbox query in a URL's arguments, with anything unknown replaced by the default."""
     scope = _member(tasks.InboxScope, args.get("scope"), tasks.InboxScope.GROUP)
-    if scope not in tasks.inbox_scopes(user):
+    if scope not in tasks.inbox_scopes(common.session(), user):
         scope = tasks.InboxScope.GROUP
     try:
         page = max(1, min(int(args.get("page", 1)), 10_000))
@@ -85,7 +85,7 @@ def inbox() -> ResponseReturnValue:
     query = inbox_query(request.args, user)
     db = common.session()
     page = tasks.list_inbox(db, user, query)
-    scopes = tasks.inbox_scopes(user)
+    scopes = tasks.inbox_scopes(common.session(), user)
     counts = {
         scope: (page.total if page.total_exact else tasks.COUNT_LIMIT + 1)
         if scope == query.scope
