@@ -29,6 +29,7 @@ def _blueprints() -> list[Any]:
         auth,
         complaints,
         dashboard,
+        dashboard_drill,  # noqa: F401  (the dashboard's drill-down, on the blueprint `dashboard`)
         inbox,
         inbox_bulk,  # noqa: F401  (the inbox's bulk actions, on the blueprint `inbox`)
         notification_pages,
