@@ -14,7 +14,7 @@ from app import clock
 from app.errors import Forbidden, NotFound
 from app.models import Case, HumanTask, TaskState, User
 
-from . import attachments, credit, gateway, processes, steps
+from . import attachments, case_comments, credit, gateway, processes, steps
 from .calendar import SlaState, sla_state
 from .case_access import case_access
 from .task_access import LEADER_LEVEL, assignee_names, escalated_from, group_slugs, task_permissions
@@ -208,12 +208,19 @@ def task_detail(session: Session, user: User, task_id: int) -> TaskDetail:
         ),
         case=case,
         data=visible_data(user, task, case),
-        comments=[],
+        comments=_comments(session, user, case),
         attachments=[AttachmentSummary.of(a) for a in attachments.case_attachments(session, case)],
         credit_score=score,
         credit_deductions=deductions,
         permissions=permissions,
     )
+
+
+def _comments(session: Session, user: User, case: Case) -> list[case_comments.CommentView]:
+    """The case's comments the user may read (none for a contractor performing a task)."""
+    if not case_comments.comment_rights(session, user, case).read_shared:
+        return []
+    return case_comments.list_comments(session, user, case)
 
 
 def visible_data(user: User, task: HumanTask, case: Case) -> dict[str, Any]:

@@ -27,6 +27,7 @@ def _blueprints() -> list[Any]:
         apply,  # noqa: F401  (the applicant's forms, on the blueprint `applicant`)
         audit_pages,
         auth,
+        comment_pages,  # noqa: F401  (comments from the task pages, on the blueprint `inbox`)
         complaints,
         dashboard,
         dashboard_drill,  # noqa: F401  (the dashboard's drill-down, on the blueprint `dashboard`)

@@ -28,7 +28,7 @@ from app.errors import (
     UnsupportedType,
 )
 from app.models import Group, HumanTask, Membership, TaskState, User
-from app.services import attachments, cases, joint_review, processes, staff_start, tasks
+from app.services import attachments, case_comments, cases, joint_review, processes, staff_start, tasks
 from app.services.reassign import reassign_task
 
 from . import common, schema_form, uploads
@@ -135,6 +135,7 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
         "first_error": None,
         "field_labels": schema_form.labels(fields),
         "problem": None,
+        "can_comment": case_comments.comment_rights(db, user, case).write,
         "joint": _joint_panel(db, task, detail.form.schema, file_refs(case.number, detail.attachments)),
     }
     if context["can_reassign"]:
