@@ -12,8 +12,9 @@ from flask.typing import ResponseReturnValue
 
 from app import clock
 from app.models import User
-from app.services import processes, staff_start, tasks
+from app.services import processes, saved_filters, staff_start, tasks
 from app.services.calendar import SlaState
+from app.services.task_access import group_slugs
 
 from . import common
 from .auth import current_user, login_required
@@ -118,5 +119,8 @@ def inbox() -> ResponseReturnValue:
         process_names={v.key: v for v in versions},
         query_args=query_args,
         startable=staff_start.startable_by(db, user),
+        saved_filters=saved_filters.filters_for(db, user),
+        current_args=query_args(query, page=1),
+        my_groups=group_slugs(user),
         started=staff_start.started_by(db, user, limit=10),
     )
