@@ -1,4 +1,4 @@
-"""comments on cases and saved inbox filters
+"""comments on cases, saved inbox filters, SMS opt-in and outbox
 
 Revision ID: a5c0d1f2e3b4
 Revises: 6efdaccb2a20
@@ -46,9 +46,21 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_saved_filter_group'), 'saved_filter', ['group'], unique=False)
     op.create_index(op.f('ix_saved_filter_owner_id'), 'saved_filter', ['owner_id'], unique=False)
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sms_opt_in', sa.Boolean(), server_default=sa.false(), nullable=False))
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sms_state', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('sms_sent_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('sms_message_id', sa.String(length=100), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_column('sms_message_id')
+        batch_op.drop_column('sms_sent_at')
+        batch_op.drop_column('sms_state')
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_column('sms_opt_in')
     op.drop_index(op.f('ix_saved_filter_owner_id'), table_name='saved_filter')
     op.drop_index(op.f('ix_saved_filter_group'), table_name='saved_filter')
     op.drop_table('saved_filter')
