@@ -23,6 +23,10 @@ SERVED = (
     # pdf.js: PDF attachments preview inside the task page (static/js/pdf_preview.js).
     "pdfjs-dist/build/pdf.min.mjs",
     "pdfjs-dist/build/pdf.worker.min.mjs",
+    # The API's documentation page (flask-smorest's Swagger UI template).
+    "swagger-ui-dist/swagger-ui.css",
+    "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui-dist/swagger-ui-standalone-preset.js",
 )
 
 
