@@ -153,7 +153,7 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
 
 
 def _joint_panel(
-    db: Any, task: HumanTask, schema: dict[str, Any] | None, files: dict[str, schema_form.FileRef]
+    db: Any, task: HumanTask, schema: dict[str, Any] | None, files: dict[str, form_display.FileRef]
 ) -> dict[str, Any] | None:
     """The joint-review panel (templates/task_joint_review.html): each agency of the round with
     its state, due date, reviewer and opinion laid out by the shared review form."""
@@ -163,7 +163,7 @@ def _joint_panel(
     return {
         "review": found,
         "pending_names": [group_name(a.group) for a in found.pending],
-        "opinions": {a.task_id: schema_form.data_rows(a.opinion, schema, files) for a in found.decided},
+        "opinions": {a.task_id: form_display.data_rows(a.opinion, schema, files) for a in found.decided},
     }
 
 
