@@ -71,7 +71,7 @@ def texting(app: Any, db: Any, stand_in: StandIn, monkeypatch: pytest.MonkeyPatc
     planner.sms_opt_in, planner.phone = True, "13800001111"
     db.commit()
     settings = replace(
-        app.extensions["permitflow.settings"],
+        edge.of(app).settings,
         sms_url=stand_in.url,
         sms_key_id="pf",
         sms_secret=SECRET,
