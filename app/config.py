@@ -152,6 +152,17 @@ class Settings:
     secure_cookies: bool = _setting(
         False, "PERMITFLOW_SECURE_COOKIES", "send the session cookie over HTTPS only (set behind TLS)"
     )
+    sms_url: str = _setting(
+        "", "PERMITFLOW_SMS_URL", "the SMS provider's HTTP endpoint; empty: no SMS is sent"
+    )
+    sms_key_id: str = _setting("", "PERMITFLOW_SMS_KEY_ID", "the platform's account id at the SMS provider")
+    sms_secret: str = _setting("", "PERMITFLOW_SMS_SECRET", "key that signs SMS requests (HMAC-SHA256)")
+    sms_kinds: str = _setting(
+        "reminder,case.decided",
+        "PERMITFLOW_SMS_KINDS",
+        "notification kinds also sent by SMS to users who opted in (comma-separated)",
+    )
+    sms_per_hour: int = _setting(5, "PERMITFLOW_SMS_PER_HOUR", "most SMS one user receives per hour")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

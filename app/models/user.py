@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, intpk, str64, str200
@@ -40,6 +40,8 @@ class User(Base):
     # The person to call about the company's applications (for citizens: themselves).
     contact_name: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(32))
+    # The user asked for SMS (services/sms.py) besides e-mail and the notification centre.
+    sms_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
     email: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
 

@@ -28,11 +28,12 @@ from app.errors import (
     UnsupportedType,
 )
 from app.models import Group, HumanTask, Membership, TaskState, User
-from app.services import attachments, cases, processes, staff_start, tasks
+from app.services import attachments, case_comments, cases, joint_review, processes, staff_start, tasks
 from app.services.reassign import reassign_task
 
 from . import common, form_display, schema_form, uploads
 from .auth import current_user, login_required
+from .display import group_name
 from .errors import message_for
 from .i18n import pick
 from .inbox import bp, inbox_query, query_args, request_inbox_args
@@ -134,6 +135,8 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
         "first_error": None,
         "field_labels": schema_form.labels(fields),
         "problem": None,
+        "can_comment": case_comments.comment_rights(db, user, case).write,
+        "joint": _joint_panel(db, task, detail.form.schema, file_refs(case.number, detail.attachments)),
     }
     if context["can_reassign"]:
         context["members"] = list(
@@ -147,6 +150,21 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
         )
         context["groups"] = list(db.scalars(select(Group).order_by(Group.id)))
     return context
+
+
+def _joint_panel(
+    db: Any, task: HumanTask, schema: dict[str, Any] | None, files: dict[str, form_display.FileRef]
+) -> dict[str, Any] | None:
+    """The joint-review panel (templates/task_joint_review.html): each agency of the round with
+    its state, due date, reviewer and opinion laid out by the shared review form."""
+    found = joint_review.joint_review(db, task, tasks.task_sla)
+    if found is None:
+        return None
+    return {
+        "review": found,
+        "pending_names": [group_name(a.group) for a in found.pending],
+        "opinions": {a.task_id: form_display.data_rows(a.opinion, schema, files) for a in found.decided},
+    }
 
 
 def _render_task(context: dict[str, Any], status: int = 200) -> ResponseReturnValue:

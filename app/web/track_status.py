@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app.models import Attachment, Case, User
-from app.services import attachments, cases, complaints, process_traits, processes, tasks
+from app.services import attachments, case_comments, cases, complaints, process_traits, processes, tasks
 from app.services.case_access import case_access
 from app.services.case_view import CaseView, CorrectionRequest
 from app.services.credit_code import mask_credit_code, mask_phone
@@ -165,6 +165,11 @@ def render_status(
         "max_upload_mb": max(1, common.settings().max_upload_bytes // (1024 * 1024)),
         "kind_titles": {**dict(kinds), "other": gettext("Other document")},
         "groups_now": _groups_now(view),
+        # Shared comments (templates/track_comments.html): for the applicant and staff only, never
+        # for a browser that only proved the query code.
+        "shared_comments": case_comments.shared_comments(db, case)
+        if case_comments.comment_rights(db, user, case).read_shared
+        else [],
     }
     return render_template("track.html", **context), status
 
