@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from app.engine import Problem, check_file, load_processes
+from app.engine import Problem, check_file
 from app.engine.validation.names import HELPERS, NameContext
 from tests.engine.bpmn_factory import condition_process, script_process, timer_process, write
 from tests.engine.mistakes import MISTAKES, Mistake
-from tests.engine.shipped_copy import FORMS, by_id, lane_groups, load_copy
+from tests.engine.shipped_copy import by_id, load_copy
 
 
 def _at(problems: list[Problem], element_id: str, *words: str) -> Problem:
