@@ -192,4 +192,3 @@ def test_returnable_to_must_name_an_earlier_user_task(tmp_path: Path, target: st
         "returnable_to",
         words,
     )
-
