@@ -8,13 +8,15 @@ goes back to its page with a message in the page's language; a refusal changes n
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, make_response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app.errors import Conflict, Forbidden, InvalidData, NotFound, PermitFlowError, TooManyRequests
 from app.models import Case, HumanTask, User
-from app.services import case_procedures, cases, tasks
+from app.services import case_procedures, cases, refusal_decision, tasks
+from app.services import refusal_pdf as refusal_pdf_file
+from app.services.case_access import case_access
 
 from . import common
 from .auth import current_user, login_required
@@ -231,3 +233,22 @@ def request_extension(task_id: int) -> ResponseReturnValue:
         return _refused_on_task(task_id, "extension", err)
     flash(gettext("The extension was asked for; the group's supervisor decides."), "success")
     return _back_to_task(task_id)
+
+
+@track_bp.route("/track/<number>/refusal.pdf")
+@login_required
+def refusal_pdf(number: str) -> ResponseReturnValue:
+    """The 不予许可决定书 of a refused case, for its applicant and staff."""
+    db = common.session()
+    case, _with_data = cases.case_for_viewer(db, clean(number, 40).upper(), _user(), None)
+    access = case_access(case, _user())
+    decision = refusal_decision.refusal_of(db, case) if (access.applicant or access.staff) else None
+    if decision is None:
+        raise NotFound("this case has no refusal decision")
+    response = make_response(refusal_pdf_file.render(decision))
+    response.headers["Content-Type"] = "application/pdf"
+    disposition = "inline" if request.args.get("preview") == "1" else "attachment"
+    response.headers["Content-Disposition"] = (
+        f'{disposition}; filename="{refusal_pdf_file.pdf_filename(decision)}"'
+    )
+    return response

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app.models import Attachment, Case, User
-from app.services import attachments, cases, complaints, process_traits, processes, tasks
+from app.services import attachments, cases, complaints, process_traits, processes, refusal_decision, tasks
 from app.services.case_access import case_access
 from app.services.case_view import CaseView, CorrectionRequest
 from app.services.credit_code import mask_credit_code, mask_phone
@@ -180,6 +180,7 @@ def render_status(
         # 撤回, 好差评, 催办: the same answer the step path acts on (complaints keep their own rating).
         "choices": applicant_choices(db, case, user, rating_allowed=not traits.complaint),
         "procedure_error": procedure_error,
+        "refusal": refusal_decision.refusal_of(db, case),
         "rating_levels": RATING_LEVELS,
         "rating_level": rating_level,
         "suspension": next((p for p in reversed(_pauses(view)) if p["to"] is None), None)

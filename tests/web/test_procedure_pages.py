@@ -58,8 +58,10 @@ def test_the_applicant_withdraws_then_rates_on_the_status_page(api: Any, db: Any
     assert "Your rating of the service" in html and "Very dissatisfied" in html and "太慢" in html
     assert "How satisfied are you" not in html
     rating = db.scalar(select(ServiceRating).where(ServiceRating.case_id == _case(db, number).id))
-    # Withdrawn before any staff step finished: no deciding group, so no follow-up task.
+    # Withdrawn before any staff step finished: the group that had the case follows it up.
     assert rating is not None and rating.level == 1 and rating.comment == "太慢"
+    follow_up = db.get(HumanTask, rating.follow_up_task_id)
+    assert follow_up is not None and follow_up.candidate_group == "window"
     db.rollback()  # end the read (SQLite writers wait for it)
     twice = acme.post(f"{page}/service-rating", {"level": "5"}, page=page)
     assert twice.status_code == 409 and "rated already" in _text(twice)
