@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import select
 
 from app import clock, edge
-from app.models import HumanTask, TaskState, User
+from app.models import Case, CaseStatus, HumanTask, TaskState, User
 from app.services import case_procedures, cases, demo
 from tests.browser.screenshots import OUT, PASSWORD, SIZES, build_app, served
 
 
-def procedure_cases(app: Any) -> tuple[str, str, int, int]:
+def procedure_cases(app: Any) -> tuple[str, str, int, int, str]:
     """A suspended case past its warning time, a withdrawn and poorly rated one, and the open
     tasks of the clerk on each of two running cases (one suspended): numbers and task ids."""
     with edge.of(app).database.unit_of_work() as session:
@@ -50,17 +50,29 @@ def procedure_cases(app: Any) -> tuple[str, str, int, int]:
             assert task is not None
             return task.id
 
-        return late.number, gone.number, open_id(late.id), open_id(fresh.id)
+        refused = session.scalar(
+            select(Case.number)
+            .where(Case.status == CaseStatus.REJECTED, Case.applicant_id == acme.id)
+            .limit(1)
+        )
+        return late.number, gone.number, open_id(late.id), open_id(fresh.id), refused or ""
 
 
 def shoot(
-    chromium: Any, url: str, out: Path, language: str, size: str, shots: tuple[str, str, int, int]
+    chromium: Any, url: str, out: Path, language: str, size: str, shots: tuple[str, str, int, int, str]
 ) -> None:
-    late, gone, suspended_task, fresh_task = shots
+    late, gone, suspended_task, fresh_task, refused = shots
     width, height = SIZES[size]
     stem = f"{language}-{size}"
     for username, pages in (
-        ("acme", [(f"/track/{late}", "status-suspended"), (f"/track/{gone}", "status-withdrawn-rated")]),
+        (
+            "acme",
+            [
+                (f"/track/{late}", "status-suspended"),
+                (f"/track/{gone}", "status-withdrawn-rated"),
+                (f"/track/{refused}", "status-refused-decision"),
+            ],
+        ),
         (
             "clerk",
             [(f"/tasks/{suspended_task}", "task-suspended"), (f"/tasks/{fresh_task}", "task-procedures")],

@@ -101,3 +101,46 @@ def test_a_case_that_was_not_refused_has_no_decision_pdf(api: Any, pages: Any) -
     acme = pages("acme")
     assert acme.get(f"/track/{number}/refusal.pdf").status_code == 404
     assert "Decision refusing the permit" not in acme.get(f"/track/{number}").get_data(as_text=True)
+
+
+def test_a_grant_validity_before_the_decision_date_is_refused_with_the_field_named(db: Any) -> None:
+    import pytest
+
+    from app.errors import InvalidData
+    from app.services import tasks
+    from tests.helpers import open_task, snapshot
+
+    with clock.travel_to(at(16, 9)):
+        case = cases.start_case(
+            db, user_named(db, "acme"), "construction_permit", permit_application("期")
+        ).case
+        db.commit()
+    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
+    for bpmn_id, who in (
+        ("Task_PlanningReview", "planner"),
+        ("Task_FireReview", "fire_officer"),
+        ("Task_EnvironmentReview", "env_officer"),
+    ):
+        complete_at(db, case, bpmn_id, who, {"decision": "approve"}, at(17, 10))
+    decision = open_task(db, case, "Task_Decision")
+    officer = user_named(db, "permit_officer")
+    before = snapshot(db, case.number)
+    for until, message in (
+        ("2020-01-01", "on or after the decision date"),
+        ("2040-01-01", "at most 5 years"),
+    ):
+        with clock.travel_to(at(18, 10)), pytest.raises(InvalidData) as err:
+            tasks.complete_task(
+                db, officer, decision.id, {"decision": "approve", "permit_valid_until": until}
+            )
+        db.rollback()
+        assert message in err.value.errors["permit_valid_until"][0]
+    assert snapshot(db, case.number) == before
+    complete_at(
+        db,
+        case,
+        "Task_Decision",
+        "permit_officer",
+        {"decision": "approve", "permit_valid_until": "2029-12-31"},
+        at(18, 10),
+    )
