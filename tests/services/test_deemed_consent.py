@@ -1,5 +1,6 @@
 """超时默认 in the parallel review (processes/parallel_review.bpmn): an agency that has not decided
-by its due time is recorded as 默认同意 (deemed consent), named; the lead (window) group and the
+by the close of the working day after its due time (the overdue escalation came in between) is
+recorded as 默认同意 (deemed consent), named; the lead (window) group and the
 agency's supervisors are told; the review goes on. The clock is controlled."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.models import AuditEvent, Case, HumanTask, Notification, TaskState, User
-from app.services import cases
+from app.services import cases, platform
 from app.services.demo import permit_application
 from tests.helpers import complete_at, fire_at, open_task, user_named
 
@@ -41,9 +42,14 @@ def test_an_agency_that_misses_its_limit_is_deemed_to_consent(db: Any) -> None:
     due, review_id = review.due_at, review.id
     db.rollback()
     assert due is not None
-    fire_at(db, case, due - timedelta(minutes=5))  # not yet due: the agency still has its task
-    assert open_task(db, case, "Task_EnvironmentReview").id == review_id
+    # Overdue at its due time (escalated), deemed to consent at the close of the next working day.
     fire_at(db, case, due + timedelta(minutes=1))
+    assert open_task(db, case, "Task_EnvironmentReview").id == review_id
+    deemed_at = platform.calendar(db).add_working_days(due, 1)
+    db.rollback()
+    fire_at(db, case, deemed_at - timedelta(minutes=5))
+    assert open_task(db, case, "Task_EnvironmentReview").id == review_id
+    fire_at(db, case, deemed_at + timedelta(minutes=1))
 
     db.expire_all()
     missed = db.get(HumanTask, review_id)
@@ -79,7 +85,7 @@ def test_an_agency_that_decides_in_time_is_not_deemed(db: Any) -> None:
     db.rollback()
     assert due is not None
     complete_at(db, case, "Task_EnvironmentReview", "env_officer", {"decision": "approve"}, at(17, 11))
-    fire_at(db, case, due + timedelta(minutes=1))
+    fire_at(db, case, due + timedelta(days=3))
     actions = db.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id)).all()
     assert "review.deemed_consent" not in actions
     db.rollback()

@@ -115,9 +115,9 @@ def test_the_agencies_are_chosen_from_the_project_data(db: Any, data: dict[str, 
     timers = db.scalars(select(Timer).where(Timer.case_id == case.id, Timer.kind == TimerKind.BPMN)).all()
     reminders = [t for t in timers if (t.bpmn_id or "").endswith("Reminder")]
     assert len(reminders) == len(expected)
-    # And its 超时默认 (deemed consent) at its due time.
+    # And its 超时默认 (deemed consent) at the close of the working day after its due time.
     deemed = [t for t in timers if (t.bpmn_id or "").endswith("Deemed")]
-    assert len(deemed) == len(expected) and all(t.due_at == at(23, 17, 30) for t in deemed)
+    assert len(deemed) == len(expected) and all(t.due_at == at(24, 17, 30) for t in deemed)
     db.rollback()
 
 
@@ -220,7 +220,7 @@ def test_corrections_are_merged_into_one_notice_and_only_those_agencies_re_revie
     assert len(shown["clock"]["pauses"]) == 2 and all(p["to"] for p in shown["clock"]["pauses"])
 
 
-def test_an_agency_reminder_and_deemed_consent_are_its_own(db: Any) -> None:
+def test_an_agency_reminder_escalation_and_deemed_consent_are_its_own(db: Any) -> None:
     case = start(db, {"project_name": "某厂房", "floor_area": 1500, "project_type": "industrial"})
     review(db, case, {"Task_PlanningReview": APPROVE, "Task_EnvironmentReview": APPROVE}, at(17, 10))
     # Fire's reminder comes after 4 working days (close of Friday 20 November), a working day before its due.
@@ -233,16 +233,23 @@ def test_an_agency_reminder_and_deemed_consent_are_its_own(db: Any) -> None:
     assert db.get(Timer, reminder.id).fired_at is not None
     db.rollback()
     assert _notes(db, "fire_officer") >= 1 and _notes(db, "planner") == 0
-    # At the close of Monday 23 November fire has not decided: 超时默认 (deemed consent) ends its review,
-    # fire's supervisor and the lead (window) group are told, nobody else's agency.
+    # Overdue after the close of Monday 23 November: fire's supervisor is told, nobody else's.
     fire_at(db, case, at(23, 17, 31))
+    db.expire_all()
+    fire_task = open_task(db, case, "Task_FireReview")
+    assert fire_task.escalation_level == 1
+    assert _notes(db, "fire_chief", "escalation.1") == 1
+    assert _notes(db, "planning_chief", "escalation.1") == 0 and _notes(db, "env_chief", "escalation.1") == 0
+    # Still no decision at the close of the next working day: 超时默认 (deemed consent) ends the
+    # review; fire's supervisor and the lead (window) group are told, no other agency's.
+    fire_at(db, case, at(24, 17, 31))
     assert _notes(db, "fire_chief", "review.deemed_consent") == 1
     assert _notes(db, "planning_chief", "review.deemed_consent") == 0
     assert _notes(db, "env_chief", "review.deemed_consent") == 0
-    shown = view(db, case, at(23, 17, 32))
+    shown = view(db, case, at(24, 17, 32))
     assert shown["status"] == "approved"
     fire_step = next(s for s in shown["timeline"] if s["name_en"] == "Fire review")
-    assert fire_step["outcome"] == "deemed_consent"
+    assert fire_step["outcome"] == "deemed_consent" and fire_step["sla"] == "overdue"
     assert shown["data"]["fire_review"]["deemed_consent"] is True
 
 
