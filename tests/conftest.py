@@ -8,6 +8,7 @@ Every test that takes ``app`` runs once per database backend. The backends can b
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -110,6 +111,12 @@ def redis_url() -> Iterator[str]:
     client.close()
 
 
+# Mutation testing (tests/mutation/run.py) runs a fresh pytest per mutant: the migrated, seeded
+# SQLite database of the first run is kept in this file and copied by the next ones, so that a
+# mutant costs its tests, not the set-up. Never set in `make test`.
+SQLITE_TEMPLATE = "PERMITFLOW_TEST_SQLITE_TEMPLATE"
+
+
 def _database_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory: Any) -> str:
     if backend == "postgresql":
         return str(request.getfixturevalue("pg_database"))
@@ -139,12 +146,22 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: Any, redis_url: str) -
     from alembic import command
 
     database: Database = edge.of(application).database
-    with application.app_context():
-        command.upgrade(alembic_config(database), "head")
-        from app.services import demo
+    template = os.environ.get(SQLITE_TEMPLATE, "") if backend == "sqlite" else ""
+    if template and Path(template).exists():
+        database.dispose()
+        shutil.copyfile(template, url.removeprefix("sqlite:///"))
+    else:
+        with application.app_context():
+            command.upgrade(alembic_config(database), "head")
+            from app.services import demo
 
-        with database.unit_of_work() as session:
-            demo.load(session, password=PASSWORD, with_cases=False, echo=lambda _m: None)
+            with database.unit_of_work() as session:
+                demo.load(session, password=PASSWORD, with_cases=False, echo=lambda _m: None)
+        if template:
+            database.dispose()
+            partial = f"{template}.{os.getpid()}"
+            shutil.copyfile(url.removeprefix("sqlite:///"), partial)
+            os.replace(partial, template)
     yield application
     database.dispose()
 
