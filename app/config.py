@@ -137,6 +137,11 @@ class Settings:
     suspension_notice_working_days: int = _setting(
         20, "PERMITFLOW_SUSPENSION_NOTICE_DAYS", "working days suspended after which supervisors are told"
     )
+    refusal_legal_basis: str = _setting(
+        "《中华人民共和国行政许可法》第三十八条第二款",
+        "PERMITFLOW_REFUSAL_LEGAL_BASIS",
+        "legal basis a 不予许可决定书 states when the refusing step wrote none",
+    )
     extension_max_working_days: int = _setting(
         10, "PERMITFLOW_EXTENSION_MAX_DAYS", "most working days one extension (延期) may add to a case"
     )

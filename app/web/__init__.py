@@ -37,6 +37,7 @@ def _blueprints() -> list[Any]:
         inbox_bulk,  # noqa: F401  (the inbox's bulk actions, on the blueprint `inbox`)
         inbox_filters,  # noqa: F401  (saved inbox filters, on the blueprint `inbox`)
         notification_pages,
+        procedure_pages,  # noqa: F401  (procedures on the status and task pages)
         staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)
         task_pages,  # noqa: F401  (the task pages, on the blueprint `inbox`)
         track,

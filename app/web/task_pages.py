@@ -29,6 +29,7 @@ from app.errors import (
 )
 from app.models import Group, HumanTask, Membership, TaskState, User
 from app.services import attachments, case_comments, cases, joint_review, processes, staff_start, tasks
+from app.services.procedure_choices import task_choices
 from app.services.reassign import reassign_task
 
 from . import common, form_display, schema_form, uploads
@@ -37,6 +38,7 @@ from .display import group_name
 from .errors import message_for
 from .i18n import pick
 from .inbox import bp, inbox_query, query_args, request_inbox_args
+from .procedure_labels import suspension_reason
 from .sla import due_in_words
 from .staff_start import ADD_ROW, with_row
 
@@ -95,7 +97,7 @@ def _case_rows(
     )
 
 
-def _task_context(user: User, task_id: int) -> dict[str, Any]:
+def task_context(user: User, task_id: int) -> dict[str, Any]:
     """Everything the task page shows."""
     db = common.session()
     detail = tasks.task_detail(db, user, task_id)
@@ -137,6 +139,9 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
         "problem": None,
         "can_comment": case_comments.comment_rights(db, user, case).write,
         "joint": _joint_panel(db, task, detail.form.schema, file_refs(case.number, detail.attachments)),
+        # 退回, recall, 挂起/恢复, 延期: the same rules the step path applies (procedure_choices.py).
+        "procedures": task_choices(db, user, task, case, may_complete=allowed.complete),
+        "suspension_reason": suspension_reason,
     }
     if context["can_reassign"]:
         context["members"] = list(
@@ -167,7 +172,7 @@ def _joint_panel(
     }
 
 
-def _render_task(context: dict[str, Any], status: int = 200) -> ResponseReturnValue:
+def render_task(context: dict[str, Any], status: int = 200) -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     return render_template("task.html", inbox_args=request_inbox_args(user), **context), status
@@ -179,7 +184,7 @@ def task_page(task_id: int) -> ResponseReturnValue:
     """The task: the case laid out for reading, its timeline, and the task's form."""
     user = current_user()
     assert user is not None
-    return _render_task(_task_context(user, task_id))
+    return render_task(task_context(user, task_id))
 
 
 def _back_to_task(task_id: int) -> ResponseReturnValue:
@@ -255,7 +260,7 @@ def complete(task_id: int) -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     db = common.session()
-    context = _task_context(user, task_id)
+    context = task_context(user, task_id)
     data = schema_form.read_submission(context["fields"], request.form)
     task: HumanTask = context["task"]
     name = pick(task)
@@ -273,9 +278,9 @@ def complete(task_id: int) -> ResponseReturnValue:
         return _again(user, task_id, data, err)
     except (Conflict, CaseInError) as err:
         common.rollback()
-        context = _task_context(user, task_id)
+        context = task_context(user, task_id)
         context.update(values=request.form, problem=message_for(err))
-        return _render_task(context, err.status)
+        return render_task(context, err.status)
     flash(gettext("Completed “%(name)s” for case %(number)s.", name=name, number=number), "success")
     return _next_task(user, key)
 
@@ -284,11 +289,11 @@ def _again(
     user: User, task_id: int, data: dict[str, Any], err: InvalidData | None = None
 ) -> ResponseReturnValue:
     """The task page again with what was posted (rows as read), and the errors at their fields."""
-    context = _task_context(user, task_id)
+    context = task_context(user, task_id)
     fields = schema_form.build_fields(context["form_schema"], data=data)
     context.update(fields=fields, values=schema_form.form_values(fields, data))
     if err is None:
-        return _render_task(context)
+        return render_task(context)
     placed, general = schema_form.place_errors(fields, err.errors)
     if request.files:
         general.append(gettext("Nothing was saved: choose the files again."))
@@ -298,7 +303,7 @@ def _again(
         general_errors=general,
         problem=gettext("Please correct the marked fields. Nothing was saved yet."),
     )
-    return _render_task(context, 422)
+    return render_task(context, 422)
 
 
 def _attach_posted_files(user: User, context: dict[str, Any], data: dict[str, Any]) -> None:
