@@ -18,7 +18,9 @@ from ..runtime import Helpers, Runtime
 from ..types import ProcessBundle, SpecSource
 from .driver import Driver, Live
 from .paths import DEFAULT_CREDIT, scenario_helpers
+from .reading import read_process
 from .sample_data import SAMPLE_CREDIT_CODE, Check, complete, merge, sample
+from .workflow_state import taken_branches
 
 TOP_KEYS = {"description", "applicant", "credit_score", "start", "steps", "expect"}
 STEP_KEYS = {"task", "data", "timer"}
@@ -50,6 +52,8 @@ class TestOutcome:
     step: int | None = None
     element_id: str | None = None
     tasks: list[str] = field(default_factory=list)
+    # (gateway id, target id) of the branches the run took, for coverage across a process's tests.
+    taken: frozenset[tuple[str, str]] = frozenset()
 
 
 class TestFileError(ValueError):
@@ -118,6 +122,9 @@ class TestRunner:
         self.bundle, self.check = bundle, check
         source = SpecSource(bundle.hash, bundle.spec_json, dict(bundle.meta.get("lane_groups", {})))
         self.driver = Driver(Runtime(helpers, script_budget), source)
+        files = {f"{bundle.key}.bpmn": bundle.bpmn_xml}
+        files |= {k.removeprefix("bpmn/"): v for k, v in bundle.files.items() if k.startswith("bpmn/")}
+        self.gateways = {b.gateway_id for b in read_process(files, f"{bundle.key}.bpmn").branches}
 
     def _form(self, name: str | None) -> dict[str, Any] | None:
         schema = self.bundle.files.get(f"forms/{name}") if name else None
@@ -136,15 +143,17 @@ class TestRunner:
 
     def run(self, test: ProcessTest) -> TestOutcome:
         tasks: list[str] = []
+        lives: list[Live] = []
         try:
-            self._run(test, tasks)
+            self._run(test, tasks, lives)
         except _Failed as failed:
             return TestOutcome(
                 test.key, test.name, test.file, False, failed.message, failed.step, failed.element_id, tasks
             )
-        return TestOutcome(test.key, test.name, test.file, True, "passed", None, None, tasks)
+        taken = frozenset(taken_branches(lives[-1].workflow, self.gateways))
+        return TestOutcome(test.key, test.name, test.file, True, "passed", None, None, tasks, taken)
 
-    def _run(self, test: ProcessTest, tasks: list[str]) -> None:
+    def _run(self, test: ProcessTest, tasks: list[str], lives: list[Live]) -> None:
         start = self._data(0, self.bundle.meta.get("start", {}).get("form"), test.start)
         live = self.driver.start({**start, "applicant": test.applicant}, scenario_helpers(test.credit_score))
         for i, step in enumerate(test.steps, 1):
@@ -163,6 +172,7 @@ class TestRunner:
             live = self.driver.complete(live, task.id, self._data(i, task.form, step.get("data", {})))
             tasks.append(task.bpmn_id)
         self._expectations(len(test.steps) + 1, test.expect, live)
+        lives.append(live)
 
     def _healthy(self, step: int, live: Live) -> None:
         if live.error is not None:
