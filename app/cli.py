@@ -153,7 +153,8 @@ def processes_simulate(keys: tuple[str, ...]) -> None:
             ends = ", ".join(f"{status} {n}" for status, n in sorted(report.ended.items()))
             click.echo(
                 f"{key}: {report.paths} paths ({ends}; {report.bounded} stopped after two rounds), "
-                f"{covered}/{len(report.branches)} gateway branches, {report.seconds:.1f} s"
+                f"{covered}/{len(report.branches)} gateway branches, "
+                f"{report.seconds:.1f} s ({report.cpu_seconds:.1f} s of processor time)"
                 + (" (stopped at the time limit)" if report.truncated else "")
             )
             failed = failed or not report.ok

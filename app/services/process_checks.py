@@ -58,15 +58,11 @@ def simulation_problems(report: SimulationReport, file: str) -> list[Problem]:
     }
     for failure in report.failures:
         element = failure.element_id or "-"
-        found.append(
-            Problem(
-                file,
-                report.lines.get(element, 0),
-                element,
-                f"{kinds[failure.kind]}: {failure.message}",
-                "path: " + " → ".join(failure.trail),
-            )
-        )
+        if failure.trail:
+            message, hint = f"{kinds[failure.kind]}: {failure.message}", "path: " + " → ".join(failure.trail)
+        else:  # no path at all: every one loops back or stops before an end event
+            message, hint = failure.message, "check the conditions on the way to the end events"
+        found.append(Problem(file, report.lines.get(element, 0), element, message, hint))
     for branch in report.uncovered:
         label = f"{branch.flow_id} ({branch.name})" if branch.name else branch.flow_id
         found.append(

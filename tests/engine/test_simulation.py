@@ -5,7 +5,6 @@ broken the way an analyst breaks them fail, naming the element and the path that
 from __future__ import annotations
 
 import json
-import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -62,13 +61,12 @@ def shipped(tmp_path_factory: Any) -> dict[str, ProcessBundle]:
 def test_every_path_of_a_shipped_process_runs_clean_and_takes_every_branch(
     shipped: dict[str, ProcessBundle], key: str
 ) -> None:
-    started = time.monotonic()
     report = simulate(shipped[key], HELPERS, check)
     assert report.failures == []
     assert [b.flow_id for b in report.uncovered] == []
     assert not report.truncated and report.branches
     assert report.ended and report.paths >= len(report.ended)
-    assert time.monotonic() - started < 30
+    assert report.cpu_seconds < 30
 
 
 def _edited(tmp_path: Path, key: str, element_id: str, change: Any) -> ProcessBundle:
