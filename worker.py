@@ -16,7 +16,7 @@ from functools import partial
 
 from rq.cron import CronScheduler
 
-from app import create_app
+from app import create_app, edge
 from app.config import Settings
 from app.extensions import redis_connection
 from app.jobs import job_queue, watchdog
@@ -25,7 +25,7 @@ from app.jobs.timers import sweep
 
 def _run_sweeps() -> None:
     app = create_app()
-    settings = app.extensions["permitflow.settings"]
+    settings = edge.of(app).settings
     with app.app_context():
         scheduler = CronScheduler(connection=redis_connection(settings))
         scheduler.register(
@@ -39,7 +39,7 @@ def _run_sweeps() -> None:
 
 def _work(watch: watchdog.CaseWatch, overrun: watchdog.Overrun | None, *, burst: bool) -> None:
     app = create_app()
-    settings = app.extensions["permitflow.settings"]
+    settings = edge.of(app).settings
     connection = redis_connection(settings)
     with app.app_context():
         if overrun is not None:

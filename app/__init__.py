@@ -20,37 +20,23 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     settings = Settings.from_env(**(overrides or {})).resolved()
     app = Flask(__name__, instance_path=settings.instance_path)
-    app.config.update(
-        SECRET_KEY=settings.secret_key,
-        # The whole request: a form posts several files (complaint photos, an application's documents),
-        # each checked against max_upload_bytes where it is read.
-        MAX_CONTENT_LENGTH=FILES_PER_REQUEST * settings.max_upload_bytes + FORM_MARGIN_BYTES,
-        TESTING=settings.testing,
-        JSON_SORT_KEYS=False,
-        API_TITLE="PermitFlow API",
-        API_VERSION="v1",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api/v1",
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-        API_SPEC_OPTIONS={
-            "info": {
-                "description": "PermitFlow public HTTP API. Errors always have the shape "
-                "{code, status, message, errors}."
-            },
-            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        },
-    )
-    app.extensions["permitflow.settings"] = settings
-    from . import http_headers, json_input
+    app.config.update(_flask_config(settings))
+    from . import edge, http_headers, json_input
+    from .extensions import redis_connection
+    from .limits import Limits
 
     json_input.install(app)
     http_headers.install(app, settings)
     current = platform.Platform.build(settings)
-    app.extensions["permitflow.platform"] = current
     database = Database(settings.database_url, info={platform.INFO_KEY: current})
-    app.extensions["permitflow.db"] = database
+    client = redis_connection(settings)
+    app.extensions[edge.STATE_KEY] = edge.AppState(
+        settings=settings,
+        platform=current,
+        database=database,
+        limits=Limits.build(settings, client),
+        redis=client,
+    )
 
     from .jobs.dispatch import RqDispatcher
     from .services import unit_of_work
@@ -76,3 +62,30 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         database.session.remove()
 
     return app
+
+
+def _flask_config(settings: Settings) -> dict[str, Any]:
+    """Flask's and flask-smorest's configuration from the settings."""
+    return dict(
+        SECRET_KEY=settings.secret_key,
+        # The whole request: a form posts several files (complaint photos, an application's documents),
+        # each checked against max_upload_bytes where it is read.
+        MAX_CONTENT_LENGTH=FILES_PER_REQUEST * settings.max_upload_bytes + FORM_MARGIN_BYTES,
+        TESTING=settings.testing,
+        JSON_SORT_KEYS=False,
+        API_TITLE="PermitFlow API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        # swagger-ui-dist from npm (package.json), served by app/web/vendor.py: no CDN.
+        OPENAPI_SWAGGER_UI_URL="/vendor/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "PermitFlow public HTTP API. Errors always have the shape "
+                "{code, status, message, errors}."
+            },
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        },
+    )

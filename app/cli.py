@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app import edge
 from app.config import PROJECT_ROOT
 from app.db import Database
 
@@ -22,8 +23,7 @@ stats_cli = AppGroup("stats", help="The bureau's statistics: stored working days
 
 
 def _database() -> Database:
-    database: Database = current_app.extensions["permitflow.db"]
-    return database
+    return edge.of(current_app).database
 
 
 def alembic_config(database: Database):  # type: ignore[no-untyped-def]
@@ -91,9 +91,7 @@ def processes_validate(paths: tuple[Path, ...]) -> None:
     for problem in result.problems:
         click.echo(str(problem))
     checked = (
-        len(files)
-        if files
-        else len(list(Path(current_app.extensions["permitflow.settings"].processes_dir).glob("*.bpmn")))
+        len(files) if files else len(list(Path(edge.of(current_app).settings.processes_dir).glob("*.bpmn")))
     )
     if result.problems:
         click.echo(f"{len(result.problems)} problem(s) in {checked} file(s)", err=True)

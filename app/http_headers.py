@@ -5,8 +5,8 @@ origin only (app/static and the vendored libraries of app/web/vendor.py; the pag
 scripts or style elements, and their `<script type="application/json">` data blocks are not executed),
 images from this origin and `data:`/`blob:` URLs (the favicon, the diagram libraries' icons and
 exports), requests back to this origin only, no plugins, no framing by anyone. The API's Swagger UI
-(`/api/v1/docs`) is the one page built by a library, from a CDN with an inline start-up script: it
-gets a policy of its own that allows just that.
+(`/api/v1/docs`, swagger-ui-dist from npm served from this origin) is the one page built by a
+library with an inline start-up script: it gets a policy of its own that allows just that.
 """
 
 from __future__ import annotations
@@ -33,13 +33,12 @@ PAGES_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
 DOCS_POLICY = "; ".join(
     [
         "default-src 'none'",
-        f"script-src {SWAGGER_CDN} 'unsafe-inline'",
-        f"style-src {SWAGGER_CDN} 'unsafe-inline'",
-        f"img-src 'self' data: {SWAGGER_CDN}",
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
         "connect-src 'self'",
         "base-uri 'none'",
         "frame-ancestors 'none'",

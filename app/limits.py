@@ -1,68 +1,63 @@
-"""The attempt limiters of this app (query-code lookups, public submissions, certificate
-verifications) and the login guard, built once per app on its Redis and shared by the API and the
-pages, so both count against one budget per address (and a login locked on one path is locked on
-the other)."""
+"""The attempt limiters of an app (query-code lookups, public submissions, certificate verifications)
+and the login guard, built once per app on its Redis and shared by the API and the pages, so both
+count against one budget per address (and a login locked on one path is locked on the other)."""
 
 from __future__ import annotations
 
-from flask import current_app, request
+from dataclasses import dataclass
 
+import redis
+from flask import request
+
+from app import edge
 from app.config import Settings
-from app.extensions import redis_connection
 from app.services.login_guard import LoginGuard
 from app.services.rate_limit import AttemptLimiter
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["permitflow.settings"]
-    return settings
+@dataclass(frozen=True)
+class Limits:
+    lookup: AttemptLimiter
+    submit: AttemptLimiter
+    verify: AttemptLimiter
+    login: LoginGuard
 
-
-def _limiter(name: str) -> AttemptLimiter:
-    key = f"permitflow.limiter.{name}"
-    limiter: AttemptLimiter | None = current_app.extensions.get(key)
-    if limiter is None:
-        settings = _settings()
-        budgets = {
-            "lookup": (settings.lookup_max_failures, settings.lookup_window),
-            "submit": (settings.public_submit_limit, settings.public_submit_window),
-            "verify": (settings.verify_limit, settings.verify_window),
-        }
-        limit, window = budgets[name]
-        limiter = AttemptLimiter(redis_connection(settings), name, limit, window)
-        current_app.extensions[key] = limiter
-    return limiter
+    @classmethod
+    def build(cls, settings: Settings, client: redis.Redis) -> Limits:
+        return cls(
+            lookup=AttemptLimiter(client, "lookup", settings.lookup_max_failures, settings.lookup_window),
+            submit=AttemptLimiter(
+                client, "submit", settings.public_submit_limit, settings.public_submit_window
+            ),
+            verify=AttemptLimiter(client, "verify", settings.verify_limit, settings.verify_window),
+            login=LoginGuard(
+                client,
+                max_failures=settings.login_max_failures,
+                window_seconds=settings.login_failure_window,
+                lockout_seconds=settings.login_lockout_seconds,
+                address_max_failures=settings.login_address_max_failures,
+            ),
+        )
 
 
 def lookup_limiter() -> AttemptLimiter:
     """Wrong query codes per address (API `GET /cases/{number}` with a code, and `/track`)."""
-    return _limiter("lookup")
+    return edge.state().limits.lookup
 
 
 def submit_limiter() -> AttemptLimiter:
     """Submissions without an account per address (`POST /cases` for public processes)."""
-    return _limiter("submit")
+    return edge.state().limits.submit
 
 
 def verify_limiter() -> AttemptLimiter:
     """Certificate verifications per address (`/verify` pages and `GET /api/v1/verify/{no}`)."""
-    return _limiter("verify")
+    return edge.state().limits.verify
 
 
 def login_guard() -> LoginGuard:
     """The failed-login counters of every authentication path, shared by every worker through Redis."""
-    guard: LoginGuard | None = current_app.extensions.get("permitflow.login_guard")
-    if guard is None:
-        settings = _settings()
-        guard = LoginGuard(
-            redis_connection(settings),
-            max_failures=settings.login_max_failures,
-            window_seconds=settings.login_failure_window,
-            lockout_seconds=settings.login_lockout_seconds,
-            address_max_failures=settings.login_address_max_failures,
-        )
-        current_app.extensions["permitflow.login_guard"] = guard
-    return guard
+    return edge.state().limits.login
 
 
 def client_address() -> str:

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app import edge
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -249,7 +251,7 @@ def prepare(
     from app.cli import alembic_config
     from app.services import demo, processes
 
-    database = app.extensions["permitflow.db"]
+    database = edge.of(app).database
     with app.app_context():
         command.upgrade(alembic_config(database), "head")
         with database.unit_of_work() as session:
@@ -286,7 +288,7 @@ def bench_env(
         instance.mkdir()
         with fresh_database(backend, work) as url:
             app = create_bench_app(url, instance, redis_url, **extra)
-            database = app.extensions["permitflow.db"]
+            database = edge.of(app).database
             try:
                 prepare(app, shipped=shipped_processes, with_shipped=with_shipped)
                 yield BenchEnv(backend, app, url, instance, redis_url)
@@ -809,7 +811,7 @@ def open_tasks_by_bpmn_id(env: BenchEnv, case_numbers: list[str]) -> dict[str, l
 
     found: dict[str, list[tuple[int, str]]] = {}
     wanted = set(case_numbers)
-    with env.app.extensions["permitflow.db"].unit_of_work() as session:
+    with edge.of(env.app).database.unit_of_work() as session:
         rows = session.execute(
             select(HumanTask.id, HumanTask.case_number, HumanTask.bpmn_id).where(
                 HumanTask.state == TaskState.OPEN

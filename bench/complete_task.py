@@ -64,6 +64,8 @@ from _common import (  # noqa: E402
     table,
 )
 
+from app import edge  # noqa: E402
+
 Samples = dict[str, list[float]]  # bpmn_id -> ms
 
 
@@ -498,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     for backend in backends:
         with bench_env(backend, redis_url=args.redis_url) as env:
             api = Api(app=env.app)
-            counter = StatementCounter(env.app.extensions["permitflow.db"].engine)
+            counter = StatementCounter(edge.of(env.app).database.engine)
             samples, starts = bench_api(api, args.cases, args.warmup, first=0, counter=counter)
             api.close()
             s = Summary.of(_all(samples))

@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import BACKENDS, Api, Summary, bench_env, page_client, table  # noqa: E402
 
+from app import edge
+
 TARGET_MS = 300.0
 CHUNK = 20_000
 JSON_COLUMNS = {"clock_pauses", "data", "error", "context", "submitted"}
@@ -197,7 +199,7 @@ def seed(env: Any, n_cases: int) -> tuple[int, int, int, float]:
     from app.services import platform
     from app.services.durations import WorkingDays
 
-    database = env.app.extensions["permitflow.db"]
+    database = edge.of(env.app).database
     with database.unit_of_work(write=False) as session:
         days = WorkingDays(platform.calendar(session))
         versions = dict(
@@ -282,7 +284,7 @@ def run(backend: str, n_cases: int, repeat: int) -> list[list[Any]]:
         period = f"from={start.isoformat()}&to={end.isoformat()}"
         browser = page_client(env.app, "director")
         api = Api(app=env.app)
-        database = env.app.extensions["permitflow.db"]
+        database = edge.of(env.app).database
         with database.unit_of_work(write=False) as session:
             all_cases = session.scalar(select(func.count()).select_from(Case))
 

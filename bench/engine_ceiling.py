@@ -42,6 +42,8 @@ from _common import (  # noqa: E402
     table,
 )
 
+from app import edge  # noqa: E402
+
 Steps = list[tuple[str, str, dict[str, Any]]]
 
 
@@ -65,7 +67,7 @@ def deployed_sources(keys: list[str]) -> tuple[Any, dict[str, Any]]:
     from app.services import processes
 
     with bench_env("sqlite", with_shipped=True) as env:
-        database = env.app.extensions["permitflow.db"]
+        database = edge.of(env.app).database
         with env.app.app_context(), database.unit_of_work() as session:
             found = {}
             for key in keys:
@@ -73,7 +75,7 @@ def deployed_sources(keys: list[str]) -> tuple[Any, dict[str, Any]]:
                 if version is None:
                     raise RuntimeError(f"{key} is not deployed")
                 found[key] = processes.spec_source(version)
-        return env.app.extensions["permitflow.platform"].runtime, found
+        return edge.of(env.app).platform.runtime, found
 
 
 def _ready_id(ready: list[Any], bpmn_id: str) -> str:

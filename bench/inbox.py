@@ -73,6 +73,7 @@ from _common import (  # noqa: E402
     table,
 )
 
+from app import edge
 from app.services.tasks import COUNT_LIMIT  # noqa: E402
 
 REVIEWER = "clerk"
@@ -205,7 +206,7 @@ def _context(env: Any) -> tuple[dict[str, int], int, datetime]:
     from app import clock
     from app.models import ProcessVersion, User
 
-    with env.app.extensions["permitflow.db"].unit_of_work() as session:
+    with edge.of(env.app).database.unit_of_work() as session:
         users = {u.username: u.id for u in session.scalars(select(User))}
         version_id = session.scalar(
             select(ProcessVersion.id).where(
@@ -356,7 +357,7 @@ def _seed(env: Any, n_tasks: int, group_share: float, seed_value: int, t0: float
     cases = _case_rows(rng, math.ceil(n_tasks / TASKS_PER_CASE), users, version_id, now)
     stats = _TaskStats()
     tasks = _task_rows(rng, n_tasks, group_share, cases, users, now, stats)
-    engine = env.app.extensions["permitflow.db"].engine
+    engine = edge.of(env.app).database.engine
     tables: tuple[tuple[Any, Iterable[dict]], ...] = ((Case.__table__, cases), (HumanTask.__table__, tasks))
     if env.backend == "postgresql":
         with engine.connect() as conn:
@@ -564,7 +565,7 @@ def inbox_statements(clients: Clients, recorder: SqlRecorder, scenario: Scenario
 
 
 def print_plans(env: Any, captured: list[tuple[str, list[tuple[str, Any]]]]) -> None:
-    engine = env.app.extensions["permitflow.db"].engine
+    engine = edge.of(env.app).database.engine
     pg = env.backend == "postgresql"
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "
     print(f"\n{env.backend}: plans of list_inbox's queries ({prefix.strip()}), captured from the request")
@@ -664,7 +665,7 @@ def profile(clients: Clients, scenario: Scenario, n: int, top: int, backend: str
 
 
 def _versions(env: Any) -> str:
-    engine = env.app.extensions["permitflow.db"].engine
+    engine = edge.of(env.app).database.engine
     with engine.connect() as conn:
         if env.backend == "postgresql":
             return "PostgreSQL " + str(conn.exec_driver_sql("SHOW server_version").scalar())
@@ -739,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{seeded.cases} cases in {seeded.seconds:.1f} s",
                     flush=True,
                 )
-                recorder = SqlRecorder(env.app.extensions["permitflow.db"].engine)
+                recorder = SqlRecorder(edge.of(env.app).database.engine)
                 clients = Clients(env.app)
                 runs = scenarios(seeded)
                 large = size >= 500_000

@@ -38,6 +38,8 @@ from _common import (  # noqa: E402 - the bench folder is put on the path first
     table,
 )
 
+from app import edge  # noqa: E402
+
 USERNAME = "load_applicant_{:04d}"
 
 
@@ -50,7 +52,7 @@ def create_applicants(env: Any, count: int) -> list[str]:
 
     digest = hash_password(PASSWORD)
     names = [USERNAME.format(i) for i in range(count)]
-    with env.app.extensions["permitflow.db"].unit_of_work() as session:
+    with edge.of(env.app).database.unit_of_work() as session:
         now = clock.now()
         for i, name in enumerate(names):
             session.add(
@@ -157,7 +159,7 @@ def stored_cases(env: Any) -> tuple[int, int]:
 
     from app.models import Case, HumanTask, TaskState
 
-    with env.app.extensions["permitflow.db"].unit_of_work() as session:
+    with edge.of(env.app).database.unit_of_work() as session:
         cases = session.scalar(
             select(func.count()).select_from(Case).where(Case.process_key == PERMIT_PROCESS)
         )

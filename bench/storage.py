@@ -48,6 +48,8 @@ from _common import (  # noqa: E402
     table,
 )
 
+from app import edge  # noqa: E402
+
 Steps = list[tuple[str, str, dict[str, Any]]]
 
 
@@ -79,7 +81,7 @@ def run_case(env: BenchEnv, api: Api, process: str, data: dict[str, Any], steps:
 
 def sizes(env: BenchEnv) -> dict[str, int]:
     """Bytes on disk per table (indexes and TOAST counted with their table)."""
-    engine = env.app.extensions["permitflow.db"].engine
+    engine = edge.of(env.app).database.engine
     with engine.connect() as conn:
         if env.backend == "postgresql":
             rows = conn.exec_driver_sql(
@@ -97,7 +99,7 @@ def sizes(env: BenchEnv) -> dict[str, int]:
 
 
 def compact(env: BenchEnv) -> None:
-    engine = env.app.extensions["permitflow.db"].engine
+    engine = edge.of(env.app).database.engine
     if env.backend == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM FULL")
@@ -118,7 +120,7 @@ def state_bytes(env: BenchEnv, numbers: list[str]) -> tuple[float, float]:
 
     from app.models import Case
 
-    with env.app.extensions["permitflow.db"].unit_of_work(write=False) as session:
+    with edge.of(env.app).database.unit_of_work(write=False) as session:
         rows = session.execute(select(Case.state, Case.data).where(Case.number.in_(numbers))).all()
     import json
 

@@ -60,6 +60,8 @@ from _common import (  # noqa: E402
     workdir,
 )
 
+from app import edge  # noqa: E402
+
 BENCH_DIR = Path(__file__).resolve().parent
 TIMER_BPMN = BENCH_DIR / "processes" / "bench_timer.bpmn"
 TIMER_PROCESS = "bench_timer"
@@ -83,7 +85,7 @@ def prepare(app: Any) -> None:
     from app.cli import alembic_config
     from app.services import demo, processes
 
-    database = app.extensions["permitflow.db"]
+    database = edge.of(app).database
     with app.app_context():
         command.upgrade(alembic_config(database), "head")
         with database.unit_of_work() as session:
@@ -101,7 +103,7 @@ def create_cases(app: Any, dues: list[datetime], batch: int) -> tuple[int, int, 
     from app.models import User
     from app.services import cases
 
-    database = app.extensions["permitflow.db"]
+    database = edge.of(app).database
     ids: list[int] = []
     t0 = time.perf_counter()
     with app.app_context():
@@ -126,8 +128,8 @@ class Probe:
     def __init__(self, env: BenchEnv, first: int, last: int) -> None:
         import redis
 
-        settings = env.app.extensions["permitflow.settings"]
-        self.engine = env.app.extensions["permitflow.db"].engine
+        settings = edge.of(env.app).settings
+        self.engine = edge.of(env.app).database.engine
         self.redis = redis.Redis.from_url(env.redis_url)
         self.queue_key = f"rq:queue:{settings.queue_name}"
         self.scheduled_key = f"rq:scheduled:{settings.queue_name}"
@@ -292,7 +294,7 @@ def noop_jobs(env: BenchEnv, n: int, timeout: float) -> tuple[float, int, float]
     import redis
     from rq import Queue
 
-    settings = env.app.extensions["permitflow.settings"]
+    settings = edge.of(env.app).settings
     conn = redis.Redis.from_url(env.redis_url)
     try:
         queue = Queue(settings.queue_name, connection=conn)
@@ -353,7 +355,7 @@ def timed_firings(app: Any, case_ids: list[int], due: datetime) -> list[dict[str
 
         return wrapper
 
-    runtime = app.extensions["permitflow.platform"].runtime
+    runtime = edge.of(app).platform.runtime
     saved = (step_path.lock, gateway.mirror, timer_service.fire_due, runtime.fire_due_timers)
     step_path.lock = timed("lock", saved[0])  # type: ignore[assignment]
     gateway.mirror = timed("apply", saved[1])  # type: ignore[assignment]
@@ -416,7 +418,7 @@ def horse_firings(
     import redis
     from rq import Queue
 
-    settings = env.app.extensions["permitflow.settings"]
+    settings = edge.of(env.app).settings
     out_dir.mkdir(parents=True, exist_ok=True)
     chunks = [case_ids[i : i + per_job] for i in range(0, len(case_ids), per_job)]
     conn = redis.Redis.from_url(env.redis_url)
@@ -501,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"Redis {redis_url} claimed")
         with fresh_database("postgresql", work) as url:
             app = create_bench_app(url, instance, redis_url)
-            database = app.extensions["permitflow.db"]
+            database = edge.of(app).database
             try:
                 prepare(app)
                 env = BenchEnv("postgresql", app, url, instance, redis_url)

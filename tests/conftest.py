@@ -8,6 +8,7 @@ Every test that takes ``app`` runs once per database backend. The backends can b
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from app import clock, create_app
+from app import clock, create_app, edge
 from app.cli import alembic_config
 from app.db import Database, write_intent
 
@@ -110,6 +111,12 @@ def redis_url() -> Iterator[str]:
     client.close()
 
 
+# Mutation testing (tests/mutation/run.py) runs a fresh pytest per mutant: the migrated, seeded
+# SQLite database of the first run is kept in this file and copied by the next ones, so that a
+# mutant costs its tests, not the set-up. Never set in `make test`.
+SQLITE_TEMPLATE = "PERMITFLOW_TEST_SQLITE_TEMPLATE"
+
+
 def _database_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory: Any) -> str:
     if backend == "postgresql":
         return str(request.getfixturevalue("pg_database"))
@@ -138,13 +145,23 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: Any, redis_url: str) -
     application.config["DB_BACKEND"] = backend
     from alembic import command
 
-    database: Database = application.extensions["permitflow.db"]
-    with application.app_context():
-        command.upgrade(alembic_config(database), "head")
-        from app.services import demo
+    database: Database = edge.of(application).database
+    template = os.environ.get(SQLITE_TEMPLATE, "") if backend == "sqlite" else ""
+    if template and Path(template).exists():
+        database.dispose()
+        shutil.copyfile(template, url.removeprefix("sqlite:///"))
+    else:
+        with application.app_context():
+            command.upgrade(alembic_config(database), "head")
+            from app.services import demo
 
-        with database.unit_of_work() as session:
-            demo.load(session, password=PASSWORD, with_cases=False, echo=lambda _m: None)
+            with database.unit_of_work() as session:
+                demo.load(session, password=PASSWORD, with_cases=False, echo=lambda _m: None)
+        if template:
+            database.dispose()
+            partial = f"{template}.{os.getpid()}"
+            shutil.copyfile(url.removeprefix("sqlite:///"), partial)
+            os.replace(partial, template)
     yield application
     database.dispose()
 
@@ -158,7 +175,7 @@ def _clean_cases(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     application = request.getfixturevalue("app")
     _forget_attempts(application)
-    database: Database = application.extensions["permitflow.db"]
+    database: Database = edge.of(application).database
     database.session.remove()
     with database.engine.begin() as conn:
         if database.is_sqlite:
@@ -168,14 +185,13 @@ def _clean_cases(request: pytest.FixtureRequest) -> Iterator[None]:
             conn.execute(
                 text("TRUNCATE " + ", ".join(f'"{t}"' for t in CASE_TABLES) + " RESTART IDENTITY CASCADE")
             )
-    from app.services import runtime_settings
-
-    runtime_settings.forget()  # its cache would outlive the rows
+    # What the app read of the run-time settings would outlive the rows.
+    edge.of(application).platform.stored_settings.forget()
 
 
 def _forget_attempts(application: Any) -> None:
     """Rate-limit and login counters are per address, and every test client is 127.0.0.1: start afresh."""
-    client = redis.Redis.from_url(application.extensions["permitflow.settings"].redis_url)
+    client = redis.Redis.from_url(edge.of(application).settings.redis_url)
     keys = [key for pattern in ("rate:*", "login-*") for key in client.scan_iter(pattern)]
     if keys:
         client.delete(*keys)
@@ -189,7 +205,7 @@ def db(app: Any) -> Iterator[Any]:
     Like every writer on SQLite it begins IMMEDIATE, so a test must end each transaction
     (commit or rollback) before the app it drives can write.
     """
-    database: Database = app.extensions["permitflow.db"]
+    database: Database = edge.of(app).database
     token = write_intent.set(True)
     session = database.session_factory()
     yield session
@@ -222,7 +238,7 @@ class ApiClient:
             from app.models import User
             from app.services.auth import issue_token
 
-            database: Database = self.app.extensions["permitflow.db"]
+            database: Database = edge.of(self.app).database
             with database.unit_of_work(write=False) as session:
                 user = session.scalar(select(User).where(User.username == username))
                 assert user is not None, username

@@ -9,13 +9,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app import clock
+from app import clock, edge
 from app.models import Attachment, AuditEvent, Case, HumanTask, TaskState, Timer, User
 from app.services import tasks, timers
 from app.services.case_view import CaseView, ClockPause
 from app.services.demo import permit_application
 
 __all__ = [
+    "change_settings",
     "complete_at",
     "fire_at",
     "inbox_task",
@@ -125,3 +126,15 @@ def snapshot(session: Any, number: str) -> dict[str, Any]:
     }
     session.rollback()  # end the read so SQLite writers are not held up
     return result
+
+
+def change_settings(monkeypatch: Any, app: Any, **values: Any) -> Any:
+    """Run the rest of the test with these settings (and attempt limits built from them); undone by
+    ``monkeypatch`` at the end of the test."""
+    from app.limits import Limits
+
+    state = edge.of(app)
+    settings = dataclasses.replace(state.settings, **values)
+    changed = dataclasses.replace(state, settings=settings, limits=Limits.build(settings, state.redis))
+    monkeypatch.setitem(app.extensions, edge.STATE_KEY, changed)
+    return settings

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app import edge
 from app.downloads import download_response
 from app.services import attachments
 
@@ -18,7 +19,7 @@ blp = Blueprint("attachments", __name__, description="Attachments of a case")
 
 
 def _root() -> Any:
-    return attachments.upload_root(current_app.extensions["permitflow.settings"].instance_path)
+    return attachments.upload_root(edge.settings().instance_path)
 
 
 @blp.route("/cases/<string:number>/attachments")
@@ -36,7 +37,7 @@ class AttachmentList(MethodView):
         """
         user = require_user()
         upload = files["file"]
-        settings = current_app.extensions["permitflow.settings"]
+        settings = edge.settings()
         content = upload.stream.read(settings.max_upload_bytes + 1)
         attachment = attachments.add_attachment(
             session(),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app import edge
 from app.errors import LoginLocked, NotAuthenticated
 from app.limits import client_address, login_guard
 from app.services import auth
@@ -28,7 +28,7 @@ class Token(MethodView):
 
         Failed attempts count against the same lockout as the page login: per username and
         address, and per address; a locked login answers 429 with `Retry-After`."""
-        settings = current_app.extensions["permitflow.settings"]
+        settings = edge.settings()
         try:
             user = auth.sign_in(
                 session(), login_guard(), body["username"], body["password"], client_address()

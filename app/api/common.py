@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.http import HTTP_STATUS_CODES
 
+from app import edge
 from app.edge import commit as commit  # re-exported for the API views
 from app.edge import db as db
 from app.edge import session as session
@@ -37,7 +38,7 @@ def current_user(required: bool = True) -> User | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("use Authorization: Bearer <token>")
-    settings = current_app.extensions["permitflow.settings"]
+    settings = edge.settings()
     return auth.user_from_token(session(), token.strip(), settings.secret_key)
 
 

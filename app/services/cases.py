@@ -110,6 +110,45 @@ def public_view(session: Session, case: Case, *, with_data: bool) -> CaseView:
             select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.created_at, HumanTask.id)
         )
     )
+    timeline = _timeline(version, case, tasks, now)
+    requests = [
+        CorrectionRequest(
+            task_id=t.id,
+            name=t.name,
+            name_en=t.name_en,
+            due_at=t.due_at,
+            items=(t.context or {}).get("items", []),
+        )
+        for t in tasks
+        if t.state == TaskState.OPEN and t.candidate_group == gateway.APPLICANT_GROUP
+    ]
+    return CaseView(
+        number=case.number,
+        process=case.process_key,
+        process_name=version.name,
+        process_name_en=version.name_en,
+        status=case.status.value,
+        stage=case.stage,
+        stage_en=case.stage_en,
+        project_name=case.project_name,
+        submitted_at=case.submitted_at,
+        completed_at=case.completed_at,
+        due_at=case.due_at,
+        clock=_clock(session, case, timeline, now),
+        sla=sla_state(case.completed_at or now, case.due_at, None) if case.due_at else SlaState.ON_TIME,
+        timeline=timeline,
+        requests=requests,
+        documents=certificates.documents(session, case),
+        data=case.data if with_data else None,
+        suspended=open_suspension(case) is not None,
+        rating=_rating(session, case),
+    )
+
+
+def _timeline(
+    version: processes.VersionSnapshot, case: Case, tasks: list[HumanTask], now: datetime
+) -> list[TimelineStep]:
+    """The submission, then every task in the order it opened (督办 replies left out)."""
     timeline = [
         TimelineStep(
             name="提交申请",
@@ -144,38 +183,7 @@ def public_view(session: Session, case: Case, *, with_data: bool) -> CaseView:
                 note=(task.context or {}).get("note"),
             )
         )
-    requests = [
-        CorrectionRequest(
-            task_id=t.id,
-            name=t.name,
-            name_en=t.name_en,
-            due_at=t.due_at,
-            items=(t.context or {}).get("items", []),
-        )
-        for t in tasks
-        if t.state == TaskState.OPEN and t.candidate_group == gateway.APPLICANT_GROUP
-    ]
-    return CaseView(
-        number=case.number,
-        process=case.process_key,
-        process_name=version.name,
-        process_name_en=version.name_en,
-        status=case.status.value,
-        stage=case.stage,
-        stage_en=case.stage_en,
-        project_name=case.project_name,
-        submitted_at=case.submitted_at,
-        completed_at=case.completed_at,
-        due_at=case.due_at,
-        clock=_clock(session, case, timeline, now),
-        sla=sla_state(case.completed_at or now, case.due_at, None) if case.due_at else SlaState.ON_TIME,
-        timeline=timeline,
-        requests=requests,
-        documents=certificates.documents(session, case),
-        data=case.data if with_data else None,
-        suspended=open_suspension(case) is not None,
-        rating=_rating(session, case),
-    )
+    return timeline
 
 
 def _rating(session: Session, case: Case) -> RatingView | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -196,74 +197,94 @@ def load_cases(session: Session, users: dict[str, User]) -> list[str]:
     return made
 
 
-def load_review_cases(session: Session, users: dict[str, User], real_now: Any) -> list[str]:
-    """Permits in the states of the full process (容缺 held, merged agency corrections, an agency
-    overdue, refused) and a parallel review started on its own."""
-    made: list[str] = []
-    approve = {"decision": "approve"}
+@dataclass
+class Story:
+    """Demo cases told step by step at times in the past, through the real services."""
 
-    def start(name: str, days_ago: float, process: str = "construction_permit", **extra: Any) -> int:
+    session: Session
+    users: dict[str, User]
+    real_now: Any
+    made: list[str] = field(default_factory=list)
+
+    def at(self, days_ago: float) -> Any:
+        return clock.travel_to(self.real_now - timedelta(days=days_ago))
+
+    def start(self, name: str, days_ago: float, process: str = "construction_permit", **extra: Any) -> int:
         data = {**permit_application(name), **extra}
         if process == "parallel_review":
             keys = ("project_name", "floor_area", "project_type", "building_height", "underground_area")
             data = {k: data[k] for k in keys if k in data}
-        with clock.travel_to(real_now - timedelta(days=days_ago)):
-            started = cases.start_case(session, users["acme"], process, data)
-        made.append(f"{started.case.number} ({name}; query code {started.query_code})")
+        with self.at(days_ago):
+            started = cases.start_case(self.session, self.users["acme"], process, data)
+        self.made.append(f"{started.case.number} ({name}; query code {started.query_code})")
         return started.case.id
 
-    def run(case_id: int, days_ago: float, *steps: tuple[str, str, dict[str, Any]]) -> None:
-        with clock.travel_to(real_now - timedelta(days=days_ago)):
+    def run(self, case_id: int, days_ago: float, *steps: tuple[str, str, dict[str, Any]]) -> None:
+        with self.at(days_ago):
             for bpmn_id, who, data in steps:
-                _do(session, users, case_id, bpmn_id, who, data)
+                _do(self.session, self.users, case_id, bpmn_id, who, data)
 
-    reviewed = [
-        ("Task_PlanningReview", "planner", approve),
-        ("Task_FireReview", "fire_officer", approve),
-        ("Task_EnvironmentReview", "env_officer", approve),
-    ]
+
+APPROVE = {"decision": "approve"}
+REVIEWED = [
+    ("Task_PlanningReview", "planner", APPROVE),
+    ("Task_FireReview", "fire_officer", APPROVE),
+    ("Task_EnvironmentReview", "env_officer", APPROVE),
+]
+
+
+def load_review_cases(session: Session, users: dict[str, User], real_now: Any) -> list[str]:
+    """Permits in the states of the full process (容缺 held, merged agency corrections, an agency
+    overdue, refused) and a parallel review started on its own."""
+    story = Story(session, users, real_now)
     # 容缺受理: granted, the certificate held until the missing documents arrive.
-    held = start("高新区人才公寓三期", 6)
+    held = story.start("高新区人才公寓三期", 6)
     missing = {"decision": "accept_deficient", "missing_documents": ["资金证明原件", "监理合同"]}
-    run(held, 5.8, ("Task_Acceptance", "clerk", missing))
-    run(held, 3, *reviewed)
-    run(held, 1, ("Task_Decision", "permit_officer", approve))
+    story.run(held, 5.8, ("Task_Acceptance", "clerk", missing))
+    story.run(held, 3, *REVIEWED)
+    story.run(held, 1, ("Task_Decision", "permit_officer", APPROVE))
     # In parallel review with the fire review overdue (the other agencies approved).
-    late = start("城南商业街改造工程", 14)
-    run(late, 13.5, ("Task_Acceptance", "clerk", {"decision": "accept"}))
-    run(late, 12, reviewed[0], reviewed[2])
-    # Four agencies; fire and civil air defence ask for corrections: one merged notice.
-    merged = start("滨江商业综合体", 4, project_type="commercial", building_height=96, underground_area=12000)
-    run(merged, 3.8, ("Task_Acceptance", "clerk", {"decision": "accept"}))
-    run(
+    late = story.start("城南商业街改造工程", 14)
+    story.run(late, 13.5, ("Task_Acceptance", "clerk", {"decision": "accept"}))
+    story.run(late, 12, REVIEWED[0], REVIEWED[2])
+    _agency_outcomes(story)
+    # A parallel review started on its own: industrial, so planning and environment review it.
+    story.start("北湖物流仓库", 1, "parallel_review", project_type="industrial", floor_area=800)
+    return story.made
+
+
+def _agency_outcomes(story: Story) -> None:
+    """Four agencies of which fire and civil air defence ask for corrections (one merged notice),
+    and a permit refused because an agency rejected it."""
+    merged = story.start(
+        "滨江商业综合体", 4, project_type="commercial", building_height=96, underground_area=12000
+    )
+    story.run(merged, 3.8, ("Task_Acceptance", "clerk", {"decision": "accept"}))
+    story.run(
         merged,
         2,
-        ("Task_PlanningReview", "planner", approve),
+        ("Task_PlanningReview", "planner", APPROVE),
         (
             "Task_FireReview",
             "fire_officer",
             {"decision": "correct", "correction_items": ["补充消防车道平面图"]},
         ),
-        ("Task_EnvironmentReview", "env_officer", approve),
+        ("Task_EnvironmentReview", "env_officer", APPROVE),
         (
             "Task_CivilDefenceReview",
             "civil_officer",
             {"decision": "correct", "correction_items": ["人防工程面积计算书"]},
         ),
     )
-    # Refused: an agency rejected it.
-    refused = start("西城区临时展厅", 8)
-    run(refused, 7.5, ("Task_Acceptance", "clerk", {"decision": "accept"}))
-    run(
+    refused = story.start("西城区临时展厅", 8)
+    story.run(refused, 7.5, ("Task_Acceptance", "clerk", {"decision": "accept"}))
+    story.run(
         refused,
         6,
-        reviewed[0],
+        REVIEWED[0],
         ("Task_FireReview", "fire_officer", {"decision": "reject", "comment": "疏散通道宽度不足"}),
     )
-    run(refused, 5.9, reviewed[2])
-    # A parallel review started on its own: industrial, so planning and environment review it.
-    start("北湖物流仓库", 1, "parallel_review", project_type="industrial", floor_area=800)
-    return made
+    story.run(refused, 5.9, REVIEWED[2])
 
 
 def load_complaint_cases(session: Session, users: dict[str, User], real_now: Any) -> list[str]:

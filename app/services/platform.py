@@ -64,6 +64,12 @@ class Platform:
     settings: Settings
     runtime: Runtime
     calendars: CalendarSource
+    stored_settings: runtime_settings.StoredValues = field(
+        default_factory=lambda: runtime_settings.StoredValues()
+    )
+    # Deployed versions by id as the hot path reads them (processes.version_by_id); versions never
+    # change once deployed.
+    version_snapshots: dict[int, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:

@@ -131,13 +131,10 @@ class VersionSnapshot:
     spec_json: str
 
 
-_snapshots: dict[tuple[str, int], VersionSnapshot] = {}
-
-
 def version_by_id(session: Session, version_id: int) -> VersionSnapshot:
-    bind = session.get_bind()
-    key = (str(bind.engine.url), version_id)
-    snapshot = _snapshots.get(key)
+    # Kept by the app's platform: one app, one database, so the id alone names the version.
+    snapshots = platform.of(session).version_snapshots
+    snapshot = snapshots.get(version_id)
     if snapshot is None:
         row = session.get(ProcessVersion, version_id)
         if row is None:
@@ -145,7 +142,7 @@ def version_by_id(session: Session, version_id: int) -> VersionSnapshot:
         snapshot = VersionSnapshot(
             row.id, row.key, row.hash, row.name, row.name_en, row.meta, row.files, row.spec_json
         )
-        _snapshots[key] = snapshot
+        snapshots[version_id] = snapshot
     return snapshot
 
 

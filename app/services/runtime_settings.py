@@ -2,13 +2,15 @@
 
 Each starts at its environment setting (``app.config.Settings``); a value stored in the
 ``runtime_setting`` table replaces it. Services read them through :func:`value`, which keeps what
-it read for :data:`CACHE_SECONDS` per database, so a change reaches every worker within that time
-(at once in the process that made it).
+it read for :data:`CACHE_SECONDS` in the app's :class:`StoredValues` (one per platform, so two apps in
+one process never share what they read), so a change reaches every worker within that time (at once in
+the process that made it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from threading import Lock
 from time import monotonic
 from typing import Any
 
@@ -73,29 +75,35 @@ SPECS: dict[str, Spec] = {
     )
 }
 
-# Per database URL: (when read, monotonic seconds; the stored values by key).
-_cache: dict[str, tuple[float, dict[str, str]]] = {}
 
+@dataclass
+class StoredValues:
+    """The values stored in ``runtime_setting`` as last read, kept for :data:`CACHE_SECONDS`."""
 
-def _database(session: Session) -> str:
-    return str(session.get_bind().engine.url)
+    _values: dict[str, str] | None = None
+    _read_at: float = -1e9
+    _lock: Lock = field(default_factory=Lock, repr=False)
+
+    def read(self, session: Session) -> dict[str, str]:
+        with self._lock:
+            if self._values is None or monotonic() - self._read_at > CACHE_SECONDS:
+                rows = session.execute(select(RuntimeSetting.key, RuntimeSetting.value)).all()
+                self._values = {k: v for k, v in rows}
+                self._read_at = monotonic()
+            return self._values
+
+    def forget(self) -> None:
+        with self._lock:
+            self._values = None
 
 
 def _stored(session: Session) -> dict[str, str]:
-    key = _database(session)
-    cached = _cache.get(key)
-    if cached is None or monotonic() - cached[0] > CACHE_SECONDS:
-        rows = session.execute(select(RuntimeSetting.key, RuntimeSetting.value)).all()
-        cached = _cache[key] = (monotonic(), {k: v for k, v in rows})
-    return cached[1]
+    return platform.of(session).stored_settings.read(session)
 
 
-def forget(session: Session | None = None) -> None:
-    """Drop the cached values (of one database, or all): the next read goes to the database."""
-    if session is None:
-        _cache.clear()
-    else:
-        _cache.pop(_database(session), None)
+def forget(session: Session) -> None:
+    """Drop what this app read: the next read goes to the database."""
+    platform.of(session).stored_settings.forget()
 
 
 def default(session: Session, key: str) -> int | float:

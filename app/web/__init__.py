@@ -12,6 +12,8 @@ from typing import Any
 from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
+from app import edge
+
 from .i18n import LANGUAGES, PermitFlowBabel, current_language, pick, select_locale
 
 csrf = CSRFProtect()
@@ -75,7 +77,7 @@ def _template_helpers() -> dict[str, Any]:
 
 def init_web(app: Flask) -> None:
     """Register the pages, sessions, CSRF protection and translations on ``app``."""
-    settings = app.extensions["permitflow.settings"]
+    settings = edge.of(app).settings
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

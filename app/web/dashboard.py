@@ -22,7 +22,6 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from app import clock, edge
-from app.extensions import redis_connection
 from app.models import AuditEvent, Case, Group, HumanTask, User
 from app.services import processes, stats, stats_access
 from app.services.stats_csv import csv_export
@@ -214,10 +213,7 @@ CACHE_SECONDS = 60
 
 
 def _cache() -> Any:
-    client = current_app.extensions.get("permitflow.dashboard_cache")
-    if client is None:
-        client = current_app.extensions["permitflow.dashboard_cache"] = redis_connection(common.settings())
-    return client
+    return edge.state().redis
 
 
 def _cache_key(filters: Filters) -> str:

@@ -6,12 +6,14 @@ chooses by the current locale. Dates and times are shown in the platform's time 
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 from typing import Any
 
 from babel import Locale, support
-from flask import current_app, request
+from flask import request
 from flask_babel import Babel, Domain, get_locale
+
+from app import edge
 
 COOKIE = "lang"
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
@@ -26,7 +28,7 @@ def current_language() -> str:
     chosen = request.cookies.get(COOKIE) if request else None
     if chosen in LANGUAGES:
         return str(chosen)
-    default = current_app.extensions["permitflow.settings"].default_locale
+    default = edge.settings().default_locale
     return default if default in LANGUAGES else "zh_CN"
 
 
@@ -74,12 +76,16 @@ class CatalogueDomain(Domain):  # type: ignore[misc]
         return cached
 
 
+TRANSLATIONS = str(Path(__file__).resolve().parent.parent / "translations")
+
+
 class PermitFlowBabel(Babel):  # type: ignore[misc]
+    """One catalogue domain for every app: the catalogues are read-only files of the package."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._catalogues = CatalogueDomain(translation_directories=[TRANSLATIONS])
+
     @property
     def domain_instance(self) -> CatalogueDomain:
-        domain = current_app.extensions.get("permitflow.babel_domain")
-        if domain is None:
-            directory = os.path.join(current_app.root_path, "translations")
-            domain = CatalogueDomain(translation_directories=[directory])
-            current_app.extensions["permitflow.babel_domain"] = domain
-        return domain
+        return self._catalogues

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import format_decimal, gettext
+from flask_babel import gettext
 
 from .i18n import pick
 
@@ -45,11 +45,11 @@ class Field:
         return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.path)
 
 
-def _title(schema: dict[str, Any], fallback: str) -> str:
+def schema_title(schema: dict[str, Any], fallback: str) -> str:
     return pick(schema, "title") or fallback
 
 
-def _choices(schema: dict[str, Any]) -> list[dict[str, Any]] | None:
+def schema_choices(schema: dict[str, Any]) -> list[dict[str, Any]] | None:
     if isinstance(schema.get("oneOf"), list) and all(
         isinstance(o, dict) and "const" in o for o in schema["oneOf"]
     ):
@@ -90,7 +90,7 @@ def _rows_field(result: Field, schema: dict[str, Any], items: dict[str, Any], va
     result.kind = "rows"
     lowest: int = schema["minItems"] if isinstance(schema.get("minItems"), int) else 0
     highest = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else None
-    result.attrs.update(min_items=lowest, max_items=highest, items=items, item_label=_title(items, ""))
+    result.attrs.update(min_items=lowest, max_items=highest, items=items, item_label=schema_title(items, ""))
     present = value if isinstance(value, list) else []
     count = max(len(present), lowest if result.required else 0, 1 if result.required else 0)
     result.rows = [
@@ -101,10 +101,10 @@ def _rows_field(result: Field, schema: dict[str, Any], items: dict[str, Any], va
 
 
 def _field(schema: dict[str, Any], path: str, name: str, required: bool, value: Any = None) -> Field:
-    label = _title(schema, name)
+    label = schema_title(schema, name)
     help_text = pick(schema, "description")
     kind = schema.get("type")
-    choices = _choices(schema)
+    choices = schema_choices(schema)
     result = Field(path=path, kind="text", label=label, help=help_text, required=required)
     items = item_schema(schema)
     if kind == "object" and "properties" in schema:
@@ -350,66 +350,3 @@ def friendly_error(message: str) -> str:
         if re.search(pattern, message):
             return kinds[kind]
     return gettext("This value is not valid.")
-
-
-@dataclass(frozen=True)
-class FileRef:
-    """An attachment a value of the data names: shown by its file name, with a preview link."""
-
-    name: str
-    url: str
-    is_image: bool
-
-
-@dataclass
-class DataRow:
-    """One line of a case's data laid out for reading: a value, a list, files, or nested rows."""
-
-    label: str
-    text: str | None = None
-    items: list[str] | None = None
-    children: list[DataRow] | None = None
-    groups: list[list[DataRow]] | None = None
-    files: list[FileRef] | None = None
-
-
-def data_rows(
-    data: Any, schema: dict[str, Any] | None, files: dict[str, FileRef] | None = None
-) -> list[DataRow]:
-    """Rows for an object: the schema's properties first (with their titles), then the rest.
-    Values that are the id of one of ``files`` (the case's attachments) show as that file."""
-    if not isinstance(data, dict):
-        return []
-    props = (schema or {}).get("properties") or {}
-    keys = [k for k in props if k in data] + [k for k in data if k not in props]
-    return [_row(key, data[key], props.get(key) or {}, files or {}) for key in keys]
-
-
-def _row(key: str, value: Any, schema: dict[str, Any], files: dict[str, FileRef]) -> DataRow:
-    label = _title(schema, key.replace("_", " "))
-    if isinstance(value, dict):
-        return DataRow(label, children=data_rows(value, schema, files))
-    if isinstance(value, str) and value in files:
-        return DataRow(label, files=[files[value]])
-    if isinstance(value, list):
-        items_schema = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        if value and all(isinstance(v, str) and v in files for v in value):
-            return DataRow(label, files=[files[v] for v in value])
-        if value and all(isinstance(v, dict) for v in value):
-            return DataRow(label, groups=[data_rows(v, items_schema, files) for v in value])
-        return DataRow(label, items=[display_value(v, items_schema) for v in value])
-    return DataRow(label, text=display_value(value, schema))
-
-
-def display_value(value: Any, schema: dict[str, Any] | None = None) -> str:
-    """A scalar as a reader wants it: choice titles, yes/no, grouped numbers."""
-    for choice in _choices(schema or {}) or []:
-        if choice.get("const") == value and ("title" in choice or "x-title-en" in choice):
-            return pick(choice, "title")
-    if isinstance(value, bool):
-        return gettext("Yes") if value else gettext("No")
-    if isinstance(value, int | float):
-        return str(format_decimal(value))
-    if value is None:
-        return "—"
-    return str(value)

@@ -31,7 +31,7 @@ from app.models import Group, HumanTask, Membership, TaskState, User
 from app.services import attachments, cases, processes, staff_start, tasks
 from app.services.reassign import reassign_task
 
-from . import common, schema_form, uploads
+from . import common, form_display, schema_form, uploads
 from .auth import current_user, login_required
 from .errors import message_for
 from .i18n import pick
@@ -60,10 +60,10 @@ def attachment_titles(version: Any) -> dict[str, Any]:
     return found
 
 
-def file_refs(number: str, items: list[Any]) -> dict[str, schema_form.FileRef]:
+def file_refs(number: str, items: list[Any]) -> dict[str, form_display.FileRef]:
     """The case's attachments by uid, as data rows show them (file name, preview link)."""
     return {
-        a.id: schema_form.FileRef(
+        a.id: form_display.FileRef(
             a.filename,
             url_for("track.download_attachment", number=number, uid=a.id, preview=1),
             a.content_type.startswith("image/"),
@@ -73,8 +73,8 @@ def file_refs(number: str, items: list[Any]) -> dict[str, schema_form.FileRef]:
 
 
 def _case_rows(
-    case_data: dict[str, Any], version: Any, files: dict[str, schema_form.FileRef]
-) -> tuple[list[schema_form.DataRow], list[schema_form.DataRow]]:
+    case_data: dict[str, Any], version: Any, files: dict[str, form_display.FileRef]
+) -> tuple[list[form_display.DataRow], list[form_display.DataRow]]:
     """The case data described by a form (with titles), and the process's own variables."""
     schema = _start_schema(version)
     props = schema["properties"]
@@ -89,8 +89,8 @@ def _case_rows(
     described = {k: v for k, v in case_data.items() if k in props}
     other = {k: v for k, v in case_data.items() if k not in props}
     return (
-        schema_form.data_rows(described, {"properties": props}, files),
-        schema_form.data_rows(other, None, files),
+        form_display.data_rows(described, {"properties": props}, files),
+        form_display.data_rows(other, None, files),
     )
 
 

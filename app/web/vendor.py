@@ -20,6 +20,10 @@ SERVED = (
     "bpmn-js/dist/bpmn-modeler.production.min.js",
     "bpmn-js/dist/assets/",
     "echarts/dist/echarts.min.js",
+    # The API's documentation page (flask-smorest's Swagger UI template).
+    "swagger-ui-dist/swagger-ui.css",
+    "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui-dist/swagger-ui-standalone-preset.js",
 )
 
 

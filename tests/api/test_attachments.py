@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import snapshot, submit_permit
+from app import edge
+from tests.helpers import change_settings, snapshot, submit_permit
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
@@ -48,7 +48,7 @@ def download(api: Any, url: str, user: str | None) -> Any:
 
 
 def stored_files(app: Any) -> list[Path]:
-    root = Path(app.extensions["permitflow.settings"].instance_path) / "uploads"
+    root = Path(edge.of(app).settings.instance_path) / "uploads"
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
@@ -112,8 +112,7 @@ def test_an_oversized_upload_is_refused_with_a_json_error(
     assert "large" in body["message"].lower()
     # A file over the upload limit inside a request that fits: the service's own 413.
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
-    settings = app.extensions["permitflow.settings"]
-    monkeypatch.setitem(app.extensions, "permitflow.settings", replace(settings, max_upload_bytes=1000))
+    change_settings(monkeypatch, app, max_upload_bytes=1000)
     body = _error(upload(api, number, PDF + b"\x00" * 2000), 413)
     assert "larger than the limit of 1000 bytes" in body["message"]
     assert snapshot(db, number) == before and stored_files(app) == files
@@ -137,7 +136,7 @@ def test_paths_in_file_names_never_become_paths(api: Any, app: Any, name: str, s
     body = response.get_json()
     assert body["filename"] == shown or shown is None
     assert not ({"/", "\\", "\x00"} & set(body["filename"])) and not body["filename"].startswith(".")
-    root = Path(app.extensions["permitflow.settings"].instance_path) / "uploads"
+    root = Path(edge.of(app).settings.instance_path) / "uploads"
     mine = [p for p in stored_files(app) if p.name == body["id"]]
     assert len(mine) == 1 and mine[0].parent.parent == root and mine[0].read_bytes() == PDF
     got = download(api, body["links"]["download"], "acme")

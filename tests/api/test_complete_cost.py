@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, select
 
+from app import edge
 from app.models import HumanTask, TaskState, Timer, TimerKind
 from app.services import audit
 from tests.helpers import inbox_task, submit_permit
@@ -17,7 +18,7 @@ from tests.helpers import inbox_task, submit_permit
 @contextmanager
 def statements(app: Any) -> Iterator[list[str]]:
     seen: list[str] = []
-    engine = app.extensions["permitflow.db"].engine
+    engine = edge.of(app).database.engine
 
     def on_execute(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
         seen.append(" ".join(statement.split()))

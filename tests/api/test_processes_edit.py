@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text, update
 
+from app import edge
 from app.models import AuditEvent, ProcessVersion
 from tests.helpers import submit_permit
 
@@ -28,7 +29,7 @@ def folder(app: Any, db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     were current before are current again, so other tests run the shipped processes."""
     for path in [*SHIPPED.glob("*.bpmn"), SHIPPED / "groups.yaml"]:
         shutil.copy(path, tmp_path / path.name)
-    plat = app.extensions["permitflow.platform"]
+    plat = edge.of(app).platform
     monkeypatch.setattr(plat, "settings", replace(plat.settings, processes_dir=str(tmp_path)))
     current = list(db.scalars(select(ProcessVersion.id).where(ProcessVersion.is_current.is_(True))))
     db.rollback()

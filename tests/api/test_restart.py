@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from app import edge
 from tests.conftest import ApiClient, make_app
 from tests.helpers import inbox_task, permit_application
 
@@ -21,14 +22,14 @@ STEPS = [
 
 
 def test_a_new_app_instance_continues_every_step(app: Any, tmp_path: Path, redis_url: str) -> None:
-    url = str(app.extensions["permitflow.db"].url)
+    url = str(edge.of(app).database.url)
     previous: list[Any] = []
 
     def fresh() -> ApiClient:
         # Stop the previous app, start a new one: new engine, empty spec cache, new connection
         # pool, same database.
         while previous:
-            previous.pop().extensions["permitflow.db"].dispose()
+            edge.of(previous.pop()).database.dispose()
         new_app = make_app(url, tmp_path / "instance", redis_url)
         previous.append(new_app)
         return ApiClient(new_app)
@@ -53,4 +54,4 @@ def test_a_new_app_instance_continues_every_step(app: Any, tmp_path: Path, redis
     assert view["status"] == "approved"
     assert len(view["timeline"]) == 1 + len(STEPS)
     fresh()
-    previous.pop().extensions["permitflow.db"].dispose()
+    edge.of(previous.pop()).database.dispose()

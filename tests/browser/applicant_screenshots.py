@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app import clock
+from app import clock, edge
 from app.models import HumanTask, TaskState, User
 from app.services import attachments, cases, demo, tasks
 from tests.browser.screenshots import OUT, PASSWORD, SIZES, build_app, served
@@ -26,8 +26,8 @@ PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
 
 def correction_case(app: Any) -> tuple[str, str]:
     """A case of acme that waits for corrections, with one document uploaded: number, query code."""
-    settings = app.extensions["permitflow.settings"]
-    with app.extensions["permitflow.db"].unit_of_work() as session:
+    settings = edge.of(app).settings
+    with edge.of(app).database.unit_of_work() as session:
         acme = session.scalar(select(User).where(User.username == "acme"))
         clerk = session.scalar(select(User).where(User.username == "clerk"))
         assert acme is not None and clerk is not None

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import edge
 from app.models import Case, HumanTask, TaskState, User
 from app.services import tasks
 from tests.browser.screenshots import OUT, PASSWORD, SIZES, build_app, served
@@ -34,7 +35,7 @@ def answer(app: Any, number: str) -> None:
         ),
     ]
     for bpmn_id, username, data in steps:
-        with app.extensions["permitflow.db"].unit_of_work() as session:
+        with edge.of(app).database.unit_of_work() as session:
             case_id = session.scalar(select(Case.id).where(Case.number == number))
             task = session.scalar(
                 select(HumanTask).where(

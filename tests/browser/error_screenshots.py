@@ -12,6 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from app import edge
 from app.jobs import close_embedded
 from tests.browser.conftest import LiveServer, launch_chromium
 from tests.browser.screenshots import OUT, PASSWORD, build_app
@@ -43,7 +44,7 @@ def main() -> None:
                         context.close()
                 chromium.close()
         finally:
-            app.extensions["permitflow.db"].dispose()
+            edge.of(app).database.dispose()
             close_embedded()
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import edge
 from app.models import HumanTask, TaskState
 from tests.browser.screenshots import OUT, PASSWORD, build_app, served
 
@@ -41,7 +42,7 @@ def file_complaint_with_evidence(app: Any, folder: Path) -> int | None:
     """A complaint with a photo, and its triage task (the evidence on the dispatcher's page)."""
     from app.services import complaints
 
-    with app.extensions["permitflow.db"].unit_of_work() as session:
+    with edge.of(app).database.unit_of_work() as session:
         started = complaints.file_complaint(
             session,
             None,
@@ -51,7 +52,7 @@ def file_complaint_with_evidence(app: Any, folder: Path) -> int | None:
             max_bytes=5 * 1024 * 1024,
         )
         case_id = started.case.id
-    with app.extensions["permitflow.db"].unit_of_work(write=False) as session:
+    with edge.of(app).database.unit_of_work(write=False) as session:
         return session.scalar(
             select(HumanTask.id)
             .where(HumanTask.case_id == case_id, HumanTask.state == TaskState.OPEN)
@@ -60,7 +61,7 @@ def file_complaint_with_evidence(app: Any, folder: Path) -> int | None:
 
 
 def _task_of(app: Any, group: str) -> int | None:
-    with app.extensions["permitflow.db"].unit_of_work(write=False) as session:
+    with edge.of(app).database.unit_of_work(write=False) as session:
         return session.scalar(
             select(HumanTask.id)
             .where(HumanTask.state == TaskState.OPEN, HumanTask.candidate_group == group)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import edge
 from app.models import Case, HumanTask, ProcessVersion, Timer
 from tests.browser.screenshots import OUT, SIZES, build_app, log_in, served
 
@@ -35,7 +36,7 @@ PAGES = [
 
 
 def add_history(app: Any, n_cases: int = 1500) -> None:
-    database = app.extensions["permitflow.db"]
+    database = edge.of(app).database
     with database.unit_of_work() as session:
         versions = {
             key: vid
@@ -65,7 +66,7 @@ def add_calendar_days(app: Any) -> None:
     from app.models import User
     from app.services import admin
 
-    database = app.extensions["permitflow.db"]
+    database = edge.of(app).database
     with database.unit_of_work() as session:
         boss = session.scalar(select(User).where(User.username == "admin"))
         assert boss is not None

@@ -19,7 +19,7 @@ from typing import Any
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
-from app import clock, create_app
+from app import clock, create_app, edge
 from app.cli import alembic_config
 from app.extensions import close_embedded
 from app.models import HumanTask, TaskState, User
@@ -48,7 +48,7 @@ def build_app(folder: Path) -> Any:
     )
     from alembic import command
 
-    database = app.extensions["permitflow.db"]
+    database = edge.of(app).database
     with app.app_context():
         command.upgrade(alembic_config(database), "head")
         with database.unit_of_work() as session:
@@ -80,12 +80,12 @@ def served(app: Any) -> Iterator[tuple[str, Any]]:
             finally:
                 chromium.close()
     finally:
-        app.extensions["permitflow.db"].dispose()
+        edge.of(app).database.dispose()
         close_embedded()
 
 
 def overdue_task_id(app: Any) -> int:
-    with app.extensions["permitflow.db"].unit_of_work(write=False) as session:
+    with edge.of(app).database.unit_of_work(write=False) as session:
         task = session.scalar(
             select(HumanTask)
             .where(HumanTask.state == TaskState.OPEN, HumanTask.candidate_group == "window")

@@ -9,6 +9,7 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlalchemy import delete, select
 
+from app import edge
 from app.models import Case, HumanTask, TaskState, User
 from app.services import cases, tasks
 from app.services.credit_code import check_character
@@ -21,7 +22,7 @@ CREDIT_CODE = FIRST17 + check_character(FIRST17)
 
 def _correction_for(app: Any, username: str) -> str:
     """A permit application of ``username`` whose acceptance clerk asked for corrections."""
-    with app.extensions["permitflow.db"].unit_of_work() as session:
+    with edge.of(app).database.unit_of_work() as session:
         applicant = session.scalar(select(User).where(User.username == username))
         clerk = session.scalar(select(User).where(User.username == "clerk"))
         started = cases.start_case(
@@ -102,7 +103,7 @@ def test_a_company_registers_and_answers_a_correction_request(
         expect(page.locator(".steps")).to_contain_text(re.compile("Provide corrections"))
     finally:
         context.close()
-        with app.extensions["permitflow.db"].unit_of_work() as session:
+        with edge.of(app).database.unit_of_work() as session:
             # Users outlive a test (only case tables are cleaned): remove this one and its cases.
             user_id = session.scalar(select(User.id).where(User.username == "minjiang_tech"))
             session.execute(delete(Case).where(Case.applicant_id == user_id))

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import delete, select
 
+from app import edge
 from app.models import Case, HumanTask, TaskState, User
 from app.services import tasks
 from app.services.credit_code import check_character
@@ -36,7 +37,7 @@ APPROVE = {"decision": "approve", "comment": "符合要求"}
 
 def _act(app: Any, number: str, bpmn_id: str, username: str, data: dict[str, Any]) -> None:
     """A reviewer completes the case's open ``bpmn_id`` task (through the service the API uses)."""
-    with app.extensions["permitflow.db"].unit_of_work() as session:
+    with edge.of(app).database.unit_of_work() as session:
         case_id = session.scalar(select(Case.id).where(Case.number == number))
         task = session.scalar(
             select(HumanTask).where(
@@ -49,7 +50,7 @@ def _act(app: Any, number: str, bpmn_id: str, username: str, data: dict[str, Any
 
 
 def _open_tasks(app: Any, number: str) -> list[str]:
-    with app.extensions["permitflow.db"].unit_of_work() as session:
+    with edge.of(app).database.unit_of_work() as session:
         case_id = session.scalar(select(Case.id).where(Case.number == number))
         return list(
             session.scalars(
@@ -174,7 +175,7 @@ def test_a_company_applies_answers_and_verifies_its_certificate(
         expect(page.locator("main")).not_to_contain_text(re.compile("not genuine", re.I))
     finally:
         context.close()
-        with app.extensions["permitflow.db"].unit_of_work() as session:
+        with edge.of(app).database.unit_of_work() as session:
             user_id = session.scalar(select(User.id).where(User.username == "gulou_dev"))
             session.execute(delete(Case).where(Case.applicant_id == user_id))
             session.execute(delete(User).where(User.id == user_id))
@@ -229,7 +230,7 @@ def test_an_anonymous_complainant_files_follows_and_rates(
         page.get_by_role("button", name="Send my rating").click()
         expect(page.get_by_role("status")).to_contain_text("Thank you for rating the answer")
         expect(page.locator(".case-status")).to_contain_text("Closed")
-        with app.extensions["permitflow.db"].unit_of_work() as session:
+        with edge.of(app).database.unit_of_work() as session:
             case = session.scalar(select(Case).where(Case.number == number))
             assert case.data["rating"] == "satisfied" and len(case.data["evidence"]) == 1
     finally:

@@ -15,6 +15,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
+from app import edge
 from app.extensions import close_embedded
 from app.models import Case, Certificate
 from app.services import certificates
@@ -27,7 +28,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = build_app(Path(tmp))
         try:
-            with app.extensions["permitflow.db"].unit_of_work(write=False) as session:
+            with edge.of(app).database.unit_of_work(write=False) as session:
                 cert = session.scalar(select(Certificate).order_by(Certificate.id).limit(1))
                 assert cert is not None, "the demo data has no approved permit"
                 number, case_number = cert.number, session.get(Case, cert.case_id).number
@@ -76,7 +77,7 @@ def main() -> None:
                     context.close()
                 chromium.close()
         finally:
-            app.extensions["permitflow.db"].dispose()
+            edge.of(app).database.dispose()
             close_embedded()
     print(f"screenshots in {OUT}")
 

@@ -11,6 +11,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from sqlalchemy import select
 
+from app import edge
 from app.jobs.email import MAX_ATTEMPTS, send_notification_email
 from app.models import EmailState, Notification, User
 from app.services import notifications
@@ -61,8 +62,8 @@ def _notify(db: Any, username: str, *, email: str | None) -> Notification:
 def _settings(app: Any, **values: Any) -> Any:
     from dataclasses import replace
 
-    original = app.extensions["permitflow.settings"]
-    app.extensions["permitflow.settings"] = replace(original, **values)
+    original = edge.of(app)
+    app.extensions[edge.STATE_KEY] = replace(original, settings=replace(original.settings, **values))
     return original
 
 
@@ -76,7 +77,7 @@ def test_an_email_is_sent_by_the_job_through_smtp(app: Any, db: Any, smtp_server
             assert send_notification_email(note.id) == "sent"
             assert send_notification_email(note.id) == "nothing to send"  # a second run sends nothing
     finally:
-        app.extensions["permitflow.settings"] = original
+        app.extensions[edge.STATE_KEY] = original
     assert len(inbox.messages) == 1
     message = inbox.messages[0]
     assert message["To"] == "clerk@bureau.example"
@@ -96,7 +97,7 @@ def test_a_failing_smtp_server_is_retried_then_marked_failed(app: Any, db: Any) 
                 with pytest.raises(OSError):  # rq sees the failure and retries the job
                     send_notification_email(note.id)
     finally:
-        app.extensions["permitflow.settings"] = original
+        app.extensions[edge.STATE_KEY] = original
     db.expire_all()
     stored = db.get(Notification, note.id)
     assert stored.email_attempts == MAX_ATTEMPTS

@@ -20,7 +20,7 @@ import redis
 from rq import Queue
 from sqlalchemy import func, select
 
-from app import clock
+from app import clock, edge
 from app.jobs.timers import sweep
 from app.models import AuditEvent, Case, HumanTask, ProcessVersion, Timer, TimerKind, User
 from app.services import cases, processes
@@ -72,10 +72,10 @@ class WorkerProcess:
     def __init__(
         self, app: Any, redis_url: str, tmp_path: Path, extra_env: dict[str, str] | None = None
     ) -> None:
-        settings = app.extensions["permitflow.settings"]
+        settings = edge.of(app).settings
         env = {
             **os.environ,
-            "DATABASE_URL": app.extensions["permitflow.db"].url,
+            "DATABASE_URL": edge.of(app).database.url,
             "REDIS_URL": redis_url,
             "SECRET_KEY": settings.secret_key,
             "PERMITFLOW_INSTANCE": str(tmp_path / "worker-instance"),
@@ -209,13 +209,13 @@ def test_worker_killed_mid_firing_leaves_the_case_consistent_and_fires_once(
     assert _count(db, "timer.fired", case.id) == 0 and _review(db, case.id).escalation_level == 0
 
     with app.app_context():
-        runtime = app.extensions["permitflow.platform"].runtime
+        runtime = edge.of(app).platform.runtime
         runtime.script_time_budget = 60  # the slow script may finish here
         try:
             assert sweep() >= 1
             assert sweep() == 0
         finally:
-            runtime.script_time_budget = app.extensions["permitflow.settings"].script_time_budget
+            runtime.script_time_budget = edge.of(app).settings.script_time_budget
     assert _count(db, "timer.fired", case.id) == 1
     assert _review(db, case.id).escalation_level == 1
 
@@ -284,7 +284,7 @@ def test_the_watchdog_replaces_a_worker_whose_case_step_never_returns(
     _deploy(app, db, tmp_path, "pt2s_review", boundary_timer_process("pt2s_review", '"PT2S"'))
     stuck = _start(db, "pt2s_review")
     client = redis.Redis.from_url(redis_url)
-    Queue(app.extensions["permitflow.settings"].queue_name, connection=client).enqueue(
+    Queue(edge.of(app).settings.queue_name, connection=client).enqueue(
         "tests.jobs.hanging_job.hang_while_stepping", stuck.id
     )
     client.close()

@@ -171,6 +171,12 @@ def _mutmut(
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PERMITFLOW_TEST_DATABASES"] = "sqlite"
     env["PERMITFLOW_TEST_REDIS"] = redis_base
+    # The seeded database of mutmut's first (unmutated) run serves every mutant's run: the set-up
+    # (migrations, groups, users, processes) runs no code of the step path or the calendar.
+    env["PERMITFLOW_TEST_SQLITE_TEMPLATE"] = str(work / "seeded.sqlite")
+    # Each mutant is a fresh interpreter: with byte code written once, imports (and pytest's
+    # assertion rewriting) are not redone for every mutant.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     command = [sys.executable, "-m", "mutmut", *args]
     if log is None:
         return subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, check=False)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from app import edge
 from app.errors import Forbidden, NotFound, PermitFlowError
 from app.models import (
     AuditEvent,
@@ -97,7 +98,7 @@ def permit_v2(app: Any, db: Any, tmp_path: Path) -> Any:
     # Leave the shipped version current and the only one (other tests count versions): the
     # cases go first (as the autouse clean-up would, only later), then the versions made here.
     db.rollback()
-    database = app.extensions["permitflow.db"]
+    database = edge.of(app).database
     with database.engine.begin() as conn:
         for table in CASE_TABLES:
             conn.execute(text(f'DELETE FROM "{table}"'))
@@ -110,8 +111,8 @@ def permit_v2(app: Any, db: Any, tmp_path: Path) -> Any:
             db.delete(version)
         db.commit()
     gone = {v.id for v in extra}
-    for cached in [k for k in processes._snapshots if k[1] in gone]:
-        del processes._snapshots[cached]
+    for version_id in gone:
+        edge.of(app).platform.version_snapshots.pop(version_id, None)
 
 
 def _start(db: Any, name: str) -> Case:

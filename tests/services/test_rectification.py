@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from app import clock
+from app import clock, edge
 from app.engine import SpecSource
 from app.engine.loader import load_processes
 from app.errors import Forbidden
@@ -301,7 +301,7 @@ def test_called_with_the_start_data_contract(app: Any, db: Any, tmp_path: Any) -
     root = Path(__file__).resolve().parents[2]
     shutil.copy(root / "processes" / "rectification_order.bpmn", tmp_path)
     (tmp_path / "caller.bpmn").write_text(CALLER, encoding="utf-8")
-    plat = app.extensions["permitflow.platform"]
+    plat = edge.of(app).platform
     lanes = plat.lane_groups(root / "processes")
     result = load_processes(
         [tmp_path / "caller.bpmn", tmp_path / "rectification_order.bpmn"], [root / "forms"], lanes

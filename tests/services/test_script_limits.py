@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app import clock
+from app import clock, edge
 from app.models import Case, CaseStatus
 from app.services import cases, processes
 from tests.engine.bpmn_factory import script_process, timer_then_script_process, write
@@ -25,7 +25,7 @@ BUDGET = 0.5
 
 @pytest.fixture
 def short_budget(app: Any) -> Iterator[float]:
-    runtime = app.extensions["permitflow.platform"].runtime
+    runtime = edge.of(app).platform.runtime
     before, runtime.script_time_budget = runtime.script_time_budget, BUDGET
     try:
         yield BUDGET

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app import clock
+from app import clock, edge
 from app.models import AuditEvent, Case, CaseStatus, HumanTask, TaskState, Timer
 from app.services import processes, steps
 from app.services.demo import permit_application
@@ -75,7 +75,7 @@ def _start(db: Any) -> Case:
 def _waits_for_the_lock(app: Any, db: Any, case_id: int, command: Callable[[Any], steps.Command]) -> None:
     """While one session holds the case's lock, ``command`` in another session does not finish;
     it finishes once the first commits."""
-    database = app.extensions["permitflow.db"]
+    database = edge.of(app).database
     steps.lock(db, case_id=case_id)  # held until db commits
     done = threading.Event()
     errors: list[BaseException] = []
@@ -197,3 +197,68 @@ def test_completing_twice_is_a_conflict(db: Any) -> None:
     with pytest.raises(Conflict):
         steps.advance(db, steps.CompleteTask(task_id, {"decision": "accept"}, clerk))
     db.rollback()
+
+
+PROCEDURE_ACTIONS = {
+    "suspend": "case.suspended",
+    "resume": "case.resumed",
+    "withdraw": "case.withdrawn",
+    "extension": "case.extension_requested",
+    "urge": "case.urged",
+    "supervision": "case.supervision_ordered",
+    "rate": "case.rated",
+    "return": "task.returned",
+    "recall": "task.recalled",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PROCEDURE_ACTIONS))
+def test_every_procedure_waits_for_a_held_case_lock(app: Any, db: Any, kind: str) -> None:
+    """The procedures (挂起, 恢复, 撤回, 延期, 催办, 督办, 好差评, 退回, recall) take the case's lock the
+    same one way: while it is held they wait, then they are carried out."""
+    from tests.services.test_procedures import _refuse, _to_decision, at, submit
+
+    case = submit(db)
+    when = at(18, 9)
+    if kind == "resume":
+        steps.advance(db, steps.SuspendCase(case.id, user_named(db, "planner"), "expert_review", "论证"))
+        db.commit()
+    if kind == "rate":
+        _refuse(db, case)
+    if kind == "return":
+        _to_decision(db, case)
+    if kind == "recall":
+        from tests.helpers import complete_at
+
+        complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
+        when = at(16, 11)
+    task_ids = {
+        bpmn_id: task_id
+        for bpmn_id, task_id in db.execute(
+            select(HumanTask.bpmn_id, HumanTask.id).where(HumanTask.case_id == case.id)
+        )
+    }
+    db.rollback()
+
+    def command(other: Any) -> steps.Command:
+        def named(name: str) -> Any:
+            return user_named(other, name)
+
+        return {
+            "suspend": lambda: steps.SuspendCase(case.id, named("planner"), "expert_review", "论证"),
+            "resume": lambda: steps.ResumeCase(case.id, named("planner"), "论证结束"),
+            "withdraw": lambda: steps.WithdrawCase(case.id, named("acme"), "项目调整"),
+            "extension": lambda: steps.RequestExtension(case.id, named("clerk"), 3, "现场核实"),
+            "urge": lambda: steps.UrgeCase(case.id, named("acme")),
+            "supervision": lambda: steps.OrderSupervision(case.id, named("window_chief"), "请加快办理"),
+            "rate": lambda: steps.RateService(case.id, named("acme"), 4, "还行"),
+            "return": lambda: steps.ReturnTask(
+                task_ids["Task_Decision"], named("permit_officer"), "Task_Acceptance", "材料需复核"
+            ),
+            "recall": lambda: steps.RecallTask(task_ids["Task_Acceptance"], named("clerk")),
+        }[kind]()
+
+    with clock.travel_to(when):
+        _waits_for_the_lock(app, db, case.id, command)
+    recorded = db.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id)).all()
+    assert PROCEDURE_ACTIONS[kind] in recorded

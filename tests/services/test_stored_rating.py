@@ -12,6 +12,7 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
+from app import edge
 from app.cli import alembic_config
 from app.models import Case
 from app.services import durations
@@ -56,7 +57,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
 
 def test_migration_fills_the_rating_from_the_data(empty_database: str, tmp_path: Any, redis_url: str) -> None:
     application = make_app(empty_database, tmp_path / "instance", redis_url)
-    database = application.extensions["permitflow.db"]
+    database = edge.of(application).database
     config = alembic_config(database)
     with application.app_context():
         command.upgrade(config, BEFORE)

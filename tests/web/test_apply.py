@@ -8,14 +8,15 @@ import io
 import pathlib
 import re
 import threading
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 
+from app import edge
 from app.models import Attachment, AuditEvent, Case, Draft, DraftAttachment
 from app.services.demo import permit_application
+from tests.helpers import change_settings
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + b"\0" * 40
@@ -216,8 +217,7 @@ def test_upload_refusals_say_why_and_change_nothing(
 
     # A file over the upload limit (the service's 413), and a whole request over Flask's limit.
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
-    settings = app.extensions["permitflow.settings"]
-    monkeypatch.setitem(app.extensions, "permitflow.settings", replace(settings, max_upload_bytes=1000))
+    change_settings(monkeypatch, app, max_upload_bytes=1000)
     big = upload(acme, page, "construction_contract", PDF + b"\0" * 2000, "big.pdf")
     assert big.status_code == 413 and "too large" in big.get_json()["message"]
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
@@ -230,7 +230,7 @@ def test_upload_refusals_say_why_and_change_nothing(
     traversal = upload(acme, page, "construction_contract", PDF, "../../../etc/passwd.pdf")
     assert traversal.status_code == 201 and traversal.get_json()["filename"] == "passwd.pdf"
     uid = traversal.get_json()["id"]
-    root = app.extensions["permitflow.settings"].instance_path
+    root = edge.of(app).settings.instance_path
     draft_uid = db.scalar(select(Draft.uid))
     db.rollback()
     folder = pathlib.Path(root) / "uploads" / "drafts" / draft_uid
@@ -263,7 +263,7 @@ def _on_disk(app: Any, db: Any) -> list[str]:
     """The files in the draft's folder."""
     uid = db.scalar(select(Draft.uid))
     db.rollback()
-    folder = pathlib.Path(app.extensions["permitflow.settings"].instance_path) / "uploads" / "drafts" / uid
+    folder = pathlib.Path(edge.of(app).settings.instance_path) / "uploads" / "drafts" / uid
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
 
@@ -297,7 +297,7 @@ def test_a_document_lost_on_the_server_is_asked_for_again_not_a_500(app: Any, db
     acme = pages("acme")
     page = open_draft(acme)
     uids = {kind: upload(acme, page, kind).get_json()["id"] for kind in REQUIRED}
-    root = pathlib.Path(app.extensions["permitflow.settings"].instance_path) / "uploads" / "drafts"
+    root = pathlib.Path(edge.of(app).settings.instance_path) / "uploads" / "drafts"
     (lost,) = root.rglob(uids["safety_plan"])
     lost.unlink()
     response = post(acme, page, _form(), "submit")

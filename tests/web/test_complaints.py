@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from app import edge
 from app.models import Attachment, Case
-from tests.helpers import inbox_task
+from tests.helpers import change_settings, inbox_task
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + b"\0" * 40
 JPEG = b"\xff\xd8\xff\xe0\0\x10JFIF\0" + b"\0" * 60
@@ -166,8 +166,7 @@ def test_evidence_refusals_say_why_and_file_nothing(
     text = file(browser, photos=[(b"GIF89a" + b"\0" * 50, "x.png")])
     assert text.status_code == 415 and "Only photos (JPEG, PNG) and PDF files" in _text(text)
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
-    settings = app.extensions["permitflow.settings"]
-    monkeypatch.setitem(app.extensions, "permitflow.settings", replace(settings, max_upload_bytes=1000))
+    change_settings(monkeypatch, app, max_upload_bytes=1000)
     big = file(browser, photos=[(PNG + b"\0" * 2000, "big.png")])
     assert big.status_code == 413 and "too large" in _text(big)
     monkeypatch.undo()
@@ -183,9 +182,7 @@ def test_evidence_refusals_say_why_and_file_nothing(
 def test_public_submissions_are_limited_per_address(
     app: Any, db: Any, pages: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = app.extensions["permitflow.settings"]
-    monkeypatch.setitem(app.extensions, "permitflow.settings", replace(settings, public_submit_limit=2))
-    monkeypatch.delitem(app.extensions, "permitflow.limiter.submit", raising=False)
+    change_settings(monkeypatch, app, public_submit_limit=2)
     browser = pages()
     for _ in range(2):
         ticket(browser, file(browser))
@@ -197,7 +194,6 @@ def test_public_submissions_are_limited_per_address(
     acme = pages("acme")
     ticket(acme, file(acme))
     monkeypatch.undo()
-    app.extensions.pop("permitflow.limiter.submit", None)
 
 
 def test_the_form_speaks_chinese_by_default(pages: Any) -> None:
@@ -210,10 +206,8 @@ def test_several_photos_together_may_exceed_one_files_limit(app: Any, db: Any, t
     from tests.conftest import make_app
     from tests.web.conftest import PageClient
 
-    settings = app.extensions["permitflow.settings"]
-    small = make_app(
-        app.extensions["permitflow.db"].url, tmp_path, settings.redis_url, max_upload_bytes=100_000
-    )
+    settings = edge.of(app).settings
+    small = make_app(edge.of(app).database.url, tmp_path, settings.redis_url, max_upload_bytes=100_000)
     try:
         browser = PageClient(small)
         browser.set_language("en")
@@ -224,7 +218,7 @@ def test_several_photos_together_may_exceed_one_files_limit(app: Any, db: Any, t
         assert big.status_code == 413 and "too large" in _text(big)
         assert ">北湖区滨江路88号工地</textarea>" in _text(big)  # what was typed stays on the page
     finally:
-        small.extensions["permitflow.db"].dispose()
+        edge.of(small).database.dispose()
 
 
 def test_logged_in_the_applicant_chooses_whether_the_complaint_is_linked(db: Any, pages: Any) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import permit_application, submit_permit
+from tests.helpers import change_settings, permit_application, submit_permit
 
 
 def _limiter(app: Any, name: str) -> Any:
@@ -117,13 +117,10 @@ def test_complaints_of_an_account_are_limited_per_account(
 ) -> None:
     """Logged in, an applicant has a budget of its own, filing anonymously or not, and parallel
     submissions never get past it."""
-    from dataclasses import replace
 
     from tests.web.test_complaints import FORM, counts, file
 
-    settings = app.extensions["permitflow.settings"]
-    monkeypatch.setitem(app.extensions, "permitflow.settings", replace(settings, public_submit_limit=3))
-    monkeypatch.delitem(app.extensions, "permitflow.limiter.submit", raising=False)
+    change_settings(monkeypatch, app, public_submit_limit=3)
     before = counts(db)[0]
     acme = [pages("acme") for _ in range(6)]
 
@@ -146,7 +143,6 @@ def test_complaints_of_an_account_are_limited_per_account(
     visitor = pages()
     assert file(visitor).status_code == 302
     monkeypatch.undo()
-    app.extensions.pop("permitflow.limiter.submit", None)
 
 
 def test_certificate_verification_is_limited_per_address(api: Any, pages: Any) -> None:

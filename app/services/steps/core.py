@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.engine import EngineError, StepResult, TaskNotReady
-from app.engine.migration import MigrationRefused
 from app.errors import CaseInError, Conflict, NotFound
 from app.models import Case, CaseStatus, HumanTask, TaskState, Timer
 
@@ -42,10 +41,7 @@ def lock(session: Session, *, case_id: int | None = None, task_id: int | None = 
         target: Any = select(HumanTask.case_id).where(HumanTask.id == task_id).scalar_subquery()
     else:
         target = case_id
-    stmt = select(Case).where(Case.id == target).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update(of=Case)
-    case = session.scalar(stmt)
+    case = session.scalar(case_statement(session.get_bind().dialect.name, target))
     if case is None:
         raise NotFound(f"no task {task_id}" if task_id is not None else "case not found")
     wanted = HumanTask.state == TaskState.OPEN
@@ -62,6 +58,12 @@ def lock(session: Session, *, case_id: int | None = None, task_id: int | None = 
     return Locked(case, [row for row in rows if row.state == TaskState.OPEN], task)
 
 
+def case_statement(dialect: str, target: Any) -> Any:
+    """The case row, always reloaded; `FOR UPDATE` except on SQLite (whose writers are serialised)."""
+    stmt = select(Case).where(Case.id == target).execution_options(populate_existing=True)
+    return stmt if dialect == "sqlite" else stmt.with_for_update(of=Case)
+
+
 def run_engine(session: Session, operation: Callable[..., StepResult], *args: Any) -> StepResult:
     """The one place the engine runs a step of a case, with this step's helpers; engine errors
     become domain errors here (a script failing inside the step is not an error here: it comes
@@ -71,8 +73,6 @@ def run_engine(session: Session, operation: Callable[..., StepResult], *args: An
         return operation(runtime, *args, platform.process_helpers(session))
     except TaskNotReady as err:
         raise Conflict("the task is no longer waiting in this case") from err
-    except MigrationRefused:
-        raise
     except EngineError as err:
         raise CaseInError(f"the process could not accept this step: {err.message}") from err
 

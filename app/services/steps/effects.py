@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,8 +16,8 @@ from app.engine import StepResult
 from app.models import Case, CaseStatus, User
 
 from .. import audit, certificates, credit
-from ..deferred import WakeCase, defer
 from ..gateway import Mirrored
+from .core import wake_at
 
 
 @dataclass(frozen=True)
@@ -35,9 +34,7 @@ class AfterStep:
 
 def schedule_wakeup(session: Session, step: AfterStep) -> None:
     """After the commit, wake the case at its earliest unfired timer (one job per case)."""
-    due = step.mirrored.next_due()
-    if due is not None:
-        defer(session, WakeCase(step.case.id, due.astimezone(UTC)))
+    wake_at(session, step.case.id, step.mirrored.next_due())
 
 
 def record_audit(session: Session, step: AfterStep) -> None:

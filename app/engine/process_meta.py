@@ -1,0 +1,91 @@
+"""What a version's metadata keeps of its task specs and properties: tasks with their forms and
+limits, end statuses, lanes used, and the traits the process declares about itself (complaint
+semantics, rating, certificates), so that the platform never names a process in code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class TaskMeta:
+    """What the version's metadata keeps of the task specs, collected one spec at a time."""
+
+    tasks: dict[str, Any] = field(default_factory=dict)
+    end_statuses: dict[str, str] = field(default_factory=dict)
+    lanes_used: dict[str, str] = field(default_factory=dict)
+    rating: dict[str, Any] | None = None
+    certificates: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, task_spec: Any, process_id: str, *, own: bool, lane_groups: dict[str, str]) -> None:
+        """``own``: the spec belongs to the process itself (not to one it calls)."""
+        ext = getattr(task_spec, "extensions", {}) or {}
+        task_props = ext.get("properties", {}) or {}
+        lane = getattr(task_spec, "lane", None)
+        if lane:
+            self.lanes_used[lane] = lane_groups.get(lane, lane)
+        manual = getattr(task_spec, "manual", False)
+        if manual:
+            self.tasks[task_spec.bpmn_id] = {
+                "process_id": process_id,
+                "name": task_spec.bpmn_name or task_spec.bpmn_id,
+                "name_en": task_props.get("name_en") or task_spec.bpmn_name or task_spec.bpmn_id,
+                "lane": lane,
+                "group": lane_groups.get(lane, lane) if lane else None,
+                "form": task_props.get("formJsonSchemaFilename"),
+                "time_limit": task_props.get("time_limit"),
+                "clock_paused": task_props.get("clock") == "paused",
+            }
+        if not own:
+            return
+        if "case_status" in task_props:
+            self.end_statuses[task_spec.bpmn_id] = task_props["case_status"]
+        if manual and task_props.get("rating", "").strip():
+            self.rating = _rating_meta(task_spec.bpmn_id, task_props)
+        if task_props.get("certificate", "").strip():
+            self.certificates[task_props["certificate"].strip()] = _certificate_meta(task_props)
+
+
+CASE_KINDS = ("application", "complaint")
+
+
+def case_kind(props: dict[str, str]) -> str:
+    """The process property ``case_kind``: ``complaint`` (filed by a complainant, rated, counted
+    among complaints) or ``application`` (the default; also for values the platform does not know)."""
+    kind = props.get("case_kind", "").strip().lower()
+    return kind if kind in CASE_KINDS else "application"
+
+
+def _values(text: str | None, default: str) -> list[str]:
+    return [v.strip() for v in (text if text is not None else default).split(",") if v.strip()]
+
+
+def _rating_meta(bpmn_id: str, props: dict[str, str]) -> dict[str, Any]:
+    """A user task with the property ``rating`` is where the person who filed the case rates the
+    answer: ``rating`` names the data field the rating is written to; ``rating_satisfied`` and
+    ``rating_not_satisfied`` (comma-separated values) say which answers count as satisfied and
+    not satisfied in the statistics."""
+    return {
+        "task": bpmn_id,
+        "field": props["rating"].strip(),
+        "satisfied": _values(props.get("rating_satisfied"), "satisfied"),
+        "not_satisfied": _values(props.get("rating_not_satisfied"), "not_satisfied"),
+    }
+
+
+def _certificate_meta(props: dict[str, str]) -> dict[str, Any]:
+    """An end event with the property ``certificate`` (the certificate type) issues one: its title
+    (``certificate_title``, ``certificate_title_en``), the data field holding the end of its
+    validity (``certificate_valid_until``, a field name or a dotted path into a form's answer) and
+    the validity in years when that field is empty (``certificate_valid_years``)."""
+    kind = props["certificate"].strip()
+    years = props.get("certificate_valid_years", "").strip()
+    return {
+        "type": kind,
+        "title": props.get("certificate_title") or kind,
+        "title_en": props.get("certificate_title_en") or props.get("certificate_title") or kind,
+        "valid_until": (props.get("certificate_valid_until") or "").strip() or None,
+        "valid_years": int(years) if years.isdigit() and int(years) > 0 else None,
+        "issuer": props.get("certificate_issuer") or None,
+    }

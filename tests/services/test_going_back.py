@@ -1,0 +1,129 @@
+"""Going back in a case (steps/going_back.py): 退回 to a declared earlier step and a reviewer's
+recall, each refusal naming its reason with nothing changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app import clock
+from app.errors import CaseInError, Conflict, Forbidden, InvalidData
+from app.models import AuditEvent, Case, CaseStatus, HumanTask, TaskState
+from app.services import steps
+from tests.helpers import complete_at, open_task, user_named
+from tests.services.test_procedures import _to_decision, at, refused, submit
+
+
+def _detail(db: Any, case: Case, action: str) -> dict[str, Any]:
+    event = db.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.case_id == case.id, AuditEvent.action == action)
+        .order_by(AuditEvent.id.desc())
+    )
+    assert event is not None
+    return dict(event.detail)
+
+
+def test_a_return_names_what_is_declared_and_needs_a_reason(db: Any) -> None:
+    case = submit(db)
+    _to_decision(db, case)
+    decision = open_task(db, case, "Task_Decision")
+    officer = user_named(db, "permit_officer")
+    with pytest.raises(
+        Conflict, match=r"may not return the case to Task_X+ \(declared: Task_Acceptance\)$"
+    ) as err:
+        steps.advance(db, steps.ReturnTask(decision.id, officer, "Task_" + "X" * 100, "理由"))
+    assert "X" * 61 not in str(err.value)  # the unknown name is cut
+    db.rollback()
+    refused(
+        db,
+        case,
+        InvalidData,
+        lambda: steps.advance(db, steps.ReturnTask(decision.id, officer, "Task_Acceptance", "")),
+    )
+    reason = "  材料需复核" + "。" * 2500
+    with clock.travel_to(at(18, 9)):
+        steps.advance(db, steps.ReturnTask(decision.id, officer, "Task_Acceptance", reason))
+        db.commit()
+    db.expire_all()
+    returned = db.get(HumanTask, decision.id)
+    assert returned.outcome == "returned" and returned.completed_by_id == officer.id
+    assert returned.submitted == {"reason": reason.strip()[:2000]}
+    detail = _detail(db, case, "task.returned")
+    assert detail["to"] == "Task_Acceptance" and detail["task"] == "Task_Decision"
+    assert detail["task_id"] == decision.id and detail["reason"] == reason.strip()[:2000]
+    assert open_task(db, case, "Task_Acceptance").state == TaskState.OPEN
+
+
+def test_a_task_declaring_nothing_cannot_return(db: Any) -> None:
+    case = submit(db)
+    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
+    review = open_task(db, case, "Task_PlanningReview")
+    planner = user_named(db, "planner")
+    with pytest.raises(Conflict, match=r"\(declared: none\)$"):
+        steps.advance(db, steps.ReturnTask(review.id, planner, "Task_Acceptance", "理由"))
+    db.rollback()
+
+
+def test_nothing_is_returned_to_a_step_not_passed_and_not_in_a_case_in_error(db: Any) -> None:
+    case = submit(db)
+    _to_decision(db, case)
+    decision = open_task(db, case, "Task_Decision")
+    officer = user_named(db, "permit_officer")
+    acceptance = db.scalar(
+        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.bpmn_id == "Task_Acceptance")
+    )
+    acceptance.state = TaskState.CANCELLED  # as if the case had never passed it
+    db.commit()
+    with pytest.raises(Conflict, match="has not passed Task_Acceptance yet"):
+        steps.advance(db, steps.ReturnTask(decision.id, officer, "Task_Acceptance", "理由"))
+    db.rollback()
+    acceptance.state = TaskState.COMPLETED
+    db.get(Case, case.id).status = CaseStatus.ERROR
+    db.commit()
+    refused(
+        db,
+        case,
+        CaseInError,
+        lambda: steps.advance(db, steps.ReturnTask(decision.id, officer, "Task_Acceptance", "理由")),
+    )
+
+
+def test_a_recall_is_refused_once_the_next_step_is_taken_up(db: Any) -> None:
+    case = submit(db)
+    clerk = user_named(db, "clerk")
+    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
+    acceptance = db.scalar(
+        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.bpmn_id == "Task_Acceptance")
+    )
+    with clock.travel_to(at(16, 11)):
+        steps.advance(
+            db, steps.ClaimTask(open_task(db, case, "Task_FireReview").id, user_named(db, "fire_officer"))
+        )
+        db.commit()
+    with pytest.raises(Conflict, match="^the next step was already taken up"):
+        steps.advance(db, steps.RecallTask(acceptance.id, clerk))
+    db.rollback()
+
+
+def test_a_recall_is_refused_after_the_case_ended_or_for_a_procedure_task(db: Any) -> None:
+    case = submit(db)
+    clerk = user_named(db, "clerk")
+    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
+    acceptance = db.scalar(
+        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.bpmn_id == "Task_Acceptance")
+    )
+    db.get(Case, case.id).status = CaseStatus.WITHDRAWN
+    db.commit()
+    refused(db, case, Conflict, lambda: steps.advance(db, steps.RecallTask(acceptance.id, clerk)))
+    db.get(Case, case.id).status = CaseStatus.IN_PROGRESS
+    acceptance.procedure = "extension_approval"
+    db.commit()
+    with pytest.raises(Conflict, match="^a procedure's task cannot be recalled$"):
+        steps.advance(db, steps.RecallTask(acceptance.id, clerk))
+    db.rollback()
+    with pytest.raises(Forbidden, match="^only who completed a step may recall it$"):
+        steps.advance(db, steps.RecallTask(open_task(db, case, "Task_FireReview").id, clerk))
+    db.rollback()
