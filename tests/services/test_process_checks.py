@@ -58,7 +58,9 @@ def test_a_deploy_is_refused_naming_the_failing_test_and_step(db: Any, tmp_path:
     with pytest.raises(ProcessInvalid) as refused:
         processes.deploy_processes(db, None, sorted(folder.glob("*.bpmn")))
     [line] = refused.value.errors["processes"]
-    assert line.startswith("processes/tests/rectification_order.passed.json:0: -: process test passed fails")
+    assert line.startswith(
+        "processes/tests/rectification_order.passed.json:0: Task_Rectify: process test passed fails"
+    )
     assert "at step 3" in line and "waits at: Task_Rectify" in line
     assert refused.value.status == 422
     assert db.scalar(select(func.count()).select_from(ProcessVersion)) == versions

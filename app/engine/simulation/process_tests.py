@@ -194,7 +194,11 @@ class TestRunner:
         if "status" in expect:
             if not live.finished:
                 waits = ", ".join(open_now) or "timers"
-                raise _Failed(step, f"expected the end {expect['status']}; the process waits at: {waits}")
+                raise _Failed(
+                    step,
+                    f"expected the end {expect['status']}; the process waits at: {waits}",
+                    open_now[0] if open_now else None,
+                )
             if live.end_status() != expect["status"]:
                 raise _Failed(step, f"expected the end {expect['status']}; it ended {live.end_status()}")
         if "waiting" in expect and sorted(expect["waiting"]) != open_now:
