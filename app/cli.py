@@ -86,8 +86,15 @@ def processes_validate(paths: tuple[Path, ...]) -> None:
         else:
             files.append(path)
     with _database().unit_of_work(write=False) as session:
-        known = _known_groups(session)
-        result = processes.read_processes(session, files or None, check_groups=bool(known))
+        groups = processes.group_check(session)
+        result = processes.read_processes(session, files or None)
+    if groups.from_seed:
+        # Said, not silent: the lanes were checked, but against the groups a deployment starts with.
+        click.echo(
+            "note: no groups in the database yet; lanes and candidate groups were checked against "
+            f"the groups every deployment starts with ({', '.join(sorted(groups.groups))})",
+            err=True,
+        )
     for problem in result.problems:
         click.echo(str(problem))
     checked = (
@@ -97,12 +104,6 @@ def processes_validate(paths: tuple[Path, ...]) -> None:
         click.echo(f"{len(result.problems)} problem(s) in {checked} file(s)", err=True)
         sys.exit(1)
     click.echo(f"{checked} file(s) valid: {', '.join(sorted(result.bundles))}")
-
-
-def _known_groups(session) -> bool:  # type: ignore[no-untyped-def]
-    from sqlalchemy import inspect
-
-    return "group" in inspect(session.get_bind()).get_table_names()
 
 
 @processes_cli.command("deploy")

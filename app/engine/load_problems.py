@@ -10,7 +10,7 @@ from typing import Any, Literal, NamedTuple
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from .validation.problems import NS, Problem
+from .validation.problems import NS, Problem, owning_id
 
 AUTHORING_HINT = "see API.md, 'Authoring a process', for the elements PermitFlow runs"
 
@@ -182,11 +182,18 @@ def _raw_problem(err: Exception, path: Path) -> Problem:
 
 
 def _placed(problem: Problem, tree: Any) -> Problem:
-    """The problem with the line (and id) of its element when the parser did not give them."""
-    if tree is None or problem.line:
+    """The problem at the drawn element (never an event definition inside it), with its line when the
+    parser did not give one."""
+    if tree is None:
         return problem
     root = tree.getroot()
-    found = root.xpath(f"//*[@id='{problem.element_id}']") if problem.element_id != "-" else []
+    found = root.xpath("//*[@id=$id]", id=problem.element_id) if problem.element_id != "-" else []
+    drawn = owning_id(found[0]) if found else problem.element_id
+    if drawn != problem.element_id and drawn != "-":
+        problem = Problem(problem.file, problem.line, drawn, problem.message, problem.hint)
+        found = root.xpath("//*[@id=$id]", id=drawn)
+    if problem.line:
+        return problem
     where = found[0] if found else (root.xpath("./bpmn:process", namespaces=NS) or [root])[0]
     element_id = problem.element_id if found else str(where.get("id") or problem.element_id)
     return Problem(problem.file, where.sourceline or 1, element_id, problem.message, problem.hint)

@@ -25,7 +25,9 @@ from .reading import Parsed, executable_ids, parse_documents, read_documents, re
 from .specs import STATE_FORMAT, spec_to_json
 from .types import ProcessBundle
 from .validation import Problem, check_case_scope, check_definitions, check_forms, check_specs
+from .validation.names import NameContext, check_names
 from .validation.problems import NS
+from .validation.returns import check_returns
 
 HUMAN_TAGS = ("userTask", "manualTask")
 
@@ -57,6 +59,7 @@ def load_processes(
     lane_groups: dict[str, str],
     *,
     known_groups: set[str] | None = None,
+    names: NameContext | None = None,
 ) -> LoadResult:
     """Parse and check BPMN files; return a bundle per valid process and every problem found.
 
@@ -64,7 +67,7 @@ def load_processes(
     rule gets that problem reported besides everything else wrong with it. A file with any problem
     yields no bundle: a process is never half-accepted.
     """
-    return _load(bpmn_paths, form_dirs, lane_groups, known_groups, by_stem=True)
+    return _load(bpmn_paths, form_dirs, lane_groups, known_groups, by_stem=True, names=names)
 
 
 def load_for_run(
@@ -73,6 +76,7 @@ def load_for_run(
     lane_groups: dict[str, str] | None = None,
     *,
     known_groups: set[str] | None = None,
+    names: NameContext | None = None,
 ) -> LoadResult:
     """Check BPMN files of any name (e.g. written for other tools) loaded together.
 
@@ -80,7 +84,7 @@ def load_for_run(
     so that any of them can be started; call activities resolve across all the files given.
     The same checks as `load_processes` apply, except the file-name convention.
     """
-    return _load(bpmn_paths, form_dirs or [], lane_groups or {}, known_groups, by_stem=False)
+    return _load(bpmn_paths, form_dirs or [], lane_groups or {}, known_groups, by_stem=False, names=names)
 
 
 def check_file(
@@ -89,9 +93,10 @@ def check_file(
     lane_groups: dict[str, str] | None = None,
     *,
     known_groups: set[str] | None = None,
+    names: NameContext | None = None,
 ) -> list[Problem]:
     """Every problem of one BPMN file of any name (empty when it would be accepted)."""
-    return load_for_run([path], form_dirs, lane_groups, known_groups=known_groups).problems
+    return load_for_run([path], form_dirs, lane_groups, known_groups=known_groups, names=names).problems
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ class _Options:
     lane_groups: dict[str, str]
     known_groups: set[str] | None
     by_stem: bool
+    names: NameContext | None = None
 
 
 @dataclass
@@ -122,6 +128,7 @@ def _load(
     known_groups: set[str] | None,
     *,
     by_stem: bool,
+    names: NameContext | None = None,
 ) -> LoadResult:
     result = LoadResult()
     read = read_documents(bpmn_paths, BpmnValidator(), by_stem=by_stem)
@@ -139,7 +146,7 @@ def _load(
     result.problems.extend(parsed.problems)
 
     bad_files = {p.file for p in result.problems if p not in read.stem_problems}
-    options = _Options(form_dirs, lane_groups, known_groups, by_stem)
+    options = _Options(form_dirs, lane_groups, known_groups, by_stem, names)
     checked = {
         path: _check_file(path, tree, parsed, documents, options)
         for path, tree in documents.items()
@@ -178,6 +185,11 @@ def _check_file(
         )
         if not problems:
             problems = check_case_scope(str(path), key, parsed.elements)
+        if bundle is not None and not problems:
+            forms = {name[6:]: schema for name, schema in bundle.files.items() if name.startswith("forms/")}
+            problems = check_names(str(path), key, parsed.elements, forms, options.names)
+            if key in parsed.elements:
+                problems += check_returns(str(path), parsed.elements[key])
         check.problems.extend(p for p in problems if p not in check.problems)
         check.missing_calls += missing
         if bundle is not None and not problems:

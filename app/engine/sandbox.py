@@ -27,6 +27,7 @@ from RestrictedPython.Guards import (
 )
 
 from .errors import ScriptRefused
+from .script_fit import unsupported_construct
 from .script_limits import ScriptLimitExceeded, ScriptRun
 from .script_policy import LimitedTransformer
 
@@ -111,12 +112,14 @@ def _explain(errors: Sequence[str], source: str) -> str:
 
 
 def check_source(source: str, *, expression: bool) -> str | None:
-    """The sandbox's objection to ``source``, or None when it would be allowed to run."""
+    """The sandbox's objection to ``source``, or None when it would be allowed to run: compiled as the
+    runtime compiles it, and the compiled code asks for nothing the sandbox does not provide."""
     try:
-        (compile_expression if expression else compile_script)(source)
+        code = (compile_expression if expression else compile_script)(source)
     except ScriptRefused as err:
         return err.message
-    return None
+    construct = unsupported_construct(source, code, _GUARD_NAMES)
+    return f"cannot run in the script sandbox: {construct}" if construct else None
 
 
 def _run_limited(run: ScriptRun, fn: Callable[[], Any]) -> Any:

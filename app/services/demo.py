@@ -15,18 +15,7 @@ from app.models import Case, Group, HumanTask, Membership, TaskState, User, User
 
 from . import cases, processes, tasks
 from .auth import hash_password
-
-GROUPS = [
-    ("window", "窗口受理", "Acceptance window", "bureau"),
-    ("planning", "规划审查", "Planning review", "bureau"),
-    ("fire", "消防审查", "Fire safety review", "bureau"),
-    ("environment", "环保审查", "Environmental review", "bureau"),
-    ("civil_defence", "人防审查", "Civil air defence review", "bureau"),
-    ("construction", "住建局审批科", "Construction bureau permits", "bureau"),
-    ("inspection", "质量安全监督站", "Quality and safety supervision", "bureau"),
-    ("complaint_desk", "投诉受理", "Complaint desk", "bureau"),
-    ("bureau", "局领导", "Bureau leadership", None),
-]
+from .seed_groups import GROUPS
 
 # username, display name, groups as (slug, is_supervisor), roles
 STAFF = [

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -15,6 +15,7 @@ from app.errors import NotFound, ProcessInvalid
 from app.models import Case, CaseStatus, Group, ProcessVersion, User
 
 from . import audit, platform, procedure_forms
+from .seed_groups import SEED_SLUGS
 
 
 @dataclass(frozen=True)
@@ -24,19 +25,37 @@ class Deployed:
     created: bool
 
 
+@dataclass(frozen=True)
+class GroupCheck:
+    """The groups lanes are checked against, and whether they are the seed groups because the
+    database has none yet (a fresh checkout before `demo load`)."""
+
+    groups: frozenset[str]
+    from_seed: bool
+
+
+def group_check(session: Session) -> GroupCheck:
+    """The groups of the database; with none yet, the groups every deployment starts with, so
+    that an unmapped lane is never let through unchecked."""
+    found: set[str] = set()
+    if "group" in inspect(session.connection()).get_table_names():
+        found = set(session.scalars(select(Group.slug)))
+    return GroupCheck(frozenset(found), False) if found else GroupCheck(SEED_SLUGS, True)
+
+
 def read_processes(
     session: Session, paths: list[Path] | None = None, *, check_groups: bool = True
 ) -> LoadResult:
     """Parse and check process files (default: every file in the processes folder); with
-    ``check_groups``, lanes and candidate groups must name groups that exist."""
+    ``check_groups``, lanes and candidate groups must name known groups (``group_check``)."""
     plat = platform.of(session)
     if paths is None:
         paths = sorted(plat.processes_dir.glob("*.bpmn"))
     lane_groups: dict[str, str] = {}
     for folder in sorted({p.parent for p in paths} | {plat.processes_dir}):
         lane_groups.update(plat.lane_groups(folder))
-    known = set(session.scalars(select(Group.slug))) if check_groups else None
-    return load_processes(paths, [plat.forms_dir], lane_groups, known_groups=known or None)
+    known = set(group_check(session).groups) if check_groups else None
+    return load_processes(paths, [plat.forms_dir], lane_groups, known_groups=known)
 
 
 def deploy_processes(session: Session, actor: User | None, paths: list[Path] | None = None) -> list[Deployed]:

@@ -58,15 +58,13 @@ def test_validate_lists_problems_with_line_element_and_hint(api: Any, folder: Pa
         body = response.get_json()
         assert body["valid"] is False
         [problem] = body["problems"]
-        assert problem["element_id"] == "TimerEventDefinition_Overdue"
+        assert problem["element_id"] == "Timer_Overdue"
         assert (
             problem["line"]
             == broken.splitlines().index(next(line for line in broken.splitlines() if ">PT5S<" in line)) + 1
         )
         assert "PT5S" in problem["message"] and '"PT5S"' in problem["hint"]
-        assert problem["text"].startswith(
-            f"processes/{KEY}.bpmn:{problem['line']}: TimerEventDefinition_Overdue"
-        )
+        assert problem["text"].startswith(f"processes/{KEY}.bpmn:{problem['line']}: Timer_Overdue")
 
 
 def test_validate_uses_the_forms_the_diagram_references(api: Any, folder: Path) -> None:
@@ -140,7 +138,7 @@ def test_a_refused_deploy_changes_nothing(api: Any, db: Any, folder: Path) -> No
     assert response.status_code == 422
     body = response.get_json()
     assert body["message"] == "1 problem(s) in the diagram: nothing was deployed"
-    assert "TimerEventDefinition_Overdue" in body["errors"]["bpmn"][0]
+    assert "Timer_Overdue" in body["errors"]["bpmn"][0]
     assert path.read_text(encoding="utf-8") == before
     assert _versions(db, KEY) == versions
     assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]

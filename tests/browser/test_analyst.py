@@ -72,7 +72,7 @@ def test_analyst_views_counts_then_fixes_and_deploys(
         page.get_by_role("button", name="Validate").click()
         problem = page.locator("#problems .problem")
         expect(problem).to_have_count(1)
-        expect(problem).to_contain_text("TimerEventDefinition_Overdue")
+        expect(problem).to_contain_text("Timer_Overdue")
         expect(problem).to_contain_text('quote it: "PT5S"')
         expect(page.locator("#result")).to_have_text("1 problem: fix it before deploying.")
         expect(page.locator(".djs-element.has-problem[data-element-id='Timer_Overdue']")).to_have_count(1)

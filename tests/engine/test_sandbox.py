@@ -14,6 +14,7 @@ import pytest
 from app import clock
 from app.engine import Runtime, ScriptRefused, SpecSource, load_processes, set_clock
 from app.engine.sandbox import SandboxEnvironment
+from app.engine.validation.names import HELPERS, NameContext
 from tests.engine.bpmn_factory import (
     condition_process,
     script_process,
@@ -53,8 +54,12 @@ def test_refused_when_validating(tmp_path: Path, kind: str, attack: str) -> None
 
 @pytest.mark.parametrize("kind", list(BUILDERS))
 def test_file_access_refused_when_running(tmp_path: Path, kind: str) -> None:
-    """`open` compiles (it is only a name), so the run itself must refuse it."""
-    result = _load(tmp_path, kind, OPEN)
+    """`open` compiles (it is only a name): the names check refuses it at validation, and should a
+    deployment's checks let it through (here: one claiming to provide `open`), the run refuses it."""
+    refused = _load(tmp_path, kind, OPEN)
+    assert not refused.bundles and any("'open'" in p.message for p in refused.problems), refused.problems
+    path = write(tmp_path, f"evil_{kind}", BUILDERS[kind](f"evil_{kind}", OPEN))
+    result = load_processes([path], [], {}, names=NameContext(helpers=HELPERS | {"open"}))
     assert result.ok, result.problems
     bundle = next(iter(result.bundles.values()))
     runtime = Runtime({}, 1.0)

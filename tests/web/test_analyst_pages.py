@@ -121,7 +121,7 @@ def test_the_editor_validates_and_deploys(pages: Any, db: Any, folder: Path) -> 
     assert body["ok"] is False and body["message"] == "1 problem: fix it before deploying."
     [problem] = body["problems"]
     # The timer definition is not drawn: the problem is marked on the boundary event holding it.
-    assert (problem["element_id"], problem["shape_id"]) == ("TimerEventDefinition_Overdue", "Timer_Overdue")
+    assert (problem["element_id"], problem["shape_id"]) == ("Timer_Overdue", "Timer_Overdue")
 
     before = _current(db, KEY)
     refused = analyst.client.post(editor["deployUrl"], json={"bpmn": broken}, headers=headers)

@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from .problems import NS, Problem
 from .scripts import check_code, check_script_tasks
+from .timer_values import check_timer_values
 from .timers import TIMER_TAGS, check_timer
 from .unsupported import check_elements
 
@@ -30,7 +31,9 @@ def check_document(path: Path, validator: Any) -> tuple[list[Problem], Any]:
         line = err.line_number if isinstance(err.line_number, int) else 0
         first = str(err).split("\n")[0]
         return [Problem(file, line or 0, err.id or "-", f"BPMN schema: {first}", None)], tree
-    return check_expressions(file, tree) + check_elements(file, tree), tree
+    return check_expressions(file, tree) + check_timer_values(file, tree.getroot()) + check_elements(
+        file, tree
+    ), tree
 
 
 def check_expressions(file: str, tree: Any) -> list[Problem]:

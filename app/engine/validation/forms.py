@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,15 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from .problems import Problem
+
+
+@dataclass(frozen=True)
+class FormUse:
+    """Where a form is named: the file, line and id of the (first) task or event naming it."""
+
+    file: str
+    line: int
+    element_id: str
 
 
 def find_form(name: str, bpmn_path: Path, form_dirs: list[Path]) -> Path | None:
@@ -24,22 +35,23 @@ def find_form(name: str, bpmn_path: Path, form_dirs: list[Path]) -> Path | None:
 
 
 def check_forms(
-    names: set[str], bpmn_path: Path, form_dirs: list[Path]
+    names: Mapping[str, FormUse], bpmn_path: Path, form_dirs: list[Path]
 ) -> tuple[dict[str, Any], list[Problem]]:
-    """Load each referenced form; report missing files, bad JSON and invalid JSON Schema."""
-    file = str(bpmn_path)
+    """Load each referenced form; report missing files (at the task naming the form), bad JSON and
+    invalid JSON Schema."""
     forms: dict[str, Any] = {}
     problems: list[Problem] = []
     for name in sorted(names):
         found = find_form(name, bpmn_path, form_dirs)
         if found is None:
+            use = names[name]
             problems.append(
                 Problem(
-                    file,
-                    0,
-                    name,
+                    use.file,
+                    use.line,
+                    use.element_id,
                     f"form file '{name}' not found",
-                    "put it in forms/ (or beside the BPMN file)",
+                    "put it in forms/ (or beside the BPMN file), or correct formJsonSchemaFilename",
                 )
             )
             continue

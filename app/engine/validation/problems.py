@@ -33,10 +33,20 @@ class Report(Protocol):
     def __call__(self, el: Any, message: str, hint: str | None, element_id: str | None = None) -> None: ...
 
 
+# Parts of a drawn element that may carry ids of their own the diagram never shows.
+_UNDRAWN = ("extensionElements",)
+
+
+def _drawn(el: Any) -> bool:
+    name = local_name(el.tag)
+    return not name.endswith("EventDefinition") and name not in _UNDRAWN
+
+
 def owning_id(el: Any) -> str:
-    """The id of the element, or of the nearest enclosing element that has one."""
+    """The id of the element, or of the nearest enclosing element that has one, skipping event
+    definitions and other parts the diagram does not draw (an analyst looks for the event)."""
     while el is not None:
-        if el.get("id"):
+        if el.get("id") and _drawn(el):
             return str(el.get("id"))
         el = el.getparent()
     return "-"

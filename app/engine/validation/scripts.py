@@ -40,15 +40,13 @@ def check_code(file: str, el: Any, code: str, *, expression: bool, what: str) ->
             )
         ]
     if refusal:
-        return [
-            Problem(
-                file,
-                el.sourceline,
-                owning_id(el),
-                f"{what} {refusal}",
-                "process code may not use names starting with '_', imports or file access",
-            )
-        ]
+        # The sandbox's own words say what to write instead when it can compile but not run the code.
+        hint = (
+            "rewrite that part: the sandbox runs plain expressions, assignments, loops and functions"
+            if refusal.startswith("cannot run")
+            else "process code may not use names starting with '_', imports or file access"
+        )
+        return [Problem(file, el.sourceline, owning_id(el), f"{what} {refusal}", hint)]
     return []
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..sandbox import check_source
+from .forms import FormUse
 from .problems import Problem
 from .timers import parse_time_limit
 
@@ -23,22 +24,25 @@ def check_specs(
     lane_groups: dict[str, str],
     known_groups: set[str] | None,
     sources: dict[str, tuple[Path, Any]] | None = None,
-) -> tuple[set[str], list[Problem]]:
+) -> tuple[dict[str, FormUse], list[Problem]]:
     """Checks on parsed specs: lanes and groups, forms named, time limits.
 
     ``sources`` maps process ids to the file and tree defining them, so that a problem in a called
-    process names the file it is in. Returns the form names referenced and the problems.
+    process names the file it is in. Returns the form names referenced, each with the place of the
+    first task naming it (file, line, task id), and the problems.
     """
     problems: list[Problem] = []
-    forms: set[str] = set()
+    forms: dict[str, FormUse] = {}
     for process_id, spec in all_specs.items():
         file, current = (str(path), tree)
         if sources and process_id in sources:
             file, current = str(sources[process_id][0]), sources[process_id][1]
         for task_spec in spec.task_specs.values():
             props = (getattr(task_spec, "extensions", {}) or {}).get("properties", {}) or {}
-            forms.update(props[key] for key in FORM_PROPERTIES if props.get(key))
             where = _Task(file, current, getattr(task_spec, "bpmn_id", None) or task_spec.name)
+            for key in FORM_PROPERTIES:
+                if props.get(key) and props[key] not in forms:
+                    forms[props[key]] = FormUse(file, where.line(), where.bpmn_id)
             if "time_limit" in props and parse_time_limit(props["time_limit"]) is None:
                 problems.append(
                     where.problem(
@@ -60,10 +64,13 @@ class _Task:
     tree: Any
     bpmn_id: str
 
+    def line(self) -> int:
+        found = self.tree.getroot().xpath("//*[@id=$id]", id=self.bpmn_id)
+        return int(found[0].sourceline or 0) if found else 0
+
     def problem(self, message: str, hint: str) -> Problem:
         # Looked up only for a problem: most tasks have none.
-        found = self.tree.getroot().xpath(f"//*[@id='{self.bpmn_id}']")
-        return Problem(self.file, found[0].sourceline if found else 0, self.bpmn_id, message, hint)
+        return Problem(self.file, self.line(), self.bpmn_id, message, hint)
 
 
 def _check_performer(

@@ -1,0 +1,48 @@
+"""What the restricted compiler accepts but the sandbox cannot run.
+
+RestrictedPython compiles a class definition, a call with ``*args``/``**kwargs``, ``print`` and
+imports into code that asks for names the sandbox never provides (``__metaclass__``, ``_apply_``,
+``_print_``, ``__import__``): such a script would fail only when a case reaches it. Looking at the
+compiled code itself, the very code the runtime runs, finds them at validation.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from types import CodeType
+
+# A name the compiled code asks for and the sandbox does not provide → what to tell the author.
+_MISSING = {
+    "__metaclass__": "class definitions are not supported; use dicts (or a function) instead",
+    "_apply_": "calls with *args or **kwargs (e.g. max(*v)) are not supported; pass the list itself: max(v)",
+    "_print_": "print() is not supported; store what you want to keep in a variable",
+}
+
+
+def _code_objects(code: CodeType) -> Iterator[CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            yield from _code_objects(const)
+
+
+def unsupported_construct(source: str, code: CodeType, provided: frozenset[str]) -> str | None:
+    """Why ``code`` (compiled from ``source``) cannot run in the sandbox, or None when it can.
+
+    ``provided`` are the underscore names the sandbox puts in every namespace (its guards)."""
+    try:
+        tree: ast.AST | None = ast.parse(source.strip())
+    except SyntaxError:
+        tree = None
+    if tree is not None and any(isinstance(node, ast.Import | ast.ImportFrom) for node in ast.walk(tree)):
+        return "imports are not available in process code; use the helpers (working_days, now, …)"
+    names = {name for part in _code_objects(code) for name in part.co_names}
+    for name, why in _MISSING.items():
+        if name in names:
+            return why
+    # The guards RestrictedPython calls are all spelt `_name_`; one the sandbox lacks fails at run time.
+    for name in sorted(names):
+        if name.startswith("_") and name.endswith("_") and not name.startswith("__") and name not in provided:
+            return f"uses {name}, which the script sandbox does not provide"
+    return None

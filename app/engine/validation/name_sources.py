@@ -1,0 +1,174 @@
+"""Where a BPMN element reads and sets case-data names: conditions, scripts, timers, expression
+properties, forms, ``variableName``, multi-instance items, message variables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .problems import NS, local_name
+from .python_names import code_names
+
+# Task properties whose value is a Python expression over the case data (the runtime evaluates them).
+EXPRESSION_PROPERTIES = (
+    "candidate_groups",
+    "note",
+    "request_items",
+    "performer_credit_code",
+    "performer_data",
+    "credit_deduction",
+    "credit_of",
+)
+HUMAN_TAGS = ("userTask", "manualTask")
+LOOP_EXPRESSIONS = ("loopCardinality", "completionCondition", "loopCondition")
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One piece of code reading names, at the drawn element a problem names."""
+
+    element: Any
+    element_id: str
+    what: str
+    names: frozenset[str]
+    compared: dict[str, set[object]]
+    # Reads after the element has run (a postScript, a completion condition): it sees the element's
+    # own results too.
+    after: bool = False
+
+
+def _label(el: Any) -> str:
+    name = " ".join((el.get("name") or "").split())
+    kind = "flow" if local_name(el.tag) == "sequenceFlow" else local_name(el.tag)
+    return f"{kind} '{name}'" if name else f"{kind} {el.get('id')}"
+
+
+def _properties(el: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for prop in el.xpath(
+        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS
+    ):
+        if prop.get("name"):
+            found[str(prop.get("name"))] = prop
+    return found
+
+
+def form_fields(schema: Any) -> frozenset[str]:
+    """The top-level fields a JSON Schema form may submit (combinators and conditionals included)."""
+    if not isinstance(schema, dict):
+        return frozenset()
+    names = set(schema.get("properties", {}) or {})
+    for key in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(key, []) or []:
+            names |= form_fields(part)
+    for key in ("then", "else"):
+        names |= form_fields(schema.get(key))
+    for part in (schema.get("dependentSchemas", {}) or {}).values():
+        names |= form_fields(part)
+    return frozenset(names)
+
+
+def start_names(process: Any, forms: Mapping[str, Any]) -> frozenset[str]:
+    """The start form's fields of a process (its none start events directly inside it)."""
+    names: set[str] = set()
+    for start in process.xpath("./bpmn:startEvent", namespaces=NS):
+        prop = _properties(start).get("formJsonSchemaFilename")
+        if prop is not None:
+            names |= form_fields(forms.get(str(prop.get("value", ""))))
+    return frozenset(names)
+
+
+def _text(el: Any, path: str) -> list[Any]:
+    return list(el.xpath(path, namespaces=NS))
+
+
+def assigned_values(el: Any, forms: Mapping[str, Any]) -> dict[str, set[object]]:
+    """The constants ``el``'s scripts assign to names, and the choices (``enum``) of its form fields."""
+    values: dict[str, set[object]] = {}
+    scripts = _text(el, "./bpmn:script | ./bpmn:extensionElements/spiffworkflow:postScript")
+    for script in scripts if local_name(el.tag) in ("scriptTask", *HUMAN_TAGS) else []:
+        for name, found in code_names(script.text or "", expression=False).assigned.items():
+            values.setdefault(name, set()).update(found)
+    form = _properties(el).get("formJsonSchemaFilename")
+    schema = forms.get(str(form.get("value", ""))) if form is not None else None
+    for name, prop in (
+        ((schema or {}).get("properties", {}) or {}).items() if isinstance(schema, dict) else ()
+    ):
+        if not isinstance(prop, dict):
+            continue
+        choices = list(prop.get("enum") or []) + [
+            c.get("const") for c in prop.get("oneOf") or [] if isinstance(c, dict)
+        ]
+        values.setdefault(name, set()).update(v for v in choices if isinstance(v, str | int))
+    return values
+
+
+def node_writes(el: Any, forms: Mapping[str, Any]) -> frozenset[str]:
+    """The names ``el`` (one flow node, not its children) may set in the case data."""
+    names: set[str] = set()
+    tag = local_name(el.tag)
+    if tag in HUMAN_TAGS:
+        variable = _text(el, "./bpmn:extensionElements/spiffworkflow:variableName")
+        form = _properties(el).get("formJsonSchemaFilename")
+        if variable and (variable[0].text or "").strip():
+            names.add((variable[0].text or "").strip())
+        elif form is not None:
+            names |= form_fields(forms.get(str(form.get("value", ""))))
+    if tag == "scriptTask":
+        for script in _text(el, "./bpmn:script"):
+            names |= code_names(script.text or "", expression=False).writes
+    for script in _text(
+        el,
+        "./bpmn:extensionElements/spiffworkflow:preScript"
+        " | ./bpmn:extensionElements/spiffworkflow:postScript",
+    ):
+        names |= code_names(script.text or "", expression=False).writes
+    for item in _text(
+        el, "./bpmn:multiInstanceLoopCharacteristics/*[self::bpmn:inputDataItem or self::bpmn:outputDataItem]"
+    ):
+        names |= {str(v) for v in (item.get("name"), item.get("id")) if v}
+    for ref in _text(el, "./bpmn:multiInstanceLoopCharacteristics/bpmn:loopDataOutputRef"):
+        names.add((ref.text or "").strip())
+    for var in _text(el, ".//spiffworkflow:messageVariable"):
+        names.add((var.text or "").strip())
+    for item in _text(el, "./bpmn:ioSpecification/bpmn:dataOutput"):
+        names |= {str(v) for v in (item.get("name"), item.get("id")) if v}
+    return frozenset(n for n in names if n)
+
+
+def node_reads(el: Any, forms: Mapping[str, Any]) -> list[Reader]:
+    """Every piece of code ``el`` holds that reads case data (children elements not included)."""
+    readers: list[Reader] = []
+    element_id = str(el.get("id") or "-")
+    label = _label(el)
+
+    def add(what: str, code: str, *, expression: bool, after: bool = False) -> None:
+        found = code_names(code, expression=expression)
+        if found.reads:
+            readers.append(Reader(el, element_id, f"{what} of {label}", found.reads, found.compared, after))
+
+    for cond in _text(el, "./bpmn:conditionExpression"):
+        add("the condition", cond.text or "", expression=True)
+    if local_name(el.tag) == "scriptTask":
+        for script in _text(el, "./bpmn:script"):
+            add("the script", script.text or "", expression=False)
+    for script in _text(el, "./bpmn:extensionElements/spiffworkflow:preScript"):
+        add("the preScript", script.text or "", expression=False)
+    for script in _text(el, "./bpmn:extensionElements/spiffworkflow:postScript"):
+        add("the postScript", script.text or "", expression=False, after=True)
+    for timer in _text(el, "./bpmn:timerEventDefinition/*"):
+        add("the timer expression", timer.text or "", expression=True)
+    props = _properties(el)
+    for name in EXPRESSION_PROPERTIES:
+        if name in props and (props[name].get("value") or "").strip():
+            add(
+                f"the property {name}",
+                props[name].get("value", ""),
+                expression=True,
+                after=name.startswith("credit"),
+            )
+    for tag in LOOP_EXPRESSIONS:
+        for loop in _text(el, f"./*/bpmn:{tag}"):
+            add(f"the {tag}", loop.text or "", expression=True, after=tag != "loopCardinality")
+    return readers
