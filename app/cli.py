@@ -137,7 +137,7 @@ def processes_simulate(keys: tuple[str, ...]) -> None:
 
     failed = False
     with _database().unit_of_work(write=False) as session:
-        loaded = processes.read_processes(session, check_groups=_known_groups(session))
+        loaded = processes.read_processes(session)
         for problem in loaded.problems:
             click.echo(str(problem))
         for key in keys or tuple(sorted(loaded.bundles)):
@@ -170,7 +170,7 @@ def processes_test(keys: tuple[str, ...]) -> None:
 
     failed = 0
     with _database().unit_of_work(write=False) as session:
-        loaded = processes.read_processes(session, check_groups=_known_groups(session))
+        loaded = processes.read_processes(session)
         for problem in loaded.problems:
             click.echo(str(problem))
         total = 0
