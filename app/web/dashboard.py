@@ -132,20 +132,7 @@ def chart_data(
 ) -> dict[str, Any]:
     """What dashboard.js draws, with every label already in the page's language."""
     return {
-        "labels": {
-            "received": gettext("Cases received"),
-            "completed": gettext("Cases completed"),
-            "on_time_rate": gettext("On-time rate"),
-            "tasks_completed": gettext("Tasks completed"),
-            "overdue": gettext("Overdue"),
-            "escalated": gettext("Escalated"),
-            "average": gettext("Average working days"),
-            "p90": gettext("90th percentile working days"),
-            "cases": gettext("Cases"),
-            "tasks": gettext("Tasks"),
-            "working_days": gettext("Working days"),
-            "empty": gettext("No data in this period."),
-        },
+        "labels": _chart_labels(),
         "processes": [
             {
                 "name": names.get(p.process) or p.process,
@@ -190,6 +177,23 @@ def chart_data(
                 for p in trend
             ],
         },
+    }
+
+
+def _chart_labels() -> dict[str, str]:
+    return {
+        "received": gettext("Cases received"),
+        "completed": gettext("Cases completed"),
+        "on_time_rate": gettext("On-time rate"),
+        "tasks_completed": gettext("Tasks completed"),
+        "overdue": gettext("Overdue"),
+        "escalated": gettext("Escalated"),
+        "average": gettext("Average working days"),
+        "p90": gettext("90th percentile working days"),
+        "cases": gettext("Cases"),
+        "tasks": gettext("Tasks"),
+        "working_days": gettext("Working days"),
+        "empty": gettext("No data in this period."),
     }
 
 

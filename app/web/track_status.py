@@ -186,14 +186,24 @@ def render_status(
         "max_upload_mb": max(1, common.settings().max_upload_bytes // (1024 * 1024)),
         "kind_titles": {**dict(kinds), "other": gettext("Other document")},
         "groups_now": _groups_now(view),
+        **_procedure_context(db, case, user, view, complaint=traits.complaint),
+        "procedure_error": procedure_error,
+    }
+    return render_template("track.html", **context), status
+
+
+def _procedure_context(
+    db: Any, case: Case, user: User | None, view: CaseView, *, complaint: bool
+) -> dict[str, Any]:
+    """What the page shows of comments and procedures (撤回, 好差评, 催办, 挂起, refusal decision)."""
+    return {
         # Shared comments (templates/track_comments.html): for the applicant and staff only, never
         # for a browser that only proved the query code.
         "shared_comments": case_comments.shared_comments(db, case)
         if case_comments.comment_rights(db, user, case).read_shared
         else [],
         # 撤回, 好差评, 催办: the same answer the step path acts on (complaints keep their own rating).
-        "choices": applicant_choices(db, case, user, rating_allowed=not traits.complaint),
-        "procedure_error": procedure_error,
+        "choices": applicant_choices(db, case, user, rating_allowed=not complaint),
         "refusal": refusal_decision.refusal_of(db, case),
         "rating_levels": RATING_LEVELS,
         "rating_level": rating_level,
@@ -201,7 +211,6 @@ def render_status(
         if view.suspended
         else None,
     }
-    return render_template("track.html", **context), status
 
 
 def rating_form(case: Case, user: User | None) -> dict[str, Any] | None:
