@@ -129,6 +129,70 @@ def processes_deploy() -> None:
         click.echo(line)
 
 
+@processes_cli.command("simulate")
+@click.argument("keys", nargs=-1)
+def processes_simulate(keys: tuple[str, ...]) -> None:
+    """Run KEY (default: every process) in memory down every path through its gateways; print each
+    path that breaks and each branch no path takes. Nothing is stored. Exit 1 on any finding."""
+    from app.services import process_checks, processes
+
+    failed = False
+    with _database().unit_of_work(write=False) as session:
+        loaded = processes.read_processes(session)
+        for problem in loaded.problems:
+            click.echo(str(problem))
+        for key in keys or tuple(sorted(loaded.bundles)):
+            if key not in loaded.bundles:
+                click.echo(f"processes/{key}.bpmn:0: -: no valid process '{key}' to simulate")
+                failed = True
+                continue
+            report = process_checks.simulate_bundle(session, loaded.bundles[key])
+            for problem in process_checks.simulation_problems(report, f"processes/{key}.bpmn"):
+                click.echo(str(problem))
+            covered = len(report.branches) - len(report.uncovered)
+            ends = ", ".join(f"{status} {n}" for status, n in sorted(report.ended.items()))
+            click.echo(
+                f"{key}: {report.paths} paths ({ends}; {report.bounded} stopped after two rounds), "
+                f"{covered}/{len(report.branches)} gateway branches, "
+                f"{report.seconds:.1f} s ({report.cpu_seconds:.1f} s of processor time)"
+                + (" (stopped at the time limit)" if report.truncated else "")
+            )
+            failed = failed or not report.ok
+    if failed or loaded.problems:
+        sys.exit(1)
+
+
+@processes_cli.command("test")
+@click.argument("keys", nargs=-1)
+def processes_test(keys: tuple[str, ...]) -> None:
+    """Run the process tests (processes/tests/KEY.NAME.json) of KEY (default: every process):
+    one line per test, PASS or FAIL with the step. Exit 1 when one fails."""
+    from app.services import process_checks, processes
+
+    failed = 0
+    with _database().unit_of_work(write=False) as session:
+        loaded = processes.read_processes(session)
+        for problem in loaded.problems:
+            click.echo(str(problem))
+        total = 0
+        for key in keys or tuple(sorted(loaded.bundles)):
+            if key not in loaded.bundles:
+                click.echo(f"processes/{key}.bpmn:0: -: no valid process '{key}' to test")
+                failed += 1
+                continue
+            for outcome in process_checks.run_tests(session, loaded.bundles[key]):
+                total += 1
+                if outcome.passed:
+                    click.echo(f"PASS {outcome.file}")
+                else:
+                    failed += 1
+                    step = f" at step {outcome.step}" if outcome.step is not None else ""
+                    click.echo(f"FAIL {outcome.file}{step}: {outcome.message}")
+    click.echo(f"{total - failed} of {total} process test(s) pass", err=bool(failed))
+    if failed or loaded.problems:
+        sys.exit(1)
+
+
 @processes_cli.command("list")
 def processes_list() -> None:
     """Key, name, current version, running cases per version."""

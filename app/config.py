@@ -167,6 +167,11 @@ class Settings:
     suspension_notice_working_days: int = _setting(
         20, "PERMITFLOW_SUSPENSION_NOTICE_DAYS", "working days suspended after which supervisors are told"
     )
+    refusal_legal_basis: str = _setting(
+        "《中华人民共和国行政许可法》第三十八条第二款",
+        "PERMITFLOW_REFUSAL_LEGAL_BASIS",
+        "legal basis a 不予许可决定书 states when the refusing step wrote none",
+    )
     extension_max_working_days: int = _setting(
         10, "PERMITFLOW_EXTENSION_MAX_DAYS", "most working days one extension (延期) may add to a case"
     )
@@ -182,6 +187,17 @@ class Settings:
     secure_cookies: bool = _setting(
         False, "PERMITFLOW_SECURE_COOKIES", "send the session cookie over HTTPS only (set behind TLS)"
     )
+    sms_url: str = _setting(
+        "", "PERMITFLOW_SMS_URL", "the SMS provider's HTTP endpoint; empty: no SMS is sent"
+    )
+    sms_key_id: str = _setting("", "PERMITFLOW_SMS_KEY_ID", "the platform's account id at the SMS provider")
+    sms_secret: str = _setting("", "PERMITFLOW_SMS_SECRET", "key that signs SMS requests (HMAC-SHA256)")
+    sms_kinds: str = _setting(
+        "reminder,case.decided",
+        "PERMITFLOW_SMS_KINDS",
+        "notification kinds also sent by SMS to users who opted in (comma-separated)",
+    )
+    sms_per_hour: int = _setting(5, "PERMITFLOW_SMS_PER_HOUR", "most SMS one user receives per hour")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -161,3 +161,37 @@ def test_one_edge_importing_another_is_refused(app_copy: Path) -> None:
     assert result.returncode != 0
     broken = _broken(result.stdout)
     assert EDGES_APART in broken and "app.web is not allowed to import app.jobs" in broken
+
+
+MODULE_LINES = 400
+FUNCTION_LINES = 60
+
+
+def _oversized(root: Path) -> list[str]:
+    """Modules over MODULE_LINES lines and functions over FUNCTION_LINES lines below ``root``."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        where = path.relative_to(root.parent)
+        if source.count("\n") > MODULE_LINES:
+            found.append(f"{where}: {source.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > FUNCTION_LINES:
+                    found.append(f"{where}:{node.lineno} {node.name}: {length} lines")
+    return found
+
+
+def test_modules_and_functions_stay_small() -> None:
+    """Small modules that say what they hold, functions that do one thing: split by concern."""
+    assert _oversized(APP) == []
+
+
+def test_the_size_check_finds_a_long_function(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    body = "\n".join(f"    x{i} = {i}" for i in range(FUNCTION_LINES))
+    (package / "long.py").write_text(f"def long():\n{body}\n", encoding="utf-8")
+    (package / "short.py").write_text("def short():\n    return 1\n", encoding="utf-8")
+    assert _oversized(package) == [f"pkg/long.py:1 long: {FUNCTION_LINES + 1} lines"]

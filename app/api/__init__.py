@@ -14,6 +14,7 @@ from .auth import blp as auth_blp
 from .bulk_tasks import blp as bulk_tasks_blp
 from .cases import blp as cases_blp
 from .certificates import blp as certificates_blp
+from .comments import blp as comments_blp
 from .common import error_response
 from .notifications import blp as notifications_blp
 from .procedures import blp as procedures_blp
@@ -31,6 +32,7 @@ def register_api(app: Flask, api: Api) -> None:
         auth_blp,
         processes_blp,
         cases_blp,
+        comments_blp,
         certificates_blp,
         attachments_blp,
         bulk_tasks_blp,

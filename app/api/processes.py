@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app.errors import Forbidden, InvalidData, PermitFlowError, UnsupportedType
-from app.services import process_views, processes, stats
+from app.services import process_checks, process_views, processes, stats
 from app.services.migration import migrate_cases
 
 from .common import AUTH, commit, documented_errors, require_user, session
@@ -232,3 +232,88 @@ def _messages(raw: Any) -> dict[str, list[str]]:
     if isinstance(raw, dict):
         return {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in raw.items()}
     return {"_schema": [str(raw)]}
+
+
+# ---------------------------------------------------------------- analysts: simulate, test
+
+
+class SimulationResult(Schema):
+    ok = fields.Boolean(required=True, metadata={"description": "no path breaks, every branch is taken"})
+    paths = fields.Integer(required=True)
+    branches = fields.Integer(required=True, metadata={"description": "outgoing flows of deciding gateways"})
+    covered = fields.Integer(required=True, metadata={"description": "branches some simulated path took"})
+    seconds = fields.Float(required=True)
+    problems = fields.List(fields.Nested(ProblemSchema), required=True)
+
+
+class TestResultSchema(Schema):
+    name = fields.String(required=True)
+    file = fields.String(required=True, metadata={"description": "processes/tests/<key>.<name>.json"})
+    passed = fields.Boolean(required=True)
+    step = fields.Integer(allow_none=True, required=True, metadata={"description": "0: the start"})
+    element_id = fields.String(allow_none=True, required=True)
+    message = fields.String(required=True)
+
+
+class TestRunResult(Schema):
+    passed = fields.Boolean(required=True)
+    tests = fields.List(fields.Nested(TestResultSchema), required=True)
+
+
+def _edited_bundle(key: str) -> Any:
+    """The submitted diagram as the new `<key>.bpmn`; 422 with its problems when it does not load."""
+    edited = process_checks.load_edited(session(), key, submitted_bpmn())
+    if edited.bundle is None:
+        raise process_views.DiagramRejected(edited.problems)
+    return edited.bundle
+
+
+@blp.route("/processes/<string:key>/simulate")
+class ProcessSimulate(MethodView):
+    @blp.doc(security=AUTH, requestBody=XML_BODY)
+    @blp.response(200, SimulationResult)
+    @documented_errors(blp, 401, 403, 404, 413, 415, 422)
+    def post(self, key: str) -> dict[str, Any]:
+        """Run an edited diagram in memory down every path through its gateways, as `flask
+        processes simulate` does: paths ending in an engine error, waiting for ever or never
+        ending, and branches no path takes, as problems. Nothing is stored. Analysts and
+        administrators only; 422 when the diagram does not validate."""
+        key = _editor_and_key(key)
+        report = process_checks.simulate_bundle(session(), _edited_bundle(key))
+        problems = process_checks.simulation_problems(report, f"processes/{key}.bpmn")
+        return {
+            "ok": report.ok,
+            "paths": report.paths,
+            "branches": len(report.branches),
+            "covered": len(report.branches) - len(report.uncovered),
+            "seconds": round(report.seconds, 3),
+            "problems": problem_dicts(problems),
+        }
+
+
+@blp.route("/processes/<string:key>/test")
+class ProcessTestRun(MethodView):
+    @blp.doc(security=AUTH, requestBody=XML_BODY)
+    @blp.response(200, TestRunResult)
+    @documented_errors(blp, 401, 403, 404, 413, 415, 422)
+    def post(self, key: str) -> dict[str, Any]:
+        """Run the process tests (`processes/tests/<key>.<name>.json`) against an edited diagram,
+        as `flask processes test` and every deploy do. Nothing is stored. Analysts and
+        administrators only; 422 when the diagram does not validate."""
+        key = _editor_and_key(key)
+        db = session()
+        outcomes = process_checks.run_tests(db, _edited_bundle(key), process_checks.processes_folder(db))
+        return {
+            "passed": all(o.passed for o in outcomes),
+            "tests": [
+                {
+                    "name": o.name,
+                    "file": o.file,
+                    "passed": o.passed,
+                    "step": o.step,
+                    "element_id": o.element_id,
+                    "message": o.message,
+                }
+                for o in outcomes
+            ],
+        }

@@ -222,6 +222,10 @@ class TaskCase(Schema):
 
 class TaskComment(Schema):
     text = fields.String(required=True)
+    author = fields.String(allow_none=True)
+    group = fields.String(allow_none=True)
+    visibility = fields.String()
+    created_at = fields.DateTime()
 
 
 class TaskAttachment(Schema):

@@ -79,6 +79,14 @@ class ProcessStatsSchema(Schema):
     escalated = fields.Integer(required=True)
     complaint_answer_working_days = fields.Float(allow_none=True, required=True)
     complaint_satisfaction = fields.Float(allow_none=True, required=True)
+    service_ratings = fields.Integer(required=True, metadata={"description": "好差评 given in the period"})
+    service_rating_average = fields.Float(
+        allow_none=True, required=True, metadata={"description": "5 非常满意 … 1 非常不满意"}
+    )
+    poor_ratings = fields.Integer(
+        required=True, metadata={"description": "差评 (levels 1–2), each followed up"}
+    )
+    poor_ratings_answered = fields.Integer(required=True, metadata={"description": "of which replied"})
 
 
 class StatsReportSchema(Schema):

@@ -366,3 +366,8 @@ def _unexpected_error(workflow: BpmnWorkflow, err: Exception) -> EngineError:
         task_name=getattr(spec, "bpmn_name", None),
         bpmn_id=getattr(spec, "bpmn_id", None),
     )
+
+
+# In-memory runs of the engine package (simulation) map errors exactly as cases do.
+engine_error = _engine_error
+unexpected_error = _unexpected_error

@@ -9,7 +9,7 @@ import redis
 from rq import Queue, Retry
 
 from app.config import Settings
-from app.services.deferred import Deferred, SendEmail, WakeCase
+from app.services.deferred import Deferred, SendEmail, SendSms, WakeCase
 
 from . import job_queue
 from .email import MAX_ATTEMPTS, RETRY_INTERVALS
@@ -55,6 +55,14 @@ class RqDispatcher:
                         "app.jobs.email.send_notification_email",
                         item.notification_id,
                         job_id=f"email-{item.notification_id}",
+                        retry=Retry(max=MAX_ATTEMPTS - 1, interval=RETRY_INTERVALS),
+                        failure_ttl=30 * 86400,
+                    )
+                elif isinstance(item, SendSms):
+                    self.queue.enqueue(
+                        "app.jobs.sms.send_notification_sms",
+                        item.notification_id,
+                        job_id=f"sms-{item.notification_id}",
                         retry=Retry(max=MAX_ATTEMPTS - 1, interval=RETRY_INTERVALS),
                         failure_ttl=30 * 86400,
                     )

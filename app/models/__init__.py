@@ -6,11 +6,13 @@ from .base import Base
 from .calendar import CalendarOverride
 from .case import Case, CaseStatus
 from .certificate import Certificate
+from .comment import CaseComment, CommentVisibility
 from .credit import CreditRecord
 from .draft import Draft, DraftAttachment
 from .notification import EmailState, Notification
 from .process import ProcessVersion
 from .rating import ServiceRating
+from .saved_filter import SavedFilter
 from .setting import RuntimeSetting
 from .task import HumanTask, TaskState
 from .timer import Timer, TimerKind
@@ -28,12 +30,15 @@ __all__ = [
     "EmailState",
     "Notification",
     "Case",
+    "CaseComment",
     "CaseStatus",
+    "CommentVisibility",
     "Group",
     "HumanTask",
     "Membership",
     "ProcessVersion",
     "RuntimeSetting",
+    "SavedFilter",
     "ServiceRating",
     "TaskState",
     "Timer",

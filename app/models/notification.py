@@ -40,3 +40,8 @@ class Notification(Base):
     email_attempts: Mapped[int] = mapped_column(Integer, default=0)
     emailed_at: Mapped[datetime | None]
     email_error: Mapped[str | None] = mapped_column(String(500))
+    # SMS (services/sms.py): None when the notification is not one to text; else its EmailState-like
+    # state, when it went out (the per-user hourly limit counts these) and the provider's message id.
+    sms_state: Mapped[EmailState | None] = mapped_column(enum_column(EmailState, 16))
+    sms_sent_at: Mapped[datetime | None]
+    sms_message_id: Mapped[str | None] = mapped_column(String(100))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, intpk, str64, str200
@@ -42,6 +42,8 @@ class User(Base):
     # Encrypted at rest (services/pii.py): "pii1:<key id>:<nonce + ciphertext>"; found by phone_hash.
     phone: Mapped[str | None] = mapped_column(String(200))
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The user asked for SMS (services/sms.py) besides e-mail and the notification centre.
+    sms_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
     email: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
 

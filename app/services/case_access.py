@@ -52,18 +52,26 @@ def access_to_case(
 
 
 def case_access(
-    case: Case, viewer: User | None, *, code_proved: bool = False, works_on: bool = False
+    case: Case,
+    viewer: User | None,
+    *,
+    code_proved: bool = False,
+    performer: bool = False,
+    works_on: bool = False,
 ) -> CaseAccess:
     """What ``viewer`` (None: anonymous) may do with ``case``; ``code_proved``: the viewer gave the
-    case's query code (which shows its status, never its data or files); ``works_on``: the viewer
-    has an open task on it (:func:`works_on_case`), without which staff other than admins read only."""
+    case's query code (which shows its status, never its data or files); ``performer``: the viewer's
+    company is named to perform a task of the case (the contractor of a rectification order,
+    `performer_tasks.performs_on`), which shows its status like a query code does; ``works_on``: the
+    viewer has an open task on it (:func:`works_on_case`), without which staff other than admins
+    read only."""
     applicant = viewer is not None and case.applicant_id is not None and case.applicant_id == viewer.id
     staff = viewer is not None and viewer.is_staff
     insider = applicant or staff
     return CaseAccess(
         applicant=applicant,
         staff=staff,
-        view=insider or code_proved,
+        view=insider or code_proved or performer,
         data=insider,
         download=insider,
         upload=(applicant or (staff and (works_on or _is_admin(viewer)))) and not case.status.is_final,

@@ -13,7 +13,7 @@ from app import clock
 from app.errors import Forbidden, InvalidData, NotAuthenticated, NotFound
 from app.models import Case, HumanTask, ServiceRating, TaskState, User
 
-from . import case_numbers, certificates, gateway, platform, processes, steps
+from . import case_numbers, certificates, gateway, performer_tasks, platform, processes, steps
 from .calendar import SlaState, sla_state
 from .case_access import case_access
 from .case_clock import open_suspension, paused_working_days
@@ -94,7 +94,8 @@ def case_for_viewer(
     case = session.scalar(select(Case).where(Case.number == number[:40]))
     if case is not None:
         proved = bool(code) and case_numbers.code_matches(session, case, code or "")
-        access = case_access(case, viewer, code_proved=proved)
+        performer = not proved and performer_tasks.performs_on(session, case, viewer)
+        access = case_access(case, viewer, code_proved=proved, performer=performer)
         if access.view:
             return case, access.data
     raise NotFound("no case with this number and query code")

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.errors import NotFound
+from app.errors import InvalidData, NotFound
 from app.models import Case, Certificate, User
 
 from . import audit, certificate_pdf, platform, process_traits, processes
@@ -279,3 +279,38 @@ def render_pdf(session: Session, cert: Certificate) -> bytes:
         issued_on=plat.base_calendar.local_date(cert.issued_at),
     )
     return certificate_pdf.render(cert, sheet)
+
+
+# No certificate is granted for longer than this unless its type declares more (absurd dates).
+MAX_VALIDITY_YEARS = 5
+
+
+def check_validity(session: Session, case: Case, data: Any) -> None:
+    """A grant's validity as submitted (the certificate types' `certificate_valid_until` field):
+    it may not end before the decision date, nor more than MAX_VALIDITY_YEARS (or the type's
+    `certificate_valid_years`, if longer) after it. Refuses with the field named; data without
+    the field passes."""
+    if not isinstance(data, dict):
+        return
+    today = platform.calendar(session).local_date(clock.now())
+    for kind in process_traits.of_case(session, case).certificates.values():
+        field = (kind.valid_until or "").rsplit(".", 1)[-1]
+        value = data.get(field) if field else None
+        if not isinstance(value, str) or not value:
+            continue
+        try:
+            until = date.fromisoformat(value)
+        except ValueError:
+            raise InvalidData(f"{field} is not a date", {field: ["must be a date (YYYY-MM-DD)"]}) from None
+        years = max(kind.valid_years or VALIDITY_YEARS, MAX_VALIDITY_YEARS)
+        latest = _valid_until({}, today, CertificateType(kind.kind, kind.title, kind.title_en, None, years))
+        if until < today:
+            raise InvalidData(
+                f"{field} {until} is before the decision date {today}",
+                {field: [f"must be on or after the decision date ({today.isoformat()})"]},
+            )
+        if until > latest:
+            raise InvalidData(
+                f"{field} {until} is more than {years} years after the decision date",
+                {field: [f"must be at most {years} years after the decision date (by {latest.isoformat()})"]},
+            )

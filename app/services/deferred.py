@@ -34,7 +34,14 @@ class SendEmail:
     notification_id: int
 
 
-Deferred = WakeCase | SendEmail
+@dataclass(frozen=True)
+class SendSms:
+    """Send the SMS of a notification (services/sms.py)."""
+
+    notification_id: int
+
+
+Deferred = WakeCase | SendEmail | SendSms
 Dispatcher = Callable[[list[Deferred]], Any]
 
 

@@ -13,7 +13,8 @@ from app import clock
 from app.errors import NotFound
 from app.models import Case, EmailState, Group, Membership, Notification, User
 
-from .deferred import SendEmail, defer
+from . import platform, sms
+from .deferred import SendEmail, SendSms, defer
 
 
 def group_members(session: Session, slug: str, *, supervisors_only: bool = False) -> list[User]:
@@ -44,6 +45,7 @@ def notify(
     made = []
     seen: set[int] = set()
     now = clock.now()
+    settings = platform.of(session).settings
     for user in users:
         if user.id in seen:
             continue
@@ -60,6 +62,7 @@ def notify(
             created_at=now,
             email_state=EmailState.PENDING if user.email else EmailState.SKIPPED,
             email_attempts=0,
+            sms_state=EmailState.PENDING if sms.wants_sms(settings, user, kind) else None,
         )
         session.add(note)
         made.append(note)
@@ -67,6 +70,8 @@ def notify(
     for note in made:
         if note.email_state is EmailState.PENDING:
             defer(session, SendEmail(note.id))
+        if note.sms_state is EmailState.PENDING:
+            defer(session, SendSms(note.id))
     return made
 
 

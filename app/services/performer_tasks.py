@@ -29,3 +29,16 @@ def open_tasks_for(session: Session, user: User) -> list[tuple[HumanTask, Case]]
         for task, case in rows
         if (task.context or {}).get("performer_credit_code") == user.credit_code
     ]
+
+
+def performs_on(session: Session, case: Case, user: User | None) -> bool:
+    """Whether ``user``'s company is named to perform a task of ``case``, open or done (the
+    contractor a rectification order is addressed to): it may follow the case's status."""
+    if user is None or user.is_staff or not user.is_active or not user.credit_code:
+        return False
+    contexts = session.scalars(
+        select(HumanTask.context).where(
+            HumanTask.case_id == case.id, HumanTask.candidate_group == gateway.APPLICANT_GROUP
+        )
+    )
+    return any((context or {}).get("performer_credit_code") == user.credit_code for context in contexts)

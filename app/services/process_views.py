@@ -26,7 +26,7 @@ from app.engine import Problem, ProcessBundle
 from app.errors import Conflict, Forbidden, NotFound, PermitFlowError, ProcessInvalid, TooLarge
 from app.models import Case, HumanTask, ProcessVersion, TaskState, User
 
-from . import platform, processes
+from . import platform, process_checks, processes
 
 # A BPMN diagram of a real process is a few hundred kilobytes at most.
 MAX_BPMN_BYTES = 2 * 1024 * 1024
@@ -245,6 +245,12 @@ def deploy_xml(session: Session, actor: User, key: str, xml: str) -> DeployOutco
                 "date with the deployed processes, then deploy again",
                 {"bpmn": [f"processes/{name} differs from its deployed version" for name in stale]},
             )
+        calling = [b for o, b in result.bundles.items() if o != key and f"bpmn/{path.name}" in b.files]
+        failing = process_checks.test_problems(
+            [t for b in [result.bundles[key], *calling] for t in process_checks.run_tests(session, b, folder)]
+        )
+        if failing:
+            raise DiagramRejected(failing)
         deployed = processes.deploy_bundle(session, actor, result.bundles[key])
         callers = []
         for other, bundle in sorted(result.bundles.items()):

@@ -60,13 +60,18 @@ def read_processes(
 
 def deploy_processes(session: Session, actor: User | None, paths: list[Path] | None = None) -> list[Deployed]:
     """Register the files as versions. Unchanged content gives no new version; any problem in
-    any file stops the whole deployment (nothing is half-accepted)."""
+    any file, or any failing process test (``processes/tests/``), stops the whole deployment
+    (nothing is half-accepted)."""
     result = read_processes(session, paths)
     if result.problems:
         raise ProcessInvalid(
             f"{len(result.problems)} problem(s) in the process files",
             {"processes": [str(p) for p in result.problems]},
         )
+    # Imported here: the checks read process files through this module.
+    from .process_checks import refuse_failing_tests
+
+    refuse_failing_tests(session, list(result.bundles.values()))
     return [deploy_bundle(session, actor, bundle) for bundle in result.bundles.values()]
 
 

@@ -62,6 +62,7 @@ from .stats_figures import (
     average,
     p90,
 )
+from .stats_ratings import RatingFigures, rating_figures
 from .stats_sql import bounds, case_filters, index_reads, task_filters
 from .stats_tasks import TaskTally, count_tasks
 from .stats_trend import MAX_TREND_POINTS, trend, trend_buckets
@@ -130,8 +131,10 @@ def _bureau_stats(
     complaints = process_traits.complaint_keys(session)
     cases = count_cases(session, days, case_filters(process, group), begin, stop, complaints)
     tally = count_tasks(session, days, task_filters(process, group), begin, stop, now)
+    _ratings(cases, rating_figures(session, process, group, begin, stop))
     _assemble(session, cases, tally, complaints)
     report.totals = _totals(cases, tally, complaints)
+    _rating_totals(report.totals, cases)
     report.totals.open_tasks, report.totals.overdue_now, report.totals.escalated_now = _open_now(
         session, task_filters(process, group), now
     )
@@ -166,6 +169,25 @@ def _assemble(session: Session, cases: CaseFigures, tally: TaskTally, complaints
             n_rated, n_satisfied = cases.satisfaction.get(key, (0, 0))
             item.complaint_satisfaction = round(n_satisfied / n_rated, 4) if n_rated else None
     tally.finish()
+
+
+def _ratings(cases: CaseFigures, figures: dict[str, RatingFigures]) -> None:
+    """Each process's 好差评 figures (a process rated but with no case in the period is listed)."""
+    for key, rated in figures.items():
+        item = cases.entry(key)
+        item.service_ratings, item.service_rating_average = rated.ratings, rated.average
+        item.poor_ratings, item.poor_ratings_answered = rated.poor, rated.answered
+
+
+def _rating_totals(totals: Totals, cases: CaseFigures) -> None:
+    items = list(cases.per_process.values())
+    totals.service_ratings = sum(i.service_ratings for i in items)
+    totals.poor_ratings = sum(i.poor_ratings for i in items)
+    totals.poor_ratings_answered = sum(i.poor_ratings_answered for i in items)
+    level_sum = sum((i.service_rating_average or 0) * i.service_ratings for i in items)
+    totals.service_rating_average = (
+        round(level_sum / totals.service_ratings, 2) if totals.service_ratings else None
+    )
 
 
 def _totals(cases: CaseFigures, tally: TaskTally, complaints: set[str]) -> Totals:

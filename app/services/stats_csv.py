@@ -27,6 +27,10 @@ CSV_COLUMNS: list[tuple[str, str]] = [
     ("督办数 / Escalated", "escalated"),
     ("投诉答复平均用时（工作日） / Complaint answer working days", "complaint_answer_working_days"),
     ("满意率 / Satisfaction", "complaint_satisfaction"),
+    ("好差评数 / Service ratings", "service_ratings"),
+    ("好差评平均等级 / Average rating (5 = very satisfied)", "service_rating_average"),
+    ("差评数 / Poor ratings", "poor_ratings"),
+    ("差评已回访 / Poor ratings answered", "poor_ratings_answered"),
 ]
 
 

@@ -69,6 +69,10 @@ class ProcessStats:
     escalated: int = 0
     complaint_answer_working_days: float | None = None
     complaint_satisfaction: float | None = None
+    service_ratings: int = 0  # 好差评 given in the period
+    service_rating_average: float | None = None  # 5 非常满意 … 1 非常不满意
+    poor_ratings: int = 0  # 差评 (levels 1–2): each opens a follow-up
+    poor_ratings_answered: int = 0  # of which the follow-up replied
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Case, HumanTask, TaskState, User
+from app.models import Case, Group, HumanTask, TaskState, User
 
 from .gateway import APPLICANT_GROUP
 
@@ -23,6 +23,29 @@ from .gateway import APPLICANT_GROUP
 def group_slugs(user: User, *, supervised: bool = False) -> list[str]:
     """The groups ``user`` belongs to (or, with ``supervised``, the groups they supervise)."""
     return sorted(m.group.slug for m in user.memberships if m.is_supervisor or not supervised)
+
+
+# A task's escalation reaches the group its own group escalates to (Group.escalates_to, the bureau
+# by default) at this level (services/timer_effects.py).
+LEADER_LEVEL = 2
+
+
+def escalated_from(session: Session, user: User) -> list[str]:
+    """The groups whose level-2 escalations rise to a group of ``user`` (for the bureau's leaders:
+    every agency). Empty for everyone else."""
+    mine = group_slugs(user)
+    if not mine or not user.is_staff:
+        return []
+    stmt = select(Group.slug).where(Group.escalates_to.in_(mine)).order_by(Group.slug)
+    return list(session.scalars(stmt))
+
+
+def is_escalated_to(session: Session, user: User, task: HumanTask) -> bool:
+    """Whether ``task`` has been escalated to the level of a group of ``user`` (a bureau leader
+    looking at an agency's task that stayed overdue)."""
+    if task.escalation_level < LEADER_LEVEL or task.state != TaskState.OPEN:
+        return False
+    return (task.candidate_group or "") in escalated_from(session, user)
 
 
 def is_candidate(session: Session, user: User, task: HumanTask) -> bool:
@@ -65,6 +88,8 @@ def task_permissions(session: Session, user: User, task: HumanTask) -> TaskPermi
     services' checks share."""
     candidate = is_candidate(session, user, task)
     supervisor = is_supervisor(user, task)
+    # A leader sees the tasks escalated to the bureau; acting on them stays with the agency.
+    leader = not (candidate or supervisor) and is_escalated_to(session, user, task)
     mine = task.assignee_id == user.id
     unassigned = task.assignee_id is None
     is_open = task.state == TaskState.OPEN
@@ -72,7 +97,7 @@ def task_permissions(session: Session, user: User, task: HumanTask) -> TaskPermi
         candidate=candidate,
         supervisor=supervisor,
         assignee=mine,
-        view=mine or candidate or supervisor,
+        view=mine or candidate or supervisor or leader,
         claim=is_open and unassigned and candidate,
         # Releasing someone else's claim is a supervisor's decision; one's own, a member's.
         release=is_open and not unassigned and (candidate or supervisor) and (mine or supervisor),

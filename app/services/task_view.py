@@ -10,6 +10,7 @@ from typing import Any
 from app.models import Attachment, Case, HumanTask
 
 from .calendar import SlaState
+from .case_comments import CommentView
 from .task_access import PersonName, TaskPermissions
 
 
@@ -68,13 +69,6 @@ class CreditDeduction:
 
 
 @dataclass(frozen=True)
-class TaskComment:
-    """A comment on the task (none are recorded yet; the list is part of the contract)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
 class TaskDetail:
     """The task with its form, its case, the case data the user may see, the case's files, the
     concerned company's credit, and what the user may do with the task."""
@@ -85,7 +79,7 @@ class TaskDetail:
     form: TaskForm
     case: Case
     data: dict[str, Any]
-    comments: list[TaskComment]
+    comments: list[CommentView]  # the case's comments the user may read (services/case_comments.py)
     attachments: list[AttachmentSummary]
     credit_score: int | None  # None: no company concerned (or none known)
     credit_deductions: list[CreditDeduction]

@@ -7,17 +7,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import Forbidden, NotFound
 from app.models import Case, HumanTask, TaskState, User
 
-from . import attachments, credit, gateway, processes, steps
+from . import attachments, case_comments, credit, gateway, processes, steps
 from .calendar import SlaState, sla_state
 from .case_access import case_access
-from .task_access import assignee_names, group_slugs, task_permissions
+from .task_access import LEADER_LEVEL, assignee_names, escalated_from, group_slugs, task_permissions
 
 # The checks below (claim, release, complete) ask the predicates task_permissions is made of.
 from .task_access import is_candidate as _is_candidate
@@ -71,7 +71,7 @@ class InboxPage:
 OPEN = text("human_task.state = 'open'")
 
 
-def _inbox_filter(user: User, query: InboxQuery) -> Select[tuple[HumanTask]]:
+def _inbox_filter(session: Session, user: User, query: InboxQuery) -> Select[tuple[HumanTask]]:
     """The inbox's WHERE clause for ``query``: scope, process, SLA state, search."""
     if not user.is_staff:
         raise Forbidden("the task inbox is for agency staff")
@@ -83,10 +83,7 @@ def _inbox_filter(user: User, query: InboxQuery) -> Select[tuple[HumanTask]]:
         if user.has_role("admin"):
             stmt = stmt.where(HumanTask.candidate_group != gateway.APPLICANT_GROUP)
         else:
-            supervised = group_slugs(user, supervised=True)
-            if not supervised:
-                raise Forbidden("scope=all is for supervisors")
-            stmt = stmt.where(HumanTask.candidate_group.in_(supervised))
+            stmt = stmt.where(_all_scope(session, user))
     else:
         stmt = stmt.where(HumanTask.candidate_group.in_(group_slugs(user)))
     if query.process:
@@ -108,26 +105,44 @@ def _inbox_filter(user: User, query: InboxQuery) -> Select[tuple[HumanTask]]:
     return stmt
 
 
+def _all_scope(session: Session, user: User) -> Any:
+    """`scope=all`: the groups ``user`` supervises, and for a leader of a group escalations rise to
+    (the bureau) its own groups' tasks plus every task escalated to its level from any group."""
+    supervised = group_slugs(user, supervised=True)
+    rising = escalated_from(session, user)
+    if not supervised and not rising:
+        raise Forbidden("scope=all is for supervisors and the bureau's leaders")
+    leading = set(group_slugs(user)) if rising else set()
+    own = HumanTask.candidate_group.in_(sorted(set(supervised) | leading))
+    if not rising:
+        return own
+    # The level as a literal, like OPEN: the planner sees the same statement for every leader.
+    level = text(f"human_task.escalation_level >= {LEADER_LEVEL}")
+    escalated = and_(HumanTask.candidate_group.in_(rising), level)
+    return or_(own, escalated)
+
+
 # Counting stops here: an exact count reads every matching index entry, so with a million open
 # tasks it would cost more than the page itself. Nobody pages through 10,000 tasks; they filter.
 COUNT_LIMIT = 10_000
 
 
-def inbox_scopes(user: User) -> list[InboxScope]:
-    """The scopes ``user`` may list: `all` is for supervisors and administrators."""
+def inbox_scopes(session: Session, user: User) -> list[InboxScope]:
+    """The scopes ``user`` may list: `all` is for supervisors, the bureau's leaders and administrators."""
     supervises = user.has_role("admin") or bool(group_slugs(user, supervised=True))
+    supervises = supervises or bool(escalated_from(session, user))
     return [InboxScope.MINE, InboxScope.GROUP] + ([InboxScope.ALL] if supervises else [])
 
 
 def count_inbox(session: Session, user: User, query: InboxQuery) -> int:
     """How many open tasks ``query`` finds (for tab counts), up to COUNT_LIMIT + 1 (= "more")."""
-    limited = _inbox_filter(user, query).with_only_columns(HumanTask.id).limit(COUNT_LIMIT + 1)
+    limited = _inbox_filter(session, user, query).with_only_columns(HumanTask.id).limit(COUNT_LIMIT + 1)
     return session.scalar(select(func.count()).select_from(limited.subquery())) or 0
 
 
 def list_inbox(session: Session, user: User, query: InboxQuery) -> InboxPage:
     """One page of the inbox, most urgent first: indexed queries on human_task only."""
-    stmt = _inbox_filter(user, query)
+    stmt = _inbox_filter(session, user, query)
     counted = count_inbox(session, user, query)
     # Ascending with NULLs last, then id: the order of the (group|assignee, due_at, id) indexes,
     # so a page is read from the index instead of sorting every task of the group.
@@ -193,12 +208,19 @@ def task_detail(session: Session, user: User, task_id: int) -> TaskDetail:
         ),
         case=case,
         data=visible_data(user, task, case),
-        comments=[],
+        comments=_comments(session, user, case),
         attachments=[AttachmentSummary.of(a) for a in attachments.case_attachments(session, case)],
         credit_score=score,
         credit_deductions=deductions,
         permissions=permissions,
     )
+
+
+def _comments(session: Session, user: User, case: Case) -> list[case_comments.CommentView]:
+    """The case's comments the user may read (none for a contractor performing a task)."""
+    if not case_comments.comment_rights(session, user, case).read_shared:
+        return []
+    return case_comments.list_comments(session, user, case)
 
 
 def visible_data(user: User, task: HumanTask, case: Case) -> dict[str, Any]:

@@ -28,9 +28,44 @@ def after_bpmn_timers(session: Session, case: Case, went_off: list[Timer], now: 
         task = session.get(HumanTask, timer.human_task_id) if timer.human_task_id else None
         if task is not None and timer.level > 0:
             _escalate(session, case, task, timer.level, reason=timer.bpmn_id or "timer")
+        note = timer.note or ""
+        if task is not None and note.startswith(DEEMED):
+            _deemed_consent(session, case, task, note[len(DEEMED) :] or None)
+            continue
         if task is not None and timer.note and cal.is_workday(cal.local_date(now)):
             # Reminders go out on working days only (a daily cycle timer stays quiet at weekends).
             _remind(session, case, task, timer.note)
+
+
+DEEMED = "deemed_consent:"  # a boundary timer's `notify`: 默认同意, then the lead group to tell
+
+
+def _deemed_consent(session: Session, case: Case, task: HumanTask, lead: str | None) -> None:
+    """超时默认: the agency's review ended at its due time as deemed consent (the BPMN wrote the
+    opinion); the step shows it, the lead group and the agency's supervisors are told."""
+    task.outcome = "deemed_consent"
+    agency = task.candidate_group or ""
+    users = [
+        *(notifications.group_members(session, lead) if lead else []),
+        *notifications.group_members(session, agency, supervisors_only=True),
+    ]
+    notifications.notify(
+        session,
+        users,
+        "review.deemed_consent",
+        title=f"超时默认同意：{case.number} {task.name}",
+        title_en=f"Deemed consent: {case.number} {task.name_en}",
+        body=f"{case.project_name or ''} · {task.name}",
+        body_en=f"{case.project_name or ''} · {task.name_en}",
+        case=case,
+    )
+    detail = {
+        "task_id": task.id,
+        "task": task.bpmn_id,
+        "agency": agency,
+        "notified": [u.username for u in users],
+    }
+    audit.record(session, "review.deemed_consent", actor=None, case=case, detail=detail)
 
 
 def fire_platform_timer(session: Session, case: Case, timer: Timer, now: datetime) -> None:

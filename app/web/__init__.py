@@ -29,11 +29,15 @@ def _blueprints() -> list[Any]:
         apply,  # noqa: F401  (the applicant's forms, on the blueprint `applicant`)
         audit_pages,
         auth,
+        comment_pages,  # noqa: F401  (comments from the task pages, on the blueprint `inbox`)
         complaints,
         dashboard,
+        dashboard_drill,  # noqa: F401  (the dashboard's drill-down, on the blueprint `dashboard`)
         inbox,
         inbox_bulk,  # noqa: F401  (the inbox's bulk actions, on the blueprint `inbox`)
+        inbox_filters,  # noqa: F401  (saved inbox filters, on the blueprint `inbox`)
         notification_pages,
+        procedure_pages,  # noqa: F401  (procedures on the status and task pages)
         staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)
         task_pages,  # noqa: F401  (the task pages, on the blueprint `inbox`)
         track,

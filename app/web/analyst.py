@@ -16,7 +16,7 @@ from flask_babel import gettext, ngettext
 from app import clock
 from app.errors import PermitFlowError
 from app.models import ProcessVersion, User
-from app.services import process_views, processes
+from app.services import process_checks, process_views, processes
 
 from . import common
 from .auth import current_user, login_required
@@ -176,6 +176,7 @@ def process_edit(key: str) -> ResponseReturnValue:
             "key": current.key,
             "validateUrl": url_for("analyst.process_validate", key=current.key),
             "deployUrl": url_for("analyst.process_deploy", key=current.key),
+            "testUrl": url_for("analyst.process_test", key=current.key),
             "labels": _editor_labels(),
         },
     )
@@ -184,6 +185,7 @@ def process_edit(key: str) -> ResponseReturnValue:
 def _editor_labels() -> dict[str, str]:
     return {
         "checking": gettext("Checking…"),
+        "testing": gettext("Running the process tests…"),
         "deploying": gettext("Deploying…"),
         "valid": gettext("No problems: the diagram can be deployed."),
         "line": gettext("line"),
@@ -245,9 +247,22 @@ def _editor_request(key: str) -> tuple[User, str, str]:
 @bp.route("/processes/<key>/validate", methods=["POST"])
 @login_required
 def process_validate(key: str) -> ResponseReturnValue:
-    """Check the edited diagram exactly as `flask processes validate` does; nothing is stored."""
+    """Check the edited diagram exactly as `flask processes validate` does, then (when it is
+    valid) simulate every path as `flask processes simulate` does; nothing is stored."""
     _user, key, xml = _editor_request(key)
-    problems = process_views.validate_xml(common.session(), key, xml)
+    db = common.session()
+    edited = process_checks.load_edited(db, key, xml)
+    problems = process_views.validate_xml(db, key, xml) if edited.bundle is None else []
+    simulated = ""
+    if edited.bundle is not None:
+        report = process_checks.simulate_bundle(db, edited.bundle)
+        problems = process_checks.simulation_problems(report, f"processes/{key}.bpmn")
+        simulated = " " + gettext(
+            "Simulated %(paths)d paths; %(covered)d of %(total)d gateway branches taken.",
+            paths=report.paths,
+            covered=len(report.branches) - len(report.uncovered),
+            total=len(report.branches),
+        )
     common.rollback()
     message = (
         gettext("No problems: the diagram can be deployed.")
@@ -258,7 +273,64 @@ def process_validate(key: str) -> ResponseReturnValue:
             len(problems),
         )
     )
-    return jsonify({"ok": not problems, "message": message, "problems": _problems_json(xml, problems)})
+    return jsonify(
+        {"ok": not problems, "message": message + simulated, "problems": _problems_json(xml, problems)}
+    )
+
+
+@bp.route("/processes/<key>/test", methods=["POST"])
+@login_required
+def process_test(key: str) -> ResponseReturnValue:
+    """Run the process tests (processes/tests/<key>.<name>.json) against the edited diagram, as
+    `flask processes test` and every deploy do; nothing is stored."""
+    _user, key, xml = _editor_request(key)
+    db = common.session()
+    edited = process_checks.load_edited(db, key, xml)
+    if edited.bundle is None:
+        common.rollback()
+        return _json_error(
+            422,
+            gettext("The diagram has problems: validate it and fix them first."),
+            problems=_problems_json(xml, process_views.validate_xml(db, key, xml)),
+        )
+    outcomes = process_checks.run_tests(db, edited.bundle, process_checks.processes_folder(db))
+    common.rollback()
+    failing = [o for o in outcomes if not o.passed]
+    if not outcomes:
+        message = gettext("This process has no tests (processes/tests/%(key)s.*.json).", key=key)
+    elif failing:
+        message = ngettext(
+            "%(num)d of %(total)d test fails.",
+            "%(num)d of %(total)d tests fail.",
+            len(failing),
+            total=len(outcomes),
+        )
+    else:
+        message = ngettext("The test passes.", "All %(num)d tests pass.", len(outcomes))
+    return jsonify(
+        {
+            "ok": bool(outcomes) and not failing,
+            "message": message,
+            # Marked on the diagram where a test stopped at an element; the list says the rest.
+            "problems": _problems_json(
+                xml, [p for p in process_checks.test_problems(outcomes) if p.element_id != "-"]
+            ),
+            "tests": [_test_json(o) for o in outcomes],
+        }
+    )
+
+
+def _test_json(outcome: Any) -> dict[str, Any]:
+    where = ""
+    if not outcome.passed and outcome.step is not None:
+        where = gettext("step %(step)d", step=outcome.step) + ": "
+    return {
+        "name": outcome.name,
+        "file": outcome.file,
+        "passed": outcome.passed,
+        "status": gettext("Pass") if outcome.passed else gettext("Fail"),
+        "detail": "" if outcome.passed else where + outcome.message,
+    }
 
 
 @bp.route("/processes/<key>/deploy", methods=["POST"])

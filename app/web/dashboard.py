@@ -132,23 +132,11 @@ def chart_data(
 ) -> dict[str, Any]:
     """What dashboard.js draws, with every label already in the page's language."""
     return {
-        "labels": {
-            "received": gettext("Cases received"),
-            "completed": gettext("Cases completed"),
-            "on_time_rate": gettext("On-time rate"),
-            "tasks_completed": gettext("Tasks completed"),
-            "overdue": gettext("Overdue"),
-            "escalated": gettext("Escalated"),
-            "average": gettext("Average working days"),
-            "p90": gettext("90th percentile working days"),
-            "cases": gettext("Cases"),
-            "tasks": gettext("Tasks"),
-            "working_days": gettext("Working days"),
-            "empty": gettext("No data in this period."),
-        },
+        "labels": _chart_labels(),
         "processes": [
             {
                 "name": names.get(p.process) or p.process,
+                "drill": {"process": p.process},
                 "received": p.cases_received,
                 "completed": p.cases_completed,
                 "on_time_rate": p.on_time_rate,
@@ -158,6 +146,7 @@ def chart_data(
         "groups": [
             {
                 "name": group_label(g.group),
+                "drill": {"group": g.group} if g.group else None,
                 "tasks_completed": g.tasks_completed,
                 "overdue": g.overdue,
                 "escalated": g.escalated,
@@ -168,6 +157,7 @@ def chart_data(
         "steps": [
             {
                 "name": pick(s),
+                "drill": {"process": s.process, "step": s.bpmn_id},
                 "average": s.average_working_days,
                 "p90": s.p90_working_days,
             }
@@ -179,6 +169,7 @@ def chart_data(
             "points": [
                 {
                     "label": _period_label(unit, p.start),
+                    "drill": {"from": p.start.isoformat(), "to": p.end.isoformat()},
                     "received": p.cases_received,
                     "completed": p.cases_completed,
                     "on_time_rate": p.on_time_rate,
@@ -186,6 +177,23 @@ def chart_data(
                 for p in trend
             ],
         },
+    }
+
+
+def _chart_labels() -> dict[str, str]:
+    return {
+        "received": gettext("Cases received"),
+        "completed": gettext("Cases completed"),
+        "on_time_rate": gettext("On-time rate"),
+        "tasks_completed": gettext("Tasks completed"),
+        "overdue": gettext("Overdue"),
+        "escalated": gettext("Escalated"),
+        "average": gettext("Average working days"),
+        "p90": gettext("90th percentile working days"),
+        "cases": gettext("Cases"),
+        "tasks": gettext("Tasks"),
+        "working_days": gettext("Working days"),
+        "empty": gettext("No data in this period."),
     }
 
 
@@ -334,7 +342,12 @@ def dashboard() -> ResponseReturnValue:
         versions=versions,
         groups=groups,
         names=names,
-        charts=chart_data(report, unit, trend, names),
+        # Each bar links to the list behind it (web/dashboard_drill.py): dashboard.js adds the bar's
+        # own filter ("drill" of its item) and its series' figure to these.
+        charts={
+            **chart_data(report, unit, trend, names),
+            "drill": {"url": url_for("dashboard.drill_down"), "args": filters.args()},
+        },
         percent=_percent,
         number=_number,
         group_label=group_label,

@@ -12,8 +12,9 @@ from flask.typing import ResponseReturnValue
 
 from app import clock
 from app.models import User
-from app.services import processes, staff_start, tasks
+from app.services import processes, saved_filters, staff_start, tasks
 from app.services.calendar import SlaState
+from app.services.task_access import group_slugs
 
 from . import common
 from .auth import current_user, login_required
@@ -38,7 +39,7 @@ def _member(enum_type: type[E], value: Any, default: D) -> E | D:
 def inbox_query(args: Any, user: User) -> tasks.InboxQuery:
     """The inbox query in a URL's arguments, with anything unknown replaced by the default."""
     scope = _member(tasks.InboxScope, args.get("scope"), tasks.InboxScope.GROUP)
-    if scope not in tasks.inbox_scopes(user):
+    if scope not in tasks.inbox_scopes(common.session(), user):
         scope = tasks.InboxScope.GROUP
     try:
         page = max(1, min(int(args.get("page", 1)), 10_000))
@@ -85,7 +86,7 @@ def inbox() -> ResponseReturnValue:
     query = inbox_query(request.args, user)
     db = common.session()
     page = tasks.list_inbox(db, user, query)
-    scopes = tasks.inbox_scopes(user)
+    scopes = tasks.inbox_scopes(common.session(), user)
     counts = {
         scope: (page.total if page.total_exact else tasks.COUNT_LIMIT + 1)
         if scope == query.scope
@@ -118,5 +119,8 @@ def inbox() -> ResponseReturnValue:
         process_names={v.key: v for v in versions},
         query_args=query_args,
         startable=staff_start.startable_by(db, user),
+        saved_filters=saved_filters.filters_for(db, user),
+        current_args=query_args(query, page=1),
+        my_groups=group_slugs(user),
         started=staff_start.started_by(db, user, limit=10),
     )

@@ -28,14 +28,17 @@ from app.errors import (
     UnsupportedType,
 )
 from app.models import Group, HumanTask, Membership, TaskState, User
-from app.services import attachments, cases, processes, staff_start, tasks
+from app.services import attachments, case_comments, cases, joint_review, processes, staff_start, tasks
+from app.services.procedure_choices import task_choices
 from app.services.reassign import reassign_task
 
 from . import common, form_display, schema_form, uploads
 from .auth import current_user, login_required
+from .display import group_name
 from .errors import message_for
 from .i18n import pick
 from .inbox import bp, inbox_query, query_args, request_inbox_args
+from .procedure_labels import suspension_reason
 from .sla import due_in_words
 from .staff_start import ADD_ROW, with_row
 
@@ -94,7 +97,7 @@ def _case_rows(
     )
 
 
-def _task_context(user: User, task_id: int) -> dict[str, Any]:
+def task_context(user: User, task_id: int) -> dict[str, Any]:
     """Everything the task page shows."""
     db = common.session()
     detail = tasks.task_detail(db, user, task_id)
@@ -134,6 +137,11 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
         "first_error": None,
         "field_labels": schema_form.labels(fields),
         "problem": None,
+        "can_comment": case_comments.comment_rights(db, user, case).write,
+        "joint": _joint_panel(db, task, detail.form.schema, file_refs(case.number, detail.attachments)),
+        # 退回, recall, 挂起/恢复, 延期: the same rules the step path applies (procedure_choices.py).
+        "procedures": task_choices(db, user, task, case, may_complete=allowed.complete),
+        "suspension_reason": suspension_reason,
     }
     if context["can_reassign"]:
         context["members"] = list(
@@ -149,7 +157,22 @@ def _task_context(user: User, task_id: int) -> dict[str, Any]:
     return context
 
 
-def _render_task(context: dict[str, Any], status: int = 200) -> ResponseReturnValue:
+def _joint_panel(
+    db: Any, task: HumanTask, schema: dict[str, Any] | None, files: dict[str, form_display.FileRef]
+) -> dict[str, Any] | None:
+    """The joint-review panel (templates/task_joint_review.html): each agency of the round with
+    its state, due date, reviewer and opinion laid out by the shared review form."""
+    found = joint_review.joint_review(db, task, tasks.task_sla)
+    if found is None:
+        return None
+    return {
+        "review": found,
+        "pending_names": [group_name(a.group) for a in found.pending],
+        "opinions": {a.task_id: form_display.data_rows(a.opinion, schema, files) for a in found.decided},
+    }
+
+
+def render_task(context: dict[str, Any], status: int = 200) -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     return render_template("task.html", inbox_args=request_inbox_args(user), **context), status
@@ -161,7 +184,7 @@ def task_page(task_id: int) -> ResponseReturnValue:
     """The task: the case laid out for reading, its timeline, and the task's form."""
     user = current_user()
     assert user is not None
-    return _render_task(_task_context(user, task_id))
+    return render_task(task_context(user, task_id))
 
 
 def _back_to_task(task_id: int) -> ResponseReturnValue:
@@ -237,7 +260,7 @@ def complete(task_id: int) -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     db = common.session()
-    context = _task_context(user, task_id)
+    context = task_context(user, task_id)
     data = schema_form.read_submission(context["fields"], request.form)
     task: HumanTask = context["task"]
     name = pick(task)
@@ -255,9 +278,9 @@ def complete(task_id: int) -> ResponseReturnValue:
         return _again(user, task_id, data, err)
     except (Conflict, CaseInError) as err:
         common.rollback()
-        context = _task_context(user, task_id)
+        context = task_context(user, task_id)
         context.update(values=request.form, problem=message_for(err))
-        return _render_task(context, err.status)
+        return render_task(context, err.status)
     flash(gettext("Completed “%(name)s” for case %(number)s.", name=name, number=number), "success")
     return _next_task(user, key)
 
@@ -266,11 +289,11 @@ def _again(
     user: User, task_id: int, data: dict[str, Any], err: InvalidData | None = None
 ) -> ResponseReturnValue:
     """The task page again with what was posted (rows as read), and the errors at their fields."""
-    context = _task_context(user, task_id)
+    context = task_context(user, task_id)
     fields = schema_form.build_fields(context["form_schema"], data=data)
     context.update(fields=fields, values=schema_form.form_values(fields, data))
     if err is None:
-        return _render_task(context)
+        return render_task(context)
     placed, general = schema_form.place_errors(fields, err.errors)
     if request.files:
         general.append(gettext("Nothing was saved: choose the files again."))
@@ -280,7 +303,7 @@ def _again(
         general_errors=general,
         problem=gettext("Please correct the marked fields. Nothing was saved yet."),
     )
-    return _render_task(context, 422)
+    return render_task(context, 422)
 
 
 def _attach_posted_files(user: User, context: dict[str, Any], data: dict[str, Any]) -> None:

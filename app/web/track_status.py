@@ -12,14 +12,26 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app.models import Attachment, Case, User
-from app.services import attachments, cases, complaints, pii, process_traits, processes, tasks
+from app.services import (
+    attachments,
+    case_comments,
+    cases,
+    complaints,
+    pii,
+    process_traits,
+    processes,
+    refusal_decision,
+    tasks,
+)
 from app.services.case_access import access_to_case
 from app.services.case_view import CaseView, CorrectionRequest
 from app.services.credit_code import mask_credit_code, mask_phone
+from app.services.procedure_choices import applicant_choices
 
 from . import common, schema_form
 from .display import group_name
 from .i18n import current_language, pick
+from .procedure_labels import RATING_LEVELS, rating_level, suspension_reason
 from .track_access import may_rate
 
 ATTACHMENTS_KEY = attachments.REFERENCES  # a form's object of typed attachments: kind -> id
@@ -33,7 +45,16 @@ def _limit_days(limit: str | None) -> int | None:
 def _pauses(view: CaseView) -> list[dict[str, Any]]:
     """The clock stops, each with its reason (the name of the step that stopped it) in the page's
     language."""
-    return [{"from": p.started_at, "to": p.ended_at, "reason": pick(p, "reason")} for p in view.clock.pauses]
+    codes = set(common.settings().suspension_reasons.split(","))
+    return [
+        {
+            "from": p.started_at,
+            "to": p.ended_at,
+            # A suspension (挂起) stores its reason code, not a step's name.
+            "reason": suspension_reason(p.reason) if p.reason in codes else pick(p, "reason"),
+        }
+        for p in view.clock.pauses
+    ]
 
 
 def _holder(case: Case) -> dict[str, Any] | None:
@@ -122,6 +143,7 @@ def render_status(
     upload_error: str | None = None,
     rating_values: Any = None,
     rating_errors: dict[str, list[str]] | None = None,
+    procedure_error: str | None = None,
 ) -> ResponseReturnValue:
     """The status page of ``case`` as ``user`` (None: a browser that proved the query code) sees it."""
     db = common.session()
@@ -165,8 +187,31 @@ def render_status(
         "max_upload_mb": max(1, common.settings().max_upload_bytes // (1024 * 1024)),
         "kind_titles": {**dict(kinds), "other": gettext("Other document")},
         "groups_now": _groups_now(view),
+        **_procedure_context(db, case, user, view, complaint=traits.complaint),
+        "procedure_error": procedure_error,
     }
     return render_template("track.html", **context), status
+
+
+def _procedure_context(
+    db: Any, case: Case, user: User | None, view: CaseView, *, complaint: bool
+) -> dict[str, Any]:
+    """What the page shows of comments and procedures (撤回, 好差评, 催办, 挂起, refusal decision)."""
+    return {
+        # Shared comments (templates/track_comments.html): for the applicant and staff only, never
+        # for a browser that only proved the query code.
+        "shared_comments": case_comments.shared_comments(db, case)
+        if case_comments.comment_rights(db, user, case).read_shared
+        else [],
+        # 撤回, 好差评, 催办: the same answer the step path acts on (complaints keep their own rating).
+        "choices": applicant_choices(db, case, user, rating_allowed=not complaint),
+        "refusal": refusal_decision.refusal_of(db, case),
+        "rating_levels": RATING_LEVELS,
+        "rating_level": rating_level,
+        "suspension": next((p for p in reversed(_pauses(view)) if p["to"] is None), None)
+        if view.suspended
+        else None,
+    }
 
 
 def rating_form(case: Case, user: User | None) -> dict[str, Any] | None:

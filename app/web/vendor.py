@@ -20,6 +20,9 @@ SERVED = (
     "bpmn-js/dist/bpmn-modeler.production.min.js",
     "bpmn-js/dist/assets/",
     "echarts/dist/echarts.min.js",
+    # pdf.js: PDF attachments preview inside the task page (static/js/pdf_preview.js).
+    "pdfjs-dist/build/pdf.min.mjs",
+    "pdfjs-dist/build/pdf.worker.min.mjs",
     # The API's documentation page (flask-smorest's Swagger UI template).
     "swagger-ui-dist/swagger-ui.css",
     "swagger-ui-dist/swagger-ui-bundle.js",

@@ -1,7 +1,7 @@
 """audit key id: events are sealed with an HMAC under a named key
 
 Revision ID: 9a4c1e7d2b10
-Revises: 6efdaccb2a20
+Revises: a5c0d1f2e3b4
 Create Date: 2026-12-02 02:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '9a4c1e7d2b10'
-down_revision = '6efdaccb2a20'
+down_revision = 'a5c0d1f2e3b4'
 branch_labels = None
 depends_on = None
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from app.engine import Problem, check_file, load_processes
+from app.engine import Problem, check_file
 from app.engine.validation.names import HELPERS, NameContext
 from tests.engine.bpmn_factory import condition_process, script_process, timer_process, write
 from tests.engine.mistakes import MISTAKES, Mistake
-from tests.engine.shipped_copy import FORMS, by_id, lane_groups, load_copy
+from tests.engine.shipped_copy import by_id, load_copy
 
 
 def _at(problems: list[Problem], element_id: str, *words: str) -> Problem:
@@ -192,13 +192,3 @@ def test_returnable_to_must_name_an_earlier_user_task(tmp_path: Path, target: st
         "returnable_to",
         words,
     )
-
-
-def test_the_names_check_costs_little(tmp_path: Path) -> None:
-    import time
-
-    paths = sorted((Path(__file__).resolve().parents[2] / "processes").glob("*.bpmn"))
-    started = time.perf_counter()
-    result = load_processes(paths, [FORMS], lane_groups())
-    elapsed = time.perf_counter() - started
-    assert result.ok and elapsed < 2.0, elapsed

@@ -112,8 +112,12 @@ def test_the_agencies_are_chosen_from_the_project_data(db: Any, data: dict[str, 
     db.expire_all()
     for row in db.scalars(select(HumanTask).where(HumanTask.case_id == case.id)):
         assert row.due_at == at(23, 17, 30) and row.time_limit == "5wd"
-    reminders = db.scalars(select(Timer).where(Timer.case_id == case.id, Timer.kind == TimerKind.BPMN)).all()
+    timers = db.scalars(select(Timer).where(Timer.case_id == case.id, Timer.kind == TimerKind.BPMN)).all()
+    reminders = [t for t in timers if (t.bpmn_id or "").endswith("Reminder")]
     assert len(reminders) == len(expected)
+    # And its 超时默认 (deemed consent) at the close of the working day after its due time.
+    deemed = [t for t in timers if (t.bpmn_id or "").endswith("Deemed")]
+    assert len(deemed) == len(expected) and all(t.due_at == at(24, 17, 30) for t in deemed)
     db.rollback()
 
 
@@ -216,7 +220,7 @@ def test_corrections_are_merged_into_one_notice_and_only_those_agencies_re_revie
     assert len(shown["clock"]["pauses"]) == 2 and all(p["to"] for p in shown["clock"]["pauses"])
 
 
-def test_an_agency_reminder_and_overdue_escalation_are_its_own(db: Any) -> None:
+def test_an_agency_reminder_escalation_and_deemed_consent_are_its_own(db: Any) -> None:
     case = start(db, {"project_name": "某厂房", "floor_area": 1500, "project_type": "industrial"})
     review(db, case, {"Task_PlanningReview": APPROVE, "Task_EnvironmentReview": APPROVE}, at(17, 10))
     # Fire's reminder comes after 4 working days (close of Friday 20 November), a working day before its due.
@@ -236,12 +240,17 @@ def test_an_agency_reminder_and_overdue_escalation_are_its_own(db: Any) -> None:
     assert fire_task.escalation_level == 1
     assert _notes(db, "fire_chief", "escalation.1") == 1
     assert _notes(db, "planning_chief", "escalation.1") == 0 and _notes(db, "env_chief", "escalation.1") == 0
-    db.rollback()
-    review(db, case, {"Task_FireReview": APPROVE}, at(24, 9))
-    shown = view(db, case, at(24, 10))
+    # Still no decision at the close of the next working day: 超时默认 (deemed consent) ends the
+    # review; fire's supervisor and the lead (window) group are told, no other agency's.
+    fire_at(db, case, at(24, 17, 31))
+    assert _notes(db, "fire_chief", "review.deemed_consent") == 1
+    assert _notes(db, "planning_chief", "review.deemed_consent") == 0
+    assert _notes(db, "env_chief", "review.deemed_consent") == 0
+    shown = view(db, case, at(24, 17, 32))
     assert shown["status"] == "approved"
     fire_step = next(s for s in shown["timeline"] if s["name_en"] == "Fire review")
-    assert fire_step["sla"] == "overdue"
+    assert fire_step["outcome"] == "deemed_consent" and fire_step["sla"] == "overdue"
+    assert shown["data"]["fire_review"]["deemed_consent"] is True
 
 
 def _notes(db: Any, username: str, kind: str | None = None) -> int:

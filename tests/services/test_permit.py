@@ -136,7 +136,11 @@ def test_agency_corrections_inside_the_permit_then_refused_by_decision(db: Any) 
         case,
         "Task_Decision",
         "permit_officer",
-        {"decision": "reject", "reasons": "资金证明不足"},
+        {
+            "decision": "reject",
+            "reasons": "资金证明不足",
+            "legal_basis": "《建筑工程施工许可管理办法》第四条",
+        },
         at(20, 10),
     )
     shown = view(db, case, at(20, 11))

@@ -18,7 +18,7 @@ from app.engine.migration import MigrationRefused
 from app.errors import CaseInError, Conflict
 from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind
 
-from .. import attachments, case_numbers, gateway, platform, processes, timer_effects
+from .. import attachments, case_numbers, certificates, gateway, platform, processes, timer_effects
 from ..case_clock import case_due
 from ..forms import validate_form
 from . import assignment, going_back, platform_tasks, procedures
@@ -151,6 +151,7 @@ def _complete(session: Session, command: CompleteTask, locked: Locked, task: Hum
     if task.procedure is not None:
         return platform_tasks.complete(session, command, case, task, data)
     attachments.check_references(session, case, data)
+    certificates.check_validity(session, case, data)  # a grant's validity: no past or absurd dates
     if case.status == CaseStatus.ERROR:
         raise CaseInError("the case stopped on an error; an administrator must resolve it first")
     source = processes.spec_source(version)

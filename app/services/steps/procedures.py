@@ -303,17 +303,24 @@ def order_supervision(
 
 
 def _deciding_group(session: Session, case: Case) -> str | None:
-    """The group of the case's last completed staff step (the one that decided it)."""
-    return session.scalar(
+    """The group of the case's last completed staff step (the one that decided it); for a case
+    withdrawn before any staff step ended, the group that had it then (a poor rating of that
+    service still needs someone to answer it)."""
+    staff = (
+        HumanTask.case_id == case.id,
+        HumanTask.candidate_group != APPLICANT_GROUP,
+        HumanTask.procedure.is_(None),
+    )
+    decided = session.scalar(
         select(HumanTask.candidate_group)
-        .where(
-            HumanTask.case_id == case.id,
-            HumanTask.state == TaskState.COMPLETED,
-            HumanTask.candidate_group != APPLICANT_GROUP,
-            HumanTask.procedure.is_(None),
-        )
+        .where(*staff, HumanTask.state == TaskState.COMPLETED)
         .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
         .limit(1)
+    )
+    if decided is not None:
+        return decided
+    return session.scalar(
+        select(HumanTask.candidate_group).where(*staff).order_by(HumanTask.id.desc()).limit(1)
     )
 
 

@@ -13,7 +13,17 @@
 
   function percent(value) { return value === null || value === undefined ? "—" : (value * 100).toFixed(1) + "%"; }
 
-  function draw(id, option, empty) {
+  // The list behind a bar (/dashboard/list): the page's filters, the bar's own ("drill" of its
+  // item: a process, a group, a step or a period) and the figure its series counts.
+  function drillUrl(item, metric) {
+    if (!data.drill || !item || !item.drill || !metric) { return null; }
+    var params = new URLSearchParams(data.drill.args);
+    Object.keys(item.drill).forEach(function (k) { params.set(k, item.drill[k]); });
+    params.set("metric", metric);
+    return data.drill.url + "?" + params.toString();
+  }
+
+  function draw(id, option, empty, items, metrics) {
     var node = document.getElementById(id);
     if (!node) { return; }
     if (empty) {
@@ -26,6 +36,12 @@
     option.textStyle = { fontFamily: getComputedStyle(document.body).fontFamily };
     option.animation = false;
     chart.setOption(option);
+    if (items && metrics) {
+      chart.on("click", function (params) {
+        var url = drillUrl(items[params.dataIndex], metrics[params.seriesIndex]);
+        if (url) { window.location.assign(url); }
+      });
+    }
     charts.push(chart);
   }
 
@@ -66,7 +82,7 @@
       { name: L.on_time_rate, type: "line", yAxisIndex: 1, connectNulls: true, symbolSize: 6,
         data: points.map(function (p) { return p.on_time_rate; }) }
     ]
-  }, !points.some(function (p) { return p.received || p.completed; }));
+  }, !points.some(function (p) { return p.received || p.completed; }), points, ["cases_received", "cases_completed", null]);
 
   var processes = data.processes;
   draw("chart-process", {
@@ -81,7 +97,7 @@
       { name: L.on_time_rate, type: "line", yAxisIndex: 1, symbolSize: 8,
         data: processes.map(function (p) { return p.on_time_rate; }) }
     ]
-  }, processes.length === 0);
+  }, processes.length === 0, processes, ["cases_received", "cases_completed", null]);
 
   var groups = data.groups;
   draw("chart-group", {
@@ -94,7 +110,7 @@
       { name: L.overdue, type: "bar", itemStyle: { color: "#a3201a" }, data: groups.map(function (g) { return g.overdue; }) },
       { name: L.escalated, type: "bar", itemStyle: { color: "#d49a00" }, data: groups.map(function (g) { return g.escalated; }) }
     ]
-  }, groups.length === 0);
+  }, groups.length === 0, groups, ["tasks_completed", "overdue", "escalated"]);
 
   var steps = data.steps;
   var stepNode = document.getElementById("chart-step");
@@ -108,7 +124,7 @@
       { name: L.average, type: "bar", data: steps.map(function (s) { return s.average; }) },
       { name: L.p90, type: "bar", itemStyle: { color: "#6b7a90" }, data: steps.map(function (s) { return s.p90; }) }
     ]
-  }, steps.length === 0);
+  }, steps.length === 0, steps, ["tasks_completed", "tasks_completed"]);
 
   var pending = null;
   window.addEventListener("resize", function () {

@@ -9,7 +9,7 @@
   var result = document.getElementById("result");
   var list = document.getElementById("problems");
   var dirty = document.getElementById("dirty");
-  var buttons = ["btn-validate", "btn-deploy", "btn-download"].map(function (id) { return document.getElementById(id); });
+  var buttons = ["btn-validate", "btn-test", "btn-deploy", "btn-download"].map(function (id) { return document.getElementById(id); });
   var modeler = new window.BpmnJS({ container: "#diagram", keyboard: { bindTo: document } });
   var marked = [];
   window.processEditor = modeler; // for the browser test and the curious analyst's console
@@ -84,6 +84,29 @@
     });
   }
 
+  function showTests(tests) {
+    var box = document.getElementById("tests");
+    box.textContent = "";
+    (tests || []).forEach(function (t) {
+      var li = document.createElement("li");
+      li.className = "process-test " + (t.passed ? "test-pass" : "test-fail");
+      var status = document.createElement("strong");
+      status.textContent = (t.passed ? "✓ " : "✗ ") + t.status;
+      var name = document.createElement("span");
+      name.className = "mono";
+      name.textContent = " " + t.name;
+      li.appendChild(status);
+      li.appendChild(name);
+      if (t.detail) {
+        var detail = document.createElement("p");
+        detail.className = "problem-message";
+        detail.textContent = t.detail;
+        li.appendChild(detail);
+      }
+      box.appendChild(li);
+    });
+  }
+
   function busy(on) { buttons.forEach(function (b) { b.disabled = on; }); }
 
   function post(url, xml) {
@@ -105,6 +128,7 @@
     }).then(function (answer) {
       var body = answer.body || {};
       showProblems(body.problems || []);
+      showTests(body.tests);
       if (body.ok) {
         var link = body.view ? { href: body.view, text: body.version.slice(0, 12) } : null;
         setResult("success", body.message, link);
@@ -119,6 +143,7 @@
   }
 
   document.getElementById("btn-validate").addEventListener("click", function () { run(data.validateUrl, L.checking); });
+  document.getElementById("btn-test").addEventListener("click", function () { run(data.testUrl, L.testing); });
   document.getElementById("btn-deploy").addEventListener("click", function () { run(data.deployUrl, L.deploying); });
   document.getElementById("btn-download").addEventListener("click", function () {
     modeler.saveXML({ format: true }).then(function (saved) {

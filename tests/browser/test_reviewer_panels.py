@@ -1,0 +1,125 @@
+"""The task page's additions in a real browser: a PDF attachment previewed by pdf.js on a canvas
+(under the pages' real Content-Security-Policy), the joint-review panel and comments, and axe-core
+(npm) finding no WCAG 2.1 AA violation on the pages opened."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas as pdf_canvas
+
+from tests.conftest import PASSWORD
+from tests.helpers import inbox_task, submit_permit
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = Path("/tmp/h5-shots")
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def _contract_pdf() -> bytes:
+    """A real two-page PDF, drawn with reportlab (the certificates' library)."""
+    out = io.BytesIO()
+    doc = pdf_canvas.Canvas(out, pagesize=A4)
+    for number in (1, 2):
+        doc.setFont("Helvetica-Bold", 28)
+        doc.drawString(72, 760, f"CONSTRUCTION CONTRACT - PAGE {number}")
+        doc.rect(72, 400, 400, 300, fill=1)
+        doc.showPage()
+    doc.save()
+    return out.getvalue()
+
+
+def _log_in(context: Any, url: str, username: str) -> Any:
+    context.add_cookies([{"name": "lang", "value": "en", "url": url}])
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(url + "/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def axe_violations(browser: Any, url: str, username: str, paths: list[str]) -> dict[str, list[str]]:
+    """axe-core on each page (a context that lets the test inject axe despite the CSP)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
+    found: dict[str, list[str]] = {}
+    try:
+        page = _log_in(context, url, username)
+        for path in paths:
+            page.goto(url + path)
+            page.wait_for_load_state("networkidle")
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate(
+                "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
+            )
+            found[path] = [
+                f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']]}" for v in result["violations"]
+            ]
+    finally:
+        context.close()
+    return found
+
+
+def test_a_pdf_previews_inside_the_task_page(api: Any, live_server: Any, browser: Any) -> None:
+    number = submit_permit(api, "预览项目")["number"]
+    upload = api.post(
+        f"/api/v1/cases/{number}/attachments",
+        "acme",
+        data={
+            "kind": "construction_contract",
+            "file": (io.BytesIO(_contract_pdf()), "contract.pdf", "application/pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 201, upload.get_json()
+    task = inbox_task(api, "clerk", number)
+    api.post(
+        f"/api/v1/cases/{number}/comments", "clerk", json={"text": "合同已核对", "visibility": "internal"}
+    )
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        page = _log_in(context, live_server.url, "clerk")
+        page.goto(f"{live_server.url}/tasks/{task['id']}")
+        figure = page.locator("figure.pdf-preview")
+        expect(figure).to_have_attribute("data-pdf-rendered", "2")
+        expect(figure).to_contain_text("2 pages; the first is shown")
+        # The canvas holds the drawn page: dark pixels (the text and the filled box) on white.
+        dark = page.evaluate(
+            """() => { const c = document.querySelector('figure.pdf-preview canvas');
+                       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                       let n = 0;
+                       for (let i = 0; i < d.length; i += 4) { if (d[i] < 80) n++; }
+                       return [c.width, n]; }"""
+        )
+        assert dark[0] > 300 and dark[1] > 1000, dark
+        expect(page.locator("#comments")).to_contain_text("合同已核对")
+        SHOTS.mkdir(exist_ok=True)
+        figure.screenshot(path=str(SHOTS / "pdf-preview-en-desktop.png"))
+    finally:
+        context.close()
+
+    violations = axe_violations(browser, live_server.url, "clerk", [f"/tasks/{task['id']}", "/inbox"])
+    assert violations == {path: [] for path in violations}, violations
+    assert re.fullmatch(r"/tasks/\d+", next(iter(violations)))
+
+
+def test_the_changed_pages_of_leaders_applicants_and_contractors_pass_axe(
+    api: Any, live_server: Any, browser: Any
+) -> None:
+    number = submit_permit(api, "无障碍项目")["number"]
+    api.post(f"/api/v1/cases/{number}/comments", "clerk", json={"text": "请补充原件", "visibility": "shared"})
+    pages = {
+        "director": ["/dashboard", "/dashboard/list?metric=cases_received", "/inbox?scope=all"],
+        "acme": [f"/track/{number}", "/my/cases"],
+    }
+    for username, paths in pages.items():
+        violations = axe_violations(browser, live_server.url, username, paths)
+        assert violations == {path: [] for path in paths}, (username, violations)
