@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "case.urged": lazy_gettext("Urged by the applicant"),
     "case.supervision_ordered": lazy_gettext("Supervision order issued"),
     "case.rated": lazy_gettext("Service rated"),
+    "case.commented": lazy_gettext("Comment on the case"),
+    "review.deemed_consent": lazy_gettext("Review taken as agreed (deemed consent)"),
     "task.returned": lazy_gettext("Case returned to an earlier step"),
     "task.recalled": lazy_gettext("Completion recalled"),
     "task.escalated": lazy_gettext("Escalated"),

@@ -84,7 +84,9 @@ def permit_v2(app: Any, db: Any, tmp_path: Path) -> Any:
     """Deploys version 2 from a copy of processes/ (groups.yaml beside it); the shipped files
     are current again afterwards."""
     folder = tmp_path / "processes"
-    shutil.copytree(ROOT / "processes", folder)
+    # Without the shipped process tests: version 2 ends a case at a correction on purpose, which
+    # those tests (rightly) say the shipped version does not.
+    shutil.copytree(ROOT / "processes", folder, ignore=shutil.ignore_patterns("tests"))
     (folder / f"{KEY}.bpmn").write_text(permit_v2_xml(), encoding="utf-8")
 
     def deploy() -> ProcessVersion:
