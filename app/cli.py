@@ -86,9 +86,16 @@ def processes_validate(paths: tuple[Path, ...]) -> None:
             sys.exit(1)
         else:
             files.append(path)
+    # A file is checked with the processes beside it (the ones it may call), and only its own
+    # problems are printed: a call to a sibling is not "not among the loaded files".
+    context = sorted({*files, *(p for f in files for p in f.parent.glob("*.bpmn"))}) if files else None
     with _database().unit_of_work(write=False) as session:
         groups = processes.group_check(session)
-        result = processes.read_processes(session, files or None)
+        result = processes.read_processes(session, context)
+    if files:
+        asked = {f.resolve() for f in files}
+        result.problems[:] = [p for p in result.problems if Path(p.file).resolve() in asked]
+        result.bundles = {k: b for k, b in result.bundles.items() if any(f.stem == k for f in files)}
     if groups.from_seed:
         # Said, not silent: the lanes were checked, but against the groups a deployment starts with.
         click.echo(

@@ -22,6 +22,14 @@ def test_validate_accepts_the_shipped_processes(app: Any) -> None:
     assert "construction_permit" in result.output and "parallel_review" in result.output
 
 
+def test_one_file_is_validated_with_the_processes_it_calls(app: Any) -> None:
+    """construction_permit calls parallel_review beside it: valid on its own too."""
+    shipped = Path(__file__).resolve().parent.parent / "processes" / "construction_permit.bpmn"
+    result = app.test_cli_runner().invoke(args=["processes", "validate", str(shipped)])
+    assert result.exit_code == 0, result.output
+    assert "1 file(s) valid: construction_permit" in result.output
+
+
 def test_validate_names_file_line_element_and_hint(app: Any, tmp_path: Path) -> None:
     bad = write(tmp_path, "bad_timer", timer_process("bad_timer", "PT5S"))
     evil = write(tmp_path, "evil", script_process("evil", "x = __import__('os')"))

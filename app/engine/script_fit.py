@@ -37,6 +37,9 @@ def unsupported_construct(source: str, code: CodeType, provided: frozenset[str])
         tree = None
     if tree is not None and any(isinstance(node, ast.Import | ast.ImportFrom) for node in ast.walk(tree)):
         return "imports are not available in process code; use the helpers (working_days, now, …)"
+    if tree is not None and any(_is_format_call(node) for node in ast.walk(tree)):
+        # RestrictedPython refuses str.format at run time (it could reach attributes through fields).
+        return 'str.format() is not available in process code; use an f-string: f"第{n}轮"'
     names = {name for part in _code_objects(code) for name in part.co_names}
     for name, why in _MISSING.items():
         if name in names:
@@ -46,3 +49,11 @@ def unsupported_construct(source: str, code: CodeType, provided: frozenset[str])
         if name.startswith("_") and name.endswith("_") and not name.startswith("__") and name not in provided:
             return f"uses {name}, which the script sandbox does not provide"
     return None
+
+
+def _is_format_call(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in {"format", "format_map"}
+    )

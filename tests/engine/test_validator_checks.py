@@ -157,7 +157,12 @@ def test_a_process_time_limit_that_does_not_parse_is_refused(tmp_path: Path) -> 
 
 @pytest.mark.parametrize(
     ("script", "words"),
-    [("class A: pass", "class definitions"), ("x = max(*[1, 2])", "*args"), ("print(1)", "print()")],
+    [
+        ("class A: pass", "class definitions"),
+        ("x = max(*[1, 2])", "*args"),
+        ("print(1)", "print()"),
+        ('x = "第{}轮".format(1)', "str.format()"),
+    ],
 )
 def test_scripts_the_sandbox_cannot_run_are_refused(tmp_path: Path, script: str, words: str) -> None:
     _at(
