@@ -120,7 +120,7 @@ def ensure_groups_and_users(session: Session, password: str) -> dict[str, User]:
     return users
 
 
-def _open_task(session: Session, case_id: int, bpmn_id: str) -> HumanTask:
+def open_task(session: Session, case_id: int, bpmn_id: str) -> HumanTask:
     task = session.scalar(
         select(HumanTask).where(
             HumanTask.case_id == case_id, HumanTask.bpmn_id == bpmn_id, HumanTask.state == TaskState.OPEN
@@ -133,7 +133,7 @@ def _open_task(session: Session, case_id: int, bpmn_id: str) -> HumanTask:
 def _do(
     session: Session, users: dict[str, User], case_id: int, bpmn_id: str, who: str, data: dict[str, Any]
 ) -> None:
-    tasks.complete_task(session, users[who], _open_task(session, case_id, bpmn_id).id, data)
+    tasks.complete_task(session, users[who], open_task(session, case_id, bpmn_id).id, data)
 
 
 def load_cases(session: Session, users: dict[str, User]) -> list[str]:
@@ -198,7 +198,7 @@ class Story:
     def at(self, days_ago: float) -> Any:
         return clock.travel_to(self.real_now - timedelta(days=days_ago))
 
-    def start(self, name: str, days_ago: float, process: str = "construction_permit", **extra: Any) -> int:
+    def start(self, name: str, days_ago: float, process: str = "construction_permit", **extra: Any) -> Case:
         data = {**permit_application(name), **extra}
         if process == "parallel_review":
             keys = ("project_name", "floor_area", "project_type", "building_height", "underground_area")
@@ -206,12 +206,17 @@ class Story:
         with self.at(days_ago):
             started = cases.start_case(self.session, self.users["acme"], process, data)
         self.made.append(f"{started.case.number} ({name}; query code {started.query_code})")
-        return started.case.id
+        return started.case
 
-    def run(self, case_id: int, days_ago: float, *steps: tuple[str, str, dict[str, Any]]) -> None:
+    def run(self, case: Case, days_ago: float, *steps: tuple[str, str, dict[str, Any]]) -> None:
         with self.at(days_ago):
             for bpmn_id, who, data in steps:
-                _do(self.session, self.users, case_id, bpmn_id, who, data)
+                _do(self.session, self.users, case.id, bpmn_id, who, data)
+
+    def act(self, days_ago: float, call: Callable[[], Any]) -> Any:
+        """A procedure (挂起, 延期, 退回, …) carried out at that time."""
+        with self.at(days_ago):
+            return call()
 
 
 APPROVE = {"decision": "approve"}

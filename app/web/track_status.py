@@ -148,7 +148,6 @@ def render_status(
     """The status page of ``case`` as ``user`` (None: a browser that proved the query code) sees it."""
     db = common.session()
     view = cases.public_view(db, case, with_data=False)
-    rating = rating_form(case, user)
     traits = process_traits.of_case(db, case)
     if traits.complaint:
         # The complainant's one task is the rating, shown as such (not as a correction request).
@@ -158,6 +157,7 @@ def render_status(
     is_applicant, can_upload = access.applicant, access.upload
     requests = _request_forms(case, user, view.requests) if is_applicant and user else []
     kinds = _upload_kinds(version, requests)
+    pauses = _pauses(view)
     context = {
         "case": case,
         "view": view,
@@ -166,7 +166,7 @@ def render_status(
         "is_staff": access.staff,
         "holder": _holder(case),
         "limit_days": _limit_days(view.clock.limit),
-        "pauses": _pauses(view),
+        "pauses": pauses,
         "requests": requests,
         "answering": answering,
         "values": values or {},
@@ -176,7 +176,7 @@ def render_status(
         "can_upload": can_upload,
         "upload_kinds": kinds,
         "upload_error": upload_error,
-        "rating": rating,
+        "rating": rating_form(case, user),
         # Complaint-style processes (BPMN property case_kind): the complainant's wording and answer.
         "is_complaint": traits.complaint,
         "answer": next((step.note for step in reversed(view.timeline) if step.note), None)
@@ -187,14 +187,14 @@ def render_status(
         "max_upload_mb": max(1, common.settings().max_upload_bytes // (1024 * 1024)),
         "kind_titles": {**dict(kinds), "other": gettext("Other document")},
         "groups_now": _groups_now(view),
-        **_procedure_context(db, case, user, view, complaint=traits.complaint),
+        **_procedure_context(db, case, user, view, pauses, complaint=traits.complaint),
         "procedure_error": procedure_error,
     }
     return render_template("track.html", **context), status
 
 
 def _procedure_context(
-    db: Any, case: Case, user: User | None, view: CaseView, *, complaint: bool
+    db: Any, case: Case, user: User | None, view: CaseView, pauses: list[dict[str, Any]], *, complaint: bool
 ) -> dict[str, Any]:
     """What the page shows of comments and procedures (撤回, 好差评, 催办, 挂起, refusal decision)."""
     return {
@@ -208,7 +208,7 @@ def _procedure_context(
         "refusal": refusal_decision.refusal_of(db, case),
         "rating_levels": RATING_LEVELS,
         "rating_level": rating_level,
-        "suspension": next((p for p in reversed(_pauses(view)) if p["to"] is None), None)
+        "suspension": next((p for p in reversed(pauses) if p["to"] is None), None)
         if view.suspended
         else None,
     }

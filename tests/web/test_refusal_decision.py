@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from app import clock
 from app.models import Case
-from app.services import cases, refusal_decision
-from app.services.demo import permit_application
+from app.services import refusal_decision
 from tests.helpers import complete_at, user_named
+from tests.services.test_procedures import _to_decision, submit
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -23,19 +23,15 @@ def at(day: int, hour: int) -> datetime:
     return datetime(2026, 11, day, hour, 0, tzinfo=SH)
 
 
+def at_decision(db: Any) -> Case:
+    """A permit submitted Monday 16 November, accepted and approved by every agency: at its decision."""
+    case = submit(db)
+    _to_decision(db, case)
+    return case
+
+
 def refused_case(db: Any, decision: dict[str, Any]) -> str:
-    with clock.travel_to(at(16, 9)):
-        case = cases.start_case(
-            db, user_named(db, "acme"), "construction_permit", permit_application("拒")
-        ).case
-        db.commit()
-    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
-    for bpmn_id, who in (
-        ("Task_PlanningReview", "planner"),
-        ("Task_FireReview", "fire_officer"),
-        ("Task_EnvironmentReview", "env_officer"),
-    ):
-        complete_at(db, case, bpmn_id, who, {"decision": "approve"}, at(17, 10))
+    case = at_decision(db)
     complete_at(db, case, "Task_Decision", "permit_officer", decision, at(18, 10))
     return case.number
 
@@ -74,18 +70,7 @@ def test_a_refusal_without_reasons_or_legal_basis_is_refused(db: Any) -> None:
     stored = db.scalar(select(Case).where(Case.number == number))
     assert refusal_decision.refusal_of(db, stored) is None
     db.rollback()
-    with clock.travel_to(at(16, 9)):
-        case = cases.start_case(
-            db, user_named(db, "acme"), "construction_permit", permit_application("拒2")
-        ).case
-        db.commit()
-    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
-    for bpmn_id, who in (
-        ("Task_PlanningReview", "planner"),
-        ("Task_FireReview", "fire_officer"),
-        ("Task_EnvironmentReview", "env_officer"),
-    ):
-        complete_at(db, case, bpmn_id, who, {"decision": "approve"}, at(17, 10))
+    case = at_decision(db)
     decision = open_task(db, case, "Task_Decision")
     officer = user_named(db, "permit_officer")
     with pytest.raises(InvalidData) as err:
@@ -110,18 +95,7 @@ def test_a_grant_validity_before_the_decision_date_is_refused_with_the_field_nam
     from app.services import tasks
     from tests.helpers import open_task, snapshot
 
-    with clock.travel_to(at(16, 9)):
-        case = cases.start_case(
-            db, user_named(db, "acme"), "construction_permit", permit_application("期")
-        ).case
-        db.commit()
-    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
-    for bpmn_id, who in (
-        ("Task_PlanningReview", "planner"),
-        ("Task_FireReview", "fire_officer"),
-        ("Task_EnvironmentReview", "env_officer"),
-    ):
-        complete_at(db, case, bpmn_id, who, {"decision": "approve"}, at(17, 10))
+    case = at_decision(db)
     decision = open_task(db, case, "Task_Decision")
     officer = user_named(db, "permit_officer")
     before = snapshot(db, case.number)
