@@ -42,6 +42,8 @@ ACTION_LABELS = {
     "review.deemed_consent": lazy_gettext("Review taken as agreed (deemed consent)"),
     "task.returned": lazy_gettext("Case returned to an earlier step"),
     "task.recalled": lazy_gettext("Completion recalled"),
+    "task.consultation_requested": lazy_gettext("Opinions asked for (consultation)"),
+    "task.consultation_withdrawn": lazy_gettext("Consultation withdrawn"),
     "task.escalated": lazy_gettext("Escalated"),
     "task.sla_warning": lazy_gettext("Due-date warning"),
     "timer.fired": lazy_gettext("Timer fired"),

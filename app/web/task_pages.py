@@ -29,6 +29,7 @@ from app.errors import (
 )
 from app.models import Group, HumanTask, Membership, TaskState, User
 from app.services import attachments, case_comments, cases, joint_review, processes, staff_start, tasks
+from app.services.consultation_view import consultation_panel
 from app.services.procedure_choices import task_choices
 from app.services.reassign import reassign_task
 
@@ -142,6 +143,10 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
         # 退回, recall, 挂起/恢复, 延期: the same rules the step path applies (procedure_choices.py).
         "procedures": task_choices(db, user, task, case, may_complete=allowed.complete),
         "suspension_reason": suspension_reason,
+        # 加签: the ask form, the opinions asked and their answers (services/consultation_view.py).
+        "consultation": consultation_panel(
+            db, user, task, case, may_complete=allowed.complete, sla=tasks.task_sla
+        ),
     }
     if context["can_reassign"]:
         context["members"] = list(

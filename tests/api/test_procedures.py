@@ -69,3 +69,34 @@ def test_recall_over_http(api: Any) -> None:
     assert recalled.status_code == 200 and recalled.get_json()["task_id"] == task["id"]
     bad = api.post(f"/api/v1/tasks/{task['id']}/return", "clerk", json={"to": "Task_X", "reason": "r"})
     assert bad.status_code == 409 and "Task_X" in bad.get_json()["message"]
+
+
+def test_consult_and_withdraw_over_http(api: Any) -> None:
+    from tests.helpers import inbox_task
+
+    number = submit_permit(api)["number"]
+    accept = inbox_task(api, "clerk", number)
+    api.post(f"/api/v1/tasks/{accept['id']}/complete", "clerk", json={"data": {"decision": "accept"}})
+    review = inbox_task(api, "fire_officer", number)
+    url = f"/api/v1/tasks/{review['id']}/consult"
+    assert api.post(url, "planner", json={"users": ["env_officer"], "question": "?"}).status_code == 403
+    nobody = api.post(url, "fire_officer", json={"users": ["ghost"], "question": "?"})
+    assert nobody.status_code == 422 and "users" in nobody.get_json()["errors"]
+    asked = api.post(
+        url, "fire_officer", json={"users": ["env_officer"], "question": "噪声评估？", "time_limit": "2wd"}
+    )
+    assert asked.status_code == 201, asked.get_json()
+    [opinion_id] = asked.get_json()["opinion_tasks"]
+    opinion = inbox_task(api, "env_officer", number, "Opinion asked for: Fire review")
+    assert opinion["id"] == opinion_id and opinion["assignee"] == "env_officer"
+    held = api.post(
+        f"/api/v1/tasks/{review['id']}/complete", "fire_officer", json={"data": {"decision": "approve"}}
+    )
+    assert held.status_code == 409 and "加签" in held.get_json()["message"]
+    withdrawn = api.post(f"{url}/withdraw", "fire_officer")
+    assert withdrawn.status_code == 200, withdrawn.get_json()
+    assert api.post(f"{url}/withdraw", "fire_officer").status_code == 409
+    done = api.post(
+        f"/api/v1/tasks/{review['id']}/complete", "fire_officer", json={"data": {"decision": "approve"}}
+    )
+    assert done.status_code == 200, done.get_json()

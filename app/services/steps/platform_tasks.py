@@ -65,10 +65,32 @@ def _supervision_done(
     return "replied"
 
 
+def _opinion_given(
+    session: Session, case: Case, task: HumanTask, data: dict[str, Any], actor: User | None
+) -> str:
+    """加签 answered: the asker is told; the asking task may be completed once none is open."""
+    context = task.context or {}
+    asker = session.scalar(select(User).where(User.username == context.get("asked_by")))
+    if asker is not None:
+        notifications.notify(
+            session,
+            [asker],
+            "consultation.answered",
+            title=f"加签意见已回复：{case.number}",
+            title_en=f"Opinion given: {case.number}",
+            body=str(data.get("opinion") or ""),
+            body_en=str(data.get("opinion") or ""),
+            case=case,
+            link=f"/tasks/{context.get('asking_task_id')}",
+        )
+    return "answered"
+
+
 PLATFORM_TASKS: dict[str, Callable[[Session, Case, HumanTask, dict[str, Any], User | None], str]] = {
     "extension_approval": _extension_done,
     "follow_up": _follow_up_done,
     "supervision_reply": _supervision_done,
+    "consultation": _opinion_given,
 }
 
 
