@@ -98,6 +98,11 @@ def _case_rows(
     )
 
 
+def _no_errors() -> dict[str, Any]:
+    """The form's error slots, empty (fresh each time: a refused submission fills them)."""
+    return {"errors": {}, "general_errors": [], "first_error": None}
+
+
 def task_context(user: User, task_id: int) -> dict[str, Any]:
     """Everything the task page shows."""
     db = common.session()
@@ -133,9 +138,7 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
         "can_unclaim": allowed.release,
         "can_reassign": allowed.reassign,
         "values": schema_form.form_values(fields, task.submitted or {}) if not is_open else {},
-        "errors": {},
-        "general_errors": [],
-        "first_error": None,
+        **_no_errors(),
         "field_labels": schema_form.labels(fields),
         "problem": None,
         "can_comment": case_comments.comment_rights(db, user, case).write,
@@ -143,7 +146,7 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
         # 退回, recall, 挂起/恢复, 延期: the same rules the step path applies (procedure_choices.py).
         "procedures": task_choices(db, user, task, case, may_complete=allowed.complete),
         "suspension_reason": suspension_reason,
-        # 加签: the ask form, the opinions asked and their answers (services/consultation_view.py).
+        # 加签: the ask form, the opinions asked and answers (services/consultation_view.py).
         "consultation": consultation_panel(
             db, user, task, case, may_complete=allowed.complete, sla=tasks.task_sla
         ),
