@@ -144,9 +144,7 @@ class CaseView(Schema):
     suspended = fields.Boolean(required=True, metadata={"description": "挂起: the clock is stopped by staff"})
     overrun = fields.Boolean(
         required=True,
-        metadata={
-            "description": "past its overall statutory limit (stops excluded)"
-        },
+        metadata={"description": "past its overall statutory limit (stops excluded)"},
     )
     rating = fields.Nested(RatingLink, allow_none=True, metadata={"description": "好差评, once finished"})
 

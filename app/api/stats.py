@@ -76,9 +76,7 @@ class ProcessStatsSchema(Schema):
     case_on_time_rate = fields.Float(
         allow_none=True,
         required=True,
-        metadata={
-            "description": "completed cases within their statutory limit (0..1)"
-        },
+        metadata={"description": "completed cases within their statutory limit (0..1)"},
     )
     tasks_completed = fields.Integer(required=True)
     on_time_rate = fields.Float(allow_none=True, required=True)

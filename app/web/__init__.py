@@ -39,6 +39,7 @@ def _blueprints() -> list[Any]:
         notification_pages,
         procedure_pages,  # noqa: F401  (procedures on the status and task pages)
         staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)
+        substitute_pages,  # noqa: F401  (委托: naming a substitute, on the blueprint `inbox`)
         task_pages,  # noqa: F401  (the task pages, on the blueprint `inbox`)
         track,
         track_actions,  # noqa: F401  (the status page's actions, on the blueprint `track`)

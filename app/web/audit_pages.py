@@ -44,6 +44,8 @@ ACTION_LABELS = {
     "task.recalled": lazy_gettext("Completion recalled"),
     "task.consultation_requested": lazy_gettext("Opinions asked for (consultation)"),
     "task.consultation_withdrawn": lazy_gettext("Consultation withdrawn"),
+    "user.substitute_set": lazy_gettext("Substitute named"),
+    "user.substitute_ended": lazy_gettext("Substitute ended"),
     "task.escalated": lazy_gettext("Escalated"),
     "task.sla_warning": lazy_gettext("Due-date warning"),
     "timer.fired": lazy_gettext("Timer fired"),

@@ -100,3 +100,25 @@ def test_consult_and_withdraw_over_http(api: Any) -> None:
         f"/api/v1/tasks/{review['id']}/complete", "fire_officer", json={"data": {"decision": "approve"}}
     )
     assert done.status_code == 200, done.get_json()
+
+
+def test_substitute_over_http(api: Any) -> None:
+    from app import clock
+
+    url = "/api/v1/users/me/substitute"
+    today = clock.now().date()
+    period = {"user": "env_officer", "from": today.isoformat(), "to": today.isoformat()}
+    set_ = api.put(url, "planner", json=period)
+    assert set_.status_code == 200, set_.get_json()
+    assert set_.get_json()["substitute"] == "env_officer" and set_.get_json()["user"] == "planner"
+    again = api.put(url, "planner", json={**period, "user": "fire_officer"})
+    assert again.status_code == 409 and "already has a substitute" in again.get_json()["message"]
+    assert api.put("/api/v1/users/planner/substitute", "fire_chief", json=period).status_code == 403
+    assert api.put(url, "acme", json=period).status_code == 403
+    listed = api.get("/api/v1/users/planner/substitute", "planning_chief").get_json()["items"]
+    assert [i["substitute"] for i in listed] == ["env_officer"]
+    ended = api.delete("/api/v1/users/planner/substitute", "planning_chief")
+    assert ended.status_code == 200 and len(ended.get_json()["items"]) == 1
+    assert api.delete(url, "planner").status_code == 409
+    bad = api.put(url, "planner", json={**period, "to": "2020-01-01"})
+    assert bad.status_code == 422 and "from" in bad.get_json()["errors"]

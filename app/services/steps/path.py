@@ -18,7 +18,16 @@ from app.engine.migration import MigrationRefused
 from app.errors import CaseInError, Conflict
 from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind
 
-from .. import attachments, case_numbers, certificates, gateway, platform, processes, timer_effects
+from .. import (
+    attachments,
+    case_numbers,
+    certificates,
+    gateway,
+    platform,
+    processes,
+    substitutions,
+    timer_effects,
+)
 from ..case_clock import case_due
 from ..forms import validate_form
 from . import assignment, consultation, going_back, platform_tasks, procedures
@@ -151,7 +160,9 @@ PROCEDURES: dict[type, Callable[..., StepOutcome]] = {
 
 def _complete(session: Session, command: CompleteTask, locked: Locked, task: HumanTask) -> StepOutcome:
     case, actor, data = locked.case, command.actor, command.data
-    if task.assignee_id is not None and actor is not None and task.assignee_id != actor.id:
+    behalf = substitutions.on_behalf_of(session, actor, task) if actor is not None else None  # 委托
+    claimed_by_other = task.assignee_id is not None and actor is not None and task.assignee_id != actor.id
+    if claimed_by_other and (behalf is None or behalf.id != task.assignee_id):
         raise Conflict("the task is claimed by someone else")
     version = processes.version_by_id(session, case.process_version_id)
     validate_form(processes.form_schema(version, task.form_key), data)
@@ -175,6 +186,7 @@ def _complete(session: Session, command: CompleteTask, locked: Locked, task: Hum
         "task": task.bpmn_id,
         "name": task.name,
         "outcome": gateway.outcome_of(data),
+        **({"on_behalf_of": behalf.username} if behalf is not None else {}),
         **command.detail,
     }
     run_effects(session, AfterStep(case, result, mirrored, actor, action="task.completed", detail=detail))
