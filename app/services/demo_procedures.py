@@ -76,7 +76,8 @@ def _decision_stories(story: Story) -> None:
 
 
 def _colleague_stories(story: Story) -> None:
-    """超时默认: the environment agency let its limit pass (默认同意); 加签: the fire reviewer waits for the environment officer's opinion; 委托: the environment
+    """超时默认: the environment agency let its limit pass (默认同意); 加签: the fire reviewer
+    waits for the environment officer's opinion; 委托: the environment
     officer is away this week and the civil defence officer substitutes (their inbox shows it)."""
     session, users = story.session, story.users
     asked = story.start("滨江地下综合管廊（加签征求意见）", 2)

@@ -30,6 +30,7 @@ from app.errors import (
 from app.models import Group, HumanTask, Membership, TaskState, User
 from app.services import attachments, case_comments, cases, joint_review, processes, staff_start, tasks
 from app.services.consultation_view import consultation_panel
+from app.services.grant_preview import grant_preview
 from app.services.procedure_choices import task_choices
 from app.services.reassign import reassign_task
 
@@ -278,6 +279,12 @@ def complete(task_id: int) -> ResponseReturnValue:
         return _again(user, task_id, with_row(context["form_schema"], data, action[len(ADD_ROW) :]))
     try:
         _attach_posted_files(user, context, data)
+        if request.form.get("confirm_grant") != "1":  # a grant: confirm its certificate first
+            preview = grant_preview(db, user, task_id, data)
+            if preview is not None:
+                common.rollback()
+                context.update(grant=preview, posted=list(request.form.items(multi=True)))
+                return render_task(context)
         case = tasks.complete_task(db, user, task_id, data)
         number = case.number
         common.commit()
