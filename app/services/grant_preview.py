@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.errors import Forbidden
 from app.models import User
 
 from . import certificates, gateway, platform, process_traits, processes, tasks
@@ -38,10 +37,11 @@ class GrantPreview:
 
 def grant_preview(session: Session, user: User, task_id: int, data: dict[str, Any]) -> GrantPreview | None:
     """The certificate the submission ``data`` of task ``task_id`` would lead to, or None when it
-    grants nothing. Raises InvalidData (the field named) when the form or the validity is wrong."""
+    grants nothing (or ``user`` may not complete the task now: completing answers why). Raises
+    InvalidData (the field named) when the form or the validity is wrong."""
     detail = tasks.task_detail(session, user, task_id)
     if not detail.permissions.complete:
-        raise Forbidden("this task is not for you to decide")
+        return None  # completing it is refused, with the step path's reason
     case, task = detail.case, detail.task
     if gateway.outcome_of(data) in REFUSING_OUTCOMES:
         return None
