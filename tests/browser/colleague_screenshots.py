@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app import edge
 from app.models import Case, HumanTask, TaskState
-from tests.browser.screenshots import OUT, PASSWORD, SIZES, build_app, served
+from tests.browser.screenshots import OUT, SIZES, build_app, log_in, served
 
 
 def _targets(app: Any) -> dict[str, list[tuple[str, str]]]:
@@ -43,13 +43,7 @@ def shoot(chromium: Any, url: str, out: Path, language: str, size: str, targets:
     width, height = SIZES[size]
     for username, pages in targets.items():
         context = chromium.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
-        context.add_cookies([{"name": "lang", "value": language, "url": url}])
-        page = context.new_page()
-        page.goto(url + "/login")
-        page.fill("#username", username)
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        page = log_in(context, url, language, username)
         for path, name in pages:
             page.goto(url + path)
             page.wait_for_load_state("networkidle")
