@@ -21,6 +21,24 @@ BPMN = NS["bpmn"]
 SPIFF = NS["spiffworkflow"]
 # References a flow node keeps of its flows: a changed flow is reported as the flow.
 _REDUNDANT = {"incoming", "outgoing", "flowNodeRef"}
+# Attribute values the BPMN schema gives by default: written or left out, they say the same
+# (bpmn-js leaves them out when it saves).
+BPMN_DEFAULTS = {
+    "cancelActivity": "true",
+    "isInterrupting": "true",
+    "isForCompensation": "false",
+    "isSequential": "false",
+    "parallelMultiple": "false",
+    "triggeredByEvent": "false",
+    "startQuantity": "1",
+    "completionQuantity": "1",
+    "gatewayDirection": "Unspecified",
+    "isClosed": "false",
+    "processType": "None",
+    "instantiate": "false",
+    "eventGatewayType": "Exclusive",
+    "isImmediate": "true",
+}
 
 
 @dataclass(frozen=True)
@@ -104,7 +122,11 @@ def _is_semantic(el: Any) -> bool:
 def _facets(el: Any, own: set[int]) -> dict[str, str]:
     """``el``'s facets (see the module doc); ``own`` holds the ids (``id()``) of the elements that are
     compared on their own and so are not part of ``el``."""
-    facets = {etree.QName(k).localname: str(v) for k, v in el.attrib.items() if k != "id"}
+    facets = {
+        etree.QName(k).localname: str(v)
+        for k, v in el.attrib.items()
+        if k != "id" and BPMN_DEFAULTS.get(str(k)) != str(v).strip()
+    }
 
     def visit(node: Any, path: str) -> None:
         for child in node:

@@ -19,6 +19,7 @@ from app.models import ProcessVersion, User
 from app.problem_words import say
 from app.services import process_checks, process_views, processes
 from app.services.deploy_preview import StaleBase
+from app.services.editor_choices import editor_choices
 
 from . import common
 from . import editor_labels as labels
@@ -172,8 +173,21 @@ def process_edit(key: str) -> ResponseReturnValue:
             "testUrl": url_for("analyst.process_test", key=current.key),
             "diffUrl": url_for("analyst.process_diff", key=current.key),
             "labels": labels.editor_labels(),
+            "panel": _panel(db),
         },
     )
+
+
+def _panel(db: Any) -> dict[str, Any]:
+    """What the properties panel offers: forms, the real groups, the lane mapping, its words."""
+    choices = editor_choices(db)
+    return {
+        "forms": choices.forms,
+        "groups": [{"slug": g.slug, "name": pick(g)} for g in choices.groups],
+        "laneGroups": choices.lane_groups,
+        "labels": labels.panel_labels(),
+        "words": labels.modeler_words(),
+    }
 
 
 def _json_error(status: int, message: str, **extra: Any) -> ResponseReturnValue:

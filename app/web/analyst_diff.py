@@ -15,7 +15,7 @@ from app.engine.diagram_diff import ElementDiff, FacetChange
 from app.services import deploy_preview, process_views
 
 from . import common
-from .analyst import _editor_request, bp
+from .analyst import _editor_request, _json_error, _problems_json, bp
 from .auth import login_required
 
 # The parts of an element people recognise, by the facet the diff names (others are shown as named).
@@ -58,9 +58,23 @@ def _element(element: ElementDiff, shapes: dict[str, str]) -> dict[str, Any]:
 @bp.route("/processes/<key>/diff", methods=["POST"])
 @login_required
 def process_diff(key: str) -> ResponseReturnValue:
-    """The differences of the edited diagram from the current version; nothing is stored."""
+    """The differences of the edited diagram from the current version; nothing is stored. A diagram
+    with problems is refused as Deploy would refuse it (422 with the problems): no dialog."""
     _user, key, xml = _editor_request(key)
-    preview = deploy_preview.preview_deploy(common.session(), key, xml)
+    db = common.session()
+    problems = process_views.validate_xml(db, key, xml)
+    if problems:
+        common.rollback()
+        return _json_error(
+            422,
+            ngettext(
+                "Not deployed: %(num)d problem must be fixed first.",
+                "Not deployed: %(num)d problems must be fixed first.",
+                len(problems),
+            ),
+            problems=_problems_json(xml, problems),
+        )
+    preview = deploy_preview.preview_deploy(db, key, xml)
     common.rollback()
     diff = preview.diff
     ids = [e.element_id for e in diff.added + diff.changed]

@@ -65,3 +65,12 @@ def test_a_changed_condition_names_the_flow() -> None:
     assert flow.kind == "sequenceFlow"
     [change] = flow.changes
     assert change.facet == "conditionExpression" and change.after.endswith("and True")
+
+
+def test_a_default_attribute_left_out_is_no_change() -> None:
+    """bpmn-js leaves out attributes at their BPMN default (cancelActivity="true") when it saves."""
+    assert 'cancelActivity="true" ' in REVIEW
+    assert diff_diagrams(REVIEW, REVIEW.replace('cancelActivity="true" ', "")).empty
+    assert not diff_diagrams(
+        REVIEW, REVIEW.replace('cancelActivity="true" ', 'cancelActivity="false" ', 1)
+    ).empty

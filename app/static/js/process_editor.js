@@ -10,7 +10,12 @@
   var list = document.getElementById("problems");
   var dirty = document.getElementById("dirty");
   var buttons = ["btn-validate", "btn-test", "btn-deploy", "btn-download"].map(function (id) { return document.getElementById(id); });
-  var modeler = new window.BpmnJS({ container: "#diagram", keyboard: { bindTo: document } });
+  // bpmn-js's modeler with the properties panel (PermitFlow's properties included) and token
+  // simulation: the bundle built from frontend/src (make).
+  var modeler = window.PermitFlowEditor.create(
+    { container: "#diagram", keyboard: { bindTo: document }, propertiesPanel: { parent: "#properties-panel" } },
+    data.panel
+  );
   var marked = [];
   window.processEditor = modeler; // for the browser test and the curious analyst's console
 
@@ -221,7 +226,12 @@
       return post(data.diffUrl, saved.xml);
     }).then(function (answer) {
       busy(false);
-      if (answer.status !== 200) { setResult("error", (answer.body && answer.body.message) || L.failed); return; }
+      if (answer.status !== 200) {
+        showProblems((answer.body && answer.body.problems) || []);
+        setResult("error", (answer.body && answer.body.message) || L.failed);
+        return;
+      }
+      showProblems([]);
       setResult("info", L.confirmDeploy);
       showDiff(answer.body);
     }).catch(function () { busy(false); setResult("error", L.failed); });
