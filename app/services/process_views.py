@@ -56,6 +56,8 @@ class DeployOutcome:
     # Processes calling this one whose new version (with the new callee inside) was deployed too.
     callers: list[str] = field(default_factory=list)
     undo: Callable[[], None] = lambda: None
+    # The diagram is an earlier version's: that version is current again (no new version).
+    switched: bool = False
 
 
 def may_view(user: User | None) -> bool:
@@ -295,7 +297,8 @@ def deploy_xml(session: Session, actor: User, key: str, xml: str, base: str | No
     except Exception:
         undo()
         raise
-    return DeployOutcome(key, deployed.version, deployed.created, callers, undo)
+    switched = not deployed.created and deployed.version.hash != current.hash
+    return DeployOutcome(key, deployed.version, deployed.created, callers, undo, switched)
 
 
 def _stale_files(session: Session, folder: Path, key: str, bundles: dict[str, ProcessBundle]) -> list[str]:

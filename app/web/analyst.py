@@ -368,18 +368,7 @@ def process_deploy(key: str) -> ResponseReturnValue:
         outcome.undo()
         raise
     short = outcome.version.hash[:12]
-    if outcome.created:
-        message = gettext("Deployed: version %(version)s is now current.", version=short)
-        if outcome.callers:
-            message += " " + gettext(
-                "Processes calling it got a new version too: %(keys)s.", keys=", ".join(outcome.callers)
-            )
-    else:
-        message = gettext(
-            "No change: the diagram is the same as the current version %(version)s, so no new version "
-            "was deployed.",
-            version=short,
-        )
+    message = labels.deployed_message(outcome, short)
     return jsonify(
         {
             "ok": True,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext, lazy_gettext
 
 
@@ -111,3 +113,24 @@ def modeler_words() -> dict[str, str]:
         "Toggle Token Simulation": gettext("Toggle Token Simulation"),
         "Select an element to edit its properties.": gettext("Select an element to edit its properties."),
     }
+
+
+def deployed_message(outcome: Any, short: str) -> str:
+    """What a deploy did: a new version, an earlier one current again, or nothing."""
+    if outcome.created:
+        message = gettext("Deployed: version %(version)s is now current.", version=short)
+        if outcome.callers:
+            message += " " + gettext(
+                "Processes calling it got a new version too: %(keys)s.", keys=", ".join(outcome.callers)
+            )
+    elif outcome.switched:
+        message = gettext(
+            "Version %(version)s, deployed before, is the current version again.", version=short
+        )
+    else:
+        message = gettext(
+            "No change: the diagram is the same as the current version %(version)s, so no new version "
+            "was deployed.",
+            version=short,
+        )
+    return message

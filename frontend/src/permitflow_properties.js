@@ -112,6 +112,15 @@ function owner(element) {
   return is(bo, "bpmn:Participant") && bo.processRef ? bo.processRef : bo;
 }
 
+// The panel's services a PermitFlow entry writes with (hooks: call at the top of a component).
+function services() {
+  return {
+    modeling: useService("modeling"),
+    bpmnFactory: useService("bpmnFactory"),
+    debounce: useService("debounceInput")
+  };
+}
+
 function options(values, labelOf) {
   return values.map((v) => ({ value: v, label: labelOf(v) }));
 }
@@ -119,9 +128,7 @@ function options(values, labelOf) {
 function makeComponent(field) {
   function PropertyEntry(props) {
     const element = props.element;
-    const modeling = useService("modeling");
-    const bpmnFactory = useService("bpmnFactory");
-    const debounce = useService("debounceInput");
+    const { modeling, bpmnFactory, debounce } = services();
     const bo = owner(element);
     const common = {
       element: element,
@@ -177,9 +184,7 @@ function applies(field, element) {
 
 function ConditionEntry(props) {
   const element = props.element;
-  const modeling = useService("modeling");
-  const bpmnFactory = useService("bpmnFactory");
-  const debounce = useService("debounceInput");
+  const { modeling, bpmnFactory, debounce } = services();
   const bo = element.businessObject;
   return h(TextAreaEntry, {
     element: element,
@@ -207,9 +212,7 @@ function variableOf(bo) {
 
 function VariableNameEntry(props) {
   const element = props.element;
-  const modeling = useService("modeling");
-  const bpmnFactory = useService("bpmnFactory");
-  const debounce = useService("debounceInput");
+  const { modeling, bpmnFactory, debounce } = services();
   const bo = element.businessObject;
   return h(TextFieldEntry, {
     element: element,
