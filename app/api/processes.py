@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app import problem_words
-from app.errors import Forbidden, InvalidData, PermitFlowError, UnsupportedType
+from app.errors import Forbidden, InvalidData, PermitFlowError, ProcessInvalid, UnsupportedType
 from app.services import process_checks, process_views, processes, stats
 from app.services.migration import migrate_cases
 
@@ -149,6 +149,13 @@ def problem_dicts(problems: list[Any], xml: str = "") -> list[dict[str, Any]]:
         ]
 
 
+def said(err: process_views.DiagramRejected) -> ProcessInvalid:
+    """The refusal with each problem line in the request's language (Accept-Language)."""
+    with problem_words.in_api_language():
+        lines = [problem_words.problem_line(p) for p in err.problems]
+    return ProcessInvalid(err.message, {"bpmn": lines})
+
+
 def submitted_bpmn() -> str:
     """The diagram from an XML body or a JSON body ``{"bpmn": "..."}``."""
     if request.is_json:
@@ -194,7 +201,10 @@ class ProcessVersions(MethodView):
         gives no new version (200, `created: false`). Analysts and administrators only."""
         key = _editor_and_key(key)
         user = require_user()
-        outcome = process_views.deploy_xml(session(), user, key, submitted_bpmn())
+        try:
+            outcome = process_views.deploy_xml(session(), user, key, submitted_bpmn())
+        except process_views.DiagramRejected as err:
+            raise said(err) from err
         try:
             commit()
         except Exception:
@@ -280,7 +290,7 @@ def _edited_bundle(key: str) -> Any:
     """The submitted diagram as the new `<key>.bpmn`; 422 with its problems when it does not load."""
     edited = process_checks.load_edited(session(), key, submitted_bpmn())
     if edited.bundle is None:
-        raise process_views.DiagramRejected(edited.problems)
+        raise said(process_views.DiagramRejected(edited.problems))
     return edited.bundle
 
 

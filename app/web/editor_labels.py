@@ -84,6 +84,7 @@ def panel_labels() -> dict[str, str]:
         "bad.time_limit": gettext("Write e.g. 5wd, 3d or 4h."),
         "bad.certificate_valid_years": gettext("A whole number of years."),
         "bad.escalation_level": gettext("A whole number."),
+        "value.applicant": gettext("The case's applicant"),
         "value.application": gettext("application"),
         "value.complaint": gettext("complaint"),
         "value.approved": gettext("approved"),

@@ -246,7 +246,29 @@ function laneGroup(name) {
   if (config.laneGroups[trimmed]) {
     return config.laneGroups[trimmed];
   }
-  return config.groups.some((g) => g.slug === trimmed) ? trimmed : "";
+  return config.groups.some((g) => g.slug === trimmed) || trimmed === APPLICANT ? trimmed : "";
+}
+
+// The pseudo-group of the case's applicant (README: a lane mapped to `applicant`).
+const APPLICANT = "applicant";
+
+function laneChoices() {
+  return [{ value: "", label: word("none", "—") }, { value: APPLICANT, label: word("value.applicant", APPLICANT) + " (" + APPLICANT + ")" }]
+    .concat(config.groups.map((g) => ({ value: g.slug, label: g.name + " (" + g.slug + ")" })));
+}
+
+/** The lane name for group ``slug``: the lane's own name when groups.yaml maps it there, else a name
+    groups.yaml maps there (the group's name first), else the slug itself. */
+function laneNameFor(slug, current) {
+  const names = Object.keys(config.laneGroups).filter((n) => config.laneGroups[n] === slug);
+  const group = config.groups.find((g) => g.slug === slug);
+  if (names.indexOf((current || "").trim()) >= 0) {
+    return current.trim();
+  }
+  if (group && names.indexOf(group.name) >= 0) {
+    return group.name;
+  }
+  return names[0] || slug;
 }
 
 function LaneGroupEntry(props) {
@@ -259,13 +281,10 @@ function LaneGroupEntry(props) {
     description: config.labels["help.laneGroup"],
     getValue: () => laneGroup(element.businessObject.name),
     setValue: (slug) => {
-      // The lane keeps a name people read: the group's name when groups.yaml maps it, else the slug.
-      const group = config.groups.find((g) => g.slug === slug);
-      const mapped = group && config.laneGroups[group.name] === slug ? group.name : slug;
-      modeling.updateLabel(element, mapped || "");
+      // The lane keeps a name people read where groups.yaml maps one to the group.
+      modeling.updateLabel(element, slug ? laneNameFor(slug, element.businessObject.name) : "");
     },
-    getOptions: () => [{ value: "", label: word("none", "—") }].concat(
-      config.groups.map((g) => ({ value: g.slug, label: g.name + " (" + g.slug + ")" })))
+    getOptions: laneChoices
   });
 }
 

@@ -128,6 +128,24 @@ def test_the_properties_panel_edits_a_time_limit_that_a_new_case_then_gets(
         expect(page.locator("#result")).to_contain_text(re.compile(words["deployed"]), timeout=120_000)
         assert 'name="time_limit" value="3wd"' in (folder / f"{KEY}.bpmn").read_text(encoding="utf-8")
 
+        # A lane's group is chosen from the real groups; the lane takes the name groups.yaml maps to it.
+        page.evaluate(
+            "() => { const m = window.processEditor;"
+            " m.get('selection').select(m.get('elementRegistry').get('Lane_Fire')); }"
+        )
+        lane = page.locator("#bio-properties-panel-pf-lane-group")
+        expect(lane).to_have_value("fire")
+        assert {"planning", "fire", "environment", "bureau", "applicant"} <= set(
+            lane.locator("option").evaluate_all("options => options.map(o => o.value)")
+        )
+        lane.select_option("environment")
+        assert (
+            page.evaluate(
+                "() => window.processEditor.get('elementRegistry').get('Lane_Fire').businessObject.name"
+            )
+            == "环保审查"
+        )
+
         phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
         phone.add_cookies(context.cookies())
         phone_page = phone.new_page()

@@ -175,3 +175,19 @@ def test_the_api_says_problems_in_the_accept_language(
     assert problem["element_name"] == "整改逾期"
     # The API keeps the CLI's place: file and line.
     assert problem["text"].startswith(f"processes/{KEY}.bpmn:{problem['line']}: Timer_Overdue: ")
+
+
+def test_a_refused_deploy_says_its_problems_in_the_accept_language(
+    api: Any,
+    folder: Path,  # noqa: F811
+) -> None:
+    xml = (folder / f"{KEY}.bpmn").read_text(encoding="utf-8").replace(*BROKEN_TIMER)
+    refused = api.post(
+        f"/api/v1/processes/{KEY}/versions",
+        "analyst",
+        json={"bpmn": xml},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert refused.status_code == 422
+    [line] = refused.get_json()["errors"]["bpmn"]
+    assert line.startswith(f"processes/{KEY}.bpmn:") and "不是 Python 表达式" in line
