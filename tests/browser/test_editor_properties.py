@@ -128,6 +128,13 @@ def test_the_properties_panel_edits_a_time_limit_that_a_new_case_then_gets(
         expect(page.locator("#result")).to_contain_text(re.compile(words["deployed"]), timeout=120_000)
         assert 'name="time_limit" value="3wd"' in (folder / f"{KEY}.bpmn").read_text(encoding="utf-8")
 
+        # A gateway's flow shows its Python condition.
+        page.evaluate(
+            "() => { const m = window.processEditor;"
+            " m.get('selection').select(m.get('elementRegistry').get('Flow_Need_Planning')); }"
+        )
+        expect(page.locator("#bio-properties-panel-pf-condition")).to_have_value(re.compile(r"\S"))
+
         # A lane's group is chosen from the real groups; the lane takes the name groups.yaml maps to it.
         page.evaluate(
             "() => { const m = window.processEditor;"
