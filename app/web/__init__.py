@@ -25,6 +25,7 @@ def _blueprints() -> list[Any]:
     from . import (
         admin,
         analyst,
+        analyst_diff,  # noqa: F401  (the differences before a deploy, on the blueprint `analyst`)
         applicant,
         apply,  # noqa: F401  (the applicant's forms, on the blueprint `applicant`)
         audit_pages,

@@ -54,6 +54,7 @@ ACTION_LABELS = {
     "case.migrated": lazy_gettext("Moved to a new process version"),
     "certificate.issued": lazy_gettext("Certificate issued"),
     "process.deployed": lazy_gettext("Process version deployed"),
+    "process.current_changed": lazy_gettext("Current process version switched"),
     "calendar.override": lazy_gettext("Calendar changed"),
     "calendar.override_removed": lazy_gettext("Calendar change removed"),
     "certificate.revoked": lazy_gettext("Certificate revoked"),
