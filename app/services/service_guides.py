@@ -106,7 +106,8 @@ def public_diagram(session: Session, key: str) -> str:
     """The guide's read-only flow: the current version's BPMN without scripts, conditions or
     properties."""
     version = processes.current_version(session, guide(session, key).key)
-    root = etree.fromstring(version.bpmn_xml.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    root = etree.fromstring(version.bpmn_xml.encode(), parser)
     for tag in HIDDEN_TAGS:
         for el in list(root.iter(tag)):
             el.getparent().remove(el)

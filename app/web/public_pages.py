@@ -41,7 +41,7 @@ def _start_url(guide: ServiceGuide) -> str | None:
     if guide.started_by is StartedBy.STAFF:
         return None
     endpoint, values = service_guides.start_target(guide)
-    return url_for(endpoint, **values)
+    return url_for(endpoint, **values)  # type: ignore[arg-type]
 
 
 @bp.route("/")

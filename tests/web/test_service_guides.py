@@ -86,11 +86,13 @@ def test_a_deployed_time_limit_shows_on_the_guide(app: Any, db: Any, pages: Any,
     acceptance = re.search(r'<bpmn:userTask id="Task_Acceptance".*?</bpmn:userTask>', text, re.S)
     assert acceptance and 'name="time_limit" value="1wd"' in acceptance.group(0)
     changed = acceptance.group(0).replace('name="time_limit" value="1wd"', 'name="time_limit" value="3wd"')
-    (tmp_path / "construction_permit.bpmn").write_text(text.replace(acceptance.group(0), changed), encoding="utf-8")
+    edited = text.replace(acceptance.group(0), changed)
+    (tmp_path / "construction_permit.bpmn").write_text(edited, encoding="utf-8")
     shutil.copy(ROOT / "processes" / "parallel_review.bpmn", tmp_path)
     try:
         with app.app_context():
-            processes.deploy_processes(db, None, [tmp_path / "construction_permit.bpmn", tmp_path / "parallel_review.bpmn"])
+            paths = [tmp_path / "construction_permit.bpmn", tmp_path / "parallel_review.bpmn"]
+            processes.deploy_processes(db, None, paths)
             db.commit()
         html = _text(pages(language="en").get("/guide/construction_permit"))
         assert re.search(r'data-step="Task_Acceptance">.*?3 working days<', html, re.S)
