@@ -74,7 +74,6 @@ def request_inbox_args(user: User) -> dict[str, Any]:
     return query_args(inbox_query(request.args, user), page=1)
 
 
-@bp.route("/")
 @bp.route("/inbox")
 @login_required
 def inbox() -> ResponseReturnValue:
