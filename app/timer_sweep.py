@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app import clock, step_watch
 from app.db import Database
 from app.errors import NotFound
-from app.services import timers
+from app.services import notifications, timers
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ def fire_cases(database: Database, case_ids: Iterable[int]) -> int:
         batch = ids[start : start + BATCH]
         try:
             with database.unit_of_work() as session:
+                notifications.remember_group_members(session)  # notified groups read once a batch
                 fired_here = sum(_fire_in_savepoint(session, case_id) for case_id in batch)
             fired += fired_here
         except Exception:  # the batch did not commit: nothing of it is kept, so fire each alone
@@ -76,10 +77,13 @@ def _fire_alone(database: Database, case_id: int) -> int:
         return 0
 
 
-def cases_due_within(database: Database, start: datetime, end: datetime) -> list[int]:
-    """Cases with an unfired timer due in ``[start, end)`` and no later than now."""
+def cases_due_within(
+    database: Database, start: datetime, end: datetime, *, part: tuple[int, int] | None = None
+) -> list[int]:
+    """Cases with an unfired timer due in ``[start, end)`` and no later than now; with ``part``
+    ``(k, n)`` only those whose id is ``k`` modulo ``n``."""
     with database.unit_of_work(write=False) as session:
-        return timers.due_case_ids(session, min(end, clock.now()), start=start)
+        return timers.due_case_ids(session, min(end, clock.now()), start=start, part=part)
 
 
 def sweep_due_timers(database: Database) -> int:

@@ -93,15 +93,15 @@ def test_a_peak_is_split_into_batches_that_fire_every_case_exactly_once(
     clear_rq(redis_url)  # the wake-up scheduled by the starts: only the batches below
     with app.app_context(), clock.travel_to(DUE + timedelta(seconds=2)):
         assert timer_jobs.wake_due(SECOND) == 0  # more than a batch: nothing fired here, all queued
+        assert timer_jobs.wake_due(SECOND) == 0  # woken again while they wait: not queued twice
         jobs = [Job.fetch(job_id, connection=queue.connection) for job_id in queue.get_job_ids()]
-        assert [job.id for job in jobs] == [f"fire-{SECOND}-0", f"fire-{SECOND}-1", f"fire-{SECOND}-2"]
-        batches = [list(job.args[0]) for job in jobs]
-        assert sorted(i for batch in batches for i in batch) == sorted(case_ids)
-        assert [len(batch) for batch in batches] == [2, 2, 1]
-        assert sum(timer_jobs.fire_batch(batch) for batch in batches) == 5
+        assert [job.id for job in jobs] == [f"fire-{SECOND}-{k}-of-3" for k in range(3)]
+        assert [job.args for job in jobs] == [(SECOND, k, 3) for k in range(3)]
+        fired = [timer_jobs.fire_batch(*job.args) for job in jobs]
+        assert sorted(fired) == [1, 2, 2] and sum(fired) == 5  # the cases shared out by id
         # Run twice (a duplicate job, the sweep): nothing fires again.
-        assert sum(timer_jobs.fire_batch(batch) for batch in batches) == 0
-        assert timer_jobs.wake_due(SECOND) == 0 and queue.count == 3  # nothing left due in it
+        assert sum(timer_jobs.fire_batch(*job.args) for job in jobs) == 0
+        assert timer_jobs.wake_due(SECOND) == 0  # nothing left due in that second
     assert _fired_events(db, case_ids) == dict.fromkeys(case_ids, 1)
 
 
@@ -148,3 +148,33 @@ def test_a_case_that_fails_in_a_batch_leaves_the_others_fired_and_keeps_nothing_
     with app.app_context(), clock.travel_to(DUE + timedelta(seconds=3)):
         assert timer_sweep.fire_cases(edge.of(app).database, case_ids) == 1  # fired later, once
     assert _fired_events(db, case_ids) == dict.fromkeys(case_ids, 1)
+
+
+def test_sla_warnings_fired_in_one_batch_each_notify_their_group(app: Any, db: Any) -> None:
+    """The batch reads a notified group once; each case's reminder still reaches every member."""
+    from app.models import Notification
+    from app.services.demo import permit_application
+    from tests.helpers import user_named
+
+    start = datetime(2031, 3, 3, 1, 0, tzinfo=UTC)  # a Monday
+    with clock.travel_to(start):
+        ids = [
+            cases.start_case(
+                db, user_named(db, "acme"), "construction_permit", permit_application(f"批{i}")
+            ).case.id
+            for i in range(3)
+        ]
+        db.commit()
+    warn_at = db.scalar(
+        select(Timer.due_at).where(Timer.case_id == ids[0], Timer.kind == TimerKind.SLA_WARNING)
+    )
+    db.rollback()
+    with app.app_context(), clock.travel_to(warn_at + timedelta(seconds=1)):
+        assert timer_sweep.fire_cases(edge.of(app).database, ids) == 3
+    rows = db.execute(
+        select(Notification.case_id, User.username)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.kind == "reminder", Notification.case_id.in_(ids))
+    ).all()
+    db.rollback()
+    assert sorted(rows) == sorted((i, u) for i in ids for u in ("clerk", "window_chief"))
