@@ -19,7 +19,7 @@ from app.services.case_clock import case_due
 from app.services.demo import permit_application
 from app.services.platform import calendar
 from tests.engine.bpmn_factory import boundary_timer_process, timer_beside_script_process, write
-from tests.helpers import open_task, user_named
+from tests.helpers import case_events, open_task, user_named
 from tests.services.test_steps import PROCEDURE_ACTIONS, procedure_case
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -46,16 +46,6 @@ def _start(db: Any, data: dict[str, Any] | None = None, **extra: Any) -> steps.S
     return outcome
 
 
-def _events(db: Any, case: Case, action: str) -> list[AuditEvent]:
-    return list(
-        db.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.case_id == case.id, AuditEvent.action == action)
-            .order_by(AuditEvent.id)
-        )
-    )
-
-
 def test_a_started_case_is_stored_as_submitted(db: Any) -> None:
     outcome = _start(db, start_data={"applicant": {"verified": True}})
     version = processes.current_version(db, PERMIT)
@@ -74,7 +64,7 @@ def test_a_started_case_is_stored_as_submitted(db: Any) -> None:
     # The start data reached process code; the form's data is the case's.
     assert case.data["applicant"] == {"verified": True}
     assert case.data["project_name"] == "步骤"
-    (submitted,) = _events(db, case, "case.submitted")
+    (submitted,) = case_events(db, case, "case.submitted")
     assert submitted.actor_id == user_named(db, "acme").id
     assert submitted.detail == {"process": PERMIT, "version": version.hash[:12], "status": "in_progress"}
     assert open_task(db, case, "Task_Acceptance").candidate_group == "window"
@@ -92,11 +82,16 @@ def test_a_process_names_its_case_number_prefix(db: Any) -> None:
 def test_the_project_name_is_kept_when_it_is_text_at_most_200_characters(
     app: Any, db: Any, tmp_path: Any
 ) -> None:
-    # A process without a start form: whatever the applicant sends for the name.
+    # A process without a start form (whatever the applicant sends for the name) and with a
+    # case number prefix of its own.
+    xml = boundary_timer_process("named", '"PT2H"').replace(
+        'isExecutable="true">',
+        'isExecutable="true"><bpmn:extensionElements><spiffworkflow:properties>'
+        '<spiffworkflow:property name="case_prefix" value="NM" />'
+        "</spiffworkflow:properties></bpmn:extensionElements>",
+    )
     with app.app_context():
-        processes.deploy_processes(
-            db, None, [write(tmp_path, "named", boundary_timer_process("named", '"PT2H"'))]
-        )
+        processes.deploy_processes(db, None, [write(tmp_path, "named", xml)])
         db.commit()
     version = processes.current_version(db, "named")
     stored = []
@@ -106,12 +101,12 @@ def test_the_project_name_is_kept_when_it_is_text_at_most_200_characters(
             db.commit()
         db.expire_all()
         stored.append(db.get(Case, case.id).project_name)
-        assert db.get(Case, case.id).number.startswith("N20261116")
+        assert db.get(Case, case.id).number.startswith("NM20261116")
     assert stored == ["长" * 200, None, None, "短"]
 
 
 def test_an_invalid_application_is_refused_before_anything_runs(db: Any) -> None:
-    with pytest.raises(InvalidData):
+    with pytest.raises(InvalidData, match="^the application data is not valid: "):
         _start(db, {"project_name": "缺字段"})
     db.rollback()
     assert db.scalar(select(Case.id)) is None
@@ -133,7 +128,7 @@ def test_completing_a_task_records_who_what_and_the_outcome(db: Any) -> None:
     db.expire_all()
     done = db.get(HumanTask, task.id)
     assert done.state is TaskState.COMPLETED and done.outcome == "accept"
-    (completed,) = _events(db, case, "task.completed")
+    (completed,) = case_events(db, case, "task.completed")
     assert completed.actor_id == clerk.id
     assert completed.detail == {
         "task_id": task.id,
@@ -204,10 +199,12 @@ def test_a_task_command_checks_the_task_as_it_is_under_the_lock(db: Any) -> None
     def check(session: Any, task: HumanTask) -> None:
         seen.append((session, task))
 
-    steps.advance(db, steps.ClaimTask(task_id, user_named(db, "clerk"), check=check))
+    outcome = steps.advance(db, steps.ClaimTask(task_id, user_named(db, "clerk"), check=check))
     ((session, task),) = seen
     assert session is db and task.id == task_id and task.state is TaskState.OPEN
-    db.rollback()
+    assert outcome.case.id == case.id and outcome.task is not None and outcome.task.id == task_id
+    db.commit()
+    assert [e.detail["task_id"] for e in case_events(db, case, "task.claimed")] == [task_id]
 
 
 OTHER_TASK = """    <bpmn:userTask id="Task_Other" name="另审">
@@ -313,7 +310,9 @@ def test_release_and_reassign_reach_their_handlers(db: Any, kind: str) -> None:
     )
     outcome = steps.advance(db, command)
     db.commit()
-    assert outcome.task is not None and outcome.task.id == task_id
+    assert outcome.task is not None and outcome.task.id == task_id and outcome.case.id == case.id
+    action = "task.unclaimed" if kind == "release" else "task.reassigned"
+    assert [e.detail["task_id"] for e in case_events(db, case, action)] == [task_id]
     db.expire_all()
     expected = None if kind == "release" else chief.id
     assert db.get(HumanTask, task_id).assignee_id == expected
@@ -353,3 +352,13 @@ def test_a_form_may_name_only_files_of_its_own_case(db: Any) -> None:
         steps.advance(db, steps.CompleteTask(correction, data, user_named(db, "acme")))
     db.rollback()
     assert open_task(db, case, "Task_Correction").id == correction
+
+
+def test_a_grant_may_not_be_valid_until_before_its_decision(db: Any) -> None:
+    case, when, _command = procedure_case(db, "return")  # at the decision
+    decision = open_task(db, case, "Task_Decision").id
+    data = {"decision": "approve", "permit_valid_until": "2020-01-01"}
+    with clock.travel_to(when), pytest.raises(InvalidData, match="^permit_valid_until 2020-01-01 is before"):
+        steps.advance(db, steps.CompleteTask(decision, data, user_named(db, "permit_officer")))
+    db.rollback()
+    assert open_task(db, case, "Task_Decision").id == decision

@@ -23,7 +23,7 @@ from tests.engine.bpmn_factory import (
     timer_then_script_process,
     write,
 )
-from tests.helpers import complete_at, fire_at, open_task, user_named
+from tests.helpers import case_events, complete_at, fire_at, open_task, user_named
 
 SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 11, 17, 9, 0, tzinfo=SH)  # Tuesday, a working day
@@ -64,16 +64,6 @@ def _fire(db: Any, case: Case, when: datetime) -> tuple[int, list[Any]]:
     return fired, wakes
 
 
-def _events(db: Any, case: Case, action: str) -> list[AuditEvent]:
-    return list(
-        db.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.case_id == case.id, AuditEvent.action == action)
-            .order_by(AuditEvent.id)
-        )
-    )
-
-
 @pytest.fixture
 def escalating(app: Any, db: Any, tmp_path: Path) -> str:
     """A review (1 working day) with a non-interrupting boundary timer after 2 hours."""
@@ -93,7 +83,7 @@ def test_the_sweep_fires_a_bpmn_timer_at_its_due_time_itself(app: Any, db: Any, 
     timer = _bpmn_timer(db, case)
     assert timer.fired_at is not None and timer.fired_at.astimezone(SH) == due
     assert open_task(db, case, "Task_Review").escalation_level == 1
-    assert [e.detail["timers"] for e in _events(db, case, "timer.fired")] == [["Timer_Escalate"]]
+    assert [e.detail["timers"] for e in case_events(db, case, "timer.fired")] == [["Timer_Escalate"]]
 
 
 def test_platform_and_bpmn_timers_due_together_all_count(db: Any, escalating: str) -> None:
@@ -124,7 +114,7 @@ def test_platform_timers_alone_wake_the_case_at_its_next_timer(db: Any, escalati
     fired, wakes = _fire(db, case, warning.due_at)
     assert fired == 1
     assert wakes == [deferred.WakeCase(case.id, overdue.due_at)]
-    assert _events(db, case, "timer.fired") != [] and len(_events(db, case, "task.sla_warning")) == 1
+    assert case_events(db, case, "timer.fired") != [] and len(case_events(db, case, "task.sla_warning")) == 1
 
 
 def test_a_bpmn_step_wakes_the_case_once_at_its_next_timer(db: Any, escalating: str) -> None:
@@ -146,7 +136,7 @@ def test_a_timer_not_yet_due_or_cancelled_does_not_fire(db: Any, escalating: str
     complete_at(db, case, "Task_Review", "clerk", {}, due - timedelta(minutes=30))
     assert _bpmn_timer(db, case).cancelled_at is not None
     assert fire_at(db, case, due + timedelta(days=5)) == 0
-    assert _events(db, case, "timer.fired") == []
+    assert case_events(db, case, "timer.fired") == []
 
 
 def test_a_cycle_timer_that_moves_on_counts_as_gone_off(app: Any, db: Any, tmp_path: Path) -> None:
@@ -160,7 +150,7 @@ def test_a_cycle_timer_that_moves_on_counts_as_gone_off(app: Any, db: Any, tmp_p
     # The row waits for the next cycle.
     moved = _bpmn_timer(db, case)
     assert moved.id == first.id and moved.due_at == first_due + timedelta(hours=2) and moved.fired_at is None
-    assert [e.detail["timers"] for e in _events(db, case, "timer.fired")] == [["Timer_Escalate"]]
+    assert [e.detail["timers"] for e in case_events(db, case, "timer.fired")] == [["Timer_Escalate"]]
 
 
 def test_the_timers_of_a_case_stopped_on_an_error_are_cancelled_not_fired(
@@ -186,7 +176,7 @@ def test_the_timers_of_a_case_stopped_on_an_error_are_cancelled_not_fired(
     assert timer.fired_at is None and timer.cancelled_at == due + timedelta(minutes=1)
     stopped = db.get(Case, case.id)
     assert stopped.status is CaseStatus.ERROR and stopped.state == state  # the engine did not run
-    assert _events(db, case, "timer.fired") == [] and _events(db, case, "timer.failed") == []
+    assert case_events(db, case, "timer.fired") == [] and case_events(db, case, "timer.failed") == []
 
 
 def test_a_firing_the_engine_refuses_is_in_the_trail_and_changes_nothing(
@@ -200,7 +190,7 @@ def test_a_firing_the_engine_refuses_is_in_the_trail_and_changes_nothing(
     db.rollback()
     fired, wakes = _fire(db, case, due)
     assert fired == 0 and wakes == [deferred.WakeCase(case.id, due)]
-    (failed,) = _events(db, case, "timer.failed")
+    (failed,) = case_events(db, case, "timer.failed")
     error = failed.detail["error"]
     assert failed.actor_id is None
     assert """'["window"][1]'""" in error["message"] and error["bpmn_id"] == "Task_Review"
