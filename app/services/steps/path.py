@@ -236,10 +236,10 @@ def _fire_bpmn(session: Session, locked: Locked, timers: list[Timer], now: datet
         result = run_engine(
             session, lambda runtime, helpers: runtime.fire_due_timers(source, case.state, helpers)
         )
-    except CaseInError as err:  # a broken timer expression: the trail shows the error
+    except CaseInError as err:  # e.g. the task it leads to names its group by a failing expression
         cause = err.__cause__
-        error = cause.as_dict() if isinstance(cause, EngineError) else {"message": str(err)}
-        timer_effects.record_failure(session, case, error)
+        assert isinstance(cause, EngineError)  # run_engine raises CaseInError from the engine's error
+        timer_effects.record_failure(session, case, cause.as_dict())
         return 0, False
     still_waiting = {t.task_id: t.due_at for t in result.timers}
     # Gone from the workflow, or a cycle timer that moved on to its next due time.
