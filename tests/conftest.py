@@ -48,6 +48,7 @@ CASE_TABLES = [
     "runtime_setting",
     "timer",
     "human_task",
+    "personal_value",
     "case",
 ]
 
