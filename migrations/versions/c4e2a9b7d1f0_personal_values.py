@@ -1,7 +1,7 @@
 """personal data in forms: the values of fields marked x-personal, encrypted, out of case data
 
 Revision ID: c4e2a9b7d1f0
-Revises: b3d8f0a1c2e4
+Revises: f4c2a9d7e813
 Create Date: 2026-12-02 08:00:00
 """
 
