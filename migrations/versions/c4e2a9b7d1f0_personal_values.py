@@ -12,7 +12,7 @@ import app.models.base
 
 
 revision = "c4e2a9b7d1f0"
-down_revision = "b3d8f0a1c2e4"
+down_revision = "f4c2a9d7e813"
 branch_labels = None
 depends_on = None
 
