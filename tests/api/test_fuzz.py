@@ -55,7 +55,7 @@ ROLES = ("clerk", "acme", "admin", None)
 
 def _path_values(api: Any, number: str) -> dict[str, Any]:
     task = inbox_task(api, "clerk", number)
-    return {"key": "construction_permit", "number": number, "task_id": task["id"]}
+    return {"key": "construction_permit", "number": number, "task_id": task["id"], "username": "clerk"}
 
 
 def test_the_hostile_bodies_answer_400_on_every_json_operation_for_every_role(
