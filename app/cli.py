@@ -366,13 +366,15 @@ def audit_checkpoint() -> None:
 
 @pii_cli.command("rotate")
 def pii_rotate() -> None:
-    """Re-encrypt every stored phone number under PERMITFLOW_PII_KEY (after a key change, or to
-    encrypt numbers stored before encryption)."""
-    from app.services import pii
+    """Re-encrypt every stored phone number and every personal value given in a form under
+    PERMITFLOW_PII_KEY (after a key change, or to encrypt numbers stored before encryption)."""
+    from app.services import personal_data, pii
 
     with _database().unit_of_work() as session:
         changed = pii.rotate(session)
+        values = personal_data.rotate(session)
     click.echo(f"re-encrypted {changed} phone number(s) under the current key")
+    click.echo(f"re-encrypted {values} personal value(s) given in forms under the current key")
 
 
 def register_cli(app: Flask) -> None:

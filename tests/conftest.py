@@ -49,6 +49,7 @@ CASE_TABLES = [
     "runtime_setting",
     "timer",
     "human_task",
+    "personal_value",
     "case",
 ]
 

@@ -10,6 +10,7 @@ from .comment import CaseComment, CommentVisibility
 from .credit import CreditRecord
 from .draft import Draft, DraftAttachment
 from .notification import EmailState, Notification
+from .personal import PersonalValue
 from .process import ProcessVersion
 from .rating import ServiceRating
 from .saved_filter import SavedFilter
@@ -30,6 +31,7 @@ __all__ = [
     "DraftAttachment",
     "EmailState",
     "Notification",
+    "PersonalValue",
     "Case",
     "CaseComment",
     "CaseStatus",

@@ -10,10 +10,11 @@ rotate: set the new key, move the old one to ``PERMITFLOW_AUDIT_OLD_KEYS``.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -139,6 +140,48 @@ def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
+class ChainBreak(enum.StrEnum):
+    """Why a check of the chain failed. The command line prints :data:`WHY` (English); the audit
+    page words each reason in the reader's language (web/audit_pages.py) with the same facts."""
+
+    LINK = "link"
+    RECOMPUTED = "recomputed"
+    UNKNOWN_KEY = "unknown_key"
+    CONTENT = "content"
+    CHECKPOINT_DIFFERS = "checkpoint_differs"
+    HEAD_GONE = "head_gone"
+    CHECKPOINT_UNREADABLE = "checkpoint_unreadable"
+    CHECKPOINT_UNKNOWN_KEY = "checkpoint_unknown_key"
+    CHECKPOINT_FORGED = "checkpoint_forged"
+
+
+WHY = {
+    ChainBreak.LINK: "its link to the previous event is broken (an event was removed, inserted or reordered)",
+    ChainBreak.RECOMPUTED: "it has no key id after keyed events (the chain was recomputed without the key)",
+    ChainBreak.UNKNOWN_KEY: "it names an unknown audit key {key_id} (set it in PERMITFLOW_AUDIT_OLD_KEYS)",
+    ChainBreak.CONTENT: "its content does not match its hash (the event was changed or the chain recomputed)",
+    ChainBreak.CHECKPOINT_DIFFERS: "it differs from the checkpoint of {at} (event {count} of the chain then, "
+    "hash {hash}…): events were deleted, inserted or rewritten",
+    ChainBreak.HEAD_GONE: "the checkpoint of {at} names event {head_id} as the chain's head "
+    "({count} events), which is gone: the newest events were deleted",
+    ChainBreak.CHECKPOINT_UNREADABLE: "checkpoint line {line} is not a checkpoint ({error})",
+    ChainBreak.CHECKPOINT_UNKNOWN_KEY: "checkpoint line {line} names an unknown audit key {key_id}",
+    ChainBreak.CHECKPOINT_FORGED: "checkpoint line {line} is not signed with the audit key "
+    "(forged or edited)",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A break of the chain: its reason and the facts its message names (event ids, key ids, times)."""
+
+    reason: ChainBreak
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return WHY[self.reason].format(**self.facts)
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """What verifying the chain found: the events checked and, when broken, where and why."""
@@ -146,28 +189,32 @@ class ChainReport:
     checked: int
     broken_id: int | None = None
     broken_action: str | None = None
-    why: str = ""
+    problem: Problem | None = None
     unkeyed: int = 0  # oldest events sealed before keyed hashes
 
     @property
     def intact(self) -> bool:
-        return not self.why
+        return self.problem is None
+
+    @property
+    def why(self) -> str:
+        return str(self.problem) if self.problem else ""
 
 
-def _event_problem(keys: AuditKeys, prev: str, ev: AuditEvent, keyed_seen: bool) -> str:
+def _event_problem(keys: AuditKeys, prev: str, ev: AuditEvent, keyed_seen: bool) -> Problem | None:
     if ev.prev_hash != prev:
-        return "its link to the previous event is broken (an event was removed, inserted or reordered)"
+        return Problem(ChainBreak.LINK)
     if ev.key_id is None:
         if keyed_seen:
-            return "it has no key id after keyed events (the chain was recomputed without the key)"
+            return Problem(ChainBreak.RECOMPUTED)
         expected = content_hash(prev, ev)
     elif ev.key_id in keys.by_id:
         expected = keyed_hash(keys.by_id[ev.key_id], ev.key_id, prev, ev)
     else:
-        return f"it names an unknown audit key {ev.key_id} (set it in PERMITFLOW_AUDIT_OLD_KEYS)"
+        return Problem(ChainBreak.UNKNOWN_KEY, {"key_id": ev.key_id})
     if not hmac.compare_digest(expected, ev.hash):
-        return "its content does not match its hash (the event was changed or the chain recomputed)"
-    return ""
+        return Problem(ChainBreak.CONTENT)
+    return None
 
 
 def walk_chain(session: Session, keys: AuditKeys, batch: int = 5000) -> Any:
@@ -203,20 +250,16 @@ def verify_chain(session: Session, checkpoints: list[Any] | None = None) -> Chai
             return ChainReport(checked, ev.id, ev.action, problem, unkeyed)
         checkpoint = pending.pop(ev.id, None)
         if checkpoint is not None and (checkpoint.head_hash != ev.hash or checkpoint.count != position):
-            why = (
-                f"it differs from the checkpoint of {checkpoint.at} (event {checkpoint.count} of the "
-                f"chain then, hash {checkpoint.head_hash[:12]}…): events were deleted, inserted or rewritten"
+            facts = {"at": checkpoint.at, "count": checkpoint.count, "hash": checkpoint.head_hash[:12]}
+            return ChainReport(
+                checked, ev.id, ev.action, Problem(ChainBreak.CHECKPOINT_DIFFERS, facts), unkeyed
             )
-            return ChainReport(checked, ev.id, ev.action, why, unkeyed)
         checked += 1
         unkeyed += ev.key_id is None
     if pending:
         lost = min(pending.values(), key=lambda cp: cp.head_id)
-        why = (
-            f"the checkpoint of {lost.at} names event {lost.head_id} as the chain's head ({lost.count} "
-            f"events), which is gone: the newest events were deleted"
-        )
-        return ChainReport(checked, lost.head_id, None, why, unkeyed)
+        facts = {"at": lost.at, "head_id": lost.head_id, "count": lost.count}
+        return ChainReport(checked, lost.head_id, None, Problem(ChainBreak.HEAD_GONE, facts), unkeyed)
     return ChainReport(checked, unkeyed=unkeyed)
 
 

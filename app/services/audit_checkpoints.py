@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app import clock
 
 from . import platform
-from .audit import AuditKeys, audit_keys, chain_head
+from .audit import AuditKeys, ChainBreak, Problem, audit_keys, chain_head
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,11 @@ class Checkpoint:
 
 
 class CheckpointError(Exception):
-    """The checkpoint file holds a line that is not a genuine checkpoint."""
+    """The checkpoint file holds a line that is not a genuine checkpoint; ``problem`` says why."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 def _sign(key: bytes, checkpoint: Checkpoint) -> str:
@@ -76,12 +80,15 @@ def _parse(number: int, line: str, keys: AuditKeys) -> Checkpoint:
     try:
         checkpoint = Checkpoint(**json.loads(line))
     except (ValueError, TypeError) as error:
-        raise CheckpointError(f"checkpoint line {number} is not a checkpoint ({error})") from None
+        raise CheckpointError(
+            Problem(ChainBreak.CHECKPOINT_UNREADABLE, {"line": number, "error": str(error)[:200]})
+        ) from None
     key = keys.by_id.get(checkpoint.key_id)
     if key is None:
-        raise CheckpointError(f"checkpoint line {number} names an unknown audit key {checkpoint.key_id}")
+        facts = {"line": number, "key_id": str(checkpoint.key_id)[:40]}
+        raise CheckpointError(Problem(ChainBreak.CHECKPOINT_UNKNOWN_KEY, facts))
     if not hmac.compare_digest(_sign(key, checkpoint), checkpoint.signature):
-        raise CheckpointError(f"checkpoint line {number} is not signed with the audit key (forged or edited)")
+        raise CheckpointError(Problem(ChainBreak.CHECKPOINT_FORGED, {"line": number}))
     return checkpoint
 
 

@@ -13,7 +13,7 @@ from app import clock
 from app.errors import Forbidden, InvalidData, NotAuthenticated, NotFound
 from app.models import Case, HumanTask, ServiceRating, TaskState, User
 
-from . import case_numbers, certificates, gateway, performer_tasks, platform, processes, steps
+from . import case_numbers, certificates, gateway, performer_tasks, personal_data, platform, processes, steps
 from .calendar import SlaState, sla_state
 from .case_access import case_access
 from .case_clock import is_overrun, open_suspension, paused_working_days
@@ -140,7 +140,7 @@ def public_view(session: Session, case: Case, *, with_data: bool) -> CaseView:
         timeline=timeline,
         requests=requests,
         documents=certificates.documents(session, case),
-        data=case.data if with_data else None,
+        data=personal_data.reveal(session, case.id, case.data) if with_data else None,
         suspended=open_suspension(case) is not None,
         rating=_rating(session, case),
         overrun=is_overrun(platform.calendar(session), case, now),

@@ -31,7 +31,7 @@ from app import clock
 from app.errors import Forbidden, InvalidData, NotFound
 from app.models import Attachment, Draft, DraftAttachment, User
 
-from . import attachments, audit, cases, processes
+from . import attachments, audit, cases, personal_data, processes
 from .forms import validate_form
 
 REFERENCES = attachments.REFERENCES
@@ -188,7 +188,9 @@ def _after_rollback(session: Session) -> None:
 
 def save(session: Session, draft: Draft, data: dict[str, Any]) -> None:
     """Keep what is typed so far, valid or not (the completeness check says what is missing)."""
-    draft.data = {k: v for k, v in data.items() if k != REFERENCES}
+    typed = {k: v for k, v in data.items() if k != REFERENCES}
+    # Personal fields (x-personal) are kept encrypted, like those of a case (services/personal_data.py).
+    draft.data = personal_data.encrypt_marked(session, start_schema(session, draft.process_key), typed)
     draft.updated_at = clock.now()
     session.flush()
 
@@ -257,6 +259,11 @@ def file_path(session: Session, draft: Draft, uid: str, root: Path) -> tuple[Dra
     if item is None or path is None or not path.is_file():
         raise NotFound("no such file in this draft")
     return item, path
+
+
+def typed_data(session: Session, draft: Draft) -> dict[str, Any]:
+    """What the applicant typed into the draft so far (personal fields in clear)."""
+    return dict(personal_data.decrypt_marked(session, draft.data or {}))
 
 
 def compose(session: Session, draft: Draft, data: dict[str, Any]) -> dict[str, Any]:

@@ -79,6 +79,7 @@ class TaskDetail:
     form: TaskForm
     case: Case
     data: dict[str, Any]
+    submitted: dict[str, Any]  # what was submitted in the task (personal values revealed)
     comments: list[CommentView]  # the case's comments the user may read (services/case_comments.py)
     attachments: list[AttachmentSummary]
     credit_score: int | None  # None: no company concerned (or none known)

@@ -14,7 +14,7 @@ from app import clock
 from app.errors import Forbidden, NotFound
 from app.models import Case, HumanTask, TaskState, User
 
-from . import attachments, case_comments, credit, gateway, processes, steps, substitutions
+from . import attachments, case_comments, credit, gateway, personal_data, processes, steps, substitutions
 from .calendar import SlaState, sla_state
 from .case_access import case_access
 from .task_access import LEADER_LEVEL, assignee_names, escalated_from, group_slugs, task_permissions
@@ -208,7 +208,8 @@ def task_detail(session: Session, user: User, task_id: int) -> TaskDetail:
             ui_schema=processes.form_schema(version, ui_name),
         ),
         case=case,
-        data=visible_data(user, task, case),
+        data=visible_data(session, user, task, case),
+        submitted=personal_data.reveal(session, case.id, task.submitted or {}),
         comments=_comments(session, user, case),
         attachments=[AttachmentSummary.of(a) for a in attachments.case_attachments(session, case)],
         credit_score=score,
@@ -224,12 +225,13 @@ def _comments(session: Session, user: User, case: Case) -> list[case_comments.Co
     return case_comments.list_comments(session, user, case)
 
 
-def visible_data(user: User, task: HumanTask, case: Case) -> dict[str, Any]:
+def visible_data(session: Session, user: User, task: HumanTask, case: Case) -> dict[str, Any]:
     """Staff and the case's own applicant see the case data; a company performing a task of someone
-    else's case (a contractor ordered to rectify) sees only the task's `performer_data`."""
+    else's case (a contractor ordered to rectify) sees only the task's `performer_data`. Personal
+    values come back in clear for them (services/personal_data.py)."""
     if case_access(case, user).data:
-        return dict(case.data or {})
-    return dict((task.context or {}).get("performer_data") or {})
+        return dict(personal_data.reveal(session, case.id, case.data or {}))
+    return dict(personal_data.reveal(session, case.id, (task.context or {}).get("performer_data") or {}))
 
 
 def _credit(

@@ -109,7 +109,9 @@ def _render(
         "version": version,
         "schema": schema,
         "fields": fields,
-        "values": values if values is not None else schema_form.form_values(fields, draft.data),
+        "values": values
+        if values is not None
+        else schema_form.form_values(fields, drafts.typed_data(db, draft)),
         "errors": errors,
         "focus": schema_form.first_error(fields, errors),
         "kinds": kinds,

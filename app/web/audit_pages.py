@@ -12,9 +12,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext
 
 from app.services import audit, cases
-from app.services.audit_checkpoints import CheckpointError, read_checkpoints
 
-from . import common
+from . import audit_chain, common
 from .auth import current_user, login_required
 
 bp = Blueprint("audit", __name__)
@@ -136,7 +135,7 @@ def audit_trail() -> ResponseReturnValue:
     )
     chain: dict[str, Any] | None = None
     if request.args.get("verify") == "1":
-        chain = _verify(common.session())
+        chain = audit_chain.verify(common.session(), ACTION_LABELS)
     return render_template(
         "audit.html",
         rows=rows,
@@ -175,20 +174,3 @@ def case_audit(number: str) -> ResponseReturnValue:
         bad_dates=[],
         page_url=_page_url({}),
     )
-
-
-def _verify(session: Any) -> dict[str, Any]:
-    """The chain checked against the checkpoints, for the page (a forged checkpoint is a break)."""
-    try:
-        report = audit.verify_chain(session, read_checkpoints(session))
-    except CheckpointError as error:
-        return {"checked": 0, "broken": True, "id": None, "action": "", "why": str(error)}
-    return {
-        "checked": report.checked,
-        "broken": not report.intact,
-        # A deletion of the newest events names a checkpoint's event that no longer exists: the
-        # message then names no event row.
-        "id": report.broken_id if report.broken_action else None,
-        "action": report.broken_action or "",
-        "why": report.why,
-    }

@@ -111,8 +111,8 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
     task, case, allowed = detail.task, detail.case, detail.permissions
     version = processes.version_by_id(db, case.process_version_id)
     view = cases.public_view(db, case, with_data=False)
-    fields = schema_form.build_fields(detail.form.schema, data=task.submitted or {})
-    case_rows, process_rows = _case_rows(case.data or {}, version, file_refs(case.number, detail.attachments))
+    fields = schema_form.build_fields(detail.form.schema, data=detail.submitted)
+    case_rows, process_rows = _case_rows(detail.data, version, file_refs(case.number, detail.attachments))
     is_open = task.state == TaskState.OPEN
     context: dict[str, Any] = {
         "task": task,
@@ -138,7 +138,7 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
         "can_claim": allowed.claim,
         "can_unclaim": allowed.release,
         "can_reassign": allowed.reassign,
-        "values": schema_form.form_values(fields, task.submitted or {}) if not is_open else {},
+        "values": schema_form.form_values(fields, detail.submitted) if not is_open else {},
         **_no_errors(),
         "field_labels": schema_form.labels(fields),
         "problem": None,

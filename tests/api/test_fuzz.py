@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from tests.helpers import submit_permit
+from tests.api.test_hostile_json import BODIES
+from tests.helpers import inbox_task, submit_permit
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
@@ -43,3 +44,46 @@ def test_no_operation_answers_5xx_or_breaks_its_contract(case: Any, api: Any) ->
         headers = api.headers(user) if user else {}
         response = case.call(headers=headers)
         case.validate_response(response, checks=CHECKS, headers=headers)
+
+
+# Hand-written cases beside the generated ones: the three bodies that used to answer 500 (a lone
+# surrogate, arrays 5,000 deep, a 5,000-digit integer), sent raw to every operation taking JSON, as
+# a reviewer, an applicant, an administrator and anonymously. Each answers 400 before anything
+# else runs (no authentication, no lookup of the case or task named in the path), as documented.
+ROLES = ("clerk", "acme", "admin", None)
+
+
+def _path_values(api: Any, number: str) -> dict[str, Any]:
+    task = inbox_task(api, "clerk", number)
+    return {"key": "construction_permit", "number": number, "task_id": task["id"], "username": "clerk"}
+
+
+def test_the_hostile_bodies_answer_400_on_every_json_operation_for_every_role(
+    api_schema: Any, api: Any
+) -> None:
+    number = api.get("/api/v1/tasks?scope=group", "clerk").get_json()["items"][0]["case_number"]
+    values = _path_values(api, number)
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    taking_json = [
+        op
+        for op in operations
+        if "application/json" in (op.definition.raw.get("requestBody") or {}).get("content", {})
+    ]
+    assert len(taking_json) >= 15  # every POST with a JSON body, not a few
+    seen = 0
+    for operation in taking_json:
+        names = {p.name for p in operation.path_parameters}
+        for kind, body in BODIES.items():
+            for user in ROLES:
+                case = operation.Case(
+                    path_parameters={name: values[name] for name in names},
+                    body=body.encode(),
+                    media_type="application/json",
+                )
+                headers = api.headers(user) if user else {}
+                response = case.call(headers=headers)
+                case.validate_response(response, checks=CHECKS, headers=headers)
+                assert response.status_code == 400, (operation.label, kind, user, response.text[:300])
+                assert set(response.json()) == {"code", "status", "message", "errors"}
+                seen += 1
+    assert seen == len(taking_json) * len(BODIES) * len(ROLES)

@@ -86,7 +86,8 @@ def _chain(keys: audit.AuditKeys, count: int, unkeyed: int = 0) -> list[AuditEve
 def _problems(keys: audit.AuditKeys, events: list[AuditEvent]) -> list[str]:
     found, prev, keyed = [], audit.GENESIS, False
     for ev in events:
-        found.append(audit._event_problem(keys, prev, ev, keyed))
+        problem = audit._event_problem(keys, prev, ev, keyed)
+        found.append(str(problem) if problem else "")
         keyed = keyed or ev.key_id is not None
         prev = ev.hash
     return found
@@ -123,7 +124,9 @@ def test_a_plain_hash_under_a_key_id_does_not_pass() -> None:
 
 def test_the_report_is_intact_only_without_a_reason() -> None:
     assert audit.ChainReport(3).intact
-    assert not audit.ChainReport(3, broken_id=4, why="changed").intact
+    broken = audit.ChainReport(3, broken_id=4, problem=audit.Problem(audit.ChainBreak.CONTENT))
+    assert not broken.intact and broken.why.startswith("its content does not match its hash")
+    assert audit.ChainReport(3).why == ""
     assert audit.ChainReport(2, unkeyed=1).unkeyed == 1
 
 

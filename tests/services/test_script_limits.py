@@ -1,9 +1,10 @@
 """A case whose script will not stop goes to `error` within the script budget, and whoever
-started or woke the case gets its answer and is free again (findings 1 and 2)."""
+started or woke the case gets its answer and is free again (findings 1 and 2). The error names the
+budget (the guard that stopped it); a guard switched off would hang the test into its timeout.
+How long it took is not asserted: that is for bench/, not for a loaded test machine."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -43,10 +44,8 @@ def test_a_case_start_with_a_looping_script_goes_to_error_and_frees_the_caller(
 ) -> None:
     _deploy(db, tmp_path, "loop_start", script_process("loop_start", LOOP_IN_TRY))
     _deploy(db, tmp_path, "fine_start", script_process("fine_start", "n = 1"))
-    started = time.monotonic()
     case = cases.start_case(db, user_named(db, "acme"), "loop_start", {}).case
     db.commit()
-    assert time.monotonic() - started <= short_budget + 1
     assert case.status is CaseStatus.ERROR
     assert case.error is not None and case.error["bpmn_id"] == "Script_Work"
     assert "budget" in str(case.error["message"])
@@ -63,9 +62,7 @@ def test_a_timer_that_runs_a_looping_script_puts_the_case_in_error(
     case = cases.start_case(db, user_named(db, "acme"), "loop_timer", {}).case
     db.commit()
     assert case.status is CaseStatus.IN_PROGRESS
-    started = time.monotonic()
     fire_at(db, case, clock.now() + timedelta(hours=1, seconds=5))
-    assert time.monotonic() - started <= short_budget + 1
     db.expire_all()
     failed = db.scalar(select(Case).where(Case.id == case.id))
     assert failed is not None and failed.status is CaseStatus.ERROR

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from app import edge
 from app.jobs.sms import send_notification_sms
 from app.models import EmailState, Notification, User
-from app.services import notifications, sms
+from app.services import notifications, pii, sms
 
 SECRET = "stand-in-secret"
 
@@ -68,7 +68,8 @@ def stand_in() -> Iterator[StandIn]:
 def texting(app: Any, db: Any, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The planner opted in with a phone; the job's settings point at the stand-in."""
     planner = db.scalar(select(User).where(User.username == "planner"))
-    planner.sms_opt_in, planner.phone = True, "13800001111"
+    planner.sms_opt_in = True
+    pii.set_phone(db, planner, "13800001111")  # stored encrypted, as every account's phone
     db.commit()
     settings = replace(
         edge.of(app).settings,
@@ -80,7 +81,8 @@ def texting(app: Any, db: Any, stand_in: StandIn, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(edge, "settings", lambda: settings)
     yield settings
     planner = db.scalar(select(User).where(User.username == "planner"))
-    planner.sms_opt_in, planner.phone = False, None
+    planner.sms_opt_in = False
+    pii.set_phone(db, planner, None)
     db.commit()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,8 @@ from sqlalchemy import delete, func, select, update
 
 from app import edge
 from app.models import AuditEvent
+from app.services.audit import ChainBreak, Problem
+from app.web import audit_chain
 from tests.helpers import inbox_task, submit_permit
 
 
@@ -87,3 +90,42 @@ def test_the_chain_check_names_a_deletion_of_the_newest_events(
             assert text in html, language
     finally:
         path.unlink(missing_ok=True)
+
+
+def test_the_chain_check_speaks_the_readers_language(api: Any, pages: Any, db: Any) -> None:
+    _walk(api)
+    browsers = {language: pages("admin", language=language) for language in ("en", "zh_CN")}
+    victim = db.scalar(select(AuditEvent.id).where(AuditEvent.action == "task.completed"))
+    db.execute(update(AuditEvent).where(AuditEvent.id == victim).values(actor="mallory"))
+    db.commit()
+    english = browsers["en"].get("/audit?verify=1").get_data(as_text=True)
+    assert "its content does not match its hash" in english and "(Step completed)" in english
+    chinese = browsers["zh_CN"].get("/audit?verify=1").get_data(as_text=True)
+    assert "它的内容与其哈希值不符" in chinese and "（办理环节）" in chinese
+    assert "does not match" not in chinese
+
+
+def test_a_forged_checkpoint_is_named_in_both_languages(app: Any, api: Any, pages: Any) -> None:
+    path = Path(edge.of(app).settings.audit_checkpoints)
+    path.unlink(missing_ok=True)
+    try:
+        _walk(api)
+        assert app.test_cli_runner().invoke(args=["audit", "checkpoint"]).exit_code == 0
+        line = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+        path.write_text(json.dumps({**line, "count": line["count"] + 1}) + "\n", encoding="utf-8")
+        for language, text in (
+            ("en", "checkpoint line 1 is not signed with the audit key"),
+            ("zh_CN", "检查点文件第 1 行的签名与审计密钥不符"),
+        ):
+            assert text in pages("admin", language=language).get("/audit?verify=1").get_data(as_text=True)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def test_every_reason_of_a_break_is_worded_on_the_page_as_on_the_command_line(app: Any) -> None:
+    """The page's English is the command line's sentence, facts in the same places."""
+    facts = {"key_id": "k1", "at": "t", "count": 3, "hash": "ab", "head_id": 9, "line": 2, "error": "e"}
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        for reason in ChainBreak:
+            problem = Problem(reason, facts)
+            assert audit_chain.why(problem) == str(problem), reason

@@ -23,6 +23,7 @@ from .. import (
     case_numbers,
     certificates,
     gateway,
+    personal_data,
     platform,
     processes,
     substitutions,
@@ -100,9 +101,11 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
     version = command.version
     meta = version.meta
     data = dict(command.data)
-    validate_form(processes.form_schema(version, meta["start"]["form"]), data, what="application")
+    schema = processes.form_schema(version, meta["start"]["form"])
+    validate_form(schema, data, what="application")
+    sealed = personal_data.seal(schema, data)  # personal values never reach the engine
     source = processes.spec_source(version)
-    start_data = {**data, **command.start_data}
+    start_data = {**sealed.data, **command.start_data}
     result = run_engine(session, Runtime.start, source, start_data)
     now = clock.now()
     number, code = case_numbers.new_number(
@@ -127,6 +130,7 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
     )
     session.add(case)
     session.flush()
+    sealed.keep(session, case.id)
     case.due_at = case_due(platform.calendar(session), case)
     mirrored = gateway.mirror(session, case, result, [], actor=command.actor)
     detail = {"process": version.key, "version": version.hash[:12]}
@@ -159,13 +163,17 @@ PROCEDURES: dict[type, Callable[..., StepOutcome]] = {
 
 
 def _complete(session: Session, command: CompleteTask, locked: Locked, task: HumanTask) -> StepOutcome:
-    case, actor, data = locked.case, command.actor, command.data
+    case, actor = locked.case, command.actor
     behalf = substitutions.on_behalf_of(session, actor, task) if actor is not None else None  # 委托
     claimed_by_other = task.assignee_id is not None and actor is not None and task.assignee_id != actor.id
     if claimed_by_other and (behalf is None or behalf.id != task.assignee_id):
         raise Conflict("the task is claimed by someone else")
     version = processes.version_by_id(session, case.process_version_id)
-    validate_form(processes.form_schema(version, task.form_key), data)
+    schema = processes.form_schema(version, task.form_key)
+    validate_form(schema, command.data)
+    sealed = personal_data.seal(schema, dict(command.data))  # personal values never reach the engine
+    sealed.keep(session, case.id)
+    data = sealed.data
     if task.procedure is not None:
         return platform_tasks.complete(session, command, case, task, data)
     consultation.check_answered(locked.open_tasks, task)  # 加签: the opinions come first

@@ -1,0 +1,85 @@
+"""The sandbox's parts one by one: the guards every run gets, what a script's run writes back into
+the task data, the messages of a refusal, and the source check the validator asks."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.engine import ScriptRefused
+from app.engine.sandbox import SandboxEnvironment, _explain, _run_limited, check_source
+from app.engine.script_limits import ScriptRun
+
+
+def _env(**helpers: object) -> SandboxEnvironment:
+    return SandboxEnvironment(helpers, 2.0)  # type: ignore[arg-type]
+
+
+def test_unpacking_and_item_writes_go_through_their_guards() -> None:
+    data: dict[str, object] = {"pair": [1, 2], "rows": [[3, 4]]}
+    _env().execute(
+        "a, b = pair\nfor c, d in rows:\n    e = c + d\nm = {}\nm['k'] = a\nl = [0]\nl[0] = b", data
+    )
+    assert (data["a"], data["b"], data["e"], data["m"], data["l"]) == (1, 2, 7, {"k": 1}, [2])
+
+
+def test_the_write_guard_refuses_attributes_of_what_is_not_the_scripts() -> None:
+    with pytest.raises(TypeError, match="attribute-less"):
+        _env(now=lambda: 1).execute("now.x = 1", {})
+
+
+def test_sum_is_the_guarded_one() -> None:
+    with pytest.raises(ScriptRefused, match="sum\\(\\) adds numbers only"):
+        _env().execute("x = sum([[0] * 600000, [0] * 600000], [])", {})
+    data: dict[str, object] = {}
+    _env().execute("x = sum([1, 2, 3])", data)
+    assert data["x"] == 6
+
+
+def test_external_context_is_seen_but_never_written_back() -> None:
+    env = _env()
+    assert env.evaluate("a + b", {"a": 1}, {"b": 2}) == 3
+    data: dict[str, object] = {"a": 1}
+    env.execute("c = a + b\nb = 5", data, {"b": 2})
+    assert data == {"a": 1, "c": 3}  # `b` belongs to the external context, not to the task data
+
+
+def test_a_run_writes_back_its_values_not_its_functions_and_drops_what_it_deleted() -> None:
+    data: dict[str, object] = {"x": 1, "y": 2}
+    assert _env().execute("def f():\n    return 3\ng = lambda: 4\nz = f() + g()\ndel x", data) is True
+    assert data == {"y": 2, "z": 7}
+
+
+def test_helper_names_in_the_data_are_all_named() -> None:
+    env = _env(now=lambda: 1, mask=lambda c: c)
+    with pytest.raises(ScriptRefused) as refused:
+        env.execute("x = 1", {"now": 1, "mask": 2})
+    assert refused.value.message == "task data uses the names of helper functions: mask, now"
+
+
+def test_service_tasks_are_refused_by_name() -> None:
+    with pytest.raises(ScriptRefused) as refused:
+        _env().call_service({})
+    assert refused.value.message == "service tasks are not supported; use a script task"
+
+
+def test_a_refusal_lists_every_compile_error() -> None:
+    assert _explain(["one", "two"], "x") == "refused by the script sandbox: one; two"
+    assert _explain([], "x") == "refused by the script sandbox: the code could not be compiled"
+
+
+def test_a_limit_the_script_hid_from_itself_still_fails_the_run_with_its_reason() -> None:
+    run = ScriptRun(1.0)
+    assert _run_limited(run, lambda: 5) == 5
+    run.tripped = "the script ran longer than its budget of 1 s"
+    with pytest.raises(ScriptRefused) as refused:
+        _run_limited(run, lambda: 5)
+    assert refused.value.message == run.tripped
+
+
+def test_check_source_compiles_as_the_runtime_does() -> None:
+    assert check_source("x = 1", expression=False) is None
+    assert check_source("a > 1", expression=True) is None
+    refused = check_source("x = 1", expression=True)  # a statement is no expression
+    assert refused is not None and refused.startswith("refused by the script sandbox")
+    construct = check_source("class A:\n    pass", expression=False)
+    assert construct is not None and construct.startswith("cannot run in the script sandbox: ")
