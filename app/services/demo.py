@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.models import Case, Group, HumanTask, Membership, TaskState, User, UserKind
 
-from . import cases, pii, processes, tasks
+from . import cases, pii, processes, tasks, timers
 from .auth import hash_password
 from .seed_groups import GROUPS
 
@@ -48,12 +48,32 @@ APPLICANTS = [
 ]
 
 
+# The demo city's districts (forms' `district`, the dashboard's map), told by the project's name.
+DISTRICT_WORDS = [
+    ("高新", "gaoxin"),
+    ("经开", "jingkai"),
+    ("临港", "jingkai"),
+    ("南山", "nanshan"),
+    ("城南", "nanshan"),
+    ("东城", "dongcheng"),
+    ("老城", "dongcheng"),
+    ("西城", "xicheng"),
+    ("城西", "xicheng"),
+    ("西湖", "xicheng"),
+]
+
+
+def district_of(name: str) -> str:
+    """The district a demo project lies in (北湖区 unless its name says otherwise)."""
+    return next((code for word, code in DISTRICT_WORDS if word in name), "beihu")
+
+
 def permit_application(name: str, floor_area: float = 45600) -> dict[str, Any]:
     """A complete, valid construction permit application for the demo company."""
     return {
         "project_name": name,
         "project_code": "2026-350100-47-01-123456",
-        "district": "beihu",
+        "district": district_of(name),
         "builder": {
             "name": APPLICANTS[0][1],
             "credit_code": APPLICANTS[0][2],
@@ -183,7 +203,16 @@ def load_cases(session: Session, users: dict[str, User]) -> list[str]:
     from .demo_procedures import load_procedure_cases  # it builds on this module's applications
 
     made += load_procedure_cases(session, users, real_now)
+    fire_due_timers(session)
     return made
+
+
+def fire_due_timers(session: Session) -> None:
+    """What the worker's sweep would do first: the warnings, overdue notices and escalations (督办,
+    levels 1 and 2) of the stories told in the past go off now, so the demo shows each of them."""
+    for _round in range(5):  # an overdue task's level-2 escalation is due once level 1 fired
+        if sum(timers.fire_due(session, case_id) for case_id in timers.due_case_ids(session)) == 0:
+            return
 
 
 @dataclass
@@ -330,6 +359,7 @@ def rectification_order(project: str, *levels: str) -> dict[str, Any]:
     """A rectification order against the demo contractor (buildco)."""
     return {
         "project_name": project,
+        "district": district_of(project),
         "contractor": {"name": APPLICANTS[1][1], "credit_code": APPLICANTS[1][2]},
         "findings": [
             {"description": text, "hazard_level": level}

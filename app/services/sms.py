@@ -25,6 +25,8 @@ from app import clock
 from app.config import Settings
 from app.models import EmailState, Notification, User
 
+from . import pii
+
 MAX_TEXT = 300  # characters of one message (a long SMS); the link follows the title
 
 
@@ -119,8 +121,9 @@ def prepare(
     if over_limit(session, settings, user.id, now):
         note.sms_state = EmailState.SKIPPED
         return None
-    assert user.phone is not None
-    return user.phone, message_text(note, settings.base_url)
+    phone = pii.phone_of(session, user)  # stored encrypted (services/pii.py)
+    assert phone is not None
+    return phone, message_text(note, settings.base_url)
 
 
 def record_sent(session: Session, notification_id: int, message_id: str, now: datetime) -> None:
