@@ -82,9 +82,13 @@ GONE = (
 class WatchingBrowser:
     """The browser, recording every Content-Security-Policy violation any of its pages reports in
     the console (Chromium logs each one), so a test fails if the policy blocks what a page loads,
-    and running axe-core (WCAG 2.1 A and AA rules) on every page of the app each time one loads, so
-    a test fails on any accessibility violation of any page it opens (each page once per test:
-    its route, language, width and title)."""
+    and running axe-core (WCAG 2.1 A and AA rules) on every page of the app a test opens, so the
+    test fails on any accessibility violation.
+
+    A page is checked as the test leaves it: when the browser asks for the next document (a link,
+    a form, ``goto``; the request waits in a route until axe is done, so the page is still there
+    as the test last saw it) and when its context closes. Each page is checked once per test (its
+    route, query keys, language, width and title)."""
 
     def __init__(self, browser: Any) -> None:
         self._browser = browser
@@ -93,29 +97,46 @@ class WatchingBrowser:
         self.axe_checked: list[str] = []
         self._axe_seen: set[str] = set()
         self._axe_source = AXE.read_text(encoding="utf-8")
+        self._contexts: list[Any] = []
 
     def _watch(self, target: Any) -> Any:
         target.on("console", self._console)
-        if hasattr(target, "pages"):  # a context: every page it opens
+        if hasattr(target, "pages"):  # a context: every page it opens, checked once more at close
             target.on("page", self._watch_page)
+            self._contexts.append(target)
+            close = target.close
+
+            def close_checked(*args: Any, **kwargs: Any) -> Any:
+                self.check_open_pages(target)
+                return close(*args, **kwargs)
+
+            target.close = close_checked
         else:
             self._watch_page(target)
         return target
 
     def _watch_page(self, page: Any) -> None:
-        page.on("load", lambda: self._axe(page))
+        def leaving(route: Any, request: Any) -> None:
+            if request.is_navigation_request() and request.frame == page.main_frame:
+                self.axe(page)
+            route.continue_()
+
+        page.route(lambda url: "/static/" not in url and "/vendor/" not in url, leaving)
+
+    def check_open_pages(self, context: Any) -> None:
+        for page in list(context.pages):
+            if not page.is_closed():
+                self.axe(page)
 
     def _console(self, message: Any) -> None:
         if CSP_VIOLATION in message.text:
             self.violations.append(f"{message.location.get('url', '')}: {message.text}")
 
-    def _axe(self, page: Any) -> None:
-        """axe-core on the page just loaded (pages of the app only; a page navigated away from
-        while axe runs is checked when the next one loads)."""
+    def axe(self, page: Any) -> None:
+        """axe-core on the page as it is now (pages of the app only)."""
         if not page.url.startswith("http://127.0.0.1:") or "/vendor/" in page.url:
             return
         try:
-            # The same page (route, language, width, title) is checked once per test.
             key = page.evaluate(PAGE_KEY)
             if key in self._axe_seen:
                 return
@@ -156,6 +177,9 @@ def browser() -> Iterator[Any]:
         watching = WatchingBrowser(chromium)
         try:
             yield watching
+            for context in watching._contexts:  # pages still open at the end of the test
+                if context.pages:
+                    watching.check_open_pages(context)
         finally:
             chromium.close()
         assert not watching.violations, "CSP violations:\n" + "\n".join(watching.violations)

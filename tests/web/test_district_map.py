@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from app import clock, edge
-from app.services import demo
+from app.services import demo_inspection
 from app.web import common
 from tests.helpers import submit_permit
 
 
 def _order(api: Any, project: str, district: str) -> str:
-    data = {**demo.rectification_order(project, "major"), "district": district}
+    data = {**demo_inspection.rectification_order(project, "major"), "district": district}
     response = api.post("/api/v1/cases", "inspector", json={"process": "rectification_order", "data": data})
     assert response.status_code == 201, response.get_json()
     return str(response.get_json()["number"])
