@@ -173,7 +173,11 @@ def load_cases(session: Session, users: dict[str, User]) -> list[str]:
     start("高新区研发中心一号楼", 12)  # acceptance overdue: escalated to the bureau (level 2)
     # Whatever day the demo is loaded on: an acceptance in its warning time (due soon, yellow) and
     # one just overdue, escalated to its supervisor only (level 1).
-    start("北湖大道人行天桥（即将到期）", _days_ago(session, real_now, "warning"))
+    story = Story(session, users, real_now)
+    story.start(  # agencies' 5-working-day reviews in their warning time
+        "北湖大道人行天桥（即将到期）", _days_ago(session, real_now, "warning"), "parallel_review"
+    )
+    made += story.made
     start("东城区社区服务中心（刚超期）", _days_ago(session, real_now, "overdue_level_1"))
     corr = start("经开区标准厂房", 3)
     with clock.travel_to(real_now - timedelta(days=2.9)):
@@ -223,19 +227,22 @@ def fire_due_timers(session: Session) -> None:
 
 
 ACCEPTANCE_LIMIT = "1wd"  # the shipped permit's acceptance (construction_permit.bpmn)
+REVIEW_LIMIT = "5wd"  # each agency's review (parallel_review.bpmn)
 
 
 def _days_ago(session: Session, now: Any, state: str) -> float:
     """How long ago to submit a permit so that its acceptance is, now, in its warning time
-    (``warning``) or overdue by less than the 2 working days that raise it to the bureau
+    (``warning``: the agencies' reviews of a parallel review, as a 1-working-day acceptance has no
+    warning time overnight) or overdue by less than the 2 working days that raise it to the bureau
     (``overdue_level_1``), by the platform's calendar (holidays and weekends included)."""
     cal = platform.calendar(session)
-    for hours in range(1, 24 * 20):
-        due, warn = cal.due(now - timedelta(hours=hours), ACCEPTANCE_LIMIT)
+    for hours in range(1, 24 * 20):  # by the hour; the close of a working day is at a half hour
+        limit = REVIEW_LIMIT if state == "warning" else ACCEPTANCE_LIMIT
+        due, warn = cal.due(now - timedelta(hours=hours), limit)
         assert due is not None and warn is not None
-        if state == "warning" and warn + timedelta(minutes=30) < now < due - timedelta(hours=1):
+        if state == "warning" and warn + timedelta(minutes=1) < now < due - timedelta(minutes=1):
             return hours / 24
-        if state == "overdue_level_1" and due + timedelta(hours=1) < now < cal.add_working_days(due, 2):
+        if state == "overdue_level_1" and due + timedelta(minutes=1) < now < cal.add_working_days(due, 2):
             return hours / 24
     raise AssertionError(f"no submission time gives {state}")
 
