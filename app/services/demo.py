@@ -240,9 +240,9 @@ def _days_ago(session: Session, now: Any, state: str) -> float:
         limit = REVIEW_LIMIT if state == "warning" else ACCEPTANCE_LIMIT
         due, warn = cal.due(now - timedelta(hours=hours), limit)
         assert due is not None and warn is not None
-        if state == "warning" and warn + timedelta(minutes=1) < now < due - timedelta(minutes=1):
+        if state == "warning" and warn < now < due:
             return hours / 24
-        if state == "overdue_level_1" and due + timedelta(minutes=1) < now < cal.add_working_days(due, 2):
+        if state == "overdue_level_1" and due < now < cal.add_working_days(due, 2):
             return hours / 24
     raise AssertionError(f"no submission time gives {state}")
 
