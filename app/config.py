@@ -210,11 +210,22 @@ class Settings:
     sms_key_id: str = _setting("", "PERMITFLOW_SMS_KEY_ID", "the platform's account id at the SMS provider")
     sms_secret: str = _setting("", "PERMITFLOW_SMS_SECRET", "key that signs SMS requests (HMAC-SHA256)")
     sms_kinds: str = _setting(
-        "reminder,case.decided",
+        "reminder,task.overdue,case.decided",
         "PERMITFLOW_SMS_KINDS",
         "notification kinds also sent by SMS to users who opted in (comma-separated)",
     )
     sms_per_hour: int = _setting(5, "PERMITFLOW_SMS_PER_HOUR", "most SMS one user receives per hour")
+    district_map: str = _setting(
+        "",
+        "PERMITFLOW_DISTRICT_MAP",
+        "the city's district GeoJSON file for the dashboard's map (features' properties: code, name,"
+        " name_en); empty: the demo city shipped in app/static/geo",
+    )
+    map_order_processes: str = _setting(
+        "rectification_order",
+        "PERMITFLOW_MAP_ORDER_PROCESSES",
+        "processes whose open cases the dashboard's map counts as open rectification orders",
+    )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -16,8 +16,11 @@ for the run and dropped afterwards) the script:
 3. measures, as ``clerk``, through Flask's test client (in-process WSGI: the platform's own cost,
    no network, no server), ``--warmup`` untimed then ``--requests`` timed requests each:
    ``GET /api/v1/tasks`` (first page, a deep page, ``sla=overdue``, ``q=<case number>``) and the
-   inbox page ``/inbox`` (first page, ``sla=overdue``, a deep page), with the SQL statements each
-   request sends (counted by an engine event listener);
+   inbox page ``/inbox`` (first page, ``sla=overdue``, a deep page, a saved filter's query: the page
+   lists the reviewer's 20 own saved filters and 30 the group's chief shared with the group), and as
+   the bureau's leader ``director`` ``scope=all`` (API and page: every level-2 escalation of any group;
+   the seeded tasks more than 6 days overdue are at level 2, 3 days at level 1), with the SQL statements
+   each request sends (counted by an engine event listener);
 4. prints the plans of the inbox's count and list queries, captured from a real request and
    re-run with the same parameters (PostgreSQL: ``EXPLAIN (ANALYZE, BUFFERS)``; SQLite:
    ``EXPLAIN QUERY PLAN``);
@@ -78,6 +81,10 @@ from app.services.tasks import COUNT_LIMIT  # noqa: E402
 
 REVIEWER = "clerk"
 REVIEWER_GROUP = "window"
+LEADER = "director"  # the bureau's leader (group bureau): scope=all holds every level-2 escalation
+# Saved filters seeded for the reviewer: their own and ones the group's chief shared with the group.
+OWN_FILTERS, SHARED_FILTERS = 20, 30
+SAVED_FILTER_PATH = "/inbox?sla=overdue&sort=due_at"
 OTHER_GROUPS = [
     "planning",
     "fire",
@@ -307,7 +314,7 @@ def _task_rows(
             "completed_by_id": None,
             "due_at": due,
             "warn_at": due - day,
-            "escalation_level": 1 if due < now - 3 * day else 0,
+            "escalation_level": 2 if due < now - 6 * day else (1 if due < now - 3 * day else 0),
             "outcome": None,
             "context": {},
             "submitted": None,
@@ -398,6 +405,28 @@ def _seed(env: Any, n_tasks: int, group_share: float, seed_value: int, t0: float
     )
 
 
+def seed_saved_filters(env: Any) -> int:
+    """The reviewer's own saved filters and those the group's chief shared with the group (through
+    the service, as the page saves them); how many the reviewer's inbox lists."""
+    from sqlalchemy import select
+
+    from app.models import User
+    from app.services import saved_filters
+
+    slas = ["overdue", "warning", "on_time", ""]
+    with edge.of(env.app).database.unit_of_work() as session:
+        clerk = session.scalar(select(User).where(User.username == REVIEWER))
+        chief = session.scalar(select(User).where(User.username == "window_chief"))
+        assert clerk is not None and chief is not None
+        for i in range(OWN_FILTERS):
+            query = {"sla": slas[i % 4], "sort": "due_at", "q": f"{i:02d}" if i % 3 else ""}
+            saved_filters.save_filter(session, clerk, f"我的筛选 {i:02d}", query, None)
+        for i in range(SHARED_FILTERS):
+            query = {"scope": "group", "sla": slas[i % 4], "sort": "due_at"}
+            saved_filters.save_filter(session, chief, f"科室共享 {i:02d}", query, REVIEWER_GROUP)
+        return len(saved_filters.filters_for(session, clerk))
+
+
 def _sqlite_insert(engine: Any, tables: tuple[tuple[Any, Iterable[dict]], ...]) -> None:
     """The driver's own ``executemany`` in one transaction, each value formatted by its column type
     exactly as SQLAlchemy would store it (Core's per-row overhead would triple the seeding time)."""
@@ -447,6 +476,7 @@ class Scenario:
     statements: float = 0.0
     summary: Summary | None = None
     check: str = ""
+    user: str = REVIEWER
 
 
 def scenarios(seeded: Seeded) -> list[Scenario]:
@@ -471,28 +501,47 @@ def scenarios(seeded: Seeded) -> list[Scenario]:
         Scenario("page", "page 1", "GET /inbox (page 1)", "/inbox"),
         Scenario("page", "page sla=overdue", "GET /inbox?sla=overdue", "/inbox?sla=overdue"),
         Scenario("page", "page deep page", f"GET /inbox?page={page_deep} (deep)", f"/inbox?page={page_deep}"),
+        # The reviewer's inbox lists their saved filters (own and shared with the group); one opened.
+        Scenario("page", "page saved filter", "GET /inbox?<a saved filter>", SAVED_FILTER_PATH),
+        # The bureau's leader: the bureau's own tasks plus every level-2 escalation of any group.
+        Scenario(
+            "API",
+            "API bureau scope=all",
+            "GET /api/v1/tasks?scope=all (director)",
+            "/api/v1/tasks?scope=all",
+            user=LEADER,
+        ),
+        Scenario(
+            "page",
+            "page bureau scope=all",
+            "GET /inbox?scope=all (director)",
+            "/inbox?scope=all",
+            user=LEADER,
+        ),
     ]
 
 
 class Clients:
-    """The reviewer as the API (bearer token) and as a browser (session cookie), in-process."""
+    """The reviewer (and the bureau's leader) as the API (bearer token) and as a browser (session
+    cookie), in-process."""
 
     def __init__(self, app: Any) -> None:
         self.api = Api(app=app)
-        self.api.token(REVIEWER)
-        self.headers = {"Authorization": f"Bearer {self.api.token(REVIEWER)}"}
+        self.headers = {u: {"Authorization": f"Bearer {self.api.token(u)}"} for u in (REVIEWER, LEADER)}
         self.api_client = app.test_client()
-        self.browser = page_client(app, REVIEWER)
+        self.browsers = {u: page_client(app, u) for u in (REVIEWER, LEADER)}
 
     def get(self, scenario: Scenario) -> Any:
         if scenario.kind == "API":
-            return self.api_client.get(scenario.path, headers=self.headers)
-        return self.browser.get(scenario.path)
+            return self.api_client.get(scenario.path, headers=self.headers[scenario.user])
+        return self.browsers[scenario.user].get(scenario.path)
 
 
 def verify(scenario: Scenario, response: Any, seeded: Seeded) -> str:
     if response.status_code != 200:
         raise RuntimeError(f"{scenario.path}: {response.status_code} {response.get_data(as_text=True)[:500]}")
+    if scenario.user == LEADER:
+        return verify_bureau(scenario, response)
     if scenario.kind == "API":
         body = response.get_json()
         if not body["items"]:
@@ -516,7 +565,23 @@ def verify(scenario: Scenario, response: Any, seeded: Seeded) -> str:
     rows = html.count('class="task-link"')
     if rows == 0:
         raise RuntimeError(f"{scenario.path}: no task rows on the page")
+    if "我的筛选 00" not in html or "科室共享 00" not in html:
+        raise RuntimeError(f"{scenario.path}: the saved filters are not listed")
     return f"{rows} rows, {len(html) // 1024} KiB"
+
+
+def verify_bureau(scenario: Scenario, response: Any) -> str:
+    """The leader's scope: level-2 escalations of any group (the bench seeds no bureau tasks)."""
+    if scenario.kind == "page":
+        rows = response.get_data(as_text=True).count('class="task-link"')
+        if rows == 0:
+            raise RuntimeError(f"{scenario.path}: no task rows on the leader's page")
+        return f"{rows} rows"
+    body = response.get_json()
+    levels = {item["escalation_level"] for item in body["items"]}
+    if not body["items"] or levels != {2} or len({item["group"] for item in body["items"]}) < 2:
+        raise RuntimeError(f"{scenario.path}: leader sees levels {levels}")
+    return f"total {body['total']}, {len(body['items'])} items (level 2, several groups)"
 
 
 MIN_SAMPLES_IN_BUDGET = 20
@@ -734,10 +799,12 @@ def main(argv: list[str] | None = None) -> int:
         for backend in backends:
             with bench_env(backend, redis_url=args.redis_url, shipped_processes=True) as env:
                 seeded = seed(env, size, args.group_share, args.seed)
+                listed = seed_saved_filters(env)
                 print(
                     f"\n[{backend} {size}] {_versions(env)}; seeded {seeded.open_tasks} open tasks "
                     f"({seeded.in_group} in {REVIEWER_GROUP}, {seeded.overdue_in_group} of them overdue) in "
-                    f"{seeded.cases} cases in {seeded.seconds:.1f} s",
+                    f"{seeded.cases} cases in {seeded.seconds:.1f} s; {listed} saved filters in the "
+                    f"reviewer's inbox ({OWN_FILTERS} own, {SHARED_FILTERS} shared with {REVIEWER_GROUP})",
                     flush=True,
                 )
                 recorder = SqlRecorder(edge.of(env.app).database.engine)

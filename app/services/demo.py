@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.models import Case, Group, HumanTask, Membership, TaskState, User, UserKind
 
-from . import cases, pii, processes, tasks
+from . import cases, pii, platform, processes, tasks, timers
 from .auth import hash_password
 from .seed_groups import GROUPS
 
@@ -48,12 +48,32 @@ APPLICANTS = [
 ]
 
 
+# The demo city's districts (forms' `district`, the dashboard's map), told by the project's name.
+DISTRICT_WORDS = [
+    ("高新", "gaoxin"),
+    ("经开", "jingkai"),
+    ("临港", "jingkai"),
+    ("南山", "nanshan"),
+    ("城南", "nanshan"),
+    ("东城", "dongcheng"),
+    ("老城", "dongcheng"),
+    ("西城", "xicheng"),
+    ("城西", "xicheng"),
+    ("西湖", "xicheng"),
+]
+
+
+def district_of(name: str) -> str:
+    """The district a demo project lies in (北湖区 unless its name says otherwise)."""
+    return next((code for word, code in DISTRICT_WORDS if word in name), "beihu")
+
+
 def permit_application(name: str, floor_area: float = 45600) -> dict[str, Any]:
     """A complete, valid construction permit application for the demo company."""
     return {
         "project_name": name,
         "project_code": "2026-350100-47-01-123456",
-        "district": "beihu",
+        "district": district_of(name),
         "builder": {
             "name": APPLICANTS[0][1],
             "credit_code": APPLICANTS[0][2],
@@ -150,7 +170,15 @@ def load_cases(session: Session, users: dict[str, User]) -> list[str]:
 
     approve = {"decision": "approve"}
     start("北湖新城安置房二期", 0.1)  # waiting for acceptance, on time
-    start("高新区研发中心一号楼", 12)  # acceptance overdue
+    start("高新区研发中心一号楼", 12)  # acceptance overdue: escalated to the bureau (level 2)
+    # Whatever day the demo is loaded on: an acceptance in its warning time (due soon, yellow) and
+    # one just overdue, escalated to its supervisor only (level 1).
+    story = Story(session, users, real_now)
+    story.start(  # agencies' 5-working-day reviews in their warning time
+        "北湖大道人行天桥（即将到期）", _days_ago(session, real_now, "warning"), "parallel_review"
+    )
+    made += story.made
+    start("东城区社区服务中心（刚超期）", _days_ago(session, real_now, "overdue_level_1"))
     corr = start("经开区标准厂房", 3)
     with clock.travel_to(real_now - timedelta(days=2.9)):
         _do(
@@ -178,12 +206,45 @@ def load_cases(session: Session, users: dict[str, User]) -> list[str]:
         with clock.travel_to(real_now - timedelta(days=8 - offset)):
             _do(session, users, done, bpmn_id, who, data)
     made += load_review_cases(session, users, real_now)
+    # They build on this module's applications and helpers.
+    from .demo_inspection import load_complaint_cases, load_rectification_cases
+    from .demo_procedures import load_procedure_cases
+
     made += load_rectification_cases(session, users, real_now)
     made += load_complaint_cases(session, users, real_now)
-    from .demo_procedures import load_procedure_cases  # it builds on this module's applications
 
     made += load_procedure_cases(session, users, real_now)
+    fire_due_timers(session)
     return made
+
+
+def fire_due_timers(session: Session) -> None:
+    """What the worker's sweep would do first: the warnings, overdue notices and escalations (督办,
+    levels 1 and 2) of the stories told in the past go off now, so the demo shows each of them."""
+    for _round in range(5):  # an overdue task's level-2 escalation is due once level 1 fired
+        if sum(timers.fire_due(session, case_id) for case_id in timers.due_case_ids(session)) == 0:
+            return
+
+
+ACCEPTANCE_LIMIT = "1wd"  # the shipped permit's acceptance (construction_permit.bpmn)
+REVIEW_LIMIT = "5wd"  # each agency's review (parallel_review.bpmn)
+
+
+def _days_ago(session: Session, now: Any, state: str) -> float:
+    """How long ago to submit a permit so that its acceptance is, now, in its warning time
+    (``warning``: the agencies' reviews of a parallel review, as a 1-working-day acceptance has no
+    warning time overnight) or overdue by less than the 2 working days that raise it to the bureau
+    (``overdue_level_1``), by the platform's calendar (holidays and weekends included)."""
+    cal = platform.calendar(session)
+    for hours in range(1, 24 * 20):  # by the hour; the close of a working day is at a half hour
+        limit = REVIEW_LIMIT if state == "warning" else ACCEPTANCE_LIMIT
+        due, warn = cal.due(now - timedelta(hours=hours), limit)
+        assert due is not None and warn is not None
+        if state == "warning" and warn < now < due:
+            return hours / 24
+        if state == "overdue_level_1" and due < now < cal.add_working_days(due, 2):
+            return hours / 24
+    raise AssertionError(f"no submission time gives {state}")
 
 
 @dataclass
@@ -279,94 +340,6 @@ def _agency_outcomes(story: Story) -> None:
         ("Task_FireReview", "fire_officer", {"decision": "reject", "comment": "疏散通道宽度不足"}),
     )
     story.run(refused, 5.9, REVIEWED[2])
-
-
-def load_complaint_cases(session: Session, users: dict[str, User], real_now: Any) -> list[str]:
-    """Anonymous complaints: one waiting for triage, one answered (substantiated: the contractor loses
-    credit points) and waiting for its rating."""
-    made: list[str] = []
-
-    def file(description: str, days_ago: float) -> int:
-        with clock.travel_to(real_now - timedelta(days=days_ago)):
-            started = cases.start_case(
-                session,
-                None,
-                "complaint_handling",
-                {"category": "noise_dust", "location": "北湖区滨江路88号工地", "description": description},
-            )
-        made.append(f"{started.case.number} (投诉; query code {started.query_code})")
-        return started.case.id
-
-    file("工地每晚22点后仍在施工，噪声扰民。", 0.2)
-    answered = file("工地出入口未设冲洗设施，道路扬尘严重。", 3)
-    with clock.travel_to(real_now - timedelta(days=2.5)):
-        _do(
-            session,
-            users,
-            answered,
-            "Task_Triage",
-            "dispatcher",
-            {"decision": "route", "department": "environment"},
-        )
-    with clock.travel_to(real_now - timedelta(days=1)):
-        _do(
-            session,
-            users,
-            answered,
-            "Task_Handle",
-            "env_officer",
-            {
-                "decision": "answered",
-                "answer": "经查属实，已责令施工单位设置车辆冲洗平台并洒水降尘，复查合格。",
-                # Substantiated against the contractor: it loses credit points (the reason names the case).
-                "substantiated": True,
-                "company": {"name": APPLICANTS[1][1], "credit_code": APPLICANTS[1][2]},
-            },
-        )
-    return made
-
-
-def rectification_order(project: str, *levels: str) -> dict[str, Any]:
-    """A rectification order against the demo contractor (buildco)."""
-    return {
-        "project_name": project,
-        "contractor": {"name": APPLICANTS[1][1], "credit_code": APPLICANTS[1][2]},
-        "findings": [
-            {"description": text, "hazard_level": level}
-            for text, level in zip(
-                ["脚手架连墙件缺失", "临边防护栏杆高度不足", "配电箱未设漏电保护"], levels, strict=False
-            )
-        ],
-        "legal_basis": "《建设工程安全生产管理条例》第二十八条",
-    }
-
-
-def load_rectification_cases(session: Session, users: dict[str, User], real_now: Any) -> list[str]:
-    """Orders waiting for the contractor, waiting for verification, and overdue (the worker then
-    escalates it and deducts credit)."""
-    made: list[str] = []
-
-    def issue(order: dict[str, Any], days_ago: float) -> int:
-        with clock.travel_to(real_now - timedelta(days=days_ago)):
-            started = cases.start_case(session, users["inspector"], "rectification_order", order)
-        made.append(
-            f"{started.case.number} (整改通知 {order['project_name']}; query code {started.query_code})"
-        )
-        return started.case.id
-
-    issue(rectification_order("滨江花园二期", "general", "serious"), 1)
-    reported = issue(rectification_order("城西商业综合体", "general"), 2)
-    with clock.travel_to(real_now - timedelta(days=1)):
-        _do(
-            session,
-            users,
-            reported,
-            "Task_Rectify",
-            "buildco",
-            {"entries": [{"finding_index": 0, "measures": "已补设连墙件并复查"}]},
-        )
-    issue(rectification_order("北湖新城安置房一期", "general", "general"), 12)
-    return made
 
 
 def load(session: Session, *, password: str, with_cases: bool, echo: Callable[[str], Any] = print) -> str:

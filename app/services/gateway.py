@@ -27,6 +27,7 @@ class Mirrored:
     """What one step changed, for the after-step effects."""
 
     was_approved: bool
+    was_final: bool = False  # the case had ended before the step
     # Every unfired timer of the case after the step (read under the lock, plus those added).
     unfired: list[Timer] = field(default_factory=list)
 
@@ -56,7 +57,7 @@ def mirror(
     # Read before anything is changed, so no autoflush runs here: the rows are written once, at
     # the end. Timers are closed in memory and flushed with the rest (no UPDATE per task).
     unfired = unfired_timers(session, case.id)
-    mirrored = Mirrored(was_approved=case.status == CaseStatus.APPROVED)
+    mirrored = Mirrored(was_approved=case.status == CaseStatus.APPROVED, was_final=case.status.is_final)
     _save_case(session, case, result, now)
     if completed is not None:
         complete_row(session, completed, actor, submitted, now)

@@ -25,7 +25,7 @@ from app import clock
 from app.config import Settings
 from app.models import EmailState, Notification, User
 
-from .pii import PiiCipher
+from . import pii
 
 MAX_TEXT = 300  # characters of one message (a long SMS); the link follows the title
 
@@ -121,7 +121,7 @@ def prepare(
     if over_limit(session, settings, user.id, now):
         note.sms_state = EmailState.SKIPPED
         return None
-    phone = PiiCipher.of(settings).decrypt(user.phone)  # stored encrypted (services/pii.py)
+    phone = pii.phone_of(session, user)  # stored encrypted (services/pii.py)
     assert phone is not None
     return phone, message_text(note, settings.base_url)
 

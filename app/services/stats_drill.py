@@ -16,7 +16,7 @@ from app import clock
 from app.errors import Forbidden
 from app.models import Case, CaseStatus, HumanTask, TaskState, User
 
-from . import platform, stats_access
+from . import district_map, platform, stats_access
 from .stats_cases import FINAL
 from .stats_sql import bounds, case_filters, task_filters, within
 
@@ -35,6 +35,8 @@ class Metric(enum.StrEnum):
     ESCALATED = "escalated"
     OPEN_TASKS = "open_tasks"
     OVERDUE_NOW = "overdue_now"
+    CASES_OPEN = "cases_open"  # the district map's figures: open now, whatever the period
+    CASES_OPEN_ORDERS = "cases_open_orders"
 
     @property
     def of_cases(self) -> bool:
@@ -48,6 +50,7 @@ class DrillFilters:
     start: date | None
     end: date | None
     step: str | None = None  # a BPMN task id (the per-step chart), tasks only
+    district: str | None = None  # a district code (the map), cases and tasks
 
 
 @dataclass(frozen=True)
@@ -65,15 +68,20 @@ def drill_down(session: Session, user: User | None, metric: Metric, filters: Dri
     if not stats_access.may_see_stats(user):
         raise Forbidden(stats_access.REFUSED)
     begin, stop = bounds(platform.calendar(session), filters.start, filters.end)
+    places = [district_map.in_district(filters.district)] if filters.district else []
     if metric.of_cases:
-        where = and_(*case_filters(filters.process, filters.group), _case_condition(metric, begin, stop))
+        condition = _case_condition(metric, begin, stop, district_map.order_processes(session))
+        where = and_(*case_filters(filters.process, filters.group), *places, condition)
         total = session.scalar(select(func.count()).select_from(Case).where(where)) or 0
-        order = Case.completed_at if metric is not Metric.CASES_RECEIVED else Case.submitted_at
+        by_start = metric in (Metric.CASES_RECEIVED, Metric.CASES_OPEN, Metric.CASES_OPEN_ORDERS)
+        order = Case.submitted_at if by_start else Case.completed_at
         found = session.scalars(select(Case).where(where).order_by(order.desc(), Case.id.desc()).limit(LIMIT))
         return DrillList(metric, int(total), list(found), [])
     conditions = task_filters(filters.process, filters.group)
     if filters.step:
         conditions.append(HumanTask.bpmn_id == filters.step)
+    if places:
+        conditions.append(HumanTask.case_id.in_(select(Case.id).where(*places)))
     where = and_(*conditions, _task_condition(metric, begin, stop))
     total = session.scalar(select(func.count()).select_from(HumanTask).where(where)) or 0
     rows = session.scalars(
@@ -85,9 +93,13 @@ def drill_down(session: Session, user: User | None, metric: Metric, filters: Dri
     return DrillList(metric, int(total), [], list(rows))
 
 
-def _case_condition(metric: Metric, begin: Any, stop: Any) -> ColumnElement[bool]:
+def _case_condition(metric: Metric, begin: Any, stop: Any, orders: list[str]) -> ColumnElement[bool]:
     if metric is Metric.CASES_RECEIVED:
         return within(Case.submitted_at, begin, stop)
+    if metric is Metric.CASES_OPEN:
+        return Case.status.in_(district_map.OPEN)
+    if metric is Metric.CASES_OPEN_ORDERS:
+        return and_(Case.status.in_(district_map.OPEN), Case.process_key.in_(orders))
     statuses = {
         Metric.CASES_COMPLETED: FINAL,
         Metric.CASES_APPROVED: [CaseStatus.APPROVED],

@@ -83,6 +83,7 @@ def fire_platform_timer(session: Session, case: Case, timer: Timer, now: datetim
         _remind(session, case, task, "assignee_or_group")
         audit.record(session, "task.sla_warning", actor=None, case=case, detail={"task_id": task.id})
     elif timer.kind is TimerKind.SLA_OVERDUE:
+        _overdue_notice(session, case, task)
         _escalate(session, case, task, 1, reason="overdue")
         days = runtime_settings.escalation_working_days(session)
         session.add(
@@ -173,6 +174,29 @@ def _remind(session: Session, case: Case, task: HumanTask, who: str) -> None:
         "reminder",
         title=f"提醒：{case.number} {task.name}即将到期",
         title_en=f"Reminder: {case.number} {task.name_en} is due soon",
+        case=case,
+        link=f"/tasks/{task.id}",
+    )
+
+
+def _overdue_notice(session: Session, case: Case, task: HumanTask) -> None:
+    """The task is past its time limit: whoever works on it (its assignee, else its group) is told,
+    beside the supervisors' escalation (by SMS too for those who opted in: `task.overdue`)."""
+    if task.assignee_id is not None:
+        assignee = session.get(User, task.assignee_id)
+        users = [assignee] if assignee is not None else []
+    elif task.candidate_group == APPLICANT_GROUP:
+        users = _performers(session, case, task)
+    else:
+        users = notifications.group_members(session, task.candidate_group or "")
+    notifications.notify(
+        session,
+        users,
+        "task.overdue",
+        title=f"已超期：{case.number} {task.name}",
+        title_en=f"Overdue: {case.number} {task.name_en}",
+        body=case.project_name or "",
+        body_en=case.project_name or "",
         case=case,
         link=f"/tasks/{task.id}",
     )

@@ -65,6 +65,7 @@ ACTION_LABELS = {
     "user.disabled": lazy_gettext("User disabled"),
     "user.password_reset": lazy_gettext("Password reset"),
     "user.roles_changed": lazy_gettext("User roles changed"),
+    "user.notification_settings": lazy_gettext("Notification settings changed"),
     "group.created": lazy_gettext("Group created"),
     "group.changed": lazy_gettext("Group changed"),
     "group.member_added": lazy_gettext("Group member added"),

@@ -28,6 +28,7 @@ from app.services.stats_csv import csv_export
 
 from . import common
 from .auth import current_user, login_required
+from .dashboard_map import geojson_response, map_view
 from .display import group_name
 from .i18n import pick
 
@@ -327,7 +328,7 @@ def _viewer() -> User:
 @login_required
 def dashboard() -> ResponseReturnValue:
     """Tiles, charts per process, agency, step and period, and the tables behind them."""
-    _viewer()
+    user = _viewer()
     versions, groups = _choices()
     filters = read_filters(request.args, {v.key for v in versions}, {g.slug for g in groups})
     report, unit, trend = figures(filters)
@@ -352,7 +353,16 @@ def dashboard() -> ResponseReturnValue:
         number=_number,
         group_label=group_label,
         csv_url=url_for("dashboard.dashboard_csv", **filters.args()),
+        district_map=map_view(user),
     ), (422 if filters.errors else 200)
+
+
+@bp.route("/dashboard/districts.geojson")
+@login_required
+def districts_geojson() -> ResponseReturnValue:
+    """The city's districts for the dashboard's map (一张图)."""
+    _viewer()
+    return geojson_response()
 
 
 @bp.route("/dashboard.csv")

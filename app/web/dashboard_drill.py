@@ -13,6 +13,7 @@ from app.services.stats_drill import Metric
 from . import common
 from .auth import current_user, login_required
 from .dashboard import _choices, bp, can_see_dashboard, group_label, read_filters
+from .dashboard_map import district_names
 from .errors import error_page
 from .i18n import pick
 
@@ -29,6 +30,8 @@ def metric_titles() -> dict[Metric, str]:
         Metric.ESCALATED: gettext("Escalated"),
         Metric.OPEN_TASKS: gettext("Open tasks"),
         Metric.OVERDUE_NOW: gettext("Overdue now"),
+        Metric.CASES_OPEN: gettext("Open cases"),
+        Metric.CASES_OPEN_ORDERS: gettext("Open rectification orders"),
     }
 
 
@@ -49,7 +52,10 @@ def drill_down() -> ResponseReturnValue:
     if problems:
         return error_page(400, gettext("This list cannot be shown"), " ".join(problems))
     step = common.no_nul(request.args.get("step") or "")[:200] or None
-    chosen = stats_drill.DrillFilters(filters.process, filters.group, filters.start, filters.end, step)
+    district = common.no_nul(request.args.get("district") or "")[:100] or None
+    chosen = stats_drill.DrillFilters(
+        filters.process, filters.group, filters.start, filters.end, step, district
+    )
     found = stats_drill.drill_down(common.session(), user, metric, chosen)
     names = {v.key: pick(v) for v in versions}
     return render_template(
@@ -58,6 +64,7 @@ def drill_down() -> ResponseReturnValue:
         title=metric_titles()[metric],
         filters=filters,
         step=step,
+        district=district_names().get(district or "", district),
         names=names,
         group_label=group_label,
         back=url_for("dashboard.dashboard", **filters.args()),

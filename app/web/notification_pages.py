@@ -1,6 +1,7 @@
 """The notification centre: `/notifications` lists the user's notifications (what, which case,
 when, a link to the task or case); opening one marks it read; "mark read" and "all read" post
-here. The bell with the unread count is on every page (base.html, `unread_notifications`)."""
+here. The bell with the unread count is on every page (base.html, `unread_notifications`).
+`/notifications/settings` is the user's own: a mobile number and the SMS opt-in."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
+from app.errors import InvalidData
 from app.models import Notification
-from app.services import notifications
+from app.services import notification_settings, notifications
+from app.services.accounts import BAD_PHONE
 
 from . import common
 from .auth import current_user, login_required
@@ -76,3 +79,50 @@ def read_notifications() -> ResponseReturnValue:
     common.commit()
     flash(gettext("%(num)d notifications marked read.", num=marked), "success")
     return redirect(url_for("notification_centre.notification_list"))
+
+
+def _kind_labels() -> dict[str, str]:
+    """What each texted notification kind is, in the page's language."""
+    return {
+        "reminder": gettext("Reminders before a time limit ends"),
+        "task.overdue": gettext("A task of mine is overdue"),
+        "case.decided": gettext("A case of mine is decided"),
+    }
+
+
+def _settings_errors(err: InvalidData) -> dict[str, list[str]]:
+    messages = {
+        BAD_PHONE: gettext("Enter a mobile number (11 digits) or a landline with its area code."),
+        notification_settings.PHONE_NEEDED: gettext("Enter a mobile number to receive text messages."),
+    }
+    return {key: [messages.get(m, m) for m in found] for key, found in err.errors.items()}
+
+
+@bp.route("/notifications/settings", methods=["GET", "POST"])
+@login_required
+def settings_page() -> ResponseReturnValue:
+    """The user's own notification settings: a mobile number and whether to get texts (SMS)."""
+    user = current_user()
+    assert user is not None
+    db = common.session()
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            notification_settings.save_settings(
+                db,
+                user,
+                sms_opt_in=request.form.get("sms_opt_in") == "1",
+                phone=request.form.get("phone", "")[:40],
+            )
+            common.commit()
+        except InvalidData as err:
+            common.rollback()
+            errors, status = _settings_errors(err), 422
+        else:
+            flash(gettext("Your notification settings are saved."), "success")
+            return redirect(url_for("notification_centre.settings_page"))
+    found = notification_settings.settings_of(db, user)
+    labels = _kind_labels()
+    kinds = [labels.get(k, k) for k in found.texted_kinds]
+    return render_template("notification_settings.html", found=found, kinds=kinds, errors=errors), status

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +15,7 @@ from reportlab.pdfgen import canvas as pdf_canvas
 from tests.conftest import PASSWORD
 from tests.helpers import inbox_task, submit_permit
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = Path("/tmp/h5-shots")
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SHOTS = Path("/tmp/h16-shots")
 
 
 def _contract_pdf() -> bytes:
@@ -46,25 +43,18 @@ def _log_in(context: Any, url: str, username: str) -> Any:
     return page
 
 
-def axe_violations(browser: Any, url: str, username: str, paths: list[str]) -> dict[str, list[str]]:
-    """axe-core on each page (a context that lets the test inject axe despite the CSP)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
-    found: dict[str, list[str]] = {}
+def open_pages(browser: Any, url: str, username: str, paths: list[str]) -> list[str]:
+    """Open each page as ``username`` (the `browser` fixture runs axe-core on every page that loads
+    and fails the test on any violation); the pages axe checked."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
     try:
         page = _log_in(context, url, username)
         for path in paths:
             page.goto(url + path)
             page.wait_for_load_state("networkidle")
-            page.add_script_tag(path=str(AXE))
-            result = page.evaluate(
-                "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
-            )
-            found[path] = [
-                f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']]}" for v in result["violations"]
-            ]
     finally:
         context.close()
-    return found
+    return [where.split(" [")[0] for where in browser.axe_checked]
 
 
 def test_a_pdf_previews_inside_the_task_page(api: Any, live_server: Any, browser: Any) -> None:
@@ -106,9 +96,8 @@ def test_a_pdf_previews_inside_the_task_page(api: Any, live_server: Any, browser
     finally:
         context.close()
 
-    violations = axe_violations(browser, live_server.url, "clerk", [f"/tasks/{task['id']}", "/inbox"])
-    assert violations == {path: [] for path in violations}, violations
-    assert re.fullmatch(r"/tasks/\d+", next(iter(violations)))
+    checked = open_pages(browser, live_server.url, "clerk", [f"/tasks/{task['id']}", "/inbox"])
+    assert {f"/tasks/{task['id']}", "/inbox"} <= set(checked)
 
 
 def test_the_changed_pages_of_leaders_applicants_and_contractors_pass_axe(
@@ -121,5 +110,5 @@ def test_the_changed_pages_of_leaders_applicants_and_contractors_pass_axe(
         "acme": [f"/track/{number}", "/my/cases"],
     }
     for username, paths in pages.items():
-        violations = axe_violations(browser, live_server.url, username, paths)
-        assert violations == {path: [] for path in paths}, (username, violations)
+        checked = open_pages(browser, live_server.url, username, paths)
+        assert set(paths) <= set(checked), (username, checked)

@@ -6,8 +6,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.models import Case, HumanTask, ServiceRating, Substitution
+from app import clock
+from app.models import Case, HumanTask, ServiceRating, Substitution, TaskState
 from app.services import demo
+from app.services.calendar import SlaState, sla_state
 from tests.conftest import PASSWORD
 
 
@@ -34,3 +36,11 @@ def test_loading_the_demo_twice_adds_no_second_set_of_cases(db: Any) -> None:
     pending = select(func.count()).select_from(HumanTask)
     assert db.scalar(pending.where(HumanTask.procedure == "consultation", HumanTask.state == "open")) == 1
     assert db.scalar(select(func.count()).select_from(Substitution)) == 1  # not added again
+    # A newcomer sees every SLA colour and every escalation level among the open tasks, and the
+    # cases spread over the demo city's districts (the dashboard's map).
+    open_tasks = db.scalars(select(HumanTask).where(HumanTask.state == TaskState.OPEN)).all()
+    now = clock.now()
+    assert {sla_state(now, t.due_at, t.warn_at) for t in open_tasks} == set(SlaState)
+    assert {t.escalation_level for t in open_tasks} == {0, 1, 2}
+    districts = {(c.data or {}).get("district") for c in db.scalars(select(Case))}
+    assert {"beihu", "gaoxin", "jingkai", "nanshan", "dongcheng", "xicheng"} <= districts

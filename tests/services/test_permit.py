@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app import clock
-from app.models import Case, Certificate
+from app.models import Case, Certificate, Notification, User
 from app.services import cases, credit, tasks
 from app.services.demo import APPLICANTS, permit_application
 from tests.helpers import complete_at, open_task, plain, user_named
@@ -59,6 +59,17 @@ def certificates_of(db: Any, case: Case) -> list[Certificate]:
     return found
 
 
+def decided_notes(db: Any, case: Case) -> list[tuple[str, str, str | None]]:
+    """The `case.decided` notifications of the case: (recipient, English title, link)."""
+    rows = db.execute(
+        select(User.username, Notification.title_en, Notification.link)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.case_id == case.id, Notification.kind == "case.decided")
+    ).all()
+    db.rollback()
+    return [tuple(r) for r in rows]
+
+
 def steps(shown: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(s["name_en"], s["outcome"]) for s in shown["timeline"]]
 
@@ -83,6 +94,10 @@ def test_accepted_reviewed_granted_with_certificate(db: Any) -> None:
     assert shown["clock"]["pauses"] == []
     [certificate] = certificates_of(db, case)
     assert certificate.valid_until.isoformat() == "2029-12-31"
+    # The applicant is told once, with a link to the status page.
+    assert decided_notes(db, case) == [
+        ("acme", f"Case decided: {case.number} approved", f"/track/{case.number}")
+    ]
 
 
 def test_two_correction_notices_pause_the_clock_then_an_agency_rejects(db: Any) -> None:
@@ -146,6 +161,9 @@ def test_agency_corrections_inside_the_permit_then_refused_by_decision(db: Any) 
     shown = view(db, case, at(20, 11))
     assert shown["status"] == "rejected" and shown["data"]["review_round"] == 2
     assert steps(shown)[-1] == ("Permit decision", "reject")
+    assert decided_notes(db, case) == [
+        ("acme", f"Case decided: {case.number} not approved", f"/track/{case.number}")
+    ]
     assert len(shown["clock"]["pauses"]) == 1
     assert certificates_of(db, case) == []
 

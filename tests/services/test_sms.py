@@ -147,3 +147,18 @@ def test_a_failing_provider_leaves_the_sms_pending_for_the_retry(
     with app.app_context():
         assert send_notification_sms(note) == "sent"
     assert len(stand_in.received) == 2
+
+
+def test_the_number_stored_encrypted_is_the_one_texted_and_decisions_are_texted(
+    app: Any, db: Any, stand_in: StandIn, texting: Any
+) -> None:
+    from app.services import pii
+
+    planner = db.scalar(select(User).where(User.username == "planner"))
+    pii.set_phone(db, planner, "13800003333")
+    db.commit()
+    [note] = _remind(app, db, "planner", kind="case.decided")
+    with app.app_context():
+        assert send_notification_sms(note) == "sent"
+    assert json.loads(stand_in.received[0]["body"])["to"] == "13800003333"
+    assert {"reminder", "task.overdue", "case.decided"} <= sms.texted_kinds(edge.of(app).settings)

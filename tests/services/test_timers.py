@@ -80,6 +80,7 @@ def test_warning_overdue_and_level_two_escalation_fire_at_their_moments(db: Any)
     task = _task(db, case, "Task_Acceptance")
     assert task.escalation_level == 1
     assert _notified(db, "escalation.1") == ["window_chief"]
+    assert _notified(db, "task.overdue") == ["clerk", "window_chief"]  # who works on it: the group
     level2 = db.scalar(
         select(Timer).where(Timer.human_task_id == task.id, Timer.kind == TimerKind.ESCALATION)
     )
@@ -95,7 +96,7 @@ def test_warning_overdue_and_level_two_escalation_fire_at_their_moments(db: Any)
     # Running the firing again (a duplicate job) changes nothing.
     assert fire_at(db, case, datetime(2026, 11, 20, 9, 0, tzinfo=SH)) == 0
     assert _audit(db, "task.escalated") == 2
-    assert db.scalar(select(func.count()).select_from(Notification)) == 5
+    assert db.scalar(select(func.count()).select_from(Notification)) == 7
 
 
 def test_completing_a_task_cancels_its_sla_timers(db: Any) -> None:

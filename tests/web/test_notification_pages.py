@@ -3,12 +3,14 @@ read, goes to its link), mark selected / all read; and the API's `POST /notifica
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from app.models import Notification
-from app.services import notifications
+from app.models import AuditEvent, Notification, User
+from app.services import notifications, pii
 from tests.helpers import user_named
 
 
@@ -80,3 +82,62 @@ def test_each_role_lands_on_its_page(pages: Any) -> None:
         browser = pages()
         response = browser.login(username)
         assert response.headers["Location"] == path, username
+
+
+@pytest.fixture
+def planner_reset(db: Any) -> Iterator[None]:
+    """The planner's phone and opt-in as the demo has them, after the test (users outlive tests)."""
+    yield
+    db.rollback()
+    planner = user_named(db, "planner")
+    planner.sms_opt_in, planner.phone, planner.phone_hash = False, None, None
+    db.commit()
+
+
+@pytest.mark.usefixtures("planner_reset")
+def test_notification_settings_opt_in_needs_a_number_and_stores_it_encrypted(pages: Any, db: Any) -> None:
+    reviewer = pages("planner")
+    page = reviewer.get("/notifications/settings").get_data(as_text=True)
+    assert "Notification settings" in page and "No number on file yet." in page
+    refused = reviewer.post("/notifications/settings", {"sms_opt_in": "1"}, page="/notifications/settings")
+    assert refused.status_code == 422
+    assert "Enter a mobile number to receive text messages." in refused.get_data(as_text=True)
+    bad = reviewer.post(
+        "/notifications/settings", {"sms_opt_in": "1", "phone": "12345"}, page="/notifications/settings"
+    )
+    assert bad.status_code == 422 and 'aria-invalid="true"' in bad.get_data(as_text=True)
+    db.expire_all()
+    assert not user_named(db, "planner").sms_opt_in and user_named(db, "planner").phone is None
+    db.rollback()
+
+    saved = reviewer.post(
+        "/notifications/settings",
+        {"sms_opt_in": "1", "phone": "138 0000 2222"},
+        page="/notifications/settings",
+    )
+    assert saved.status_code == 302
+    db.expire_all()
+    planner = db.scalar(select(User).where(User.username == "planner"))
+    assert planner.sms_opt_in and planner.phone.startswith("pii1:")
+    assert pii.phone_of(db, planner) == "13800002222"
+    db.rollback()
+    shown = reviewer.get("/notifications/settings").get_data(as_text=True)
+    assert "138****2222" in shown and "checked" in shown and "13800002222" not in shown
+    # Opting out keeps the number; the trail names the changes, never the number.
+    reviewer.post("/notifications/settings", {"phone": ""}, page="/notifications/settings")
+    db.expire_all()
+    planner = db.scalar(select(User).where(User.username == "planner"))
+    assert not planner.sms_opt_in and pii.phone_of(db, planner) == "13800002222"
+    db.rollback()
+    details = db.scalars(
+        select(AuditEvent.detail).where(AuditEvent.action == "user.notification_settings")
+    ).all()
+    assert details == [{"phone": "changed", "sms_opt_in": True}, {"sms_opt_in": False}]
+    db.rollback()
+
+
+def test_applicants_have_the_same_settings_in_chinese(pages: Any) -> None:
+    applicant = pages("buildco")
+    applicant.set_language("zh-CN")
+    page = applicant.get("/notifications/settings")
+    assert page.status_code == 200 and "通知设置" in page.get_data(as_text=True)

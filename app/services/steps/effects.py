@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.engine import StepResult
 from app.models import Case, CaseStatus, User
 
-from .. import audit, certificates, credit
+from .. import audit, certificates, credit, notifications
 from ..gateway import Mirrored
 from .core import wake_at
 
@@ -75,11 +75,41 @@ def issue_certificate(session: Session, step: AfterStep) -> None:
         )
 
 
+DECISIONS = {
+    CaseStatus.APPROVED: ("已批准", "approved"),
+    CaseStatus.REJECTED: ("未获批准", "not approved"),
+}
+
+
+def notify_decision(session: Session, step: AfterStep) -> None:
+    """The case was just decided (approved or refused): its applicant is told, in the app and, when
+    they opted in, by SMS (`case.decided`), with a link to the status page."""
+    case = step.case
+    words = DECISIONS.get(case.status)
+    if words is None or step.mirrored.was_final or case.applicant_id is None:
+        return
+    applicant = session.get(User, case.applicant_id)
+    if applicant is None:
+        return
+    notifications.notify(
+        session,
+        [applicant],
+        "case.decided",
+        title=f"办件已办结：{case.number} {words[0]}",
+        title_en=f"Case decided: {case.number} {words[1]}",
+        body=case.project_name or "",
+        body_en=case.project_name or "",
+        case=case,
+        link=f"/track/{case.number}",
+    )
+
+
 EFFECTS: tuple[Callable[[Session, AfterStep], None], ...] = (
     schedule_wakeup,
     record_audit,
     deduct_credit,
     issue_certificate,
+    notify_decision,
 )
 
 
