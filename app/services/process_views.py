@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +30,8 @@ from . import platform, process_checks, processes
 # A BPMN diagram of a real process is a few hundred kilobytes at most.
 MAX_BPMN_BYTES = 2 * 1024 * 1024
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+DMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}\.dmn$")
+MAX_DMN_FILES = 20
 LISTED_TASKS = 500
 DEPLOY_LOCK = 7253902  # PostgreSQL advisory lock key of deploys from the editor (audit uses 7253901)
 
@@ -143,23 +144,37 @@ def _problem_file(key: str) -> str:
     return f"processes/{key}.bpmn"
 
 
-def validate_xml(session: Session, key: str, xml: str) -> list[Problem]:
-    """Every problem of ``xml`` as the new ``<key>.bpmn`` (empty when it would be deployed)."""
+def validate_xml(
+    session: Session, key: str, xml: str, decisions: dict[str, str] | None = None
+) -> list[Problem]:
+    """Every problem of ``xml`` as the new ``<key>.bpmn``, with ``decisions`` (``<name>.dmn`` → XML)
+    as those decision tables (empty when it would be deployed)."""
     line = doctype_line(xml)
     if line is not None:
         return [Problem(_problem_file(key), line, "-", "a DOCTYPE declaration is not allowed", "remove it")]
-    folder = platform.of(session).processes_dir
-    with tempfile.TemporaryDirectory(prefix="pf-validate-") as scratch:
-        path = Path(scratch) / f"{key}.bpmn"
-        path.write_text(xml, encoding="utf-8")
-        others = [p for p in sorted(folder.glob("*.bpmn")) if p.name != path.name]
-        result = processes.read_processes(session, [path, *others])
-    own = str(path)
-    return [
-        Problem(_problem_file(key), p.line, p.element_id, p.message.replace(scratch, "processes"), p.hint)
-        for p in result.problems
-        if p.file == own
-    ]
+    return process_checks.load_edited(session, key, xml, decisions).problems
+
+
+def decode_decisions(raw: object) -> dict[str, str]:
+    """The edited decision tables of a request (``{"<name>.dmn": "<DMN XML>"}``), refused up front
+    when a name could not be a file of the processes folder or a text could not be a DMN file."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or len(raw) > MAX_DMN_FILES:
+        raise PermitFlowError(
+            f"send the decision tables as an object of at most {MAX_DMN_FILES} files: name.dmn → XML",
+            {"dmn": ["an object of file names and XML texts"]},
+        )
+    found: dict[str, str] = {}
+    for name, xml in raw.items():
+        if not isinstance(name, str) or not DMN_NAME.match(name) or not isinstance(xml, str):
+            raise PermitFlowError(
+                f"'{str(name)[:80]}' is not a decision table file name "
+                "(letters, digits, _ and -, ending .dmn)",
+                {"dmn": [str(name)[:80]]},
+            )
+        found[name] = decode_xml(xml)
+    return found
 
 
 def shapes_of(xml: str, element_ids: list[str]) -> dict[str, str]:
@@ -202,65 +217,106 @@ def _write(path: Path, text: str) -> None:
     os.replace(scratch, path)
 
 
-def deploy_xml(session: Session, actor: User, key: str, xml: str) -> DeployOutcome:
-    """Check ``xml`` as the new ``<key>.bpmn`` and, when it has no problem, write the file and deploy
-    it as a version (flushes; the caller commits, and calls ``undo`` if the commit fails).
+def _unchanged(current: ProcessVersion, xml: str, decisions: dict[str, str], folder: Path) -> bool:
+    """Whether deploying would change nothing: the same diagram (layout aside) and each decision
+    table the same as the one stored with the current version (or, when it stores none of that
+    name, as the file already in the processes folder)."""
+    if not same_diagram(xml, current.bpmn_xml):
+        return False
+    stored = processes.decision_files(current)
+    for name, xml_text in decisions.items():
+        before = stored.get(name)
+        if before is None and (folder / name).exists():
+            before = (folder / name).read_text(encoding="utf-8")
+        if before is None or not same_diagram(xml_text, before):
+            return False
+    return True
 
-    The same diagram as the current version (layout aside) deploys nothing and leaves the file.
-    Deploys are serialised (a PostgreSQL advisory lock held until the caller's commit; SQLite
+
+def _write_all(folder: Path, texts: dict[str, str]) -> Callable[[], None]:
+    """Write the files (name → text) into ``folder``; the function returned puts them back."""
+    before = {
+        name: (folder / name).read_text(encoding="utf-8") if (folder / name).exists() else None
+        for name in texts
+    }
+
+    def undo() -> None:
+        for name, text in before.items():
+            if text is None:
+                (folder / name).unlink(missing_ok=True)
+            else:
+                _write(folder / name, text)
+
+    try:
+        for name, text in texts.items():
+            _write(folder / name, text)
+    except Exception:
+        undo()
+        raise
+    return undo
+
+
+def deploy_xml(
+    session: Session, actor: User, key: str, xml: str, decisions: dict[str, str] | None = None
+) -> DeployOutcome:
+    """Check ``xml`` as the new ``<key>.bpmn`` (and ``decisions``, ``<name>.dmn`` → XML, as those
+    decision tables) and, when nothing has a problem, write the files and deploy it as a version
+    (flushes; the caller commits, and calls ``undo`` if the commit fails).
+
+    The same diagram and tables as the current version (layout aside) deploy nothing and leave the
+    files. Deploys are serialised (a PostgreSQL advisory lock held until the caller's commit; SQLite
     already serialises writers), so two editors never interleave writing and deploying files."""
     require_editor(actor)
+    decisions = decisions or {}
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEPLOY_LOCK})
     session.expire_all()  # what was read before the lock may have been deployed over since
-    problems = validate_xml(session, key, xml)
+    problems = validate_xml(session, key, xml, decisions)
     if problems:
         raise DiagramRejected(problems)
     current = processes.current_version(session, key)
-    if same_diagram(xml, current.bpmn_xml):
+    folder = platform.of(session).processes_dir
+    if _unchanged(current, xml, decisions, folder):
         return DeployOutcome(key, current, created=False)
 
-    folder = platform.of(session).processes_dir
-    path = folder / f"{key}.bpmn"
-    before = path.read_text(encoding="utf-8") if path.exists() else None
-
-    def undo() -> None:
-        if before is None:
-            path.unlink(missing_ok=True)
-        else:
-            _write(path, before)
-
-    _write(path, xml)
+    undo = _write_all(folder, {f"{key}.bpmn": xml, **decisions})
     try:
-        result = processes.read_processes(session, sorted(folder.glob("*.bpmn")))
-        own = [p for p in result.problems if p.file == str(path)]
-        if own or key not in result.bundles:
-            # Another file changed between the check and now; the file goes back as it was.
-            raise DiagramRejected(own or [Problem(_problem_file(key), 0, "-", "could not be loaded", None)])
-        stale = _stale_files(session, folder, key, result.bundles)
-        if stale:
-            raise Conflict(
-                "the process files on this server are not the deployed versions of "
-                f"{', '.join(stale)}: nothing was deployed. Bring this server's processes folder up to "
-                "date with the deployed processes, then deploy again",
-                {"bpmn": [f"processes/{name} differs from its deployed version" for name in stale]},
-            )
-        calling = [b for o, b in result.bundles.items() if o != key and f"bpmn/{path.name}" in b.files]
-        failing = process_checks.test_problems(
-            [t for b in [result.bundles[key], *calling] for t in process_checks.run_tests(session, b, folder)]
-        )
-        if failing:
-            raise DiagramRejected(failing)
-        deployed = processes.deploy_bundle(session, actor, result.bundles[key])
-        callers = []
-        for other, bundle in sorted(result.bundles.items()):
-            calls_it = other != key and f"bpmn/{path.name}" in bundle.files
-            if calls_it and processes.deploy_bundle(session, actor, bundle).created:
-                callers.append(other)
+        deployed, callers = _deploy_written(session, actor, key, folder, decisions)
     except Exception:
         undo()
         raise
     return DeployOutcome(key, deployed.version, deployed.created, callers, undo)
+
+
+def _deploy_written(
+    session: Session, actor: User, key: str, folder: Path, decisions: dict[str, str]
+) -> tuple[processes.Deployed, list[str]]:
+    """Deploy ``<key>.bpmn`` as now written, with the processes calling it or running the edited
+    decision tables (their versions change too), once their process tests pass."""
+    path = folder / f"{key}.bpmn"
+    result = processes.read_processes(session, sorted(folder.glob("*.bpmn")))
+    own = [p for p in result.problems if p.file in {str(path), *(str(folder / n) for n in decisions)}]
+    if own or key not in result.bundles:
+        # Another file changed between the check and now; the files go back as they were.
+        raise DiagramRejected(own or [Problem(_problem_file(key), 0, "-", "could not be loaded", None)])
+    stale = _stale_files(session, folder, key, result.bundles)
+    if stale:
+        raise Conflict(
+            "the process files on this server are not the deployed versions of "
+            f"{', '.join(stale)}: nothing was deployed. Bring this server's processes folder up to "
+            "date with the deployed processes, then deploy again",
+            {"bpmn": [f"processes/{name} differs from its deployed version" for name in stale]},
+        )
+    touched = {f"bpmn/{path.name}", *(f"dmn/{name}" for name in decisions)}
+    calling = [b for o, b in sorted(result.bundles.items()) if o != key and touched & set(b.files)]
+    failing = process_checks.test_problems(
+        [t for b in [result.bundles[key], *calling] for t in process_checks.run_tests(session, b, folder)]
+    )
+    if failing:
+        raise DiagramRejected(failing)
+    deployed = processes.deploy_bundle(session, actor, result.bundles[key])
+    callers = [b.key for b in calling if processes.deploy_bundle(session, actor, b).created]
+    return deployed, callers
 
 
 def _stale_files(session: Session, folder: Path, key: str, bundles: dict[str, ProcessBundle]) -> list[str]:

@@ -18,7 +18,7 @@ from app.errors import PermitFlowError
 from app.models import ProcessVersion, User
 from app.services import process_checks, process_views, processes
 
-from . import common
+from . import common, decision_editor
 from .auth import current_user, login_required
 from .errors import error_page
 from .i18n import pick
@@ -178,6 +178,8 @@ def process_edit(key: str) -> ResponseReturnValue:
             "deployUrl": url_for("analyst.process_deploy", key=current.key),
             "testUrl": url_for("analyst.process_test", key=current.key),
             "labels": _editor_labels(),
+            "decisions": decision_editor.tables_of(db, current),
+            "decisionLabels": decision_editor.labels(),
         },
     )
 
@@ -229,8 +231,8 @@ def _json_refusal(err: JsonRefusal) -> ResponseReturnValue:
     return _json_error(err.status, err.message)
 
 
-def _editor_request(key: str) -> tuple[User, str, str]:
-    """The editor, the process key and the posted diagram."""
+def _editor_request(key: str) -> tuple[User, str, str, dict[str, str]]:
+    """The editor, the process key, the posted diagram and its edited decision tables."""
     user = current_user()
     if user is None or not process_views.may_edit(user):
         raise JsonRefusal(403, gettext("Only analysts and administrators may edit processes."))
@@ -239,7 +241,12 @@ def _editor_request(key: str) -> tuple[User, str, str]:
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not isinstance(body.get("bpmn"), str):
             raise JsonRefusal(400, gettext('Send the diagram as JSON {"bpmn": "…"}.'))
-        return user, key, process_views.decode_xml(body["bpmn"])
+        return (
+            user,
+            key,
+            process_views.decode_xml(body["bpmn"]),
+            process_views.decode_decisions(body.get("dmn")),
+        )
     except PermitFlowError as err:
         raise JsonRefusal(err.status, err.message) from err
 
@@ -249,10 +256,10 @@ def _editor_request(key: str) -> tuple[User, str, str]:
 def process_validate(key: str) -> ResponseReturnValue:
     """Check the edited diagram exactly as `flask processes validate` does, then (when it is
     valid) simulate every path as `flask processes simulate` does; nothing is stored."""
-    _user, key, xml = _editor_request(key)
+    _user, key, xml, tables = _editor_request(key)
     db = common.session()
-    edited = process_checks.load_edited(db, key, xml)
-    problems = process_views.validate_xml(db, key, xml) if edited.bundle is None else []
+    edited = process_checks.load_edited(db, key, xml, tables)
+    problems = edited.problems
     simulated = ""
     if edited.bundle is not None:
         report = process_checks.simulate_bundle(db, edited.bundle)
@@ -283,15 +290,15 @@ def process_validate(key: str) -> ResponseReturnValue:
 def process_test(key: str) -> ResponseReturnValue:
     """Run the process tests (processes/tests/<key>.<name>.json) against the edited diagram, as
     `flask processes test` and every deploy do; nothing is stored."""
-    _user, key, xml = _editor_request(key)
+    _user, key, xml, tables = _editor_request(key)
     db = common.session()
-    edited = process_checks.load_edited(db, key, xml)
+    edited = process_checks.load_edited(db, key, xml, tables)
     if edited.bundle is None:
         common.rollback()
         return _json_error(
             422,
             gettext("The diagram has problems: validate it and fix them first."),
-            problems=_problems_json(xml, process_views.validate_xml(db, key, xml)),
+            problems=_problems_json(xml, edited.problems),
         )
     outcomes = process_checks.run_tests(db, edited.bundle, process_checks.processes_folder(db))
     common.rollback()
@@ -337,9 +344,9 @@ def _test_json(outcome: Any) -> dict[str, Any]:
 @login_required
 def process_deploy(key: str) -> ResponseReturnValue:
     """Validate, then write processes/<key>.bpmn and deploy it; refused whole with the problems."""
-    user, key, xml = _editor_request(key)
+    user, key, xml, tables = _editor_request(key)
     try:
-        outcome = process_views.deploy_xml(common.session(), user, key, xml)
+        outcome = process_views.deploy_xml(common.session(), user, key, xml, tables)
     except process_views.DiagramRejected as err:
         common.rollback()
         count = len(err.problems)

@@ -27,10 +27,6 @@ UNSUPPORTED_TAGS = {
         "service tasks are not supported",
         "use a script task (Python) or a user task",
     ),
-    "businessRuleTask": (
-        "business rule tasks (DMN decisions) are not supported",
-        "write the decision as a Python script task",
-    ),
     "dataStore": (
         "data stores have no implementation in this engine",
         "keep the data in the case data (task data or data objects)",

@@ -114,7 +114,8 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-      body: JSON.stringify({ bpmn: xml })
+      // The decision tables saved into the draft (decision_editor.js) go with the diagram.
+      body: JSON.stringify({ bpmn: xml, dmn: window.permitflowDecisions ? window.permitflowDecisions.drafts() : {} })
     }).then(function (r) {
       return r.json().then(function (body) { return { status: r.status, body: body }; });
     });
@@ -158,9 +159,20 @@
     });
   });
 
+  /* A selected business rule task offers its decision table (decision_editor.js). */
+  function decisionOf(selection) {
+    if (!window.permitflowDecisions) { return; }
+    var bo = selection.length === 1 ? selection[0].businessObject : null;
+    if (!bo || bo.$type !== "bpmn:BusinessRuleTask") { window.permitflowDecisions.selected(undefined); return; }
+    var values = (bo.extensionElements && bo.extensionElements.values) || [];
+    var ref = values.filter(function (v) { return /calledDecisionId$/.test(v.$type || ""); })[0];
+    window.permitflowDecisions.selected(ref ? String(ref.$body || "").trim() : null);
+  }
+
   modeler.importXML(data.xml).then(function () {
     modeler.get("canvas").zoom("fit-viewport", "auto");
     modeler.on("commandStack.changed", function () { dirty.textContent = L.unsaved; });
+    modeler.on("selection.changed", function (event) { decisionOf(event.newSelection); });
     document.getElementById("diagram").dataset.ready = "1";
   }).catch(function (err) {
     setResult("error", L.importFailed + " " + String(err && err.message || err));
