@@ -181,6 +181,9 @@ class Settings:
     supervision_time_limit: str = _setting(
         "1wd", "PERMITFLOW_SUPERVISION_LIMIT", "default time to answer a 督办 order"
     )
+    consultation_time_limit: str = _setting(
+        "2wd", "PERMITFLOW_CONSULTATION_LIMIT", "default time to give an opinion asked for (加签)"
+    )
     extension_approval_time_limit: str = _setting(
         "1wd", "PERMITFLOW_EXTENSION_APPROVAL_LIMIT", "time a supervisor has to decide an extension"
     )

@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS
 
+from .messages import Text
 from .validation.problems import NS, Problem
 
 DMN_NAMESPACES = tuple(SCHEMAS)
@@ -75,9 +76,14 @@ class Decision:
     rules: tuple[DecisionRule, ...]
 
     @property
-    def label(self) -> str:
+    def label(self) -> Text:
         """How a problem names it: the table's name, its id and its file."""
-        return f"decision table '{self.name or self.id}' ({self.id} in {self.file_name})"
+        return Text(
+            "decision table '{name}' ({id} in {file})",
+            name=self.name or self.id,
+            id=self.id,
+            file=self.file_name,
+        )
 
 
 @dataclass
@@ -157,35 +163,47 @@ def _table(decision: Any, table: Any, ns: dict[str, str], path: Path, xml: str) 
     )
 
 
+_SAVE_HINT = Text("save the decision table from the editor")
+
+
+def _parsed(path: Path) -> tuple[str, Any]:
+    xml = path.read_text(encoding="utf-8")
+    return xml, etree.fromstring(
+        xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True)
+    )
+
+
 def _read_file(path: Path, found: DecisionSet) -> None:
     file = str(path)
 
-    def refuse(line: int, element_id: str, message: str, hint: str | None) -> None:
+    def refuse(line: int, element_id: str, message: Text, hint: Text | None) -> None:
         found.problems.append(Problem(file, line, element_id, message, hint))
 
     try:
-        xml = path.read_text(encoding="utf-8")
-        root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+        xml, root = _parsed(path)
     except (OSError, UnicodeDecodeError, etree.XMLSyntaxError) as err:
-        return refuse(getattr(err, "lineno", 0) or 0, "-", f"not well-formed XML: {err}", None)
+        return refuse(
+            getattr(err, "lineno", 0) or 0, "-", Text("not well-formed XML: {detail}", detail=str(err)), None
+        )
     namespace = etree.QName(root).namespace or ""
     if etree.QName(root).localname != "definitions" or namespace not in DMN_NAMESPACES:
-        return refuse(
-            1, "-", "not a DMN file (no DMN definitions)", "save the decision table from the editor"
-        )
+        return refuse(1, "-", Text("not a DMN file (no DMN definitions)"), _SAVE_HINT)
     try:
         BpmnValidator(SCHEMAS[namespace]).validate(root, file)
     except ValidationException as err:
         line = err.line_number if isinstance(err.line_number, int) else 0
-        return refuse(line, "-", f"DMN schema: {str(err).splitlines()[0]}", None)
+        return refuse(line, "-", Text("DMN schema: {detail}", detail=str(err).splitlines()[0]), None)
     ns = {"dmn": namespace}
     decisions = root.findall("dmn:decision", namespaces=ns)
     if len(decisions) != 1:
         return refuse(
             1,
             "-",
-            f"the file holds {len(decisions)} decisions; the engine reads exactly one per file",
-            "put each decision table in a .dmn file of its own",
+            Text(
+                "the file holds {count} decisions; the engine reads exactly one per file",
+                count=len(decisions),
+            ),
+            Text("put each decision table in a .dmn file of its own"),
         )
     decision = decisions[0]
     table = decision.find("dmn:decisionTable", namespaces=ns)
@@ -193,8 +211,10 @@ def _read_file(path: Path, found: DecisionSet) -> None:
         return refuse(
             int(decision.sourceline or 0),
             decision.get("id", "-"),
-            f"decision '{decision.get('name') or decision.get('id')}' is not a decision table",
-            "only decision tables are run (no literal expressions or boxed contexts)",
+            Text(
+                "decision '{name}' is not a decision table", name=decision.get("name") or decision.get("id")
+            ),
+            Text("only decision tables are run (no literal expressions or boxed contexts)"),
         )
     read = _table(decision, table, ns, path, xml)
     other = found.decisions.get(read.id)
@@ -202,7 +222,11 @@ def _read_file(path: Path, found: DecisionSet) -> None:
         return refuse(
             read.line,
             read.id,
-            f"decision id '{read.id}' is also the id of the decision in {other.file_name}",
+            Text(
+                "decision id '{id}' is also the id of the decision in {file}",
+                id=read.id,
+                file=other.file_name,
+            ),
             None,
         )
     found.decisions[read.id] = read

@@ -14,6 +14,7 @@ from .process import ProcessVersion
 from .rating import ServiceRating
 from .saved_filter import SavedFilter
 from .setting import RuntimeSetting
+from .substitution import Substitution
 from .task import HumanTask, TaskState
 from .timer import Timer, TimerKind
 from .user import Group, Membership, User, UserKind
@@ -40,6 +41,7 @@ __all__ = [
     "RuntimeSetting",
     "SavedFilter",
     "ServiceRating",
+    "Substitution",
     "TaskState",
     "Timer",
     "TimerKind",

@@ -8,12 +8,11 @@ folder (so the processes it calls and the forms and groups it references are che
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from sqlalchemy import case as sql_case
@@ -21,11 +20,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.engine import Problem, ProcessBundle
+from app.engine import Problem, ProcessBundle, Text
 from app.errors import Conflict, Forbidden, NotFound, PermitFlowError, ProcessInvalid, TooLarge
 from app.models import Case, HumanTask, ProcessVersion, TaskState, User
 
-from . import platform, process_checks, processes
+from . import edited_files, platform, process_checks, processes
+from .deploy_preview import StaleBase
 
 # A BPMN diagram of a real process is a few hundred kilobytes at most.
 MAX_BPMN_BYTES = 2 * 1024 * 1024
@@ -55,6 +55,8 @@ class DeployOutcome:
     # Processes calling this one whose new version (with the new callee inside) was deployed too.
     callers: list[str] = field(default_factory=list)
     undo: Callable[[], None] = lambda: None
+    # The diagram is an earlier version's: that version is current again (no new version).
+    switched: bool = False
 
 
 def may_view(user: User | None) -> bool:
@@ -151,7 +153,11 @@ def validate_xml(
     as those decision tables (empty when it would be deployed)."""
     line = doctype_line(xml)
     if line is not None:
-        return [Problem(_problem_file(key), line, "-", "a DOCTYPE declaration is not allowed", "remove it")]
+        return [
+            Problem(
+                _problem_file(key), line, "-", Text("a DOCTYPE declaration is not allowed"), Text("remove it")
+            )
+        ]
     return process_checks.load_edited(session, key, xml, decisions).problems
 
 
@@ -177,12 +183,31 @@ def decode_decisions(raw: object) -> dict[str, str]:
     return found
 
 
+def _root(xml: str) -> Any:
+    try:
+        return etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return None
+
+
+def element_names(xml: str, element_ids: list[str]) -> dict[str, str]:
+    """The name an analyst sees on the diagram for each element id: the ``name`` of the element drawn
+    for it (see ``shapes_of``); ids of nameless elements are left out."""
+    root = _root(xml)
+    found: dict[str, str] = {}
+    for element_id, shape in shapes_of(xml, element_ids).items():
+        hits = root.xpath("//*[@id=$id]", id=shape) if root is not None else []
+        name = " ".join(str(hits[0].get("name") or "").split()) if hits else ""
+        if name:
+            found[element_id] = name
+    return found
+
+
 def shapes_of(xml: str, element_ids: list[str]) -> dict[str, str]:
     """For each element id, the id of the nearest element drawn on the diagram (itself, or e.g. the
     event holding a timer definition), so a problem can be marked where the analyst sees it."""
-    try:
-        root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
+    root = _root(xml)
+    if root is None:
         return {}
     drawn = {
         str(ref)
@@ -199,65 +224,23 @@ def shapes_of(xml: str, element_ids: list[str]) -> dict[str, str]:
     return found
 
 
-def same_diagram(a: str, b: str) -> bool:
-    """Whether two BPMN texts say the same thing, whatever their layout and prefixes."""
-    try:
-        return bool(
-            etree.canonicalize(a, strip_text=True, rewrite_prefixes=True)
-            == etree.canonicalize(b, strip_text=True, rewrite_prefixes=True)
-        )
-    except (etree.XMLSyntaxError, ValueError):
-        return False
+def _unloadable(key: str) -> Problem:
+    return Problem(_problem_file(key), 0, "-", Text("could not be loaded"), None)
 
 
-def _write(path: Path, text: str) -> None:
-    """Replace ``path`` in one step, so no reader ever sees half a file."""
-    scratch = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    scratch.write_text(text, encoding="utf-8")
-    os.replace(scratch, path)
-
-
-def _unchanged(current: ProcessVersion, xml: str, decisions: dict[str, str], folder: Path) -> bool:
-    """Whether deploying would change nothing: the same diagram (layout aside) and each decision
-    table the same as the one stored with the current version (or, when it stores none of that
-    name, as the file already in the processes folder)."""
-    if not same_diagram(xml, current.bpmn_xml):
-        return False
-    stored = processes.decision_files(current)
-    for name, xml_text in decisions.items():
-        before = stored.get(name)
-        if before is None and (folder / name).exists():
-            before = (folder / name).read_text(encoding="utf-8")
-        if before is None or not same_diagram(xml_text, before):
-            return False
-    return True
-
-
-def _write_all(folder: Path, texts: dict[str, str]) -> Callable[[], None]:
-    """Write the files (name → text) into ``folder``; the function returned puts them back."""
-    before = {
-        name: (folder / name).read_text(encoding="utf-8") if (folder / name).exists() else None
-        for name in texts
-    }
-
-    def undo() -> None:
-        for name, text in before.items():
-            if text is None:
-                (folder / name).unlink(missing_ok=True)
-            else:
-                _write(folder / name, text)
-
-    try:
-        for name, text in texts.items():
-            _write(folder / name, text)
-    except Exception:
-        undo()
-        raise
-    return undo
+def _serialise_deploys(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEPLOY_LOCK})
+    session.expire_all()  # what was read before the lock may have been deployed over since
 
 
 def deploy_xml(
-    session: Session, actor: User, key: str, xml: str, decisions: dict[str, str] | None = None
+    session: Session,
+    actor: User,
+    key: str,
+    xml: str,
+    decisions: dict[str, str] | None = None,
+    base: str | None = None,
 ) -> DeployOutcome:
     """Check ``xml`` as the new ``<key>.bpmn`` (and ``decisions``, ``<name>.dmn`` → XML, as those
     decision tables) and, when nothing has a problem, write the files and deploy it as a version
@@ -265,27 +248,28 @@ def deploy_xml(
 
     The same diagram and tables as the current version (layout aside) deploy nothing and leave the
     files. Deploys are serialised (a PostgreSQL advisory lock held until the caller's commit; SQLite
-    already serialises writers), so two editors never interleave writing and deploying files."""
+    already serialises writers), so two editors never interleave writing and deploying files.
+    ``base``: the version whose differences were confirmed; another one current now → 409."""
     require_editor(actor)
     decisions = decisions or {}
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEPLOY_LOCK})
-    session.expire_all()  # what was read before the lock may have been deployed over since
+    _serialise_deploys(session)
     problems = validate_xml(session, key, xml, decisions)
     if problems:
         raise DiagramRejected(problems)
     current = processes.current_version(session, key)
+    StaleBase.check(base, current.hash)
     folder = platform.of(session).processes_dir
-    if _unchanged(current, xml, decisions, folder):
+    if edited_files.unchanged(current, xml, decisions, folder):
         return DeployOutcome(key, current, created=False)
 
-    undo = _write_all(folder, {f"{key}.bpmn": xml, **decisions})
+    undo = edited_files.write_all(folder, {f"{key}.bpmn": xml, **decisions})
     try:
         deployed, callers = _deploy_written(session, actor, key, folder, decisions)
     except Exception:
         undo()
         raise
-    return DeployOutcome(key, deployed.version, deployed.created, callers, undo)
+    switched = not deployed.created and deployed.version.hash != current.hash
+    return DeployOutcome(key, deployed.version, deployed.created, callers, undo, switched)
 
 
 def _deploy_written(
@@ -298,7 +282,7 @@ def _deploy_written(
     own = [p for p in result.problems if p.file in {str(path), *(str(folder / n) for n in decisions)}]
     if own or key not in result.bundles:
         # Another file changed between the check and now; the files go back as they were.
-        raise DiagramRejected(own or [Problem(_problem_file(key), 0, "-", "could not be loaded", None)])
+        raise DiagramRejected(own or [_unloadable(key)])
     stale = _stale_files(session, folder, key, result.bundles)
     if stale:
         raise Conflict(

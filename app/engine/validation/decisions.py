@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from ..decisions import ANY, Decision, DecisionSet, decision_ref, entry_code
+from ..messages import Text
 from ..sandbox import check_source
 from .problems import NS, Problem
 
@@ -29,7 +30,7 @@ OUTPUT_TYPES = {
     "boolean": (bool,),
 }
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
-_HIT_HINT = (
+_HIT_HINT = Text(
     "use UNIQUE (one rule matches), FIRST (the first matching rule wins) or COLLECT "
     "(every matching rule; each output becomes a list)"
 )
@@ -44,29 +45,40 @@ def _literal_fits(text: str, type_ref: str) -> bool:
     return isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))
 
 
-def _input_issues(decision: Decision) -> list[tuple[str, str, str | None]]:
-    issues: list[tuple[str, str, str | None]] = []
+def _input_issues(decision: Decision) -> list[tuple[str, Text, Text | None]]:
+    issues: list[tuple[str, Text, Text | None]] = []
     for column in decision.inputs:
-        where = f"input '{column.label or column.id}'"
+        where = Text("input '{name}'", name=column.label or column.id)
         if not column.expression:
             issues.append(
                 (
                     column.id,
-                    f"{where} has no expression",
-                    "write the case data name it tests, e.g. floor_area",
+                    Text("{where} has no expression", where=where),
+                    Text("write the case data name it tests, e.g. floor_area"),
                 )
             )
             continue
         refusal = check_source(column.expression, expression=True)
         if refusal:
-            issues.append((column.id, f"{where}: the expression {refusal}", "write a Python expression"))
+            issues.append(
+                (
+                    column.id,
+                    Text("{where}: the expression {refusal}", where=where, refusal=refusal),
+                    Text("write a Python expression"),
+                )
+            )
+    return issues + _rule_input_issues(decision)
+
+
+def _rule_input_issues(decision: Decision) -> list[tuple[str, Text, Text | None]]:
+    issues: list[tuple[str, Text, Text | None]] = []
     for rule in decision.rules:
         if len(rule.inputs) != len(decision.inputs) or len(rule.outputs) != len(decision.outputs):
             issues.append(
                 (
                     rule.id,
-                    f"rule {rule.row} does not have one entry per column",
-                    "save the table from the editor",
+                    Text("rule {row} does not have one entry per column", row=rule.row),
+                    Text("save the table from the editor"),
                 )
             )
             continue
@@ -74,21 +86,30 @@ def _input_issues(decision: Decision) -> list[tuple[str, str, str | None]]:
             if entry in ANY or not column.expression:
                 continue
             refusal = check_source(entry_code(column.expression, entry), expression=True)
-            where = f"rule {rule.row}, input '{column.label or column.id}'"
+            where = Text("rule {row}, input '{name}'", row=rule.row, name=column.label or column.id)
             if refusal:
                 issues.append(
                     (
                         rule.id,
-                        f"{where}: the entry {entry!r} {refusal}",
-                        'write e.g. >= 1000, "shop" or ? in ("a", "b")',
+                        Text(
+                            "{where}: the entry {entry} {refusal}",
+                            where=where,
+                            entry=repr(entry),
+                            refusal=refusal,
+                        ),
+                        Text('write e.g. >= 1000, "shop" or ? in ("a", "b")'),
                     )
                 )
             elif "," in entry and isinstance(_parsed(entry), ast.Tuple):
                 issues.append(
                     (
                         rule.id,
-                        f"{where}: the entry {entry!r} is a list of values (FEEL)",
-                        f"write ? in ({entry})",
+                        Text(
+                            "{where}: the entry {entry} is a list of values (FEEL)",
+                            where=where,
+                            entry=repr(entry),
+                        ),
+                        Text("write ? in ({entry})", entry=entry),
                     )
                 )
     return issues
@@ -101,62 +122,86 @@ def _parsed(text: str) -> ast.AST | None:
         return None
 
 
-def _output_issues(decision: Decision) -> list[tuple[str, str, str | None]]:
-    issues: list[tuple[str, str, str | None]] = []
+def _output_issues(decision: Decision) -> list[tuple[str, Text, Text | None]]:
+    issues: list[tuple[str, Text, Text | None]] = []
     if not decision.outputs:
         issues.append(
-            (decision.table_id, "the table has no output", "add an output column naming the data it sets")
+            (
+                decision.table_id,
+                Text("the table has no output"),
+                Text("add an output column naming the data it sets"),
+            )
         )
     for column in decision.outputs:
-        where = f"output '{column.label or column.name or column.id}'"
+        where = Text("output '{name}'", name=column.label or column.name or column.id)
         if not _NAME.fullmatch(column.name):
             issues.append(
                 (
                     column.id,
-                    f"{where} has no valid output name ('{column.name}')",
-                    "name the case data it sets, e.g. agencies",
+                    Text("{where} has no valid output name ('{name}')", where=where, name=column.name),
+                    Text("name the case data it sets, e.g. agencies"),
                 )
             )
         if column.type_ref not in OUTPUT_TYPES:
             issues.append(
                 (
                     column.id,
-                    f"{where} has no supported type ('{column.type_ref}')",
-                    f"set its type to one of {', '.join(OUTPUT_TYPES)}",
+                    Text("{where} has no supported type ('{type}')", where=where, type=column.type_ref),
+                    Text("set its type to one of {types}", types=", ".join(OUTPUT_TYPES)),
                 )
             )
     for rule in decision.rules:
         if len(rule.outputs) != len(decision.outputs):
             continue
         for column, entry in zip(decision.outputs, rule.outputs, strict=True):
-            where = f"rule {rule.row}, output '{column.label or column.name or column.id}'"
+            where = Text(
+                "rule {row}, output '{name}'", row=rule.row, name=column.label or column.name or column.id
+            )
             refusal = check_source(entry, expression=True) if entry else None
             if refusal:
                 issues.append(
-                    (rule.id, f"{where}: {entry!r} {refusal}", 'write a Python value, e.g. "fire" or True')
+                    (
+                        rule.id,
+                        Text("{where}: {entry} {refusal}", where=where, entry=repr(entry), refusal=refusal),
+                        Text('write a Python value, e.g. "fire" or True'),
+                    )
                 )
             elif entry and column.type_ref in OUTPUT_TYPES and not _literal_fits(entry, column.type_ref):
                 issues.append(
                     (
                         rule.id,
-                        f"{where}: {entry!r} is not a {column.type_ref}",
-                        "write a value of the output's type, or change its type",
+                        Text(
+                            "{where}: {entry} is not a {type}",
+                            where=where,
+                            entry=repr(entry),
+                            type=column.type_ref,
+                        ),
+                        Text("write a value of the output's type, or change its type"),
                     )
                 )
     return issues
 
 
-def table_issues(decision: Decision) -> list[tuple[str, str, str | None]]:
+def table_issues(decision: Decision) -> list[tuple[str, Text, Text | None]]:
     """What is wrong with a decision table: (element id in the DMN file, message, hint)."""
-    issues: list[tuple[str, str, str | None]] = []
+    issues: list[tuple[str, Text, Text | None]] = []
     if decision.hit_policy not in HIT_POLICIES:
-        issues.append((decision.table_id, f"hit policy {decision.hit_policy} is not supported", _HIT_HINT))
+        issues.append(
+            (
+                decision.table_id,
+                Text("hit policy {policy} is not supported", policy=decision.hit_policy),
+                _HIT_HINT,
+            )
+        )
     elif decision.aggregation:
         issues.append(
             (
                 decision.table_id,
-                f"COLLECT with aggregation {decision.aggregation} is not supported",
-                "collect the list and sum it in a script",
+                Text(
+                    "COLLECT with aggregation {aggregation} is not supported",
+                    aggregation=decision.aggregation,
+                ),
+                Text("collect the list and sum it in a script"),
             )
         )
     return issues + _input_issues(decision) + _output_issues(decision)
@@ -168,14 +213,18 @@ def check_decision_tasks(file: str, tree: Any, decisions: DecisionSet) -> list[P
     known = ", ".join(sorted(decisions.decisions)) or "none"
     for task in tree.getroot().xpath("//bpmn:businessRuleTask", namespaces=NS):
         task_id, line = str(task.get("id") or "-"), int(task.sourceline or 0)
-        what = f"business rule task '{task.get('name') or task_id}'"
+        what = Text("business rule task '{name}'", name=task.get("name") or task_id)
         ref = decision_ref(task)
         decision = decisions.decisions.get(ref)
         if decision is None:
             message = (
-                f"{what} names no decision"
+                Text("{what} names no decision", what=what)
                 if not ref
-                else f"{what} calls decision '{ref}', which no .dmn file beside the process defines"
+                else Text(
+                    "{what} calls decision '{ref}', which no .dmn file beside the process defines",
+                    what=what,
+                    ref=ref,
+                )
             )
             problems.append(
                 Problem(
@@ -183,19 +232,28 @@ def check_decision_tasks(file: str, tree: Any, decisions: DecisionSet) -> list[P
                     line,
                     task_id,
                     message,
-                    f"set calledDecisionId to a decision of processes/*.dmn (known: {known})",
+                    Text(
+                        "set calledDecisionId to a decision of processes/*.dmn (known: {known})", known=known
+                    ),
                 )
             )
             continue
         for _element, message, hint in table_issues(decision):
-            problems.append(Problem(file, line, task_id, f"{decision.label} of {what}: {message}", hint))
+            of = Text("{table} of {what}: {message}", table=decision.label, what=what, message=message)
+            problems.append(Problem(file, line, task_id, of, hint))
     return problems
 
 
 def unused_table_problems(decisions: DecisionSet, used: set[str]) -> list[Problem]:
     """The problems of tables no loaded business rule task calls, on their own files."""
     return [
-        Problem(decision.file, decision.line, element or decision.id, f"{decision.label}: {message}", hint)
+        Problem(
+            decision.file,
+            decision.line,
+            element or decision.id,
+            Text("{table}: {message}", table=decision.label, message=message),
+            hint,
+        )
         for decision_id, decision in sorted(decisions.decisions.items())
         if decision_id not in used
         for element, message, hint in table_issues(decision)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..decisions import ANY, INPUT_VALUE, Decision, entry_code
+from ..messages import Text
 from .problems import NS, local_name
 from .python_names import code_names
 
@@ -33,7 +34,7 @@ class Reader:
 
     element: Any
     element_id: str
-    what: str
+    what: Text
     names: frozenset[str]
     compared: dict[str, set[object]]
     # Reads after the element has run (a postScript, a completion condition): it sees the element's
@@ -41,10 +42,14 @@ class Reader:
     after: bool = False
 
 
-def _label(el: Any) -> str:
+def _label(el: Any) -> Text:
     name = " ".join((el.get("name") or "").split())
-    kind = "flow" if local_name(el.tag) == "sequenceFlow" else local_name(el.tag)
-    return f"{kind} '{name}'" if name else f"{kind} {el.get('id')}"
+    kind: str = Text("flow") if local_name(el.tag) == "sequenceFlow" else local_name(el.tag)
+    return (
+        Text("{kind} '{name}'", kind=kind, name=name)
+        if name
+        else Text("{kind} {id}", kind=kind, id=el.get("id"))
+    )
 
 
 def _properties(el: Any) -> dict[str, Any]:
@@ -114,20 +119,26 @@ def _decision_of(el: Any, decisions: Decisions | None) -> Decision | None:
     return decisions.get((found[0].text or "").strip()) if found else None
 
 
-def decision_code(decision: Decision) -> list[tuple[str, str]]:
+def decision_code(decision: Decision) -> list[tuple[Text, str]]:
     """Each piece of Python a decision table runs, with where it is: input expressions, input
     entries (as the engine combines them with their input) and output entries."""
-    code = [(f"input '{c.label or c.id}'", c.expression) for c in decision.inputs if c.expression]
+    code = [
+        (Text("input '{name}'", name=c.label or c.id), c.expression) for c in decision.inputs if c.expression
+    ]
     for rule in decision.rules:
         for column, entry in zip(decision.inputs, rule.inputs, strict=False):
             if entry not in ANY and column.expression:
                 # The tested value stands for the input expression, whose names are read once above.
                 code.append(
-                    (f"rule {rule.row}, input '{column.label or column.id}'", entry_code(INPUT_VALUE, entry))
+                    (
+                        Text("rule {row}, input '{name}'", row=rule.row, name=column.label or column.id),
+                        entry_code(INPUT_VALUE, entry),
+                    )
                 )
         for out, entry in zip(decision.outputs, rule.outputs, strict=False):
             if entry:
-                code.append((f"rule {rule.row}, output '{out.label or out.name}'", entry))
+                where = Text("rule {row}, output '{name}'", row=rule.row, name=out.label or out.name)
+                code.append((where, entry))
     return code
 
 
@@ -173,39 +184,40 @@ def node_reads(el: Any, forms: Mapping[str, Any], decisions: Decisions | None = 
     element_id = str(el.get("id") or "-")
     label = _label(el)
 
-    def add(what: str, code: str, *, expression: bool, after: bool = False) -> None:
+    def add(what: Text, code: str, *, expression: bool, after: bool = False) -> None:
         found = code_names(code, expression=expression)
         if found.reads:
-            readers.append(Reader(el, element_id, f"{what} of {label}", found.reads, found.compared, after))
+            of = Text("{what} of {element}", what=what, element=label)
+            readers.append(Reader(el, element_id, of, found.reads, found.compared, after))
 
     for cond in _text(el, "./bpmn:conditionExpression"):
-        add("the condition", cond.text or "", expression=True)
+        add(Text("the condition"), cond.text or "", expression=True)
     if local_name(el.tag) == "scriptTask":
         for script in _text(el, "./bpmn:script"):
-            add("the script", script.text or "", expression=False)
+            add(Text("the script"), script.text or "", expression=False)
     for script in _text(el, "./bpmn:extensionElements/spiffworkflow:preScript"):
-        add("the preScript", script.text or "", expression=False)
+        add(Text("the preScript"), script.text or "", expression=False)
     decision = _decision_of(el, decisions)
     for where, code in decision_code(decision) if decision is not None else []:
         found = code_names(code, expression=True)
         if found.reads - {INPUT_VALUE}:
-            task = f"business rule task '{el.get('name') or element_id}'"
-            what = f"{where} of {decision.label} of {task}"  # type: ignore[union-attr]
+            task = Text("business rule task '{name}'", name=el.get("name") or element_id)
+            what = Text("{where} of {table} of {task}", where=where, table=decision.label, task=task)  # type: ignore[union-attr]
             readers.append(Reader(el, element_id, what, found.reads - {INPUT_VALUE}, found.compared))
     for script in _text(el, "./bpmn:extensionElements/spiffworkflow:postScript"):
-        add("the postScript", script.text or "", expression=False, after=True)
+        add(Text("the postScript"), script.text or "", expression=False, after=True)
     for timer in _text(el, "./bpmn:timerEventDefinition/*"):
-        add("the timer expression", timer.text or "", expression=True)
+        add(Text("the timer expression"), timer.text or "", expression=True)
     props = _properties(el)
     for name in EXPRESSION_PROPERTIES:
         if name in props and (props[name].get("value") or "").strip():
             add(
-                f"the property {name}",
+                Text("the property {name}", name=name),
                 props[name].get("value", ""),
                 expression=True,
                 after=name.startswith("credit"),
             )
     for tag in LOOP_EXPRESSIONS:
         for loop in _text(el, f"./*/bpmn:{tag}"):
-            add(f"the {tag}", loop.text or "", expression=True, after=tag != "loopCardinality")
+            add(Text("the {tag}", tag=tag), loop.text or "", expression=True, after=tag != "loopCardinality")
     return readers
