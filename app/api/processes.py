@@ -68,6 +68,7 @@ class ProcessItem(MethodView):
             "forms": {
                 k.removeprefix("forms/"): v for k, v in current.files.items() if k.startswith("forms/")
             },
+            "decisions": processes.decision_files(current),
             "tasks": stats.open_tasks_by_step(db, key),
         }
 
@@ -77,6 +78,14 @@ class ProcessItem(MethodView):
 
 class BpmnBody(Schema):
     bpmn = fields.String(required=True, metadata={"description": "the whole BPMN 2.0 XML of <key>.bpmn"})
+    dmn = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "edited decision tables, `<name>.dmn` → the whole DMN XML; checked and "
+            "deployed with the diagram (the other .dmn files of processes/ as they are)"
+        },
+    )
 
 
 class ProblemSchema(Schema):
@@ -170,6 +179,12 @@ def submitted_bpmn() -> str:
     return process_views.decode_xml(request.get_data())
 
 
+def submitted_decisions() -> dict[str, str]:
+    """The edited decision tables of a JSON body (``{"dmn": {"<name>.dmn": "<XML>"}}``); none from XML."""
+    body = request.get_json(silent=True) if request.is_json else None
+    return process_views.decode_decisions(body.get("dmn") if isinstance(body, dict) else None)
+
+
 def _editor_and_key(key: str) -> str:
     process_views.require_editor(require_user())
     return process_views.known_key(session(), key)
@@ -186,7 +201,7 @@ class ProcessValidate(MethodView):
         Nothing is stored."""
         key = _editor_and_key(key)
         xml = submitted_bpmn()
-        problems = process_views.validate_xml(session(), key, xml)
+        problems = process_views.validate_xml(session(), key, xml, submitted_decisions())
         return {"valid": not problems, "problems": problem_dicts(problems, xml)}
 
 
@@ -196,13 +211,15 @@ class ProcessVersions(MethodView):
     @blp.response(201, DeployResult)
     @documented_errors(blp, 401, 403, 404, 413, 415, 422)
     def post(self, key: str) -> Any:
-        """Deploy an edited diagram: checked first (422 with every problem, nothing stored), then
-        written to `processes/<key>.bpmn` and deployed. The same diagram as the current version
-        gives no new version (200, `created: false`). Analysts and administrators only."""
+        """Deploy an edited diagram and its edited decision tables (`dmn`): checked first (422 with
+        every problem, nothing stored), then written to `processes/<key>.bpmn` (and each
+        `processes/<name>.dmn`) and deployed; processes calling it or running an edited table get a
+        new version too. The same diagram and tables as the current version give no new version
+        (200, `created: false`). Analysts and administrators only."""
         key = _editor_and_key(key)
         user = require_user()
         try:
-            outcome = process_views.deploy_xml(session(), user, key, submitted_bpmn())
+            outcome = process_views.deploy_xml(session(), user, key, submitted_bpmn(), submitted_decisions())
         except process_views.DiagramRejected as err:
             raise said(err) from err
         try:
@@ -288,7 +305,7 @@ class TestRunResult(Schema):
 
 def _edited_bundle(key: str) -> Any:
     """The submitted diagram as the new `<key>.bpmn`; 422 with its problems when it does not load."""
-    edited = process_checks.load_edited(session(), key, submitted_bpmn())
+    edited = process_checks.load_edited(session(), key, submitted_bpmn(), submitted_decisions())
     if edited.bundle is None:
         raise said(process_views.DiagramRejected(edited.problems))
     return edited.bundle

@@ -47,6 +47,11 @@ class ProcessDetail(ProcessSummary):
     versions = fields.List(fields.Nested(VersionSummary), required=True)
     bpmn_xml = fields.String(required=True)
     forms = fields.Dict(keys=fields.String(), values=fields.Dict())
+    decisions = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "the DMN decision tables of the current version: `<name>.dmn` → XML"},
+    )
     tasks = fields.Dict(keys=fields.String(), values=fields.Nested(TaskCount))
 
 

@@ -18,6 +18,15 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from .decisions import (
+    Decision,
+    DecisionSet,
+    add_to_parser,
+    bundle_files,
+    dmn_beside,
+    read_decisions,
+    used_decisions,
+)
 from .errors import SpecError
 from .load_problems import bad_call, missing_call, not_executable_problem, problem_from_error
 from .process_meta import TaskMeta, case_kind, guide_meta
@@ -25,6 +34,7 @@ from .reading import Parsed, executable_ids, parse_documents, read_documents, re
 from .specs import STATE_FORMAT, spec_to_json
 from .types import ProcessBundle
 from .validation import Problem, check_case_scope, check_definitions, check_forms, check_specs
+from .validation.decisions import check_decision_tasks, unused_table_problems
 from .validation.names import NameContext, check_names
 from .validation.problems import NS
 from .validation.returns import check_returns
@@ -60,14 +70,18 @@ def load_processes(
     *,
     known_groups: set[str] | None = None,
     names: NameContext | None = None,
+    dmn_paths: list[Path] | None = None,
 ) -> LoadResult:
     """Parse and check BPMN files; return a bundle per valid process and every problem found.
 
     A process is `<key>.bpmn` whose executable process id is `<key>`; a file that breaks this
     rule gets that problem reported besides everything else wrong with it. A file with any problem
-    yields no bundle: a process is never half-accepted.
+    yields no bundle: a process is never half-accepted. Business rule tasks run the decisions of
+    ``dmn_paths`` (default: the `.dmn` files beside the BPMN files).
     """
-    return _load(bpmn_paths, form_dirs, lane_groups, known_groups, by_stem=True, names=names)
+    return _load(
+        bpmn_paths, form_dirs, lane_groups, known_groups, by_stem=True, names=names, dmn_paths=dmn_paths
+    )
 
 
 def load_for_run(
@@ -77,6 +91,7 @@ def load_for_run(
     *,
     known_groups: set[str] | None = None,
     names: NameContext | None = None,
+    dmn_paths: list[Path] | None = None,
 ) -> LoadResult:
     """Check BPMN files of any name (e.g. written for other tools) loaded together.
 
@@ -84,7 +99,15 @@ def load_for_run(
     so that any of them can be started; call activities resolve across all the files given.
     The same checks as `load_processes` apply, except the file-name convention.
     """
-    return _load(bpmn_paths, form_dirs or [], lane_groups or {}, known_groups, by_stem=False, names=names)
+    return _load(
+        bpmn_paths,
+        form_dirs or [],
+        lane_groups or {},
+        known_groups,
+        by_stem=False,
+        names=names,
+        dmn_paths=dmn_paths,
+    )
 
 
 def check_file(
@@ -106,6 +129,7 @@ class _Options:
     known_groups: set[str] | None
     by_stem: bool
     names: NameContext | None = None
+    decisions: DecisionSet = field(default_factory=DecisionSet)
 
 
 @dataclass
@@ -129,11 +153,17 @@ def _load(
     *,
     by_stem: bool,
     names: NameContext | None = None,
+    dmn_paths: list[Path] | None = None,
 ) -> LoadResult:
     result = LoadResult()
     read = read_documents(bpmn_paths, BpmnValidator(), by_stem=by_stem)
     result.problems.extend(read.problems)
     documents = read.trees
+    decisions = read_decisions(dmn_beside(bpmn_paths) if dmn_paths is None else dmn_paths)
+    result.problems.extend(decisions.problems)
+    result.problems.extend(unused_table_problems(decisions, used_decisions(list(documents.values()))))
+    for path, tree in documents.items():
+        result.problems.extend(check_decision_tasks(str(path), tree, decisions))
     trees = readable_trees(bpmn_paths, documents)
     # A file defining another file's process is left out of the parser, so that what runs (or is
     # called) never depends on the order the files are read.
@@ -143,10 +173,11 @@ def _load(
         documents.pop(path, None)
     defined_in = where_defined(trees, misplaced)
     parsed = parse_documents(documents)
+    add_to_parser(parsed.parser, decisions)
     result.problems.extend(parsed.problems)
 
     bad_files = {p.file for p in result.problems if p not in read.stem_problems}
-    options = _Options(form_dirs, lane_groups, known_groups, by_stem, names)
+    options = _Options(form_dirs, lane_groups, known_groups, by_stem, names, decisions)
     checked = {
         path: _check_file(path, tree, parsed, documents, options)
         for path, tree in documents.items()
@@ -182,12 +213,15 @@ def _check_file(
             options.form_dirs,
             options.lane_groups,
             options.known_groups,
+            options.decisions.decisions,
         )
         if not problems:
             problems = check_case_scope(str(path), key, parsed.elements)
         if bundle is not None and not problems:
             forms = {name[6:]: schema for name, schema in bundle.files.items() if name.startswith("forms/")}
-            problems = check_names(str(path), key, parsed.elements, forms, options.names)
+            problems = check_names(
+                str(path), key, parsed.elements, forms, options.names, options.decisions.decisions
+            )
             if key in parsed.elements:
                 problems += check_returns(str(path), parsed.elements[key])
         check.problems.extend(p for p in problems if p not in check.problems)
@@ -240,6 +274,7 @@ def _bundle(
     form_dirs: list[Path],
     lane_groups: dict[str, str],
     known_groups: set[str] | None,
+    decisions: dict[str, Decision],
 ) -> tuple[ProcessBundle | None, list[Problem], list[tuple[str, Problem]]]:
     """The process ``key`` checked and bundled; else its problems and the calls of missing processes."""
     try:
@@ -272,6 +307,7 @@ def _bundle(
     bpmn_xml = path.read_text(encoding="utf-8")
     files: dict[str, Any] = {f"bpmn/{p.name}": p.read_text(encoding="utf-8") for p in dep_paths}
     files.update({f"forms/{name}": schema for name, schema in sorted(forms.items())})
+    files.update(bundle_files(list(all_specs), added, documents, decisions))
     return (
         ProcessBundle(
             key=key,

@@ -15,6 +15,10 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import BusinessRuleTaskConverter
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
+
+from .decisions import CheckedDMNEngine
 
 # Bumped whenever the saved-state layout of PermitFlow changes (with a data migration).
 STATE_FORMAT = "pf1"
@@ -30,8 +34,18 @@ class _SpecRefWorkflowConverter(BpmnWorkflowConverter):
         return dct
 
 
+class _CheckedBusinessRuleTaskConverter(BusinessRuleTaskConverter):
+    """Business rule tasks restored with the DMN engine that enforces the UNIQUE hit policy."""
+
+    def from_dict(self, dct: dict[str, Any]) -> Any:
+        table = self.decision_table_from_dict(dct.pop("decision_table"))
+        dct["dmnEngine"] = CheckedDMNEngine(table)
+        return self.task_spec_from_dict(dct)
+
+
 _config = dict(SPIFF_CONFIG)
 _config[BpmnWorkflow] = _SpecRefWorkflowConverter
+_config[BusinessRuleTask] = _CheckedBusinessRuleTaskConverter
 _registry = BpmnWorkflowSerializer.configure(_config)
 _serializer = BpmnWorkflowSerializer(_registry)
 

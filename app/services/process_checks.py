@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.engine import Problem, ProcessBundle, Text, marked
+from app.engine import Problem, ProcessBundle, Text, marked, replaced
 from app.engine.simulation import SimulationReport, TestOutcome, read_test, run_test, simulate
 from app.engine.simulation.process_tests import TestFileError
 from app.errors import InvalidData, ProcessInvalid
@@ -143,21 +143,36 @@ def refuse_failing_tests(session: Session, bundles: list[ProcessBundle], folder:
 
 @dataclass(frozen=True)
 class Edited:
-    """An edited diagram loaded as the new ``<key>.bpmn``: its bundle, or its problems."""
+    """An edited diagram loaded as the new ``<key>.bpmn``: its bundle, or its problems (those of
+    the diagram and of the edited decision tables, named as files of the processes folder)."""
 
     bundle: ProcessBundle | None
     problems: list[Problem]
 
 
-def load_edited(session: Session, key: str, xml: str) -> Edited:
-    """``xml`` loaded with the other files of the processes folder, as validation loads it."""
+def load_edited(session: Session, key: str, xml: str, decisions: dict[str, str] | None = None) -> Edited:
+    """``xml`` as ``<key>.bpmn`` and ``decisions`` (``<name>.dmn`` → XML) as those files, loaded with
+    the other files of the processes folder, as `flask processes validate` loads the folder."""
     folder = platform.of(session).processes_dir
-    with tempfile.TemporaryDirectory(prefix="pf-simulate-") as scratch:
+    decisions = decisions or {}
+    with tempfile.TemporaryDirectory(prefix="pf-edited-") as scratch:
         path = Path(scratch) / f"{key}.bpmn"
         path.write_text(xml, encoding="utf-8")
+        for name, text in decisions.items():
+            (Path(scratch) / name).write_text(text, encoding="utf-8")
         others = [p for p in sorted(folder.glob("*.bpmn")) if p.name != path.name]
-        result = processes.read_processes(session, [path, *others])
-    own = [p for p in result.problems if p.file == str(path)]
+        tables = sorted(Path(scratch).glob("*.dmn")) + [
+            p for p in sorted(folder.glob("*.dmn")) if p.name not in decisions
+        ]
+        result = processes.read_processes(session, [path, *others], dmn_paths=tables)
+        shown = {str(path): f"processes/{key}.bpmn"} | {
+            str(Path(scratch) / name): f"processes/{name}" for name in decisions
+        }
+        own = [
+            Problem(shown[p.file], p.line, p.element_id, replaced(p.message, scratch, "processes"), p.hint)
+            for p in result.problems
+            if p.file in shown
+        ]
     return Edited(result.bundles.get(key) if not own else None, own)
 
 

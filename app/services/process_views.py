@@ -8,10 +8,7 @@ folder (so the processes it calls and the forms and groups it references are che
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,16 +20,18 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.engine import Problem, ProcessBundle, Text, replaced
+from app.engine import Problem, ProcessBundle, Text
 from app.errors import Conflict, Forbidden, NotFound, PermitFlowError, ProcessInvalid, TooLarge
 from app.models import Case, HumanTask, ProcessVersion, TaskState, User
 
-from . import platform, process_checks, processes
+from . import edited_files, platform, process_checks, processes
 from .deploy_preview import StaleBase
 
 # A BPMN diagram of a real process is a few hundred kilobytes at most.
 MAX_BPMN_BYTES = 2 * 1024 * 1024
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+DMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}\.dmn$")
+MAX_DMN_FILES = 20
 LISTED_TASKS = 500
 DEPLOY_LOCK = 7253902  # PostgreSQL advisory lock key of deploys from the editor (audit uses 7253901)
 
@@ -147,8 +146,11 @@ def _problem_file(key: str) -> str:
     return f"processes/{key}.bpmn"
 
 
-def validate_xml(session: Session, key: str, xml: str) -> list[Problem]:
-    """Every problem of ``xml`` as the new ``<key>.bpmn`` (empty when it would be deployed)."""
+def validate_xml(
+    session: Session, key: str, xml: str, decisions: dict[str, str] | None = None
+) -> list[Problem]:
+    """Every problem of ``xml`` as the new ``<key>.bpmn``, with ``decisions`` (``<name>.dmn`` → XML)
+    as those decision tables (empty when it would be deployed)."""
     line = doctype_line(xml)
     if line is not None:
         return [
@@ -156,18 +158,29 @@ def validate_xml(session: Session, key: str, xml: str) -> list[Problem]:
                 _problem_file(key), line, "-", Text("a DOCTYPE declaration is not allowed"), Text("remove it")
             )
         ]
-    folder = platform.of(session).processes_dir
-    with tempfile.TemporaryDirectory(prefix="pf-validate-") as scratch:
-        path = Path(scratch) / f"{key}.bpmn"
-        path.write_text(xml, encoding="utf-8")
-        others = [p for p in sorted(folder.glob("*.bpmn")) if p.name != path.name]
-        result = processes.read_processes(session, [path, *others])
-    own = str(path)
-    return [
-        Problem(_problem_file(key), p.line, p.element_id, replaced(p.message, scratch, "processes"), p.hint)
-        for p in result.problems
-        if p.file == own
-    ]
+    return process_checks.load_edited(session, key, xml, decisions).problems
+
+
+def decode_decisions(raw: object) -> dict[str, str]:
+    """The edited decision tables of a request (``{"<name>.dmn": "<DMN XML>"}``), refused up front
+    when a name could not be a file of the processes folder or a text could not be a DMN file."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or len(raw) > MAX_DMN_FILES:
+        raise PermitFlowError(
+            f"send the decision tables as an object of at most {MAX_DMN_FILES} files: name.dmn → XML",
+            {"dmn": ["an object of file names and XML texts"]},
+        )
+    found: dict[str, str] = {}
+    for name, xml in raw.items():
+        if not isinstance(name, str) or not DMN_NAME.match(name) or not isinstance(xml, str):
+            raise PermitFlowError(
+                f"'{str(name)[:80]}' is not a decision table file name "
+                "(letters, digits, _ and -, ending .dmn)",
+                {"dmn": [str(name)[:80]]},
+            )
+        found[name] = decode_xml(xml)
+    return found
 
 
 def _root(xml: str) -> Any:
@@ -211,24 +224,6 @@ def shapes_of(xml: str, element_ids: list[str]) -> dict[str, str]:
     return found
 
 
-def same_diagram(a: str, b: str) -> bool:
-    """Whether two BPMN texts say the same thing, whatever their layout and prefixes."""
-    try:
-        return bool(
-            etree.canonicalize(a, strip_text=True, rewrite_prefixes=True)
-            == etree.canonicalize(b, strip_text=True, rewrite_prefixes=True)
-        )
-    except (etree.XMLSyntaxError, ValueError):
-        return False
-
-
-def _write(path: Path, text: str) -> None:
-    """Replace ``path`` in one step, so no reader ever sees half a file."""
-    scratch = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    scratch.write_text(text, encoding="utf-8")
-    os.replace(scratch, path)
-
-
 def _unloadable(key: str) -> Problem:
     return Problem(_problem_file(key), 0, "-", Text("could not be loaded"), None)
 
@@ -239,66 +234,73 @@ def _serialise_deploys(session: Session) -> None:
     session.expire_all()  # what was read before the lock may have been deployed over since
 
 
-def deploy_xml(session: Session, actor: User, key: str, xml: str, base: str | None = None) -> DeployOutcome:
-    """Check ``xml`` as the new ``<key>.bpmn`` and, when it has no problem, write the file and deploy
-    it as a version (flushes; the caller commits, and calls ``undo`` if the commit fails).
+def deploy_xml(
+    session: Session,
+    actor: User,
+    key: str,
+    xml: str,
+    decisions: dict[str, str] | None = None,
+    base: str | None = None,
+) -> DeployOutcome:
+    """Check ``xml`` as the new ``<key>.bpmn`` (and ``decisions``, ``<name>.dmn`` → XML, as those
+    decision tables) and, when nothing has a problem, write the files and deploy it as a version
+    (flushes; the caller commits, and calls ``undo`` if the commit fails).
 
-    The same diagram as the current version (layout aside) deploys nothing and leaves the file.
-    Deploys are serialised (a PostgreSQL advisory lock held until the caller's commit; SQLite
+    The same diagram and tables as the current version (layout aside) deploy nothing and leave the
+    files. Deploys are serialised (a PostgreSQL advisory lock held until the caller's commit; SQLite
     already serialises writers), so two editors never interleave writing and deploying files.
     ``base``: the version whose differences were confirmed; another one current now → 409."""
     require_editor(actor)
+    decisions = decisions or {}
     _serialise_deploys(session)
-    problems = validate_xml(session, key, xml)
+    problems = validate_xml(session, key, xml, decisions)
     if problems:
         raise DiagramRejected(problems)
     current = processes.current_version(session, key)
     StaleBase.check(base, current.hash)
-    if same_diagram(xml, current.bpmn_xml):
+    folder = platform.of(session).processes_dir
+    if edited_files.unchanged(current, xml, decisions, folder):
         return DeployOutcome(key, current, created=False)
 
-    folder = platform.of(session).processes_dir
-    path = folder / f"{key}.bpmn"
-    before = path.read_text(encoding="utf-8") if path.exists() else None
-
-    def undo() -> None:
-        if before is None:
-            path.unlink(missing_ok=True)
-        else:
-            _write(path, before)
-
-    _write(path, xml)
+    undo = edited_files.write_all(folder, {f"{key}.bpmn": xml, **decisions})
     try:
-        result = processes.read_processes(session, sorted(folder.glob("*.bpmn")))
-        own = [p for p in result.problems if p.file == str(path)]
-        if own or key not in result.bundles:
-            # Another file changed between the check and now; the file goes back as it was.
-            raise DiagramRejected(own or [_unloadable(key)])
-        stale = _stale_files(session, folder, key, result.bundles)
-        if stale:
-            raise Conflict(
-                "the process files on this server are not the deployed versions of "
-                f"{', '.join(stale)}: nothing was deployed. Bring this server's processes folder up to "
-                "date with the deployed processes, then deploy again",
-                {"bpmn": [f"processes/{name} differs from its deployed version" for name in stale]},
-            )
-        calling = [b for o, b in result.bundles.items() if o != key and f"bpmn/{path.name}" in b.files]
-        failing = process_checks.test_problems(
-            [t for b in [result.bundles[key], *calling] for t in process_checks.run_tests(session, b, folder)]
-        )
-        if failing:
-            raise DiagramRejected(failing)
-        deployed = processes.deploy_bundle(session, actor, result.bundles[key])
-        callers = []
-        for other, bundle in sorted(result.bundles.items()):
-            calls_it = other != key and f"bpmn/{path.name}" in bundle.files
-            if calls_it and processes.deploy_bundle(session, actor, bundle).created:
-                callers.append(other)
+        deployed, callers = _deploy_written(session, actor, key, folder, decisions)
     except Exception:
         undo()
         raise
     switched = not deployed.created and deployed.version.hash != current.hash
     return DeployOutcome(key, deployed.version, deployed.created, callers, undo, switched)
+
+
+def _deploy_written(
+    session: Session, actor: User, key: str, folder: Path, decisions: dict[str, str]
+) -> tuple[processes.Deployed, list[str]]:
+    """Deploy ``<key>.bpmn`` as now written, with the processes calling it or running the edited
+    decision tables (their versions change too), once their process tests pass."""
+    path = folder / f"{key}.bpmn"
+    result = processes.read_processes(session, sorted(folder.glob("*.bpmn")))
+    own = [p for p in result.problems if p.file in {str(path), *(str(folder / n) for n in decisions)}]
+    if own or key not in result.bundles:
+        # Another file changed between the check and now; the files go back as they were.
+        raise DiagramRejected(own or [_unloadable(key)])
+    stale = _stale_files(session, folder, key, result.bundles)
+    if stale:
+        raise Conflict(
+            "the process files on this server are not the deployed versions of "
+            f"{', '.join(stale)}: nothing was deployed. Bring this server's processes folder up to "
+            "date with the deployed processes, then deploy again",
+            {"bpmn": [f"processes/{name} differs from its deployed version" for name in stale]},
+        )
+    touched = {f"bpmn/{path.name}", *(f"dmn/{name}" for name in decisions)}
+    calling = [b for o, b in sorted(result.bundles.items()) if o != key and touched & set(b.files)]
+    failing = process_checks.test_problems(
+        [t for b in [result.bundles[key], *calling] for t in process_checks.run_tests(session, b, folder)]
+    )
+    if failing:
+        raise DiagramRejected(failing)
+    deployed = processes.deploy_bundle(session, actor, result.bundles[key])
+    callers = [b.key for b in calling if processes.deploy_bundle(session, actor, b).created]
+    return deployed, callers
 
 
 def _stale_files(session: Session, folder: Path, key: str, bundles: dict[str, ProcessBundle]) -> list[str]:

@@ -45,10 +45,16 @@ def group_check(session: Session) -> GroupCheck:
 
 
 def read_processes(
-    session: Session, paths: list[Path] | None = None, *, check_groups: bool = True
+    session: Session,
+    paths: list[Path] | None = None,
+    *,
+    check_groups: bool = True,
+    dmn_paths: list[Path] | None = None,
 ) -> LoadResult:
     """Parse and check process files (default: every file in the processes folder); with
-    ``check_groups``, lanes and candidate groups must name known groups (``group_check``)."""
+    ``check_groups``, lanes and candidate groups must name known groups (``group_check``).
+    Business rule tasks run the decision tables of ``dmn_paths`` (default: the `.dmn` files
+    beside the BPMN files)."""
     plat = platform.of(session)
     if paths is None:
         paths = sorted(plat.processes_dir.glob("*.bpmn"))
@@ -56,7 +62,7 @@ def read_processes(
     for folder in sorted({p.parent for p in paths} | {plat.processes_dir}):
         lane_groups.update(plat.lane_groups(folder))
     known = set(group_check(session).groups) if check_groups else None
-    return load_processes(paths, [plat.forms_dir], lane_groups, known_groups=known)
+    return load_processes(paths, [plat.forms_dir], lane_groups, known_groups=known, dmn_paths=dmn_paths)
 
 
 def deploy_processes(session: Session, actor: User | None, paths: list[Path] | None = None) -> list[Deployed]:
@@ -208,6 +214,12 @@ def form_schema(version: ProcessVersion | VersionSnapshot, name: str | None) -> 
         return procedure_forms.schema_of(name)
     schema = version.files.get(f"forms/{name}")
     return schema if isinstance(schema, dict) else None
+
+
+def decision_files(version: ProcessVersion | VersionSnapshot) -> dict[str, str]:
+    """The DMN files stored with a version (``<name>.dmn`` → XML): the tables its business rule
+    tasks, and those of the processes it calls, run."""
+    return {k.removeprefix("dmn/"): v for k, v in sorted(version.files.items()) if k.startswith("dmn/")}
 
 
 def running_counts(session: Session, key: str) -> dict[int, int]:

@@ -21,7 +21,7 @@ from app.services import process_checks, process_views, processes
 from app.services.deploy_preview import StaleBase
 from app.services.editor_choices import editor_choices
 
-from . import common
+from . import common, decision_editor
 from . import editor_labels as labels
 from .auth import current_user, login_required
 from .errors import error_page
@@ -174,6 +174,8 @@ def process_edit(key: str) -> ResponseReturnValue:
             "diffUrl": url_for("analyst.process_diff", key=current.key),
             "labels": labels.editor_labels(),
             "panel": _panel(db),
+            "decisions": decision_editor.tables_of(db, current),
+            "decisionLabels": decision_editor.labels(),
         },
     )
 
@@ -225,8 +227,8 @@ def _json_refusal(err: JsonRefusal) -> ResponseReturnValue:
     return _json_error(err.status, err.message)
 
 
-def _editor_request(key: str) -> tuple[User, str, str]:
-    """The editor, the process key and the posted diagram."""
+def _editor_request(key: str) -> tuple[User, str, str, dict[str, str]]:
+    """The editor, the process key, the posted diagram and its edited decision tables."""
     user = current_user()
     if user is None or not process_views.may_edit(user):
         raise JsonRefusal(403, gettext("Only analysts and administrators may edit processes."))
@@ -235,7 +237,12 @@ def _editor_request(key: str) -> tuple[User, str, str]:
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not isinstance(body.get("bpmn"), str):
             raise JsonRefusal(400, gettext('Send the diagram as JSON {"bpmn": "…"}.'))
-        return user, key, process_views.decode_xml(body["bpmn"])
+        return (
+            user,
+            key,
+            process_views.decode_xml(body["bpmn"]),
+            process_views.decode_decisions(body.get("dmn")),
+        )
     except PermitFlowError as err:
         raise JsonRefusal(err.status, err.message) from err
 
@@ -245,10 +252,10 @@ def _editor_request(key: str) -> tuple[User, str, str]:
 def process_validate(key: str) -> ResponseReturnValue:
     """Check the edited diagram exactly as `flask processes validate` does, then (when it is
     valid) simulate every path as `flask processes simulate` does; nothing is stored."""
-    _user, key, xml = _editor_request(key)
+    _user, key, xml, tables = _editor_request(key)
     db = common.session()
-    edited = process_checks.load_edited(db, key, xml)
-    problems = process_views.validate_xml(db, key, xml) if edited.bundle is None else []
+    edited = process_checks.load_edited(db, key, xml, tables)
+    problems = edited.problems
     simulated = ""
     if edited.bundle is not None:
         report = process_checks.simulate_bundle(db, edited.bundle)
@@ -279,15 +286,15 @@ def process_validate(key: str) -> ResponseReturnValue:
 def process_test(key: str) -> ResponseReturnValue:
     """Run the process tests (processes/tests/<key>.<name>.json) against the edited diagram, as
     `flask processes test` and every deploy do; nothing is stored."""
-    _user, key, xml = _editor_request(key)
+    _user, key, xml, tables = _editor_request(key)
     db = common.session()
-    edited = process_checks.load_edited(db, key, xml)
+    edited = process_checks.load_edited(db, key, xml, tables)
     if edited.bundle is None:
         common.rollback()
         return _json_error(
             422,
             gettext("The diagram has problems: validate it and fix them first."),
-            problems=_problems_json(xml, process_views.validate_xml(db, key, xml)),
+            problems=_problems_json(xml, edited.problems),
         )
     outcomes = process_checks.run_tests(db, edited.bundle, process_checks.processes_folder(db))
     common.rollback()
@@ -333,11 +340,11 @@ def _test_json(outcome: Any) -> dict[str, Any]:
 @login_required
 def process_deploy(key: str) -> ResponseReturnValue:
     """Validate, then write processes/<key>.bpmn and deploy it; refused whole with the problems."""
-    user, key, xml = _editor_request(key)
+    user, key, xml, tables = _editor_request(key)
     body = request.get_json(silent=True) or {}
     base = body.get("base") if isinstance(body.get("base"), str) else None
     try:
-        outcome = process_views.deploy_xml(common.session(), user, key, xml, base=base)
+        outcome = process_views.deploy_xml(common.session(), user, key, xml, tables, base=base)
     except StaleBase:
         common.rollback()
         return _json_error(

@@ -60,9 +60,9 @@ def _element(element: ElementDiff, shapes: dict[str, str]) -> dict[str, Any]:
 def process_diff(key: str) -> ResponseReturnValue:
     """The differences of the edited diagram from the current version; nothing is stored. A diagram
     with problems is refused as Deploy would refuse it (422 with the problems): no dialog."""
-    _user, key, xml = _editor_request(key)
+    _user, key, xml, tables = _editor_request(key)
     db = common.session()
-    problems = process_views.validate_xml(db, key, xml)
+    problems = process_views.validate_xml(db, key, xml, tables)
     if problems:
         common.rollback()
         return _json_error(

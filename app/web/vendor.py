@@ -20,6 +20,9 @@ SERVED = (
     "bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
     "bpmn-js/dist/bpmn-modeler.production.min.js",
     "bpmn-js/dist/assets/",
+    # dmn-js: the decision tables of business rule tasks, edited inside the process editor.
+    "dmn-js/dist/dmn-modeler.production.min.js",
+    "dmn-js/dist/assets/",
     "echarts/dist/echarts.min.js",
     # pdf.js: PDF attachments preview inside the task page (static/js/pdf_preview.js).
     "pdfjs-dist/build/pdf.min.mjs",

@@ -28,7 +28,7 @@ BROKEN_TIMER = (">deadline_at</bpmn:timeDate>", ">PT5S</bpmn:timeDate>")
 def folder(app: Any, db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A copy of the processes folder as the app's processes folder; afterwards the versions that
     were current before are current again, so other tests run the shipped processes."""
-    for path in [*SHIPPED.glob("*.bpmn"), SHIPPED / "groups.yaml"]:
+    for path in [*SHIPPED.glob("*.bpmn"), *SHIPPED.glob("*.dmn"), SHIPPED / "groups.yaml"]:
         shutil.copy(path, tmp_path / path.name)
     plat = edge.of(app).platform
     monkeypatch.setattr(plat, "settings", replace(plat.settings, processes_dir=str(tmp_path)))
@@ -177,7 +177,7 @@ def test_unknown_process_is_404_and_writes_no_file(api: Any, folder: Path) -> No
         response = api.post(f"/api/v1/processes/{key}/versions", "analyst", json={"bpmn": "<x/>"})
         assert response.status_code == 404, key
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [p.name for p in SHIPPED.glob("*.bpmn")] + ["groups.yaml"]
+        [p.name for p in [*SHIPPED.glob("*.bpmn"), *SHIPPED.glob("*.dmn")]] + ["groups.yaml"]
     )
 
 

@@ -268,14 +268,17 @@ def _notes(db: Any, username: str, kind: str | None = None) -> int:
 
 
 def test_selection_rule_and_time_limit_change_with_a_bpmn_edit_only(db: Any, tmp_path: Path) -> None:
-    """An analyst raises the fire threshold and shortens the fire limit by editing the BPMN text."""
+    """An analyst lowers the fire threshold in the decision table and shortens the fire limit in the
+    BPMN text: files only, no Python."""
     root = Path(__file__).resolve().parents[2] / "processes"
-    for name in ("parallel_review.bpmn", "groups.yaml"):
+    for name in ("parallel_review.bpmn", "review_agencies.dmn", "groups.yaml"):
         shutil.copy(root / name, tmp_path)
+    table = tmp_path / "review_agencies.dmn"
+    rules = table.read_text(encoding="utf-8")
+    assert rules.count("<text>&gt;= 1000</text>") == 1
+    table.write_text(rules.replace("<text>&gt;= 1000</text>", "<text>&gt;= 500</text>"), encoding="utf-8")
     path = tmp_path / "parallel_review.bpmn"
     text = path.read_text(encoding="utf-8")
-    assert text.count("FIRE_MIN_FLOOR_AREA = 1000 ") == 1
-    text = text.replace("FIRE_MIN_FLOOR_AREA = 1000 ", "FIRE_MIN_FLOOR_AREA = 500 ")
     text, changed = re.subn(
         r'(value="Fire review" />.*?name="time_limit" value=")5wd"', r'\g<1>3wd"', text, count=1, flags=re.S
     )

@@ -41,7 +41,7 @@ def test_simulation_writes_nothing_and_reports_as_problems(db: Any) -> None:
 
 
 def _copy(tmp_path: Path) -> Path:
-    for path in [*SHIPPED.glob("*.bpmn"), SHIPPED / "groups.yaml"]:
+    for path in [*SHIPPED.glob("*.bpmn"), *SHIPPED.glob("*.dmn"), SHIPPED / "groups.yaml"]:
         shutil.copy(path, tmp_path / path.name)
     shutil.copytree(SHIPPED / "tests", tmp_path / "tests")
     return tmp_path

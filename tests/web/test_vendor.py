@@ -13,6 +13,8 @@ import pytest
         "/vendor/bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
         "/vendor/bpmn-js/dist/bpmn-modeler.production.min.js",
         "/vendor/bpmn-js/dist/assets/bpmn-js.css",
+        "/vendor/dmn-js/dist/dmn-modeler.production.min.js",
+        "/vendor/dmn-js/dist/assets/dmn-js-decision-table.css",
         "/vendor/echarts/dist/echarts.min.js",
     ],
 )
@@ -27,6 +29,7 @@ def test_published_files_are_served(pages: Any, path: str) -> None:
     "path",
     [
         "/vendor/echarts/package.json",
+        "/vendor/dmn-js/package.json",
         "/vendor/bpmn-js/dist/assets/../../package.json",
         "/vendor/bpmn-js/dist/assets/%2e%2e/%2e%2e/package.json",
         "/vendor/.package-lock.json",

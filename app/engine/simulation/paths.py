@@ -102,6 +102,7 @@ class Simulator:
         self.driver = Driver(self.runtime, self.source)
         files = {f"{bundle.key}.bpmn": bundle.bpmn_xml}
         files |= {k.removeprefix("bpmn/"): v for k, v in bundle.files.items() if k.startswith("bpmn/")}
+        files |= {k: v for k, v in bundle.files.items() if k.startswith("dmn/")}  # what tables test
         self.text: ProcessText = read_process(files, f"{bundle.key}.bpmn")
         self.gateways = {b.gateway_id for b in self.text.branches}
         self.forms = {k.removeprefix("forms/"): v for k, v in bundle.files.items() if k.startswith("forms/")}

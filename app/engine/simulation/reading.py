@@ -13,6 +13,7 @@ from typing import Any
 
 from lxml import etree
 
+from ..decisions import ANY, entry_code
 from ..validation.problems import NS
 
 SPLIT_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
@@ -125,6 +126,7 @@ def read_process(files: dict[str, str], own_file: str) -> ProcessText:
             )
         except etree.XMLSyntaxError:
             continue
+        _read_tables(root, out.tested)
         for cond in root.xpath("//bpmn:conditionExpression", namespaces=NS):
             _read_condition(cond.text or "", out.tested)
         for script in root.xpath("//bpmn:script", namespaces=NS):
@@ -133,6 +135,24 @@ def read_process(files: dict[str, str], own_file: str) -> ProcessText:
             out.lines = {str(el.get("id")): int(el.sourceline or 0) for el in root.xpath("//*[@id]")}
             out.branches = _branches(name, root)
     return out
+
+
+def _read_tables(root: Any, tested: Tested) -> None:
+    """A DMN decision table tests its inputs like a script does: `>= 1000` on `floor_area` says
+    1000 and 999 are worth trying (what the table sets is what the conditions after it test)."""
+    for table in root.xpath("//*[local-name()='decisionTable']"):
+        inputs = [
+            (el.text or "").strip()
+            for el in table.xpath(
+                "./*[local-name()='input']/*[local-name()='inputExpression']/*[local-name()='text']"
+            )
+        ]
+        for rule in table.xpath("./*[local-name()='rule']"):
+            entries = rule.xpath("./*[local-name()='inputEntry']/*[local-name()='text']")
+            for expression, entry in zip(inputs, entries, strict=False):
+                text = (entry.text or "").strip()
+                if expression and text not in ANY:
+                    _read_condition(entry_code(expression, text), tested, script=True)
 
 
 def _branches(file: str, root: Any) -> list[Branch]:

@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..decisions import ANY, INPUT_VALUE, Decision, entry_code
 from ..messages import Text
 from .problems import NS, local_name
 from .python_names import code_names
+
+Decisions = Mapping[str, Decision]
 
 # Task properties whose value is a Python expression over the case data (the runtime evaluates them).
 EXPRESSION_PROPERTIES = (
@@ -109,10 +112,43 @@ def assigned_values(el: Any, forms: Mapping[str, Any]) -> dict[str, set[object]]
     return values
 
 
-def node_writes(el: Any, forms: Mapping[str, Any]) -> frozenset[str]:
+def _decision_of(el: Any, decisions: Decisions | None) -> Decision | None:
+    if local_name(el.tag) != "businessRuleTask" or not decisions:
+        return None
+    found = _text(el, "./bpmn:extensionElements/spiffworkflow:calledDecisionId")
+    return decisions.get((found[0].text or "").strip()) if found else None
+
+
+def decision_code(decision: Decision) -> list[tuple[Text, str]]:
+    """Each piece of Python a decision table runs, with where it is: input expressions, input
+    entries (as the engine combines them with their input) and output entries."""
+    code = [
+        (Text("input '{name}'", name=c.label or c.id), c.expression) for c in decision.inputs if c.expression
+    ]
+    for rule in decision.rules:
+        for column, entry in zip(decision.inputs, rule.inputs, strict=False):
+            if entry not in ANY and column.expression:
+                # The tested value stands for the input expression, whose names are read once above.
+                code.append(
+                    (
+                        Text("rule {row}, input '{name}'", row=rule.row, name=column.label or column.id),
+                        entry_code(INPUT_VALUE, entry),
+                    )
+                )
+        for out, entry in zip(decision.outputs, rule.outputs, strict=False):
+            if entry:
+                where = Text("rule {row}, output '{name}'", row=rule.row, name=out.label or out.name)
+                code.append((where, entry))
+    return code
+
+
+def node_writes(el: Any, forms: Mapping[str, Any], decisions: Decisions | None = None) -> frozenset[str]:
     """The names ``el`` (one flow node, not its children) may set in the case data."""
     names: set[str] = set()
     tag = local_name(el.tag)
+    decision = _decision_of(el, decisions)
+    if decision is not None:
+        names |= {out.name.split(".")[0] for out in decision.outputs if out.name}
     if tag in HUMAN_TAGS:
         variable = _text(el, "./bpmn:extensionElements/spiffworkflow:variableName")
         form = _properties(el).get("formJsonSchemaFilename")
@@ -142,7 +178,7 @@ def node_writes(el: Any, forms: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(n for n in names if n)
 
 
-def node_reads(el: Any, forms: Mapping[str, Any]) -> list[Reader]:
+def node_reads(el: Any, forms: Mapping[str, Any], decisions: Decisions | None = None) -> list[Reader]:
     """Every piece of code ``el`` holds that reads case data (children elements not included)."""
     readers: list[Reader] = []
     element_id = str(el.get("id") or "-")
@@ -161,6 +197,13 @@ def node_reads(el: Any, forms: Mapping[str, Any]) -> list[Reader]:
             add(Text("the script"), script.text or "", expression=False)
     for script in _text(el, "./bpmn:extensionElements/spiffworkflow:preScript"):
         add(Text("the preScript"), script.text or "", expression=False)
+    decision = _decision_of(el, decisions)
+    for where, code in decision_code(decision) if decision is not None else []:
+        found = code_names(code, expression=True)
+        if found.reads - {INPUT_VALUE}:
+            task = Text("business rule task '{name}'", name=el.get("name") or element_id)
+            what = Text("{where} of {table} of {task}", where=where, table=decision.label, task=task)  # type: ignore[union-attr]
+            readers.append(Reader(el, element_id, what, found.reads - {INPUT_VALUE}, found.compared))
     for script in _text(el, "./bpmn:extensionElements/spiffworkflow:postScript"):
         add(Text("the postScript"), script.text or "", expression=False, after=True)
     for timer in _text(el, "./bpmn:timerEventDefinition/*"):

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..messages import Text
 from ..sandbox import BUILTINS
-from .name_sources import Reader, assigned_values, node_reads, node_writes, start_names
+from .name_sources import Decisions, Reader, assigned_values, node_reads, node_writes, start_names
 from .problems import NS, Problem, id_ref, local_name
 
 # What the platform puts in every case's start data (app/services/cases.py).
@@ -56,13 +56,15 @@ def check_names(
     processes: Mapping[str, Any],
     forms: Mapping[str, Any],
     context: NameContext | None = None,
+    decisions: Decisions | None = None,
 ) -> list[Problem]:
-    """Names read but set on no path before, in process ``key`` (its subprocesses included)."""
+    """Names read but set on no path before, in process ``key`` (its subprocesses included);
+    business rule tasks read what their decision tables test and set the tables' outputs."""
     process = processes.get(key)
     if process is None:
         return []
     context = context or NameContext()
-    walker = _Walker(processes, forms)
+    walker = _Walker(processes, forms, decisions)
     initial = start_names(process, forms) | context.platform_keys | walker.data_objects(process)
     problems: list[Problem] = []
     free = context.helpers | frozenset(BUILTINS) | {"True", "False", "None"}
@@ -102,9 +104,12 @@ def _problem(file: str, reader: Reader, name: str, close: str | None) -> Problem
 class _Walker:
     """Walks processes as flow graphs; remembers what each called process may set."""
 
-    def __init__(self, processes: Mapping[str, Any], forms: Mapping[str, Any]) -> None:
+    def __init__(
+        self, processes: Mapping[str, Any], forms: Mapping[str, Any], decisions: Decisions | None = None
+    ) -> None:
         self.processes = processes
         self.forms = forms
+        self.decisions = decisions
         self._sets: dict[str, frozenset[str]] = {}
         self._values: dict[str, set[object]] | None = None
 
@@ -134,7 +139,7 @@ class _Walker:
         for el in process.iter():
             if not isinstance(el.tag, str):
                 continue
-            names |= node_writes(el, self.forms)
+            names |= node_writes(el, self.forms, self.decisions)
             if local_name(el.tag) == "callActivity":
                 names |= self.sets_of_process(id_ref(el.get("calledElement")), seen | {pid})
         self._sets[pid] = frozenset(names)
@@ -146,7 +151,7 @@ class _Walker:
         found: list[tuple[Reader, frozenset[str]]] = []
         for node_id, node in flow.nodes.items():
             known_in, known_out = flow.known_in[node_id], flow.known_out[node_id]
-            for reader in node_reads(node, self.forms):
+            for reader in node_reads(node, self.forms, self.decisions):
                 found.append((reader, known_out if reader.after else known_in))
             if local_name(node.tag) in SCOPE_TAGS[1:]:
                 found += self.readers(node, known_in)
@@ -202,6 +207,7 @@ class _Walker:
             inner = [el for el in node.iter() if isinstance(el.tag, str)]
             calls = [id_ref(el.get("calledElement")) for el in inner if local_name(el.tag) == "callActivity"]
             return frozenset().union(
-                *(node_writes(el, self.forms) for el in inner), *(self.sets_of_process(c) for c in calls)
+                *(node_writes(el, self.forms, self.decisions) for el in inner),
+                *(self.sets_of_process(c) for c in calls),
             )
-        return node_writes(node, self.forms)
+        return node_writes(node, self.forms, self.decisions)

@@ -28,10 +28,6 @@ UNSUPPORTED_TAGS = {
         Text("service tasks are not supported"),
         Text("use a script task (Python) or a user task"),
     ),
-    "businessRuleTask": (
-        Text("business rule tasks (DMN decisions) are not supported"),
-        Text("write the decision as a Python script task"),
-    ),
     "dataStore": (
         Text("data stores have no implementation in this engine"),
         Text("keep the data in the case data (task data or data objects)"),

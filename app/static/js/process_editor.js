@@ -119,7 +119,8 @@
   function busy(on) { buttons.forEach(function (b) { b.disabled = on; }); }
 
   function post(url, xml, extra) {
-    var body = { bpmn: xml };
+    // The decision tables saved into the draft (decision_editor.js) go with the diagram.
+    var body = { bpmn: xml, dmn: window.permitflowDecisions ? window.permitflowDecisions.drafts() : {} };
     Object.keys(extra || {}).forEach(function (k) { body[k] = extra[k]; });
     return fetch(url, {
       method: "POST",
@@ -259,9 +260,20 @@
     });
   });
 
+  /* A selected business rule task offers its decision table (decision_editor.js). */
+  function decisionOf(selection) {
+    if (!window.permitflowDecisions) { return; }
+    var bo = selection.length === 1 ? selection[0].businessObject : null;
+    if (!bo || bo.$type !== "bpmn:BusinessRuleTask") { window.permitflowDecisions.selected(undefined); return; }
+    var values = (bo.extensionElements && bo.extensionElements.values) || [];
+    var ref = values.filter(function (v) { return /calledDecisionId$/.test(v.$type || ""); })[0];
+    window.permitflowDecisions.selected(ref ? String(ref.$body || "").trim() : null);
+  }
+
   modeler.importXML(data.xml).then(function () {
     modeler.get("canvas").zoom("fit-viewport", "auto");
     modeler.on("commandStack.changed", function () { dirty.textContent = L.unsaved; });
+    modeler.on("selection.changed", function (event) { decisionOf(event.newSelection); });
     document.getElementById("diagram").dataset.ready = "1";
   }).catch(function (err) {
     setResult("error", L.importFailed + " " + String(err && err.message || err));
