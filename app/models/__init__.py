@@ -14,6 +14,7 @@ from .process import ProcessVersion
 from .rating import ServiceRating
 from .saved_filter import SavedFilter
 from .setting import RuntimeSetting
+from .stored_object import StoredChunk, StoredObject
 from .task import HumanTask, TaskState
 from .timer import Timer, TimerKind
 from .user import Group, Membership, User, UserKind
@@ -40,6 +41,8 @@ __all__ = [
     "RuntimeSetting",
     "SavedFilter",
     "ServiceRating",
+    "StoredChunk",
+    "StoredObject",
     "TaskState",
     "Timer",
     "TimerKind",
