@@ -377,6 +377,7 @@ def pii_rotate() -> None:
 
 def register_cli(app: Flask) -> None:
     from app.backup_cli import backup_cli
+    from app.storage_cli import storage_cli
 
     for group in (
         db_cli,
@@ -388,5 +389,6 @@ def register_cli(app: Flask) -> None:
         stats_cli,
         pii_cli,
         backup_cli,
+        storage_cli,
     ):
         app.cli.add_command(group)

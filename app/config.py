@@ -135,17 +135,6 @@ class Settings:
     s3_access_key: str = _setting("", "PERMITFLOW_S3_ACCESS_KEY", "S3 access key id")
     s3_secret_key: str = _setting("", "PERMITFLOW_S3_SECRET_KEY", "S3 secret access key")
     s3_region: str = _setting("us-east-1", "PERMITFLOW_S3_REGION", "S3 region name (signing)")
-    sweep_lease_seconds: int = _setting(
-        30, "PERMITFLOW_SWEEP_LEASE", "seconds the sweep leader's lease lasts unless renewed"
-    )
-    metrics_allow: str = _setting(
-        "127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,::1/128",
-        "PERMITFLOW_METRICS_ALLOW",
-        "networks (comma-separated CIDR) that may read /metrics; empty: anyone",
-    )
-    log_json: bool = _setting(
-        True, "PERMITFLOW_LOG_JSON", "log one JSON object per line (request id, user, case, route, status)"
-    )
     testing: bool = _setting(False, "PERMITFLOW_TESTING", "test mode")
     default_locale: str = _setting("zh_CN", "PERMITFLOW_DEFAULT_LOCALE", "language of pages: zh_CN or en")
     login_max_failures: int = _setting(

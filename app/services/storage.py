@@ -160,6 +160,8 @@ class Storage:
     def write(self, session: Session, key: str, stream: BinaryIO) -> int:
         """Store ``stream`` under ``key`` (replacing it), a chunk at a time; undone if the
         transaction rolls back."""
+        if not session.in_transaction():
+            session.begin()  # so that a rollback of a session that wrote nothing else is seen
         size = self.backend.write(session, key, stream)
         if not self.backend.transactional:
             session.info.setdefault(_WRITTEN, []).append(key)
@@ -169,7 +171,17 @@ class Storage:
         pieces = self.chunks(source, session)
         if pieces is None:
             raise FileNotFoundError(source)
-        self.write(session, target, _IterStream(pieces))
+        self.write(session, target, stream_of(pieces))
+
+    def copy_from(self, session: Session, other: Storage, key: str) -> None:
+        """Write ``key`` of another storage (or its legacy folder) into this one."""
+        pieces = other.chunks(key, session)
+        if pieces is None:
+            raise FileNotFoundError(key)
+        self.write(session, key, stream_of(pieces))
+
+    def remove_legacy(self, key: str) -> None:
+        self._remove_legacy([key])
 
     def chunks(self, key: str, session: Session | None = None) -> Iterator[bytes] | None:
         """The file's content in chunks, or None when it is not stored. With ``session``, read in
@@ -212,7 +224,7 @@ class Storage:
             _quietly(lambda: self.backend.delete(session, doomed))
         self._remove_legacy(doomed)
 
-    def after_rollback(self, session: Session) -> None:
+    def after_rollback(self, session: Session, previous: object = None) -> None:
         session.info.pop(_DOOMED, None)
         written = session.info.pop(_WRITTEN, [])
         if written:
@@ -284,7 +296,8 @@ def build(settings: object, engine: Engine) -> Storage:
 def install(session_factory: sessionmaker[Session], storage: Storage) -> None:
     """Object-store files follow this factory's transactions (see the module docstring)."""
     event.listen(session_factory, "after_commit", storage.after_commit)
-    event.listen(session_factory, "after_rollback", storage.after_rollback)
+    # Soft: fired on every rollback, also of a session that wrote only to the object store.
+    event.listen(session_factory, "after_soft_rollback", storage.after_rollback)
 
 
 def of(session: Session) -> Storage:

@@ -74,9 +74,8 @@ class S3Backend:
     def delete(self, session: Session, keys: list[str]) -> None:
         for key in keys:
             names = [o.key for o in self.listing(session, key)] if key.endswith("/") else [key]
-            for start in range(0, len(names), 1000):
-                batch = [{"Key": name} for name in names[start : start + 1000]]
-                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            for name in names:
+                self.client.delete_object(Bucket=self.bucket, Key=name)
 
     def listing(self, session: Session, prefix: str = "") -> list[Listed]:
         found = []
