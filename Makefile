@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# The analysts' editor: bpmn-js, its properties panel and token simulation ship ES modules, bundled
+# here by esbuild (pinned in package-lock.json) into frontend/dist/, served by app/web/vendor.py.
+BUNDLE := frontend/dist/modeler.js
+ESBUILD_LOADERS := $(foreach ext,woff woff2 ttf eot svg,--loader:.$(ext)=dataurl)
 export FLASK_APP := wsgi
 
 .PHONY: run setup test lint bench mutate clean
@@ -20,10 +24,14 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-setup: $(STAMP) $(NODE_STAMP)
+$(BUNDLE): $(NODE_STAMP) $(wildcard frontend/src/*)
+	node_modules/.bin/esbuild frontend/src/modeler.js frontend/src/modeler.css --bundle --minify \
+	  --target=es2019 --outdir=frontend/dist $(ESBUILD_LOADERS) --log-level=warning
+
+setup: $(STAMP) $(NODE_STAMP) $(BUNDLE)
 
 ## Set up, migrate, deploy the processes, load demo data, start the web app and a worker.
-run: $(STAMP) $(NODE_STAMP)
+run: $(STAMP) $(NODE_STAMP) $(BUNDLE)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
 	@echo "PermitFlow on http://127.0.0.1:5000  (API docs: /api/v1/docs; Ctrl-C stops all, embedded Redis included)"
@@ -36,7 +44,7 @@ run: $(STAMP) $(NODE_STAMP)
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 ## The whole test suite, on SQLite and on PostgreSQL (needs PostgreSQL and Redis on localhost).
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) $(BUNDLE)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
@@ -55,4 +63,4 @@ mutate: $(STAMP)
 	$(BIN)/python tests/mutation/run.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache frontend/dist

@@ -137,6 +137,20 @@ class Settings:
     s3_region: str = _setting("us-east-1", "PERMITFLOW_S3_REGION", "S3 region name (signing)")
     testing: bool = _setting(False, "PERMITFLOW_TESTING", "test mode")
     default_locale: str = _setting("zh_CN", "PERMITFLOW_DEFAULT_LOCALE", "language of pages: zh_CN or en")
+    hotline: str = _setting(
+        "12345", "PERMITFLOW_HOTLINE", "the service hotline printed on the public pages and service guides"
+    )
+    help_text: str = _setting(
+        "工作日 9:00–17:30 可拨打服务热线咨询，或到政务服务中心住建窗口现场咨询。",
+        "PERMITFLOW_HELP_TEXT",
+        "the help text of the public home page (Chinese)",
+    )
+    help_text_en: str = _setting(
+        "Call the service hotline on working days 9:00-17:30, or ask at the construction window of the "
+        "government service centre.",
+        "PERMITFLOW_HELP_TEXT_EN",
+        "the help text of the public home page (English)",
+    )
     login_max_failures: int = _setting(
         5, "PERMITFLOW_LOGIN_MAX_FAILURES", "failed logins of one username before it is locked"
     )
@@ -190,6 +204,9 @@ class Settings:
     )
     supervision_time_limit: str = _setting(
         "1wd", "PERMITFLOW_SUPERVISION_LIMIT", "default time to answer a 督办 order"
+    )
+    consultation_time_limit: str = _setting(
+        "2wd", "PERMITFLOW_CONSULTATION_LIMIT", "default time to give an opinion asked for (加签)"
     )
     extension_approval_time_limit: str = _setting(
         "1wd", "PERMITFLOW_EXTENSION_APPROVAL_LIMIT", "time a supervisor has to decide an extension"

@@ -1,17 +1,25 @@
-"""Firing due timers one case per transaction: the wake-up job, the periodic sweep and
-`flask timers sweep` all do it this way. It sits beside the edges, not in one of them, because
-edges never import each other."""
+"""Firing due timers case by case, each case under its own lock, in batches of cases per
+transaction: the wake-up jobs, the periodic sweep and `flask timers sweep` all do it this way. It
+sits beside the edges, not in one of them, because edges never import each other."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from app import clock, step_watch
 from app.db import Database
 from app.errors import NotFound
-from app.services import timers
+from app.services import notifications, timers
 
 log = logging.getLogger(__name__)
+
+# Cases fired per transaction (one commit, one seal of the audit chain, one round trip to Redis
+# for what they schedule); each case's lock is held until that commit.
+BATCH = 50
 
 
 def fire_case_timers(database: Database, case_id: int) -> int:
@@ -23,14 +31,63 @@ def fire_case_timers(database: Database, case_id: int) -> int:
         return 0
 
 
+def fire_cases(database: Database, case_ids: Iterable[int]) -> int:
+    """Fire the due timers of each case, :data:`BATCH` cases per transaction, each case under its
+    own lock in a savepoint of its own: a case that fails is rolled back alone, logged, and never
+    stops the others. Returns how many timers fired."""
+    ids = list(case_ids)
+    fired = 0
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        try:
+            with database.unit_of_work() as session:
+                notifications.remember_group_members(session)  # notified groups read once a batch
+                fired_here = sum(_fire_in_savepoint(session, case_id) for case_id in batch)
+            fired += fired_here
+        except Exception:  # the batch did not commit: nothing of it is kept, so fire each alone
+            log.exception("a batch of %d cases did not commit; firing them one by one", len(batch))
+            fired += sum(_fire_alone(database, case_id) for case_id in batch)
+    return fired
+
+
+def _fire_in_savepoint(session: Session, case_id: int) -> int:
+    # What the case's step queued for the commit (audit events, wake-ups, e-mails) goes with its
+    # savepoint if it fails.
+    queued = {key: len(value) for key, value in session.info.items() if isinstance(value, list)}
+    try:
+        with step_watch.stepping(case_id), session.begin_nested():  # see app/jobs/watchdog.py
+            return timers.fire_due(session, case_id)
+    except NotFound:
+        return 0
+    except Exception:  # one broken case must not stop the others
+        log.exception("firing timers of case %s failed", case_id)
+        for key in [k for k, v in session.info.items() if isinstance(v, list)]:
+            if key in queued:
+                del session.info[key][queued[key] :]
+            else:
+                del session.info[key]
+        return 0
+
+
+def _fire_alone(database: Database, case_id: int) -> int:
+    try:
+        return fire_case_timers(database, case_id)
+    except Exception:
+        log.exception("firing timers of case %s failed", case_id)
+        return 0
+
+
+def cases_due_within(
+    database: Database, start: datetime, end: datetime, *, part: tuple[int, int] | None = None
+) -> list[int]:
+    """Cases with an unfired timer due in ``[start, end)`` and no later than now; with ``part``
+    ``(k, n)`` only those whose id is ``k`` modulo ``n``."""
+    with database.unit_of_work(write=False) as session:
+        return timers.due_case_ids(session, min(end, clock.now()), start=start, part=part)
+
+
 def sweep_due_timers(database: Database) -> int:
     """Fire every due, unfired timer of every case: what a lost job or a flushed Redis missed."""
     with database.unit_of_work(write=False) as session:
         case_ids = timers.due_case_ids(session, clock.now())
-    fired = 0
-    for case_id in case_ids:
-        try:
-            fired += fire_case_timers(database, case_id)
-        except Exception:  # one broken case must not stop the sweep for the others
-            log.exception("sweep: firing timers of case %s failed", case_id)
-    return fired
+    return fire_cases(database, case_ids)

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402 - the bench folder is put on the path first
     PASSWORD,
     PERMIT_PROCESS,
+    REDIS_BASE,
     Summary,
     bench_env,
     claimed_redis_db,
@@ -86,6 +87,38 @@ def _post(conn: http.client.HTTPConnection, path: str, body: Any, token: str | N
         return response.status, data[:300]
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by the load clients (this process), the gunicorn processes, the
+    ``worker.py`` processes, every ``postgres`` process of the machine (shared with whoever else
+    uses that server) and the whole machine (all CPUs, busy time)."""
+    import psutil
+
+    def used(proc: psutil.Process) -> float:
+        try:
+            times = proc.cpu_times()
+            return float(times.user + times.system)
+        except psutil.Error:
+            return 0.0
+
+    me = psutil.Process()
+    out = {"clients": used(me), "gunicorn": 0.0, "worker.py": 0.0, "postgres": 0.0}
+    for child in me.children(recursive=True):
+        try:
+            cmd = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        key = "gunicorn" if "gunicorn" in cmd else "worker.py" if "worker.py" in cmd else None
+        if key:
+            out[key] += used(child)
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] == "postgres":
+            out["postgres"] += used(proc)
+    machine = psutil.cpu_times()
+    out["machine"] = float(machine.user + machine.system + machine.nice + getattr(machine, "irq", 0.0))
+    out["machine"] += float(getattr(machine, "softirq", 0.0))
+    return out
+
+
 def run_clients(base_url: str, usernames: list[str]) -> dict[str, Any]:
     """One thread per client: token, then (all together) one submission. Latencies in ms."""
     from urllib.parse import urlsplit
@@ -141,15 +174,18 @@ def run_clients(base_url: str, usernames: list[str]) -> dict[str, Any]:
         thread.start()
     barrier.wait()  # every client has its token (or failed): go
     t0 = time.perf_counter()
+    cpu0 = cpu_seconds()
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - t0
+    cpu1 = cpu_seconds()
     return {
         "login_ms": login_ms,
         "submit_ms": [ms for ms, n in zip(submit_ms, numbers, strict=True) if n is not None],
         "numbers": [n for n in numbers if n is not None],
         "errors": errors,
         "seconds": seconds,
+        "cpu": {key: cpu1[key] - cpu0[key] for key in cpu0},
     }
 
 
@@ -176,17 +212,27 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--clients", type=int, default=500)
-    parser.add_argument("--workers", type=int, default=default_workers(), help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=default_workers(), help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
+    parser.add_argument(
+        "--redis", default=REDIS_BASE, help="Redis server whose database numbers 1..15 may be claimed"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     with (
-        claimed_redis_db() as redis_url,
+        claimed_redis_db(args.redis) as redis_url,
         bench_env("postgresql", redis_url=redis_url, shipped_processes=True) as env,
     ):
         usernames = create_applicants(env, args.clients)
         print(f"PostgreSQL database and {args.clients} applicant accounts ready; load {load_average()}")
-        with rq_workers(env, 1), gunicorn_server(env, workers=args.workers) as base:
-            print(f"gunicorn -w {args.workers} at {base}, one worker.py; {args.clients} clients")
+        with (
+            rq_workers(env, 1),
+            gunicorn_server(env, workers=args.workers, threads=args.threads) as base,
+        ):
+            print(
+                f"gunicorn -w {args.workers} --threads {args.threads} at {base}, one worker.py; "
+                f"{args.clients} clients"
+            )
             result = run_clients(base, usernames)
         cases, waiting = stored_cases(env)
     submit = Summary.of(result["submit_ms"])
@@ -199,6 +245,14 @@ def main() -> None:
                 ["log in (token)", login.n, login.p50, login.p95, login.max],
                 ["submit application", submit.n, submit.p50, submit.p95, submit.max],
             ],
+        )
+    )
+    n = max(len(result["numbers"]), 1)
+    print()
+    print(
+        table(
+            ["CPU during the submissions", "seconds", "ms per submission"],
+            [[key, f"{v:.2f}", f"{v * 1000 / n:.1f}"] for key, v in result["cpu"].items()],
         )
     )
     print()

@@ -50,10 +50,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     PASSWORD,
+    REDIS_BASE,
     BenchEnv,
     claimed_redis_db,
     create_bench_app,
     fresh_database,
+    load_average,
     percentile,
     rq_workers,
     table,
@@ -487,6 +489,9 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds the whole run may take (0: no limit); scenario A, run last, stops waiting "
         "when it is spent and reports how many fired and the rate",
     )
+    parser.add_argument(
+        "--redis", default=REDIS_BASE, help="Redis server whose database numbers 1..15 may be claimed"
+    )
     args = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -494,10 +499,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"bench/timers.py: {args.timers} simultaneous + {args.spread} spread timers, "
         f"{args.workers} rq worker processes (python worker.py), PostgreSQL, {os.cpu_count()} CPUs, "
-        f"budget {args.budget:.0f} s",
+        f"budget {args.budget:.0f} s; load average {load_average()}",
         flush=True,
     )
-    with claimed_redis_db() as redis_url, workdir("pf-bench-timers-") as work:
+    with claimed_redis_db(args.redis) as redis_url, workdir("pf-bench-timers-") as work:
         instance = work / "instance"
         instance.mkdir()
         log(f"Redis {redis_url} claimed")
@@ -533,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"timers: {head} with {args.workers} workers; lateness p50 {a['p50']:.2f} s, p99 {a['p99']:.2f} s"
         f"{'' if a['all'] else ' (of those fired)'}; spread over {args.spread_seconds:.0f} s: "
-        f"p50 {b['p50']:.2f} s, p99 {b['p99']:.2f} s"
+        f"p50 {b['p50']:.2f} s, p99 {b['p99']:.2f} s; load average {load_average()}"
     )
     return 1 if problems else 0
 
@@ -763,7 +768,9 @@ def scenario_simultaneous(
     first_fired = (min(fired) - T).total_seconds() if fired else float("nan")
     last_fired = (max(fired) - T).total_seconds() if fired else float("nan")
     log(
-        f"scenario A: {len(fired)} fired; fired_at from T: first {first_fired:.2f} s, last {last_fired:.2f} s"
+        f"scenario A: {len(fired)} fired; fired_at from T: first {first_fired:.2f} s, "
+        f"last {last_fired:.2f} s;"
+        f" load average {load_average()}"
     )
 
     print("\nscenario A timeline (s after T: timers unfired, rq jobs scheduled, rq jobs queued)", flush=True)

@@ -39,6 +39,7 @@ CASE_TABLES = [
     "case_comment",
     "saved_filter",
     "service_rating",
+    "substitution",
     "draft_attachment",
     "draft",
     "credit_record",
@@ -259,6 +260,12 @@ class ApiClient:
 
     def post(self, path: str, user: str | None = None, **kw: Any) -> Any:
         return self.client.post(path, headers={**self.headers(user), **kw.pop("headers", {})}, **kw)
+
+    def put(self, path: str, user: str | None = None, **kw: Any) -> Any:
+        return self.client.put(path, headers={**self.headers(user), **kw.pop("headers", {})}, **kw)
+
+    def delete(self, path: str, user: str | None = None, **kw: Any) -> Any:
+        return self.client.delete(path, headers={**self.headers(user), **kw.pop("headers", {})}, **kw)
 
 
 @pytest.fixture

@@ -55,6 +55,17 @@ def user_named(db: Any, name: str) -> User:
     return user
 
 
+def case_events(db: Any, case: Case | int, action: str) -> list[AuditEvent]:
+    """The case's audit events of ``action``, oldest first (written ones: after a commit)."""
+    return list(
+        db.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.case_id == _case_id(case), AuditEvent.action == action)
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
 def open_task(db: Any, case: Case | int, bpmn_id: str) -> HumanTask:
     """The case's open task with that BPMN id (fresh from the database)."""
     db.expire_all()

@@ -21,6 +21,7 @@ from .procedures import blp as procedures_blp
 from .processes import blp as processes_blp
 from .reassign import blp as reassign_blp
 from .stats import blp as stats_blp
+from .substitutes import blp as substitutes_blp
 from .tasks import blp as tasks_blp
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -39,6 +40,7 @@ def register_api(app: Flask, api: Api) -> None:
         tasks_blp,
         reassign_blp,
         procedures_blp,
+        substitutes_blp,
         notifications_blp,
         stats_blp,
     ):

@@ -74,12 +74,39 @@ class ReturnRequest(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
+class ConsultRequest(Schema):
+    users = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        load_default=list,
+        validate=validate.Length(max=10),
+        metadata={"description": "usernames of colleagues (any group) asked for an opinion"},
+    )
+    groups = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        load_default=list,
+        validate=validate.Length(max=10),
+        metadata={"description": "group slugs whose members may answer (one opinion task per group)"},
+    )
+    question = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    time_limit = fields.String(
+        load_default=None,
+        validate=validate.Length(max=20),
+        metadata={"description": "each opinion's limit, e.g. `2wd` (the default), `3d`, `4h`"},
+    )
+
+
 class ProcedureResult(Schema):
     number = fields.String(required=True)
     status = fields.String(required=True)
     suspended = fields.Boolean(required=True)
     due_at = fields.DateTime(allow_none=True)
     task_id = fields.Integer(allow_none=True, metadata={"description": "the task the procedure opened"})
+
+
+class ConsultResult(ProcedureResult):
+    opinion_tasks = fields.List(
+        fields.Integer(), required=True, metadata={"description": "the opinion tasks opened, one per asked"}
+    )
 
 
 def _result(case: Case, task: HumanTask | None = None) -> dict[str, Any]:
@@ -216,5 +243,41 @@ class TaskRecall(MethodView):
         """Whoever completed the task takes the completion back while no next task is claimed or
         completed: the next tasks are cancelled and this one reopens."""
         outcome = case_procedures.recall_task(session(), require_user(), task_id)
+        commit()
+        return _result(outcome.case, outcome.task)
+
+
+@blp.route("/tasks/<int:task_id>/consult")
+class TaskConsult(MethodView):
+    @blp.arguments(ConsultRequest)
+    @blp.response(201, ConsultResult)
+    @blp.doc(security=AUTH)
+    @documented_errors(blp, 401, 403, 404, 409, 422)
+    def post(self, body: dict[str, Any], task_id: int) -> dict[str, Any]:
+        """加签: the assignee asks colleagues or groups for an opinion; each gets an opinion task
+        (`procedure` `consultation`) with its own limit, and this task cannot be completed until
+        they answer or the request is withdrawn (`POST /tasks/{id}/consult/withdraw`)."""
+        outcome = case_procedures.consult(
+            session(),
+            require_user(),
+            task_id,
+            body["question"],
+            users=body["users"],
+            groups=body["groups"],
+            time_limit=body["time_limit"],
+        )
+        commit()
+        return {**_result(outcome.case, outcome.task), "opinion_tasks": [t.id for t in outcome.opened]}
+
+
+@blp.route("/tasks/<int:task_id>/consult/withdraw")
+class TaskConsultWithdraw(MethodView):
+    @blp.response(200, ProcedureResult)
+    @blp.doc(security=AUTH)
+    @documented_errors(blp, 401, 403, 404, 409)
+    def post(self, task_id: int) -> dict[str, Any]:
+        """Withdraw the unanswered opinions asked from the task (加签); answered ones stay on the
+        record and the task may be completed. Nothing waiting: 409."""
+        outcome = case_procedures.withdraw_consultation(session(), require_user(), task_id)
         commit()
         return _result(outcome.case, outcome.task)

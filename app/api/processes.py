@@ -9,7 +9,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.errors import Forbidden, InvalidData, PermitFlowError, UnsupportedType
+from app import problem_words
+from app.errors import Forbidden, InvalidData, PermitFlowError, ProcessInvalid, UnsupportedType
 from app.services import process_checks, process_views, processes, stats
 from app.services.migration import migrate_cases
 
@@ -81,7 +82,10 @@ class BpmnBody(Schema):
 class ProblemSchema(Schema):
     line = fields.Integer(required=True)
     element_id = fields.String(required=True, metadata={"description": "'-' when the file as a whole"})
-    message = fields.String(required=True)
+    element_name = fields.String(
+        allow_none=True, metadata={"description": "the element's name on the diagram, when it has one"}
+    )
+    message = fields.String(required=True, metadata={"description": "in the Accept-Language (zh-CN or en)"})
     hint = fields.String(allow_none=True, required=True)
     text = fields.String(required=True, metadata={"description": "FILE:LINE: ELEMENT_ID: message (hint)"})
 
@@ -127,11 +131,29 @@ XML_BODY = {
 }
 
 
-def problem_dicts(problems: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {"line": p.line, "element_id": p.element_id, "message": p.message, "hint": p.hint, "text": str(p)}
-        for p in problems
-    ]
+def problem_dicts(problems: list[Any], xml: str = "") -> list[dict[str, Any]]:
+    """The problems in the request's language (Accept-Language; English by default)."""
+    names = process_views.element_names(xml, [p.element_id for p in problems]) if xml else {}
+    say = problem_words.say
+    with problem_words.in_api_language():
+        return [
+            {
+                "line": p.line,
+                "element_id": p.element_id,
+                "element_name": names.get(p.element_id),
+                "message": say(p.message),
+                "hint": say(p.hint) if p.hint else None,
+                "text": problem_words.problem_line(p),
+            }
+            for p in problems
+        ]
+
+
+def said(err: process_views.DiagramRejected) -> ProcessInvalid:
+    """The refusal with each problem line in the request's language (Accept-Language)."""
+    with problem_words.in_api_language():
+        lines = [problem_words.problem_line(p) for p in err.problems]
+    return ProcessInvalid(err.message, {"bpmn": lines})
 
 
 def submitted_bpmn() -> str:
@@ -163,8 +185,9 @@ class ProcessValidate(MethodView):
         (with the processes it calls, its forms and groups). Analysts and administrators only.
         Nothing is stored."""
         key = _editor_and_key(key)
-        problems = process_views.validate_xml(session(), key, submitted_bpmn())
-        return {"valid": not problems, "problems": problem_dicts(problems)}
+        xml = submitted_bpmn()
+        problems = process_views.validate_xml(session(), key, xml)
+        return {"valid": not problems, "problems": problem_dicts(problems, xml)}
 
 
 @blp.route("/processes/<string:key>/versions")
@@ -178,7 +201,10 @@ class ProcessVersions(MethodView):
         gives no new version (200, `created: false`). Analysts and administrators only."""
         key = _editor_and_key(key)
         user = require_user()
-        outcome = process_views.deploy_xml(session(), user, key, submitted_bpmn())
+        try:
+            outcome = process_views.deploy_xml(session(), user, key, submitted_bpmn())
+        except process_views.DiagramRejected as err:
+            raise said(err) from err
         try:
             commit()
         except Exception:
@@ -264,7 +290,7 @@ def _edited_bundle(key: str) -> Any:
     """The submitted diagram as the new `<key>.bpmn`; 422 with its problems when it does not load."""
     edited = process_checks.load_edited(session(), key, submitted_bpmn())
     if edited.bundle is None:
-        raise process_views.DiagramRejected(edited.problems)
+        raise said(process_views.DiagramRejected(edited.problems))
     return edited.bundle
 
 
@@ -303,6 +329,8 @@ class ProcessTestRun(MethodView):
         key = _editor_and_key(key)
         db = session()
         outcomes = process_checks.run_tests(db, _edited_bundle(key), process_checks.processes_folder(db))
+        with problem_words.in_api_language():
+            messages = [problem_words.say(o.message) for o in outcomes]
         return {
             "passed": all(o.passed for o in outcomes),
             "tests": [
@@ -312,8 +340,8 @@ class ProcessTestRun(MethodView):
                     "passed": o.passed,
                     "step": o.step,
                     "element_id": o.element_id,
-                    "message": o.message,
+                    "message": message,
                 }
-                for o in outcomes
+                for o, message in zip(outcomes, messages, strict=True)
             ],
         }

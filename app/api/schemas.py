@@ -142,6 +142,10 @@ class CaseView(Schema):
     documents = fields.List(fields.Nested(DocumentLink), required=True)
     data = fields.Dict(metadata={"description": "staff and the applicant only"})
     suspended = fields.Boolean(required=True, metadata={"description": "挂起: the clock is stopped by staff"})
+    overrun = fields.Boolean(
+        required=True,
+        metadata={"description": "past its overall statutory limit (stops excluded)"},
+    )
     rating = fields.Nested(RatingLink, allow_none=True, metadata={"description": "好差评, once finished"})
 
     @post_dump(pass_original=True)

@@ -73,6 +73,11 @@ class ProcessStatsSchema(Schema):
     cases_rejected = fields.Integer(required=True)
     case_average_working_days = fields.Float(allow_none=True, required=True)
     case_p90_working_days = fields.Integer(allow_none=True, required=True)
+    case_on_time_rate = fields.Float(
+        allow_none=True,
+        required=True,
+        metadata={"description": "completed cases within their statutory limit (0..1)"},
+    )
     tasks_completed = fields.Integer(required=True)
     on_time_rate = fields.Float(allow_none=True, required=True)
     overdue = fields.Integer(required=True)
@@ -89,6 +94,16 @@ class ProcessStatsSchema(Schema):
     poor_ratings_answered = fields.Integer(required=True, metadata={"description": "of which replied"})
 
 
+class TotalsSchema(ProcessStatsSchema):
+    open_tasks = fields.Integer(required=True)
+    overdue_now = fields.Integer(required=True, metadata={"description": "open tasks past their due time"})
+    escalated_now = fields.Integer(required=True)
+    cases_overdue_now = fields.Integer(
+        required=True,
+        metadata={"description": "running cases past their overall statutory limit (stops excluded)"},
+    )
+
+
 class StatsReportSchema(Schema):
     start = fields.Date(allow_none=True, required=True, data_key="from")
     end = fields.Date(allow_none=True, required=True, data_key="to")
@@ -98,6 +113,7 @@ class StatsReportSchema(Schema):
     processes = fields.List(fields.Nested(ProcessStatsSchema), required=True)
     steps = fields.List(fields.Nested(StepStatsSchema), required=True)
     groups = fields.List(fields.Nested(GroupStatsSchema), required=True)
+    totals = fields.Nested(TotalsSchema, required=True)
 
 
 def _filename(report: stats.StatsReport) -> str:

@@ -5,6 +5,7 @@ It takes and returns plain data (see ``types``), so it runs with no Flask and no
 
 from .errors import EngineError, ScriptRefused, SpecError, TaskNotReady
 from .loader import LoadResult, check_file, load_for_run, load_processes
+from .messages import Text, marked, replaced, translated
 from .runtime import Runtime, set_clock
 from .specs import STATE_FORMAT
 from .types import PendingTimer, ProcessBundle, ReadyTask, SpecSource, StepResult
@@ -24,9 +25,13 @@ __all__ = [
     "SpecSource",
     "StepResult",
     "TaskNotReady",
+    "Text",
     "check_file",
     "load_for_run",
     "load_processes",
+    "marked",
     "parse_time_limit",
+    "replaced",
     "set_clock",
+    "translated",
 ]

@@ -10,9 +10,10 @@ from typing import Any, Literal, NamedTuple
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
+from .messages import Text, as_text, marked
 from .validation.problems import NS, Problem, owning_id
 
-AUTHORING_HINT = "see API.md, 'Authoring a process', for the elements PermitFlow runs"
+AUTHORING_HINT = Text("see the README, section 'Authoring a process', for the elements PermitFlow runs")
 
 
 def bad_call(path: Path, tree: Any, name: str, other: Path) -> Problem:
@@ -22,8 +23,8 @@ def bad_call(path: Path, tree: Any, name: str, other: Path) -> Problem:
         str(path),
         line,
         element_id,
-        f"calls process '{name}' in {other.name}, which has problems of its own",
-        f"fix {other.name} first",
+        Text("calls process '{name}' in {file}, which has problems of its own", name=name, file=other.name),
+        Text("fix {file} first", file=other.name),
     )
 
 
@@ -34,9 +35,8 @@ def missing_call(path: Path, tree: Any, name: str) -> Problem:
         str(path),
         line,
         element_id,
-        f"calls process '{name}', which is not among the loaded files",
-        f"add processes/{name}.bpmn (or validate it together with the file that defines it), "
-        "or correct calledElement",
+        Text(_MISSING_CALL, name=name),
+        Text(_MISSING_CALL_HINT, name=name),
     )
 
 
@@ -48,8 +48,8 @@ def not_executable_problem(path: Path, tree: Any) -> Problem:
         str(path),
         where.sourceline or 1,
         str(where.get("id") or "-"),
-        "no executable process in this file (nothing to run)",
-        'mark the process to run with isExecutable="true"',
+        Text("no executable process in this file (nothing to run)"),
+        Text('mark the process to run with isExecutable="true"'),
     )
 
 
@@ -63,8 +63,11 @@ def stem_problem(path: Path, tree: Any) -> Problem:
             str(path),
             1,
             key,
-            f"no executable process with id '{key}' in this file",
-            f'the file stem is the process key: add a process with isExecutable="true" and id="{key}"',
+            Text("no executable process with id '{key}' in this file", key=key),
+            Text(
+                'the file stem is the process key: add a process with isExecutable="true" and id="{key}"',
+                key=key,
+            ),
         )
     first = executable[0]
     other = str(first.get("id"))
@@ -72,9 +75,13 @@ def stem_problem(path: Path, tree: Any) -> Problem:
         str(path),
         first.sourceline or 1,
         other,
-        f"no executable process with id '{key}' in this file",
-        f'the file stem is the process key: rename the file to {other}.bpmn, or set id="{key}" '
-        'and isExecutable="true" on the process',
+        Text("no executable process with id '{key}' in this file", key=key),
+        Text(
+            'the file stem is the process key: rename the file to {other}.bpmn, or set id="{key}" '
+            'and isExecutable="true" on the process',
+            key=key,
+            other=other,
+        ),
     )
 
 
@@ -94,62 +101,64 @@ class _Translation(NamedTuple):
     name_is: Literal["call", "id"] | None = None
 
 
-# Raw parser messages and what a person should read instead.
+_MISSING_CALL = marked("calls process '{name}', which is not among the loaded files")
+_MISSING_CALL_HINT = marked(
+    "add processes/{name}.bpmn (or validate it together with the file that defines it), "
+    "or correct calledElement"
+)
+# Raw parser messages and what a person should read instead (templates: `Text` marks them).
 _RAW_ERRORS: list[_Translation] = [
-    _Translation(
-        r"The process '(?P<name>[^']+)' was not found",
-        "calls process '{name}', which is not among the loaded files",
-        "add processes/{name}.bpmn (or validate it together with the file that defines it), "
-        "or correct calledElement",
-        "call",
-    ),
+    _Translation(r"The process '(?P<name>[^']+)' was not found", _MISSING_CALL, _MISSING_CALL_HINT, "call"),
     _Translation(
         r"Cannot resolve data(Input|Output)Association",
-        "data association refers to something that is not a data object of this process",
-        "connect it to a dataObjectReference inside the same process",
+        marked("data association refers to something that is not a data object of this process"),
+        marked("connect it to a dataObjectReference inside the same process"),
     ),
     _Translation(
         r"Data Store with name (?P<name>.+) has no implementation",
-        "data store '{name}' has no implementation in this engine",
-        "keep the data in the case data (task data or data objects)",
+        marked("data store '{name}' has no implementation in this engine"),
+        marked("keep the data in the case data (task data or data objects)"),
     ),
     _Translation(
         r"Multiple outgoing flows are not supported",
-        "an activity with several outgoing sequence flows (conditional or implicit split) is not supported",
-        "add a gateway after it: exclusive or inclusive with the conditions, parallel for all",
+        marked(
+            "an activity with several outgoing sequence flows (conditional or implicit split) "
+            "is not supported"
+        ),
+        marked("add a gateway after it: exclusive or inclusive with the conditions, parallel for all"),
     ),
     _Translation(
         r"Unsupported Catch Event",
-        "boundary event without an event definition the engine supports",
-        "use a timer, message, signal, error, escalation, conditional or cancel boundary event",
+        marked("boundary event without an event definition the engine supports"),
+        marked("use a timer, message, signal, error, escalation, conditional or cancel boundary event"),
     ),
     _Translation(
         r"There is no support implemented for this task type",
-        "this element type is not supported by the engine",
+        marked("this element type is not supported by the engine"),
         AUTHORING_HINT,
     ),
     _Translation(
         r"Duplicate process ID: (?P<name>[^\s]+?)\.?\s*$",
-        "process id '{name}' is defined in more than one of the loaded files",
-        "give each process a unique id",
+        marked("process id '{name}' is defined in more than one of the loaded files"),
+        marked("give each process a unique id"),
         "id",
     ),
     _Translation(
         r"No start event found",
-        "the process has no start event",
-        "add a none start event",
+        marked("the process has no start event"),
+        marked("add a none start event"),
     ),
     _Translation(
         r"identifier is missing from bpmn xml",
-        "an event refers to a message, signal, error or escalation that is not defined",
-        "define it under bpmn:definitions and refer to it by id",
+        marked("an event refers to a message, signal, error or escalation that is not defined"),
+        marked("define it under bpmn:definitions and refer to it by id"),
     ),
 ]
 
 
 def problem_from_error(err: Exception, path: Path, tree: Any = None) -> ParserRefusal:
     """A parser failure as a problem a person can act on (never a bare internal error)."""
-    raw = _raw_problem(err, path)
+    raw, own = _raw_problem(err, path)
     for translation in _RAW_ERRORS:
         match = re.search(translation.pattern, raw.message)
         if not match:
@@ -161,24 +170,24 @@ def problem_from_error(err: Exception, path: Path, tree: Any = None) -> ParserRe
             element_id, line = _call_site(tree, called, element_id, line)
         elif "name" in names and translation.name_is == "id":
             element_id = names["name"]
-        message, hint = translation.message.format(**names), translation.hint.format(**names)
+        message, hint = Text(translation.message, **names), Text(translation.hint, **names)
         return ParserRefusal(_placed(Problem(raw.file, line, element_id, message, hint), tree), called)
     hint = raw.hint or AUTHORING_HINT
-    message = (
-        raw.message if raw.message.startswith("the engine") else f"the engine refuses this: {raw.message}"
-    )
+    message = raw.message if own else Text("the engine refuses this: {detail}", detail=raw.message)
     return ParserRefusal(_placed(Problem(raw.file, raw.line, raw.element_id, message, hint), tree))
 
 
-def _raw_problem(err: Exception, path: Path) -> Problem:
+def _raw_problem(err: Exception, path: Path) -> tuple[Problem, bool]:
+    """The parser's own words as a problem, and whether the message is already ours."""
     if isinstance(err, ValidationException):
         line = err.line_number if isinstance(err.line_number, int) else 0
-        message = str(err).split("\n")[0]
-        return Problem(str(path), line or 0, err.id or "-", message, None)
+        message = as_text(str(err).split("\n")[0])
+        return Problem(str(path), line or 0, err.id or "-", message, None), False
     first = str(err).split("\n")[0]
-    return Problem(
-        str(path), 0, "-", f"the engine could not read the file: {type(err).__name__}: {first}", None
+    message = Text(
+        "the engine could not read the file: {kind}: {detail}", kind=type(err).__name__, detail=first
     )
+    return Problem(str(path), 0, "-", message, None), True
 
 
 def _placed(problem: Problem, tree: Any) -> Problem:

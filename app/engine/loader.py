@@ -20,7 +20,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .errors import SpecError
 from .load_problems import bad_call, missing_call, not_executable_problem, problem_from_error
-from .process_meta import TaskMeta, case_kind
+from .process_meta import TaskMeta, case_kind, guide_meta
 from .reading import Parsed, executable_ids, parse_documents, read_documents, readable_trees, where_defined
 from .specs import STATE_FORMAT, spec_to_json
 from .types import ProcessBundle
@@ -331,6 +331,7 @@ def _meta(
         # What the process declares about itself, so that the platform never names a process:
         # complaint semantics (wording, rating, statistics) and the certificates it issues.
         "case_kind": case_kind(props),
+        "guide": guide_meta(props),
         "rating": found.rating,
         "certificates": dict(sorted(found.certificates.items())),
         "tasks": found.tasks,

@@ -89,3 +89,19 @@ def _certificate_meta(props: dict[str, str]) -> dict[str, Any]:
         "valid_years": int(years) if years.isdigit() and int(years) > 0 else None,
         "issuer": props.get("certificate_issuer") or None,
     }
+
+
+# Process properties a service guide (办事指南) prints as they are, each with an English twin
+# (``<name>_en``): what the process is for, who may apply, its fees and its legal basis.
+GUIDE_PROPERTIES = ("purpose", "applicants", "fees", "legal_basis")
+
+
+def guide_meta(props: dict[str, str]) -> dict[str, str]:
+    """The guide's texts from the process properties; absent ones are left out."""
+    found: dict[str, str] = {}
+    for name in GUIDE_PROPERTIES:
+        for key in (name, f"{name}_en"):
+            value = (props.get(key) or "").strip()
+            if value:
+                found[key] = value
+    return found

@@ -30,7 +30,18 @@ class _EngineDatetime(datetime):
     def now(cls, tz: tzinfo | None = None) -> _EngineDatetime:  # type: ignore[override]
         current = _clock()
         value = current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
-        return cls.fromisoformat(value.isoformat())
+        return _Now.fromisoformat(value.isoformat())
+
+
+class _Now(_EngineDatetime):
+    """The engine clock's reading. SpiffWorkflow fires a timer when ``due < now``, while the
+    platform's timer rows are due when ``due_at <= now`` (the wake-up job, the sweep): at exactly
+    its due time a BPMN timer would not go off, though the sweep picked it and an SLA timer due at
+    the same moment does. Python asks the right operand first when its type is a subclass of the
+    left's, so ``due < now`` lands here, and a timer goes off at its due time itself."""
+
+    def __gt__(self, other: object) -> bool:
+        return datetime.__ge__(self, other)  # type: ignore[operator]
 
 
 def set_clock(clock: Callable[[], datetime]) -> None:

@@ -27,6 +27,8 @@ from RestrictedPython.Guards import (
 )
 
 from .errors import ScriptRefused
+from .messages import Text
+from .sandbox_words import said
 from .script_fit import unsupported_construct
 from .script_limits import ScriptLimitExceeded, ScriptRun
 from .script_policy import LimitedTransformer
@@ -106,20 +108,20 @@ def compile_script(source: str) -> CodeType:
     return result.code
 
 
-def _explain(errors: Sequence[str], source: str) -> str:
-    detail = "; ".join(errors) if errors else "the code could not be compiled"
-    return f"refused by the script sandbox: {detail}"
+def _explain(errors: Sequence[str], source: str) -> Text:
+    detail = [said(e) for e in errors] if errors else Text("the code could not be compiled")
+    return Text("refused by the script sandbox: {detail}", detail=detail)
 
 
-def check_source(source: str, *, expression: bool) -> str | None:
+def check_source(source: str, *, expression: bool) -> Text | None:
     """The sandbox's objection to ``source``, or None when it would be allowed to run: compiled as the
     runtime compiles it, and the compiled code asks for nothing the sandbox does not provide."""
     try:
         code = (compile_expression if expression else compile_script)(source)
     except ScriptRefused as err:
-        return err.message
+        return said(err.message)
     construct = unsupported_construct(source, code, _GUARD_NAMES)
-    return f"cannot run in the script sandbox: {construct}" if construct else None
+    return Text("cannot run in the script sandbox: {construct}", construct=construct) if construct else None
 
 
 def _run_limited(run: ScriptRun, fn: Callable[[], Any]) -> Any:

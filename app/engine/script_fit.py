@@ -12,11 +12,15 @@ import ast
 from collections.abc import Iterator
 from types import CodeType
 
+from .messages import Text
+
 # A name the compiled code asks for and the sandbox does not provide → what to tell the author.
 _MISSING = {
-    "__metaclass__": "class definitions are not supported; use dicts (or a function) instead",
-    "_apply_": "calls with *args or **kwargs (e.g. max(*v)) are not supported; pass the list itself: max(v)",
-    "_print_": "print() is not supported; store what you want to keep in a variable",
+    "__metaclass__": Text("class definitions are not supported; use dicts (or a function) instead"),
+    "_apply_": Text(
+        "calls with *args or **kwargs (e.g. max(*v)) are not supported; pass the list itself: max(v)"
+    ),
+    "_print_": Text("print() is not supported; store what you want to keep in a variable"),
 }
 
 
@@ -27,7 +31,7 @@ def _code_objects(code: CodeType) -> Iterator[CodeType]:
             yield from _code_objects(const)
 
 
-def unsupported_construct(source: str, code: CodeType, provided: frozenset[str]) -> str | None:
+def unsupported_construct(source: str, code: CodeType, provided: frozenset[str]) -> Text | None:
     """Why ``code`` (compiled from ``source``) cannot run in the sandbox, or None when it can.
 
     ``provided`` are the underscore names the sandbox puts in every namespace (its guards)."""
@@ -36,10 +40,10 @@ def unsupported_construct(source: str, code: CodeType, provided: frozenset[str])
     except SyntaxError:
         tree = None
     if tree is not None and any(isinstance(node, ast.Import | ast.ImportFrom) for node in ast.walk(tree)):
-        return "imports are not available in process code; use the helpers (working_days, now, …)"
+        return Text("imports are not available in process code; use the helpers (working_days, now, …)")
     if tree is not None and any(_is_format_call(node) for node in ast.walk(tree)):
         # RestrictedPython refuses str.format at run time (it could reach attributes through fields).
-        return 'str.format() is not available in process code; use an f-string: f"第{n}轮"'
+        return Text('str.format() is not available in process code; use an f-string: f"第{{n}}轮"')
     names = {name for part in _code_objects(code) for name in part.co_names}
     for name, why in _MISSING.items():
         if name in names:
@@ -47,7 +51,7 @@ def unsupported_construct(source: str, code: CodeType, provided: frozenset[str])
     # The guards RestrictedPython calls are all spelt `_name_`; one the sandbox lacks fails at run time.
     for name in sorted(names):
         if name.startswith("_") and name.endswith("_") and not name.startswith("__") and name not in provided:
-            return f"uses {name}, which the script sandbox does not provide"
+            return Text("uses {name}, which the script sandbox does not provide", name=name)
     return None
 
 

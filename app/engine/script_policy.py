@@ -20,6 +20,9 @@ from typing import Any, cast
 
 from RestrictedPython import RestrictingNodeTransformer
 
+from .messages import Text, marked
+from .sandbox_words import at_line
+
 _GUARDED_OPERATORS: dict[type[ast.operator], str] = {
     ast.Add: "_add_",
     ast.Mult: "_mul_",
@@ -55,12 +58,16 @@ _ALLOCATING_CALLS = frozenset(
 )
 # What a handler may not name: catching these would catch the limit signal too.
 _UNCATCHABLE = frozenset({"BaseException", "ScriptLimitExceeded"})
-BARE_EXCEPT = (
+BARE_EXCEPT = Text(
     "a bare `except:` would also catch the script's time and size limits; "
     "name the errors to catch, e.g. `except (KeyError, ValueError):`"
 )
-CATCHES_LIMITS = "`except {name}` would also catch the script's time and size limits; catch `Exception`"
-FINALLY_EXIT = "`{what}` inside `finally` hides errors (and the script's limits); move it out of `finally`"
+CATCHES_LIMITS = marked(
+    "`except {name}` would also catch the script's time and size limits; catch `Exception`"
+)
+FINALLY_EXIT = marked(
+    "`{what}` inside `finally` hides errors (and the script's limits); move it out of `finally`"
+)
 HELPERS = ("_tick_", "_add_", "_mul_", "_pow_", "_lshift_", "_mod_", "_format_", "_joined_", "_sized_")
 
 
@@ -74,6 +81,10 @@ def _tick(at: ast.AST) -> ast.stmt:
 
 class LimitedTransformer(RestrictingNodeTransformer):
     """RestrictedPython's transformer with time checks, size guards and uncatchable limits."""
+
+    def error(self, node: ast.AST, info: str) -> None:
+        """Record a refusal as RestrictedPython does, kept translatable (``sandbox_words``)."""
+        self.errors.append(at_line(getattr(node, "lineno", None), info))
 
     # -- loops, functions, lambdas, comprehensions: a time check each round ---------------------
 
@@ -111,14 +122,14 @@ class LimitedTransformer(RestrictingNodeTransformer):
         else:
             for sub in ast.walk(node.type):
                 if isinstance(sub, ast.Name) and sub.id in _UNCATCHABLE:
-                    self.error(node, CATCHES_LIMITS.format(name=sub.id))
+                    self.error(node, Text(CATCHES_LIMITS, name=sub.id))
         return super().visit_ExceptHandler(node)
 
     def visit_Try(self, node: ast.Try) -> Any:
         for statement in node.finalbody:
             for sub in ast.walk(statement):
                 if isinstance(sub, ast.Return | ast.Break | ast.Continue):
-                    self.error(sub, FINALLY_EXIT.format(what=type(sub).__name__.lower()))
+                    self.error(sub, Text(FINALLY_EXIT, what=type(sub).__name__.lower()))
         return super().visit_Try(node)
 
     # -- sizes ------------------------------------------------------------------------------------

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import math
+from datetime import UTC, datetime
 
 import redis
+from redis.client import Pipeline
 from rq import Queue, Retry
+from rq.queue import EnqueueData
 
 from app.config import Settings
 from app.services.deferred import Deferred, SendEmail, SendSms, WakeCase
@@ -18,11 +21,23 @@ log = logging.getLogger(__name__)
 
 
 def wake_job_id(case_id: int) -> str:
+    """The id of a per-case wake-up job (scheduled before wake-ups were grouped by second;
+    such jobs may still be waiting in Redis and still run)."""
     return f"wake-{case_id}"  # rq allows only letters, digits, _ and - in ids
 
 
+def wake_second(at: datetime) -> int:
+    """The Unix second a wake-up at ``at`` belongs to: every case due within it shares one job."""
+    return math.floor(at.timestamp())
+
+
+def second_job_id(second: int) -> str:
+    return f"wake-at-{second}"
+
+
 class RqDispatcher:
-    """Schedules wake-ups (`wake-<case id>`, replaced on every save) and e-mails on rq.
+    """Schedules wake-ups (one job per due second, `wake-at-<second>`, whatever the number of
+    cases due in it) and e-mails/SMS on rq, all of one commit in one round trip.
 
     The queue is opened on first use, so commands that never defer work never touch Redis.
     """
@@ -39,33 +54,37 @@ class RqDispatcher:
 
     def __call__(self, items: list[Deferred]) -> None:
         try:
-            for item in items:
-                if isinstance(item, WakeCase):
-                    # rq's scheduler has one-second resolution and may run up to a second early.
-                    self.queue.enqueue_at(
-                        item.at + timedelta(seconds=1),
-                        "app.jobs.timers.wake_case",
-                        item.case_id,
-                        job_id=wake_job_id(item.case_id),
-                        result_ttl=0,
-                        failure_ttl=7 * 86400,
-                    )
-                elif isinstance(item, SendEmail):
-                    self.queue.enqueue(
-                        "app.jobs.email.send_notification_email",
-                        item.notification_id,
-                        job_id=f"email-{item.notification_id}",
-                        retry=Retry(max=MAX_ATTEMPTS - 1, interval=RETRY_INTERVALS),
-                        failure_ttl=30 * 86400,
-                    )
-                elif isinstance(item, SendSms):
-                    self.queue.enqueue(
-                        "app.jobs.sms.send_notification_sms",
-                        item.notification_id,
-                        job_id=f"sms-{item.notification_id}",
-                        retry=Retry(max=MAX_ATTEMPTS - 1, interval=RETRY_INTERVALS),
-                        failure_ttl=30 * 86400,
-                    )
+            pipe = self.queue.connection.pipeline()
+            self._schedule_wakeups({wake_second(i.at) for i in items if isinstance(i, WakeCase)}, pipe)
+            sends = [self._send(item) for item in items if not isinstance(item, WakeCase)]
+            if sends:
+                self.queue.enqueue_many(sends, pipeline=pipe)
+            pipe.execute()
         except redis.RedisError:
             # Timer rows stay due and the sweep fires them; e-mails stay pending.
             log.warning("Redis unreachable: %d deferred job(s) left to the sweep", len(items), exc_info=True)
+
+    def _schedule_wakeups(self, seconds: set[int], pipe: Pipeline) -> None:
+        # The job runs when its second is over (rq's scheduler has one-second resolution and
+        # looks once a second), and fires every case with a timer due within that second.
+        # Scheduling the same second again (another commit, another case) replaces its job.
+        for second in sorted(seconds):
+            self.queue.enqueue_at(
+                datetime.fromtimestamp(second + 1, UTC),
+                "app.jobs.timers.wake_due",
+                second,
+                job_id=second_job_id(second),
+                result_ttl=0,
+                failure_ttl=7 * 86400,
+                pipeline=pipe,
+            )
+
+    def _send(self, item: SendEmail | SendSms) -> EnqueueData:
+        kind = "email" if isinstance(item, SendEmail) else "sms"
+        return Queue.prepare_data(
+            f"app.jobs.{kind}.send_notification_{kind}",
+            (item.notification_id,),
+            job_id=f"{kind}-{item.notification_id}",
+            retry=Retry(max=MAX_ATTEMPTS - 1, interval=RETRY_INTERVALS),
+            failure_ttl=30 * 86400,
+        )

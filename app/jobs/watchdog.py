@@ -107,10 +107,15 @@ class WatchedWorker(SimpleWorker):
 
 def recover(connection: redis.Redis, queue_name: str, overrun: Overrun) -> None:
     """In a new worker child (inside the app context): free the killed scheduler's lock and put
-    the case that overran into ``error``."""
+    the case that overran into ``error``, then sweep the timers its job had yet to fire."""
     if overrun.scheduler_name:
         release_lock(connection, SCHEDULER_LOCKING_KEY_TEMPLATE % queue_name, overrun.scheduler_name)
     in_transaction(lambda session: runaway.fail_overrun_case(session, overrun.case_id, overrun.seconds))
+    # The killed job may have held other cases due in the same second (wake-ups are batched):
+    # a sweep fires them now rather than at the next periodic sweep.
+    Queue(queue_name, connection=connection).enqueue(
+        "app.jobs.timers.sweep", job_id="sweep-after-overrun", result_ttl=0, failure_ttl=86400
+    )
 
 
 ChildMain = Callable[[CaseWatch, Overrun | None], None]

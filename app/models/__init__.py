@@ -15,6 +15,7 @@ from .rating import ServiceRating
 from .saved_filter import SavedFilter
 from .setting import RuntimeSetting
 from .stored_object import StoredChunk, StoredObject
+from .substitution import Substitution
 from .task import HumanTask, TaskState
 from .timer import Timer, TimerKind
 from .user import Group, Membership, User, UserKind
@@ -43,6 +44,7 @@ __all__ = [
     "ServiceRating",
     "StoredChunk",
     "StoredObject",
+    "Substitution",
     "TaskState",
     "Timer",
     "TimerKind",

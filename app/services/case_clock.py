@@ -49,3 +49,12 @@ def case_due(calendar: WorkCalendar, case: Case) -> datetime | None:
         return calendar.due(case.submitted_at, case.time_limit)[0]
     extra = (case.extension_days or 0) + paused_working_days(calendar, case)
     return calendar.add_working_days(case.submitted_at, amount + extra)
+
+
+def is_overrun(calendar: WorkCalendar, case: Case, now: datetime) -> bool:
+    """Whether a running case is past its overall statutory limit, the days its clock stood still
+    (suspended, waiting for the applicant, an open pause up to ``now``) and its extension excluded."""
+    if case.status.is_final or case.status.value == "error":
+        return False
+    due = case_due(calendar, case)
+    return due is not None and due < now

@@ -119,3 +119,41 @@ def return_task(session: Session, user: User, task_id: int, to: str, reason: str
 def recall_task(session: Session, user: User, task_id: int) -> steps.StepOutcome:
     """Take back one's own completion while what followed is untouched."""
     return steps.advance(session, steps.RecallTask(task_id, user))
+
+
+def consult(
+    session: Session,
+    user: User,
+    task_id: int,
+    question: str,
+    *,
+    users: list[str] | tuple[str, ...] = (),
+    groups: list[str] | tuple[str, ...] = (),
+    time_limit: str | None = None,
+) -> steps.StepOutcome:
+    """加签 from the open task ``task_id`` (its assignee, or a candidate when unclaimed)."""
+    command = steps.ConsultTask(
+        task_id,
+        user,
+        question,
+        tuple(str(u) for u in users),
+        tuple(str(g) for g in groups),
+        time_limit,
+        tasks.may_complete_check(user),
+    )
+    return steps.advance(session, command)
+
+
+def withdraw_consultation(session: Session, user: User, task_id: int) -> steps.StepOutcome:
+    """Withdraw the unanswered opinions asked from ``task_id``."""
+    return steps.advance(session, steps.WithdrawConsultation(task_id, user, tasks.may_complete_check(user)))
+
+
+def consultations_of(session: Session, task: HumanTask) -> list[HumanTask]:
+    """Every opinion task asked from ``task`` (open, answered, withdrawn), oldest first."""
+    rows = session.scalars(
+        select(HumanTask)
+        .where(HumanTask.case_id == task.case_id, HumanTask.procedure == "consultation")
+        .order_by(HumanTask.id)
+    )
+    return [t for t in rows if (t.context or {}).get("asking_task_id") == task.id]

@@ -120,6 +120,7 @@ class CaseView:
     data: dict[str, Any] | None = None  # None: the viewer may not see it
     suspended: bool = False  # 挂起: staff stopped the statutory clock for an excluded period
     rating: RatingView | None = None
+    overrun: bool = False  # running and past its overall statutory limit (stops excluded)
 
     def without_requests(self) -> CaseView:
         """The same view with no correction requests (e.g. a complaint, whose one applicant task

@@ -16,7 +16,7 @@ from app.models import Case, HumanTask, ServiceRating, TaskState, User
 from . import case_numbers, certificates, gateway, performer_tasks, platform, processes, steps
 from .calendar import SlaState, sla_state
 from .case_access import case_access
-from .case_clock import open_suspension, paused_working_days
+from .case_clock import is_overrun, open_suspension, paused_working_days
 from .case_view import CaseClock, CaseView, ClockPause, CorrectionRequest, RatingView, TimelineStep
 
 
@@ -143,6 +143,7 @@ def public_view(session: Session, case: Case, *, with_data: bool) -> CaseView:
         data=case.data if with_data else None,
         suspended=open_suspension(case) is not None,
         rating=_rating(session, case),
+        overrun=is_overrun(platform.calendar(session), case, now),
     )
 
 

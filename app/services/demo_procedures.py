@@ -1,15 +1,16 @@
 """Demo cases in the states the administrative procedures make: suspended, extended, returned,
-withdrawn, rated poorly with its follow-up open — so a newcomer sees each of them."""
+withdrawn, rated poorly with its follow-up open, an opinion asked for (加签) and a reviewer away
+with a substitute (委托) — so a newcomer sees each of them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from app.models import User
 
-from . import case_procedures, tasks
+from . import case_procedures, platform, substitutions, tasks, timers
 from .demo import REVIEWED, Story, open_task
 
 
@@ -17,6 +18,7 @@ def load_procedure_cases(session: Session, users: dict[str, User], real_now: dat
     story = Story(session, users, real_now)
     _clock_stories(story)
     _decision_stories(story)
+    _colleague_stories(story)
     return story.made
 
 
@@ -71,3 +73,29 @@ def _decision_stories(story: Story) -> None:
     story.act(
         1, lambda: case_procedures.rate_case(session, users["acme"], rated.number, 1, "驳回理由没有讲清楚")
     )
+
+
+def _colleague_stories(story: Story) -> None:
+    """超时默认: the environment agency let its limit pass (默认同意); 加签: the fire reviewer
+    waits for the environment officer's opinion; 委托: the environment
+    officer is away this week and the civil defence officer substitutes (their inbox shows it)."""
+    session, users = story.session, story.users
+    asked = story.start("滨江地下综合管廊（加签征求意见）", 2)
+    story.run(asked, 1.9, ("Task_Acceptance", "clerk", {"decision": "accept"}))
+    review = open_task(session, asked.id, "Task_FireReview")
+    question = "管廊通风口与消防疏散口的间距是否满足环保要求？"
+    story.act(
+        1.5,
+        lambda: case_procedures.consult(
+            session, users["fire_officer"], review.id, question, users=["env_officer"], time_limit="2wd"
+        ),
+    )
+    deemed = story.start("东湖片区配套幼儿园（环保超时默认同意）", 15)
+    story.run(deemed, 14.9, ("Task_Acceptance", "clerk", {"decision": "accept"}), REVIEWED[0], REVIEWED[1])
+    story.act(2, lambda: timers.fire_due(session, deemed.id))  # the environment review never came
+    calendar = platform.calendar(session)
+    today = calendar.local_date(story.real_now)
+    away = substitutions.SubstituteRequest(
+        "civil_officer", today - timedelta(days=1), today + timedelta(days=6)
+    )
+    story.act(1.2, lambda: substitutions.set_substitute(session, users["env_chief"], "env_officer", away))

@@ -16,8 +16,26 @@ from app.models import Case, EmailState, Group, Membership, Notification, User
 from . import platform, sms
 from .deferred import SendEmail, SendSms, defer
 
+MEMBERS_MEMO = "group_members_memo"  # Session.info key: see remember_group_members
+
+
+def remember_group_members(session: Session) -> None:
+    """Let this session's :func:`group_members` answer each group once: for work that notifies
+    the same groups many times and changes no membership (a batch of timers firing)."""
+    session.info.setdefault(MEMBERS_MEMO, {})
+
 
 def group_members(session: Session, slug: str, *, supervisors_only: bool = False) -> list[User]:
+    memo: dict[tuple[str, bool], list[User]] | None = session.info.get(MEMBERS_MEMO)
+    if memo is None:
+        return _group_members(session, slug, supervisors_only)
+    key = (slug, supervisors_only)
+    if key not in memo:
+        memo[key] = _group_members(session, slug, supervisors_only)
+    return list(memo[key])
+
+
+def _group_members(session: Session, slug: str, supervisors_only: bool) -> list[User]:
     stmt = (
         select(User)
         .join(Membership, Membership.user_id == User.id)

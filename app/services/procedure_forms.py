@@ -32,6 +32,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
         "additionalProperties": False,
     },
+    "procedure/consultation": {
+        "title": "加签意见",
+        "x-title-en": "Opinion asked for",
+        "type": "object",
+        "required": ["opinion"],
+        "properties": {
+            "opinion": {**_TEXT, "title": "意见", "x-title-en": "Opinion"},
+        },
+        "additionalProperties": False,
+    },
     "procedure/extension_approval": {
         "title": "延期审批",
         "x-title-en": "Extension approval",

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.engine import Problem, ProcessBundle
+from app.engine import Problem, ProcessBundle, Text, marked
 from app.engine.simulation import SimulationReport, TestOutcome, read_test, run_test, simulate
 from app.engine.simulation.process_tests import TestFileError
 from app.errors import InvalidData, ProcessInvalid
@@ -52,16 +52,17 @@ def simulation_problems(report: SimulationReport, file: str) -> list[Problem]:
     """What simulation found, as problems the editor and the CLI show like validation's."""
     found = []
     kinds = {
-        "error": "a simulated path ends in an engine error",
-        "stuck": "a simulated path waits for ever",
-        "no_end": "a simulated path never reaches an end",
+        "error": marked("a simulated path ends in an engine error: {detail}"),
+        "stuck": marked("a simulated path waits for ever: {detail}"),
+        "no_end": marked("a simulated path never reaches an end: {detail}"),
     }
     for failure in report.failures:
         element = failure.element_id or "-"
         if failure.trail:
-            message, hint = f"{kinds[failure.kind]}: {failure.message}", "path: " + " → ".join(failure.trail)
+            message = Text(kinds[failure.kind], detail=failure.message)
+            hint = Text("path: {trail}", trail=" → ".join(failure.trail))
         else:  # no path at all: every one loops back or stops before an end event
-            message, hint = failure.message, "check the conditions on the way to the end events"
+            message, hint = failure.message, Text("check the conditions on the way to the end events")
         found.append(Problem(file, report.lines.get(element, 0), element, message, hint))
     for branch in report.uncovered:
         label = f"{branch.flow_id} ({branch.name})" if branch.name else branch.flow_id
@@ -70,9 +71,15 @@ def simulation_problems(report: SimulationReport, file: str) -> list[Problem]:
                 file,
                 branch.line,
                 branch.flow_id,
-                f"no simulated path takes the flow {label} out of {branch.gateway_name or branch.gateway_id}",
-                "its condition is never true for any value the forms and scripts can set: "
-                "check the names and values it tests",
+                Text(
+                    "no simulated path takes the flow {flow} out of {gateway}",
+                    flow=label,
+                    gateway=branch.gateway_name or branch.gateway_id,
+                ),
+                Text(
+                    "its condition is never true for any value the forms and scripts can set: "
+                    "check the names and values it tests"
+                ),
             )
         )
     return found
@@ -94,7 +101,9 @@ def run_tests(session: Session, bundle: ProcessBundle, folder: Path | None = Non
         try:
             test = read_test(path.read_text(encoding="utf-8"), key=bundle.key, name=name, file=shown)
         except (TestFileError, UnicodeDecodeError) as err:
-            outcomes.append(TestOutcome(bundle.key, name, shown, False, f"the test file is not valid: {err}"))
+            detail = err.args[0] if isinstance(err, TestFileError) and err.args else str(err)
+            invalid = Text("the test file is not valid: {detail}", detail=detail)
+            outcomes.append(TestOutcome(bundle.key, name, shown, False, invalid))
             continue
         outcomes.append(run_test(bundle, test, helpers, form_check))
     return outcomes
@@ -107,10 +116,15 @@ def test_problems(outcomes: list[TestOutcome]) -> list[Problem]:
             o.file,
             0,
             o.element_id or "-",
-            f"process test {o.name} fails"
-            + (f" at step {o.step}" if o.step is not None else "")
-            + f": {o.message}",
-            "fix the process, or the test if the process is right",
+            Text("process test {name} fails: {detail}", name=o.name, detail=o.message)
+            if o.step is None
+            else Text(
+                "process test {name} fails at step {step}: {detail}",
+                name=o.name,
+                step=o.step,
+                detail=o.message,
+            ),
+            Text("fix the process, or the test if the process is right"),
         )
         for o in outcomes
         if not o.passed

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from sqlalchemy import case as sql_case
@@ -22,11 +23,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.engine import Problem, ProcessBundle
+from app.engine import Problem, ProcessBundle, Text, replaced
 from app.errors import Conflict, Forbidden, NotFound, PermitFlowError, ProcessInvalid, TooLarge
 from app.models import Case, HumanTask, ProcessVersion, TaskState, User
 
 from . import platform, process_checks, processes
+from .deploy_preview import StaleBase
 
 # A BPMN diagram of a real process is a few hundred kilobytes at most.
 MAX_BPMN_BYTES = 2 * 1024 * 1024
@@ -54,6 +56,8 @@ class DeployOutcome:
     # Processes calling this one whose new version (with the new callee inside) was deployed too.
     callers: list[str] = field(default_factory=list)
     undo: Callable[[], None] = lambda: None
+    # The diagram is an earlier version's: that version is current again (no new version).
+    switched: bool = False
 
 
 def may_view(user: User | None) -> bool:
@@ -147,7 +151,11 @@ def validate_xml(session: Session, key: str, xml: str) -> list[Problem]:
     """Every problem of ``xml`` as the new ``<key>.bpmn`` (empty when it would be deployed)."""
     line = doctype_line(xml)
     if line is not None:
-        return [Problem(_problem_file(key), line, "-", "a DOCTYPE declaration is not allowed", "remove it")]
+        return [
+            Problem(
+                _problem_file(key), line, "-", Text("a DOCTYPE declaration is not allowed"), Text("remove it")
+            )
+        ]
     folder = platform.of(session).processes_dir
     with tempfile.TemporaryDirectory(prefix="pf-validate-") as scratch:
         path = Path(scratch) / f"{key}.bpmn"
@@ -156,18 +164,37 @@ def validate_xml(session: Session, key: str, xml: str) -> list[Problem]:
         result = processes.read_processes(session, [path, *others])
     own = str(path)
     return [
-        Problem(_problem_file(key), p.line, p.element_id, p.message.replace(scratch, "processes"), p.hint)
+        Problem(_problem_file(key), p.line, p.element_id, replaced(p.message, scratch, "processes"), p.hint)
         for p in result.problems
         if p.file == own
     ]
 
 
+def _root(xml: str) -> Any:
+    try:
+        return etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return None
+
+
+def element_names(xml: str, element_ids: list[str]) -> dict[str, str]:
+    """The name an analyst sees on the diagram for each element id: the ``name`` of the element drawn
+    for it (see ``shapes_of``); ids of nameless elements are left out."""
+    root = _root(xml)
+    found: dict[str, str] = {}
+    for element_id, shape in shapes_of(xml, element_ids).items():
+        hits = root.xpath("//*[@id=$id]", id=shape) if root is not None else []
+        name = " ".join(str(hits[0].get("name") or "").split()) if hits else ""
+        if name:
+            found[element_id] = name
+    return found
+
+
 def shapes_of(xml: str, element_ids: list[str]) -> dict[str, str]:
     """For each element id, the id of the nearest element drawn on the diagram (itself, or e.g. the
     event holding a timer definition), so a problem can be marked where the analyst sees it."""
-    try:
-        root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
+    root = _root(xml)
+    if root is None:
         return {}
     drawn = {
         str(ref)
@@ -202,21 +229,31 @@ def _write(path: Path, text: str) -> None:
     os.replace(scratch, path)
 
 
-def deploy_xml(session: Session, actor: User, key: str, xml: str) -> DeployOutcome:
+def _unloadable(key: str) -> Problem:
+    return Problem(_problem_file(key), 0, "-", Text("could not be loaded"), None)
+
+
+def _serialise_deploys(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEPLOY_LOCK})
+    session.expire_all()  # what was read before the lock may have been deployed over since
+
+
+def deploy_xml(session: Session, actor: User, key: str, xml: str, base: str | None = None) -> DeployOutcome:
     """Check ``xml`` as the new ``<key>.bpmn`` and, when it has no problem, write the file and deploy
     it as a version (flushes; the caller commits, and calls ``undo`` if the commit fails).
 
     The same diagram as the current version (layout aside) deploys nothing and leaves the file.
     Deploys are serialised (a PostgreSQL advisory lock held until the caller's commit; SQLite
-    already serialises writers), so two editors never interleave writing and deploying files."""
+    already serialises writers), so two editors never interleave writing and deploying files.
+    ``base``: the version whose differences were confirmed; another one current now → 409."""
     require_editor(actor)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEPLOY_LOCK})
-    session.expire_all()  # what was read before the lock may have been deployed over since
+    _serialise_deploys(session)
     problems = validate_xml(session, key, xml)
     if problems:
         raise DiagramRejected(problems)
     current = processes.current_version(session, key)
+    StaleBase.check(base, current.hash)
     if same_diagram(xml, current.bpmn_xml):
         return DeployOutcome(key, current, created=False)
 
@@ -236,7 +273,7 @@ def deploy_xml(session: Session, actor: User, key: str, xml: str) -> DeployOutco
         own = [p for p in result.problems if p.file == str(path)]
         if own or key not in result.bundles:
             # Another file changed between the check and now; the file goes back as it was.
-            raise DiagramRejected(own or [Problem(_problem_file(key), 0, "-", "could not be loaded", None)])
+            raise DiagramRejected(own or [_unloadable(key)])
         stale = _stale_files(session, folder, key, result.bundles)
         if stale:
             raise Conflict(
@@ -260,7 +297,8 @@ def deploy_xml(session: Session, actor: User, key: str, xml: str) -> DeployOutco
     except Exception:
         undo()
         raise
-    return DeployOutcome(key, deployed.version, deployed.created, callers, undo)
+    switched = not deployed.created and deployed.version.hash != current.hash
+    return DeployOutcome(key, deployed.version, deployed.created, callers, undo, switched)
 
 
 def _stale_files(session: Session, folder: Path, key: str, bundles: dict[str, ProcessBundle]) -> list[str]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.engine import LoadResult, Problem, ProcessBundle, SpecSource, load_processes
+from app.engine.diagram_diff import diff_diagrams
 from app.errors import NotFound, ProcessInvalid
 from app.models import Case, CaseStatus, Group, ProcessVersion, User
 
@@ -79,9 +80,17 @@ def deploy_bundle(session: Session, actor: User | None, bundle: ProcessBundle) -
     existing = session.scalar(
         select(ProcessVersion).where(ProcessVersion.key == bundle.key, ProcessVersion.hash == bundle.hash)
     )
+    before = _current_or_none(session, bundle.key)
     if existing is not None:
         if not existing.is_current:
             _make_current(session, existing)
+            # Back to an earlier version (or on to a later one): the switch is audited like a deploy.
+            audit.record(
+                session,
+                "process.current_changed",
+                actor=actor,
+                detail=_change_detail(session, bundle.key, before, existing),
+            )
         return Deployed(bundle.key, existing, created=False)
     version = ProcessVersion(
         key=bundle.key,
@@ -104,9 +113,32 @@ def deploy_bundle(session: Session, actor: User | None, bundle: ProcessBundle) -
         session,
         "process.deployed",
         actor=actor,
-        detail={"key": bundle.key, "hash": bundle.hash, "version_id": version.id},
+        detail={"version_id": version.id, **_change_detail(session, bundle.key, before, version)},
     )
     return Deployed(bundle.key, version, created=True)
+
+
+def _current_or_none(session: Session, key: str) -> ProcessVersion | None:
+    return session.scalar(
+        select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.is_current.is_(True))
+    )
+
+
+def _change_detail(
+    session: Session, key: str, before: ProcessVersion | None, after: ProcessVersion
+) -> dict[str, Any]:
+    """What the audit keeps of a change of the current version: from which version to which, what
+    the diagram adds, removes and changes, and how many running cases stay on their versions."""
+    diff = diff_diagrams(before.bpmn_xml if before else "", after.bpmn_xml)
+    running = sum(running_counts(session, key).values())
+    return {
+        "key": key,
+        "hash": after.hash,
+        "from": before.hash if before else None,
+        "diff": diff.summary() if before else None,
+        "changes": diff.in_words() if before else "first version",
+        "running_cases": running,
+    }
 
 
 def _make_current(session: Session, version: ProcessVersion) -> None:

@@ -63,6 +63,10 @@ class ProcessStats:
     cases_rejected: int = 0
     case_average_working_days: float | None = None
     case_p90_working_days: int | None = None
+    # Completed cases that had a statutory limit, of those finished within it (stops excluded).
+    cases_with_limit: int = 0
+    cases_on_time: int = 0
+    case_on_time_rate: float | None = None
     tasks_completed: int = 0
     on_time_rate: float | None = None
     overdue: int = 0
@@ -80,11 +84,13 @@ class Totals(ProcessStats):
     """All processes together (the dashboard's tiles). Averages and percentiles are taken over
     every case and task, not averaged over processes. ``open_tasks``, ``overdue_now`` and
     ``escalated_now`` are the open tasks at ``generated_at`` (whatever the period), of which
-    past their due time, and of those escalated (督办)."""
+    past their due time, and of those escalated (督办); ``cases_overdue_now`` the running cases
+    past their overall statutory limit (case level, beside the step-level ``overdue_now``)."""
 
     open_tasks: int = 0
     overdue_now: int = 0
     escalated_now: int = 0
+    cases_overdue_now: int = 0  # running cases past their statutory limit now (stops excluded)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Case, Group, HumanTask, TaskState, User
 
+from . import substitutions
 from .gateway import APPLICANT_GROUP
 
 
@@ -86,11 +87,13 @@ class TaskPermissions:
 def task_permissions(session: Session, user: User, task: HumanTask) -> TaskPermissions:
     """What ``user`` may do with ``task`` now: the one answer the API, the pages and the
     services' checks share."""
-    candidate = is_candidate(session, user, task)
+    # 委托: a substitute acts for the absent assignee, or for an absent member of the group.
+    behalf = substitutions.on_behalf_of(session, user, task) if user.is_staff else None
+    candidate = is_candidate(session, user, task) or (behalf is not None and task.assignee_id is None)
     supervisor = is_supervisor(user, task)
     # A leader sees the tasks escalated to the bureau; acting on them stays with the agency.
     leader = not (candidate or supervisor) and is_escalated_to(session, user, task)
-    mine = task.assignee_id == user.id
+    mine = task.assignee_id == user.id or (behalf is not None and behalf.id == task.assignee_id)
     unassigned = task.assignee_id is None
     is_open = task.state == TaskState.OPEN
     return TaskPermissions(

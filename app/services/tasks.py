@@ -14,7 +14,7 @@ from app import clock
 from app.errors import Forbidden, NotFound
 from app.models import Case, HumanTask, TaskState, User
 
-from . import attachments, case_comments, credit, gateway, processes, steps
+from . import attachments, case_comments, credit, gateway, processes, steps, substitutions
 from .calendar import SlaState, sla_state
 from .case_access import case_access
 from .task_access import LEADER_LEVEL, assignee_names, escalated_from, group_slugs, task_permissions
@@ -77,15 +77,16 @@ def _inbox_filter(session: Session, user: User, query: InboxQuery) -> Select[tup
         raise Forbidden("the task inbox is for agency staff")
     now = clock.now()
     stmt = select(HumanTask).where(OPEN)
+    assigned_away, offered_away = substitutions.inbox_clauses(session, user)  # 委托
     if query.scope == InboxScope.MINE:
-        stmt = stmt.where(HumanTask.assignee_id == user.id)
+        stmt = stmt.where(or_(HumanTask.assignee_id == user.id, assigned_away))
     elif query.scope == InboxScope.ALL:
         if user.has_role("admin"):
             stmt = stmt.where(HumanTask.candidate_group != gateway.APPLICANT_GROUP)
         else:
             stmt = stmt.where(_all_scope(session, user))
     else:
-        stmt = stmt.where(HumanTask.candidate_group.in_(group_slugs(user)))
+        stmt = stmt.where(or_(HumanTask.candidate_group.in_(group_slugs(user)), offered_away))
     if query.process:
         stmt = stmt.where(HumanTask.process_key == query.process)
     if query.sla == SlaState.OVERDUE:
@@ -247,7 +248,7 @@ def _credit(
 
 def claim_task(session: Session, user: User, task_id: int) -> HumanTask:
     def check(session: Session, task: HumanTask) -> None:
-        if not _is_candidate(session, user, task):
+        if not _is_candidate(session, user, task) and substitutions.on_behalf_of(session, user, task) is None:
             raise Forbidden("only members of the task's group can claim it")
 
     outcome = steps.advance(session, steps.ClaimTask(task_id, user, check=check))
@@ -272,7 +273,8 @@ def may_complete_check(user: User) -> steps.TaskCheck:
     """The rule for completing a task, run under the case's lock: a candidate or the assignee."""
 
     def check(session: Session, task: HumanTask) -> None:
-        if not _is_candidate(session, user, task) and task.assignee_id != user.id:
+        own = _is_candidate(session, user, task) or task.assignee_id == user.id
+        if not own and substitutions.on_behalf_of(session, user, task) is None:  # 委托: a substitute may
             raise Forbidden("this task is not for you: you are not in its group")
 
     return check

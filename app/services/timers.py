@@ -18,12 +18,24 @@ from app.models import Timer
 from . import steps
 
 
-def due_case_ids(session: Session, now: datetime | None = None, limit: int = 10_000) -> list[int]:
-    """Cases with at least one due, unfired timer (for the sweep)."""
+def due_case_ids(
+    session: Session,
+    now: datetime | None = None,
+    limit: int = 10_000,
+    *,
+    start: datetime | None = None,
+    part: tuple[int, int] | None = None,
+) -> list[int]:
+    """Cases with at least one due, unfired timer (for the sweep); with ``start``, only timers due
+    from ``start`` on (the cases of one wake-up second; ``now`` then excludes its end); with
+    ``part`` ``(k, n)``, only cases whose id is ``k`` modulo ``n`` (one batch of a peak)."""
     now = now or clock.now()
+    due = Timer.due_at <= now if start is None else (Timer.due_at >= start) & (Timer.due_at < now)
+    if part is not None:
+        due = due & (Timer.case_id % part[1] == part[0])
     rows = session.scalars(
         select(Timer.case_id)
-        .where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Timer.due_at <= now)
+        .where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), due)
         .group_by(Timer.case_id)
         .order_by(Timer.case_id)
         .limit(limit)

@@ -25,6 +25,7 @@ def _blueprints() -> list[Any]:
     from . import (
         admin,
         analyst,
+        analyst_diff,  # noqa: F401  (the differences before a deploy, on the blueprint `analyst`)
         applicant,
         apply,  # noqa: F401  (the applicant's forms, on the blueprint `applicant`)
         audit_pages,
@@ -38,7 +39,9 @@ def _blueprints() -> list[Any]:
         inbox_filters,  # noqa: F401  (saved inbox filters, on the blueprint `inbox`)
         notification_pages,
         procedure_pages,  # noqa: F401  (procedures on the status and task pages)
+        public_pages,
         staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)
+        substitute_pages,  # noqa: F401  (委托: naming a substitute, on the blueprint `inbox`)
         task_pages,  # noqa: F401  (the task pages, on the blueprint `inbox`)
         track,
         track_actions,  # noqa: F401  (the status page's actions, on the blueprint `track`)
@@ -47,6 +50,7 @@ def _blueprints() -> list[Any]:
     )
 
     return [
+        public_pages.bp,
         auth.bp,
         inbox.bp,
         applicant.bp,

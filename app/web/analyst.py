@@ -16,9 +16,13 @@ from flask_babel import gettext, ngettext
 from app import clock
 from app.errors import PermitFlowError
 from app.models import ProcessVersion, User
+from app.problem_words import say
 from app.services import process_checks, process_views, processes
+from app.services.deploy_preview import StaleBase
+from app.services.editor_choices import editor_choices
 
 from . import common
+from . import editor_labels as labels
 from .auth import current_user, login_required
 from .errors import error_page
 from .i18n import pick
@@ -89,19 +93,9 @@ def process_version(key: str, version: str) -> ResponseReturnValue:
             "tasksUrl": url_for(
                 "analyst.process_tasks", key=row.key, version=row.hash[:12], bpmn_id="__ID__"
             ),
-            "labels": _count_labels(),
+            "labels": labels.count_labels(),
         },
     )
-
-
-def _count_labels() -> dict[str, str]:
-    return {
-        "waiting": gettext("waiting"),
-        "overdue": gettext("overdue"),
-        "importWarnings": gettext("The diagram opened with warnings:"),
-        "importFailed": gettext("The diagram could not be shown:"),
-        "updated": gettext("Counts updated at"),
-    }
 
 
 @bp.route("/processes/<key>/versions/<version>/counts")
@@ -177,22 +171,22 @@ def process_edit(key: str) -> ResponseReturnValue:
             "validateUrl": url_for("analyst.process_validate", key=current.key),
             "deployUrl": url_for("analyst.process_deploy", key=current.key),
             "testUrl": url_for("analyst.process_test", key=current.key),
-            "labels": _editor_labels(),
+            "diffUrl": url_for("analyst.process_diff", key=current.key),
+            "labels": labels.editor_labels(),
+            "panel": _panel(db),
         },
     )
 
 
-def _editor_labels() -> dict[str, str]:
+def _panel(db: Any) -> dict[str, Any]:
+    """What the properties panel offers: forms, the real groups, the lane mapping, its words."""
+    choices = editor_choices(db)
     return {
-        "checking": gettext("Checking…"),
-        "testing": gettext("Running the process tests…"),
-        "deploying": gettext("Deploying…"),
-        "valid": gettext("No problems: the diagram can be deployed."),
-        "line": gettext("line"),
-        "showOnDiagram": gettext("Show on the diagram"),
-        "failed": gettext("The server did not answer; nothing was deployed. Try again."),
-        "importFailed": gettext("The diagram could not be opened:"),
-        "unsaved": gettext("The diagram has changes that are not deployed."),
+        "forms": choices.forms,
+        "groups": [{"slug": g.slug, "name": pick(g)} for g in choices.groups],
+        "laneGroups": choices.lane_groups,
+        "labels": labels.panel_labels(),
+        "words": labels.modeler_words(),
     }
 
 
@@ -201,15 +195,17 @@ def _json_error(status: int, message: str, **extra: Any) -> ResponseReturnValue:
 
 
 def _problems_json(xml: str, problems: list[Any]) -> list[dict[str, Any]]:
-    shapes = process_views.shapes_of(xml, [p.element_id for p in problems])
+    """Each problem in the page's language, named by its element's name on the diagram (its id for
+    the tooltip); no file lines, which mean nothing on a diagram."""
+    ids = [p.element_id for p in problems]
+    shapes, names = process_views.shapes_of(xml, ids), process_views.element_names(xml, ids)
     return [
         {
-            "line": p.line,
             "element_id": p.element_id,
+            "element_name": names.get(p.element_id),
             "shape_id": shapes.get(p.element_id),
-            "message": p.message,
-            "hint": p.hint,
-            "text": str(p),
+            "message": say(p.message),
+            "hint": say(p.hint) if p.hint else None,
         }
         for p in problems
     ]
@@ -329,7 +325,7 @@ def _test_json(outcome: Any) -> dict[str, Any]:
         "file": outcome.file,
         "passed": outcome.passed,
         "status": gettext("Pass") if outcome.passed else gettext("Fail"),
-        "detail": "" if outcome.passed else where + outcome.message,
+        "detail": "" if outcome.passed else where + say(outcome.message),
     }
 
 
@@ -338,8 +334,19 @@ def _test_json(outcome: Any) -> dict[str, Any]:
 def process_deploy(key: str) -> ResponseReturnValue:
     """Validate, then write processes/<key>.bpmn and deploy it; refused whole with the problems."""
     user, key, xml = _editor_request(key)
+    body = request.get_json(silent=True) or {}
+    base = body.get("base") if isinstance(body.get("base"), str) else None
     try:
-        outcome = process_views.deploy_xml(common.session(), user, key, xml)
+        outcome = process_views.deploy_xml(common.session(), user, key, xml, base=base)
+    except StaleBase:
+        common.rollback()
+        return _json_error(
+            409,
+            gettext(
+                "Another deploy changed the current version since you looked at the differences; nothing "
+                "was deployed. Deploy again to see the differences from the new current version."
+            ),
+        )
     except process_views.DiagramRejected as err:
         common.rollback()
         count = len(err.problems)
@@ -361,18 +368,7 @@ def process_deploy(key: str) -> ResponseReturnValue:
         outcome.undo()
         raise
     short = outcome.version.hash[:12]
-    if outcome.created:
-        message = gettext("Deployed: version %(version)s is now current.", version=short)
-        if outcome.callers:
-            message += " " + gettext(
-                "Processes calling it got a new version too: %(keys)s.", keys=", ".join(outcome.callers)
-            )
-    else:
-        message = gettext(
-            "No change: the diagram is the same as the current version %(version)s, so no new version "
-            "was deployed.",
-            version=short,
-        )
+    message = labels.deployed_message(outcome, short)
     return jsonify(
         {
             "ok": True,

@@ -12,8 +12,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
+from app import clock
 from app.errors import InvalidData
-from app.services import accounts, cases, drafts, performer_tasks, processes
+from app.services import accounts, case_overrun, cases, drafts, performer_tasks, processes
 
 from . import common
 from .auth import current_user, log_in, login_required
@@ -115,9 +116,12 @@ def my_cases() -> ResponseReturnValue:
     if user.is_staff:
         return redirect(url_for("inbox.inbox"))
     db = common.session()
-    rows: list[dict[str, Any]] = []
-    for case in cases.applicant_cases(db, user):
-        rows.append({"case": case, "version": processes.version_by_id(db, case.process_version_id)})
+    mine = cases.applicant_cases(db, user)
+    late = case_overrun.overrun_ids(db, [c.id for c in mine], clock.now())  # statutory overrun
+    rows: list[dict[str, Any]] = [
+        {"case": c, "version": processes.version_by_id(db, c.process_version_id), "overrun": c.id in late}
+        for c in mine
+    ]
     startable = drafts.startable(db)
     names = {v.key: v for v in startable}
     saved = [{"draft": d, "version": names.get(d.process_key)} for d in drafts.user_drafts(db, user)]

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from app import clock
 from app.models import User
-from app.services import processes, saved_filters, staff_start, tasks
+from app.services import case_overrun, processes, saved_filters, staff_start, substitutions, tasks
 from app.services.calendar import SlaState
 from app.services.task_access import group_slugs
 
@@ -74,7 +74,6 @@ def request_inbox_args(user: User) -> dict[str, Any]:
     return query_args(inbox_query(request.args, user), page=1)
 
 
-@bp.route("/")
 @bp.route("/inbox")
 @login_required
 def inbox() -> ResponseReturnValue:
@@ -94,12 +93,16 @@ def inbox() -> ResponseReturnValue:
         for scope in scopes
     }
     now = clock.now()
+    late = case_overrun.overrun_ids(db, [t.case_id for t in page.items], now)  # statutory overrun
+    away = substitutions.substitutes_now(db, {t.assignee_id for t in page.items if t.assignee_id})  # 委托
     rows = [
         {
             "task": s.task,
             "sla": s.sla,
             "due_words": due_in_words(s.task.due_at, now),
             "assignee": s.assignee.display_name if s.assignee else None,
+            "overrun": s.task.case_id in late,
+            "substitute": away.get(s.task.assignee_id or 0),
             "url": url_for("inbox.task_page", task_id=s.task.id, **query_args(query, page=1)),
         }
         for s in tasks.summaries(db, page.items)

@@ -1,6 +1,6 @@
 """The administrative procedures as page actions: on the status page the applicant withdraws (撤回),
 rates the service (好差评) and urges (催办); on the task page staff return (退回), recall, suspend
-(挂起) and resume (恢复) the clock and ask for an extension (延期).
+(挂起) and resume (恢复) the clock, ask for an extension (延期) and ask colleagues for opinions (加签).
 
 Each view parses the form, calls one service (which goes through the step path), commits once and
 goes back to its page with a message in the page's language; a refusal changes nothing.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import flash, make_response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from app.errors import Conflict, Forbidden, InvalidData, NotFound, PermitFlowError, TooManyRequests
 from app.models import Case, HumanTask, User
@@ -45,6 +45,11 @@ def _refusal(action: str, err: PermitFlowError) -> str:
             return gettext("Choose one of the five levels. Nothing was saved.")
         if "reason_code" in err.errors:
             return gettext("Choose one of the listed reasons. Nothing was changed.")
+        if {"users", "groups", "question", "time_limit"} & set(err.errors):
+            return gettext(
+                "Name at least one colleague or group, write the question and give a time limit "
+                "such as 2wd. Nothing was changed."
+            )
         return gettext(
             "Some of the information is not valid (%(fields)s). Nothing was changed.", fields=fields
         )
@@ -64,6 +69,11 @@ def _refusal(action: str, err: PermitFlowError) -> str:
         ),
         "resume": gettext("The clock cannot be resumed: the case is not suspended."),
         "extension": gettext("An extension was already asked for this case: only one per case."),
+        "consult": gettext(
+            "The opinions could not be asked for: name colleagues or groups and a question. "
+            "Nothing was changed."
+        ),
+        "consult_withdraw": gettext("No opinion asked from this task is waiting. Nothing was changed."),
     }
     return messages.get(action, gettext("The request could not be carried out. Nothing was changed."))
 
@@ -232,6 +242,45 @@ def request_extension(task_id: int) -> ResponseReturnValue:
     except (Conflict, InvalidData) as err:
         return _refused_on_task(task_id, "extension", err)
     flash(gettext("The extension was asked for; the group's supervisor decides."), "success")
+    return _back_to_task(task_id)
+
+
+@inbox_bp.route("/tasks/<int:task_id>/consult", methods=["POST"])
+@login_required
+def consult(task_id: int) -> ResponseReturnValue:
+    """加签: ask colleagues or groups for an opinion before deciding."""
+    users = [clean(u, 64) for u in request.form.getlist("users")][:20]
+    groups = [clean(g, 64) for g in request.form.getlist("groups")][:20]
+    try:
+        outcome = case_procedures.consult(
+            common.session(),
+            _user(),
+            task_id,
+            _form_text("question"),
+            users=users,
+            groups=groups,
+            time_limit=clean(request.form.get("time_limit"), 20) or None,
+        )
+        common.commit()
+    except (Conflict, InvalidData) as err:
+        return _refused_on_task(task_id, "consult", err)
+    flash(
+        ngettext("%(num)d opinion was asked for.", "%(num)d opinions were asked for.", len(outcome.opened)),
+        "success",
+    )
+    return _back_to_task(task_id)
+
+
+@inbox_bp.route("/tasks/<int:task_id>/consult/withdraw", methods=["POST"])
+@login_required
+def withdraw_consultation(task_id: int) -> ResponseReturnValue:
+    """Withdraw the unanswered opinions; the task may then be decided."""
+    try:
+        case_procedures.withdraw_consultation(common.session(), _user(), task_id)
+        common.commit()
+    except Conflict as err:
+        return _refused_on_task(task_id, "consult_withdraw", err)
+    flash(gettext("The unanswered requests were withdrawn; you may decide now."), "success")
     return _back_to_task(task_id)
 
 

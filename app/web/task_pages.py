@@ -29,6 +29,8 @@ from app.errors import (
 )
 from app.models import Group, HumanTask, Membership, TaskState, User
 from app.services import attachments, case_comments, cases, joint_review, processes, staff_start, tasks
+from app.services.consultation_view import consultation_panel
+from app.services.grant_preview import grant_preview
 from app.services.procedure_choices import task_choices
 from app.services.reassign import reassign_task
 
@@ -97,6 +99,11 @@ def _case_rows(
     )
 
 
+def _no_errors() -> dict[str, Any]:
+    """The form's error slots, empty (fresh each time: a refused submission fills them)."""
+    return {"errors": {}, "general_errors": [], "first_error": None}
+
+
 def task_context(user: User, task_id: int) -> dict[str, Any]:
     """Everything the task page shows."""
     db = common.session()
@@ -132,9 +139,7 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
         "can_unclaim": allowed.release,
         "can_reassign": allowed.reassign,
         "values": schema_form.form_values(fields, task.submitted or {}) if not is_open else {},
-        "errors": {},
-        "general_errors": [],
-        "first_error": None,
+        **_no_errors(),
         "field_labels": schema_form.labels(fields),
         "problem": None,
         "can_comment": case_comments.comment_rights(db, user, case).write,
@@ -142,6 +147,10 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
         # 退回, recall, 挂起/恢复, 延期: the same rules the step path applies (procedure_choices.py).
         "procedures": task_choices(db, user, task, case, may_complete=allowed.complete),
         "suspension_reason": suspension_reason,
+        # 加签: the ask form, the opinions asked and answers (services/consultation_view.py).
+        "consultation": consultation_panel(
+            db, user, task, case, may_complete=allowed.complete, sla=tasks.task_sla
+        ),
     }
     if context["can_reassign"]:
         context["members"] = list(
@@ -270,6 +279,12 @@ def complete(task_id: int) -> ResponseReturnValue:
         return _again(user, task_id, with_row(context["form_schema"], data, action[len(ADD_ROW) :]))
     try:
         _attach_posted_files(user, context, data)
+        if request.form.get("confirm_grant") != "1":  # a grant: confirm its certificate first
+            preview = grant_preview(db, user, task_id, data)
+            if preview is not None:
+                common.rollback()
+                context.update(grant=preview, posted=list(request.form.items(multi=True)))
+                return render_task(context)
         case = tasks.complete_task(db, user, task_id, data)
         number = case.number
         common.commit()

@@ -1,7 +1,8 @@
-"""Browser libraries from the npm registry (`package.json`), served as published: no build step.
+"""Browser libraries from the npm registry (`package.json`): served as published from node_modules,
+and the analysts' editor, which npm ships as ES modules, bundled by esbuild into `frontend/dist/`.
 
 Only the files the pages load are reachable; everything else under node_modules stays private.
-`npm ci` (run by `make setup`, `make run` and `make test`) puts them in place.
+`npm ci` and the esbuild step (run by `make setup`, `make run` and `make test`) put them in place.
 """
 
 from __future__ import annotations
@@ -30,8 +31,16 @@ SERVED = (
 )
 
 
+# The editor bundle (frontend/src → frontend/dist: the Makefile's esbuild step), by file name.
+BUILT = ("modeler.js", "modeler.css")
+
+
 def node_modules() -> Path:
     return Path(current_app.root_path).parent / "node_modules"
+
+
+def built() -> Path:
+    return Path(current_app.root_path).parent / "frontend" / "dist"
 
 
 def is_served(path: str) -> bool:
@@ -46,3 +55,12 @@ def vendor(path: str) -> ResponseReturnValue:
     if not is_served(path):
         abort(404)
     return send_from_directory(node_modules(), path, max_age=86400)
+
+
+@bp.route("/vendor/editor/<name>")
+def editor_bundle(name: str) -> ResponseReturnValue:
+    """The editor bundle built from package-lock.json's versions; revalidated (it changes with the
+    sources in frontend/src, not with a pinned version)."""
+    if name not in BUILT:
+        abort(404)
+    return send_from_directory(built(), name, max_age=0)

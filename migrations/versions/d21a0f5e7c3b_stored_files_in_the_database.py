@@ -4,7 +4,7 @@ Files kept under instance/uploads by earlier versions are read from there until
 `flask storage migrate --to database` moves them in.
 
 Revision ID: d21a0f5e7c3b
-Revises: b3d8f0a1c2e4
+Revises: f4c2a9d7e813
 Create Date: 2026-12-02 08:10:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ import app.models.base
 
 
 revision = 'd21a0f5e7c3b'
-down_revision = 'b3d8f0a1c2e4'
+down_revision = 'f4c2a9d7e813'
 branch_labels = None
 depends_on = None
 

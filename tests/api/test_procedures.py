@@ -69,3 +69,56 @@ def test_recall_over_http(api: Any) -> None:
     assert recalled.status_code == 200 and recalled.get_json()["task_id"] == task["id"]
     bad = api.post(f"/api/v1/tasks/{task['id']}/return", "clerk", json={"to": "Task_X", "reason": "r"})
     assert bad.status_code == 409 and "Task_X" in bad.get_json()["message"]
+
+
+def test_consult_and_withdraw_over_http(api: Any) -> None:
+    from tests.helpers import inbox_task
+
+    number = submit_permit(api)["number"]
+    accept = inbox_task(api, "clerk", number)
+    api.post(f"/api/v1/tasks/{accept['id']}/complete", "clerk", json={"data": {"decision": "accept"}})
+    review = inbox_task(api, "fire_officer", number)
+    url = f"/api/v1/tasks/{review['id']}/consult"
+    assert api.post(url, "planner", json={"users": ["env_officer"], "question": "?"}).status_code == 403
+    nobody = api.post(url, "fire_officer", json={"users": ["ghost"], "question": "?"})
+    assert nobody.status_code == 422 and "users" in nobody.get_json()["errors"]
+    asked = api.post(
+        url, "fire_officer", json={"users": ["env_officer"], "question": "噪声评估？", "time_limit": "2wd"}
+    )
+    assert asked.status_code == 201, asked.get_json()
+    [opinion_id] = asked.get_json()["opinion_tasks"]
+    opinion = inbox_task(api, "env_officer", number, "Opinion asked for: Fire review")
+    assert opinion["id"] == opinion_id and opinion["assignee"] == "env_officer"
+    held = api.post(
+        f"/api/v1/tasks/{review['id']}/complete", "fire_officer", json={"data": {"decision": "approve"}}
+    )
+    assert held.status_code == 409 and "加签" in held.get_json()["message"]
+    withdrawn = api.post(f"{url}/withdraw", "fire_officer")
+    assert withdrawn.status_code == 200, withdrawn.get_json()
+    assert api.post(f"{url}/withdraw", "fire_officer").status_code == 409
+    done = api.post(
+        f"/api/v1/tasks/{review['id']}/complete", "fire_officer", json={"data": {"decision": "approve"}}
+    )
+    assert done.status_code == 200, done.get_json()
+
+
+def test_substitute_over_http(api: Any) -> None:
+    from app import clock
+
+    url = "/api/v1/users/me/substitute"
+    today = clock.now().date()
+    period = {"user": "env_officer", "from": today.isoformat(), "to": today.isoformat()}
+    set_ = api.put(url, "planner", json=period)
+    assert set_.status_code == 200, set_.get_json()
+    assert set_.get_json()["substitute"] == "env_officer" and set_.get_json()["user"] == "planner"
+    again = api.put(url, "planner", json={**period, "user": "fire_officer"})
+    assert again.status_code == 409 and "already has a substitute" in again.get_json()["message"]
+    assert api.put("/api/v1/users/planner/substitute", "fire_chief", json=period).status_code == 403
+    assert api.put(url, "acme", json=period).status_code == 403
+    listed = api.get("/api/v1/users/planner/substitute", "planning_chief").get_json()["items"]
+    assert [i["substitute"] for i in listed] == ["env_officer"]
+    ended = api.delete("/api/v1/users/planner/substitute", "planning_chief")
+    assert ended.status_code == 200 and len(ended.get_json()["items"]) == 1
+    assert api.delete(url, "planner").status_code == 409
+    bad = api.put(url, "planner", json={**period, "to": "2020-01-01"})
+    assert bad.status_code == 422 and "from" in bad.get_json()["errors"]

@@ -13,7 +13,7 @@ from tests.helpers import inbox_task, submit_permit
 CASE_KEYS = {
     "number", "process", "process_name", "process_name_en", "status", "stage", "stage_en",
     "project_name", "submitted_at", "completed_at", "due_at", "clock", "sla", "timeline",
-    "requests", "documents", "suspended", "rating",
+    "requests", "documents", "suspended", "rating", "overrun",
 }  # fmt: skip
 
 

@@ -45,8 +45,9 @@ def test_the_test_button_runs_the_process_tests(live_server: Any, browser: Any, 
         expect(
             page.locator(".djs-element.has-problem[data-element-id='Flow_Verified_Passed']")
         ).to_have_count(1)
+        # Said in the page's language (the engine's templates are translated).
         expect(page.locator("#problems")).to_contain_text(
-            "no simulated path takes the flow Flow_Verified_Passed"
+            "没有一条模拟路径走 整改合格？ 的顺序流 Flow_Verified_Passed"
         )
         expect(page.locator(".process-test")).to_have_count(0)
     finally:

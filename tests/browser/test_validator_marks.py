@@ -34,7 +34,7 @@ DURATION = """([id, body]) => {
 
 def _validate_and_expect(page: Any, element_id: str, *words: str) -> None:
     page.get_by_role("button", name="Validate").click()
-    problem = page.locator("#problems .problem", has_text=element_id).first
+    problem = page.locator(f"#problems .problem[data-element='{element_id}']").first
     for word in words:
         expect(problem).to_contain_text(word)
     expect(page.locator(f".djs-element.has-problem[data-element-id='{element_id}']")).to_have_count(1)

@@ -160,3 +160,42 @@ def timer_then_script_process(key: str, duration: str, script: str) -> str:
         + USER_TASK.format(incoming="f3")
         + TAIL
     )
+
+
+def timer_beside_script_process(key: str, duration: str, script: str) -> str:
+    """Two branches from the start: a timer that waits, and a review followed by a script; a
+    failing script stops the case on an error while the timer still waits."""
+    return (
+        HEAD.format(key=key)
+        + f"""    <bpmn:startEvent id="StartEvent"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:parallelGateway id="Gateway_Split">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f_wait</bpmn:outgoing><bpmn:outgoing>f_review</bpmn:outgoing>
+    </bpmn:parallelGateway>
+    <bpmn:intermediateCatchEvent id="Timer_Wait" name="等待">
+      <bpmn:incoming>f_wait</bpmn:incoming><bpmn:outgoing>f_waited</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="TimerDef_Wait">
+        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">{escape(duration)}</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="End_Waited"><bpmn:incoming>f_waited</bpmn:incoming></bpmn:endEvent>
+    <bpmn:userTask id="Task_Review" name="审查">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="candidate_groups" value="&quot;window&quot;" />
+        <spiffworkflow:property name="name_en" value="Review" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f_review</bpmn:incoming><bpmn:outgoing>f_reviewed</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:scriptTask id="Script_Work" name="计算" scriptFormat="python">
+      <bpmn:incoming>f_reviewed</bpmn:incoming><bpmn:outgoing>f_end</bpmn:outgoing>
+      <bpmn:script>{escape(script)}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="End"><bpmn:incoming>f_end</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="StartEvent" targetRef="Gateway_Split" />
+    <bpmn:sequenceFlow id="f_wait" sourceRef="Gateway_Split" targetRef="Timer_Wait" />
+    <bpmn:sequenceFlow id="f_waited" sourceRef="Timer_Wait" targetRef="End_Waited" />
+    <bpmn:sequenceFlow id="f_review" sourceRef="Gateway_Split" targetRef="Task_Review" />
+    <bpmn:sequenceFlow id="f_reviewed" sourceRef="Task_Review" targetRef="Script_Work" />
+    <bpmn:sequenceFlow id="f_end" sourceRef="Script_Work" targetRef="End" />
+"""
+        + TAIL
+    )

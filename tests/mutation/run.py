@@ -17,11 +17,17 @@ per module the mutants total / killed / survived / equivalent and the kill rate,
 survivors, and exits 1 when a module is below its threshold.
 
     python tests/mutation/run.py [--jobs N] [app/services/calendar.py ...]
+
+While writing tests for one module's survivors: ``--mutants PATTERN`` (mutmut's names, shell
+wildcards, e.g. ``'*x__fire*'``; repeatable) runs and reports only those mutants, and ``--resume``
+keeps the module's work folder, so mutmut runs only the mutants that have no result yet (an
+interrupted run goes on where it stopped; with ``--mutants`` the chosen ones are run again).
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import shutil
@@ -111,15 +117,18 @@ def _toml_list(values: list[str]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
-def prepare(module: Module) -> Path:
-    """A fresh work folder for the module (results of an earlier run are never reused)."""
+def prepare(module: Module, *, resume: bool = False) -> Path:
+    """A fresh work folder for the module (results of an earlier run are never reused), or with
+    ``resume`` the one of the last run, results included."""
     work = WORK / module.slug
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    for name in LINKED:
-        (work / name).symlink_to(ROOT / name, target_is_directory=True)
-    # tests/conftest.py: SHARED = ROOT.parent / "shared", and ROOT is work/mutants in mutmut's copy.
-    (work / "shared").symlink_to(ROOT.parent / "shared", target_is_directory=True)
+    if not (resume and (work / "mutants").is_dir()):
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        for name in LINKED:
+            (work / name).symlink_to(ROOT / name, target_is_directory=True)
+        # tests/conftest.py: SHARED = ROOT.parent / "shared", and ROOT is work/mutants in mutmut's copy.
+        (work / "shared").symlink_to(ROOT.parent / "shared", target_is_directory=True)
+    # Written again on a resumed run too: mutmut collects its stats again when the tests changed.
     project = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     section = "\n".join(
         [
@@ -200,11 +209,19 @@ def changed_lines(diff: str) -> tuple[str, str]:
     return "\n".join(removed), "\n".join(added)
 
 
-def run_module(module: Module, equivalents: list[Equivalent], jobs: int, redis_base: str) -> Outcome:
+def run_module(
+    module: Module,
+    equivalents: list[Equivalent],
+    jobs: int,
+    redis_base: str,
+    *,
+    patterns: list[str] | None = None,
+    resume: bool = False,
+) -> Outcome:
     started = time.monotonic()
-    work = prepare(module)
+    work = prepare(module, resume=resume)
     log = work / "mutmut.log"
-    ran = _mutmut(work, redis_base, "run", "--max-children", str(jobs), log=log)
+    ran = _mutmut(work, redis_base, "run", "--max-children", str(jobs), *(patterns or []), log=log)
     outcome = Outcome(module)
     if ran.returncode != 0:
         print(log.read_text(encoding="utf-8", errors="replace")[-4000:])
@@ -212,7 +229,7 @@ def run_module(module: Module, equivalents: list[Equivalent], jobs: int, redis_b
     listing = _mutmut(work, redis_base, "results", "--all", "true")
     for line in listing.stdout.splitlines():
         name, sep, status = line.strip().rpartition(": ")
-        if sep and "__mutmut_" in name:
+        if sep and "__mutmut_" in name and (not patterns or any(fnmatch.fnmatch(name, p) for p in patterns)):
             outcome.statuses[name] = status
     mine = [e for e in equivalents if e.module == module.path]
     for name, status in sorted(outcome.statuses.items()):
@@ -258,6 +275,8 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATE_JOBS", "2")))
+    parser.add_argument("--mutants", action="append", metavar="PATTERN", help="only these mutants")
+    parser.add_argument("--resume", action="store_true", help="keep the last run's work folder")
     parser.add_argument("paths", nargs="*", help="only these modules (paths as in modules.toml)")
     args = parser.parse_args()
     modules = [m for m in load_modules() if not args.paths or m.path in args.paths]
@@ -268,7 +287,9 @@ def main() -> int:
     WORK.mkdir(exist_ok=True)
     for module in modules:
         with private_redis() as redis_base:
-            outcome = run_module(module, equivalents, args.jobs, redis_base)
+            outcome = run_module(
+                module, equivalents, args.jobs, redis_base, patterns=args.mutants, resume=args.resume
+            )
         report(outcome)
         outcomes.append(outcome)
     used = {id(e) for o in outcomes for e in o.equivalent.values()}

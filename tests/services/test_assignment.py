@@ -6,29 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from app import clock
 from app.errors import Conflict, InvalidData
-from app.models import AuditEvent, Case, HumanTask
+from app.models import Case, HumanTask
 from app.services import steps
-from tests.helpers import open_task, user_named
+from tests.helpers import case_events, open_task, user_named
 from tests.services.test_procedures import MONDAY, refused, submit
 
 
 def _task(db: Any) -> tuple[Case, HumanTask]:
     case = submit(db)
     return case, open_task(db, case, "Task_Acceptance")
-
-
-def _events(db: Any, case: Case, action: str) -> list[AuditEvent]:
-    return list(
-        db.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.case_id == case.id, AuditEvent.action == action)
-            .order_by(AuditEvent.id)
-        )
-    )
 
 
 def _run(db: Any, command: steps.Command) -> None:
@@ -44,8 +33,8 @@ def test_a_claim_is_the_first_claimers_and_audited_once(db: Any) -> None:
     db.refresh(task)
     assert task.assignee_id == clerk.id and task.claimed_at == MONDAY
     _run(db, steps.ClaimTask(task.id, clerk))  # claiming one's own task again changes nothing
-    assert len(_events(db, case, "task.claimed")) == 1
-    assert _events(db, case, "task.claimed")[0].detail == {"task_id": task.id, "task": "Task_Acceptance"}
+    assert len(case_events(db, case, "task.claimed")) == 1
+    assert case_events(db, case, "task.claimed")[0].detail == {"task_id": task.id, "task": "Task_Acceptance"}
     with pytest.raises(Conflict, match="^the task is claimed by someone else$"):
         steps.advance(db, steps.ClaimTask(task.id, chief))
     db.rollback()
@@ -55,14 +44,14 @@ def test_only_the_holder_or_a_supervisor_releases_a_task(db: Any) -> None:
     case, task = _task(db)
     clerk, chief = user_named(db, "clerk"), user_named(db, "window_chief")
     _run(db, steps.ReleaseTask(task.id, clerk))  # nobody holds it: nothing to release, nothing audited
-    assert _events(db, case, "task.unclaimed") == []
+    assert case_events(db, case, "task.unclaimed") == []
     _run(db, steps.ClaimTask(task.id, clerk))
     refused(db, case, Conflict, lambda: steps.advance(db, steps.ReleaseTask(task.id, chief)))
     supervisor = steps.ReleaseTask(task.id, chief, may_release_others=lambda t: t.id == task.id)
     _run(db, supervisor)
     db.refresh(task)
     assert task.assignee_id is None and task.claimed_at is None
-    (event,) = _events(db, case, "task.unclaimed")
+    (event,) = case_events(db, case, "task.unclaimed")
     assert event.actor_id == chief.id
 
 
@@ -87,7 +76,7 @@ def test_a_task_is_reassigned_to_a_member_of_its_group(db: Any) -> None:
     _run(db, steps.ReassignTask(task.id, chief, to_user="clerk", reason="熟悉此项目" * 500))
     db.refresh(task)
     assert task.assignee_id == inactive.id and task.claimed_at == MONDAY and task.candidate_group == "window"
-    (event,) = _events(db, case, "task.reassigned")
+    (event,) = case_events(db, case, "task.reassigned")
     assert event.detail["from_user_id"] is None and event.detail["from_group"] == "window"
     assert event.detail["to_user"] == "clerk" and event.detail["to_group"] == "window"
     assert event.detail["reason"] == ("熟悉此项目" * 500)[:2000]
@@ -107,7 +96,7 @@ def test_a_task_is_moved_to_another_group_unassigned(db: Any) -> None:
     _run(db, steps.ReassignTask(task.id, chief, to_group="planning"))
     db.refresh(task)
     assert task.candidate_group == "planning" and task.assignee_id is None and task.claimed_at is None
-    (event,) = _events(db, case, "task.reassigned")
+    (event,) = case_events(db, case, "task.reassigned")
     assert event.detail["from_user_id"] == clerk.id and event.detail["to_group"] == "planning"
     assert "reason" not in event.detail
 

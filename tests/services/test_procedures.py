@@ -220,6 +220,8 @@ def test_a_poor_rating_opens_a_follow_up_for_the_deciding_group(db: Any) -> None
     rating = db.scalar(select(ServiceRating).where(ServiceRating.case_id == case.id))
     assert rating is not None and rating.level == 1 and rating.follow_up_task_id == follow_up.id
     assert follow_up.candidate_group == rating.group
+    # Fire refused; environment approved after it: the refusing group's supervisor answers.
+    assert rating.group == "fire" and follow_up.assignee_id == user_named(db, "fire_chief").id
     assert follow_up.due_at == platform.calendar(db).add_working_days(at(18, 9), 5)
     refused(db, case, Conflict, lambda: case_procedures.rate_case(db, acme, case.number, 2))
     supervisor = db.get(type(acme), follow_up.assignee_id)

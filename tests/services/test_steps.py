@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -214,10 +215,9 @@ PROCEDURE_ACTIONS = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(PROCEDURE_ACTIONS))
-def test_every_procedure_waits_for_a_held_case_lock(app: Any, db: Any, kind: str) -> None:
-    """The procedures (挂起, 恢复, 撤回, 延期, 催办, 督办, 好差评, 退回, recall) take the case's lock the
-    same one way: while it is held they wait, then they are carried out."""
+def procedure_case(db: Any, kind: str) -> tuple[Case, datetime, Callable[[Any], steps.Command]]:
+    """A case ready for the procedure ``kind`` (of PROCEDURE_ACTIONS), the time to carry it out
+    at, and the command for it built in a given session."""
     from tests.services.test_procedures import _refuse, _to_decision, at, submit
 
     case = submit(db)
@@ -260,6 +260,14 @@ def test_every_procedure_waits_for_a_held_case_lock(app: Any, db: Any, kind: str
             "recall": lambda: steps.RecallTask(task_ids["Task_Acceptance"], named("clerk")),
         }[kind]()
 
+    return case, when, command
+
+
+@pytest.mark.parametrize("kind", sorted(PROCEDURE_ACTIONS))
+def test_every_procedure_waits_for_a_held_case_lock(app: Any, db: Any, kind: str) -> None:
+    """The procedures (挂起, 恢复, 撤回, 延期, 催办, 督办, 好差评, 退回, recall) take the case's lock the
+    same one way: while it is held they wait, then they are carried out."""
+    case, when, command = procedure_case(db, kind)
     with clock.travel_to(when):
         _waits_for_the_lock(app, db, case.id, command)
     recorded = db.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id)).all()

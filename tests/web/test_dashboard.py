@@ -70,7 +70,15 @@ def _task(db: Any, case: Case, bpmn_id: str, group: str, created: datetime, **kw
 def scenario(db: Any) -> None:
     """October 2026: permits received, one approved in 3 working days, one rejected; a task done
     late and escalated, one open and overdue now; a complaint answered and rated satisfied."""
-    done = _case(db, 1, "construction_permit", _at(8), status=CaseStatus.APPROVED, completed_at=_at(13))
+    done = _case(
+        db,
+        1,
+        "construction_permit",
+        _at(8),
+        status=CaseStatus.APPROVED,
+        completed_at=_at(13),
+        due_at=_at(19, 17),
+    )
     _task(db, done, "Task_Acceptance", "window", _at(8), completed_at=_at(9), due_at=_at(9, 17))
     _task(
         db,
@@ -82,7 +90,15 @@ def scenario(db: Any) -> None:
         due_at=_at(12, 17),
         escalation_level=1,
     )
-    rejected = _case(db, 2, "construction_permit", _at(12), status=CaseStatus.REJECTED, completed_at=_at(14))
+    rejected = _case(  # past its statutory due time
+        db,
+        2,
+        "construction_permit",
+        _at(12),
+        status=CaseStatus.REJECTED,
+        completed_at=_at(14),
+        due_at=_at(13, 17),
+    )
     _task(db, rejected, "Task_Acceptance", "window", _at(12), completed_at=_at(14), due_at=_at(13, 17))
     running = _case(db, 3, "construction_permit", _at(20))
     _task(db, running, "Task_Acceptance", "window", _at(20), state=TaskState.OPEN, due_at=_at(21, 17))
@@ -163,7 +179,11 @@ def test_the_tiles_and_charts_are_the_statistics_of_the_period(pages: Any, db: A
         "complaint_answer_working_days": f"{totals.complaint_answer_working_days:g}",
         "complaint_satisfaction": "100.0%",
         "service_rating_average": "—",  # no 好差评 in this scenario
+        # Case level beside the tasks: 1 of the 2 permits with a due time finished within it.
+        "case_on_time_rate": "Cases within their statutory limit: 50.0%",
+        "cases_overdue_now": "0 cases past their statutory limit",
     }
+    assert totals.case_on_time_rate == 0.5
     charts = _charts(html)
     assert [(p["received"], p["completed"], p["on_time_rate"]) for p in charts["processes"]] == [
         (p.cases_received, p.cases_completed, p.on_time_rate) for p in report.processes

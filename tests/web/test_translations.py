@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
@@ -14,13 +15,28 @@ TRANSLATIONS = ROOT / "app" / "translations"
 LANGUAGES = ["zh_CN", "en"]
 
 
+# The engine's message templates (app/engine/messages.py): `pybabel extract -k Text -k marked`.
+ENGINE_KEYWORDS = {"Text": None, "marked": None}
+
+
 def _extracted() -> set[str]:
-    """The message ids in the sources, extracted as `pybabel extract -F babel.cfg` does."""
-    method_map = [("app/web/**.py", "python"), ("app/templates/**.html", "jinja2")]
+    """The message ids in the sources, extracted as `pybabel extract -F babel.cfg -k Text -k marked`
+    does (babel.cfg lists the engine and the services that word problems too)."""
+    method_map = read_mappings(ROOT / "babel.cfg")
+    keywords = {**DEFAULT_KEYWORDS, **ENGINE_KEYWORDS}
     ids: set[str] = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), method_map):
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, keywords=keywords
+    ):
         ids.add(message[0] if isinstance(message, tuple) else message)
     return ids
+
+
+def read_mappings(path: Path) -> list[tuple[str, str]]:
+    """The `[method: pattern]` sections of babel.cfg."""
+    with open(path, encoding="utf-8") as f:
+        method_map, _options = parse_mapping_cfg(f)
+    return method_map
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..messages import Text, as_text
 from ..runtime import Helpers, Runtime
 from ..types import ProcessBundle, SpecSource
 from .driver import Driver, Live
@@ -38,7 +39,7 @@ class PathFailure:
     kind: str
     element_id: str | None
     element_name: str | None
-    message: str
+    message: Text
     trail: tuple[str, ...]
 
 
@@ -134,7 +135,7 @@ class Simulator:
         ]
         if not self.report.ended and not self.report.truncated:
             start = self.bundle.meta.get("start", {}).get("bpmn_id")
-            self._fail("no_end", start, None, "no simulated path reaches an end event", ())
+            self._fail("no_end", start, None, Text("no simulated path reaches an end event"), ())
         self.report.failures = list(self._failures.values())
         self.report.seconds = time.monotonic() - started
         self.report.cpu_seconds = time.process_time() - cpu_started
@@ -230,12 +231,14 @@ class Simulator:
         live = node.live
         if live.error is not None:
             err = live.error
-            self._fail("error", err.bpmn_id, err.task_name, err.message, node.trail)
+            self._fail("error", err.bpmn_id, err.task_name, as_text(err.message), node.trail)
         elif live.finished:
             status = live.end_status() or "-"
             self.report.ended[status] = self.report.ended.get(status, 0) + 1
         elif node.steps >= MAX_STEPS:
-            self._fail("no_end", None, None, f"still running after {MAX_STEPS} steps", node.trail)
+            self._fail(
+                "no_end", None, None, Text("still running after {steps} steps", steps=MAX_STEPS), node.trail
+            )
         elif not live.ready and not live.timers:
             waiting = waiting_elements(live.workflow)
             element = waiting[0] if waiting else None
@@ -243,7 +246,7 @@ class Simulator:
                 "stuck",
                 element,
                 None,
-                "waits for ever: no task is open, no timer is set and the process has not ended",
+                Text("waits for ever: no task is open, no timer is set and the process has not ended"),
                 node.trail,
             )
         else:
@@ -259,7 +262,7 @@ class Simulator:
             self._taken |= taken_branches(node.live.workflow, self.gateways)
 
     def _fail(
-        self, kind: str, element: str | None, name: str | None, message: str, trail: tuple[str, ...]
+        self, kind: str, element: str | None, name: str | None, message: Text, trail: tuple[str, ...]
     ) -> None:
         key = (kind, element, message[:300])
         if key not in self._failures:

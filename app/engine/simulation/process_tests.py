@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..messages import Text
 from ..runtime import Helpers, Runtime
 from ..types import ProcessBundle, SpecSource
 from .driver import Driver, Live
@@ -48,7 +49,7 @@ class TestOutcome:
     name: str
     file: str
     passed: bool
-    message: str
+    message: Text
     step: int | None = None
     element_id: str | None = None
     tasks: list[str] = field(default_factory=list)
@@ -60,7 +61,7 @@ class TestFileError(ValueError):
     """A test file that cannot be read as a process test."""
 
 
-def _require(ok: bool, message: str) -> None:
+def _require(ok: bool, message: Text) -> None:
     if not ok:
         raise TestFileError(message)
 
@@ -70,30 +71,43 @@ def read_test(text: str, *, key: str, name: str, file: str) -> ProcessTest:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as err:
-        raise TestFileError(f"not JSON: {err.msg} at line {err.lineno}") from err
-    _require(isinstance(raw, dict), "a test is a JSON object")
+        raise TestFileError(
+            Text("not JSON: {detail} at line {line}", detail=err.msg, line=err.lineno)
+        ) from err
+    _require(isinstance(raw, dict), Text("a test is a JSON object"))
     unknown = sorted(set(raw) - TOP_KEYS)
-    _require(not unknown, f"unknown keys {unknown}; a test has {sorted(TOP_KEYS)}")
+    _require(
+        not unknown,
+        Text("unknown keys {unknown}; a test has {known}", unknown=unknown, known=sorted(TOP_KEYS)),
+    )
     steps = raw.get("steps", [])
-    _require(isinstance(steps, list), '"steps" must be a list')
+    _require(isinstance(steps, list), Text('"steps" must be a list'))
     for i, step in enumerate(steps, 1):
-        _require(isinstance(step, dict), f"step {i} must be an object")
-        _require(not set(step) - STEP_KEYS, f"step {i}: unknown keys {sorted(set(step) - STEP_KEYS)}")
+        _require(isinstance(step, dict), Text("step {step} must be an object", step=i))
+        _require(
+            not set(step) - STEP_KEYS,
+            Text("step {step}: unknown keys {unknown}", step=i, unknown=sorted(set(step) - STEP_KEYS)),
+        )
         _require(
             isinstance(step.get("task"), str) != isinstance(step.get("timer"), str),
-            f'step {i}: give either "task" (a user task id) or "timer" (a timer event id)',
+            Text('step {step}: give either "task" (a user task id) or "timer" (a timer event id)', step=i),
         )
-        _require(isinstance(step.get("data", {}), dict), f'step {i}: "data" must be an object')
+        _require(
+            isinstance(step.get("data", {}), dict), Text('step {step}: "data" must be an object', step=i)
+        )
     expect = raw.get("expect", {})
     _require(
-        isinstance(expect, dict) and not set(expect) - EXPECT_KEYS, f'"expect" may have {sorted(EXPECT_KEYS)}'
+        isinstance(expect, dict) and not set(expect) - EXPECT_KEYS,
+        Text('"expect" may have {known}', known=sorted(EXPECT_KEYS)),
     )
-    _require("status" in expect or "waiting" in expect, '"expect" needs "status" or "waiting"')
+    _require("status" in expect or "waiting" in expect, Text('"expect" needs "status" or "waiting"'))
     applicant = raw.get("applicant", {"kind": "company", "credit_code": SAMPLE_CREDIT_CODE})
-    _require(applicant is None or isinstance(applicant, dict), '"applicant" must be an object or null')
+    _require(applicant is None or isinstance(applicant, dict), Text('"applicant" must be an object or null'))
     score = raw.get("credit_score", DEFAULT_CREDIT)
-    _require(isinstance(score, int) and not isinstance(score, bool), '"credit_score" must be an integer')
-    _require(isinstance(raw.get("start", {}), dict), '"start" must be an object')
+    _require(
+        isinstance(score, int) and not isinstance(score, bool), Text('"credit_score" must be an integer')
+    )
+    _require(isinstance(raw.get("start", {}), dict), Text('"start" must be an object'))
     return ProcessTest(
         key=key,
         name=name,
@@ -108,7 +122,7 @@ def read_test(text: str, *, key: str, name: str, file: str) -> ProcessTest:
 
 
 class _Failed(Exception):
-    def __init__(self, step: int, message: str, element_id: str | None = None) -> None:
+    def __init__(self, step: int, message: Text, element_id: str | None = None) -> None:
         super().__init__(message)
         self.step, self.message, self.element_id = step, message, element_id
 
@@ -138,7 +152,9 @@ class TestRunner:
         problems = self.check(schema, data)
         if problems:
             listed = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(problems.items()))
-            raise _Failed(step, f"the data does not fit the form {form}: {listed}")
+            raise _Failed(
+                step, Text("the data does not fit the form {form}: {problems}", form=form, problems=listed)
+            )
         return data
 
     def run(self, test: ProcessTest) -> TestOutcome:
@@ -151,7 +167,7 @@ class TestRunner:
                 test.key, test.name, test.file, False, failed.message, failed.step, failed.element_id, tasks
             )
         taken = frozenset(taken_branches(lives[-1].workflow, self.gateways))
-        return TestOutcome(test.key, test.name, test.file, True, "passed", None, None, tasks, taken)
+        return TestOutcome(test.key, test.name, test.file, True, Text("passed"), None, None, tasks, taken)
 
     def _run(self, test: ProcessTest, tasks: list[str], lives: list[Live]) -> None:
         start = self._data(0, self.bundle.meta.get("start", {}).get("form"), test.start)
@@ -164,11 +180,19 @@ class TestRunner:
             ready = {t.bpmn_id: t for t in live.ready or []}
             task = ready.get(step["task"])
             if task is None:
-                open_now = ", ".join(sorted(ready)) or "none"
-                ended = f" (the process has ended: {live.end_status()})" if live.finished else ""
-                raise _Failed(
-                    i, f"expected task {step['task']} to be open; open tasks: {open_now}{ended}", step["task"]
+                open_now = ", ".join(sorted(ready)) or Text("none")
+                message = Text(
+                    "expected task {task} to be open; open tasks: {open}", task=step["task"], open=open_now
                 )
+                if live.finished:
+                    message = Text(
+                        "expected task {task} to be open; open tasks: {open} "
+                        "(the process has ended: {status})",
+                        task=step["task"],
+                        open=open_now,
+                        status=live.end_status(),
+                    )
+                raise _Failed(i, message, step["task"])
             live = self.driver.complete(live, task.id, self._data(i, task.form, step.get("data", {})))
             tasks.append(task.bpmn_id)
         self._expectations(len(test.steps) + 1, test.expect, live)
@@ -177,14 +201,24 @@ class TestRunner:
     def _healthy(self, step: int, live: Live) -> None:
         if live.error is not None:
             err = live.error
-            raise _Failed(step, f"engine error at {err.bpmn_id or '-'}: {err.message}", err.bpmn_id)
+            raise _Failed(
+                step,
+                Text("engine error at {element}: {detail}", element=err.bpmn_id or "-", detail=err.message),
+                err.bpmn_id,
+            )
 
     def _fire(self, step: int, live: Live, timer_id: str) -> Live:
         timer = next((t for t in live.timers or [] if t.bpmn_id == timer_id), None)
         if timer is None:
-            waiting = ", ".join(sorted(t.bpmn_id for t in live.timers or [])) or "none"
+            waiting = ", ".join(sorted(t.bpmn_id for t in live.timers or [])) or Text("none")
             raise _Failed(
-                step, f"expected timer {timer_id} to be waiting; waiting timers: {waiting}", timer_id
+                step,
+                Text(
+                    "expected timer {timer} to be waiting; waiting timers: {waiting}",
+                    timer=timer_id,
+                    waiting=waiting,
+                ),
+                timer_id,
             )
         return self.driver.fire(live, timer.task_id)
 
@@ -193,20 +227,46 @@ class TestRunner:
         open_now = sorted(t.bpmn_id for t in live.ready or [])
         if "status" in expect:
             if not live.finished:
-                waits = ", ".join(open_now) or "timers"
+                waits = ", ".join(open_now) or Text("timers")
                 raise _Failed(
                     step,
-                    f"expected the end {expect['status']}; the process waits at: {waits}",
+                    Text(
+                        "expected the end {status}; the process waits at: {waits}",
+                        status=expect["status"],
+                        waits=waits,
+                    ),
                     open_now[0] if open_now else None,
                 )
             if live.end_status() != expect["status"]:
-                raise _Failed(step, f"expected the end {expect['status']}; it ended {live.end_status()}")
+                raise _Failed(
+                    step,
+                    Text(
+                        "expected the end {status}; it ended {ended}",
+                        status=expect["status"],
+                        ended=live.end_status(),
+                    ),
+                )
         if "waiting" in expect and sorted(expect["waiting"]) != open_now:
-            raise _Failed(step, f"expected open tasks {sorted(expect['waiting'])}; open tasks: {open_now}")
+            raise _Failed(
+                step,
+                Text(
+                    "expected open tasks {expected}; open tasks: {open}",
+                    expected=sorted(expect["waiting"]),
+                    open=open_now,
+                ),
+            )
         data = live.data()
         for name, value in (expect.get("data") or {}).items():
             if data.get(name) != value:
-                raise _Failed(step, f"expected {name} = {value!r}; it is {data.get(name)!r}")
+                raise _Failed(
+                    step,
+                    Text(
+                        "expected {name} = {value}; it is {actual}",
+                        name=name,
+                        value=repr(value),
+                        actual=repr(data.get(name)),
+                    ),
+                )
 
 
 def run_test(bundle: ProcessBundle, test: ProcessTest, helpers: Helpers, check: Check) -> TestOutcome:

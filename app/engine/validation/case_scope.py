@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..messages import Text
 from .problems import NS, Problem, id_ref, local_name, owning_id
 
 CATCHING_EVENTS = ("startEvent", "intermediateCatchEvent", "boundaryEvent")
@@ -57,10 +58,17 @@ def _uncaught_ends(file: str, key: str, top: Any) -> list[Problem]:
                     file,
                     end.sourceline or 0,
                     owning_id(end),
-                    f"{kind} end event of process '{key}': nothing catches the {kind} when '{key}' runs as "
-                    "a case, which would then end as if it had completed normally",
-                    f"throw it inside a subprocess that has an {kind} boundary event, or end with a none "
-                    "end event and set the property case_status",
+                    Text(
+                        "{kind} end event of process '{key}': nothing catches the {kind} when '{key}' runs "
+                        "as a case, which would then end as if it had completed normally",
+                        kind=kind,
+                        key=key,
+                    ),
+                    Text(
+                        "throw it inside a subprocess that has an {kind} boundary event, or end with a none "
+                        "end event and set the property case_status",
+                        kind=kind,
+                    ),
                 )
             )
     return problems
@@ -93,10 +101,16 @@ def _unmatched(file: str, kind: str, scope: list[Any], after_gateway: set[Any]) 
                     file,
                     catcher.sourceline or 0,
                     owning_id(catcher),
-                    f"waits for {kind} '{ref}', which nothing in the same case sends; PermitFlow has no "
-                    f"way to deliver a {kind} to a case, so it would wait forever",
-                    "use a user task for input from outside, or put a timer beside it behind an "
-                    "event-based gateway",
+                    Text(
+                        "waits for {kind} '{ref}', which nothing in the same case sends; PermitFlow has no "
+                        "way to deliver a {kind} to a case, so it would wait forever",
+                        kind=kind,
+                        ref=ref,
+                    ),
+                    Text(
+                        "use a user task for input from outside, or put a timer beside it behind an "
+                        "event-based gateway"
+                    ),
                 )
             )
     for ref, thrower in thrown.items():
@@ -106,10 +120,17 @@ def _unmatched(file: str, kind: str, scope: list[Any], after_gateway: set[Any]) 
                     file,
                     thrower.sourceline or 0,
                     owning_id(thrower),
-                    f"{kind} '{ref}' is thrown but nothing in the same case catches it; PermitFlow does "
-                    f"not deliver {kind}s between cases or processes",
-                    f"catch the {kind} in this process (or a process it calls), or model the hand-over "
-                    "as a call activity",
+                    Text(
+                        "{kind} '{ref}' is thrown but nothing in the same case catches it; PermitFlow does "
+                        "not deliver {kind}s between cases or processes",
+                        kind=kind,
+                        ref=ref,
+                    ),
+                    Text(
+                        "catch the {kind} in this process (or a process it calls), or model the hand-over "
+                        "as a call activity",
+                        kind=kind,
+                    ),
                 )
             )
     return problems

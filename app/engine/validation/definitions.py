@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..messages import Text
 from .problems import NS, Problem
 
 Placed = dict[Path, list[Problem]]
@@ -31,7 +32,7 @@ def check_definitions(trees: dict[Path, Any], *, by_stem: bool) -> Placed:
     return problems
 
 
-def _add(problems: Placed, path: Path, el: Any, pid: str, message: str, hint: str) -> None:
+def _add(problems: Placed, path: Path, el: Any, pid: str, message: Text, hint: Text) -> None:
     problems.setdefault(path, []).append(Problem(str(path), el.sourceline or 1, pid, message, hint))
 
 
@@ -49,8 +50,15 @@ def _check_defined_once(problems: Placed, pid: str, places: list[tuple[Path, Any
                 path,
                 el,
                 pid,
-                f"process '{pid}' belongs to {owner.name}; this file defines it again",
-                f'remove it from this file and call it with a call activity (calledElement="{pid}")',
+                Text(
+                    "process '{pid}' belongs to {owner}; this file defines it again",
+                    pid=pid,
+                    owner=owner.name,
+                ),
+                Text(
+                    'remove it from this file and call it with a call activity (calledElement="{pid}")',
+                    pid=pid,
+                ),
             )
         else:
             others = ", ".join(sorted(p.name for p in files if p != path))
@@ -59,8 +67,8 @@ def _check_defined_once(problems: Placed, pid: str, places: list[tuple[Path, Any
                 path,
                 el,
                 pid,
-                f"process id '{pid}' is also defined in {others}",
-                "define each process in one file only, or give the processes different ids",
+                Text("process id '{pid}' is also defined in {others}", pid=pid, others=others),
+                Text("define each process in one file only, or give the processes different ids"),
             )
 
 
@@ -81,8 +89,15 @@ def _check_runs_only_its_own(problems: Placed, path: Path, tree: Any) -> None:
                 path,
                 el,
                 pid,
-                f"executable process '{pid}' in {path.name}: the file {path.name} may run only the "
-                f"process '{path.stem}'",
-                f'move it to {pid}.bpmn and call it from there, or set isExecutable="false" if only '
-                "this file calls it",
+                Text(
+                    "executable process '{pid}' in {file}: the file {file} may run only the process '{key}'",
+                    pid=pid,
+                    file=path.name,
+                    key=path.stem,
+                ),
+                Text(
+                    'move it to {pid}.bpmn and call it from there, or set isExecutable="false" if only '
+                    "this file calls it",
+                    pid=pid,
+                ),
             )

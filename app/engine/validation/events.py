@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..messages import Text
 from .flows import ACTIVITY_TAGS
 from .problems import NS, Report, id_ref, local_name
 
@@ -28,15 +29,15 @@ def check_events(root: Any, add: Report) -> None:
     for el in root.xpath("//bpmn:*[bpmn:eventDefinitionRef]", namespaces=NS):
         add(
             el,
-            "global event definitions (eventDefinitionRef) are ignored by the engine",
-            "put the event definition (e.g. errorEventDefinition with errorRef) inside the event",
+            Text("global event definitions (eventDefinitionRef) are ignored by the engine"),
+            Text("put the event definition (e.g. errorEventDefinition with errorRef) inside the event"),
         )
     _check_boundaries(root, add)
     for el in root.xpath("//bpmn:endEvent[bpmn:signalEventDefinition]", namespaces=NS):
         add(
             el,
-            "signal end events are not run correctly by the engine",
-            "throw the signal with an intermediate throw event, then end with a none end event",
+            Text("signal end events are not run correctly by the engine"),
+            Text("throw the signal with an intermediate throw event, then end with a none end event"),
         )
     _check_start_events(root, add)
     for sub in root.xpath("//bpmn:subProcess[@triggeredByEvent='true']", namespaces=NS):
@@ -45,7 +46,11 @@ def check_events(root: Any, add: Report) -> None:
     # The engine names its own start task `Start`: a BPMN element with that id breaks parsing.
     for el in root.xpath("//bpmn:process//*[@id='Start']", namespaces=NS):
         if local_name(el.tag) not in ("sequenceFlow", "lane", "laneSet"):
-            add(el, "the id 'Start' is reserved by the engine", 'rename it, e.g. id="StartEvent_1"')
+            add(
+                el,
+                Text("the id 'Start' is reserved by the engine"),
+                Text('rename it, e.g. id="StartEvent_1"'),
+            )
 
 
 def _definitions(event: Any) -> list[str]:
@@ -64,10 +69,18 @@ def _check_boundaries(root: Any, add: Report) -> None:
             if attached and attached not in ("subProcess", "callActivity", "transaction"):
                 add(
                     el,
-                    f"{kind} boundary event on a {attached} never fires: in this engine only subprocesses "
-                    f"and called processes throw {kind}s (a failing script stops the case instead)",
-                    f"put the {attached} in a subprocess that ends with an {kind} end event where it fails, "
-                    "and attach the boundary event to the subprocess",
+                    Text(
+                        "{kind} boundary event on a {attached} never fires: in this engine only subprocesses "
+                        "and called processes throw {kind}s (a failing script stops the case instead)",
+                        kind=kind,
+                        attached=attached,
+                    ),
+                    Text(
+                        "put the {attached} in a subprocess that ends with an {kind} end event where it "
+                        "fails, and attach the boundary event to the subprocess",
+                        kind=kind,
+                        attached=attached,
+                    ),
                 )
 
 
@@ -79,8 +92,11 @@ def _check_start_events(root: Any, add: Report) -> None:
         kind = kinds[0].replace("EventDefinition", "")
         add(
             el,
-            f"{kind} start events are never triggered: cases start from a none start event (POST /cases)",
-            "use a none start event; the start form's data becomes the case data",
+            Text(
+                "{kind} start events are never triggered: cases start from a none start event (POST /cases)",
+                kind=kind,
+            ),
+            Text("use a none start event; the start form's data becomes the case data"),
         )
 
 
@@ -91,21 +107,28 @@ def _check_event_subprocess_start(start: Any, add: Report) -> None:
         kind = bad[0].replace("EventDefinition", "") if bad else "compensation"
         add(
             start,
-            f"{kind} start events of event subprocesses are not run correctly by the engine",
-            f"catch the {kind} with a boundary event on a subprocess around the activities",
+            Text("{kind} start events of event subprocesses are not run correctly by the engine", kind=kind),
+            Text("catch the {kind} with a boundary event on a subprocess around the activities", kind=kind),
         )
     elif start.get("isInterrupting", "true").strip().lower() != "false":
         add(
             start,
-            "interrupting event subprocess: the engine ignores isInterrupting and does not cancel "
-            "the enclosing process",
-            'set isInterrupting="false" if the main flow must go on, or put the activities in a '
-            "subprocess with an interrupting boundary event",
+            Text(
+                "interrupting event subprocess: the engine ignores isInterrupting and does not cancel "
+                "the enclosing process"
+            ),
+            Text(
+                'set isInterrupting="false" if the main flow must go on, or put the activities in a '
+                "subprocess with an interrupting boundary event"
+            ),
         )
     elif kinds != ["timerEventDefinition"]:
         kind = kinds[0].replace("EventDefinition", "") if kinds else "none"
         add(
             start,
-            f"{kind} start events of event subprocesses are not triggered reliably by the engine",
-            "use a boundary event on a subprocess, or a non-interrupting timer start",
+            Text(
+                "{kind} start events of event subprocesses are not triggered reliably by the engine",
+                kind=kind,
+            ),
+            Text("use a boundary event on a subprocess, or a non-interrupting timer start"),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..messages import Text
 from .problems import NS, Report, id_ref, local_name
 
 ACTIVITY_TAGS = (
@@ -34,24 +35,32 @@ def check_activities(root: Any, add: Report) -> None:
             if count > 1:
                 add(
                     el,
-                    f"activity has {count} outgoing sequence flows; the engine does not split after an "
-                    "activity (conditional or implicit split)",
-                    "add a gateway after it: exclusive or inclusive with the conditions, parallel for all",
+                    Text(
+                        "activity has {count} outgoing sequence flows; the engine does not split after an "
+                        "activity (conditional or implicit split)",
+                        count=count,
+                    ),
+                    Text(
+                        "add a gateway after it: exclusive or inclusive with the conditions, parallel for all"
+                    ),
                 )
     for el in root.iter(f"{{{NS['bpmn']}}}scriptTask"):
         if not any((s.text or "").strip() for s in el.xpath("./bpmn:script", namespaces=NS)):
             add(
                 el,
-                "script task without a script (the engine fails on it)",
-                "add the Python script, or use a task",
+                Text("script task without a script (the engine fails on it)"),
+                Text("add the Python script, or use a task"),
             )
     for el in root.xpath("//bpmn:multiInstanceLoopCharacteristics", namespaces=NS):
         behavior = (el.get("behavior") or "All").strip()
         if behavior in ("One", "Complex"):
             add(
                 el,
-                f'multi-instance behavior="{behavior}" is not run correctly by the engine',
-                'remove the attribute (behavior="All"), and throw events from the instances explicitly',
+                Text(
+                    'multi-instance behavior="{behavior}" is not run correctly by the engine',
+                    behavior=behavior,
+                ),
+                Text('remove the attribute (behavior="All"), and throw events from the instances explicitly'),
             )
     globals_ = {
         el.get("id"): local_name(el.tag)
@@ -63,6 +72,10 @@ def check_activities(root: Any, add: Report) -> None:
         if called in globals_:
             add(
                 el,
-                f"calls {globals_[called]} '{called}'; global tasks are not supported",
-                "call a process, or put the task itself here",
+                Text(
+                    "calls {kind} '{called}'; global tasks are not supported",
+                    kind=globals_[called],
+                    called=called,
+                ),
+                Text("call a process, or put the task itself here"),
             )

@@ -7,6 +7,7 @@ from typing import Any
 
 from lxml import etree
 
+from ..messages import Text
 from .problems import Report, local_name, owning_id, short
 
 FOREIGN_ENGINES = {
@@ -18,49 +19,53 @@ FOREIGN_ENGINES = {
 }
 # Attributes of other engines that carry behaviour this engine would silently drop.
 FOREIGN_ATTRIBUTES = {
-    "class": "write the logic as a script task in Python",
-    "expression": "write the logic as a script task in Python",
-    "delegateExpression": "write the logic as a script task in Python",
-    "type": "write the logic as a script task in Python",
-    "topic": "write the logic as a script task in Python",
-    "resultVariable": "assign the result in a Python script task",
-    "formKey": "use the property formJsonSchemaFilename naming a JSON Schema in forms/",
-    "formRef": "use the property formJsonSchemaFilename naming a JSON Schema in forms/",
-    "assignee": "put the task in a lane named after a group, or set the candidate_groups property",
-    "candidateGroups": "put the task in a lane named after a group, or set the candidate_groups property",
-    "candidateUsers": "put the task in a lane named after a group, or set the candidate_groups property",
-    "dueDate": "set the task's time_limit property, e.g. 5wd",
-    "followUpDate": "set the task's time_limit property, e.g. 5wd",
-    "priority": "remove it (tasks have no priority here)",
-    "decisionRef": "write the decision as a Python script task",
-    "mapDecisionResult": "write the decision as a Python script task",
-    "collection": "use loopDataInputRef / a Python loopCardinality on the multi-instance",
-    "elementVariable": "use a dataInput item on the multi-instance",
-    "initiator": "the platform records who started the case; remove it",
-    "calledElementBinding": "remove it (the called process's current file is used)",
-    "variableMappingClass": "pass data to the called process through the case data",
-    "variableMappingDelegateExpression": "pass data to the called process through the case data",
+    "class": Text("write the logic as a script task in Python"),
+    "expression": Text("write the logic as a script task in Python"),
+    "delegateExpression": Text("write the logic as a script task in Python"),
+    "type": Text("write the logic as a script task in Python"),
+    "topic": Text("write the logic as a script task in Python"),
+    "resultVariable": Text("assign the result in a Python script task"),
+    "formKey": Text("use the property formJsonSchemaFilename naming a JSON Schema in forms/"),
+    "formRef": Text("use the property formJsonSchemaFilename naming a JSON Schema in forms/"),
+    "assignee": Text("put the task in a lane named after a group, or set the candidate_groups property"),
+    "candidateGroups": Text(
+        "put the task in a lane named after a group, or set the candidate_groups property"
+    ),
+    "candidateUsers": Text(
+        "put the task in a lane named after a group, or set the candidate_groups property"
+    ),
+    "dueDate": Text("set the task's time_limit property, e.g. 5wd"),
+    "followUpDate": Text("set the task's time_limit property, e.g. 5wd"),
+    "priority": Text("remove it (tasks have no priority here)"),
+    "decisionRef": Text("write the decision as a Python script task"),
+    "mapDecisionResult": Text("write the decision as a Python script task"),
+    "collection": Text("use loopDataInputRef / a Python loopCardinality on the multi-instance"),
+    "elementVariable": Text("use a dataInput item on the multi-instance"),
+    "initiator": Text("the platform records who started the case; remove it"),
+    "calledElementBinding": Text("remove it (the called process's current file is used)"),
+    "variableMappingClass": Text("pass data to the called process through the case data"),
+    "variableMappingDelegateExpression": Text("pass data to the called process through the case data"),
 }
 FOREIGN_ELEMENTS = {
-    "executionListener": "write the listener's logic as a script task (or a preScript/postScript)",
-    "taskListener": "write the listener's logic as a preScript/postScript of the task",
-    "inputOutput": "compute inputs and outputs in a Python script task",
-    "formData": "describe the form as a JSON Schema named by the property formJsonSchemaFilename",
-    "formField": "describe the form as a JSON Schema named by the property formJsonSchemaFilename",
-    "in": "the called process sees the case data; remove the mapping",
-    "out": "the called process's data comes back into the case data; remove the mapping",
-    "connector": "write the logic as a script task in Python",
-    "field": "write the logic as a script task in Python",
-    "script": "write the script as a Python scriptTask",
-    "taskDefinition": "write the logic as a script task in Python",
-    "ioMapping": "compute inputs and outputs in a Python script task",
+    "executionListener": Text("write the listener's logic as a script task (or a preScript/postScript)"),
+    "taskListener": Text("write the listener's logic as a preScript/postScript of the task"),
+    "inputOutput": Text("compute inputs and outputs in a Python script task"),
+    "formData": Text("describe the form as a JSON Schema named by the property formJsonSchemaFilename"),
+    "formField": Text("describe the form as a JSON Schema named by the property formJsonSchemaFilename"),
+    "in": Text("the called process sees the case data; remove the mapping"),
+    "out": Text("the called process's data comes back into the case data; remove the mapping"),
+    "connector": Text("write the logic as a script task in Python"),
+    "field": Text("write the logic as a script task in Python"),
+    "script": Text("write the script as a Python scriptTask"),
+    "taskDefinition": Text("write the logic as a script task in Python"),
+    "ioMapping": Text("compute inputs and outputs in a Python script task"),
     "assignmentDefinition": FOREIGN_ATTRIBUTES["assignee"],
-    "formDefinition": "use the property formJsonSchemaFilename naming a JSON Schema in forms/",
-    "calledElement": "set calledElement on the callActivity",
-    "loopCharacteristics": "use BPMN multiInstanceLoopCharacteristics",
-    "subscription": "PermitFlow does not deliver messages between cases",
-    "onEntry": "write the logic as a script task in Python",
-    "onExit": "write the logic as a script task in Python",
+    "formDefinition": Text("use the property formJsonSchemaFilename naming a JSON Schema in forms/"),
+    "calledElement": Text("set calledElement on the callActivity"),
+    "loopCharacteristics": Text("use BPMN multiInstanceLoopCharacteristics"),
+    "subscription": Text("PermitFlow does not deliver messages between cases"),
+    "onEntry": Text("write the logic as a script task in Python"),
+    "onExit": Text("write the logic as a script task in Python"),
 }
 
 
@@ -75,8 +80,12 @@ def check_foreign(root: Any, add: Report) -> None:
             if engine and qname.localname in FOREIGN_ATTRIBUTES:
                 add(
                     el,
-                    f'{engine}:{qname.localname}="{short(el.get(name), 60)}" is {engine}-specific and '
-                    "ignored by this engine",
+                    Text(
+                        '{engine}:{attribute}="{value}" is {engine}-specific and ignored by this engine',
+                        engine=engine,
+                        attribute=qname.localname,
+                        value=short(el.get(name), 60),
+                    ),
                     FOREIGN_ATTRIBUTES[qname.localname],
                 )
         qname = etree.QName(el.tag)
@@ -90,7 +99,11 @@ def check_foreign(root: Any, add: Report) -> None:
         ):
             add(
                 el,
-                f"{engine}:{qname.localname} is {engine}-specific and ignored by this engine",
+                Text(
+                    "{engine}:{element} is {engine}-specific and ignored by this engine",
+                    engine=engine,
+                    element=qname.localname,
+                ),
                 FOREIGN_ELEMENTS[qname.localname],
                 owning_id(parent),
             )

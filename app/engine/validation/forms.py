@@ -11,6 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from ..messages import Text
 from .problems import Problem
 
 
@@ -50,8 +51,8 @@ def check_forms(
                     use.file,
                     use.line,
                     use.element_id,
-                    f"form file '{name}' not found",
-                    "put it in forms/ (or beside the BPMN file), or correct formJsonSchemaFilename",
+                    Text("form file '{name}' not found", name=name),
+                    Text("put it in forms/ (or beside the BPMN file), or correct formJsonSchemaFilename"),
                 )
             )
             continue
@@ -59,7 +60,13 @@ def check_forms(
             schema = json.loads(found.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as err:
             problems.append(
-                Problem(str(found), getattr(err, "lineno", 0), name, f"form is not valid JSON: {err}", None)
+                Problem(
+                    str(found),
+                    getattr(err, "lineno", 0),
+                    name,
+                    Text("form is not valid JSON: {detail}", detail=str(err)),
+                    None,
+                )
             )
             continue
         if not name.endswith((".ui.json", "uischema.json")):
@@ -67,7 +74,13 @@ def check_forms(
                 Draft202012Validator.check_schema(schema)
             except SchemaError as err:
                 problems.append(
-                    Problem(str(found), 0, name, f"form is not a valid JSON Schema: {err.message}", None)
+                    Problem(
+                        str(found),
+                        0,
+                        name,
+                        Text("form is not a valid JSON Schema: {detail}", detail=err.message),
+                        None,
+                    )
                 )
                 continue
         forms[name] = schema

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..messages import Text
 from .problems import NS, local_name
 from .python_names import code_names
 
@@ -30,7 +31,7 @@ class Reader:
 
     element: Any
     element_id: str
-    what: str
+    what: Text
     names: frozenset[str]
     compared: dict[str, set[object]]
     # Reads after the element has run (a postScript, a completion condition): it sees the element's
@@ -38,10 +39,14 @@ class Reader:
     after: bool = False
 
 
-def _label(el: Any) -> str:
+def _label(el: Any) -> Text:
     name = " ".join((el.get("name") or "").split())
-    kind = "flow" if local_name(el.tag) == "sequenceFlow" else local_name(el.tag)
-    return f"{kind} '{name}'" if name else f"{kind} {el.get('id')}"
+    kind: str = Text("flow") if local_name(el.tag) == "sequenceFlow" else local_name(el.tag)
+    return (
+        Text("{kind} '{name}'", kind=kind, name=name)
+        if name
+        else Text("{kind} {id}", kind=kind, id=el.get("id"))
+    )
 
 
 def _properties(el: Any) -> dict[str, Any]:
@@ -143,32 +148,33 @@ def node_reads(el: Any, forms: Mapping[str, Any]) -> list[Reader]:
     element_id = str(el.get("id") or "-")
     label = _label(el)
 
-    def add(what: str, code: str, *, expression: bool, after: bool = False) -> None:
+    def add(what: Text, code: str, *, expression: bool, after: bool = False) -> None:
         found = code_names(code, expression=expression)
         if found.reads:
-            readers.append(Reader(el, element_id, f"{what} of {label}", found.reads, found.compared, after))
+            of = Text("{what} of {element}", what=what, element=label)
+            readers.append(Reader(el, element_id, of, found.reads, found.compared, after))
 
     for cond in _text(el, "./bpmn:conditionExpression"):
-        add("the condition", cond.text or "", expression=True)
+        add(Text("the condition"), cond.text or "", expression=True)
     if local_name(el.tag) == "scriptTask":
         for script in _text(el, "./bpmn:script"):
-            add("the script", script.text or "", expression=False)
+            add(Text("the script"), script.text or "", expression=False)
     for script in _text(el, "./bpmn:extensionElements/spiffworkflow:preScript"):
-        add("the preScript", script.text or "", expression=False)
+        add(Text("the preScript"), script.text or "", expression=False)
     for script in _text(el, "./bpmn:extensionElements/spiffworkflow:postScript"):
-        add("the postScript", script.text or "", expression=False, after=True)
+        add(Text("the postScript"), script.text or "", expression=False, after=True)
     for timer in _text(el, "./bpmn:timerEventDefinition/*"):
-        add("the timer expression", timer.text or "", expression=True)
+        add(Text("the timer expression"), timer.text or "", expression=True)
     props = _properties(el)
     for name in EXPRESSION_PROPERTIES:
         if name in props and (props[name].get("value") or "").strip():
             add(
-                f"the property {name}",
+                Text("the property {name}", name=name),
                 props[name].get("value", ""),
                 expression=True,
                 after=name.startswith("credit"),
             )
     for tag in LOOP_EXPRESSIONS:
         for loop in _text(el, f"./*/bpmn:{tag}"):
-            add(f"the {tag}", loop.text or "", expression=True, after=tag != "loopCardinality")
+            add(Text("the {tag}", tag=tag), loop.text or "", expression=True, after=tag != "loopCardinality")
     return readers

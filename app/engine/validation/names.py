@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..messages import Text
 from ..sandbox import BUILTINS
 from .name_sources import Reader, assigned_values, node_reads, node_writes, start_names
 from .problems import NS, Problem, id_ref, local_name
@@ -88,14 +89,13 @@ def _closest(
 
 
 def _problem(file: str, reader: Reader, name: str, close: str | None) -> Problem:
-    hint = f"did you mean {close}?" if close else None
-    sets = "set it before (a form field, variableName, a script assignment or a start-form field)"
+    sets = Text("set it before (a form field, variableName, a script assignment or a start-form field)")
     return Problem(
         file,
         reader.element.sourceline or 0,
         reader.element_id,
-        f"{reader.what} reads '{name}', which nothing sets on any path before it",
-        f"{hint} Otherwise {sets}" if hint else sets,
+        Text("{what} reads '{name}', which nothing sets on any path before it", what=reader.what, name=name),
+        Text("did you mean {close}? Otherwise {sets}", close=close, sets=sets) if close else sets,
     )
 
 

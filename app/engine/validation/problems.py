@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 from lxml import etree
 
+from ..messages import Text
+
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
@@ -19,8 +21,9 @@ class Problem:
     file: str
     line: int
     element_id: str
-    message: str
-    hint: str | None
+    # English (the CLI prints it as it is) and translatable by the edges (see app/engine/messages.py).
+    message: Text
+    hint: Text | None
 
     def __str__(self) -> str:
         hint = f" ({self.hint})" if self.hint else ""
@@ -30,7 +33,7 @@ class Problem:
 class Report(Protocol):
     """Records a problem at an element of the file being checked."""
 
-    def __call__(self, el: Any, message: str, hint: str | None, element_id: str | None = None) -> None: ...
+    def __call__(self, el: Any, message: Text, hint: Text | None, element_id: str | None = None) -> None: ...
 
 
 # Parts of a drawn element that may carry ids of their own the diagram never shows.

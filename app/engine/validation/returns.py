@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..messages import Text
 from .problems import NS, Problem, id_ref, local_name
 
 HUMAN_TAGS = ("userTask", "manualTask")
@@ -31,8 +32,10 @@ def check_returns(file: str, process: Any) -> list[Problem]:
                         task.sourceline or 0,
                         task_id,
                         message,
-                        "returnable_to lists ids of user tasks that come before this task, "
-                        "e.g. Task_Acceptance",
+                        Text(
+                            "returnable_to lists ids of user tasks that come before this task, "
+                            "e.g. Task_Acceptance"
+                        ),
                     )
                 )
     return problems
@@ -40,16 +43,20 @@ def check_returns(file: str, process: Any) -> list[Problem]:
 
 def _refusal(
     target: str, task_id: str, elements: dict[str, Any], successors: dict[str, set[str]]
-) -> str | None:
+) -> Text | None:
     el = elements.get(target)
     if el is None:
-        return f"returnable_to names '{target}', which is no element of this process"
+        return Text("returnable_to names '{target}', which is no element of this process", target=target)
     if local_name(el.tag) not in HUMAN_TAGS:
-        return (
-            f"returnable_to names '{target}', a {local_name(el.tag)}: a case can only go back to a user task"
+        return Text(
+            "returnable_to names '{target}', a {kind}: a case can only go back to a user task",
+            target=target,
+            kind=local_name(el.tag),
         )
     if target == task_id or task_id not in _reachable(target, successors):
-        return f"returnable_to names '{target}', which does not come before this task on any path"
+        return Text(
+            "returnable_to names '{target}', which does not come before this task on any path", target=target
+        )
     return None
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..messages import Text
 from ..sandbox import check_source
 from .problems import Problem, owning_id, short
 
 SCRIPT_LANGUAGES = {"python", "python3", "text/x-python"}
 
 
-def check_code(file: str, el: Any, code: str, *, expression: bool, what: str) -> list[Problem]:
+def check_code(file: str, el: Any, code: str, *, expression: bool, what: Text) -> list[Problem]:
     """The problem with ``code`` (an expression or a script) held by ``el``, if any."""
     if not code:
         return []
@@ -23,8 +24,8 @@ def check_code(file: str, el: Any, code: str, *, expression: bool, what: str) ->
                 file,
                 el.sourceline,
                 owning_id(el),
-                f"{what} uses another engine's expression language: {code}",
-                f"write it as Python: {python}",
+                Text("{what} uses another engine's expression language: {code}", what=what, code=code),
+                Text("write it as Python: {python}", python=python),
             )
         ]
     refusal = check_source(code, expression=expression)
@@ -35,18 +36,22 @@ def check_code(file: str, el: Any, code: str, *, expression: bool, what: str) ->
                 file,
                 el.sourceline,
                 owning_id(el),
-                f"{what} is not valid Python: {short(detail, 120)}",
-                "conditions and scripts are Python, e.g. amount > 1000 and approved",
+                Text("{what} is not valid Python: {detail}", what=what, detail=short(detail, 120)),
+                Text("conditions and scripts are Python, e.g. amount > 1000 and approved"),
             )
         ]
     if refusal:
         # The sandbox's own words say what to write instead when it can compile but not run the code.
         hint = (
-            "rewrite that part: the sandbox runs plain expressions, assignments, loops and functions"
+            Text("rewrite that part: the sandbox runs plain expressions, assignments, loops and functions")
             if refusal.startswith("cannot run")
-            else "process code may not use names starting with '_', imports or file access"
+            else Text("process code may not use names starting with '_', imports or file access")
         )
-        return [Problem(file, el.sourceline, owning_id(el), f"{what} {refusal}", hint)]
+        return [
+            Problem(
+                file, el.sourceline, owning_id(el), Text("{what} {refusal}", what=what, refusal=refusal), hint
+            )
+        ]
     return []
 
 
@@ -62,12 +67,12 @@ def check_script_tasks(file: str, root: Any, ns: dict[str, str]) -> list[Problem
                     file,
                     task.sourceline,
                     owning_id(task),
-                    f"script language '{lang}' is not supported",
-                    "write the script in Python",
+                    Text("script language '{lang}' is not supported", lang=lang),
+                    Text("write the script in Python"),
                 )
             )
             continue
-        problems += check_code(file, el, el.text or "", expression=False, what="script")
+        problems += check_code(file, el, el.text or "", expression=False, what=Text("script"))
     return problems
 
 

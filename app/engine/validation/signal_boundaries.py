@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..messages import Text
 from .problems import NS, Report, id_ref
 
 
@@ -33,9 +34,13 @@ def check_signal_boundaries(root: Any, add: Report) -> None:
         if any(id_ref(d.get("signalRef")) in refs for d in throws):
             add(
                 event,
-                "interrupting signal boundary event on a subprocess that throws this signal itself: the "
-                "engine lets the subprocess carry on before it interrupts",
-                "end the subprocess with an error end event and catch it with an error boundary event, "
-                'or make the boundary event non-interrupting (cancelActivity="false")',
+                Text(
+                    "interrupting signal boundary event on a subprocess that throws this signal itself: the "
+                    "engine lets the subprocess carry on before it interrupts"
+                ),
+                Text(
+                    "end the subprocess with an error end event and catch it with an error boundary event, "
+                    'or make the boundary event non-interrupting (cancelActivity="false")'
+                ),
                 str(event.get("id")),
             )

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..messages import Text
 from .flows import ACTIVITY_TAGS
 from .problems import NS, Report, id_ref, local_name
 
@@ -82,49 +83,67 @@ def _is_event_subprocess(element: Any) -> bool:
     return str(element.get("triggeredByEvent", "false")).strip().lower() == "true"
 
 
-def _kind(node: Any) -> str:
-    """What the diagram shows: 'task', 'gateway', 'event' or 'subprocess'."""
+def _kind(node: Any) -> Text:
+    """What the diagram shows: a task, gateway, event or subprocess."""
     name = local_name(node.tag)
     if name in GATEWAY_TAGS:
-        return "gateway"
+        return Text("gateway")
     if name in EVENT_TAGS:
-        return "event"
-    return "subprocess" if name in SCOPE_TAGS else "task"
+        return Text("event")
+    return Text("subprocess") if name in SCOPE_TAGS else Text("task")
 
 
-def _label(node: Any) -> str:
+def _label(node: Any) -> Text:
     label = " ".join((node.get("name") or "").split())
-    return f"{_kind(node)} '{label}'" if label else _kind(node)
+    return Text("{kind} '{name}'", kind=_kind(node), name=label) if label else _kind(node)
+
+
+def _check_flow_ends(scope: _Scope, add: Report) -> bool:
+    """Both ends of every sequence flow are nodes of this scope; returns whether they all are."""
+    ok = True
+    ids = {str(el.get("id")) for el in scope.element.iter() if isinstance(el.tag, str) and el.get("id")}
+    for flow in scope.flows:
+        for attr, end in (("sourceRef", Text("starts")), ("targetRef", Text("ends"))):
+            ref = id_ref(flow.get(attr))
+            if ref in scope.nodes:
+                continue
+            ok = False
+            where = Text("an element of another process or subprocess") if ref in ids else Text("nothing")
+            add(
+                flow,
+                Text(
+                    "sequence flow {attr}='{ref}' names {where}: the flow {end} nowhere",
+                    attr=attr,
+                    ref=ref,
+                    where=where,
+                    end=end,
+                ),
+                Text(
+                    "connect both ends of the flow to a task, event or gateway drawn in the same "
+                    "(sub)process, or delete the flow"
+                ),
+                str(flow.get("id")),
+            )
+    return ok
 
 
 def _check_references(scope: _Scope, add: Report) -> bool:
     """Every sourceRef, targetRef, default and attachedToRef names an element of this scope.
     Returns whether they all do (reachability is meaningless otherwise)."""
-    ok = True
-    ids = {str(el.get("id")) for el in scope.element.iter() if isinstance(el.tag, str) and el.get("id")}
+    ok = _check_flow_ends(scope, add)
     flow_ids = {str(f.get("id")) for f in scope.flows}
-    for flow in scope.flows:
-        for attr, end in (("sourceRef", "starts"), ("targetRef", "ends")):
-            ref = id_ref(flow.get(attr))
-            if ref in scope.nodes:
-                continue
-            ok = False
-            where = "an element of another process or subprocess" if ref in ids else "nothing"
-            add(
-                flow,
-                f"sequence flow {attr}='{ref}' names {where}: the flow {end} nowhere",
-                "connect both ends of the flow to a task, event or gateway drawn in the same (sub)process, "
-                "or delete the flow",
-                str(flow.get("id")),
-            )
     for node_id, node in scope.nodes.items():
         default = id_ref(node.get("default"))
         if default and default not in flow_ids:
             ok = False
             add(
                 node,
-                f"default flow '{default}' is not a sequence flow of this {_kind(node)}",
-                "pick one of its outgoing flows as the default, or remove the default",
+                Text(
+                    "default flow '{default}' is not a sequence flow of this {kind}",
+                    default=default,
+                    kind=_kind(node),
+                ),
+                Text("pick one of its outgoing flows as the default, or remove the default"),
                 node_id,
             )
         elif default and not any(
@@ -133,8 +152,10 @@ def _check_references(scope: _Scope, add: Report) -> bool:
             ok = False
             add(
                 node,
-                f"default flow '{default}' does not leave this {_kind(node)}",
-                "pick one of its own outgoing flows as the default",
+                Text(
+                    "default flow '{default}' does not leave this {kind}", default=default, kind=_kind(node)
+                ),
+                Text("pick one of its own outgoing flows as the default"),
                 node_id,
             )
         if local_name(node.tag) == "boundaryEvent":
@@ -144,9 +165,12 @@ def _check_references(scope: _Scope, add: Report) -> bool:
                 ok = False
                 add(
                     node,
-                    f"boundary event is attached to '{attached}', which is not a task or subprocess of "
-                    "this (sub)process",
-                    "attach it to a task or subprocess on the diagram (drop it on the task's border)",
+                    Text(
+                        "boundary event is attached to '{attached}', which is not a task or subprocess "
+                        "of this (sub)process",
+                        attached=attached,
+                    ),
+                    Text("attach it to a task or subprocess on the diagram (drop it on the task's border)"),
                     node_id,
                 )
     return ok
@@ -189,15 +213,16 @@ def _check_reachable(scope: _Scope, add: Report) -> None:
         if node_id in reached:
             continue
         if node_id not in scope.incoming and local_name(node.tag) != "boundaryEvent":
-            message = f"{_label(node)} has no incoming sequence flow: it never runs"
-            hint = "connect a sequence flow to it from the step before, or delete it"
+            message = Text("{element} has no incoming sequence flow: it never runs", element=_label(node))
+            hint = Text("connect a sequence flow to it from the step before, or delete it")
         else:
             before = ", ".join(sorted(scope.incoming.get(node_id, []))) or id_ref(node.get("attachedToRef"))
-            message = (
-                f"{_label(node)} cannot be reached from a start event (it follows only {before}, "
-                "which never runs)"
+            message = Text(
+                "{element} cannot be reached from a start event (it follows only {before}, which never runs)",
+                element=_label(node),
+                before=before,
             )
-            hint = "connect the steps before it to the rest of the process, or delete them"
+            hint = Text("connect the steps before it to the rest of the process, or delete them")
         add(node, message, hint, node_id)
 
 
@@ -219,8 +244,11 @@ def _check_ends(scope: _Scope, add: Report) -> None:
         node = scope.nodes[node_id]
         add(
             node,
-            f"{_label(node)} has no outgoing sequence flow: a case that gets here never ends",
-            "connect it to the next step, or to an end event",
+            Text(
+                "{element} has no outgoing sequence flow: a case that gets here never ends",
+                element=_label(node),
+            ),
+            Text("connect it to the next step, or to an end event"),
             node_id,
         )
     ends = [n for n, el in scope.nodes.items() if _is_end(el)]
@@ -238,8 +266,10 @@ def _check_ends(scope: _Scope, add: Report) -> None:
             continue
         add(
             node,
-            f"no path from {_label(node)} reaches an end event (a loop with no way out)",
-            "give the loop an exit: a gateway flow to the rest of the process or to an end event",
+            Text(
+                "no path from {element} reaches an end event (a loop with no way out)", element=_label(node)
+            ),
+            Text("give the loop an exit: a gateway flow to the rest of the process or to an end event"),
             node_id,
         )
 
@@ -258,9 +288,18 @@ def _check_definition_refs(root: Any, add: Report) -> None:
                 event = definition.getparent()
                 add(
                     event,
-                    f"{_label(event)} refers to {kind} '{ref}', which the file does not define",
-                    f'define <bpmn:{kind} id="{ref}" name="…"/> under bpmn:definitions, or pick a '
-                    f"defined {kind}",
+                    Text(
+                        "{element} refers to {kind} '{ref}', which the file does not define",
+                        element=_label(event),
+                        kind=kind,
+                        ref=ref,
+                    ),
+                    Text(
+                        'define <bpmn:{kind} id="{ref}" name="…"/> under bpmn:definitions, or pick a '
+                        "defined {kind}",
+                        kind=kind,
+                        ref=ref,
+                    ),
                     str(event.get("id") or "-"),
                 )
     for task in root.xpath("//bpmn:sendTask[@messageRef] | //bpmn:receiveTask[@messageRef]", namespaces=NS):
@@ -268,8 +307,12 @@ def _check_definition_refs(root: Any, add: Report) -> None:
         if ref not in defined["message"]:
             add(
                 task,
-                f"{_label(task)} refers to message '{ref}', which the file does not define",
-                f'define <bpmn:message id="{ref}" name="…"/> under bpmn:definitions',
+                Text(
+                    "{element} refers to message '{ref}', which the file does not define",
+                    element=_label(task),
+                    ref=ref,
+                ),
+                Text('define <bpmn:message id="{ref}" name="…"/> under bpmn:definitions', ref=ref),
                 str(task.get("id")),
             )
 
@@ -285,8 +328,11 @@ def _check_single_conditions(scope: _Scope, add: Report) -> None:
         if len(leaving) == 1 and conditional:
             add(
                 node,
-                f"{_label(node)} has a single outgoing flow and it has a condition: a case for which the "
-                "condition is false stops here for good",
-                "add a default flow for the other cases, or remove the condition",
+                Text(
+                    "{element} has a single outgoing flow and it has a condition: a case for which the "
+                    "condition is false stops here for good",
+                    element=_label(node),
+                ),
+                Text("add a default flow for the other cases, or remove the condition"),
                 node_id,
             )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..messages import Text
 from ..sandbox import check_source
 from .forms import FormUse
 from .problems import Problem
@@ -46,8 +47,8 @@ def check_specs(
             if "time_limit" in props and parse_time_limit(props["time_limit"]) is None:
                 problems.append(
                     where.problem(
-                        f"time_limit '{props['time_limit']}' does not parse",
-                        "write e.g. 5wd (working days), 3d (days) or 4h (hours)",
+                        Text("time_limit '{value}' does not parse", value=props["time_limit"]),
+                        Text("write e.g. 5wd (working days), 3d (days) or 4h (hours)"),
                     )
                 )
             problems += _check_declared(where, task_spec, props, lane_groups)
@@ -68,7 +69,7 @@ class _Task:
         found = self.tree.getroot().xpath("//*[@id=$id]", id=self.bpmn_id)
         return int(found[0].sourceline or 0) if found else 0
 
-    def problem(self, message: str, hint: str) -> Problem:
+    def problem(self, message: Text, hint: Text) -> Problem:
         # Looked up only for a problem: most tasks have none.
         return Problem(self.file, self.line(), self.bpmn_id, message, hint)
 
@@ -85,21 +86,26 @@ def _check_performer(
     if expr:
         refusal = check_source(expr, expression=True)
         if refusal:
-            return [where.problem(f"candidate_groups {refusal}", 'e.g. "fire" or agency')]
+            return [
+                where.problem(
+                    Text("candidate_groups {refusal}", refusal=refusal), Text('e.g. "fire" or agency')
+                )
+            ]
         return []
     lane = getattr(task_spec, "lane", None)
     if not lane:
         return [
             where.problem(
-                "human task has no candidate group",
-                "put it in a lane named after a group, or set the candidate_groups property",
+                Text("human task has no candidate group"),
+                Text("put it in a lane named after a group, or set the candidate_groups property"),
             )
         ]
     group = lane_groups.get(lane, lane)
     if known_groups is not None and group not in known_groups | SPECIAL_GROUPS:
         return [
             where.problem(
-                f"lane '{lane}' names no group", "map the lane name to a group slug in processes/groups.yaml"
+                Text("lane '{lane}' names no group", lane=lane),
+                Text("map the lane name to a group slug in processes/groups.yaml"),
             )
         ]
     return []
@@ -117,13 +123,20 @@ def _check_declared(
         if not getattr(task_spec, "manual", False) or lane_groups.get(lane, lane) not in SPECIAL_GROUPS:
             problems.append(
                 where.problem(
-                    "the property rating is for the task in which the person who filed the case rates it",
-                    "put this user task in a lane mapped to the applicant pseudo-group, or remove rating",
+                    Text(
+                        "the property rating is for the task in which the person who filed the case rates it"
+                    ),
+                    Text(
+                        "put this user task in a lane mapped to the applicant pseudo-group, or remove rating"
+                    ),
                 )
             )
     years = props.get("certificate_valid_years")
     if years is not None and not (str(years).strip().isdigit() and int(years) > 0):
         problems.append(
-            where.problem(f"certificate_valid_years '{years}' is not a whole number of years", "write e.g. 3")
+            where.problem(
+                Text("certificate_valid_years '{years}' is not a whole number of years", years=years),
+                Text("write e.g. 3"),
+            )
         )
     return problems

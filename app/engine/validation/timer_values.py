@@ -14,6 +14,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from ..errors import EngineError
+from ..messages import Text
 from ..sandbox import SandboxEnvironment
 from .problems import NS, Problem, local_name, owning_id, short
 from .timers import parse_time_limit
@@ -22,7 +23,7 @@ from .timers import parse_time_limit
 SAMPLE_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SAMPLE_BUDGET = 0.1  # seconds
 MIN_CYCLE = timedelta(seconds=1)  # the scheduler's resolution: a shorter cycle fires without pause
-DURATION_HINT = (
+DURATION_HINT = Text(
     'write an ISO 8601 duration, e.g. "P5D" (days) or "PT4H" (hours); for working days use a timeDate '
     "with working_days(5)"
 )
@@ -79,10 +80,18 @@ def check_timer_values(file: str, root: Any) -> list[Problem]:
             if isinstance(value, str) and value:
                 message = _refusal(kind, value, event)
             elif isinstance(value, Failed):
-                message = f"timer expression {short(code)} fails on a sample date: {value.reason}"
+                message = Text(
+                    "timer expression {code} fails on a sample date: {reason}",
+                    code=short(code),
+                    reason=value.reason,
+                )
             else:
                 message = (
-                    None if value is None else f"timer expression {short(code)} gives {value!r}, not text"
+                    None
+                    if value is None
+                    else Text(
+                        "timer expression {code} gives {value}, not text", code=short(code), value=repr(value)
+                    )
                 )
             if message:
                 problems.append(Problem(file, event.sourceline or 0, owning_id(event), message, _hint(kind)))
@@ -97,8 +106,10 @@ def check_timer_values(file: str, root: Any) -> list[Problem]:
                         file,
                         prop.sourceline or process.sourceline or 0,
                         str(process.get("id") or "-"),
-                        f"time_limit '{prop.get('value', '')}' of the process does not parse",
-                        "write e.g. 7wd (working days), 30d (days) or 4h (hours)",
+                        Text(
+                            "time_limit '{value}' of the process does not parse", value=prop.get("value", "")
+                        ),
+                        Text("write e.g. 7wd (working days), 30d (days) or 4h (hours)"),
                     )
                 )
     return problems
@@ -124,30 +135,32 @@ def _sample_value(sandbox: SandboxEnvironment, code: str) -> Any:
         return Failed(f"{type(err).__name__}: {err}")
 
 
-def _refusal(kind: str, value: str, event: Any) -> str | None:
+def _refusal(kind: str, value: str, event: Any) -> Text | None:
     """Why the engine cannot use ``value`` as a ``kind``, or None when it can."""
     try:
         if kind == "timeDuration":
             if not value.upper().startswith("P"):
                 TimerEventDefinition.get_datetime(value)  # a date and time: refused below all the same
-                return f"timeDuration '{value}' is a date and time, not a duration"
+                return Text("timeDuration '{value}' is a date and time, not a duration", value=value)
             parsed = TimerEventDefinition.parse_iso_duration(value)
             TimerEventDefinition.get_timedelta_from_start(parsed, SAMPLE_START)
             return None
         if kind == "timeDate":
             when = TimerEventDefinition.parse_time_or_duration(value)
             if not isinstance(when, datetime):
-                return f"timeDate '{value}' is a duration, not a date and time"
+                return Text("timeDate '{value}' is a duration, not a date and time", value=value)
             return None
         cycles, _start, duration = TimerEventDefinition.parse_iso_recurring_interval(value)
     except Exception:  # noqa: BLE001 - the parser raises bare Exception (and ValueError, KeyError, …)
-        return f"{kind} '{value}' is not a value the engine can read"
+        return Text("{kind} '{value}' is not a value the engine can read", kind=kind, value=value)
     if duration < MIN_CYCLE:
-        return (
-            f"timeCycle '{value}' repeats every {duration.total_seconds():g} s: it would fire without pause"
+        return Text(
+            "timeCycle '{value}' repeats every {seconds} s: it would fire without pause",
+            value=value,
+            seconds=f"{duration.total_seconds():g}",
         )
     if cycles < 0 and not _non_interrupting_boundary(event):
-        return f"timeCycle '{value}' repeats without end: the event would never complete"
+        return Text("timeCycle '{value}' repeats without end: the event would never complete", value=value)
     return None
 
 
@@ -156,14 +169,14 @@ def _non_interrupting_boundary(event: Any) -> bool:
     return local_name(event.tag) == "boundaryEvent" and event.get("cancelActivity", "true").strip() == "false"
 
 
-def _hint(kind: str) -> str:
+def _hint(kind: str) -> Text:
     if kind == "timeDate":
-        return (
+        return Text(
             'write a date and time, e.g. "2026-05-01T09:00:00+08:00", or working_days(5); durations go '
             "in timeDuration"
         )
     if kind == "timeCycle":
-        return (
+        return Text(
             'give a repeat count and at least one second, e.g. "R3/PT1H"; an endless reminder needs a '
             "non-interrupting boundary event"
         )

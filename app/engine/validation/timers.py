@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..messages import Text
 from .problems import Problem, owning_id
 from .scripts import check_code
 
@@ -23,15 +24,19 @@ def parse_time_limit(value: str) -> tuple[int, str] | None:
 def check_timer(file: str, el: Any, code: str, tag: str) -> list[Problem]:
     """A timer value is a Python expression: a bare ISO value must be quoted."""
     if not code:
-        return [Problem(file, el.sourceline, owning_id(el), f"empty {tag}", 'e.g. "P5D" (quoted)')]
+        return [
+            Problem(
+                file, el.sourceline, owning_id(el), Text("empty {tag}", tag=tag), Text('e.g. "P5D" (quoted)')
+            )
+        ]
     if ISO_DURATION.match(code) or ISO_DATETIME.match(code):
         return [
             Problem(
                 file,
                 el.sourceline,
                 owning_id(el),
-                f"timer value {code} is not a Python expression",
-                f'quote it: "{code}"',
+                Text("timer value {code} is not a Python expression", code=code),
+                Text('quote it: "{code}"', code=code),
             )
         ]
-    return check_code(file, el, code, expression=True, what="timer expression")
+    return check_code(file, el, code, expression=True, what=Text("timer expression"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..messages import Text
 from .events import check_events
 from .flows import check_activities
 from .foreign import check_foreign
@@ -16,40 +17,40 @@ from .structure import check_structure
 
 UNSUPPORTED_TAGS = {
     "complexGateway": (
-        "complex gateways are not supported by the engine",
-        "use an inclusive gateway with a condition on each outgoing flow",
+        Text("complex gateways are not supported by the engine"),
+        Text("use an inclusive gateway with a condition on each outgoing flow"),
     ),
     "adHocSubProcess": (
-        "ad-hoc subprocesses are not run correctly by the engine (it fails with an internal error)",
-        "use a subprocess with a parallel gateway, or separate user tasks",
+        Text("ad-hoc subprocesses are not run correctly by the engine (it fails with an internal error)"),
+        Text("use a subprocess with a parallel gateway, or separate user tasks"),
     ),
     "serviceTask": (
-        "service tasks are not supported",
-        "use a script task (Python) or a user task",
+        Text("service tasks are not supported"),
+        Text("use a script task (Python) or a user task"),
     ),
     "businessRuleTask": (
-        "business rule tasks (DMN decisions) are not supported",
-        "write the decision as a Python script task",
+        Text("business rule tasks (DMN decisions) are not supported"),
+        Text("write the decision as a Python script task"),
     ),
     "dataStore": (
-        "data stores have no implementation in this engine",
-        "keep the data in the case data (task data or data objects)",
+        Text("data stores have no implementation in this engine"),
+        Text("keep the data in the case data (task data or data objects)"),
     ),
     "dataStoreReference": (
-        "data stores have no implementation in this engine",
-        "keep the data in the case data (task data or data objects)",
+        Text("data stores have no implementation in this engine"),
+        Text("keep the data in the case data (task data or data objects)"),
     ),
     "linkEventDefinition": (
-        "link events are not run correctly by the engine",
-        "connect the two points with a sequence flow",
+        Text("link events are not run correctly by the engine"),
+        Text("connect the two points with a sequence flow"),
     ),
     "compensateEventDefinition": (
-        "compensation is not supported by the engine",
-        "model the undo steps explicitly: an error boundary event leading to the reversing tasks",
+        Text("compensation is not supported by the engine"),
+        Text("model the undo steps explicitly: an error boundary event leading to the reversing tasks"),
     ),
     "complexBehaviorDefinition": (
-        "multi-instance complex behaviour is not supported by the engine",
-        "remove it; throw events from the instances explicitly",
+        Text("multi-instance complex behaviour is not supported by the engine"),
+        Text("remove it; throw events from the instances explicitly"),
     ),
 }
 PYTHON_LANGUAGES = {"python", "python3", "text/x-python", "http://www.python.org/"}
@@ -60,7 +61,7 @@ def check_elements(file: str, tree: Any) -> list[Problem]:
     root = tree.getroot()
     problems: list[Problem] = []
 
-    def add(el: Any, message: str, hint: str | None, element_id: str | None = None) -> None:
+    def add(el: Any, message: Text, hint: Text | None, element_id: str | None = None) -> None:
         problems.append(Problem(file, el.sourceline or 0, element_id or owning_id(el), message, hint))
 
     for tag, (message, hint) in UNSUPPORTED_TAGS.items():
@@ -69,7 +70,7 @@ def check_elements(file: str, tree: Any) -> list[Problem]:
     for el in root.xpath("//bpmn:*[@isForCompensation='true']", namespaces=NS):
         add(
             el,
-            "compensation activities are not supported by the engine",
+            Text("compensation activities are not supported by the engine"),
             UNSUPPORTED_TAGS["compensateEventDefinition"][1],
         )
 
@@ -84,8 +85,8 @@ def check_elements(file: str, tree: Any) -> list[Problem]:
         if lang and lang.lower() not in PYTHON_LANGUAGES:
             add(
                 el,
-                f"condition language '{lang}' is not supported",
-                "write the condition as a Python expression",
+                Text("condition language '{lang}' is not supported", lang=lang),
+                Text("write the condition as a Python expression"),
             )
 
     # Message, signal, error and escalation definitions the engine reads by name.
@@ -99,7 +100,11 @@ def check_elements(file: str, tree: Any) -> list[Problem]:
             if el.get("id") in referenced and not (el.get("name") or "").strip():
                 add(
                     el,
-                    f"{kind} '{el.get('id')}' has no name (the engine matches {kind}s by name)",
-                    f'add name="{el.get("id")}"',
+                    Text(
+                        "{kind} '{id}' has no name (the engine matches {kind}s by name)",
+                        kind=kind,
+                        id=el.get("id"),
+                    ),
+                    Text('add name="{id}"', id=el.get("id")),
                 )
     return problems

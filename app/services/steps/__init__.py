@@ -6,6 +6,7 @@ from .commands import (
     ClaimTask,
     Command,
     CompleteTask,
+    ConsultTask,
     FireTimers,
     MigrateCase,
     OrderSupervision,
@@ -22,6 +23,7 @@ from .commands import (
     TaskCheck,
     UrgeCase,
     WithdrawCase,
+    WithdrawConsultation,
     no_check,
 )
 from .core import MAX_ID, lock
@@ -43,6 +45,8 @@ __all__ = [
     "ClaimTask",
     "Command",
     "CompleteTask",
+    "ConsultTask",
+    "WithdrawConsultation",
     "FireTimers",
     "MigrateCase",
     "ReassignTask",

@@ -122,6 +122,29 @@ class RecallTask:
 
 
 @dataclass(frozen=True)
+class ConsultTask:
+    """加签: the assignee of ``task_id`` asks colleagues (``users``) or groups for an opinion, each
+    answered in an opinion task with ``time_limit`` (default: the configured one)."""
+
+    task_id: int
+    actor: User
+    question: str
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    time_limit: str | None = None
+    check: TaskCheck = no_check
+
+
+@dataclass(frozen=True)
+class WithdrawConsultation:
+    """Withdraw the unanswered opinions asked from ``task_id`` (its assignee may then decide)."""
+
+    task_id: int
+    actor: User
+    check: TaskCheck = no_check
+
+
+@dataclass(frozen=True)
 class SuspendCase:
     """挂起: stop the case's statutory clock for an excluded period (a configured reason code)."""
 
@@ -197,7 +220,16 @@ class RateService:
 CaseCommand = (
     SuspendCase | ResumeCase | WithdrawCase | RequestExtension | UrgeCase | OrderSupervision | RateService
 )
-TaskCommand = CompleteTask | ClaimTask | ReleaseTask | ReassignTask | ReturnTask | RecallTask
+TaskCommand = (
+    CompleteTask
+    | ClaimTask
+    | ReleaseTask
+    | ReassignTask
+    | ReturnTask
+    | RecallTask
+    | ConsultTask
+    | WithdrawConsultation
+)
 Command = StartCase | FireTimers | MigrateCase | TaskCommand | CaseCommand
 
 
@@ -211,3 +243,4 @@ class StepOutcome:
     refused: str | None = None  # MigrateCase: why the case could not move (nothing changed)
     skipped: bool = False  # MigrateCase: the case was no longer on the old version or running
     query_code: str | None = None  # StartCase: shown to the applicant once, stored only hashed
+    opened: tuple[HumanTask, ...] = ()  # ConsultTask: the opinion tasks it opened

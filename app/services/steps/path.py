@@ -18,15 +18,25 @@ from app.engine.migration import MigrationRefused
 from app.errors import CaseInError, Conflict
 from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind
 
-from .. import attachments, case_numbers, certificates, gateway, platform, processes, timer_effects
+from .. import (
+    attachments,
+    case_numbers,
+    certificates,
+    gateway,
+    platform,
+    processes,
+    substitutions,
+    timer_effects,
+)
 from ..case_clock import case_due
 from ..forms import validate_form
-from . import assignment, going_back, platform_tasks, procedures
+from . import assignment, consultation, going_back, platform_tasks, procedures
 from .commands import (
     CaseCommand,
     ClaimTask,
     Command,
     CompleteTask,
+    ConsultTask,
     FireTimers,
     MigrateCase,
     OrderSupervision,
@@ -42,6 +52,7 @@ from .commands import (
     SuspendCase,
     UrgeCase,
     WithdrawCase,
+    WithdrawConsultation,
 )
 from .core import RUNNING, Locked, lock, next_due, run_engine, wake_at
 from .effects import AfterStep, run_effects
@@ -76,7 +87,12 @@ def advance(session: Session, command: Command) -> StepOutcome:
     if isinstance(command, ReassignTask):
         return assignment.reassign(session, command, locked.case, task)
     if isinstance(command, ReturnTask):
+        consultation.check_answered(locked.open_tasks, task)
         return going_back.return_to(session, command, locked, task)
+    if isinstance(command, ConsultTask):
+        return consultation.consult(session, command, locked.case, task)
+    if isinstance(command, WithdrawConsultation):
+        return consultation.withdraw(session, command, locked.case, task, locked.open_tasks)
     raise TypeError(f"not a command: {command!r}")  # pragma: no cover - the union is closed
 
 
@@ -144,12 +160,15 @@ PROCEDURES: dict[type, Callable[..., StepOutcome]] = {
 
 def _complete(session: Session, command: CompleteTask, locked: Locked, task: HumanTask) -> StepOutcome:
     case, actor, data = locked.case, command.actor, command.data
-    if task.assignee_id is not None and actor is not None and task.assignee_id != actor.id:
+    behalf = substitutions.on_behalf_of(session, actor, task) if actor is not None else None  # 委托
+    claimed_by_other = task.assignee_id is not None and actor is not None and task.assignee_id != actor.id
+    if claimed_by_other and (behalf is None or behalf.id != task.assignee_id):
         raise Conflict("the task is claimed by someone else")
     version = processes.version_by_id(session, case.process_version_id)
     validate_form(processes.form_schema(version, task.form_key), data)
     if task.procedure is not None:
         return platform_tasks.complete(session, command, case, task, data)
+    consultation.check_answered(locked.open_tasks, task)  # 加签: the opinions come first
     attachments.check_references(session, case, data)
     certificates.check_validity(session, case, data)  # a grant's validity: no past or absurd dates
     if case.status == CaseStatus.ERROR:
@@ -167,6 +186,7 @@ def _complete(session: Session, command: CompleteTask, locked: Locked, task: Hum
         "task": task.bpmn_id,
         "name": task.name,
         "outcome": gateway.outcome_of(data),
+        **({"on_behalf_of": behalf.username} if behalf is not None else {}),
         **command.detail,
     }
     run_effects(session, AfterStep(case, result, mirrored, actor, action="task.completed", detail=detail))
@@ -216,10 +236,10 @@ def _fire_bpmn(session: Session, locked: Locked, timers: list[Timer], now: datet
         result = run_engine(
             session, lambda runtime, helpers: runtime.fire_due_timers(source, case.state, helpers)
         )
-    except CaseInError as err:  # a broken timer expression: the trail shows the error
+    except CaseInError as err:  # e.g. the task it leads to names its group by a failing expression
         cause = err.__cause__
-        error = cause.as_dict() if isinstance(cause, EngineError) else {"message": str(err)}
-        timer_effects.record_failure(session, case, error)
+        assert isinstance(cause, EngineError)  # run_engine raises CaseInError from the engine's error
+        timer_effects.record_failure(session, case, cause.as_dict())
         return 0, False
     still_waiting = {t.task_id: t.due_at for t in result.timers}
     # Gone from the workflow, or a cycle timer that moved on to its next due time.

@@ -46,29 +46,66 @@ def _follow_up_done(
     return "replied"
 
 
+def _answer_to(
+    session: Session, case: Case, username: Any, kind: str, titles: tuple[str, str], text: str, link: str
+) -> None:
+    """Tell the one who asked (by username, from the task's context) that the answer came."""
+    asker = session.scalar(select(User).where(User.username == username))
+    if asker is not None:
+        notifications.notify(
+            session,
+            [asker],
+            kind,
+            title=f"{titles[0]}：{case.number}",
+            title_en=f"{titles[1]}: {case.number}",
+            body=text,
+            body_en=text,
+            case=case,
+            link=link,
+        )
+
+
 def _supervision_done(
     session: Session, case: Case, task: HumanTask, data: dict[str, Any], actor: User | None
 ) -> str:
-    ordered_by = session.scalar(select(User).where(User.username == (task.context or {}).get("ordered_by")))
-    if ordered_by is not None:
-        notifications.notify(
-            session,
-            [ordered_by],
-            "supervision.replied",
-            title=f"督办已回复：{case.number}",
-            title_en=f"Supervision answered: {case.number}",
-            body=str(data.get("reply") or ""),
-            body_en=str(data.get("reply") or ""),
-            case=case,
-            link=f"/tasks/{task.id}",
-        )
+    ordered_by = (task.context or {}).get("ordered_by")
+    titles = ("督办已回复", "Supervision answered")
+    _answer_to(
+        session,
+        case,
+        ordered_by,
+        "supervision.replied",
+        titles,
+        str(data.get("reply") or ""),
+        f"/tasks/{task.id}",
+    )
     return "replied"
+
+
+def _opinion_given(
+    session: Session, case: Case, task: HumanTask, data: dict[str, Any], actor: User | None
+) -> str:
+    """加签 answered: the asker is told; the asking task may be completed once none is open."""
+    context = task.context or {}
+    link = f"/tasks/{context.get('asking_task_id')}"
+    titles = ("加签意见已回复", "Opinion given")
+    _answer_to(
+        session,
+        case,
+        context.get("asked_by"),
+        "consultation.answered",
+        titles,
+        str(data.get("opinion") or ""),
+        link,
+    )
+    return "answered"
 
 
 PLATFORM_TASKS: dict[str, Callable[[Session, Case, HumanTask, dict[str, Any], User | None], str]] = {
     "extension_approval": _extension_done,
     "follow_up": _follow_up_done,
     "supervision_reply": _supervision_done,
+    "consultation": _opinion_given,
 }
 
 

@@ -42,6 +42,7 @@ from .core import RUNNING
 RATED_STATUSES = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 LEVELS = range(1, 6)  # 1 非常不满意 … 5 非常满意
 POOR = 2  # levels up to this one open a follow-up
+REFUSING_OUTCOMES = ("reject", "refuse", "rejected", "refused")  # a staff step's `decision` saying no
 MAX_TEXT = 2000
 
 
@@ -303,7 +304,8 @@ def order_supervision(
 
 
 def _deciding_group(session: Session, case: Case) -> str | None:
-    """The group of the case's last completed staff step (the one that decided it); for a case
+    """The group of the case's last completed staff step (the one that decided it) — for a refused
+    case the last step that refused (a parallel review's refusing agency); for a case
     withdrawn before any staff step ended, the group that had it then (a poor rating of that
     service still needs someone to answer it)."""
     staff = (
@@ -311,12 +313,19 @@ def _deciding_group(session: Session, case: Case) -> str | None:
         HumanTask.candidate_group != APPLICANT_GROUP,
         HumanTask.procedure.is_(None),
     )
-    decided = session.scalar(
-        select(HumanTask.candidate_group)
-        .where(*staff, HumanTask.state == TaskState.COMPLETED)
-        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
-        .limit(1)
-    )
+    done = (*staff, HumanTask.state == TaskState.COMPLETED)
+    latest = (HumanTask.completed_at.desc(), HumanTask.id.desc())
+    if case.status == CaseStatus.REJECTED:
+        # A refusal in a parallel review is the refusing agency's, not the group finishing last.
+        refusing = session.scalar(
+            select(HumanTask.candidate_group)
+            .where(*done, HumanTask.outcome.in_(REFUSING_OUTCOMES))
+            .order_by(*latest)
+            .limit(1)
+        )
+        if refusing is not None:
+            return refusing
+    decided = session.scalar(select(HumanTask.candidate_group).where(*done).order_by(*latest).limit(1))
     if decided is not None:
         return decided
     return session.scalar(

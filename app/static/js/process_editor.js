@@ -10,7 +10,12 @@
   var list = document.getElementById("problems");
   var dirty = document.getElementById("dirty");
   var buttons = ["btn-validate", "btn-test", "btn-deploy", "btn-download"].map(function (id) { return document.getElementById(id); });
-  var modeler = new window.BpmnJS({ container: "#diagram", keyboard: { bindTo: document } });
+  // bpmn-js's modeler with the properties panel (PermitFlow's properties included) and token
+  // simulation: the bundle built from frontend/src (make).
+  var modeler = window.PermitFlowEditor.create(
+    { container: "#diagram", keyboard: { bindTo: document }, propertiesPanel: { parent: "#properties-panel" } },
+    data.panel
+  );
   var marked = [];
   window.processEditor = modeler; // for the browser test and the curious analyst's console
 
@@ -52,8 +57,12 @@
       var head = document.createElement("button");
       head.type = "button";
       head.className = "problem-go";
-      head.title = L.showOnDiagram;
-      head.textContent = p.element_id + " · " + L.line + " " + p.line;
+      // The element's name as the diagram shows it; its id on hover (no file lines: they mean
+      // nothing on a diagram).
+      var shown = registry.get(p.shape_id || "");
+      var name = p.element_name || (shown && shown.businessObject && shown.businessObject.name);
+      head.title = (p.element_id === "-" ? "" : p.element_id + " · ") + L.showOnDiagram;
+      head.textContent = name || (p.element_id === "-" ? L.wholeFile : p.element_id);
       head.addEventListener("click", function () { focusElement(p.shape_id); });
       var msg = document.createElement("p");
       msg.className = "problem-message";
@@ -109,22 +118,24 @@
 
   function busy(on) { buttons.forEach(function (b) { b.disabled = on; }); }
 
-  function post(url, xml) {
+  function post(url, xml, extra) {
+    var body = { bpmn: xml };
+    Object.keys(extra || {}).forEach(function (k) { body[k] = extra[k]; });
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-      body: JSON.stringify({ bpmn: xml })
+      body: JSON.stringify(body)
     }).then(function (r) {
       return r.json().then(function (body) { return { status: r.status, body: body }; });
     });
   }
 
-  function run(url, waiting) {
+  function run(url, waiting, extra) {
     busy(true);
     setResult("info", waiting);
     return modeler.saveXML({ format: true }).then(function (saved) {
-      return post(url, saved.xml);
+      return post(url, saved.xml, extra);
     }).then(function (answer) {
       var body = answer.body || {};
       showProblems(body.problems || []);
@@ -144,7 +155,97 @@
 
   document.getElementById("btn-validate").addEventListener("click", function () { run(data.validateUrl, L.checking); });
   document.getElementById("btn-test").addEventListener("click", function () { run(data.testUrl, L.testing); });
-  document.getElementById("btn-deploy").addEventListener("click", function () { run(data.deployUrl, L.deploying); });
+  // Deploy: first the differences from the current version, marked on the diagram and listed in
+  // a dialog with the running cases that stay on their versions; only the dialog's confirmation
+  // deploys, naming the version the differences were against.
+  var dialog = document.getElementById("deploy-dialog");
+  var diffMarked = [];
+  var confirmedBase = null;
+
+  function clearDiff() {
+    var canvas = modeler.get("canvas");
+    diffMarked.forEach(function (m) { canvas.removeMarker(m[0], m[1]); });
+    diffMarked = [];
+  }
+
+  function markDiff(items, marker) {
+    var registry = modeler.get("elementRegistry");
+    items.forEach(function (e) {
+      if (e.shape_id && registry.get(e.shape_id)) {
+        modeler.get("canvas").addMarker(e.shape_id, marker);
+        diffMarked.push([e.shape_id, marker]);
+      }
+    });
+  }
+
+  function listDiff(id, items) {
+    var ul = document.getElementById(id);
+    ul.textContent = "";
+    if (!items.length) {
+      var none = document.createElement("li");
+      none.className = "muted";
+      none.textContent = "—";
+      ul.appendChild(none);
+    }
+    items.forEach(function (e) {
+      var li = document.createElement("li");
+      var name = document.createElement("strong");
+      name.textContent = e.name;
+      name.title = e.element_id + " · " + e.kind;
+      li.appendChild(name);
+      e.changes.forEach(function (c) {
+        var facet = document.createElement("span");
+        facet.className = "diff-facet";
+        facet.appendChild(document.createTextNode(c.facet + ": "));
+        if (c.before !== null) { var d = document.createElement("del"); d.textContent = c.before; facet.appendChild(d); }
+        if (c.before !== null && c.after !== null) { facet.appendChild(document.createTextNode(" → ")); }
+        if (c.after !== null) { var n = document.createElement("ins"); n.textContent = c.after; facet.appendChild(n); }
+        li.appendChild(facet);
+      });
+      ul.appendChild(li);
+    });
+  }
+
+  function showDiff(diff) {
+    clearDiff();
+    markDiff(diff.added, "diff-added");
+    markDiff(diff.changed, "diff-changed");
+    document.getElementById("diff-summary").textContent = diff.summary;
+    listDiff("diff-added", diff.added);
+    listDiff("diff-changed", diff.changed);
+    listDiff("diff-removed", diff.removed);
+    document.getElementById("diff-running").textContent = diff.running;
+    confirmedBase = diff.base;
+    dialog.showModal();
+  }
+
+  document.getElementById("btn-deploy").addEventListener("click", function () {
+    busy(true);
+    setResult("info", L.comparing);
+    modeler.saveXML({ format: true }).then(function (saved) {
+      return post(data.diffUrl, saved.xml);
+    }).then(function (answer) {
+      busy(false);
+      if (answer.status !== 200) {
+        showProblems((answer.body && answer.body.problems) || []);
+        setResult("error", (answer.body && answer.body.message) || L.failed);
+        return;
+      }
+      showProblems([]);
+      setResult("info", L.confirmDeploy);
+      showDiff(answer.body);
+    }).catch(function () { busy(false); setResult("error", L.failed); });
+  });
+  document.getElementById("btn-cancel-deploy").addEventListener("click", function () {
+    dialog.close();
+    setResult("info", L.notDeployed);
+  });
+  document.getElementById("btn-confirm-deploy").addEventListener("click", function () {
+    dialog.close();
+    run(data.deployUrl, L.deploying, { base: confirmedBase }).then(function (body) {
+      if (body && body.ok) { clearDiff(); }
+    });
+  });
   document.getElementById("btn-download").addEventListener("click", function () {
     modeler.saveXML({ format: true }).then(function (saved) {
       var url = URL.createObjectURL(new Blob([saved.xml], { type: "application/xml" }));
