@@ -22,10 +22,6 @@ from tests.conftest import ApiClient, make_app
 from tests.helpers import submit_permit
 from tests.s3_stand_in import S3StandIn, s3_stand_in
 
-# moto's stand-in server (a werkzeug server in a thread) leaves its request-body temporary files to
-# the garbage collector; that is the stand-in's, not PermitFlow's.
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 BIG = PDF + os.urandom(storage.CHUNK * 2 + 12345)  # three chunks
 
@@ -44,13 +40,25 @@ def s3_app(app: Any, s3: S3StandIn, tmp_path: Path, redis_url: str) -> Iterator[
     edge.of(other).database.dispose()
 
 
+def _multipart(content: bytes) -> tuple[bytes, str]:
+    """The form as bytes: werkzeug's test client would spool a large body to a temporary file
+    it never closes."""
+    boundary = "permitflow-test-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nconstruction_contract\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="contract.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+    return head + content + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
 def _upload(api: Any, number: str, content: bytes) -> dict[str, Any]:
-    data = {"kind": "construction_contract", "file": (io.BytesIO(content), "合同.pdf", "application/pdf")}
-    response = api.post(
-        f"/api/v1/cases/{number}/attachments", "acme", data=data, content_type="multipart/form-data"
-    )
+    body, content_type = _multipart(content)
+    response = api.post(f"/api/v1/cases/{number}/attachments", "acme", data=body, content_type=content_type)
     assert response.status_code == 201, response.get_json()
-    return dict(response.get_json())
+    body = dict(response.get_json())
+    response.close()
+    return body
 
 
 def _download(api: Any, body: dict[str, Any]) -> bytes:
