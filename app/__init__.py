@@ -29,6 +29,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     http_headers.install(app, settings)
     current = platform.Platform.build(settings)
     database = Database(settings.database_url, info={platform.INFO_KEY: current})
+    from .services import storage
+
+    current.storage = storage.build(settings, database.engine)
+    storage.install(database.session_factory, current.storage)
     client = redis_connection(settings)
     app.extensions[edge.STATE_KEY] = edge.AppState(
         settings=settings,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -17,11 +16,8 @@ from app.errors import PermitFlowError
 backup_cli = AppGroup("backup", help="Back up and restore the database and the stored files together.")
 
 
-def _parts() -> tuple[Database, Path]:
-    from app.services.attachments import upload_root
-
-    state = edge.of(current_app)
-    return state.database, upload_root(state.settings.instance_path)
+def _database() -> Database:
+    return edge.of(current_app).database
 
 
 @backup_cli.command("create")
@@ -33,9 +29,8 @@ def backup_create(target: Path) -> None:
     if target.exists():
         click.echo(f"{target} exists already: name a new file", err=True)
         sys.exit(1)
-    database, uploads = _parts()
-    with database.unit_of_work(write=False) as session:
-        manifest = create_backup(session, uploads, target)
+    with _database().unit_of_work(write=False) as session:
+        manifest = create_backup(session, target)
     rows = sum(manifest.rows.values())
     click.echo(
         f"backup written to {target}: {rows} row(s) of {len(manifest.rows)} table(s), "
@@ -47,14 +42,13 @@ def backup_create(target: Path) -> None:
 @backup_cli.command("restore")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def backup_restore(source: Path) -> None:
-    """Restore SOURCE into this empty, migrated database and empty upload folder, then check the
+    """Restore SOURCE into this empty, migrated database and empty file storage, then check the
     audit chain and every attachment; nothing is kept when a check fails (exit 1)."""
     from app.services.backup import restore_backup
 
-    database, uploads = _parts()
-    session = database.session_factory()
+    session = _database().session_factory()
     try:
-        report = restore_backup(session, uploads, source)
+        report = restore_backup(session, source)
         if not report.ok:
             raise click.ClickException("; ".join(report.problems))
         session.commit()
@@ -63,8 +57,7 @@ def backup_restore(source: Path) -> None:
         click.echo(f"restore refused: {error}", err=True)
         sys.exit(1)
     except click.ClickException as error:  # restored, but a check failed: keep nothing
-        session.rollback()
-        shutil.rmtree(uploads, ignore_errors=True)  # it was empty before the restore
+        session.rollback()  # the files written go with it (services/storage.py)
         click.echo(f"restore failed its checks, nothing kept: {error.message}", err=True)
         sys.exit(1)
     finally:

@@ -379,6 +379,7 @@ def pii_rotate() -> None:
 
 def register_cli(app: Flask) -> None:
     from app.backup_cli import backup_cli
+    from app.storage_cli import storage_cli
 
     for group in (
         db_cli,
@@ -390,5 +391,6 @@ def register_cli(app: Flask) -> None:
         stats_cli,
         pii_cli,
         backup_cli,
+        storage_cli,
     ):
         app.cli.add_command(group)

@@ -125,6 +125,16 @@ class Settings:
     max_upload_bytes: int = _setting(
         20 * 1024 * 1024, "PERMITFLOW_MAX_UPLOAD", "largest accepted file in bytes (per uploaded file)"
     )
+    storage: str = _setting(
+        "database", "PERMITFLOW_STORAGE", "where stored files live: database (default) or s3"
+    )
+    s3_endpoint: str = _setting(
+        "", "PERMITFLOW_S3_ENDPOINT", "S3-compatible endpoint URL (MinIO, OSS, COS); empty: AWS"
+    )
+    s3_bucket: str = _setting("", "PERMITFLOW_S3_BUCKET", "bucket of stored files (PERMITFLOW_STORAGE=s3)")
+    s3_access_key: str = _setting("", "PERMITFLOW_S3_ACCESS_KEY", "S3 access key id")
+    s3_secret_key: str = _setting("", "PERMITFLOW_S3_SECRET_KEY", "S3 secret access key")
+    s3_region: str = _setting("us-east-1", "PERMITFLOW_S3_REGION", "S3 region name (signing)")
     testing: bool = _setting(False, "PERMITFLOW_TESTING", "test mode")
     default_locale: str = _setting("zh_CN", "PERMITFLOW_DEFAULT_LOCALE", "language of pages: zh_CN or en")
     hotline: str = _setting(

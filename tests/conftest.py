@@ -34,6 +34,8 @@ BACKENDS = [b for b in os.environ.get("PERMITFLOW_TEST_DATABASES", "sqlite,postg
 RUN_ID = uuid.uuid4().hex[:10]
 PASSWORD = "demo-pass"
 CASE_TABLES = [
+    "stored_chunk",
+    "stored_object",
     "case_comment",
     "saved_filter",
     "service_rating",

@@ -18,10 +18,6 @@ from .schemas import AttachmentCreated, AttachmentForm, AttachmentUpload
 blp = Blueprint("attachments", __name__, description="Attachments of a case")
 
 
-def _root() -> Any:
-    return attachments.upload_root(edge.settings().instance_path)
-
-
 @blp.route("/cases/<string:number>/attachments")
 class AttachmentList(MethodView):
     @blp.arguments(AttachmentForm, location="form")
@@ -46,7 +42,6 @@ class AttachmentList(MethodView):
             content=content,
             filename=upload.filename,
             kind=form["kind"],
-            root=_root(),
             max_bytes=settings.max_upload_bytes,
         )
         commit()
@@ -74,5 +69,5 @@ class AttachmentItem(MethodView):
     def get(self, number: str, uid: str) -> Response:
         """Download a file of the case: the applicant of the case and staff only (others: 404)."""
         user = require_user()
-        stored = attachments.attachment_for_download(session(), user, number, uid, _root())
+        stored = attachments.attachment_for_download(session(), user, number, uid)
         return download_response(stored)

@@ -15,6 +15,7 @@ from .process import ProcessVersion
 from .rating import ServiceRating
 from .saved_filter import SavedFilter
 from .setting import RuntimeSetting
+from .stored_object import StoredChunk, StoredObject
 from .substitution import Substitution
 from .task import HumanTask, TaskState
 from .timer import Timer, TimerKind
@@ -43,6 +44,8 @@ __all__ = [
     "RuntimeSetting",
     "SavedFilter",
     "ServiceRating",
+    "StoredChunk",
+    "StoredObject",
     "Substitution",
     "TaskState",
     "Timer",

@@ -3,19 +3,19 @@
 Only PDF, JPEG and PNG are accepted, recognised by their content (the `filetype` library reads
 the leading bytes), never by the file name or the client's Content-Type. Executables are refused
 by name of what they are, whatever they are called. The stored file is named by a random uid under
-``<uploads>/<case id>/``; the uploaded name is kept only as metadata (cleaned of any path). A
-refused upload writes nothing and changes nothing.
+``<case id>/`` in the app's storage (services/storage.py: the database or an object store); the
+uploaded name is kept only as metadata (cleaned of any path). A refused upload writes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+import io
 import re
 import unicodedata
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import filetype
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from app import clock
 from app.errors import Conflict, Forbidden, InvalidData, NotFound, TooLarge, UnsupportedType
 from app.models import Attachment, Case, User
 
-from . import audit
+from . import audit, storage
 from .case_access import access_to_case, case_access
 
 ACCEPTED = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
@@ -45,13 +45,15 @@ NOT_FOUND = "no case with this number and query code"
 
 @dataclass(frozen=True)
 class StoredFile:
+    """An attachment and its content, read a chunk at a time from the app's storage."""
+
     attachment: Attachment
-    path: Path
+    chunks: Iterator[bytes]
 
 
-def upload_root(instance_path: str) -> Path:
-    """Where uploads live: outside the static folder, never served by the web server directly."""
-    return Path(instance_path) / "uploads"
+def file_key(case: Case, uid: str) -> str:
+    """The storage key of a case's file (services/storage.py)."""
+    return f"{case.id}/{uid}"
 
 
 def clean_filename(name: str | None) -> str:
@@ -101,7 +103,6 @@ def add_attachment(
     content: bytes,
     filename: str | None,
     kind: str,
-    root: Path,
     max_bytes: int,
 ) -> Attachment:
     """Check and store one uploaded file for the case ``number``. Flushes, never commits.
@@ -128,7 +129,6 @@ def add_attachment(
         filename=filename,
         content=content,
         content_type=content_type,
-        root=root,
     )
 
 
@@ -142,7 +142,6 @@ def store_checked(
     filename: str | None,
     content: bytes,
     content_type: str,
-    root: Path,
 ) -> Attachment:
     """Store a file that passed :func:`check_upload` as the case's attachment ``uid``: the row is
     flushed first, so a database refusal leaves no file behind; the addition is audited."""
@@ -159,7 +158,7 @@ def store_checked(
     )
     session.add(attachment)
     session.flush()
-    write_file(root / str(case.id), attachment.uid, content)
+    storage.of(session).write(session, file_key(case, attachment.uid), io.BytesIO(content))
     audit.record(
         session,
         "attachment.added",
@@ -187,24 +186,13 @@ def check_upload(content: bytes, kind: str, max_bytes: int) -> str:
     return detect_type(content)
 
 
-def write_file(folder: Path, uid: str, content: bytes) -> None:
-    """Write atomically: a reader never sees half a file."""
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f".{uid}.part"
-    with open(temporary, "wb") as f:
-        f.write(content)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, folder / uid)
-
-
 def case_attachments(session: Session, case: Case) -> list[Attachment]:
     return list(
         session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id))
     )
 
 
-def attachment_for_download(session: Session, user: User, number: str, uid: str, root: Path) -> StoredFile:
+def attachment_for_download(session: Session, user: User, number: str, uid: str) -> StoredFile:
     """The file, for staff and the case's applicant only; anyone else gets the same 404."""
     case = _case_for(session, number, user)
     attachment = session.scalar(
@@ -212,10 +200,11 @@ def attachment_for_download(session: Session, user: User, number: str, uid: str,
     )
     if attachment is None or not re.fullmatch(r"[0-9a-f]{32}", attachment.uid):
         raise NotFound("no such attachment on this case")
-    path = root / str(case.id) / attachment.uid
-    if not path.is_file():
+    # Read through a connection of its own: the download streams after the request has ended.
+    chunks = storage.of(session).chunks(file_key(case, attachment.uid))
+    if chunks is None:
         raise NotFound("the file of this attachment is missing; ask the bureau to check it")
-    return StoredFile(attachment, path)
+    return StoredFile(attachment, chunks)
 
 
 REFERENCES = "attachments"  # a form's object of typed attachments: kind -> attachment id

@@ -1,16 +1,18 @@
 """Backups of the database and the stored files together, and their restore (issue 15, finding 11).
 
-A backup is one ``.tar.gz``: ``manifest.json`` (format, schema revision, time, row counts, the audit
-chain's head, every stored file with its SHA-256), ``tables/<table>.jsonl`` (every row of every
-table, parents before children) and ``files/…`` (the upload folder). The rows are read in one
+A backup is one ``.tar.gz``: ``manifest.json`` (format, schema revision, time, row counts, the
+audit chain's head, every stored file with its SHA-256), ``tables/<table>.jsonl`` (every row of
+every table, parents before children, except the database storage's own tables) and
+``files/<key>`` (every stored file, from whichever storage backend is in use, streamed a chunk at
+a time). The rows are read in one
 read-only snapshot transaction (REPEATABLE READ on PostgreSQL, one read transaction on SQLite), so
 they agree with each other; stored files are written once under random names and never changed,
 so the files present after the snapshot include every file its rows name. The format is the same
 for both databases: a SQLite backup restores into PostgreSQL and the other way round.
 
 Restore goes into an empty database migrated to the same revision (``flask db upgrade``) and an
-empty upload folder, then checks what it restored: the audit chain (with the same audit keys) and
-every attachment's size and SHA-256 against its row.
+empty storage (of either backend), then checks what it restored: the audit chain (with the same
+audit keys) and every attachment's size and SHA-256 against its row.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import hashlib
 import io
 import json
 import tarfile
+import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Date, Table, func, insert, select, text
 from sqlalchemy.orm import Session
@@ -33,9 +36,17 @@ from app.errors import Conflict, InvalidData
 from app.models import Attachment
 from app.models.base import Base, UTCDateTime
 
-from . import audit
+from . import audit, storage
+from .storage import Storage
 
 FORMAT = "permitflow-backup/1"
+# The database backend's file rows: backed up as files/<key>, so the format is the same for every
+# backend and a backup restores into either.
+FILE_TABLES = {"stored_object", "stored_chunk"}
+
+
+def _tables() -> list[Table]:
+    return [t for t in Base.metadata.sorted_tables if t.name not in FILE_TABLES]
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,7 @@ class BackupManifest:
     revision: str
     created_at: str
     rows: dict[str, int]
-    files: dict[str, str]  # path under the upload folder -> SHA-256
+    files: dict[str, str]  # storage key -> SHA-256
     audit_head: dict[str, Any]
 
 
@@ -102,8 +113,30 @@ def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     archive.addfile(info, io.BytesIO(data))
 
 
-def create_backup(session: Session, upload_root: Path, target: Path) -> BackupManifest:
+def _add_stored(archive: tarfile.TarFile, store: Storage, session: Session, key: str) -> str | None:
+    """Stream one stored file into the archive (through a temporary file: the size must be known
+    before the content); its SHA-256, or None when it is gone."""
+    pieces = store.chunks(key, session)
+    if pieces is None:
+        return None
+    digest = hashlib.sha256()
+    with tempfile.SpooledTemporaryFile(max_size=storage.CHUNK * 4) as spool:
+        size = 0
+        for piece in pieces:
+            digest.update(piece)
+            spool.write(piece)
+            size += len(piece)
+        spool.seek(0)
+        info = tarfile.TarInfo(f"files/{key}")
+        info.size = size
+        info.mtime = int(clock.now().timestamp())
+        archive.addfile(info, spool)
+    return digest.hexdigest()
+
+
+def create_backup(session: Session, target: Path) -> BackupManifest:
     """Write a backup of every table and every stored file to ``target`` (a new file)."""
+    store = storage.of(session)
     _snapshot(session)
     revision = _revision(session)
     count, head_id, head_hash = audit.chain_head(session)
@@ -111,18 +144,18 @@ def create_backup(session: Session, upload_root: Path, target: Path) -> BackupMa
     files: dict[str, str] = {}
     partial = target.with_name(target.name + ".partial")
     with tarfile.open(partial, "w:gz") as archive:
-        for table in Base.metadata.sorted_tables:
+        for table in _tables():
             lines = [
                 json.dumps({k: _encode(v) for k, v in row._mapping.items()}, ensure_ascii=False)
                 for row in session.execute(select(table))
             ]
             rows[table.name] = len(lines)
             _add(archive, f"tables/{table.name}.jsonl", "\n".join(lines).encode())
-        for path in sorted(p for p in upload_root.rglob("*") if p.is_file()) if upload_root.exists() else []:
-            data = path.read_bytes()
-            relative = path.relative_to(upload_root).as_posix()
-            files[relative] = hashlib.sha256(data).hexdigest()
-            _add(archive, f"files/{relative}", data)
+        keys = {o.key for o in store.listing(session)} | set(store.legacy_files())
+        for key in sorted(keys):
+            digest = _add_stored(archive, store, session, key)
+            if digest is not None:
+                files[key] = digest
         head = {"count": count, "head_id": head_id, "head_hash": head_hash}
         manifest = BackupManifest(FORMAT, revision, clock.now().isoformat(), rows, files, head)
         _add(archive, "manifest.json", json.dumps(asdict(manifest), indent=1).encode())
@@ -142,22 +175,22 @@ def _read_manifest(archive: tarfile.TarFile) -> BackupManifest:
     return manifest
 
 
-def _refuse_unless_empty(session: Session, manifest: BackupManifest, upload_root: Path) -> None:
+def _refuse_unless_empty(session: Session, manifest: BackupManifest, store: Storage) -> None:
     if manifest.revision != _revision(session):
         raise Conflict(
             f"the backup is of schema revision {manifest.revision}, the database is at "
             f"{_revision(session) or 'none'}: run `flask db upgrade` to the backup's revision first"
         )
-    for table in Base.metadata.sorted_tables:
+    for table in _tables():
         if session.scalar(select(func.count()).select_from(table)):
             raise Conflict(f"the database is not empty (table {table.name} has rows): restore into a new one")
-    if upload_root.exists() and any(p.is_file() for p in upload_root.rglob("*")):
-        raise Conflict(f"the upload folder {upload_root} is not empty: restore into a new one")
+    if store.listing(session) or store.legacy_files():
+        raise Conflict(f"the file storage ({store.name}) is not empty: restore into a new one")
 
 
 def _restore_rows(session: Session, archive: tarfile.TarFile) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for table in Base.metadata.sorted_tables:
+    for table in _tables():
         member = archive.extractfile(f"tables/{table.name}.jsonl")
         raw = member.read().decode() if member is not None else ""
         rows = [_decode(table, json.loads(line)) for line in raw.splitlines() if line.strip()]
@@ -165,7 +198,7 @@ def _restore_rows(session: Session, archive: tarfile.TarFile) -> dict[str, int]:
             session.execute(insert(table), rows)
         counts[table.name] = len(rows)
     if session.get_bind().dialect.name == "postgresql":
-        for table in Base.metadata.sorted_tables:
+        for table in _tables():
             if "id" in table.columns and counts[table.name]:
                 session.execute(
                     text(
@@ -176,45 +209,62 @@ def _restore_rows(session: Session, archive: tarfile.TarFile) -> dict[str, int]:
     return counts
 
 
-def _restore_files(archive: tarfile.TarFile, manifest: BackupManifest, upload_root: Path) -> list[str]:
+class _Hashing:
+    """A stream that hashes what is read through it."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.digest.update(data)
+        return data
+
+
+def _restore_files(
+    session: Session, archive: tarfile.TarFile, manifest: BackupManifest, store: Storage
+) -> list[str]:
     problems = []
-    root = upload_root.resolve()
-    for relative, digest in manifest.files.items():
-        path = (root / relative).resolve()
-        if root not in path.parents:
-            problems.append(f"file {relative} points outside the upload folder: not restored")
+    for key, digest in manifest.files.items():
+        if key.startswith("/") or ".." in key.split("/"):
+            problems.append(f"file {key} points outside the storage: not restored")
             continue
-        member = archive.extractfile(f"files/{relative}")
-        data = member.read() if member is not None else b""
-        if hashlib.sha256(data).hexdigest() != digest:
-            problems.append(f"file {relative} in the backup does not match its SHA-256")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        member = archive.extractfile(f"files/{key}")
+        reader = _Hashing(member if member is not None else io.BytesIO())
+        store.write(session, key, reader)  # type: ignore[arg-type]
+        if reader.digest.hexdigest() != digest:
+            problems.append(f"file {key} in the backup does not match its SHA-256")
     return problems
 
 
-def check_attachments(session: Session, upload_root: Path) -> list[str]:
+def check_attachments(session: Session) -> list[str]:
     """Every attachment row's file is present with the size and SHA-256 the row records."""
+    store = storage.of(session)
     problems = []
     for row in session.scalars(select(Attachment).order_by(Attachment.id)):
-        path = upload_root / str(row.case_id) / row.uid
-        if not path.is_file():
+        pieces = store.chunks(f"{row.case_id}/{row.uid}", session)
+        if pieces is None:
             problems.append(f"attachment {row.uid} of case {row.case_id}: the file is missing")
             continue
-        data = path.read_bytes()
-        if len(data) != row.size or hashlib.sha256(data).hexdigest() != row.sha256:
+        digest, size = hashlib.sha256(), 0
+        for piece in pieces:
+            digest.update(piece)
+            size += len(piece)
+        if size != row.size or digest.hexdigest() != row.sha256:
             problems.append(f"attachment {row.uid} of case {row.case_id}: the file differs from its row")
     return problems
 
 
-def restore_backup(session: Session, upload_root: Path, source: Path) -> RestoreReport:
-    """Restore ``source`` into this (empty, migrated) database and upload folder; flushes, never
+def restore_backup(session: Session, source: Path) -> RestoreReport:
+    """Restore ``source`` into this (empty, migrated) database and storage; flushes, never
     commits. The report's problems name what did not check out (the caller decides to commit)."""
     with tarfile.open(source, "r:gz") as archive:
         manifest = _read_manifest(archive)
-        _refuse_unless_empty(session, manifest, upload_root)
+        store = storage.of(session)
+        _refuse_unless_empty(session, manifest, store)
         counts = _restore_rows(session, archive)
-        problems = _restore_files(archive, manifest, upload_root)
+        problems = _restore_files(session, archive, manifest, store)
     session.flush()
     report = RestoreReport(rows=counts, files=len(manifest.files), problems=problems)
     chain = audit.verify_chain(session)
@@ -224,5 +274,5 @@ def restore_backup(session: Session, upload_root: Path, source: Path) -> Restore
     head = manifest.audit_head
     if (chain.checked, audit.chain_head(session)[2]) != (head["count"], head["head_hash"]):
         report.problems.append("the restored audit chain does not end where the backup's did")
-    report.problems += check_attachments(session, upload_root)
+    report.problems += check_attachments(session)
     return report

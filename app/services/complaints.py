@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -60,7 +59,6 @@ def file_complaint(
     data: dict[str, Any],
     photos: list[Upload],
     *,
-    root: Path,
     max_bytes: int,
     process: str | None = None,
 ) -> cases.StartedCase:
@@ -92,7 +90,6 @@ def file_complaint(
             filename=photo.filename,
             content=photo.content,
             content_type=content_type,
-            root=root,
         )
     return started
 

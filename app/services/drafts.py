@@ -9,35 +9,32 @@ is started through services.cases.start_case, exactly as `POST /api/v1/cases` do
 draft file becomes an attachment of the case under the same uid, so the ids the form names stay
 valid.
 
-Files follow the transaction: new files are written first (under new uids) and removed again if
-the transaction rolls back; files a draft no longer names are removed only once it commits, so a
-rolled-back request never leaves a row whose file is gone.
+Files are kept in the app's storage (services/storage.py) under ``drafts/<draft uid>/<uid>`` and
+follow the transaction: new files are written under new uids and go again if the transaction rolls
+back; files a draft no longer names go only once it commits, so a rolled-back request never leaves
+a row whose file is gone.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
+import io
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, event, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import Forbidden, InvalidData, NotFound
 from app.models import Attachment, Draft, DraftAttachment, User
 
-from . import attachments, audit, cases, personal_data, processes
+from . import attachments, audit, cases, personal_data, processes, storage
 from .forms import validate_form
 
 REFERENCES = attachments.REFERENCES
 MAX_DRAFTS = 50  # per applicant: a flood of empty drafts is refused, not stored
-_DOOMED = "drafts.doomed"  # paths to remove once the transaction commits
-_WRITTEN = "drafts.written"  # paths written in the transaction: removed if it rolls back
 
 
 @dataclass(frozen=True)
@@ -147,43 +144,10 @@ def files(session: Session, draft: Draft) -> list[DraftAttachment]:
     )
 
 
-def draft_folder(root: Path, draft: Draft) -> Path:
-    # The uid, not the id: SQLite reuses the id of a deleted row, so a new draft could find the
-    # folder of a discarded one whose files are not yet removed.
-    return root / "drafts" / draft.uid
-
-
-def _remove_after_commit(session: Session, path: Path) -> None:
-    session.info.setdefault(_DOOMED, []).append(path)
-
-
-def _written(session: Session, path: Path) -> None:
-    session.info.setdefault(_WRITTEN, []).append(path)
-
-
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-
-
-def install(session_factory: sessionmaker[Session]) -> None:
-    """Files of this factory's sessions: replaced ones go once the transaction commits, files
-    written by a transaction that rolls back go with it."""
-    event.listen(session_factory, "after_commit", _after_commit)
-    event.listen(session_factory, "after_rollback", _after_rollback)
-
-
-def _after_commit(session: Session) -> None:
-    session.info.pop(_WRITTEN, None)
-    _remove(session.info.pop(_DOOMED, []))
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_DOOMED, None)
-    _remove(session.info.pop(_WRITTEN, []))
+def draft_prefix(draft: Draft) -> str:
+    """The storage prefix of a draft's files. The uid, not the id: SQLite reuses the id of a deleted
+    row, so a new draft could find the files of a discarded one whose files are not yet removed."""
+    return f"drafts/{draft.uid}/"
 
 
 def save(session: Session, draft: Draft, data: dict[str, Any]) -> None:
@@ -202,7 +166,6 @@ def add_file(
     content: bytes,
     filename: str | None,
     kind: str,
-    root: Path,
     max_bytes: int,
 ) -> DraftAttachment:
     """Check and store one file of a declared kind, replacing the draft's earlier file of that
@@ -216,11 +179,11 @@ def add_file(
             {"kind": ["is not a document kind of this application"]},
         )
     content_type = attachments.check_upload(content, kind, max_bytes)
-    folder = draft_folder(root, draft)
+    store = storage.of(session)
     for old in files(session, draft):
         if old.kind == kind:
             session.delete(old)
-            _remove_after_commit(session, folder / old.uid)
+            store.discard(session, draft_prefix(draft) + old.uid)
     item = DraftAttachment(
         uid=uuid.uuid4().hex,
         draft_id=draft.id,
@@ -234,12 +197,11 @@ def add_file(
     session.add(item)
     draft.updated_at = clock.now()
     session.flush()
-    attachments.write_file(folder, item.uid, content)
-    _written(session, folder / item.uid)
+    store.write(session, draft_prefix(draft) + item.uid, io.BytesIO(content))
     return item
 
 
-def remove_file(session: Session, draft: Draft, uid: str, root: Path) -> None:
+def remove_file(session: Session, draft: Draft, uid: str) -> None:
     item = session.scalar(
         select(DraftAttachment).where(DraftAttachment.draft_id == draft.id, DraftAttachment.uid == uid[:32])
     )
@@ -248,17 +210,7 @@ def remove_file(session: Session, draft: Draft, uid: str, root: Path) -> None:
     session.delete(item)
     draft.updated_at = clock.now()
     session.flush()
-    _remove_after_commit(session, draft_folder(root, draft) / item.uid)
-
-
-def file_path(session: Session, draft: Draft, uid: str, root: Path) -> tuple[DraftAttachment, Path]:
-    item = session.scalar(
-        select(DraftAttachment).where(DraftAttachment.draft_id == draft.id, DraftAttachment.uid == uid[:32])
-    )
-    path = draft_folder(root, draft) / item.uid if item is not None else None
-    if item is None or path is None or not path.is_file():
-        raise NotFound("no such file in this draft")
-    return item, path
+    storage.of(session).discard(session, draft_prefix(draft) + item.uid)
 
 
 def typed_data(session: Session, draft: Draft) -> dict[str, Any]:
@@ -284,7 +236,7 @@ def check(session: Session, draft: Draft, data: dict[str, Any]) -> dict[str, Any
     return full
 
 
-def submit(session: Session, user: User, draft: Draft, data: dict[str, Any], root: Path) -> cases.StartedCase:
+def submit(session: Session, user: User, draft: Draft, data: dict[str, Any]) -> cases.StartedCase:
     """Start the case from the draft (the API's service), move its files to the case, delete the
     draft rows; the draft's folder goes when the transaction commits. Flushes, never commits.
 
@@ -297,9 +249,9 @@ def submit(session: Session, user: User, draft: Draft, data: dict[str, Any], roo
     if locked is None:
         raise NotFound("no such draft: it was submitted or discarded")
     full = check(session, draft, data)
-    folder = draft_folder(root, draft)
+    store = storage.of(session)
     items = files(session, draft)
-    lost = [item.kind for item in items if not (folder / item.uid).is_file()]
+    lost = [item.kind for item in items if not store.exists(session, draft_prefix(draft) + item.uid)]
     if lost:
         raise InvalidData(
             "a document of the draft is no longer on the server: upload it again",
@@ -307,7 +259,6 @@ def submit(session: Session, user: User, draft: Draft, data: dict[str, Any], roo
         )
     started = cases.start_case(session, user, draft.process_key, full)
     case = started.case
-    case_folder = root / str(case.id)
     for item in items:
         session.add(
             Attachment(
@@ -322,8 +273,8 @@ def submit(session: Session, user: User, draft: Draft, data: dict[str, Any], roo
                 created_at=item.created_at,
             )
         )
-        _copy(folder / item.uid, case_folder, item.uid)
-        _written(session, case_folder / item.uid)
+        # Copied, not moved: if the transaction rolls back, the draft keeps its files.
+        store.copy(session, draft_prefix(draft) + item.uid, attachments.file_key(case, item.uid))
         audit.record(
             session,
             "attachment.added",
@@ -331,21 +282,13 @@ def submit(session: Session, user: User, draft: Draft, data: dict[str, Any], roo
             case=case,
             detail={"uid": item.uid, "kind": item.kind, "sha256": item.sha256, "size": item.size},
         )
-    discard(session, draft, root)
+    discard(session, draft)
     return started
 
 
-def discard(session: Session, draft: Draft, root: Path) -> None:
+def discard(session: Session, draft: Draft) -> None:
     """Delete the draft; its folder goes when the transaction commits. Flushes, never commits."""
     session.execute(delete(DraftAttachment).where(DraftAttachment.draft_id == draft.id))
     session.delete(draft)
     session.flush()
-    _remove_after_commit(session, draft_folder(root, draft))
-
-
-def _copy(source: Path, folder: Path, uid: str) -> None:
-    """Copy, not move: if the transaction rolls back, the draft keeps its files."""
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f".{uid}.part"
-    shutil.copyfile(source, temporary)
-    os.replace(temporary, folder / uid)
+    storage.of(session).discard(session, draft_prefix(draft))

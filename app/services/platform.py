@@ -70,6 +70,8 @@ class Platform:
     # Deployed versions by id as the hot path reads them (processes.version_by_id); versions never
     # change once deployed.
     version_snapshots: dict[int, Any] = field(default_factory=dict)
+    # The stored files' backend (services/storage.py), bound by create_app once the engine exists.
+    storage: Any = None
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:

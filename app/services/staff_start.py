@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -107,7 +106,6 @@ def start_with_files(
     data: dict[str, Any],
     files: list[StartFile],
     *,
-    root: Path,
     max_bytes: int,
 ) -> cases.StartedCase:
     """Check every file, start the case naming them, then store them. A refused file or form
@@ -142,6 +140,5 @@ def start_with_files(
             filename=item.filename,
             content=item.content,
             content_type=content_type,
-            root=root,
         )
     return started

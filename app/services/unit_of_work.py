@@ -1,5 +1,6 @@
 """What happens when a unit of work ends: audit events sealed before the commit, deferred jobs
-dispatched and replaced draft files removed after it, everything queued dropped on a rollback.
+dispatched after it, everything queued dropped on a rollback (stored files follow the transaction
+through services/storage.py).
 
 Installed on one app's session factory, so sessions of another app (or a tool's own session)
 are never touched.
@@ -9,10 +10,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import audit, deferred, drafts
+from . import audit, deferred
 
 
 def install(session_factory: sessionmaker[Session], dispatcher: deferred.Dispatcher) -> None:
     audit.install(session_factory)
     deferred.install(session_factory, dispatcher)
-    drafts.install(session_factory)

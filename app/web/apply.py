@@ -18,7 +18,7 @@ from flask_babel import gettext
 
 from app.errors import InvalidData, NotFound, PermitFlowError, TooLarge, UnsupportedType
 from app.models import Draft, User
-from app.services import attachments, drafts, processes, staff_start
+from app.services import drafts, processes, staff_start
 
 from . import common, schema_form, uploads
 from .applicant import bp
@@ -35,10 +35,6 @@ def _applicant() -> User:
     if user.is_staff:
         raise NotFound("applications are submitted by applicants")
     return user
-
-
-def _root() -> Any:
-    return attachments.upload_root(common.settings().instance_path)
 
 
 @bp.route("/apply/<key>", methods=["GET", "POST"])
@@ -164,7 +160,6 @@ def _store_posted_files(draft: Draft) -> dict[str, list[str]]:
                 content=uploads.read(upload),
                 filename=upload.filename,
                 kind=kind,
-                root=_root(),
                 max_bytes=common.settings().max_upload_bytes,
             )
         except UPLOAD_ERRORS as err:
@@ -189,7 +184,7 @@ def draft_post(uid: str) -> ResponseReturnValue:
         draft = drafts.get_draft(db, user, uid)
         return _render(draft, status=422, values=request.form, file_errors=refused)
     if action.startswith("remove:"):
-        drafts.remove_file(db, draft, action.removeprefix("remove:"), _root())
+        drafts.remove_file(db, draft, action.removeprefix("remove:"))
     drafts.save(db, draft, data)
     common.commit()
     if action == "check" or action == "submit":
@@ -209,7 +204,7 @@ def _check_or_submit(
         if not submit:
             drafts.check(db, draft, data)
             return _render(draft, complete=True)
-        started = drafts.submit(db, user, draft, data, _root())
+        started = drafts.submit(db, user, draft, data)
         common.commit()
     except InvalidData as err:
         common.rollback()
@@ -248,7 +243,6 @@ def draft_upload(uid: str) -> ResponseReturnValue:
             content=uploads.read(upload),
             filename=upload.filename if upload else None,
             kind=kind,
-            root=_root(),
             max_bytes=common.settings().max_upload_bytes,
         )
         common.commit()
@@ -274,7 +268,7 @@ def draft_discard(uid: str) -> ResponseReturnValue:
     user = _applicant()
     db = common.session()
     draft = drafts.get_draft(db, user, uid, lock=True)
-    drafts.discard(db, draft, _root())
+    drafts.discard(db, draft)
     common.commit()
     flash(gettext("The draft was discarded."), "success")
     return redirect(url_for("applicant.my_cases"))

@@ -20,7 +20,7 @@ from flask_babel import gettext
 from app.errors import InvalidData, TooLarge, TooManyRequests, UnsupportedType
 from app.limits import client_address, submit_limiter
 from app.models import User
-from app.services import attachments, complaints, drafts
+from app.services import complaints, drafts
 from app.services.rate_limit import ACCOUNT_SUBMIT_REFUSED, SUBMIT_REFUSED, account_key
 
 from . import common, schema_form, uploads
@@ -129,7 +129,6 @@ def complaint_new() -> ResponseReturnValue:
             user,
             data,
             photos,
-            root=attachments.upload_root(settings.instance_path),
             max_bytes=settings.max_upload_bytes,
             process=_process(),
         )

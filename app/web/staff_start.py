@@ -17,7 +17,7 @@ from flask_babel import gettext
 
 from app.errors import InvalidData
 from app.models import User
-from app.services import attachments, staff_start
+from app.services import staff_start
 
 from . import common, schema_form, uploads
 from .auth import current_user, login_required
@@ -125,7 +125,6 @@ def start_post(key: str) -> ResponseReturnValue:
             key,
             data,
             files,
-            root=attachments.upload_root(common.settings().instance_path),
             max_bytes=common.settings().max_upload_bytes,
         )
         common.commit()

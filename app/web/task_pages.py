@@ -336,7 +336,6 @@ def _attach_posted_files(user: User, context: dict[str, Any], data: dict[str, An
                 content=uploads.read(upload),
                 filename=upload.filename,
                 kind=kind,
-                root=attachments.upload_root(common.settings().instance_path),
                 max_bytes=common.settings().max_upload_bytes,
             )
         except (InvalidData, TooLarge, UnsupportedType) as err:

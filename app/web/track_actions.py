@@ -112,7 +112,6 @@ def upload_attachment(number: str) -> ResponseReturnValue:
             content=uploads.read(upload),
             filename=upload.filename if upload else None,
             kind=clean(request.form.get("kind"), 64),
-            root=attachments.upload_root(settings.instance_path),
             max_bytes=settings.max_upload_bytes,
         )
         common.commit()
@@ -129,7 +128,5 @@ def download_attachment(number: str, uid: str) -> ResponseReturnValue:
     """A document of the case, for its applicant and staff only."""
     user = current_user()
     assert user is not None
-    settings = common.settings()
-    root = attachments.upload_root(settings.instance_path)
-    stored = attachments.attachment_for_download(common.session(), user, clean(number, 40).upper(), uid, root)
+    stored = attachments.attachment_for_download(common.session(), user, clean(number, 40).upper(), uid)
     return download_response(stored, inline=request.args.get("preview") == "1")

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app import edge
+from tests import stored
 from tests.helpers import change_settings, snapshot, submit_permit
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -47,9 +46,8 @@ def download(api: Any, url: str, user: str | None) -> Any:
     return response
 
 
-def stored_files(app: Any) -> list[Path]:
-    root = Path(edge.of(app).settings.instance_path) / "uploads"
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+def stored_files(app: Any) -> list[str]:
+    return stored.keys(app)
 
 
 @pytest.mark.parametrize(
@@ -136,9 +134,8 @@ def test_paths_in_file_names_never_become_paths(api: Any, app: Any, name: str, s
     body = response.get_json()
     assert body["filename"] == shown or shown is None
     assert not ({"/", "\\", "\x00"} & set(body["filename"])) and not body["filename"].startswith(".")
-    root = Path(edge.of(app).settings.instance_path) / "uploads"
-    mine = [p for p in stored_files(app) if p.name == body["id"]]
-    assert len(mine) == 1 and mine[0].parent.parent == root and mine[0].read_bytes() == PDF
+    mine = [k for k in stored_files(app) if k.rsplit("/", 1)[-1] == body["id"]]
+    assert len(mine) == 1 and mine[0].count("/") == 1 and stored.content(app, mine[0]) == PDF
     got = download(api, body["links"]["download"], "acme")
     assert got.status_code == 200 and "/" not in got.headers["Content-Disposition"]
 

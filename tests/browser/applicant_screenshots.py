@@ -50,7 +50,6 @@ def correction_case(app: Any) -> tuple[str, str]:
             content=PDF,
             filename="施工合同（补签章页）.pdf",
             kind="construction_contract",
-            root=attachments.upload_root(settings.instance_path),
             max_bytes=settings.max_upload_bytes,
         )
         return case.number, started.query_code

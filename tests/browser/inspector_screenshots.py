@@ -48,7 +48,6 @@ def file_complaint_with_evidence(app: Any, folder: Path) -> int | None:
             None,
             {"category": "noise_dust", "location": "北湖区滨江路88号工地", "description": "夜间施工扬尘"},
             [complaints.Upload(tiny_png(), "夜间施工.png")],
-            root=folder / "instance" / "uploads",
             max_bytes=5 * 1024 * 1024,
         )
         case_id = started.case.id

@@ -5,7 +5,6 @@ the same service as the API."""
 from __future__ import annotations
 
 import io
-import pathlib
 import re
 import threading
 from typing import Any
@@ -13,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from app import edge
 from app.models import Attachment, AuditEvent, Case, Draft, DraftAttachment
 from app.services.demo import permit_application
+from tests import stored as stored_files
 from tests.ci_guard import not_applicable
 from tests.helpers import change_settings
 
@@ -231,11 +230,10 @@ def test_upload_refusals_say_why_and_change_nothing(
     traversal = upload(acme, page, "construction_contract", PDF, "../../../etc/passwd.pdf")
     assert traversal.status_code == 201 and traversal.get_json()["filename"] == "passwd.pdf"
     uid = traversal.get_json()["id"]
-    root = edge.of(app).settings.instance_path
     draft_uid = db.scalar(select(Draft.uid))
     db.rollback()
-    folder = pathlib.Path(root) / "uploads" / "drafts" / draft_uid
-    assert sorted(p.name for p in folder.iterdir()) == sorted([*before["files"], uid])
+    names = [k.rsplit("/", 1)[-1] for k in stored_files.keys(app, f"drafts/{draft_uid}/")]
+    assert sorted(names) == sorted([*before["files"], uid])
     unknown = upload(acme, page, "not_a_kind", PDF, "x.pdf")
     assert unknown.status_code == 422
     after = stored(db)
@@ -261,11 +259,10 @@ def test_the_page_speaks_chinese_by_default(pages: Any) -> None:
 
 
 def _on_disk(app: Any, db: Any) -> list[str]:
-    """The files in the draft's folder."""
+    """The stored files of the draft."""
     uid = db.scalar(select(Draft.uid))
     db.rollback()
-    folder = pathlib.Path(edge.of(app).settings.instance_path) / "uploads" / "drafts" / uid
-    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    return sorted(k.rsplit("/", 1)[-1] for k in stored_files.keys(app, f"drafts/{uid}/"))
 
 
 def test_a_rolled_back_post_keeps_the_files_it_would_have_replaced(app: Any, db: Any, pages: Any) -> None:
@@ -298,9 +295,8 @@ def test_a_document_lost_on_the_server_is_asked_for_again_not_a_500(app: Any, db
     acme = pages("acme")
     page = open_draft(acme)
     uids = {kind: upload(acme, page, kind).get_json()["id"] for kind in REQUIRED}
-    root = pathlib.Path(edge.of(app).settings.instance_path) / "uploads" / "drafts"
-    (lost,) = root.rglob(uids["safety_plan"])
-    lost.unlink()
+    (lost,) = [k for k in stored_files.keys(app, "drafts/") if k.endswith("/" + uids["safety_plan"])]
+    stored_files.lose(app, lost)
     response = post(acme, page, _form(), "submit")
     assert response.status_code == 422
     html = _text(response)
