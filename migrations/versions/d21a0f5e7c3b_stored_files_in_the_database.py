@@ -4,7 +4,7 @@ Files kept under instance/uploads by earlier versions are read from there until
 `flask storage migrate --to database` moves them in.
 
 Revision ID: d21a0f5e7c3b
-Revises: f4c2a9d7e813
+Revises: c4e2a9b7d1f0
 Create Date: 2026-12-02 08:10:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ import app.models.base
 
 
 revision = 'd21a0f5e7c3b'
-down_revision = 'f4c2a9d7e813'
+down_revision = "c4e2a9b7d1f0"
 branch_labels = None
 depends_on = None
 
