@@ -192,14 +192,16 @@ def on_behalf_of(session: Session, actor: User, task: HumanTask) -> User | None:
     its group; None when ``actor`` may act in their own right or substitutes for nobody there."""
     if task.assignee_id == actor.id:
         return None
+    # Before any look-up: an unassigned task of the actor's own group is theirs in their own right
+    # (so the common completion reads no substitutions).
+    if task.assignee_id is None and task.candidate_group in task_access.group_slugs(actor):
+        return None
     rows = [r for r in represented(session, actor) if _covers(r, task)]
     if not rows:
         return None
     if task.assignee_id is not None:
         row = next((r for r in rows if r.user_id == task.assignee_id), None)
         return session.get(User, row.user_id) if row else None
-    if task.candidate_group in task_access.group_slugs(actor):
-        return None
     supervisors_only = bool((task.context or {}).get("supervisors_only"))
     for row in rows:
         member = session.scalar(
