@@ -85,10 +85,8 @@ class WatchingBrowser:
     and running axe-core (WCAG 2.1 A and AA rules) on every page of the app a test opens, so the
     test fails on any accessibility violation.
 
-    A page is checked as the test leaves it: when the browser asks for the next document (a link,
-    a form, ``goto``; the request waits in a route until axe is done, so the page is still there
-    as the test last saw it) and when its context closes. Each page is checked once per test (its
-    route, query keys, language, width and title)."""
+    A page is checked when the test asks (``axe(page)``, after it loaded) and when its context
+    closes. Each page is checked once per test (its route, query keys, language, width and title)."""
 
     def __init__(self, browser: Any) -> None:
         self._browser = browser
@@ -116,12 +114,8 @@ class WatchingBrowser:
         return target
 
     def _watch_page(self, page: Any) -> None:
-        def leaving(route: Any, request: Any) -> None:
-            if request.is_navigation_request() and request.frame == page.main_frame:
-                self.axe(page)
-            route.continue_()
-
-        page.route(lambda url: "/static/" not in url and "/vendor/" not in url, leaving)
+        """Pages are checked where the test says so (``browser.axe(page)``) and as their context
+        closes: running axe from a navigation's route handler held the navigation forever."""
 
     def check_open_pages(self, context: Any) -> None:
         for page in list(context.pages):

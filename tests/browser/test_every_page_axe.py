@@ -46,6 +46,7 @@ def _visit(browser: Any, url: str, username: str, paths: list[str], lang: str, w
             response = page.goto(url + path)
             assert response is not None and response.status == 200, (username, path)
             page.wait_for_load_state("networkidle")
+            browser.axe(page)
     finally:
         context.close()
 

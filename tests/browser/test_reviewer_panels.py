@@ -52,6 +52,7 @@ def open_pages(browser: Any, url: str, username: str, paths: list[str]) -> list[
         for path in paths:
             page.goto(url + path)
             page.wait_for_load_state("networkidle")
+            browser.axe(page)
     finally:
         context.close()
     return [where.split(" [")[0] for where in browser.axe_checked]
