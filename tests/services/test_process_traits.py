@@ -128,7 +128,7 @@ def test_a_second_complaint_process_is_rated_and_counted_as_a_complaint(db: Any,
     assert complaints.complaint_process(db, noise) == noise
     with clock.travel_to(at(16, 9)):
         started = complaints.file_complaint(
-            db, None, complaint(), [], root=Path("/nonexistent"), max_bytes=1, process=noise
+            db, None, complaint(), [], max_bytes=1, process=noise
         )
         db.commit()
     case = started.case

@@ -88,7 +88,8 @@ def test_a_deployed_time_limit_shows_on_the_guide(app: Any, db: Any, pages: Any,
     changed = acceptance.group(0).replace('name="time_limit" value="1wd"', 'name="time_limit" value="3wd"')
     edited = text.replace(acceptance.group(0), changed)
     (tmp_path / "construction_permit.bpmn").write_text(edited, encoding="utf-8")
-    shutil.copy(ROOT / "processes" / "parallel_review.bpmn", tmp_path)
+    for name in ("parallel_review.bpmn", "review_agencies.dmn"):
+        shutil.copy(ROOT / "processes" / name, tmp_path)
     try:
         with app.app_context():
             paths = [tmp_path / "construction_permit.bpmn", tmp_path / "parallel_review.bpmn"]
