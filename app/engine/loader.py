@@ -1,8 +1,6 @@
-"""Reading process files: parse, check, resolve dependencies, hash, serialize.
-
-A process is `<key>.bpmn` whose executable process id is `<key>`. Its version hash covers the
-BPMN file, every process it calls, every form it references and the lane mapping it uses.
-"""
+"""Reading process files: parse, check, resolve dependencies, hash, serialize. A process is
+`<key>.bpmn` whose executable process id is `<key>`. Its version hash covers the BPMN file, every
+process it calls, every form it references and the lane mapping it uses."""
 
 from __future__ import annotations
 

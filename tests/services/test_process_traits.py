@@ -127,9 +127,7 @@ def test_a_second_complaint_process_is_rated_and_counted_as_a_complaint(db: Any,
     assert complaints.complaint_process(db) == "complaint_handling"
     assert complaints.complaint_process(db, noise) == noise
     with clock.travel_to(at(16, 9)):
-        started = complaints.file_complaint(
-            db, None, complaint(), [], max_bytes=1, process=noise
-        )
+        started = complaints.file_complaint(db, None, complaint(), [], max_bytes=1, process=noise)
         db.commit()
     case = started.case
     assert case.process_key == noise and case.number.startswith("TS")

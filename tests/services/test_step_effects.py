@@ -54,7 +54,7 @@ def test_the_wake_up_is_the_earliest_live_timer_of_the_step(db: Any) -> None:
         Timer(case_id=case.id, kind=TimerKind.BPMN, due_at=NOW, created_at=NOW),
         Timer(case_id=case.id, kind=TimerKind.BPMN, due_at=NOW.replace(hour=1), created_at=NOW),
     ]
-    effects.schedule_wakeup(db, _step(case, mirrored=Mirrored(False, rows)))
+    effects.schedule_wakeup(db, _step(case, mirrored=Mirrored(False, unfired=rows)))
     assert db.info.pop(deferred._KEY) == [deferred.WakeCase(case.id, NOW.replace(hour=1))]
     effects.schedule_wakeup(db, _step(case))
     assert db.info.get(deferred._KEY) is None
@@ -127,7 +127,7 @@ def test_every_effect_runs_after_a_step(db: Any) -> None:
     case, result = _approved(db)
     row = Timer(case_id=case.id, kind=TimerKind.BPMN, due_at=NOW, created_at=NOW)
     result = replace(result, credit_deductions=[DEDUCTION])
-    effects.run_effects(db, _step(case, result=result, mirrored=Mirrored(False, [row])))
+    effects.run_effects(db, _step(case, result=result, mirrored=Mirrored(False, unfired=[row])))
     assert db.info.pop(deferred._KEY) == [deferred.WakeCase(case.id, NOW)]
     assert len(_events(db, case)) == 1
     assert db.scalar(select(CreditRecord.delta)) == -3

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.models import Case, HumanTask, TaskState
-from app.services import cases, tasks
+from app.services import cases, personal_data, tasks
 from app.services.calendar import SlaState
 from app.services.case_view import (
     CaseClock,
@@ -86,7 +86,7 @@ def test_view_models_keep_the_api_key_names() -> None:
     assert set(shown) == {
         "number", "process", "process_name", "process_name_en", "status", "stage", "stage_en",
         "project_name", "submitted_at", "completed_at", "due_at", "clock", "sla", "timeline",
-        "requests", "documents", "data", "suspended", "rating",
+        "requests", "documents", "data", "suspended", "rating", "overrun",
     }  # fmt: skip
     assert shown["clock"]["pauses"] == [{"from": START, "to": None, "reason": "补正材料"}]
     assert shown["requests"][0]["task_id"] == 7 and shown["sla"] == "on_time"
@@ -120,7 +120,9 @@ def test_public_view_and_task_detail_are_typed(db: Any) -> None:
     assert view.clock.pauses[0].reason_en  # the step's English name, from the timeline
     [request] = view.requests
     assert isinstance(request, CorrectionRequest) and request.items == ["签章页"]
-    assert cases.public_view(db, stored, with_data=True).data == stored.data
+    # Personal values are stored sealed and shown in clear to those who may see the data.
+    shown = personal_data.reveal(db, stored.id, stored.data)
+    assert cases.public_view(db, stored, with_data=True).data == shown
 
     correction = open_task(db, case, "Task_Correction")
     detail = tasks.task_detail(db, user_named(db, "acme"), correction.id)
