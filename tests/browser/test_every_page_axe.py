@@ -14,7 +14,6 @@ from tests.helpers import submit_permit
 
 PAGES = {
     "admin": [
-        "/admin",
         "/admin/users",
         "/admin/users/clerk",
         "/admin/groups",

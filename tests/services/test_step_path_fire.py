@@ -59,7 +59,7 @@ def _fire(db: Any, case: Case, when: datetime) -> tuple[int, list[Any]]:
         outcome = steps.advance(db, steps.FireTimers(case.id))
         assert outcome.case.id == case.id
         fired = outcome.fired
-    wakes = list(db.info.get(deferred._KEY, []))
+    wakes = [i for i in db.info.get(deferred._KEY, []) if isinstance(i, deferred.WakeCase)]
     db.commit()
     return fired, wakes
 
