@@ -89,7 +89,8 @@ class ServiceGuide:
 
 def listed(session: Session) -> list[ServiceGuide]:
     """The guides of the home page: every process the public or an applicant may start."""
-    found = [guide_of(session, v) for v in _guided_versions(session)]
+    # The home page's cards need no steps: no diagram is walked and no group read per visit.
+    found = [guide_of(session, v, with_steps=False) for v in _guided_versions(session)]
     return [g for g in found if g.started_by is not StartedBy.STAFF]
 
 
@@ -103,9 +104,9 @@ def guide(session: Session, key: str) -> ServiceGuide:
 
 
 def public_diagram(session: Session, key: str) -> str:
-    """The guide's read-only flow: the current version's BPMN without scripts, conditions or
-    properties."""
-    version = processes.current_version(session, guide(session, key).key)
+    """The guide's read-only flow of ``key`` (a key :func:`guide` found): the current version's BPMN
+    without scripts, conditions or properties."""
+    version = processes.current_version(session, key)
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     root = etree.fromstring(version.bpmn_xml.encode(), parser)
     for tag in HIDDEN_TAGS:
@@ -120,7 +121,7 @@ def _guided_versions(session: Session) -> list[ProcessVersion]:
     return [v for v in versions if v.meta["start"].get("form") and v.key not in called]
 
 
-def guide_of(session: Session, version: ProcessVersion) -> ServiceGuide:
+def guide_of(session: Session, version: ProcessVersion, *, with_steps: bool = True) -> ServiceGuide:
     meta = version.meta
     schema = processes.form_schema(version, meta["start"]["form"]) or {}
     starters = list(meta["start"].get("starters") or [])
@@ -146,7 +147,7 @@ def guide_of(session: Session, version: ProcessVersion) -> ServiceGuide:
             )
             for k in drafts.attachment_kinds(schema)
         ],
-        steps=_steps(session, version),
+        steps=_steps(session, version) if with_steps else [],
         limit=_limit(meta.get("time_limit")),
         case_kind=meta.get("case_kind", "application"),
     )
