@@ -171,6 +171,11 @@ class Settings:
     lookup_window: int = _setting(
         10 * 60, "PERMITFLOW_LOOKUP_WINDOW", "seconds wrong query codes are counted over (and refused for)"
     )
+    disclosure_delay_hours: int = _setting(
+        24,
+        "PERMITFLOW_DISCLOSURE_DELAY_HOURS",
+        "hours after a disclosed case finished before it is published",
+    )
     code_recovery_hours: int = _setting(
         24,
         "PERMITFLOW_CODE_RECOVERY_HOURS",

@@ -39,6 +39,7 @@ def _blueprints() -> list[Any]:
         inbox_filters,  # noqa: F401  (saved inbox filters, on the blueprint `inbox`)
         notification_pages,
         procedure_pages,  # noqa: F401  (procedures on the status and task pages)
+        public_disclosure,  # noqa: F401  (信息公开 and the project page, on the blueprint `public`)
         public_pages,
         sso,  # noqa: F401  (login through the identity provider, on the blueprint `account`)
         staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)
