@@ -110,6 +110,23 @@ def shoot(chromium: Any, url: str, language: str, size: str, complaint_task: int
     context, page = _page(chromium, url, language, size, "buildco")
     page.goto(url + "/my/cases")
     _shot(page, "my-cases-waiting", language, size)
+    page.locator(".to-do li a").first.click()  # the rectification report: a row per open finding
+    page.wait_for_load_state()
+    _shot(page, "task-rectification-report", language, size)
+    context.close()
+    shoot_joint_review(chromium, url, language, size)
+
+
+def shoot_joint_review(chromium: Any, url: str, language: str, size: str) -> None:
+    """A planning reviewer's task in a joint review: the panel of agencies and the contract's PDF
+    drawn by pdf.js in the page (waited for)."""
+    context, page = _page(chromium, url, language, size, "planner")
+    page.goto(url + "/inbox")
+    page.locator("tbody tr a[href*='/tasks/']").first.click()
+    page.wait_for_load_state()
+    if page.locator("figure.pdf-preview").count():
+        page.wait_for_selector("figure.pdf-preview[data-pdf-rendered]", timeout=20_000)
+    _shot(page, "task-joint-review-pdf", language, size)
     context.close()
 
 
