@@ -7,9 +7,7 @@ contractor's "Waiting for you"), zh-CN and English, desktop (1280×800) and phon
 
 from __future__ import annotations
 
-import struct
 import tempfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -17,25 +15,10 @@ from sqlalchemy import select
 
 from app import edge
 from app.models import HumanTask, TaskState
+from app.services.demo_files import sample_png
 from tests.browser.screenshots import OUT, PASSWORD, build_app, served
 
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
-
-
-def tiny_png(width: int = 48, height: int = 32) -> bytes:
-    """A real (orange) PNG, so thumbnails render."""
-    raw = b"".join(b"\0" + b"\xe0\x80\x20" * width for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
 
 
 def file_complaint_with_evidence(app: Any, folder: Path) -> int | None:
@@ -47,7 +30,7 @@ def file_complaint_with_evidence(app: Any, folder: Path) -> int | None:
             session,
             None,
             {"category": "noise_dust", "location": "北湖区滨江路88号工地", "description": "夜间施工扬尘"},
-            [complaints.Upload(tiny_png(), "夜间施工.png")],
+            [complaints.Upload(sample_png(), "夜间施工.png")],
             max_bytes=5 * 1024 * 1024,
         )
         case_id = started.case.id
