@@ -118,6 +118,26 @@ def add_attachment(
         raise Forbidden(
             "only the applicant, staff with an open task on the case and admins may add documents to it"
         )
+    return add_answer_file(
+        session, user, case, content=content, filename=filename, kind=kind, max_bytes=max_bytes
+    )
+
+
+def add_answer_file(
+    session: Session,
+    user: User,
+    case: Case,
+    *,
+    content: bytes,
+    filename: str | None,
+    kind: str,
+    max_bytes: int,
+) -> Attachment:
+    """A file named by the answer to one of the case's tasks, added by someone whom the task's
+    rules let complete it (the caller checked): a rectification order's contractor adds a photo
+    per finding without access to the case's other documents. Flushes, never commits."""
+    if case.status.is_final:
+        raise Conflict("the case is closed: no more documents can be added")
     kind = (kind or "").strip()
     content_type = check_upload(content, kind, max_bytes)
     return store_checked(

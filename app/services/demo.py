@@ -377,6 +377,9 @@ def load(session: Session, *, password: str, with_cases: bool, echo: Callable[[s
         # Loading twice (`make run` again) must not add a second set of sample cases.
         return f"demo loaded: the database already holds {existing} cases, none added"
     made = load_cases(session, users)
+    from .demo_files import attach_samples
+
+    files = attach_samples(session, users["acme"])
     for line in made:
         echo(f"  case {line}")
-    return f"demo loaded: {len(made)} cases"
+    return f"demo loaded: {len(made)} cases, {files} documents"

@@ -90,7 +90,12 @@ def _rows_field(result: Field, schema: dict[str, Any], items: dict[str, Any], va
     result.kind = "rows"
     lowest: int = schema["minItems"] if isinstance(schema.get("minItems"), int) else 0
     highest = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else None
-    result.attrs.update(min_items=lowest, max_items=highest, items=items, item_label=schema_title(items, ""))
+    label = schema_title(items, "")
+    # Inside a sentence ("Add finding", "Remove finding 2") an English title is lower-case.
+    phrase = label[:1].lower() + label[1:] if label[:1].isascii() and label[1:2].islower() else label
+    result.attrs.update(
+        min_items=lowest, max_items=highest, items=items, item_label=label, item_phrase=phrase
+    )
     present = value if isinstance(value, list) else []
     count = max(len(present), lowest if result.required else 0, 1 if result.required else 0)
     result.rows = [
@@ -132,9 +137,11 @@ def _field(schema: dict[str, Any], path: str, name: str, required: bool, value: 
                 result.attrs[key[:3]] = schema[key]
     elif kind == "array":
         result.kind = "lines"
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        if not result.help and items:
-            result.help = pick(items, "description")
+        scalar: dict[str, Any] = schema["items"] if isinstance(schema.get("items"), dict) else {}
+        if not result.help and scalar:
+            result.help = pick(scalar, "description")
+        if scalar.get("type") in ("integer", "number"):
+            result.attrs["item_type"] = scalar["type"]
     elif schema.get("format") == "date":
         result.kind = "date"
     elif isinstance(schema.get("maxLength"), int) and schema["maxLength"] > LONG_TEXT:
@@ -188,7 +195,10 @@ def _read(fields: list[Field], form: Any, files: Any, at: str, found: dict[str, 
 
 def _read_value(f: Field, name: str, raw: str, data: dict[str, Any]) -> None:
     if f.kind == "lines":
-        lines = [line.strip() for line in raw.splitlines() if line.strip()]
+        lines: list[Any] = [line.strip() for line in raw.splitlines() if line.strip()]
+        item_type = f.attrs.get("item_type")
+        if item_type:  # one number per line (a list of finding numbers): typed as the schema says
+            lines = [_number(line, item_type == "integer") for line in lines]
         if lines:
             data[name] = lines
     elif not raw.strip():
