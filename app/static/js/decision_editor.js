@@ -79,8 +79,11 @@
     if (!modeler) {
       modeler = new window.DmnJS({
         container: "#decision-table",
-        common: {
-          additionalModules: [{ translate: ["value", translate] }], expressionLanguages: { options: [{ value: "python", label: "Python" }], defaults: { editor: "python", inputCell: "python", outputCell: "python" } } }
+        // Per view: dmn-js replaces a `common.additionalModules` by its own.
+        decisionTable: { additionalModules: [{ translate: ["value", translate] }] },
+        drd: { additionalModules: [{ translate: ["value", translate] }] },
+        literalExpression: { additionalModules: [{ translate: ["value", translate] }] },
+        common: { expressionLanguages: { options: [{ value: "python", label: "Python" }], defaults: { editor: "python", inputCell: "python", outputCell: "python" } } }
       });
       window.decisionEditor = modeler; // for the browser test
     }
