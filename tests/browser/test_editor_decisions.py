@@ -45,7 +45,8 @@ def _reviews(db: Any, language: str) -> set[str]:
 def _open_table(page: Any, language: str) -> Any:
     page.locator(f"#decision-list button[data-file='{TABLE}']").click()
     dialog = page.locator("#decision-dialog")
-    expect(dialog).to_have_attribute("data-ready", "1")
+    expect(dialog).to_have_attribute("data-ready", "1", timeout=60_000)
+    expect(dialog.locator("td.input-cell").first).to_be_visible()  # also on a phone
     expect(dialog.locator("#decision-table")).to_contain_text(SAID[language]["hit"])
     return dialog
 
@@ -85,7 +86,7 @@ def test_a_threshold_changed_in_the_table_editor_changes_the_agencies_of_a_new_c
         expect(page.locator("#result")).to_contain_text(words["valid"], timeout=120_000)
         page.get_by_role("button", name=words["deploy"], exact=True).click()
         deploy = page.locator("#deploy-dialog")
-        expect(deploy).to_be_visible()
+        expect(deploy).to_be_visible(timeout=120_000)  # the diff validates first
         tables = deploy.locator("#diff-tables")
         expect(tables).to_be_visible()
         expect(tables).to_contain_text(said["rule"])
