@@ -91,14 +91,8 @@ def attachment_choices(fields: list[schema_form.Field], uploaded: list[Attachmen
             # Only files uploaded as this kind: offering every file invites the wrong document.
             files = [a for a in uploaded if a.kind == kind]
             child.kind = "select"
-            child.help = (
-                ""
-                if files
-                else gettext(
-                    "No file of this kind yet: upload it under “Documents” below as “%(kind)s”.",
-                    kind=child.label,
-                )
-            )
+            # The group's note says where to upload; each empty slot only says that it is empty.
+            child.help = "" if files else gettext("No file of this kind uploaded yet.")
             child.options = [(a.uid, f"{a.filename} · {a.created_at:%Y-%m-%d}") for a in reversed(files)]
             child.values = {a.uid: a.uid for a in files}
 

@@ -64,7 +64,7 @@ def shoot(chromium: Any, app: Any, url: str, language: str, size: str, folder: P
     page.wait_for_url(url + "/apply/drafts/*")
     page.screenshot(path=str(OUT / f"apply-{stem}.png"), full_page=True)
     form = _form("马尾港区冷链物流中心")
-    for name in ("project_name", "project_code", "builder.name", "builder.credit_code"):
+    for name in ("project_name", "project_code"):  # the builder comes from the account (x-prefill)
         page.locator(f'[name="{name}"]').fill(form[name])
     for kind in ("land_use_certificate", "planning_permit"):
         page.locator(f"#file-{kind}").set_input_files(str(folder / "doc.pdf"))
@@ -73,6 +73,8 @@ def shoot(chromium: Any, app: Any, url: str, language: str, size: str, folder: P
     page.screenshot(path=str(OUT / f"apply-check-{stem}.png"), full_page=True)
     for name, value in form.items():
         field = page.locator(f'[name="{name}"]')
+        if field.first.get_attribute("readonly") is not None:
+            continue
         if field.evaluate("e => e.tagName") == "SELECT":
             field.select_option(value)
         elif field.first.get_attribute("type") == "radio":

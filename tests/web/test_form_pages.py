@@ -81,7 +81,7 @@ def test_each_correction_slot_offers_only_files_of_its_kind(api: Any, db: Any, p
 
     assert uid in select("construction_contract")
     assert uid not in select("land_use_certificate") and uid not in select("fund_certificate")
-    assert "No file of this kind yet" in html
+    assert "No file of this kind uploaded yet." in html
     # Named under another slot anyway (a hand-made post): refused, the case unchanged.
     action = re.search(r'action="(/track/[^"]+/requests/\d+)"', html).group(1)
     refused = acme.post(
