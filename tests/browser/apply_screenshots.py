@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app import edge
 from app.models import Case, HumanTask, TaskState, User
 from app.services import tasks
+from tests.browser.filling import fill_form
 from tests.browser.screenshots import OUT, PASSWORD, SIZES, build_app, served
 from tests.web.test_apply import _form
 
@@ -71,16 +72,7 @@ def shoot(chromium: Any, app: Any, url: str, language: str, size: str, folder: P
         page.locator(f"#doc-{kind} .sla-on_time").wait_for()
     page.click("button[value=check]")
     page.screenshot(path=str(OUT / f"apply-check-{stem}.png"), full_page=True)
-    for name, value in form.items():
-        field = page.locator(f'[name="{name}"]')
-        if field.first.get_attribute("readonly") is not None:
-            continue
-        if field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(value)
-        elif field.first.get_attribute("type") == "radio":
-            page.locator(f'[name="{name}"][value="{value}"]').check()
-        else:
-            field.fill(value)
+    fill_form(page, form)
     for kind in ("drawing_review_certificate", "construction_contract", "safety_plan"):
         page.locator(f"#file-{kind}").set_input_files(str(folder / "doc.pdf"))
         page.locator(f"#doc-{kind} .sla-on_time").wait_for()

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app import edge
 from app.models import Case, CaseStatus, User
+from tests.browser.filling import fill_form
 from tests.browser.screenshots import OUT, SIZES, build_app, log_in, served
 from tests.web.test_apply import _form
 
@@ -49,20 +50,15 @@ def shoot(chromium: Any, url: str, language: str, size: str, folder: Path, out: 
     page.screenshot(path=str(out / f"start-prefilled-{stem}.png"), full_page=True)
     form = _form("马尾港区冷链物流中心")
     form.update({"planned_start": "2027-06-01", "planned_finish": "2027-05-01"})
-    for name, value in form.items():
-        field = page.locator(f'[name="{name}"]')
-        if field.first.get_attribute("readonly") is not None:
-            continue
-        if field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(value)
-        elif field.first.get_attribute("type") == "radio":
-            page.locator(f'[name="{name}"][value="{value}"]').check()
-        else:
-            field.fill(value)
+    fill_form(page, form)
     page.click("button[value=check]")
     page.locator("#f-planned_finish-error").scroll_into_view_if_needed()
     page.screenshot(path=str(out / f"start-rule-error-{stem}.png"), full_page=True)
     page.screenshot(path=str(out / f"start-rule-error-view-{stem}.png"))  # the field in view
+    page.set_input_files("#file-safety_plan", str(folder / "notes.pdf"))  # text, not a PDF: refused
+    page.locator("#doc-safety_plan [data-role=error]").wait_for()
+    page.locator("#doc-safety_plan").scroll_into_view_if_needed()
+    page.screenshot(path=str(out / f"upload-refused-{stem}.png"))
     page.goto(f"{url}/track/{number}")
     if not page.locator("ul.documents").count():
         page.select_option("#upload-kind", "construction_contract")
@@ -80,6 +76,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "contract.pdf").write_bytes(PDF)
+        (folder / "notes.pdf").write_bytes(b"meeting notes, typed as text")
         app = build_app(folder)
         number = waiting_case(app)
         with served(app) as (url, chromium):

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.filling import fill_form
 from tests.conftest import PASSWORD
 from tests.web.test_apply import REQUIRED, _form
 
@@ -32,19 +33,6 @@ WORDS = {
         "locked": "Filled in from your verified account and locked",
     },
 }
-
-
-def _fill(page: Any, form: dict[str, str]) -> None:
-    for name, value in form.items():
-        field = page.locator(f'[name="{name}"]')
-        if field.first.get_attribute("readonly") is not None:
-            continue  # bound to the account
-        if field.first.get_attribute("type") == "radio":
-            page.locator(f'[name="{name}"][value="{value}"]').check()
-        elif field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
 
 
 @pytest.mark.parametrize(("language", "viewport"), [("zh_CN", (1366, 900)), ("en", (390, 844))])
@@ -96,7 +84,7 @@ def test_acme_starts_from_the_guide_with_the_builder_locked_and_a_rule_at_its_fi
         expect(page.locator("#file-safety_plan")).to_have_attribute("aria-invalid", "true")
 
         form = _form("鼓山物流园二期")
-        _fill(page, {**form, "planned_start": "2027-06-01", "planned_finish": "2027-05-01"})
+        fill_form(page, {**form, "planned_start": "2027-06-01", "planned_finish": "2027-05-01"})
         for kind in REQUIRED:
             page.locator(f"#file-{kind}").set_input_files(str(document))
             expect(page.locator(f"#doc-{kind} .sla-on_time")).to_be_visible()
