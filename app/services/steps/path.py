@@ -32,7 +32,7 @@ from .. import (
 )
 from ..case_clock import case_due
 from ..forms import validate_form
-from . import assignment, consultation, going_back, platform_tasks, procedures
+from . import assignment, consultation, going_back, platform_tasks, procedures, query_codes
 from .commands import (
     CaseCommand,
     ClaimTask,
@@ -46,6 +46,7 @@ from .commands import (
     ReassignTask,
     RecallTask,
     ReleaseTask,
+    ReplaceQueryCode,
     RequestExtension,
     ResumeCase,
     ReturnTask,
@@ -162,6 +163,7 @@ PROCEDURES: dict[type, Callable[..., StepOutcome]] = {
     UrgeCase: procedures.urge,
     OrderSupervision: procedures.order_supervision,
     RateService: procedures.rate,
+    ReplaceQueryCode: query_codes.replace_code,
 }
 
 
