@@ -242,17 +242,24 @@ def check_references(session: Session, case: Case, data: object) -> None:
     if not isinstance(refs, dict) or not refs:
         return
     named = {kind: uid for kind, uid in refs.items() if isinstance(uid, str)}
-    known = set(
-        session.scalars(
-            select(Attachment.uid).where(
-                Attachment.case_id == case.id, Attachment.uid.in_([u[:32] for u in named.values()])
-            )
+    rows = session.execute(
+        select(Attachment.uid, Attachment.kind).where(
+            Attachment.case_id == case.id, Attachment.uid.in_([u[:32] for u in named.values()])
         )
     )
+    known = {uid: kind for uid, kind in rows}
     errors = {
         f"{REFERENCES}.{kind}": ["is not the id of a file uploaded to this case"]
         for kind, uid in named.items()
         if uid not in known
     }
+    # A typed slot takes a file uploaded as that kind: a contract is no land-use certificate.
+    errors.update(
+        {
+            f"{REFERENCES}.{kind}": [f"is a file uploaded as another kind of document ({known[uid]})"]
+            for kind, uid in named.items()
+            if uid in known and known[uid] != kind
+        }
+    )
     if errors:
         raise InvalidData("the form names attachments this case does not have: " + ", ".join(errors), errors)

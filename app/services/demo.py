@@ -47,6 +47,8 @@ APPLICANTS = [
     ("acme", "北湖城市建设投资有限公司", "91350100M000100Y43", "13812345678"),
     ("buildco", "华建第一工程有限公司", "91110108MA01ABCD1E", "13987654321"),
 ]
+# The person to call about each company's applications (prefilled into its start forms).
+CONTACTS = {"acme": "张伟", "buildco": "李强"}
 
 
 # The demo city's districts (forms' `district`, the dashboard's map), told by the project's name.
@@ -142,6 +144,7 @@ def ensure_groups_and_users(session: Session, password: str) -> dict[str, User]:
                 roles=[],
                 company_name=company,
                 credit_code=code,
+                contact_name=CONTACTS.get(username),
                 created_at=now,
             )
             pii.set_phone(session, users[username], phone)

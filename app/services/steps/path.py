@@ -22,6 +22,7 @@ from .. import (
     attachments,
     case_numbers,
     certificates,
+    form_prefill,
     gateway,
     personal_data,
     platform,
@@ -102,9 +103,11 @@ def advance(session: Session, command: Command) -> StepOutcome:
 def _start(session: Session, command: StartCase) -> StepOutcome:
     version = command.version
     meta = version.meta
-    data = dict(command.data)
     schema = processes.form_schema(version, meta["start"]["form"])
-    validate_form(schema, data, what="application")
+    # Fields bound to the account (x-prefill) come from it when left out, and must equal it.
+    account = form_prefill.account_values(session, command.actor)
+    data = form_prefill.fill(schema, dict(command.data), account)
+    validate_form(schema, data, what="application", account=account)
     sealed = personal_data.seal(schema, data)  # personal values never reach the engine
     source = processes.spec_source(version)
     start_data = {**sealed.data, **command.start_data}
