@@ -39,25 +39,29 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def configure(log_format: str, stream: IO[str] | None = None, level: int = logging.INFO) -> logging.Handler:
-    """Send the process's log lines (the platform's, gunicorn's error log, rq's) to ``stream``
-    (default: standard error) in ``log_format`` (``json`` or ``text``). Called once by each
-    process's entry point (wsgi.py, worker.py), never at import. Returns the handler installed."""
+def configure(
+    log_format: str, stream: IO[str] | None = None, level: int = logging.INFO
+) -> logging.Handler | None:
+    """With ``json``, send the process's log lines (the platform's, gunicorn's error log, rq's) to
+    ``stream`` (default: standard error) as JSON. With ``text`` nothing changes: each library
+    logs as it always did (rq and gunicorn their own lines, the rest warnings only). Called once by
+    each process's entry point (wsgi.py, worker.py), never at import. Returns the handler installed."""
+    if log_format.strip().lower() != "json":
+        return None
     handler = logging.StreamHandler(stream or sys.stderr)
-    if log_format.strip().lower() == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_permitflow", False)]:
         root.removeHandler(old)
     handler._permitflow = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    # gunicorn's error log has a handler of its own and does not propagate: in JSON, its lines go
-    # through this handler too. (rq adds its handlers only when no handler would catch its lines.)
-    if handler.formatter.__class__ is JsonFormatter:
-        gunicorn = logging.getLogger("gunicorn.error")
-        gunicorn.handlers = []
-        gunicorn.propagate = True
+    # SpiffWorkflow logs every task's state change at info (thousands of lines per case): only its
+    # warnings reach the collector; the audit trail is the record of what a case did.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+    # gunicorn's error log has a handler of its own and does not propagate: its lines go through
+    # this handler too. (rq adds its handlers only when no handler would catch its lines.)
+    gunicorn = logging.getLogger("gunicorn.error")
+    gunicorn.handlers = []
+    gunicorn.propagate = True
     return handler

@@ -24,12 +24,14 @@ from app.models import User
 def captured() -> Iterator[io.StringIO]:
     """The process's log lines in JSON, as wsgi.py and worker.py configure them."""
     stream = io.StringIO()
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    root, spiff, gunicorn = (logging.getLogger(n) for n in ("", "spiff", "gunicorn.error"))
+    kept = (list(root.handlers), root.level, spiff.level, list(gunicorn.handlers), gunicorn.propagate)
     log_format.configure("json", stream=stream)
     yield stream
-    root.handlers[:] = handlers
-    root.setLevel(level)
+    root.handlers[:], gunicorn.handlers[:] = kept[0], kept[3]
+    root.setLevel(kept[1])
+    spiff.setLevel(kept[2])
+    gunicorn.propagate = kept[4]
 
 
 def _lines(stream: io.StringIO) -> list[dict[str, Any]]:
@@ -114,9 +116,17 @@ def test_a_workers_job_line_names_the_job(captured: io.StringIO, redis_url: str)
     assert "duration_ms" in done
 
 
-def test_text_is_the_default_format(captured: io.StringIO) -> None:
-    stream = io.StringIO()
-    log_format.configure("text", stream=stream)
+def test_text_leaves_logging_as_it_was(captured: io.StringIO) -> None:
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    assert log_format.configure("text", stream=io.StringIO()) is None
+    assert root.handlers == handlers  # the JSON handler stays the one installed, not doubled
     logging.getLogger("permitflow.test").warning("plain words")
-    assert "WARNING permitflow.test: plain words" in stream.getvalue()
-    assert captured.getvalue() == ""  # the earlier handler was replaced, not doubled
+    assert json.loads(captured.getvalue().splitlines()[-1])["message"] == "plain words"
+
+
+def test_spiffworkflows_task_chatter_stays_out_of_the_json_lines(captured: io.StringIO) -> None:
+    logging.getLogger("spiff.task").info("task state changed")
+    logging.getLogger("spiff.task").warning("a task failed")
+    messages = [line["message"] for line in _lines(captured)]
+    assert messages == ["a task failed"]
