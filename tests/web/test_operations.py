@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from app import clock, edge, metrics_scrape, timer_sweep
-from app.models import User
+from app.models import HumanTask, User
 from app.services import cases, processes, timers
 from tests.conftest import make_app
 from tests.engine.bpmn_factory import boundary_timer_process, write
@@ -173,3 +173,19 @@ def test_a_workers_exporter_serves_the_same_figures_over_http(app: Any) -> None:
     samples = _samples(text)
     assert ("permitflow_timers_due_unfired", ()) in samples
     assert ("permitflow_dependency_up", (("dependency", "redis"),)) in samples
+
+
+def test_a_completed_task_is_counted_once_its_step_commits(
+    app: Any, db: Any, api: Any, tmp_path: Path
+) -> None:
+    (case_id,) = _cases_left_late(app, db, tmp_path, "metrics_tasks", 1)
+    clock.unfreeze()
+    task_id = db.scalar(select(HumanTask.id).where(HumanTask.case_id == case_id))
+    db.rollback()
+    label = (("process", "metrics_tasks"),)
+    before = _scrape(api.client).get(("permitflow_tasks_completed_total", label), 0.0)
+    done = api.post(f"/api/v1/tasks/{task_id}/complete", "clerk", json={"data": {}})
+    assert done.status_code == 200, done.get_json()
+    again = api.post(f"/api/v1/tasks/{task_id}/complete", "clerk", json={"data": {}})
+    assert again.status_code == 409  # refused: nothing committed, nothing counted
+    assert _scrape(api.client)[("permitflow_tasks_completed_total", label)] == before + 1
