@@ -2,8 +2,9 @@
 
 `/healthz` answers 200 while the process runs and asks nothing else; `/readyz` answers 200 when
 the database, Redis and the stored files' backend answer, else 503 naming what does not;
-`/metrics` is the Prometheus text format for clients of ``PERMITFLOW_METRICS_ALLOW`` (404 for
-anyone else: the figures are the operations team's, not the public's).
+`/metrics` is the Prometheus text format for clients of ``PERMITFLOW_METRICS_ALLOW`` that reach the
+machine directly (404 for anyone else, and for requests a proxy forwarded: the figures are the
+operations team's, not the public's).
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ def readyz() -> ResponseReturnValue:
 def metrics() -> ResponseReturnValue:
     """Prometheus metrics of this machine's processes, for the networks the settings allow."""
     settings = edge.settings()
-    if not _allowed(request.remote_addr or "", settings.metrics_allow):
+    # Through the load balancer every client seems to come from its (private) address: a request
+    # a proxy forwarded is the public's. Prometheus scrapes each machine directly.
+    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    if forwarded or not _allowed(request.remote_addr or "", settings.metrics_allow):
         abort(404)
     state = edge.state()
     registry = metrics_scrape.scrape_registry(

@@ -5,6 +5,7 @@ timers still due and unfired, request latency by route template, and the queue's
 from __future__ import annotations
 
 import socket
+import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
-from app import clock, edge, metrics_scrape, timer_sweep
+from app import clock, edge, metrics_scrape, readiness, timer_sweep
 from app.models import HumanTask, User
 from app.services import cases, processes, timers
 from tests.conftest import make_app
@@ -157,6 +158,11 @@ def test_metrics_are_refused_outside_the_allowed_networks(client: Any) -> None:
     assert outside.status_code == 404
     inside = client.get("/metrics", environ_base={"REMOTE_ADDR": "10.20.30.40"})
     assert inside.status_code == 200
+    # The load balancer's address is private, but what it forwards comes from the public.
+    proxied = client.get(
+        "/metrics", environ_base={"REMOTE_ADDR": "10.0.0.2"}, headers={"X-Forwarded-For": "198.51.100.4"}
+    )
+    assert proxied.status_code == 404
 
 
 def test_a_workers_exporter_serves_the_same_figures_over_http(app: Any) -> None:
@@ -189,3 +195,24 @@ def test_a_completed_task_is_counted_once_its_step_commits(
     again = api.post(f"/api/v1/tasks/{task_id}/complete", "clerk", json={"data": {}})
     assert again.status_code == 409  # refused: nothing committed, nothing counted
     assert _scrape(api.client)[("permitflow_tasks_completed_total", label)] == before + 1
+
+
+def test_readyz_answers_in_seconds_when_redis_accepts_but_never_replies(
+    app: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(readiness, "TIMEOUT", 0.5)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes the handshake; nobody ever answers
+    port = silent.getsockname()[1]
+    settings = edge.of(app).settings
+    application = make_app(settings.database_url, tmp_path, f"redis://127.0.0.1:{port}/0")
+    try:
+        started = time.monotonic()
+        response = application.test_client().get("/readyz")
+        assert time.monotonic() - started < 10
+        assert response.status_code == 503 and response.json["unavailable"] == ["redis"]
+        assert response.json["checks"]["redis"] == "unavailable: TimeoutError"
+    finally:
+        edge.of(application).database.dispose()
+        silent.close()
