@@ -41,6 +41,7 @@ def _blueprints() -> list[Any]:
         operations,
         procedure_pages,  # noqa: F401  (procedures on the status and task pages)
         public_pages,
+        sso,  # noqa: F401  (login through the identity provider, on the blueprint `account`)
         staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)
         substitute_pages,  # noqa: F401  (委托: naming a substitute, on the blueprint `inbox`)
         task_pages,  # noqa: F401  (the task pages, on the blueprint `inbox`)
@@ -74,6 +75,7 @@ def _template_helpers() -> dict[str, Any]:
     from .auth import current_user
     from .display import attachment_kind, group_name, localtime
     from .notification_pages import unread_notifications
+    from .sso import sso_enabled
 
     return {
         "pick": pick,
@@ -84,6 +86,7 @@ def _template_helpers() -> dict[str, Any]:
         "group_name": group_name,
         "attachment_kind": attachment_kind,
         "unread_notifications": unread_notifications,
+        "sso_enabled": sso_enabled,
     }
 
 
