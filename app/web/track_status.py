@@ -16,6 +16,7 @@ from app.services import (
     attachments,
     case_comments,
     cases,
+    complaint_view,
     complaints,
     pii,
     process_traits,
@@ -23,7 +24,7 @@ from app.services import (
     refusal_decision,
     tasks,
 )
-from app.services.case_access import access_to_case
+from app.services.case_access import CaseAccess, access_to_case
 from app.services.case_view import CaseView, CorrectionRequest
 from app.services.credit_code import mask_credit_code, mask_phone
 from app.services.procedure_choices import applicant_choices
@@ -32,7 +33,7 @@ from . import common, schema_form
 from .display import group_name
 from .i18n import current_language, pick
 from .procedure_labels import RATING_LEVELS, rating_level, suspension_reason
-from .track_access import may_rate
+from .track_access import granted, may_rate
 
 ATTACHMENTS_KEY = attachments.REFERENCES  # a form's object of typed attachments: kind -> id
 
@@ -57,17 +58,19 @@ def _pauses(view: CaseView) -> list[dict[str, Any]]:
     ]
 
 
-def _holder(case: Case) -> dict[str, Any] | None:
-    """Who applied, as public pages may show it: companies by name, codes and phones masked."""
+def _holder(case: Case, *, own: bool) -> dict[str, Any] | None:
+    """Who applied, as public pages may show it: companies by name, codes and phones masked; the
+    applicant looking at their own case sees their own data in clear (``own``)."""
     if case.applicant_id is None:
         return None
     applicant = common.session().get(User, case.applicant_id)
     if applicant is None or not applicant.company_name:
         return None
+    phone = pii.phone_of(common.session(), applicant)
     return {
         "name": applicant.company_name,
-        "credit_code": mask_credit_code(applicant.credit_code),
-        "phone": mask_phone(pii.phone_of(common.session(), applicant)),
+        "credit_code": applicant.credit_code if own else mask_credit_code(applicant.credit_code),
+        "phone": phone if own else mask_phone(phone),
     }
 
 
@@ -86,9 +89,11 @@ def attachment_choices(fields: list[schema_form.Field], uploaded: list[Attachmen
         group.help = gettext("Upload the files under “Documents” below first, then choose each one here.")
         for child in group.children:
             kind = child.path.rsplit(".", 1)[-1]
-            files = [a for a in uploaded if a.kind == kind] or list(uploaded)
+            # Only files uploaded as this kind: offering every file invites the wrong document.
+            files = [a for a in uploaded if a.kind == kind]
             child.kind = "select"
-            child.help = ""
+            # The group's note says where to upload; each empty slot only says that it is empty.
+            child.help = "" if files else gettext("No file of this kind uploaded yet.")
             child.options = [(a.uid, f"{a.filename} · {a.created_at:%Y-%m-%d}") for a in reversed(files)]
             child.values = {a.uid: a.uid for a in files}
 
@@ -131,6 +136,11 @@ def _groups_now(view: CaseView) -> str:
     return ("、" if current_language() != "en" else ", ").join(group_name(slug) for slug in sorted(slugs))
 
 
+def _answer(view: CaseView) -> str | None:
+    """A complaint's answer: the last note a step wrote."""
+    return next((step.note for step in reversed(view.timeline) if step.note), None)
+
+
 def render_status(
     case: Case,
     user: User | None,
@@ -164,7 +174,7 @@ def render_status(
         "version": version,
         "is_applicant": is_applicant,
         "is_staff": access.staff,
-        "holder": _holder(case),
+        "holder": _holder(case, own=is_applicant),
         "limit_days": _limit_days(view.clock.limit),
         "pauses": pauses,
         "requests": requests,
@@ -179,9 +189,7 @@ def render_status(
         "rating": rating_form(case, user),
         # Complaint-style processes (BPMN property case_kind): the complainant's wording and answer.
         "is_complaint": traits.complaint,
-        "answer": next((step.note for step in reversed(view.timeline) if step.note), None)
-        if traits.complaint
-        else None,
+        "answer": _answer(view) if traits.complaint else None,
         "rating_values": rating_values or {},
         "rating_errors": rating_errors or {},
         "max_upload_mb": max(1, common.settings().max_upload_bytes // (1024 * 1024)),
@@ -189,6 +197,7 @@ def render_status(
         "groups_now": _groups_now(view),
         **_procedure_context(db, case, user, view, pauses, complaint=traits.complaint),
         "procedure_error": procedure_error,
+        **complaint_context(db, case, access, complaint=traits.complaint),
     }
     return render_template("track.html", **context), status
 
@@ -224,3 +233,14 @@ def rating_form(case: Case, user: User | None) -> dict[str, Any] | None:
         return None
     fields = schema_form.build_fields(complaints.rating_schema(db, task))
     return {"task": task, "fields": fields, "answer": (task.context or {}).get("note")}
+
+
+def complaint_context(db: Any, case: Case, access: CaseAccess, *, complaint: bool) -> dict[str, Any]:
+    """The template's `filed` (None when not shown) and `handling_due`."""
+    if not complaint:
+        return {"filed": None, "handling_due": None}
+    shown = complaint_view.may_see_filed(access, complaint=True, code_proved=granted(case))
+    return {
+        "filed": complaint_view.filed_complaint(db, case) if shown else None,
+        "handling_due": complaint_view.handling_due(db, case) if not case.status.is_final else None,
+    }
