@@ -1,7 +1,7 @@
 """Background processes.
 
     python worker.py          an rq worker with its scheduler (run any number, on any machine)
-    python worker.py --cron   the periodic sweep that fires missed timers (run exactly one)
+    python worker.py --cron   queues the periodic sweep (run any number: one leads, see app/jobs/cron.py)
 
 Both build the app (settings from the environment) and run jobs inside its app context. The rq
 worker runs in a child process under a small supervisor, which kills and replaces it when a case
@@ -14,35 +14,18 @@ import argparse
 import multiprocessing
 from functools import partial
 
-from rq.cron import CronScheduler
-
 from app import create_app, edge
 from app.config import Settings
 from app.extensions import redis_connection
 from app.jobs import job_queue, watchdog
-from app.jobs.audit import checkpoint_audit
-from app.jobs.timers import sweep
+from app.jobs.cron import run_cron
 
 
 def _run_sweeps() -> None:
     app = create_app()
     settings = edge.of(app).settings
     with app.app_context():
-        scheduler = CronScheduler(connection=redis_connection(settings))
-        scheduler.register(
-            sweep,
-            queue_name=settings.queue_name,
-            interval=settings.sweep_interval_seconds,
-            job_timeout=600,
-        )
-        # Signed checkpoints outside the database show a deletion of the newest audit events.
-        scheduler.register(
-            checkpoint_audit,
-            queue_name=settings.queue_name,
-            interval=settings.audit_checkpoint_interval,
-            job_timeout=600,
-        )
-        scheduler.start()
+        run_cron(settings, redis_connection(settings))
 
 
 def _work(watch: watchdog.CaseWatch, overrun: watchdog.Overrun | None, *, burst: bool) -> None:
