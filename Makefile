@@ -10,6 +10,9 @@ NODE_STAMP := node_modules/.installed
 BUNDLE := frontend/dist/modeler.js
 ESBUILD_LOADERS := $(foreach ext,woff woff2 ttf eot svg,--loader:.$(ext)=dataurl)
 export FLASK_APP := wsgi
+# Where `make run` serves the web app.
+RUN_HOST ?= 127.0.0.1
+RUN_PORT ?= 5000
 
 .PHONY: run setup test lint bench mutate clean
 
@@ -31,17 +34,21 @@ $(BUNDLE): $(NODE_STAMP) $(wildcard frontend/src/*)
 setup: $(STAMP) $(NODE_STAMP) $(BUNDLE)
 
 ## Set up, migrate, deploy the processes, load demo data, start the web app and a worker.
+## Ctrl-C (or SIGTERM to make) stops everything the recipe started: the trap signals the whole
+## process group (web, worker supervisor and its child) and the embedded Redis's owner, which
+## shuts its daemonized redis-server down (app/embedded_redis.py); tests/test_make_run.py checks it.
 run: $(STAMP) $(NODE_STAMP) $(BUNDLE)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
-	@echo "PermitFlow on http://127.0.0.1:5000  (API docs: /api/v1/docs; Ctrl-C stops all, embedded Redis included)"
-	@trap 'kill 0' INT TERM EXIT; \
+	@echo "PermitFlow on http://$(RUN_HOST):$(RUN_PORT)  (API docs: /api/v1/docs; Ctrl-C stops all, embedded Redis included)"
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
+	  instance="$${PERMITFLOW_INSTANCE:-instance}"; mkdir -p "$$instance"; \
 	  if [ -z "$$REDIS_URL" ]; then \
-	    $(BIN)/python -m app.embedded_redis > instance/embedded-redis.log & \
-	    for _ in $$(seq 1 100); do grep -q '^ready' instance/embedded-redis.log 2>/dev/null && break; sleep 0.1; done; \
+	    $(BIN)/python -m app.embedded_redis > "$$instance/embedded-redis.log" & \
+	    for _ in $$(seq 1 100); do grep -q '^ready' "$$instance/embedded-redis.log" 2>/dev/null && break; sleep 0.1; done; \
 	  fi; \
 	  $(BIN)/python worker.py & \
-	  $(BIN)/flask run --host 127.0.0.1 --port 5000
+	  $(BIN)/flask run --host $(RUN_HOST) --port $(RUN_PORT)
 
 ## The whole test suite, on SQLite and on PostgreSQL (needs PostgreSQL and Redis on localhost).
 test: $(STAMP) $(NODE_STAMP) $(BUNDLE)

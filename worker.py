@@ -3,7 +3,9 @@
     python worker.py          an rq worker with its scheduler (run any number, on any machine)
     python worker.py --cron   queues the periodic sweep (run any number: one leads, see app/jobs/cron.py)
 
-Both build the app (settings from the environment) and run jobs inside its app context. The rq
+Both build the app (settings from the environment) and run jobs inside its app context, log in
+the format ``PERMITFLOW_LOG_FORMAT`` names, and with ``PERMITFLOW_METRICS_PORT`` serve Prometheus
+metrics at ``http://<host>:<port>/metrics`` (one port per process; see the README). The rq
 worker runs in a child process under a small supervisor, which kills and replaces it when a case
 step runs longer than the script budget plus ``PERMITFLOW_WORKER_GRACE`` (see app/jobs/watchdog.py).
 """
@@ -14,15 +16,30 @@ import argparse
 import multiprocessing
 from functools import partial
 
-from app import create_app, edge
+from flask import Flask
+
+from app import create_app, edge, log_format, metrics_scrape
 from app.config import Settings
 from app.extensions import redis_connection
 from app.jobs import job_queue, watchdog
 from app.jobs.cron import run_cron
 
 
+def _observed(app: Flask) -> None:
+    """This process's log format and, when a port is set, its metrics exporter."""
+    state = edge.of(app)
+    settings = state.settings
+    log_format.configure(settings.log_format)
+    if settings.metrics_port:
+        registry = metrics_scrape.scrape_registry(
+            state.database, state.redis, settings.queue_name, settings.metrics_multiproc_dir
+        )
+        metrics_scrape.serve(registry, settings.metrics_port)
+
+
 def _run_sweeps() -> None:
     app = create_app()
+    _observed(app)
     settings = edge.of(app).settings
     with app.app_context():
         run_cron(settings, redis_connection(settings))
@@ -30,6 +47,7 @@ def _run_sweeps() -> None:
 
 def _work(watch: watchdog.CaseWatch, overrun: watchdog.Overrun | None, *, burst: bool) -> None:
     app = create_app()
+    _observed(app)  # in the child: a replaced child binds the port its killed predecessor freed
     settings = edge.of(app).settings
     connection = redis_connection(settings)
     with app.app_context():

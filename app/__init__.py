@@ -24,7 +24,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from . import edge, http_headers, json_input
     from .extensions import redis_connection
     from .limits import Limits
+    from .web import request_log
 
+    request_log.install(app)  # first: it times what every other hook adds
     json_input.install(app)
     http_headers.install(app, settings)
     current = platform.Platform.build(settings)
@@ -85,6 +87,9 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         OPENAPI_SWAGGER_UI_PATH="docs",
         # swagger-ui-dist from npm (package.json), served by app/web/vendor.py: no CDN.
         OPENAPI_SWAGGER_UI_URL="/vendor/swagger-ui-dist/",
+        # Swagger UI would otherwise send the spec to validator.swagger.io for its badge: nothing
+        # leaves a government network from this page.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         API_SPEC_OPTIONS={
             "info": {
                 "description": "PermitFlow public HTTP API. Errors always have the shape "

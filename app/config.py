@@ -176,6 +176,11 @@ class Settings:
     lookup_window: int = _setting(
         10 * 60, "PERMITFLOW_LOOKUP_WINDOW", "seconds wrong query codes are counted over (and refused for)"
     )
+    disclosure_delay_hours: int = _setting(
+        24,
+        "PERMITFLOW_DISCLOSURE_DELAY_HOURS",
+        "hours after a disclosed case finished before it is published",
+    )
     code_recovery_hours: int = _setting(
         24,
         "PERMITFLOW_CODE_RECOVERY_HOURS",
@@ -260,6 +265,29 @@ class Settings:
         "rectification_order",
         "PERMITFLOW_MAP_ORDER_PROCESSES",
         "processes whose open cases the dashboard's map counts as open rectification orders",
+    )
+
+    log_format: str = _setting(
+        "text",
+        "PERMITFLOW_LOG_FORMAT",
+        "text, or json: one JSON object a line (request id, user, case, route, status, duration) "
+        "for a log collector (ELK, Loki)",
+    )
+    metrics_allow: str = _setting(
+        "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16",
+        "PERMITFLOW_METRICS_ALLOW",
+        "networks (comma-separated CIDR) whose clients may read /metrics; others get 404",
+    )
+    metrics_port: int = _setting(
+        0,
+        "PERMITFLOW_METRICS_PORT",
+        "port of a worker's (or worker --cron's) Prometheus exporter; 0: none. One port per process",
+    )
+    metrics_multiproc_dir: str = _setting(
+        "",
+        "PROMETHEUS_MULTIPROC_DIR",
+        "prometheus_client's multiprocess folder (emptied before start): every process of a machine "
+        "(gunicorn workers, rq workers) writes its counters there and any one scrape adds them up",
     )
 
     @classmethod

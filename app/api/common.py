@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -39,7 +39,9 @@ def current_user(required: bool = True) -> User | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("use Authorization: Bearer <token>")
     settings = edge.settings()
-    return auth.user_from_token(session(), token.strip(), settings.secret_key)
+    user = auth.user_from_token(session(), token.strip(), settings.secret_key)
+    g.api_user = user  # the request's log line names its user (app/web/request_log.py)
+    return user
 
 
 def require_user() -> User:

@@ -11,11 +11,14 @@ subprocess) and the ``incoming``/``outgoing`` references that the flows already 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from .validation.problems import NS, local_name
+
+if TYPE_CHECKING:
+    from .table_diff import TableDiff
 
 BPMN = NS["bpmn"]
 SPIFF = NS["spiffworkflow"]
@@ -64,10 +67,12 @@ class DiagramDiff:
     added: list[ElementDiff]
     removed: list[ElementDiff]
     changed: list[ElementDiff]
+    # The decision tables that differ (``table_diff.diff_versions``): a table-only edit is a change.
+    tables: list[TableDiff] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
+        return not (self.added or self.removed or self.changed or self.tables)
 
     def in_words(self) -> str:
         """One line for people reading the audit trail: counts, then what changed in which element."""
@@ -75,15 +80,19 @@ class DiagramDiff:
             f"{e.element_id} ({', '.join(sorted({c.facet for c in e.changes}))})" for e in self.changed
         )
         line = f"added {len(self.added)}, removed {len(self.removed)}, changed {len(self.changed)}"
-        return f"{line}: {changed}" if changed else line
+        line = f"{line}: {changed}" if changed else line
+        return "; ".join([line, *(t.in_words() for t in self.tables)])
 
     def summary(self) -> dict[str, Any]:
         """Counts and ids, small enough for an audit event."""
-        return {
+        found: dict[str, Any] = {
             "added": [e.element_id for e in self.added],
             "removed": [e.element_id for e in self.removed],
             "changed": {e.element_id: sorted({c.facet for c in e.changes}) for e in self.changed},
         }
+        if self.tables:
+            found["tables"] = {t.file: t.summary() for t in self.tables}
+        return found
 
 
 def _root(xml: str) -> Any:

@@ -40,6 +40,7 @@ from app import step_watch
 from app.parent_death import signal_on_parent_death
 from app.services import runaway
 
+from . import job_log
 from .runner import in_transaction
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,8 @@ class WatchedWorker(SimpleWorker):
     def execute_job(self, job: Job, queue: Queue) -> None:
         if self.watch is not None and self.scheduler is not None and not self.watch.scheduler_name:
             self.watch.scheduler_name = self.scheduler.name
-        super().execute_job(job, queue)
+        with job_log.observed(job):
+            super().execute_job(job, queue)
 
 
 def recover(connection: redis.Redis, queue_name: str, overrun: Overrun) -> None:

@@ -118,6 +118,26 @@ def add_attachment(
         raise Forbidden(
             "only the applicant, staff with an open task on the case and admins may add documents to it"
         )
+    return add_answer_file(
+        session, user, case, content=content, filename=filename, kind=kind, max_bytes=max_bytes
+    )
+
+
+def add_answer_file(
+    session: Session,
+    user: User,
+    case: Case,
+    *,
+    content: bytes,
+    filename: str | None,
+    kind: str,
+    max_bytes: int,
+) -> Attachment:
+    """A file named by the answer to one of the case's tasks, added by someone whom the task's
+    rules let complete it (the caller checked): a rectification order's contractor adds a photo
+    per finding without access to the case's other documents. Flushes, never commits."""
+    if case.status.is_final:
+        raise Conflict("the case is closed: no more documents can be added")
     kind = (kind or "").strip()
     content_type = check_upload(content, kind, max_bytes)
     return store_checked(
@@ -222,17 +242,24 @@ def check_references(session: Session, case: Case, data: object) -> None:
     if not isinstance(refs, dict) or not refs:
         return
     named = {kind: uid for kind, uid in refs.items() if isinstance(uid, str)}
-    known = set(
-        session.scalars(
-            select(Attachment.uid).where(
-                Attachment.case_id == case.id, Attachment.uid.in_([u[:32] for u in named.values()])
-            )
+    rows = session.execute(
+        select(Attachment.uid, Attachment.kind).where(
+            Attachment.case_id == case.id, Attachment.uid.in_([u[:32] for u in named.values()])
         )
     )
+    known = {uid: kind for uid, kind in rows}
     errors = {
         f"{REFERENCES}.{kind}": ["is not the id of a file uploaded to this case"]
         for kind, uid in named.items()
         if uid not in known
     }
+    # A typed slot takes a file uploaded as that kind: a contract is no land-use certificate.
+    errors.update(
+        {
+            f"{REFERENCES}.{kind}": [f"is a file uploaded as another kind of document ({known[uid]})"]
+            for kind, uid in named.items()
+            if uid in known and known[uid] != kind
+        }
+    )
     if errors:
         raise InvalidData("the form names attachments this case does not have: " + ", ".join(errors), errors)

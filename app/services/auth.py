@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -16,6 +17,8 @@ from app.models import User
 
 from . import audit
 from .login_guard import LoginGuard
+
+log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
 # A hash to verify against when the user does not exist, so timing does not reveal usernames.
@@ -49,11 +52,23 @@ def sign_in(session: Session, guard: LoginGuard, username: str, password: str, a
         audit.record(session, "login.unlocked", actor=None, actor_label="system", detail=ended.detail())
     wait = guard.locked_for(username, address)
     if wait:
+        log.warning(
+            "locked login for %r from %s",
+            username,
+            address,
+            extra={"event": "login.locked_out", "username": username, "source_address": address},
+        )
         minutes = max(1, -(-wait // 60))
         raise LoginLocked(f"too many failed logins; try again in {minutes} minute(s)", retry_after=wait)
     try:
         user = authenticate(session, username, password)
     except NotAuthenticated:
+        log.warning(
+            "failed login for %r from %s",
+            username,
+            address,
+            extra={"event": "login.failed", "username": username, "source_address": address},
+        )
         for started in guard.record_failure(username, address):
             audit.record(session, "login.locked", actor=None, actor_label="system", detail=started.detail())
         raise

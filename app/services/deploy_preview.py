@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.engine.diagram_diff import DiagramDiff, diff_diagrams
+from app.engine.diagram_diff import DiagramDiff
+from app.engine.table_diff import diff_versions
 from app.errors import Conflict
 from app.models import ProcessVersion
 
@@ -45,11 +46,14 @@ class DeployPreview:
     running: int
 
 
-def preview_deploy(session: Session, key: str, xml: str) -> DeployPreview:
-    """The differences of ``xml`` from the current version of ``key`` (nothing is stored; who may
-    see them is who may deploy: ``process_views.require_editor``)."""
+def preview_deploy(
+    session: Session, key: str, xml: str, tables: dict[str, str] | None = None
+) -> DeployPreview:
+    """The differences of ``xml`` and of the edited decision ``tables`` (``<name>.dmn`` → XML; the
+    others stay as the current version has them) from the current version of ``key`` (nothing is
+    stored; who may see them is who may deploy: ``process_views.require_editor``)."""
     current = processes.current_version(session, key)
     running = processes.running_counts(session, key)
-    return DeployPreview(
-        current, diff_diagrams(current.bpmn_xml, xml), running.get(current.id, 0), sum(running.values())
-    )
+    before = processes.decision_files(current)
+    diff = diff_versions(current.bpmn_xml, before, xml, {**before, **(tables or {})})
+    return DeployPreview(current, diff, running.get(current.id, 0), sum(running.values()))

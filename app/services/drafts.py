@@ -30,7 +30,7 @@ from app import clock
 from app.errors import Forbidden, InvalidData, NotFound
 from app.models import Attachment, Draft, DraftAttachment, User
 
-from . import attachments, audit, cases, personal_data, processes, storage
+from . import attachments, audit, cases, form_prefill, personal_data, processes, storage
 from .forms import validate_form
 
 REFERENCES = attachments.REFERENCES
@@ -222,7 +222,9 @@ def compose(session: Session, draft: Draft, data: dict[str, Any]) -> dict[str, A
     """The application as it would be submitted: the typed data and, when the form declares typed
     attachments, the `attachments` object naming the draft's file of each kind."""
     schema = start_schema(session, draft.process_key)
-    full = {k: v for k, v in data.items() if k != REFERENCES}
+    full = form_prefill.fill(
+        schema, {k: v for k, v in data.items() if k != REFERENCES}, _account(session, draft)
+    )
     if attachment_kinds(schema):
         full[REFERENCES] = {f.kind: f.uid for f in files(session, draft)}
     return full
@@ -232,8 +234,18 @@ def check(session: Session, draft: Draft, data: dict[str, Any]) -> dict[str, Any
     """The completeness check: InvalidData naming every missing or invalid field and document at
     once (a missing document is `attachments.<kind>: is required`). Returns the composed data."""
     full = compose(session, draft, data)
-    validate_form(start_schema(session, draft.process_key), full, what="application")
+    schema = start_schema(session, draft.process_key)
+    validate_form(schema, full, what="application", account=_account(session, draft))
     return full
+
+
+def _account(session: Session, draft: Draft) -> dict[str, str]:
+    return form_prefill.account_values(session, session.get(User, draft.applicant_id))
+
+
+def prefill(session: Session, draft: Draft) -> list[form_prefill.BoundField]:
+    """The draft's fields bound to the applicant's account, with the account's values."""
+    return form_prefill.bound_fields(start_schema(session, draft.process_key), _account(session, draft))
 
 
 def submit(session: Session, user: User, draft: Draft, data: dict[str, Any]) -> cases.StartedCase:

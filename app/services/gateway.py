@@ -270,7 +270,17 @@ def _sync_bpmn_timers(
         )
         session.add(timer)
         added.append(timer)
+        _timer_sets_due(timer)
     return added
+
+
+def _timer_sets_due(timer: Timer) -> None:
+    """A task without a time limit of its own whose escalating boundary timer (a rectification's
+    "overdue" at the worst finding's deadline) falls due is due then: its performer and the lists
+    show that date and its colours, and its duration counts against it."""
+    row = timer.human_task
+    if row is not None and row.due_at is None and timer.level >= 1 and row.state == TaskState.OPEN:
+        row.due_at = timer.due_at
 
 
 def sync_case_timer(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.engine import LoadResult, Problem, ProcessBundle, SpecSource, load_processes
-from app.engine.diagram_diff import diff_diagrams
+from app.engine.table_diff import diff_versions
 from app.errors import NotFound, ProcessInvalid
 from app.models import Case, CaseStatus, Group, ProcessVersion, User
 
@@ -134,8 +134,14 @@ def _change_detail(
     session: Session, key: str, before: ProcessVersion | None, after: ProcessVersion
 ) -> dict[str, Any]:
     """What the audit keeps of a change of the current version: from which version to which, what
-    the diagram adds, removes and changes, and how many running cases stay on their versions."""
-    diff = diff_diagrams(before.bpmn_xml if before else "", after.bpmn_xml)
+    the diagram and its decision tables add, remove and change, and how many running cases stay on
+    their versions."""
+    diff = diff_versions(
+        before.bpmn_xml if before else "",
+        decision_files(before) if before else {},
+        after.bpmn_xml,
+        decision_files(after),
+    )
     running = sum(running_counts(session, key).values())
     return {
         "key": key,

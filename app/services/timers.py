@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -47,3 +47,15 @@ def fire_due(session: Session, case_id: int) -> int:
     """Fire every due timer of one case (through the step path). Returns how many fired.
     Flushes, never commits."""
     return steps.advance(session, steps.FireTimers(case_id)).fired
+
+
+def due_unfired(session: Session, now: datetime | None = None) -> tuple[int, datetime | None]:
+    """How many timers are due and still unfired, and the earliest due time among them (the
+    metrics' backlog: a few for a second or two is normal, many for minutes means no worker)."""
+    now = now or clock.now()
+    count, oldest = session.execute(
+        select(func.count(), func.min(Timer.due_at)).where(
+            Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Timer.due_at <= now
+        )
+    ).one()
+    return int(count), oldest

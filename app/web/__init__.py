@@ -38,7 +38,9 @@ def _blueprints() -> list[Any]:
         inbox_bulk,  # noqa: F401  (the inbox's bulk actions, on the blueprint `inbox`)
         inbox_filters,  # noqa: F401  (saved inbox filters, on the blueprint `inbox`)
         notification_pages,
+        operations,
         procedure_pages,  # noqa: F401  (procedures on the status and task pages)
+        public_disclosure,  # noqa: F401  (信息公开 and the project page, on the blueprint `public`)
         public_pages,
         sso,  # noqa: F401  (login through the identity provider, on the blueprint `account`)
         staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)
@@ -66,6 +68,7 @@ def _blueprints() -> list[Any]:
         audit_pages.bp,
         notification_pages.bp,
         vendor.bp,
+        operations.bp,
     ]
 
 

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext, ngettext
 
 from app.engine.diagram_diff import ElementDiff, FacetChange
+from app.engine.table_diff import RuleDiff, TableDiff
 from app.services import deploy_preview, process_views
 
 from . import common
@@ -55,6 +56,65 @@ def _element(element: ElementDiff, shapes: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _rule(rule: RuleDiff) -> dict[str, Any]:
+    return {
+        "rule_id": rule.rule_id,
+        "name": gettext("Rule %(num)d", num=rule.number),
+        "description": rule.description,
+        "changes": [
+            _change(
+                FacetChange(
+                    gettext("Description") if c.facet == "description" else c.facet, c.before, c.after
+                )
+            )
+            for c in rule.changes
+        ],
+    }
+
+
+_TABLE_FACETS = {"hitPolicy": lazy_gettext("Hit policy"), "columns": lazy_gettext("Columns")}
+
+
+def _table(table: TableDiff) -> dict[str, Any]:
+    """A decision table's differences: its rules added, removed and changed (by row and column)."""
+    return {
+        "file": table.file,
+        "decision_id": table.decision_id,
+        "name": table.name,
+        "summary": gettext(
+            "Decision table %(name)s: %(added)d rules added, %(removed)d removed, %(changed)d changed.",
+            name=table.name,
+            added=len(table.added),
+            removed=len(table.removed),
+            changed=len(table.changed),
+        ),
+        "added": [_rule(r) for r in table.added],
+        "removed": [_rule(r) for r in table.removed],
+        "changed": [_rule(r) for r in table.changed],
+        "table": [
+            {"facet": str(_TABLE_FACETS.get(c.facet, c.facet)), "before": c.before, "after": c.after}
+            for c in table.table
+        ],
+    }
+
+
+def _summary(diff: Any, current: str) -> str:
+    if diff.empty:
+        return gettext("No element differs from the current version %(version)s.", version=current)
+    said = gettext(
+        "Against the current version %(version)s: %(added)d added, %(removed)d removed, %(changed)d changed.",
+        version=current,
+        added=len(diff.added),
+        removed=len(diff.removed),
+        changed=len(diff.changed),
+    )
+    if diff.tables:
+        said += " " + ngettext(
+            "%(num)d decision table changed.", "%(num)d decision tables changed.", len(diff.tables)
+        )
+    return said
+
+
 @bp.route("/processes/<key>/diff", methods=["POST"])
 @login_required
 def process_diff(key: str) -> ResponseReturnValue:
@@ -74,7 +134,7 @@ def process_diff(key: str) -> ResponseReturnValue:
             ),
             problems=_problems_json(xml, problems),
         )
-    preview = deploy_preview.preview_deploy(db, key, xml)
+    preview = deploy_preview.preview_deploy(db, key, xml, tables)
     common.rollback()
     diff = preview.diff
     ids = [e.element_id for e in diff.added + diff.changed]
@@ -87,16 +147,8 @@ def process_diff(key: str) -> ResponseReturnValue:
             "added": [_element(e, shapes) for e in diff.added],
             "removed": [_element(e, {}) for e in diff.removed],
             "changed": [_element(e, shapes) for e in diff.changed],
-            "summary": gettext(
-                "Against the current version %(version)s: %(added)d added, %(removed)d removed, "
-                "%(changed)d changed.",
-                version=current,
-                added=len(diff.added),
-                removed=len(diff.removed),
-                changed=len(diff.changed),
-            )
-            if not diff.empty
-            else gettext("No element differs from the current version %(version)s.", version=current),
+            "tables": [_table(t) for t in diff.tables],
+            "summary": _summary(diff, current),
             "running": ngettext(
                 "%(num)d running case stays on the version it runs (%(current)d on the current version "
                 "%(version)s); cases never move by a deploy.",

@@ -6,15 +6,14 @@ and says each refusal next to its field in the page's language.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from app import clock
 from app.errors import InvalidData
-from app.services import accounts, case_overrun, cases, drafts, performer_tasks, processes
+from app.services import accounts, drafts, performer_tasks
+from app.services.my_cases import my_cases as my_cases_rows
 
 from . import common
 from .auth import current_user, log_in, login_required
@@ -116,12 +115,7 @@ def my_cases() -> ResponseReturnValue:
     if user.is_staff:
         return redirect(url_for("inbox.inbox"))
     db = common.session()
-    mine = cases.applicant_cases(db, user)
-    late = case_overrun.overrun_ids(db, [c.id for c in mine], clock.now())  # statutory overrun
-    rows: list[dict[str, Any]] = [
-        {"case": c, "version": processes.version_by_id(db, c.process_version_id), "overrun": c.id in late}
-        for c in mine
-    ]
+    rows = my_cases_rows(db, user, clock.now())
     startable = drafts.startable(db)
     names = {v.key: v for v in startable}
     saved = [{"draft": d, "version": names.get(d.process_key)} for d in drafts.user_drafts(db, user)]

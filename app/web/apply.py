@@ -65,6 +65,21 @@ def _fields(draft: Draft) -> tuple[dict[str, Any], list[schema_form.Field]]:
     return schema, fields
 
 
+def _prefilled(draft: Draft, fields: list[schema_form.Field], values: Any) -> dict[str, Any]:
+    """The inputs' texts with the fields bound to the account filled from it: a locked one always
+    shows the account's value (read-only, with why), an editable one only while it is empty."""
+    shown = dict(values.items()) if hasattr(values, "items") else {}
+    bound = {b.path: b for b in drafts.prefill(common.session(), draft)}
+    for f in schema_form.all_fields(fields):
+        found = bound.get(f.path)
+        if found is None:
+            continue
+        f.attrs["prefill"] = "locked" if found.locked else "editable"
+        if found.locked or not str(shown.get(f.path) or "").strip():
+            shown[f.path] = found.value
+    return shown
+
+
 def _dom_id(path: str) -> str:
     return schema_form.Field(path, "text", "").dom_id
 
@@ -105,9 +120,11 @@ def _render(
         "version": version,
         "schema": schema,
         "fields": fields,
-        "values": values
-        if values is not None
-        else schema_form.form_values(fields, drafts.typed_data(db, draft)),
+        "values": _prefilled(
+            draft,
+            fields,
+            values if values is not None else schema_form.form_values(fields, drafts.typed_data(db, draft)),
+        ),
         "errors": errors,
         "focus": schema_form.first_error(fields, errors),
         "kinds": kinds,

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from app.models import ProcessVersion
 from app.services import platform, processes
 
+from .library_words import dmn_words
+
 
 def tables_of(session: Session, version: ProcessVersion) -> dict[str, str]:
     """``<name>.dmn`` → XML: the version's own tables first, then the folder's other ones."""
@@ -40,4 +42,5 @@ def labels() -> dict[str, Any]:
         "saved": gettext("Saved into the draft: Validate and Deploy send it with the diagram."),
         "importFailed": gettext("The decision table could not be opened:"),
         "unsaved": gettext("The diagram has changes that are not deployed."),
+        "words": dmn_words(),
     }

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 
+from .library_words import bpmn_words
+
 
 def count_labels() -> dict[str, str]:
     return {
@@ -97,6 +99,7 @@ def modeler_words() -> dict[str, str]:
     """bpmn-js's own words (the panel's general groups, the palette, the context pad) that the
     editor shows most, in the page's language."""
     return {
+        **bpmn_words(),
         "General": gettext("General"),
         "Name": gettext("Name"),
         "ID": gettext("ID"),

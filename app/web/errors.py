@@ -23,6 +23,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app.engine.form_rules import RuleMessage
 from app.errors import (
     CaseInError,
     Conflict,
@@ -34,6 +35,7 @@ from app.errors import (
     TooManyRequests,
 )
 from app.extensions import error_json
+from app.problem_words import api_language
 
 from . import common, uploads
 from .auth import current_user
@@ -226,13 +228,22 @@ def _http_error(api_handler: Callable[[HTTPException], Any]) -> Callable[[HTTPEx
     return handle
 
 
+def _in_api_language(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """A form's own rule messages (x-rules) in the request's Accept-Language; the rest as they are."""
+    language = api_language()
+    return {
+        key: [m.said(language) if isinstance(m, RuleMessage) else m for m in messages]
+        for key, messages in errors.items()
+    }
+
+
 def _domain_error(err: PermitFlowError) -> ResponseReturnValue:
     common.rollback()
     headers = (
         {"Retry-After": str(err.retry_after)} if isinstance(err, TooManyRequests) and err.retry_after else {}
     )
     if request.path.startswith("/api/"):
-        response = error_json(err.status, err.message, err.errors)
+        response = error_json(err.status, err.message, _in_api_language(err.errors))
         response.headers.update(headers)
         return response
     if isinstance(err, NotAuthenticated):

@@ -14,7 +14,9 @@ from typing import Any
 
 from flask_babel import gettext
 
-from .i18n import pick
+from app.engine.form_rules import RuleMessage
+
+from .i18n import is_english, pick
 
 RADIO_MAX = 4  # up to this many choices show as radio buttons, more as a select
 LONG_TEXT = 200  # strings allowed to be longer than this get a text area
@@ -90,7 +92,12 @@ def _rows_field(result: Field, schema: dict[str, Any], items: dict[str, Any], va
     result.kind = "rows"
     lowest: int = schema["minItems"] if isinstance(schema.get("minItems"), int) else 0
     highest = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else None
-    result.attrs.update(min_items=lowest, max_items=highest, items=items, item_label=schema_title(items, ""))
+    label = schema_title(items, "")
+    # Inside a sentence ("Add finding", "Remove finding 2") an English title is lower-case.
+    phrase = label[:1].lower() + label[1:] if label[:1].isascii() and label[1:2].islower() else label
+    result.attrs.update(
+        min_items=lowest, max_items=highest, items=items, item_label=label, item_phrase=phrase
+    )
     present = value if isinstance(value, list) else []
     count = max(len(present), lowest if result.required else 0, 1 if result.required else 0)
     result.rows = [
@@ -132,9 +139,11 @@ def _field(schema: dict[str, Any], path: str, name: str, required: bool, value: 
                 result.attrs[key[:3]] = schema[key]
     elif kind == "array":
         result.kind = "lines"
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        if not result.help and items:
-            result.help = pick(items, "description")
+        scalar: dict[str, Any] = schema["items"] if isinstance(schema.get("items"), dict) else {}
+        if not result.help and scalar:
+            result.help = pick(scalar, "description")
+        if scalar.get("type") in ("integer", "number"):
+            result.attrs["item_type"] = scalar["type"]
     elif schema.get("format") == "date":
         result.kind = "date"
     elif isinstance(schema.get("maxLength"), int) and schema["maxLength"] > LONG_TEXT:
@@ -188,7 +197,10 @@ def _read(fields: list[Field], form: Any, files: Any, at: str, found: dict[str, 
 
 def _read_value(f: Field, name: str, raw: str, data: dict[str, Any]) -> None:
     if f.kind == "lines":
-        lines = [line.strip() for line in raw.splitlines() if line.strip()]
+        lines: list[Any] = [line.strip() for line in raw.splitlines() if line.strip()]
+        item_type = f.attrs.get("item_type")
+        if item_type:  # one number per line (a list of finding numbers): typed as the schema says
+            lines = [_number(line, item_type == "integer") for line in lines]
         if lines:
             data[name] = lines
     elif not raw.strip():
@@ -267,20 +279,21 @@ def form_values(fields: list[Field], data: dict[str, Any], prefix: str = "") -> 
     return values
 
 
-def _all_paths(fields: list[Field]) -> list[Field]:
+def all_fields(fields: list[Field]) -> list[Field]:
+    """Every field of the tree, groups and rows included, parents first."""
     out: list[Field] = []
     for f in fields:
         out.append(f)
-        out.extend(_all_paths(f.children))
+        out.extend(all_fields(f.children))
         for row in f.rows:
-            out.extend(_all_paths(row))
+            out.extend(all_fields(row))
     return out
 
 
 def place_errors(fields: list[Field], errors: dict[str, list[str]]) -> tuple[dict[str, list[str]], list[str]]:
     """Errors by the field they belong to (the deepest field whose path prefixes the error's),
     translated; and the errors that belong to no field."""
-    by_path = sorted(_all_paths(fields), key=lambda f: len(f.path), reverse=True)
+    by_path = sorted(all_fields(fields), key=lambda f: len(f.path), reverse=True)
     placed: dict[str, list[str]] = {}
     general: list[str] = []
     for key, messages in errors.items():
@@ -299,17 +312,19 @@ def place_errors(fields: list[Field], errors: dict[str, list[str]]) -> tuple[dic
 
 def labels(fields: list[Field]) -> dict[str, str]:
     """Every field's label by its path (for the error summary)."""
-    return {f.path: f.label for f in _all_paths(fields)}
+    return {f.path: f.label for f in all_fields(fields)}
 
 
 def first_error(fields: list[Field], placed: dict[str, list[str]]) -> str | None:
     """The path of the first field, in the form's order, that has an error (to focus it)."""
     return next(
-        (f.path for f in _all_paths(fields) if f.path in placed and f.kind not in ("group", "rows")), None
+        (f.path for f in all_fields(fields) if f.path in placed and f.kind not in ("group", "rows")), None
     )
 
 
 _PATTERNS: list[tuple[str, str]] = [
+    (r"does not match the applicant's account", "account"),  # before "does not match" (a pattern)
+    (r"uploaded as another kind of document", "other_kind"),
     (r"^is required$", "required"),
     (r"should be non-empty|is too short|does not have enough properties", "required"),
     (r"unified social credit code", "credit_code"),
@@ -328,7 +343,10 @@ _PATTERNS: list[tuple[str, str]] = [
 
 
 def friendly_error(message: str) -> str:
-    """A validation message of the service, said for a person in the page's language."""
+    """A validation message of the service, said for a person in the page's language (a form's own
+    rule message as the form words it)."""
+    if isinstance(message, RuleMessage):
+        return message.said("en" if is_english() else "zh_CN")
     kinds = {
         "required": gettext("This field is required."),
         "credit_code": gettext("This is not a valid unified social credit code."),
@@ -345,6 +363,12 @@ def friendly_error(message: str) -> str:
             "Only PDF, JPEG and PNG files are accepted (the type is read from the file itself)."
         ),
         "file_empty": gettext("The file is empty."),
+        "other_kind": gettext(
+            "This file was uploaded as another kind of document: choose a file of this kind."
+        ),
+        "account": gettext(
+            "This must be as in your verified account. To change it, update the account first."
+        ),
     }
     for pattern, kind in _PATTERNS:
         if re.search(pattern, message):

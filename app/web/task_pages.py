@@ -34,7 +34,7 @@ from app.services.grant_preview import grant_preview
 from app.services.procedure_choices import task_choices
 from app.services.reassign import reassign_task
 
-from . import common, form_display, schema_form, uploads
+from . import common, form_display, request_items, schema_form, uploads
 from .auth import current_user, login_required
 from .display import group_name
 from .errors import message_for
@@ -111,9 +111,13 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
     task, case, allowed = detail.task, detail.case, detail.permissions
     version = processes.version_by_id(db, case.process_version_id)
     view = cases.public_view(db, case, with_data=False)
-    fields = schema_form.build_fields(detail.form.schema, data=detail.submitted)
-    case_rows, process_rows = _case_rows(detail.data, version, file_refs(case.number, detail.attachments))
     is_open = task.state == TaskState.OPEN
+    # An open task asking about listed items (a rectification's open findings) starts with a row each.
+    filled = (
+        request_items.prefill(detail.form.schema, (task.context or {}).get("items") or []) if is_open else {}
+    )
+    fields = schema_form.build_fields(detail.form.schema, data=detail.submitted or filled)
+    case_rows, process_rows = _case_rows(detail.data, version, file_refs(case.number, detail.attachments))
     context: dict[str, Any] = {
         "task": task,
         "case": case,
@@ -138,7 +142,7 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
         "can_claim": allowed.claim,
         "can_unclaim": allowed.release,
         "can_reassign": allowed.reassign,
-        "values": schema_form.form_values(fields, detail.submitted) if not is_open else {},
+        "values": schema_form.form_values(fields, filled if is_open else detail.submitted),
         **_no_errors(),
         "field_labels": schema_form.labels(fields),
         "problem": None,
@@ -329,10 +333,12 @@ def _attach_posted_files(user: User, context: dict[str, Any], data: dict[str, An
     for path, upload in chosen.items():
         kind = staff_start.attachment_kind(schema, path) or ""
         try:
-            item = attachments.add_attachment(
+            if not context["can_complete"]:
+                raise Forbidden("only who may complete this task may add its files")
+            item = attachments.add_answer_file(
                 common.session(),
                 user,
-                context["case"].number,
+                context["case"],
                 content=uploads.read(upload),
                 filename=upload.filename,
                 kind=kind,

@@ -58,17 +58,19 @@ def _pauses(view: CaseView) -> list[dict[str, Any]]:
     ]
 
 
-def _holder(case: Case) -> dict[str, Any] | None:
-    """Who applied, as public pages may show it: companies by name, codes and phones masked."""
+def _holder(case: Case, *, own: bool) -> dict[str, Any] | None:
+    """Who applied, as public pages may show it: companies by name, codes and phones masked; the
+    applicant looking at their own case sees their own data in clear (``own``)."""
     if case.applicant_id is None:
         return None
     applicant = common.session().get(User, case.applicant_id)
     if applicant is None or not applicant.company_name:
         return None
+    phone = pii.phone_of(common.session(), applicant)
     return {
         "name": applicant.company_name,
-        "credit_code": mask_credit_code(applicant.credit_code),
-        "phone": mask_phone(pii.phone_of(common.session(), applicant)),
+        "credit_code": applicant.credit_code if own else mask_credit_code(applicant.credit_code),
+        "phone": phone if own else mask_phone(phone),
     }
 
 
@@ -87,9 +89,11 @@ def attachment_choices(fields: list[schema_form.Field], uploaded: list[Attachmen
         group.help = gettext("Upload the files under “Documents” below first, then choose each one here.")
         for child in group.children:
             kind = child.path.rsplit(".", 1)[-1]
-            files = [a for a in uploaded if a.kind == kind] or list(uploaded)
+            # Only files uploaded as this kind: offering every file invites the wrong document.
+            files = [a for a in uploaded if a.kind == kind]
             child.kind = "select"
-            child.help = ""
+            # The group's note says where to upload; each empty slot only says that it is empty.
+            child.help = "" if files else gettext("No file of this kind uploaded yet.")
             child.options = [(a.uid, f"{a.filename} · {a.created_at:%Y-%m-%d}") for a in reversed(files)]
             child.values = {a.uid: a.uid for a in files}
 
@@ -170,7 +174,7 @@ def render_status(
         "version": version,
         "is_applicant": is_applicant,
         "is_staff": access.staff,
-        "holder": _holder(case),
+        "holder": _holder(case, own=is_applicant),
         "limit_days": _limit_days(view.clock.limit),
         "pauses": pauses,
         "requests": requests,

@@ -27,6 +27,10 @@ SERVED = (
     # pdf.js: PDF attachments preview inside the task page (static/js/pdf_preview.js).
     "pdfjs-dist/build/pdf.min.mjs",
     "pdfjs-dist/build/pdf.worker.min.mjs",
+    # Its character maps and standard fonts: without them the text of a PDF in a CID font (Chinese
+    # documents, e.g. reportlab's STSong-Light in the platform's own PDFs) is not drawn at all.
+    "pdfjs-dist/cmaps/",
+    "pdfjs-dist/standard_fonts/",
     # The API's documentation page (flask-smorest's Swagger UI template).
     "swagger-ui-dist/swagger-ui.css",
     "swagger-ui-dist/swagger-ui-bundle.js",

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app import edge
 from app.models import Case, HumanTask, TaskState, User
 from app.services import tasks
+from tests.browser.filling import fill_form
 from tests.browser.screenshots import OUT, PASSWORD, SIZES, build_app, served
 from tests.web.test_apply import _form
 
@@ -64,21 +65,14 @@ def shoot(chromium: Any, app: Any, url: str, language: str, size: str, folder: P
     page.wait_for_url(url + "/apply/drafts/*")
     page.screenshot(path=str(OUT / f"apply-{stem}.png"), full_page=True)
     form = _form("马尾港区冷链物流中心")
-    for name in ("project_name", "project_code", "builder.name", "builder.credit_code"):
+    for name in ("project_name", "project_code"):  # the builder comes from the account (x-prefill)
         page.locator(f'[name="{name}"]').fill(form[name])
     for kind in ("land_use_certificate", "planning_permit"):
         page.locator(f"#file-{kind}").set_input_files(str(folder / "doc.pdf"))
         page.locator(f"#doc-{kind} .sla-on_time").wait_for()
     page.click("button[value=check]")
     page.screenshot(path=str(OUT / f"apply-check-{stem}.png"), full_page=True)
-    for name, value in form.items():
-        field = page.locator(f'[name="{name}"]')
-        if field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(value)
-        elif field.first.get_attribute("type") == "radio":
-            page.locator(f'[name="{name}"][value="{value}"]').check()
-        else:
-            field.fill(value)
+    fill_form(page, form)
     for kind in ("drawing_review_certificate", "construction_contract", "safety_plan"):
         page.locator(f"#file-{kind}").set_input_files(str(folder / "doc.pdf"))
         page.locator(f"#doc-{kind} .sla-on_time").wait_for()

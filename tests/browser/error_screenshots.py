@@ -13,7 +13,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from app import edge
-from app.jobs import close_embedded
+from app.extensions import close_embedded
 from tests.browser.conftest import LiveServer, launch_chromium
 from tests.browser.screenshots import OUT, PASSWORD, build_app
 

@@ -7,9 +7,7 @@ contractor's "Waiting for you"), zh-CN and English, desktop (1280×800) and phon
 
 from __future__ import annotations
 
-import struct
 import tempfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -17,25 +15,10 @@ from sqlalchemy import select
 
 from app import edge
 from app.models import HumanTask, TaskState
+from app.services.demo_files import sample_png
 from tests.browser.screenshots import OUT, PASSWORD, build_app, served
 
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
-
-
-def tiny_png(width: int = 48, height: int = 32) -> bytes:
-    """A real (orange) PNG, so thumbnails render."""
-    raw = b"".join(b"\0" + b"\xe0\x80\x20" * width for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
 
 
 def file_complaint_with_evidence(app: Any, folder: Path) -> int | None:
@@ -47,7 +30,7 @@ def file_complaint_with_evidence(app: Any, folder: Path) -> int | None:
             session,
             None,
             {"category": "noise_dust", "location": "北湖区滨江路88号工地", "description": "夜间施工扬尘"},
-            [complaints.Upload(tiny_png(), "夜间施工.png")],
+            [complaints.Upload(sample_png(), "夜间施工.png")],
             max_bytes=5 * 1024 * 1024,
         )
         case_id = started.case.id
@@ -110,6 +93,23 @@ def shoot(chromium: Any, url: str, language: str, size: str, complaint_task: int
     context, page = _page(chromium, url, language, size, "buildco")
     page.goto(url + "/my/cases")
     _shot(page, "my-cases-waiting", language, size)
+    page.locator(".to-do li a").first.click()  # the rectification report: a row per open finding
+    page.wait_for_load_state()
+    _shot(page, "task-rectification-report", language, size)
+    context.close()
+    shoot_joint_review(chromium, url, language, size)
+
+
+def shoot_joint_review(chromium: Any, url: str, language: str, size: str) -> None:
+    """A planning reviewer's task in a joint review: the panel of agencies and the contract's PDF
+    drawn by pdf.js in the page (waited for)."""
+    context, page = _page(chromium, url, language, size, "planner")
+    page.goto(url + "/inbox")
+    page.locator("tbody tr a[href*='/tasks/']").first.click()
+    page.wait_for_load_state()
+    if page.locator("figure.pdf-preview").count():
+        page.wait_for_selector("figure.pdf-preview[data-pdf-rendered]", timeout=20_000)
+    _shot(page, "task-joint-review-pdf", language, size)
     context.close()
 
 

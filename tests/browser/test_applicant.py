@@ -25,9 +25,10 @@ def _correction_for(app: Any, username: str) -> str:
     with edge.of(app).database.unit_of_work() as session:
         applicant = session.scalar(select(User).where(User.username == username))
         clerk = session.scalar(select(User).where(User.username == "clerk"))
-        started = cases.start_case(
-            session, applicant, "construction_permit", permit_application("闽江科创园一期")
-        )
+        data = permit_application("闽江科创园一期")
+        # The builder is the applicant's own account (x-prefill binds it).
+        data["builder"] = {"name": applicant.company_name, "credit_code": applicant.credit_code}
+        started = cases.start_case(session, applicant, "construction_permit", data)
         task = session.scalar(
             select(HumanTask).where(HumanTask.case_id == started.case.id, HumanTask.state == TaskState.OPEN)
         )

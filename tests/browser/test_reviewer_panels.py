@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas as pdf_canvas
 
+from app.services.demo_files import sample_pdf
 from tests.conftest import PASSWORD
 from tests.helpers import inbox_task, submit_permit
 
@@ -70,6 +71,16 @@ def test_a_pdf_previews_inside_the_task_page(api: Any, live_server: Any, browser
         content_type="multipart/form-data",
     )
     assert upload.status_code == 201, upload.get_json()
+    chinese = api.post(
+        f"/api/v1/cases/{number}/attachments",
+        "acme",
+        data={
+            "kind": "safety_plan",
+            "file": (io.BytesIO(sample_pdf("建设工程施工合同", "预览项目")), "合同.pdf", "application/pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert chinese.status_code == 201, chinese.get_json()
     task = inbox_task(api, "clerk", number)
     api.post(
         f"/api/v1/cases/{number}/comments", "clerk", json={"text": "合同已核对", "visibility": "internal"}
@@ -79,7 +90,7 @@ def test_a_pdf_previews_inside_the_task_page(api: Any, live_server: Any, browser
     try:
         page = _log_in(context, live_server.url, "clerk")
         page.goto(f"{live_server.url}/tasks/{task['id']}")
-        figure = page.locator("figure.pdf-preview")
+        figure = page.locator("figure.pdf-preview").first
         expect(figure).to_have_attribute("data-pdf-rendered", "2")
         expect(figure).to_contain_text("2 pages; the first is shown")
         # The canvas holds the drawn page: dark pixels (the text and the filled box) on white.
@@ -91,6 +102,19 @@ def test_a_pdf_previews_inside_the_task_page(api: Any, live_server: Any, browser
                        return [c.width, n]; }"""
         )
         assert dark[0] > 300 and dark[1] > 1000, dark
+        # A Chinese document (a CID font, as the platform's own PDFs use): its title is drawn, which
+        # takes pdf.js's character maps. Only text sits in the page's top fifth.
+        second = page.locator("figure.pdf-preview").nth(1)
+        expect(second).to_have_attribute("data-pdf-rendered", "2")
+        title = second.evaluate(
+            """(f) => { const c = f.querySelector('canvas');
+                        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height / 5).data;
+                        let n = 0;
+                        for (let i = 0; i < d.length; i += 4) { if (d[i] < 80) n++; }
+                        return n; }"""
+        )
+        assert title > 300, title
+        second.screenshot(path=str(SHOTS / "pdf-preview-chinese-en-desktop.png"))
         expect(page.locator("#comments")).to_contain_text("合同已核对")
         SHOTS.mkdir(exist_ok=True)
         figure.screenshot(path=str(SHOTS / "pdf-preview-en-desktop.png"))

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app import clock
-from app.models import Case, HumanTask, ServiceRating, Substitution, TaskState
-from app.services import demo
+from app.models import Attachment, Case, HumanTask, ServiceRating, Substitution, TaskState
+from app.services import demo, demo_files
 from app.services.calendar import SlaState, sla_state
 from tests.conftest import PASSWORD
 
@@ -43,4 +43,11 @@ def test_loading_the_demo_twice_adds_no_second_set_of_cases(db: Any) -> None:
     assert {sla_state(now, t.due_at, t.warn_at) for t in open_tasks} == set(SlaState)
     assert {t.escalation_level for t in open_tasks} == {0, 1, 2}
     districts = {(c.data or {}).get("district") for c in db.scalars(select(Case))}
+    # Every permit and joint review carries a real PDF and a real PNG (the previews have something).
+    permits = db.scalars(select(Case.id).where(Case.process_key.in_(demo_files.WITH_FILES))).all()
+    files = db.execute(select(Attachment.case_id, Attachment.content_type, Attachment.size)).all()
+    for case_id in permits:
+        assert {t for c, t, _s in files if c == case_id} == {"application/pdf", "image/png"}, case_id
+    # Real files, not a few magic bytes: a two-page PDF and a 160x120 image.
+    assert all(size > (1000 if t == "application/pdf" else 200) for c, t, size in files if c in permits)
     assert {"beihu", "gaoxin", "jingkai", "nanshan", "dongcheng", "xicheng"} <= districts

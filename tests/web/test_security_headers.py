@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -44,6 +45,16 @@ def test_the_api_docs_page_loads_swagger_ui_from_this_origin(client: Any) -> Non
         with client.get(f"/vendor/swagger-ui-dist/{name}") as served:
             assert served.status_code == 200 and len(served.data) > 1000
     assert client.get("/vendor/swagger-ui-dist/index.html").status_code == 404
+
+
+def test_the_api_docs_page_references_only_assets_of_this_origin(client: Any) -> None:
+    """No CDN and no outside validator: a government network reaches nothing else."""
+    html = client.get("/api/v1/docs").get_data(as_text=True)
+    references = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", html)
+    assert len(references) == 3, references  # the stylesheet and the two scripts
+    assert all(ref.startswith("/") and not ref.startswith("//") for ref in references), references
+    assert "http://" not in html and "https://" not in html and "//cdn" not in html
+    assert '"validatorUrl": null' in html
 
 
 @pytest.fixture

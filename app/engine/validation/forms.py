@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from ..messages import Text
+from .form_annotations import check_annotations
 from .form_marks import mark_problems
 from .problems import Problem
 
@@ -84,6 +85,7 @@ def check_forms(
                     )
                 )
                 continue
+            problems += [Problem(str(found), 0, name, text, None) for text in check_annotations(schema)]
             problems += mark_problems(str(found), name, schema)
         forms[name] = schema
     return forms, problems

@@ -25,6 +25,7 @@ from .commands import (
     UrgeCase,
     WithdrawCase,
     WithdrawConsultation,
+    WithholdDisclosure,
     no_check,
 )
 from .core import MAX_ID, lock
@@ -49,6 +50,7 @@ __all__ = [
     "CompleteTask",
     "ConsultTask",
     "WithdrawConsultation",
+    "WithholdDisclosure",
     "FireTimers",
     "MigrateCase",
     "ReassignTask",

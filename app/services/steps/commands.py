@@ -227,6 +227,16 @@ class ReplaceQueryCode:
     check: CaseCheck = no_case_check
 
 
+@dataclass(frozen=True)
+class WithholdDisclosure:
+    """信息公开: keep a finished case off the public disclosure, with the reason."""
+
+    case_id: int
+    actor: User
+    reason: str
+    check: CaseCheck = no_case_check
+
+
 CaseCommand = (
     SuspendCase
     | ResumeCase
@@ -236,6 +246,7 @@ CaseCommand = (
     | OrderSupervision
     | RateService
     | ReplaceQueryCode
+    | WithholdDisclosure
 )
 TaskCommand = (
     CompleteTask

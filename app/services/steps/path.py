@@ -22,6 +22,7 @@ from .. import (
     attachments,
     case_numbers,
     certificates,
+    form_prefill,
     gateway,
     personal_data,
     platform,
@@ -31,7 +32,7 @@ from .. import (
 )
 from ..case_clock import case_due
 from ..forms import validate_form
-from . import assignment, consultation, going_back, platform_tasks, procedures, query_codes
+from . import assignment, consultation, going_back, platform_tasks, procedures, publication, query_codes
 from .commands import (
     CaseCommand,
     ClaimTask,
@@ -55,6 +56,7 @@ from .commands import (
     UrgeCase,
     WithdrawCase,
     WithdrawConsultation,
+    WithholdDisclosure,
 )
 from .core import RUNNING, Locked, lock, next_due, run_engine, wake_at
 from .effects import AfterStep, run_effects
@@ -101,9 +103,11 @@ def advance(session: Session, command: Command) -> StepOutcome:
 def _start(session: Session, command: StartCase) -> StepOutcome:
     version = command.version
     meta = version.meta
-    data = dict(command.data)
     schema = processes.form_schema(version, meta["start"]["form"])
-    validate_form(schema, data, what="application")
+    # Fields bound to the account (x-prefill) come from it when left out, and must equal it.
+    account = form_prefill.account_values(session, command.actor)
+    data = form_prefill.fill(schema, dict(command.data), account)
+    validate_form(schema, data, what="application", account=account)
     sealed = personal_data.seal(schema, data)  # personal values never reach the engine
     source = processes.spec_source(version)
     start_data = {**sealed.data, **command.start_data}
@@ -113,6 +117,7 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
         session, meta.get("case_prefix") or case_numbers.prefix(version.key)
     )
     project_name = data.get("project_name") if isinstance(data.get("project_name"), str) else None
+    project_code = data.get("project_code") if isinstance(data.get("project_code"), str) else None
     case = Case(
         number=number,
         query_code_hash=case_numbers.hash_code(session, number, code),
@@ -121,6 +126,7 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
         applicant_id=command.applicant_id,
         status=CaseStatus.IN_PROGRESS,
         project_name=(project_name or None) and project_name[:200],
+        project_code=(project_code or None) and project_code[:64],
         submitted_at=now,
         time_limit=meta.get("time_limit"),
         clock_pauses=[],
@@ -161,6 +167,7 @@ PROCEDURES: dict[type, Callable[..., StepOutcome]] = {
     OrderSupervision: procedures.order_supervision,
     RateService: procedures.rate,
     ReplaceQueryCode: query_codes.replace_code,
+    WithholdDisclosure: publication.withhold,
 }
 
 

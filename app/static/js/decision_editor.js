@@ -67,10 +67,22 @@
     });
   }
 
+  /* dmn-js's own words (hit policies, heads, menus) in the page's language; `{name}` fields. */
+  function translate(template, replacements) {
+    var said = (L.words && L.words[template]) || template;
+    return said.replace(/{([^}]+)}/g, function (all, key) {
+      return replacements && key in replacements ? replacements[key] : all;
+    });
+  }
+
   function dmn() {
     if (!modeler) {
       modeler = new window.DmnJS({
         container: "#decision-table",
+        // Per view: dmn-js replaces a `common.additionalModules` by its own.
+        decisionTable: { additionalModules: [{ translate: ["value", translate] }] },
+        drd: { additionalModules: [{ translate: ["value", translate] }] },
+        literalExpression: { additionalModules: [{ translate: ["value", translate] }] },
         common: { expressionLanguages: { options: [{ value: "python", label: "Python" }], defaults: { editor: "python", inputCell: "python", outputCell: "python" } } }
       });
       window.decisionEditor = modeler; // for the browser test

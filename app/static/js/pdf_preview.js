@@ -9,8 +9,15 @@ async function draw(figure) {
   const canvas = figure.querySelector("canvas");
   const status = figure.querySelector("[data-pdf-status]");
   try {
-    // No eval (the pages' Content-Security-Policy forbids it) and no fonts fetched from elsewhere.
-    const doc = await pdfjs.getDocument({ url: figure.dataset.pdf, isEvalSupported: false }).promise;
+    // No eval (the pages' Content-Security-Policy forbids it) and no fonts fetched from elsewhere:
+    // the character maps of CID fonts (Chinese text) and the standard fonts come from /vendor.
+    const doc = await pdfjs.getDocument({
+      url: figure.dataset.pdf,
+      isEvalSupported: false,
+      cMapUrl: "/vendor/pdfjs-dist/cmaps/",
+      cMapPacked: true,
+      standardFontDataUrl: "/vendor/pdfjs-dist/standard_fonts/",
+    }).promise;
     const page = await doc.getPage(1);
     const width = Math.min(figure.clientWidth || 600, 640);
     const base = page.getViewport({ scale: 1 });

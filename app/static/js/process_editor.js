@@ -207,6 +207,47 @@
     });
   }
 
+  /* A decision table's rules added, changed and removed, listed like the elements (no marks: the
+     table is not on the diagram). */
+  function listTables(tables) {
+    var box = document.getElementById("diff-table-list");
+    box.textContent = "";
+    document.getElementById("diff-tables").hidden = !tables.length;
+    tables.forEach(function (t, i) {
+      var item = document.createElement("div");
+      item.className = "diff-table";
+      var head = document.createElement("p");
+      var name = document.createElement("strong");
+      name.textContent = t.summary;
+      name.title = t.file + " · " + t.decision_id;
+      head.appendChild(name);
+      item.appendChild(head);
+      box.appendChild(item);
+      [["added", "diff-added-title"], ["changed", "diff-changed-title"], ["removed", "diff-removed-title"]].forEach(function (part) {
+        var rules = t[part[0]];
+        if (!rules.length) { return; }
+        var ul = document.createElement("ul");
+        ul.className = "diff-list";
+        ul.id = "diff-table-" + i + "-" + part[0];
+        var title = document.createElement("p");
+        title.className = "small " + part[1];
+        title.textContent = document.querySelector("#deploy-dialog ." + part[1]).textContent;
+        item.appendChild(title);
+        item.appendChild(ul);
+        listDiff(ul.id, rules.map(function (r) {
+          return { name: r.name + (r.description ? " · " + r.description : ""), element_id: r.rule_id, kind: part[0], changes: r.changes };
+        }));
+      });
+      if (t.table.length) {
+        var ul = document.createElement("ul");
+        ul.className = "diff-list";
+        ul.id = "diff-table-" + i + "-shape";
+        item.appendChild(ul);
+        listDiff(ul.id, [{ name: t.name, element_id: t.decision_id, kind: "decisionTable", changes: t.table }]);
+      }
+    });
+  }
+
   function showDiff(diff) {
     clearDiff();
     markDiff(diff.added, "diff-added");
@@ -215,6 +256,7 @@
     listDiff("diff-added", diff.added);
     listDiff("diff-changed", diff.changed);
     listDiff("diff-removed", diff.removed);
+    listTables(diff.tables || []);
     document.getElementById("diff-running").textContent = diff.running;
     confirmedBase = diff.base;
     dialog.showModal();

@@ -20,13 +20,27 @@
     if (!file) { return; }
     var box = input.closest(".doc-kind");
     var progress = box.querySelector("[data-role=progress]");
+    var state = box.querySelector("[data-role=state]");
+    // What the slot said before (its file, or "missing"): a refused upload changes nothing on the
+    // server, so the slot says it again, and the reason takes the progress bar's place.
+    var before = Array.prototype.slice.call(state.childNodes).map(function (node) { return node.cloneNode(true); });
+    function refuse(message) {
+      progress.hidden = true;
+      progress.value = 0;
+      state.textContent = "";
+      before.forEach(function (node) { state.appendChild(node.cloneNode(true)); });
+      box.classList.add("has-error");
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", box.querySelector("[data-role=error]").id);
+      show(box, "error", message, false);
+    }
     show(box, "error", "", true);
+    input.removeAttribute("aria-invalid");
     box.classList.remove("has-error");
     if (file.size > Number(input.dataset.max)) {
       // The server would refuse it too (413); saying it here saves sending it.
-      show(box, "error", text.tooLarge, false);
-      box.classList.add("has-error");
       input.value = "";
+      refuse(text.tooLarge);
       return;
     }
     var data = new FormData();
@@ -51,8 +65,8 @@
       input.value = "";
       if (xhr.status === 201 && body) {
         progress.value = 100;
+        progress.hidden = true;
         box.classList.add("has-file");
-        var state = box.querySelector("[data-role=state]");
         state.textContent = "";
         var badge = document.createElement("span");
         badge.className = "badge sla-on_time";
@@ -63,15 +77,12 @@
         state.appendChild(badge);
         state.appendChild(name);
       } else {
-        progress.hidden = true;
-        box.classList.add("has-error");
-        show(box, "error", body && body.message ? body.message : (xhr.status === 413 ? text.tooLarge : text.failed), false);
+        refuse(body && body.message ? body.message : (xhr.status === 413 ? text.tooLarge : text.failed));
       }
     });
     xhr.addEventListener("error", function () {
-      progress.hidden = true;
       input.value = "";
-      show(box, "error", text.failed, false);
+      refuse(text.failed);
     });
     xhr.send(data);
   }
