@@ -1,7 +1,7 @@
 """Background processes.
 
     python worker.py          an rq worker with its scheduler (run any number, on any machine)
-    python worker.py --cron   the periodic sweep that fires missed timers (run exactly one)
+    python worker.py --cron   queues the periodic sweep (run any number: one leads, see app/jobs/cron.py)
 
 Both build the app (settings from the environment) and run jobs inside its app context, log in
 the format ``PERMITFLOW_LOG_FORMAT`` names, and with ``PERMITFLOW_METRICS_PORT`` serve Prometheus
@@ -17,14 +17,12 @@ import multiprocessing
 from functools import partial
 
 from flask import Flask
-from rq.cron import CronScheduler
 
 from app import create_app, edge, log_format, metrics_scrape
 from app.config import Settings
 from app.extensions import redis_connection
 from app.jobs import job_queue, watchdog
-from app.jobs.audit import checkpoint_audit
-from app.jobs.timers import sweep
+from app.jobs.cron import run_cron
 
 
 def _observed(app: Flask) -> None:
@@ -44,21 +42,7 @@ def _run_sweeps() -> None:
     _observed(app)
     settings = edge.of(app).settings
     with app.app_context():
-        scheduler = CronScheduler(connection=redis_connection(settings))
-        scheduler.register(
-            sweep,
-            queue_name=settings.queue_name,
-            interval=settings.sweep_interval_seconds,
-            job_timeout=600,
-        )
-        # Signed checkpoints outside the database show a deletion of the newest audit events.
-        scheduler.register(
-            checkpoint_audit,
-            queue_name=settings.queue_name,
-            interval=settings.audit_checkpoint_interval,
-            job_timeout=600,
-        )
-        scheduler.start()
+        run_cron(settings, redis_connection(settings))
 
 
 def _work(watch: watchdog.CaseWatch, overrun: watchdog.Overrun | None, *, burst: bool) -> None:

@@ -379,7 +379,10 @@ def pii_rotate() -> None:
 
 def register_cli(app: Flask) -> None:
     from app.backup_cli import backup_cli
+    from app.process_export_cli import processes_export
     from app.storage_cli import storage_cli
+
+    processes_cli.add_command(processes_export)
 
     for group in (
         db_cli,

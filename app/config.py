@@ -103,6 +103,11 @@ class Settings:
     sweep_interval_seconds: int = _setting(
         60, "PERMITFLOW_SWEEP_INTERVAL", "how often the periodic sweep fires missed timers"
     )
+    sweep_lease_seconds: float = _setting(
+        30.0,
+        "PERMITFLOW_SWEEP_LEASE",
+        "seconds a dead cron leader keeps the sweep lease before another cron process takes over",
+    )
     base_url: str = _setting(
         "http://127.0.0.1:5000", "PERMITFLOW_BASE_URL", "public address, for links in e-mails and QR codes"
     )

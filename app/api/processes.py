@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import request
@@ -185,6 +186,15 @@ def submitted_decisions() -> dict[str, str]:
     return process_views.decode_decisions(body.get("dmn") if isinstance(body, dict) else None)
 
 
+def submitted_base() -> str | None:
+    """The version hash the client's edit started from (JSON ``base`` or ``?base=``), if sent."""
+    body = request.get_json(silent=True) if request.is_json else None
+    base = body.get("base") if isinstance(body, dict) and "base" in body else request.args.get("base")
+    if base is not None and not (isinstance(base, str) and re.fullmatch(r"[0-9a-f]{64}", base)):
+        raise InvalidData("base must be a version hash (64 hex digits)", {"base": ["not a version hash"]})
+    return base
+
+
 def _editor_and_key(key: str) -> str:
     process_views.require_editor(require_user())
     return process_views.known_key(session(), key)
@@ -209,24 +219,24 @@ class ProcessValidate(MethodView):
 class ProcessVersions(MethodView):
     @blp.doc(security=AUTH, requestBody=XML_BODY)
     @blp.response(201, DeployResult)
-    @documented_errors(blp, 401, 403, 404, 413, 415, 422)
+    @documented_errors(blp, 401, 403, 404, 409, 413, 415, 422)
     def post(self, key: str) -> Any:
         """Deploy an edited diagram and its edited decision tables (`dmn`): checked first (422 with
-        every problem, nothing stored), then written to `processes/<key>.bpmn` (and each
-        `processes/<name>.dmn`) and deployed; processes calling it or running an edited table get a
-        new version too. The same diagram and tables as the current version give no new version
+        every problem, nothing stored) among the deployed processes as the database holds them (no
+        machine's files are read or written), then deployed; processes calling it or running an
+        edited table get a new version too. `base` (JSON field or query parameter): the version hash
+        the edit started from; when another version is current now, 409 naming it and nothing is
+        deployed. The same diagram and tables as the current version give no new version
         (200, `created: false`). Analysts and administrators only."""
         key = _editor_and_key(key)
         user = require_user()
         try:
-            outcome = process_views.deploy_xml(session(), user, key, submitted_bpmn(), submitted_decisions())
+            outcome = process_views.deploy_xml(
+                session(), user, key, submitted_bpmn(), submitted_decisions(), base=submitted_base()
+            )
         except process_views.DiagramRejected as err:
             raise said(err) from err
-        try:
-            commit()
-        except Exception:
-            outcome.undo()
-            raise
+        commit()
         body = {
             "key": key,
             "version": outcome.version.hash,

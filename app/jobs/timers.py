@@ -3,15 +3,20 @@ run twice (firing is idempotent under each case's lock)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from rq import Queue
 from rq.job import Job
 
 from app import edge
+from app.extensions import redis_connection
 from app.timer_sweep import BATCH, cases_due_within, fire_case_timers, fire_cases, sweep_due_timers
 
 from . import job_queue
+from .sweep_leader import fence_is_current
+
+log = logging.getLogger(__name__)
 
 
 def wake_due(second: int) -> int:
@@ -67,6 +72,13 @@ def wake_case(case_id: int) -> int:
     return fire_case_timers(edge.db(), case_id)
 
 
-def sweep() -> int:
-    """Fire every due, unfired timer of every case: what a lost job or a flushed Redis missed."""
+def sweep(fence: int | None = None) -> int:
+    """Fire every due, unfired timer of every case: what a lost job or a flushed Redis missed.
+    ``fence``: the token of the cron leader that queued it (app/jobs/sweep_leader.py); queued by a
+    leader that another has replaced since, it does nothing."""
+    if fence is not None:
+        settings = edge.settings()
+        if not fence_is_current(redis_connection(settings), settings.queue_name, fence):
+            log.warning("sweep queued by replaced cron leader (token %s) skipped", fence)
+            return 0
     return sweep_due_timers(edge.db())

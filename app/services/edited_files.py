@@ -1,11 +1,7 @@
-"""The files an editor deploy writes into the processes folder (each replaced in one step, all put
-back when the deploy fails), and whether they would change anything."""
+"""Whether an editor deploy would change anything: the same diagram (layout aside) and tables."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
@@ -26,13 +22,6 @@ def same_diagram(a: str, b: str) -> bool:
         return False
 
 
-def write_file(path: Path, text: str) -> None:
-    """Replace ``path`` in one step, so no reader ever sees half a file."""
-    scratch = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    scratch.write_text(text, encoding="utf-8")
-    os.replace(scratch, path)
-
-
 def unchanged(current: ProcessVersion, xml: str, decisions: dict[str, str], folder: Path) -> bool:
     """Whether deploying would change nothing: the same diagram (layout aside) and each decision
     table the same as the one stored with the current version (or, when it stores none of that
@@ -47,26 +36,3 @@ def unchanged(current: ProcessVersion, xml: str, decisions: dict[str, str], fold
         if before is None or not same_diagram(xml_text, before):
             return False
     return True
-
-
-def write_all(folder: Path, texts: dict[str, str]) -> Callable[[], None]:
-    """Write the files (name → text) into ``folder``; the function returned puts them back."""
-    before = {
-        name: (folder / name).read_text(encoding="utf-8") if (folder / name).exists() else None
-        for name in texts
-    }
-
-    def undo() -> None:
-        for name, text in before.items():
-            if text is None:
-                (folder / name).unlink(missing_ok=True)
-            else:
-                write_file(folder / name, text)
-
-    try:
-        for name, text in texts.items():
-            write_file(folder / name, text)
-    except Exception:
-        undo()
-        raise
-    return undo

@@ -20,7 +20,7 @@ from app.engine.simulation import SimulationReport, TestOutcome, read_test, run_
 from app.engine.simulation.process_tests import TestFileError
 from app.errors import InvalidData, ProcessInvalid
 
-from . import forms, platform, processes
+from . import deployed_tree, forms, platform, processes
 
 TESTS_FOLDER = "tests"
 SIMULATION_SECONDS = 25.0
@@ -152,10 +152,12 @@ class Edited:
 
 def load_edited(session: Session, key: str, xml: str, decisions: dict[str, str] | None = None) -> Edited:
     """``xml`` as ``<key>.bpmn`` and ``decisions`` (``<name>.dmn`` → XML) as those files, loaded with
-    the other files of the processes folder, as `flask processes validate` loads the folder."""
-    folder = platform.of(session).processes_dir
+    the deployed processes (as the database holds them, whichever machine asks), as a deploy loads it."""
     decisions = decisions or {}
-    with tempfile.TemporaryDirectory(prefix="pf-edited-") as scratch:
+    with (
+        tempfile.TemporaryDirectory(prefix="pf-edited-") as scratch,
+        deployed_tree.scratch_folder(session) as folder,
+    ):
         path = Path(scratch) / f"{key}.bpmn"
         path.write_text(xml, encoding="utf-8")
         for name, text in decisions.items():

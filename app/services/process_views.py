@@ -9,8 +9,7 @@ folder (so the processes it calls and the forms and groups it references are che
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.engine import Problem, ProcessBundle, Text
-from app.errors import Conflict, Forbidden, NotFound, PermitFlowError, ProcessInvalid, TooLarge
+from app.engine import Problem, Text
+from app.errors import Forbidden, NotFound, PermitFlowError, ProcessInvalid, TooLarge
 from app.models import Case, HumanTask, ProcessVersion, TaskState, User
 
-from . import edited_files, platform, process_checks, processes
+from . import deployed_tree, edited_files, process_checks, processes
 from .deploy_preview import StaleBase
 
 # A BPMN diagram of a real process is a few hundred kilobytes at most.
@@ -54,7 +53,6 @@ class DeployOutcome:
     created: bool
     # Processes calling this one whose new version (with the new callee inside) was deployed too.
     callers: list[str] = field(default_factory=list)
-    undo: Callable[[], None] = lambda: None
     # The diagram is an earlier version's: that version is current again (no new version).
     switched: bool = False
 
@@ -243,13 +241,14 @@ def deploy_xml(
     base: str | None = None,
 ) -> DeployOutcome:
     """Check ``xml`` as the new ``<key>.bpmn`` (and ``decisions``, ``<name>.dmn`` → XML, as those
-    decision tables) and, when nothing has a problem, write the files and deploy it as a version
-    (flushes; the caller commits, and calls ``undo`` if the commit fails).
+    decision tables) and, when nothing has a problem, deploy it as a version (flushes; the caller
+    commits). It is loaded among the deployed processes as the database holds them, never among
+    this machine's files, so whichever web machine serves the editor deploys the same thing.
 
-    The same diagram and tables as the current version (layout aside) deploy nothing and leave the
-    files. Deploys are serialised (a PostgreSQL advisory lock held until the caller's commit; SQLite
-    already serialises writers), so two editors never interleave writing and deploying files.
-    ``base``: the version whose differences were confirmed; another one current now → 409."""
+    The same diagram and tables as the current version (layout aside) deploy nothing. Deploys are
+    serialised (a PostgreSQL advisory lock held until the caller's commit; SQLite already
+    serialises writers). ``base``: the version the editor started from (or whose differences were
+    confirmed); another one current now → 409 naming it."""
     require_editor(actor)
     decisions = decisions or {}
     _serialise_deploys(session)
@@ -258,74 +257,41 @@ def deploy_xml(
         raise DiagramRejected(problems)
     current = processes.current_version(session, key)
     StaleBase.check(base, current.hash)
-    folder = platform.of(session).processes_dir
-    if edited_files.unchanged(current, xml, decisions, folder):
-        return DeployOutcome(key, current, created=False)
-
-    undo = edited_files.write_all(folder, {f"{key}.bpmn": xml, **decisions})
-    try:
+    with deployed_tree.scratch_folder(session) as folder:
+        if edited_files.unchanged(current, xml, decisions, folder):
+            return DeployOutcome(key, current, created=False)
+        for name, content in {f"{key}.bpmn": xml, **decisions}.items():
+            (folder / name).write_text(content, encoding="utf-8")
         deployed, callers = _deploy_written(session, actor, key, folder, decisions)
-    except Exception:
-        undo()
-        raise
     switched = not deployed.created and deployed.version.hash != current.hash
-    return DeployOutcome(key, deployed.version, deployed.created, callers, undo, switched)
+    return DeployOutcome(key, deployed.version, deployed.created, callers, switched=switched)
 
 
 def _deploy_written(
     session: Session, actor: User, key: str, folder: Path, decisions: dict[str, str]
 ) -> tuple[processes.Deployed, list[str]]:
-    """Deploy ``<key>.bpmn`` as now written, with the processes calling it or running the edited
-    decision tables (their versions change too), once their process tests pass."""
+    """Deploy ``<key>.bpmn`` as written into ``folder`` (the deployed processes, read out of the
+    database), with the processes calling it or running the edited decision tables (their versions
+    change too), once their process tests (in this machine's processes folder) pass."""
     path = folder / f"{key}.bpmn"
     result = processes.read_processes(session, sorted(folder.glob("*.bpmn")))
     own = [p for p in result.problems if p.file in {str(path), *(str(folder / n) for n in decisions)}]
     if own or key not in result.bundles:
-        # Another file changed between the check and now; the files go back as they were.
         raise DiagramRejected(own or [_unloadable(key)])
-    stale = _stale_files(session, folder, key, result.bundles)
-    if stale:
-        raise Conflict(
-            "the process files on this server are not the deployed versions of "
-            f"{', '.join(stale)}: nothing was deployed. Bring this server's processes folder up to "
-            "date with the deployed processes, then deploy again",
-            {"bpmn": [f"processes/{name} differs from its deployed version" for name in stale]},
-        )
+    bundles = {
+        k: replace(b, source_path=deployed_tree.shown_path(session, k)) for k, b in result.bundles.items()
+    }
     touched = {f"bpmn/{path.name}", *(f"dmn/{name}" for name in decisions)}
-    calling = [b for o, b in sorted(result.bundles.items()) if o != key and touched & set(b.files)]
+    calling = [b for o, b in sorted(bundles.items()) if o != key and touched & set(b.files)]
+    tests = process_checks.processes_folder(session)
     failing = process_checks.test_problems(
-        [t for b in [result.bundles[key], *calling] for t in process_checks.run_tests(session, b, folder)]
+        [t for b in [bundles[key], *calling] for t in process_checks.run_tests(session, b, tests)]
     )
     if failing:
         raise DiagramRejected(failing)
-    deployed = processes.deploy_bundle(session, actor, result.bundles[key])
+    deployed = processes.deploy_bundle(session, actor, bundles[key])
     callers = [b.key for b in calling if processes.deploy_bundle(session, actor, b).created]
     return deployed, callers
-
-
-def _stale_files(session: Session, folder: Path, key: str, bundles: dict[str, ProcessBundle]) -> list[str]:
-    """Files besides ``<key>.bpmn`` that this deploy would bundle (called processes) or redeploy
-    (its callers) but that are not their current deployed versions.
-
-    The editor writes only ``<key>.bpmn``, on this web node. If another node deployed since, this
-    node's copies are old, and deploying would bring them back inside the new versions."""
-    own = f"{key}.bpmn"
-    deploying = [bundles[key]] + [
-        b for other, b in bundles.items() if other != key and f"bpmn/{own}" in b.files
-    ]
-    names = {f"{b.key}.bpmn" for b in deploying} | {
-        name.removeprefix("bpmn/") for b in deploying for name in b.files if name.startswith("bpmn/")
-    }
-    stale = []
-    for name in sorted(names - {own}):
-        deployed = session.scalar(
-            select(ProcessVersion.bpmn_xml).where(
-                ProcessVersion.key == name.removesuffix(".bpmn"), ProcessVersion.is_current.is_(True)
-            )
-        )
-        if deployed is None or (folder / name).read_text(encoding="utf-8") != deployed:
-            stale.append(name)
-    return stale
 
 
 def task_counts(session: Session, version_id: int) -> dict[str, dict[str, int]]:

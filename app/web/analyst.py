@@ -339,19 +339,20 @@ def _test_json(outcome: Any) -> dict[str, Any]:
 @bp.route("/processes/<key>/deploy", methods=["POST"])
 @login_required
 def process_deploy(key: str) -> ResponseReturnValue:
-    """Validate, then write processes/<key>.bpmn and deploy it; refused whole with the problems."""
+    """Validate, then deploy it (no file is written); refused whole with the problems."""
     user, key, xml, tables = _editor_request(key)
     body = request.get_json(silent=True) or {}
     base = body.get("base") if isinstance(body.get("base"), str) else None
     try:
         outcome = process_views.deploy_xml(common.session(), user, key, xml, tables, base=base)
-    except StaleBase:
+    except StaleBase as err:
         common.rollback()
         return _json_error(
             409,
             gettext(
-                "Another deploy changed the current version since you looked at the differences; nothing "
-                "was deployed. Deploy again to see the differences from the new current version."
+                "Another deploy made version %(version)s current since you looked at the differences; "
+                "nothing was deployed. Deploy again to see the differences from it.",
+                version=err.current_hash[:12],
             ),
         )
     except process_views.DiagramRejected as err:
@@ -369,11 +370,7 @@ def process_deploy(key: str) -> ResponseReturnValue:
     except PermitFlowError as err:
         common.rollback()
         return _json_error(err.status, err.message)
-    try:
-        common.commit()
-    except Exception:
-        outcome.undo()
-        raise
+    common.commit()
     short = outcome.version.hash[:12]
     message = labels.deployed_message(outcome, short)
     return jsonify(

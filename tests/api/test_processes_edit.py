@@ -99,15 +99,17 @@ def test_only_analysts_and_admins_may_change_processes(
     assert _versions(db, KEY) == versions
 
 
-def test_deploy_writes_the_file_and_a_version_once(api: Any, db: Any, folder: Path) -> None:
+def test_deploy_stores_a_version_once_and_writes_no_file(api: Any, db: Any, folder: Path) -> None:
     path = folder / f"{KEY}.bpmn"
-    xml = path.read_text(encoding="utf-8").replace('name="下达整改通知"', 'name="下达整改通知书"')
+    shipped = path.read_text(encoding="utf-8")
+    xml = shipped.replace('name="下达整改通知"', 'name="下达整改通知书"')
     versions = _versions(db, KEY)
 
     first = api.post(f"/api/v1/processes/{KEY}/versions", "analyst", json={"bpmn": xml})
     assert first.status_code == 201, first.get_json()
     assert first.get_json()["created"] is True
-    assert path.read_text(encoding="utf-8") == xml
+    # The database is the truth for deployed versions: this machine's folder is left as it was.
+    assert path.read_text(encoding="utf-8") == shipped
     assert _versions(db, KEY) == versions + 1
     current = db.scalar(select(ProcessVersion).where(ProcessVersion.key == KEY, ProcessVersion.is_current))
     assert current is not None and current.hash == first.get_json()["version"]
@@ -125,7 +127,7 @@ def test_deploy_writes_the_file_and_a_version_once(api: Any, db: Any, folder: Pa
     )
     assert second.status_code == 200, second.get_json()
     assert second.get_json() == {**first.get_json(), "created": False, "callers": []}
-    assert path.read_text(encoding="utf-8") == xml
+    assert path.read_text(encoding="utf-8") == shipped
     assert _versions(db, KEY) == versions + 1
 
 
@@ -261,40 +263,50 @@ def test_a_diagram_defining_another_files_process_is_refused(api: Any, db: Any, 
     assert (_versions(db, key), _versions(db, KEY)) == versions
 
 
-def test_deploy_refuses_when_this_servers_files_are_not_the_deployed_versions(
-    api: Any, db: Any, folder: Path
-) -> None:
-    """Deploying bundles the called processes' files and redeploys the callers from this server's
-    folder: an old copy there (another server deployed since) is refused, not deployed again."""
+def test_deploy_reads_the_deployed_versions_not_this_servers_files(api: Any, db: Any, folder: Path) -> None:
+    """Deploying bundles the called processes and redeploys the callers: from the database's
+    current versions, so an old copy in this server's folder (another server deployed since) is
+    neither refused nor brought back."""
     called, caller = folder / f"{KEY}.bpmn", folder / "complaint_handling.bpmn"
     called_xml, caller_xml = called.read_text(encoding="utf-8"), caller.read_text(encoding="utf-8")
-    versions = _versions(db, KEY), _versions(db, "complaint_handling")
-
-    old_copy = called_xml.replace('name="下达整改通知"', 'name="旧的整改通知"')
-    called.write_text(old_copy, encoding="utf-8")
-    edited = caller_xml.replace('name="投诉举报"', f'name="投诉举报 {uuid.uuid4().hex[:8]}"')
-    response = api.post("/api/v1/processes/complaint_handling/versions", "analyst", json={"bpmn": edited})
-    assert response.status_code == 409, response.get_json()
-    body = response.get_json()
-    assert "not the deployed versions of rectification_order.bpmn" in body["message"]
-    assert body["errors"]["bpmn"] == ["processes/rectification_order.bpmn differs from its deployed version"]
-    assert caller.read_text(encoding="utf-8") == caller_xml
-    assert (_versions(db, KEY), _versions(db, "complaint_handling")) == versions
-
-    # The caller redeployed with a new callee comes from this server's folder too.
-    called.write_text(called_xml, encoding="utf-8")
-    caller.write_text(edited, encoding="utf-8")
     new_callee = called_xml.replace('name="下达整改通知"', f'name="下达整改通知 {uuid.uuid4().hex[:8]}"')
     response = api.post(f"/api/v1/processes/{KEY}/versions", "analyst", json={"bpmn": new_callee})
-    assert response.status_code == 409, response.get_json()
-    assert "complaint_handling.bpmn" in response.get_json()["message"]
-    assert called.read_text(encoding="utf-8") == called_xml
-    assert (_versions(db, KEY), _versions(db, "complaint_handling")) == versions
-
-    # With the folder as deployed, the same deploy goes through.
-    caller.write_text(caller_xml, encoding="utf-8")
-    response = api.post(f"/api/v1/processes/{KEY}/versions", "analyst", json={"bpmn": new_callee})
     assert response.status_code == 201, response.get_json()
+    assert response.get_json()["callers"] == ["complaint_handling"]
+
+    # This server's folder still holds the old callee; the caller's new version bundles the new one.
+    called.write_text(called_xml.replace('name="下达整改通知"', 'name="旧的整改通知"'), encoding="utf-8")
+    edited = caller_xml.replace('name="投诉举报"', f'name="投诉举报 {uuid.uuid4().hex[:8]}"')
+    response = api.post("/api/v1/processes/complaint_handling/versions", "analyst", json={"bpmn": edited})
+    assert response.status_code == 201, response.get_json()
+    db.expire_all()
+    current = db.scalar(
+        select(ProcessVersion).where(ProcessVersion.key == "complaint_handling", ProcessVersion.is_current)
+    )
+    assert current is not None and current.bpmn_xml == edited
+    assert current.files[f"bpmn/{KEY}.bpmn"] == new_callee
+    assert current.source_path == str(folder / "complaint_handling.bpmn")
+    db.rollback()
+    assert caller.read_text(encoding="utf-8") == caller_xml
+
+
+def test_a_deploy_over_a_newer_current_version_is_refused_naming_it(api: Any, db: Any, folder: Path) -> None:
+    """Two analysts started from the same version; the second deploy (its base no longer current)
+    answers 409 naming the version the first one made current, and stores nothing."""
+    xml = (folder / f"{KEY}.bpmn").read_text(encoding="utf-8")
+    started = api.get(f"/api/v1/processes/{KEY}", "analyst").get_json()["version"]
+    mine = xml.replace('name="下达整改通知"', f'name="下达整改通知 {uuid.uuid4().hex[:8]}"')
+    first = api.post(f"/api/v1/processes/{KEY}/versions", "analyst", json={"bpmn": mine, "base": started})
+    assert first.status_code == 201, first.get_json()
+    versions = _versions(db, KEY)
+
+    theirs = xml.replace('name="下达整改通知"', f'name="下达整改通知 {uuid.uuid4().hex[:8]}"')
+    late = api.post(f"/api/v1/processes/{KEY}/versions?base={started}", "admin", json={"bpmn": theirs})
+    assert late.status_code == 409, late.get_json()
+    assert first.get_json()["version"][:12] in late.get_json()["message"]
+    assert _versions(db, KEY) == versions
+    bad = api.post(f"/api/v1/processes/{KEY}/versions", "admin", json={"bpmn": theirs, "base": "v1"})
+    assert bad.status_code == 422 and bad.get_json()["errors"]["base"] == ["not a version hash"]
 
 
 def test_deploys_wait_for_each_other_on_postgresql(api: Any, db: Any, folder: Path) -> None:
@@ -320,11 +332,10 @@ def test_deploys_wait_for_each_other_on_postgresql(api: Any, db: Any, folder: Pa
                     break
                 time.sleep(0.01)
             assert not deploy.done(), deploy.result().get_json()
-            assert path.read_text(encoding="utf-8") == before
             assert _versions(db, KEY) == versions
             other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": DEPLOY_LOCK})
             other.commit()
             response = deploy.result()
     assert response.status_code == 201, response.get_json()
-    assert path.read_text(encoding="utf-8") == xml
+    assert path.read_text(encoding="utf-8") == before
     assert _versions(db, KEY) == versions + 1
