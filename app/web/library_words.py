@@ -48,6 +48,11 @@ def bpmn_words() -> dict[str, str]:
 
 def dmn_words() -> dict[str, str]:
     """The decision table editor's words: hit policies, column heads, the context menu, cell editors."""
+    return {**_dmn_table_words(), **_dmn_cell_words()}
+
+
+def _dmn_table_words() -> dict[str, str]:
+    """Hit policies, column heads and the rules' context menu."""
     return {
         "Hit policy:": gettext("Hit policy:"),
         "Hit policy": gettext("Hit policy"),
@@ -92,6 +97,12 @@ def dmn_words() -> dict[str, str]:
         "Cut output column": gettext("Cut output column"),
         "Add cell description": gettext("Add cell description"),
         "Remove cell description": gettext("Remove cell description"),
+    }
+
+
+def _dmn_cell_words() -> dict[str, str]:
+    """The column and cell editors' words."""
+    return {
         "Edit input": gettext("Edit input"),
         "Edit output": gettext("Edit output"),
         "Input label": gettext("Input label"),

@@ -157,17 +157,20 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
         ),
     }
     if context["can_reassign"]:
-        context["members"] = list(
-            db.execute(
-                select(User.username, User.display_name)
-                .join(Membership, Membership.user_id == User.id)
-                .join(Group, Group.id == Membership.group_id)
-                .where(Group.slug == task.candidate_group, User.is_active.is_(True))
-                .order_by(User.username)
-            )
-        )
-        context["groups"] = list(db.scalars(select(Group).order_by(Group.id)))
+        context.update(_reassign_choices(db, task))
     return context
+
+
+def _reassign_choices(db: Any, task: HumanTask) -> dict[str, Any]:
+    """Whom a supervisor may reassign the task to: the group's active members, or another group."""
+    members = db.execute(
+        select(User.username, User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Group, Group.id == Membership.group_id)
+        .where(Group.slug == task.candidate_group, User.is_active.is_(True))
+        .order_by(User.username)
+    )
+    return {"members": list(members), "groups": list(db.scalars(select(Group).order_by(Group.id)))}
 
 
 def _joint_panel(

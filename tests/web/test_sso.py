@@ -56,6 +56,7 @@ def _callback(client: Any, url: str) -> Any:
 
 def _login(app: Any) -> tuple[Any, Any]:
     client = app.test_client()
+    client.set_cookie("lang", "en")
     answer = _callback(client, _to_provider(client))
     return client, answer
 
