@@ -68,7 +68,9 @@ def district_of(name: str) -> str:
     return next((code for word, code in DISTRICT_WORDS if word in name), "beihu")
 
 
-def permit_application(name: str, floor_area: float = 45600) -> dict[str, Any]:
+def permit_application(
+    name: str, floor_area: float = 45600, total_investment: float = 4800.0
+) -> dict[str, Any]:
     """A complete, valid construction permit application for the demo company."""
     return {
         "project_name": name,
@@ -82,7 +84,7 @@ def permit_application(name: str, floor_area: float = 45600) -> dict[str, Any]:
         },
         "contractor": {"name": APPLICANTS[1][1], "credit_code": APPLICANTS[1][2]},
         "supervisor_company": {"name": "正衡工程监理有限公司"},
-        "total_investment": 12800.5,
+        "total_investment": total_investment,
         "floor_area": floor_area,
         "planned_start": "2027-03-01",
         "planned_finish": "2028-12-31",
