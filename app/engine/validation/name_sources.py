@@ -214,13 +214,15 @@ def node_reads(el: Any, forms: Mapping[str, Any], decisions: Decisions | None = 
     for timer in _text(el, "./bpmn:timerEventDefinition/*"):
         add(Text("the timer expression"), timer.text or "", expression=True)
     props = _properties(el)
+    # A multi-instance task's properties are read by each instance, which holds its input item.
+    each = bool(_text(el, "./bpmn:multiInstanceLoopCharacteristics/bpmn:inputDataItem"))
     for name in EXPRESSION_PROPERTIES:
         if name in props and (props[name].get("value") or "").strip():
             add(
                 Text("the property {name}", name=name),
                 props[name].get("value", ""),
                 expression=True,
-                after=name.startswith("credit"),
+                after=name.startswith("credit") or each,
             )
     for tag in LOOP_EXPRESSIONS:
         for loop in _text(el, f"./*/bpmn:{tag}"):
