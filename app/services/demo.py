@@ -152,6 +152,14 @@ def open_task(session: Session, case_id: int, bpmn_id: str) -> HumanTask:
     return task
 
 
+def open_tasks(session: Session, case_id: int, bpmn_id: str) -> list[HumanTask]:
+    """The case's open tasks with that BPMN id (a signing round has one per signer)."""
+    stmt = select(HumanTask).where(
+        HumanTask.case_id == case_id, HumanTask.bpmn_id == bpmn_id, HumanTask.state == TaskState.OPEN
+    )
+    return list(session.scalars(stmt.order_by(HumanTask.id)))
+
+
 def _do(
     session: Session, users: dict[str, User], case_id: int, bpmn_id: str, who: str, data: dict[str, Any]
 ) -> None:
