@@ -110,12 +110,12 @@ def _co_sign_story(story: Story) -> None:
     story.run(large, 3.9, ("Task_Acceptance", "clerk", {"decision": "accept"}))
     story.run(large, 2.5, *REVIEWED)
     grant = {"decision": "approve", "permit_valid_until": "2029-12-31"}
-    story.run(large, 1.2, ("Task_Decision", "permit_officer", grant))
+    story.run(large, 0.6, ("Task_Decision", "permit_officer", grant))
     chief = next(
         t for t in open_tasks(session, large.id, "Task_CoSign") if t.candidate_group == "construction"
     )
     story.act(
-        0.5,
+        0.3,
         lambda: tasks.complete_task(
             session, users["construction_chief"], chief.id, {"decision": "approve", "opinion": "同意发证"}
         ),

@@ -25,6 +25,7 @@ def test_the_task_page_and_the_inbox_show_the_signing_progress(db: Any, pages: A
     panel = _panel(english.get(f"/tasks/{deputy_task.id}").get_data(as_text=True))
     assert "1 of 2 signed" in panel and "Section chief" in panel and "Deputy director" in panel
     assert "Signed" in panel and "卫科长（审批）" in panel and "Waiting for the signature" in panel
+    assert "joint-review" not in english.get(f"/tasks/{deputy_task.id}").get_data(as_text=True)
     inbox = english.get("/inbox?scope=group").get_data(as_text=True)
     row = inbox[inbox.index("会签页面项目") - 1500 : inbox.index("会签页面项目")]
     assert "1 of 2 signed" in row
