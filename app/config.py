@@ -171,6 +171,16 @@ class Settings:
     lookup_window: int = _setting(
         10 * 60, "PERMITFLOW_LOOKUP_WINDOW", "seconds wrong query codes are counted over (and refused for)"
     )
+    disclosure_delay_hours: int = _setting(
+        24,
+        "PERMITFLOW_DISCLOSURE_DELAY_HOURS",
+        "hours after a disclosed case finished before it is published",
+    )
+    code_recovery_hours: int = _setting(
+        24,
+        "PERMITFLOW_CODE_RECOVERY_HOURS",
+        "hours after a lost query code was replaced before the same case may have it replaced again",
+    )
     public_submit_limit: int = _setting(
         20, "PERMITFLOW_PUBLIC_SUBMIT_LIMIT", "submissions without an account from one address per window"
     )
@@ -213,6 +223,21 @@ class Settings:
     )
     secure_cookies: bool = _setting(
         False, "PERMITFLOW_SECURE_COOKIES", "send the session cookie over HTTPS only (set behind TLS)"
+    )
+    oidc_issuer: str = _setting(
+        "",
+        "PERMITFLOW_OIDC_ISSUER",
+        "OpenID Connect provider (统一身份认证) issuer URL; empty: local passwords only",
+    )
+    oidc_client_id: str = _setting(
+        "", "PERMITFLOW_OIDC_CLIENT_ID", "the platform's client id at the provider"
+    )
+    oidc_client_secret: str = _setting("", "PERMITFLOW_OIDC_CLIENT_SECRET", "the platform's client secret")
+    oidc_scopes: str = _setting("openid profile", "PERMITFLOW_OIDC_SCOPES", "scopes asked of the provider")
+    oidc_credit_code_claim: str = _setting(
+        "credit_code",
+        "PERMITFLOW_OIDC_CREDIT_CODE_CLAIM",
+        "ID token claim carrying a company's verified unified social credit code",
     )
     sms_url: str = _setting(
         "", "PERMITFLOW_SMS_URL", "the SMS provider's HTTP endpoint; empty: no SMS is sent"

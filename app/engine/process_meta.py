@@ -104,4 +104,8 @@ def guide_meta(props: dict[str, str]) -> dict[str, str]:
             value = (props.get(key) or "").strip()
             if value:
                 found[key] = value
+    # 信息公开: the end statuses whose finished cases the public disclosure lists (comma-separated).
+    disclose = ",".join(v.strip() for v in (props.get("disclose") or "").split(",") if v.strip())
+    if disclose:
+        found["disclose"] = disclose
     return found

@@ -9,6 +9,7 @@ from .certificate import Certificate
 from .comment import CaseComment, CommentVisibility
 from .credit import CreditRecord
 from .draft import Draft, DraftAttachment
+from .identity import ExternalIdentity
 from .notification import EmailState, Notification
 from .personal import PersonalValue
 from .process import ProcessVersion
@@ -31,6 +32,7 @@ __all__ = [
     "Draft",
     "DraftAttachment",
     "EmailState",
+    "ExternalIdentity",
     "Notification",
     "PersonalValue",
     "Case",

@@ -55,6 +55,12 @@ class Case(Base):
     stage: Mapped[str | None] = mapped_column(String(500))
     stage_en: Mapped[str | None] = mapped_column(String(500))
     project_name: Mapped[str | None] = mapped_column(String(200), index=True)
+    # The investment project's unified code (统一项目代码) the start form gave: the project page
+    # (`/projects/<code>`) lists every case of a project by it.
+    project_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    # 信息公开: a finished case its process discloses is published unless staff withheld it (why).
+    withheld_at: Mapped[datetime | None]
+    withheld_reason: Mapped[str | None] = mapped_column(String(500))
     submitted_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.models import Case, Group, HumanTask, Membership, TaskState, User, UserKind
 
-from . import cases, pii, platform, processes, tasks, timers
+from . import cases, disclosure, pii, platform, processes, tasks, timers
 from .auth import hash_password
 from .seed_groups import GROUPS
 
@@ -66,6 +67,17 @@ DISTRICT_WORDS = [
 def district_of(name: str) -> str:
     """The district a demo project lies in (北湖区 unless its name says otherwise)."""
     return next((code for word, code in DISTRICT_WORDS if word in name), "beihu")
+
+
+def project_code_of(name: str) -> str:
+    """A demo project's own unified project code (统一项目代码), the same for every case of it."""
+    serial = int(hashlib.sha256(name.encode()).hexdigest(), 16) % 10**6
+    return f"2026-350100-47-01-{serial:06d}"
+
+
+def demo_permit(name: str) -> dict[str, Any]:
+    """A demo permit application under the project's own code (its project page lists them)."""
+    return {**permit_application(name), "project_code": project_code_of(name)}
 
 
 def permit_application(
@@ -174,7 +186,7 @@ def load_cases(session: Session, users: dict[str, User]) -> list[str]:
 
     def start(name: str, days_ago: float) -> int:
         with clock.travel_to(real_now - timedelta(days=days_ago)):
-            started = cases.start_case(session, acme, "construction_permit", permit_application(name))
+            started = cases.start_case(session, acme, "construction_permit", demo_permit(name))
         made.append(f"{started.case.number} ({name}; query code {started.query_code})")
         return started.case.id
 
@@ -204,17 +216,13 @@ def load_cases(session: Session, users: dict[str, User]) -> list[str]:
         _do(session, users, rev, "Task_Acceptance", "clerk", {"decision": "accept"})
     with clock.travel_to(real_now - timedelta(days=4)):
         _do(session, users, rev, "Task_PlanningReview", "planner", approve)
-    done = start("东城区第三小学扩建工程", 9)
-    steps = [
-        ("Task_Acceptance", "clerk", {"decision": "accept"}),
-        ("Task_PlanningReview", "planner", approve),
-        ("Task_FireReview", "fire_officer", approve),
-        ("Task_EnvironmentReview", "env_officer", approve),
-        ("Task_Decision", "permit_officer", {"decision": "approve", "permit_valid_until": "2028-12-31"}),
-    ]
-    for offset, (bpmn_id, who, data) in enumerate(steps):
-        with clock.travel_to(real_now - timedelta(days=8 - offset)):
-            _do(session, users, done, bpmn_id, who, data)
+    # Granted twice over: the second one's publication (信息公开) withheld by the window's chief.
+    _grant(session, users, real_now, start("东城区第三小学扩建工程", 9), 8)
+    kept = start("经开区变电站配套楼（暂缓公开）", 10)
+    _grant(session, users, real_now, kept, 9)
+    kept_number = session.scalar(select(Case.number).where(Case.id == kept))
+    with clock.travel_to(real_now - timedelta(days=4)):
+        disclosure.withhold(session, users["window_chief"], str(kept_number), "涉及电力设施安全，暂缓公开")
     made += load_review_cases(session, users, real_now)
     # They build on this module's applications and helpers.
     from .demo_inspection import load_complaint_cases, load_rectification_cases
@@ -226,6 +234,21 @@ def load_cases(session: Session, users: dict[str, User]) -> list[str]:
     made += load_procedure_cases(session, users, real_now)
     fire_due_timers(session)
     return made
+
+
+def _grant(session: Session, users: dict[str, User], real_now: Any, case_id: int, days_ago: int) -> None:
+    """Walk a permit from acceptance to its grant, a step a day from ``days_ago``."""
+    approve = {"decision": "approve"}
+    steps = [
+        ("Task_Acceptance", "clerk", {"decision": "accept"}),
+        ("Task_PlanningReview", "planner", approve),
+        ("Task_FireReview", "fire_officer", approve),
+        ("Task_EnvironmentReview", "env_officer", approve),
+        ("Task_Decision", "permit_officer", {"decision": "approve", "permit_valid_until": "2028-12-31"}),
+    ]
+    for offset, (bpmn_id, who, data) in enumerate(steps):
+        with clock.travel_to(real_now - timedelta(days=days_ago - offset)):
+            _do(session, users, case_id, bpmn_id, who, data)
 
 
 def fire_due_timers(session: Session) -> None:
@@ -270,7 +293,7 @@ class Story:
         return clock.travel_to(self.real_now - timedelta(days=days_ago))
 
     def start(self, name: str, days_ago: float, process: str = "construction_permit", **extra: Any) -> Case:
-        data = {**permit_application(name), **extra}
+        data = {**demo_permit(name), **extra}
         if process == "parallel_review":
             keys = ("project_name", "floor_area", "project_type", "building_height", "underground_area")
             data = {k: data[k] for k in keys if k in data}

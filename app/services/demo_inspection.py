@@ -12,7 +12,7 @@ from app import clock
 from app.models import User
 
 from . import cases
-from .demo import APPLICANTS, _do, district_of
+from .demo import APPLICANTS, _do, district_of, project_code_of
 
 
 def load_complaint_cases(session: Session, users: dict[str, User], real_now: Any) -> list[str]:
@@ -64,6 +64,7 @@ def rectification_order(project: str, *levels: str) -> dict[str, Any]:
     """A rectification order against the demo contractor (buildco)."""
     return {
         "project_name": project,
+        "project_code": project_code_of(project),
         "district": district_of(project),
         "contractor": {"name": APPLICANTS[1][1], "credit_code": APPLICANTS[1][2]},
         "findings": [
@@ -100,5 +101,6 @@ def load_rectification_cases(session: Session, users: dict[str, User], real_now:
             "buildco",
             {"entries": [{"finding_index": 0, "measures": "已补设连墙件并复查"}]},
         )
-    issue(rectification_order("北湖新城安置房一期", "general", "general"), 12)
+    # On the site of a granted permit: its project page lists the permit and this order.
+    issue(rectification_order("东城区第三小学扩建工程", "general", "general"), 12)
     return made

@@ -39,12 +39,16 @@ def _blueprints() -> list[Any]:
         inbox_filters,  # noqa: F401  (saved inbox filters, on the blueprint `inbox`)
         notification_pages,
         procedure_pages,  # noqa: F401  (procedures on the status and task pages)
+        public_disclosure,  # noqa: F401  (信息公开 and the project page, on the blueprint `public`)
         public_pages,
+        sso,  # noqa: F401  (login through the identity provider, on the blueprint `account`)
         staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)
         substitute_pages,  # noqa: F401  (委托: naming a substitute, on the blueprint `inbox`)
         task_pages,  # noqa: F401  (the task pages, on the blueprint `inbox`)
         track,
         track_actions,  # noqa: F401  (the status page's actions, on the blueprint `track`)
+        track_complaint,  # noqa: F401  (a complaint's evidence photos, on the blueprint `track`)
+        track_recover,  # noqa: F401  (a lost query code sent again, on the blueprint `track`)
         vendor,
         verify,
     )
@@ -70,6 +74,7 @@ def _template_helpers() -> dict[str, Any]:
     from .auth import current_user
     from .display import attachment_kind, group_name, localtime, sign_rule_words
     from .notification_pages import unread_notifications
+    from .sso import sso_enabled
 
     return {
         "pick": pick,
@@ -81,6 +86,7 @@ def _template_helpers() -> dict[str, Any]:
         "attachment_kind": attachment_kind,
         "sign_rule_words": sign_rule_words,
         "unread_notifications": unread_notifications,
+        "sso_enabled": sso_enabled,
     }
 
 

@@ -23,9 +23,16 @@ PAGES = {
         "/processes",
     ],
     "auditor": ["/audit", "/audit?action=case.started", "/cases/{number}/audit"],
-    "window_chief": ["/notifications", "/notifications/settings", "/dashboard", "/inbox?scope=all"],
+    "window_chief": [
+        "/notifications",
+        "/notifications/settings",
+        "/dashboard",
+        "/inbox?scope=all",
+        "/disclosure",
+        "/projects/2026-350100-47-01-123456",
+    ],
     "director": ["/dashboard/list?metric=cases_open&district=beihu", "/dashboard/list?metric=overdue_now"],
-    "acme": ["/notifications/settings", "/my/cases", "/track/{number}"],
+    "acme": ["/notifications/settings", "/my/cases", "/track/{number}", "/track/recover"],
     "inspector": ["/start/rectification_order"],
 }
 

@@ -212,6 +212,8 @@ PROCEDURE_ACTIONS = {
     "rate": "case.rated",
     "return": "task.returned",
     "recall": "task.recalled",
+    "query_code": "case.query_code_replaced",
+    "withhold": "case.disclosure_withheld",
 }
 
 
@@ -225,7 +227,7 @@ def procedure_case(db: Any, kind: str) -> tuple[Case, datetime, Callable[[Any], 
     if kind == "resume":
         steps.advance(db, steps.SuspendCase(case.id, user_named(db, "planner"), "expert_review", "论证"))
         db.commit()
-    if kind == "rate":
+    if kind in ("rate", "withhold"):  # both act on a finished case
         _refuse(db, case)
     if kind == "return":
         _to_decision(db, case)
@@ -258,6 +260,8 @@ def procedure_case(db: Any, kind: str) -> tuple[Case, datetime, Callable[[Any], 
                 task_ids["Task_Decision"], named("permit_officer"), "Task_Acceptance", "材料需复核"
             ),
             "recall": lambda: steps.RecallTask(task_ids["Task_Acceptance"], named("clerk")),
+            "query_code": lambda: steps.ReplaceQueryCode(case.id, "sms"),
+            "withhold": lambda: steps.WithholdDisclosure(case.id, named("window_chief"), "暂缓公开"),
         }[kind]()
 
     return case, when, command

@@ -14,6 +14,7 @@ from .commands import (
     ReassignTask,
     RecallTask,
     ReleaseTask,
+    ReplaceQueryCode,
     RequestExtension,
     ResumeCase,
     ReturnTask,
@@ -24,6 +25,7 @@ from .commands import (
     UrgeCase,
     WithdrawCase,
     WithdrawConsultation,
+    WithholdDisclosure,
     no_check,
 )
 from .core import MAX_ID, lock
@@ -34,6 +36,7 @@ __all__ = [
     "CaseCommand",
     "OrderSupervision",
     "RateService",
+    "ReplaceQueryCode",
     "RequestExtension",
     "ResumeCase",
     "ReturnTask",
@@ -47,6 +50,7 @@ __all__ = [
     "CompleteTask",
     "ConsultTask",
     "WithdrawConsultation",
+    "WithholdDisclosure",
     "FireTimers",
     "MigrateCase",
     "ReassignTask",

@@ -31,7 +31,7 @@ from .. import (
 )
 from ..case_clock import case_due
 from ..forms import validate_form
-from . import assignment, consultation, going_back, platform_tasks, procedures
+from . import assignment, consultation, going_back, platform_tasks, procedures, publication, query_codes
 from .commands import (
     CaseCommand,
     ClaimTask,
@@ -45,6 +45,7 @@ from .commands import (
     ReassignTask,
     RecallTask,
     ReleaseTask,
+    ReplaceQueryCode,
     RequestExtension,
     ResumeCase,
     ReturnTask,
@@ -54,6 +55,7 @@ from .commands import (
     UrgeCase,
     WithdrawCase,
     WithdrawConsultation,
+    WithholdDisclosure,
 )
 from .core import RUNNING, Locked, lock, next_due, run_engine, wake_at
 from .effects import AfterStep, run_effects
@@ -112,6 +114,7 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
         session, meta.get("case_prefix") or case_numbers.prefix(version.key)
     )
     project_name = data.get("project_name") if isinstance(data.get("project_name"), str) else None
+    project_code = data.get("project_code") if isinstance(data.get("project_code"), str) else None
     case = Case(
         number=number,
         query_code_hash=case_numbers.hash_code(session, number, code),
@@ -120,6 +123,7 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
         applicant_id=command.applicant_id,
         status=CaseStatus.IN_PROGRESS,
         project_name=(project_name or None) and project_name[:200],
+        project_code=(project_code or None) and project_code[:64],
         submitted_at=now,
         time_limit=meta.get("time_limit"),
         clock_pauses=[],
@@ -159,6 +163,8 @@ PROCEDURES: dict[type, Callable[..., StepOutcome]] = {
     UrgeCase: procedures.urge,
     OrderSupervision: procedures.order_supervision,
     RateService: procedures.rate,
+    ReplaceQueryCode: query_codes.replace_code,
+    WithholdDisclosure: publication.withhold,
 }
 
 

@@ -1,0 +1,164 @@
+"""Public disclosure (信息公开): what finished cases a supervision portal publishes.
+
+A process declares which of its end statuses are disclosed with the process property ``disclose``
+(e.g. the permit's ``approved``, the rectification order's ``closed``); nothing in Python names a
+process. A finished case with such a status is published ``PERMITFLOW_DISCLOSURE_DELAY_HOURS`` after
+it finished unless staff withheld it (a step-path command, with the reason, audited). What is shown
+is public by nature and masked where personal: the number, the project and its code, the holder's
+or the contractor's name with its credit code masked, the date, the certificates with their
+validity, the number of findings and the credit points deducted. Never a phone number or a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.errors import Forbidden, NotFound
+from app.models import Case, CaseStatus, Certificate, CreditRecord, User
+
+from . import platform, processes, steps
+from .credit_code import mask_credit_code
+from .stats_access import LEADERS
+
+LIMIT = 50
+STATUSES = {s.value for s in CaseStatus}
+MAX_QUERY = 100
+WITHHOLDING_ROLES = ("admin",)
+
+
+@dataclass(frozen=True)
+class DisclosedCertificate:
+    number: str
+    title: str
+    title_en: str
+    valid_until: date
+
+
+@dataclass(frozen=True)
+class DisclosedCase:
+    number: str
+    process_name: str
+    process_name_en: str
+    status: str
+    project_name: str
+    project_code: str | None
+    holder: str
+    holder_credit_code: str  # masked
+    finished_at: datetime
+    certificates: list[DisclosedCertificate]
+    findings: int | None  # rectification-style cases: how many findings the order listed
+    credit_deducted: int  # points deducted from the holder for this case
+
+
+def disclosed_statuses(session: Session) -> dict[str, set[str]]:
+    """Process key → the end statuses its current version discloses."""
+    found: dict[str, set[str]] = {}
+    for version in processes.current_versions(session):
+        raw = ((version.meta or {}).get("guide") or {}).get("disclose") or ""
+        statuses = {s.strip() for s in str(raw).split(",") if s.strip()}
+        if statuses:
+            found[version.key] = statuses
+    return found
+
+
+def _published(session: Session, now: datetime) -> Any:
+    """The condition of a published case: disclosed status, past the delay, not withheld."""
+    delay = timedelta(hours=platform.of(session).settings.disclosure_delay_hours)
+    wanted = [
+        (Case.process_key == key) & Case.status.in_([CaseStatus(s) for s in statuses if s in STATUSES])
+        for key, statuses in disclosed_statuses(session).items()
+    ]
+    if not wanted:
+        return None
+    return or_(*wanted) & (Case.completed_at <= now - delay) & Case.withheld_at.is_(None)
+
+
+def published(session: Session, *, q: str = "", project_code: str | None = None) -> list[DisclosedCase]:
+    """The published cases, newest first, found by number, project name or code (``q``)."""
+    condition = _published(session, clock.now())
+    if condition is None:
+        return []
+    stmt = select(Case).where(condition)
+    text = q.strip()[:MAX_QUERY]
+    if text:
+        like = f"%{text.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(
+            or_(Case.number.ilike(like), Case.project_name.ilike(like), Case.project_code.ilike(like))
+        )
+    if project_code is not None:
+        stmt = stmt.where(Case.project_code == project_code)
+    cases = list(session.scalars(stmt.order_by(Case.completed_at.desc(), Case.id.desc()).limit(LIMIT)))
+    return [_item(session, case) for case in cases]
+
+
+def _holder(session: Session, case: Case, certificates: list[Certificate]) -> tuple[str, str | None]:
+    if certificates:
+        return certificates[0].holder_name, certificates[0].holder_credit_code
+    contractor = (case.data or {}).get("contractor")
+    if isinstance(contractor, dict) and isinstance(contractor.get("name"), str):
+        code = contractor.get("credit_code")
+        return contractor["name"][:200], code if isinstance(code, str) else None
+    applicant = session.get(User, case.applicant_id) if case.applicant_id else None
+    if applicant is not None and applicant.company_name:
+        return applicant.company_name, applicant.credit_code
+    return "", None  # a citizen or an anonymous person is never named
+
+
+def _item(session: Session, case: Case) -> DisclosedCase:
+    version = processes.version_by_id(session, case.process_version_id)
+    certificates = list(session.scalars(select(Certificate).where(Certificate.case_id == case.id)))
+    holder, code = _holder(session, case, certificates)
+    findings = (case.data or {}).get("findings")
+    deducted = session.scalar(
+        select(func.coalesce(func.sum(CreditRecord.delta), 0)).where(
+            CreditRecord.case_id == case.id, CreditRecord.delta < 0
+        )
+    )
+    types = version.meta.get("certificates") or {}
+    return DisclosedCase(
+        number=case.number,
+        process_name=version.name,
+        process_name_en=version.name_en,
+        status=case.status.value,
+        project_name=case.project_name or "",
+        project_code=case.project_code,
+        holder=holder,
+        holder_credit_code=mask_credit_code(code) or "",
+        finished_at=case.completed_at or case.submitted_at,
+        certificates=[
+            DisclosedCertificate(
+                c.number,
+                str((types.get(c.kind) or {}).get("title") or c.kind),
+                str((types.get(c.kind) or {}).get("title_en") or c.kind),
+                c.valid_until,
+            )
+            for c in certificates
+        ],
+        findings=len(findings) if isinstance(findings, list) else None,
+        credit_deducted=-int(deducted or 0),
+    )
+
+
+def may_withhold(user: User | None) -> bool:
+    """Who withholds a publication: supervisors (heads of a group), leaders and admins."""
+    if user is None or not user.is_staff:
+        return False
+    return any(user.has_role(r) for r in WITHHOLDING_ROLES) or any(
+        m.is_supervisor or m.group.slug == LEADERS for m in user.memberships
+    )
+
+
+def withhold(session: Session, actor: User, number: str, reason: str) -> Case:
+    """Keep a finished case off the disclosure (with the reason). Flushes, never commits."""
+    if not may_withhold(actor):
+        raise Forbidden("only supervisors, leaders and admins withhold a publication")
+    case = session.scalar(select(Case).where(Case.number == number))
+    if case is None:
+        raise NotFound("no such case")
+    return steps.advance(session, steps.WithholdDisclosure(case.id, actor, reason)).case

@@ -1,0 +1,161 @@
+"""Login through the unified identity provider (统一身份认证): the authorization code flow with PKCE
+against a stand-in OpenID Connect provider this test starts (tests/oidc_stand_in.py; real HTTP both
+ways, Authlib on the platform's side). The first login creates the company's account and later ones
+reuse it; a company that registered before is linked by its verified credit code; a token with a
+bad signature, a wrong nonce or audience, and a replayed state are refused, and failed callbacks
+lock the address out like failed logins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from app.models import AuditEvent, ExternalIdentity, User
+from tests.helpers import change_settings
+from tests.oidc_stand_in import CLIENT_ID, CLIENT_SECRET, OidcStandIn
+
+NEW_COMPANY = "91350200MA2YQ8K3X0"
+ACME = "91350100M000100Y43"
+
+
+@pytest.fixture
+def provider(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[OidcStandIn]:
+    stand_in = OidcStandIn()
+    change_settings(
+        monkeypatch,
+        app,
+        oidc_issuer=stand_in.issuer,
+        oidc_client_id=CLIENT_ID,
+        oidc_client_secret=CLIENT_SECRET,
+        login_address_max_failures=3,
+    )
+    yield stand_in
+    stand_in.close()
+
+
+def _to_provider(client: Any) -> str:
+    """The platform's redirect to the provider; the provider's answer: the callback URL."""
+    response = client.get("/login/sso?next=/my/cases")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    location = response.headers["Location"]
+    assert location.startswith("http://127.0.0.1") and "code_challenge=" in location and "nonce=" in location
+    back = requests.get(location, allow_redirects=False, timeout=10)
+    assert back.status_code == 302
+    return str(back.headers["Location"])
+
+
+def _callback(client: Any, url: str) -> Any:
+    parts = urlsplit(url)
+    return client.get(f"{parts.path}?{parts.query}")
+
+
+def _login(app: Any) -> tuple[Any, Any]:
+    client = app.test_client()
+    answer = _callback(client, _to_provider(client))
+    return client, answer
+
+
+def _users(db: Any) -> int:
+    n = int(db.scalar(select(func.count()).select_from(User)))
+    db.rollback()
+    return n
+
+
+def test_the_first_login_creates_the_company_account_and_the_second_reuses_it(
+    app: Any, db: Any, provider: OidcStandIn
+) -> None:
+    provider.identity = {"sub": "co-7781", "credit_code": NEW_COMPANY, "name": "海峡建设开发有限公司"}
+    before = _users(db)
+    client, answer = _login(app)
+    assert answer.status_code == 302 and answer.headers["Location"] == "/my/cases"
+    page = client.get("/my/cases")
+    assert page.status_code == 200 and "海峡建设开发有限公司" in page.get_data(as_text=True)
+    user = db.scalar(select(User).where(User.credit_code == NEW_COMPANY))
+    assert user.company_name == "海峡建设开发有限公司" and user.kind.value == "applicant"
+    assert _users(db) == before + 1
+    # PKCE: the token request carried the verifier the stand-in checked against the challenge.
+    assert provider.token_requests[-1]["code_verifier"]
+    _client2, again = _login(app)
+    assert again.status_code == 302 and _users(db) == before + 1
+    links = db.scalars(select(ExternalIdentity).where(ExternalIdentity.subject == "co-7781")).all()
+    assert [link.user_id for link in links] == [user.id]
+    db.rollback()
+
+
+def test_a_registered_company_is_linked_by_its_verified_credit_code(
+    app: Any, db: Any, provider: OidcStandIn
+) -> None:
+    provider.identity = {"sub": "acme-at-idp", "credit_code": ACME, "name": "北湖城投"}
+    before = _users(db)
+    client, answer = _login(app)
+    assert answer.status_code == 302
+    acme = db.scalar(select(User).where(User.username == "acme"))
+    assert _users(db) == before
+    assert (
+        db.scalar(select(ExternalIdentity.user_id).where(ExternalIdentity.subject == "acme-at-idp"))
+        == acme.id
+    )
+    actions = db.scalars(
+        select(AuditEvent.action).where(AuditEvent.action.in_(["account.linked", "login.sso"]))
+    )
+    assert {"account.linked", "login.sso"} <= set(actions)
+    db.rollback()
+    assert "北湖城市建设投资有限公司" in client.get("/my/cases").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("bad_signature", "BadSignatureError"),
+        ("wrong_nonce", "InvalidClaimError"),
+        ("wrong_audience", "ClaimError"),
+    ],
+)
+def test_a_token_that_does_not_verify_is_refused(
+    app: Any, db: Any, provider: OidcStandIn, mode: str, reason: str
+) -> None:
+    provider.identity = {"sub": f"mallory-{mode}", "credit_code": NEW_COMPANY}
+    provider.mode = mode
+    before = _users(db)
+    client, answer = _login(app)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 401 and "could not be verified" in html
+    assert _users(db) == before
+    assert client.get("/my/cases").status_code == 302  # not logged in
+    [refused] = db.scalars(select(AuditEvent.detail).where(AuditEvent.action == "login.sso_refused")).all()
+    assert reason in refused["reason"], refused  # refused for what is wrong with the token
+    db.rollback()
+
+
+def test_a_replayed_state_is_refused(app: Any, db: Any, provider: OidcStandIn) -> None:
+    provider.identity = {"sub": "replay-1", "credit_code": NEW_COMPANY}
+    client = app.test_client()
+    url = _to_provider(client)
+    assert _callback(client, url).status_code == 302  # the genuine callback logs in
+    # The same callback again, in this browser (its state was used) or in another one.
+    assert _callback(client, url).status_code == 401
+    assert _callback(app.test_client(), url).status_code == 401
+
+
+def test_failed_callbacks_lock_the_address_out(app: Any, provider: OidcStandIn) -> None:
+    provider.identity = {"sub": "mallory", "credit_code": NEW_COMPANY}
+    provider.mode = "bad_signature"
+    for _ in range(3):
+        assert _login(app)[1].status_code == 401
+    provider.mode = ""
+    assert _login(app)[1].status_code == 429  # even a good token waits now
+
+
+def test_without_an_issuer_there_is_no_sso(app: Any) -> None:
+    client = app.test_client()
+    assert client.get("/login/sso").status_code == 404
+    assert 'id="sso-login"' not in client.get("/login").get_data(as_text=True)
+
+
+def test_the_login_page_offers_sso_when_configured(app: Any, provider: OidcStandIn) -> None:
+    assert 'id="sso-login"' in app.test_client().get("/login").get_data(as_text=True)
