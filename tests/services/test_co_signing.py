@@ -18,29 +18,24 @@ from app.models import Case, CaseStatus, HumanTask, TaskState
 from app.services import cases, processes, signing_view, tasks
 from app.services.demo import permit_application
 from tests.helpers import complete_at, open_task, user_named
-from tests.services.test_procedures import MONDAY, actions, at, fresh, refused
+from tests.services.test_procedures import MONDAY, _to_decision, actions, at, fresh, refused
 
 GRANT = {"decision": "approve", "permit_valid_until": "2029-12-31"}
 AGREE = {"decision": "approve", "opinion": "同意"}
 ROOT = Path(__file__).resolve().parents[2] / "processes"
 
 
-def _large_permit(db: Any, name: str = "大型综合体") -> Case:
+def _large_permit(db: Any, name: str = "大型综合体", total_investment: float = 12800.5) -> Case:
+    """A permit (above the 5,000万 threshold by default) reviewed and granted by the officer."""
     with clock.travel_to(MONDAY):
         case = cases.start_case(
             db,
             user_named(db, "acme"),
             "construction_permit",
-            permit_application(name, total_investment=12800.5),
+            permit_application(name, total_investment=total_investment),
         ).case
         db.commit()
-    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
-    for bpmn_id, who in (
-        ("Task_PlanningReview", "planner"),
-        ("Task_FireReview", "fire_officer"),
-        ("Task_EnvironmentReview", "env_officer"),
-    ):
-        complete_at(db, case, bpmn_id, who, {"decision": "approve"}, at(17, 10))
+    _to_decision(db, case)
     complete_at(db, case, "Task_Decision", "permit_officer", GRANT, at(17, 11))
     return case
 
@@ -67,22 +62,7 @@ def sign(db: Any, case: Case, group: str, username: str, data: dict[str, Any], w
 
 
 def test_a_small_permit_is_granted_without_co_signing(db: Any) -> None:
-    with clock.travel_to(MONDAY):
-        case = cases.start_case(
-            db,
-            user_named(db, "acme"),
-            "construction_permit",
-            permit_application("小项目", total_investment=4800),
-        ).case
-        db.commit()
-    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
-    for bpmn_id, who in (
-        ("Task_PlanningReview", "planner"),
-        ("Task_FireReview", "fire_officer"),
-        ("Task_EnvironmentReview", "env_officer"),
-    ):
-        complete_at(db, case, bpmn_id, who, {"decision": "approve"}, at(17, 10))
-    complete_at(db, case, "Task_Decision", "permit_officer", GRANT, at(17, 11))
+    case = _large_permit(db, "小项目", total_investment=4800)
     assert fresh(db, case).status == CaseStatus.APPROVED
     assert signers(db, case) == {}
 
