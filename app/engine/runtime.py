@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from . import signing
 from .errors import EngineError, ScriptRefused, TaskNotReady
 from .migration import MigrationPlan, MigrationRefused, move, plan_migration
 from .sandbox import SandboxEnvironment
@@ -117,6 +118,7 @@ class Runtime:
         completed = {"id": task_id, "bpmn_id": task.task_spec.bpmn_id}
         try:
             task.task_spec.add_data_from_form(task, data)
+            signing.prepare(task)
             task.run()
         except SpiffWorkflowException as err:
             raise _engine_error(err) from err
@@ -310,6 +312,12 @@ class Runtime:
         if props.get("note"):
             # A remark shown with the task in the case's timeline (e.g. work ordered stopped).
             context["note"] = plain(_evaluate(engine, task, props["note"])) or None
+        signing_round = signing.context_of(task)
+        if signing_round is not None:
+            # 会签 / 或签: one signer's task of a round; only a group's heads when the signer says so.
+            context["signing"] = plain(signing_round)
+            if signing_round["supervisors_only"]:
+                context["supervisors_only"] = True
         return ReadyTask(
             id=str(task.id),
             bpmn_id=spec.bpmn_id,

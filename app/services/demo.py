@@ -82,7 +82,9 @@ def demo_permit(name: str) -> dict[str, Any]:
     return {**permit_application(name), "project_code": project_code_of(name)}
 
 
-def permit_application(name: str, floor_area: float = 45600) -> dict[str, Any]:
+def permit_application(
+    name: str, floor_area: float = 45600, total_investment: float = 4800.0
+) -> dict[str, Any]:
     """A complete, valid construction permit application for the demo company."""
     return {
         "project_name": name,
@@ -96,7 +98,7 @@ def permit_application(name: str, floor_area: float = 45600) -> dict[str, Any]:
         },
         "contractor": {"name": APPLICANTS[1][1], "credit_code": APPLICANTS[1][2]},
         "supervisor_company": {"name": "正衡工程监理有限公司"},
-        "total_investment": 12800.5,
+        "total_investment": total_investment,
         "floor_area": floor_area,
         "planned_start": "2027-03-01",
         "planned_finish": "2028-12-31",
@@ -163,6 +165,14 @@ def open_task(session: Session, case_id: int, bpmn_id: str) -> HumanTask:
     )
     assert task is not None, f"demo: no open {bpmn_id}"
     return task
+
+
+def open_tasks(session: Session, case_id: int, bpmn_id: str) -> list[HumanTask]:
+    """The case's open tasks with that BPMN id (a signing round has one per signer)."""
+    stmt = select(HumanTask).where(
+        HumanTask.case_id == case_id, HumanTask.bpmn_id == bpmn_id, HumanTask.state == TaskState.OPEN
+    )
+    return list(session.scalars(stmt.order_by(HumanTask.id)))
 
 
 def _do(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.models import User
 
 from . import case_procedures, platform, substitutions, tasks, timers
-from .demo import REVIEWED, Story, open_task
+from .demo import REVIEWED, Story, open_task, open_tasks
 
 
 def load_procedure_cases(session: Session, users: dict[str, User], real_now: datetime) -> list[str]:
@@ -19,6 +19,7 @@ def load_procedure_cases(session: Session, users: dict[str, User], real_now: dat
     _clock_stories(story)
     _decision_stories(story)
     _colleague_stories(story)
+    _co_sign_story(story)
     return story.made
 
 
@@ -99,3 +100,23 @@ def _colleague_stories(story: Story) -> None:
         "civil_officer", today - timedelta(days=1), today + timedelta(days=6)
     )
     story.act(1.2, lambda: substitutions.set_substitute(session, users["env_chief"], "env_officer", away))
+
+
+def _co_sign_story(story: Story) -> None:
+    """会签: a permit above 5,000万 granted by the officer, signed by the section chief, waiting
+    for the deputy director (the inbox and the task page show "1 of 2 signed")."""
+    session, users = story.session, story.users
+    large = story.start("高新区智能制造产业园（会签中）", 4, total_investment=12800.5)
+    story.run(large, 3.9, ("Task_Acceptance", "clerk", {"decision": "accept"}))
+    story.run(large, 2.5, *REVIEWED)
+    grant = {"decision": "approve", "permit_valid_until": "2029-12-31"}
+    story.run(large, 0.6, ("Task_Decision", "permit_officer", grant))
+    chief = next(
+        t for t in open_tasks(session, large.id, "Task_CoSign") if t.candidate_group == "construction"
+    )
+    story.act(
+        0.3,
+        lambda: tasks.complete_task(
+            session, users["construction_chief"], chief.id, {"decision": "approve", "opinion": "同意发证"}
+        ),
+    )

@@ -74,7 +74,7 @@ def _blueprints() -> list[Any]:
 
 def _template_helpers() -> dict[str, Any]:
     from .auth import current_user
-    from .display import attachment_kind, group_name, localtime
+    from .display import attachment_kind, group_name, localtime, sign_rule_words
     from .notification_pages import unread_notifications
     from .sso import sso_enabled
 
@@ -86,6 +86,7 @@ def _template_helpers() -> dict[str, Any]:
         "localtime": localtime,
         "group_name": group_name,
         "attachment_kind": attachment_kind,
+        "sign_rule_words": sign_rule_words,
         "unread_notifications": unread_notifications,
         "sso_enabled": sso_enabled,
     }

@@ -43,3 +43,13 @@ def attachment_kind(kind: str, titles: dict[str, Any] | None = None) -> str:
         "attachment": gettext("Attachment"),
     }
     return known.get(kind, kind)
+
+
+def sign_rule_words(rule: str | None) -> str:
+    """A signing round's rule in words (会签 / 或签 / a share of the signers)."""
+    text = (rule or "all").strip().lower()
+    if text == "all":
+        return gettext("All-sign (会签): every signer must agree; one refusal ends the round")
+    if text == "any":
+        return gettext("Any-sign (或签): the first signature decides; the others are cancelled")
+    return gettext("Ratio signing: %(share)s of the signers must agree", share=rule)

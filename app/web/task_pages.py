@@ -28,7 +28,16 @@ from app.errors import (
     UnsupportedType,
 )
 from app.models import Group, HumanTask, Membership, TaskState, User
-from app.services import attachments, case_comments, cases, joint_review, processes, staff_start, tasks
+from app.services import (
+    attachments,
+    case_comments,
+    cases,
+    joint_review,
+    processes,
+    signing_view,
+    staff_start,
+    tasks,
+)
 from app.services.consultation_view import consultation_panel
 from app.services.grant_preview import grant_preview
 from app.services.procedure_choices import task_choices
@@ -147,7 +156,12 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
         "field_labels": schema_form.labels(fields),
         "problem": None,
         "can_comment": case_comments.comment_rights(db, user, case).write,
-        "joint": _joint_panel(db, task, detail.form.schema, file_refs(case.number, detail.attachments)),
+        # 会签 / 或签: the round this signature belongs to (services/signing_view.py); a round of
+        # signers is no joint review of agencies, so it has its own panel instead.
+        "signing": (signing := signing_view.signing_progress(db, task)),
+        "joint": None
+        if signing
+        else _joint_panel(db, task, detail.form.schema, file_refs(case.number, detail.attachments)),
         # 退回, recall, 挂起/恢复, 延期: the same rules the step path applies (procedure_choices.py).
         "procedures": task_choices(db, user, task, case, may_complete=allowed.complete),
         "suspension_reason": suspension_reason,

@@ -133,7 +133,7 @@ MISTAKES = [
         "deleted_approve_flow",
         "construction_permit",
         lambda root: delete(root, "Flow_Decision_Approve"),
-        "Gateway_Held",
+        "Gateway_CoSignNeeded",
         ("no incoming sequence flow",),
     ),
     Mistake(
@@ -153,7 +153,7 @@ MISTAKES = [
     Mistake(
         "deleted_decision_task",
         "construction_permit",
-        lambda root: delete(root, "Task_Decision"),
+        lambda root: delete(root, "Gateway_DecisionMerge", "Task_Decision"),
         "Gateway_ReviewOutcome",
         ("single outgoing flow",),
     ),

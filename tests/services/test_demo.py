@@ -36,6 +36,12 @@ def test_loading_the_demo_twice_adds_no_second_set_of_cases(db: Any) -> None:
     pending = select(func.count()).select_from(HumanTask)
     assert db.scalar(pending.where(HumanTask.procedure == "consultation", HumanTask.state == "open")) == 1
     assert db.scalar(select(func.count()).select_from(Substitution)) == 1  # not added again
+    # 会签: one permit waits at the co-sign step, the section chief signed, the bureau's pending.
+    signing = [t for t in db.scalars(select(HumanTask).where(HumanTask.bpmn_id == "Task_CoSign"))]
+    assert sorted((t.candidate_group, t.state) for t in signing) == [
+        ("bureau", TaskState.OPEN),
+        ("construction", TaskState.COMPLETED),
+    ]
     # A newcomer sees every SLA colour and every escalation level among the open tasks, and the
     # cases spread over the demo city's districts (the dashboard's map).
     open_tasks = db.scalars(select(HumanTask).where(HumanTask.state == TaskState.OPEN)).all()

@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from .. import signing
 from ..errors import EngineError, ScriptRefused
 from ..runtime import Helpers, Runtime, engine_error, unexpected_error
 from ..specs import dump_state, load_state
@@ -66,6 +67,7 @@ class Driver:
         task = live.workflow.get_task_from_id(UUID(task_id))
         try:
             task.task_spec.add_data_from_form(task, data)
+            signing.prepare(task)
             task.run()
         except SpiffWorkflowException as err:
             live.error = engine_error(err)

@@ -171,6 +171,11 @@ def node_writes(el: Any, forms: Mapping[str, Any], decisions: Decisions | None =
         names |= {str(v) for v in (item.get("name"), item.get("id")) if v}
     for ref in _text(el, "./bpmn:multiInstanceLoopCharacteristics/bpmn:loopDataOutputRef"):
         names.add((ref.text or "").strip())
+    sign_rule = _properties(el).get("sign_rule")
+    if tag in HUMAN_TAGS and sign_rule is not None:
+        # 会签 / 或签: the engine writes the round's tally and, once it ends, its outcome.
+        outcome = _properties(el).get("sign_outcome")
+        names |= {"signing", str(outcome.get("value", "")).strip() if outcome is not None else "sign_outcome"}
     for var in _text(el, ".//spiffworkflow:messageVariable"):
         names.add((var.text or "").strip())
     for item in _text(el, "./bpmn:ioSpecification/bpmn:dataOutput"):
@@ -209,13 +214,15 @@ def node_reads(el: Any, forms: Mapping[str, Any], decisions: Decisions | None = 
     for timer in _text(el, "./bpmn:timerEventDefinition/*"):
         add(Text("the timer expression"), timer.text or "", expression=True)
     props = _properties(el)
+    # A multi-instance task's properties are read by each instance, which holds its input item.
+    each = bool(_text(el, "./bpmn:multiInstanceLoopCharacteristics/bpmn:inputDataItem"))
     for name in EXPRESSION_PROPERTIES:
         if name in props and (props[name].get("value") or "").strip():
             add(
                 Text("the property {name}", name=name),
                 props[name].get("value", ""),
                 expression=True,
-                after=name.startswith("credit"),
+                after=name.startswith("credit") or each,
             )
     for tag in LOOP_EXPRESSIONS:
         for loop in _text(el, f"./*/bpmn:{tag}"):

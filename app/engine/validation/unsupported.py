@@ -13,6 +13,7 @@ from .flows import check_activities
 from .foreign import check_foreign
 from .problems import NS, Problem, id_ref, owning_id
 from .signal_boundaries import check_signal_boundaries
+from .signing import check_signing
 from .structure import check_structure
 
 UNSUPPORTED_TAGS = {
@@ -74,6 +75,7 @@ def check_elements(file: str, tree: Any) -> list[Problem]:
     check_events(root, add)
     check_signal_boundaries(root, add)
     check_activities(root, add)
+    check_signing(root, add)
     check_foreign(root, add)
 
     for el in root.xpath("//bpmn:conditionExpression[@language]", namespaces=NS):
