@@ -85,7 +85,7 @@ def test_timers_sweep_command(app: Any) -> None:
 def test_demo_load_makes_cases_of_every_shipped_process(app: Any) -> None:
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    assert "demo loaded: 25 cases" in result.output  # with the procedures' states
+    assert "demo loaded: 26 cases" in result.output  # with the procedures' states
     assert (
         "整改通知" in result.output and "东城区第三小学扩建工程" in result.output and "投诉" in result.output
     )
