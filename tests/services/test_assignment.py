@@ -12,7 +12,7 @@ from app.errors import Conflict, InvalidData
 from app.models import Case, HumanTask
 from app.services import steps
 from tests.helpers import case_events, open_task, user_named
-from tests.services.test_procedures import MONDAY, refused, submit
+from tests.services.test_procedures import MONDAY, refusal, refused, submit
 
 
 def _task(db: Any) -> tuple[Case, HumanTask]:
@@ -112,21 +112,6 @@ def test_a_closed_task_cannot_be_claimed(db: Any) -> None:
 # field they name, the outcome's case and task, and who the audit trail names.
 
 
-def _refusal(db: Any, case: Case, error: type[Exception], command: steps.Command) -> Any:
-    """The refusal of ``command`` (nothing stored about the case changed)."""
-    caught: list[Any] = []
-
-    def call() -> None:
-        try:
-            steps.advance(db, command)
-        except error as err:
-            caught.append(err)
-            raise
-
-    refused(db, case, error, call)
-    return caught[0]
-
-
 def test_each_assignment_command_hands_back_its_case_and_task(db: Any) -> None:
     case, task = _task(db)
     clerk, chief = user_named(db, "clerk"), user_named(db, "window_chief")
@@ -150,7 +135,7 @@ def test_a_release_by_another_says_the_task_is_held(db: Any) -> None:
     case, task = _task(db)
     clerk, chief = user_named(db, "clerk"), user_named(db, "window_chief")
     _run(db, steps.ClaimTask(task.id, clerk))
-    err = _refusal(db, case, Conflict, steps.ReleaseTask(task.id, chief))
+    err = refusal(db, case, Conflict, steps.ReleaseTask(task.id, chief))
     assert str(err) == "the task is claimed by someone else"
 
 
@@ -159,11 +144,11 @@ def test_reassignment_refusals_name_the_field(db: Any) -> None:
     chief = user_named(db, "window_chief")
     unknown = {"user": ["no such active staff member"]}
     for who in ("nobody", "acme"):
-        err = _refusal(db, case, InvalidData, steps.ReassignTask(task.id, chief, to_user=who))
+        err = refusal(db, case, InvalidData, steps.ReassignTask(task.id, chief, to_user=who))
         assert (err.message, err.errors) == ("no such active staff member", unknown)
-    err = _refusal(db, case, InvalidData, steps.ReassignTask(task.id, chief, to_user="planner"))
+    err = refusal(db, case, InvalidData, steps.ReassignTask(task.id, chief, to_user="planner"))
     assert err.message == "the user is not a member of the task's group"
     assert err.errors == {"user": ["is not a member of the task's group"]}
     for group in ("no_such_group", "applicant"):
-        err = _refusal(db, case, InvalidData, steps.ReassignTask(task.id, chief, to_group=group))
+        err = refusal(db, case, InvalidData, steps.ReassignTask(task.id, chief, to_group=group))
         assert (err.message, err.errors) == ("no such group", {"group": ["no such group"]})

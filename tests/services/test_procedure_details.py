@@ -15,21 +15,7 @@ from app.errors import Conflict, InvalidData, TooManyRequests
 from app.models import AuditEvent, Case, CaseStatus, HumanTask, Notification, ServiceRating, Timer, TimerKind
 from app.services import notifications, platform, steps
 from tests.helpers import complete_at, open_task, user_named
-from tests.services.test_procedures import _refuse, at, fresh, refused, submit
-
-
-def _error(db: Any, case: Case, error: type[Exception], command: steps.Command) -> Any:
-    caught: list[Any] = []
-
-    def call() -> None:
-        try:
-            steps.advance(db, command)
-        except error as err:
-            caught.append(err)
-            raise
-
-    refused(db, case, error, call)
-    return caught[0]
+from tests.services.test_procedures import _refuse, at, fresh, refusal, submit
 
 
 def _run(db: Any, command: steps.Command, when: Any) -> steps.StepOutcome:
@@ -63,11 +49,11 @@ def _ids(users: Any) -> list[int]:
 def test_a_suspension_stores_its_pause_notice_and_record(db: Any) -> None:
     case = submit(db)
     clerk = user_named(db, "clerk")
-    err = _error(db, case, InvalidData, steps.SuspendCase(case.id, clerk, "x" * 50))
+    err = refusal(db, case, InvalidData, steps.SuspendCase(case.id, clerk, "x" * 50))
     codes = "expert_review, hearing, testing, appraisal"
     assert err.message == f"'{'x' * 40}' is not a reason for suspending: use one of {codes}"
     assert err.errors == {"reason_code": [f"one of {codes}"]}
-    err = _error(db, case, InvalidData, steps.SuspendCase(case.id, clerk, "hearing", "长" * 2001))
+    err = refusal(db, case, InvalidData, steps.SuspendCase(case.id, clerk, "hearing", "长" * 2001))
     assert (err.message, err.errors) == ("note is too long", {"note": ["at most 2000 characters"]})
     when = at(16, 10)
     outcome = _run(db, steps.SuspendCase(case.id, clerk, "hearing", "  听证  " + "长" * 1990), when)
@@ -94,14 +80,14 @@ def test_a_suspension_stores_its_pause_notice_and_record(db: Any) -> None:
         f"{case.number}：办理时限已中止（挂起）",
         f"{case.number}: the time limit is suspended",
     )
-    err = _error(db, case, Conflict, steps.SuspendCase(case.id, clerk, "testing"))
+    err = refusal(db, case, Conflict, steps.SuspendCase(case.id, clerk, "testing"))
     assert str(err) == "the case is already suspended"
 
 
 def test_a_resumption_ends_the_pause_and_cancels_the_notice(db: Any) -> None:
     case = submit(db)
     clerk = user_named(db, "clerk")
-    err = _error(db, case, Conflict, steps.ResumeCase(case.id, clerk))
+    err = refusal(db, case, Conflict, steps.ResumeCase(case.id, clerk))
     assert str(err) == "the case is not suspended"
     earlier = {"from": at(16, 9).isoformat(), "to": None, "kind": "correction"}  # not a suspension
     fresh(db, case).clock_pauses = [earlier]
@@ -133,7 +119,7 @@ def test_a_withdrawal_tells_the_staff_that_had_the_case(db: Any) -> None:
     case = submit(db)
     complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
     acme = user_named(db, "acme")
-    err = _error(db, case, InvalidData, steps.WithdrawCase(case.id, acme, " "))
+    err = refusal(db, case, InvalidData, steps.WithdrawCase(case.id, acme, " "))
     assert (err.message, err.errors) == ("reason is required", {"reason": ["is required"]})
     outcome = _run(db, steps.WithdrawCase(case.id, acme, " 项目取消 "), at(17, 9))
     assert outcome.case.id == case.id and fresh(db, case).status == CaseStatus.WITHDRAWN
@@ -146,7 +132,7 @@ def test_a_withdrawal_tells_the_staff_that_had_the_case(db: Any) -> None:
     assert {(n.title, n.title_en, n.body, n.body_en) for n in told} == {
         (f"申请人已撤回：{case.number}", f"Withdrawn by the applicant: {case.number}", "项目取消", "项目取消")
     }
-    err = _error(db, case, Conflict, steps.WithdrawCase(case.id, acme, "再撤"))
+    err = refusal(db, case, Conflict, steps.WithdrawCase(case.id, acme, "再撤"))
     assert str(err) == "the case was already withdrawn"
 
 
@@ -155,22 +141,22 @@ def test_only_a_running_case_is_withdrawn_suspended_or_extended(db: Any) -> None
     _refuse(db, case)
     acme, clerk = user_named(db, "acme"), user_named(db, "clerk")
     status = fresh(db, case).status.value
-    err = _error(db, case, Conflict, steps.WithdrawCase(case.id, acme, "理由"))
+    err = refusal(db, case, Conflict, steps.WithdrawCase(case.id, acme, "理由"))
     assert str(err) == f"the case is {status}: only a case not yet decided can be withdrawn"
-    err = _error(db, case, Conflict, steps.SuspendCase(case.id, clerk, "hearing"))
+    err = refusal(db, case, Conflict, steps.SuspendCase(case.id, clerk, "hearing"))
     assert str(err) == f"the case is {status}: the clock can be suspended only while it is in progress"
-    err = _error(db, case, Conflict, steps.RequestExtension(case.id, clerk, 2, "理由"))
+    err = refusal(db, case, Conflict, steps.RequestExtension(case.id, clerk, 2, "理由"))
     assert str(err) == f"the case is {status}: an extension can be asked for only while it is in progress"
-    err = _error(db, case, Conflict, steps.UrgeCase(case.id, acme))
+    err = refusal(db, case, Conflict, steps.UrgeCase(case.id, acme))
     assert str(err) == f"the case is {status}: a task can be urged only while it is in progress"
-    err = _error(db, case, Conflict, steps.OrderSupervision(case.id, user_named(db, "window_chief"), "快"))
+    err = refusal(db, case, Conflict, steps.OrderSupervision(case.id, user_named(db, "window_chief"), "快"))
     assert str(err) == f"the case is {status}: a supervision order can be issued only while it is in progress"
 
 
 @pytest.mark.parametrize("days", [0, 11, True, "3"])
 def test_an_extension_asks_for_a_whole_number_of_days(db: Any, days: Any) -> None:
     case = submit(db)
-    err = _error(
+    err = refusal(
         db, case, InvalidData, steps.RequestExtension(case.id, user_named(db, "clerk"), days, "理由")
     )
     assert err.message == "working_days must be a whole number from 1 to 10"
@@ -211,7 +197,7 @@ def test_an_extension_goes_to_the_supervisors_of_the_askers_group(db: Any) -> No
             f"/tasks/{task.id}",
         )
     }
-    err = _error(db, case, Conflict, steps.RequestExtension(case.id, fire_officer, 1, "再延"))
+    err = refusal(db, case, Conflict, steps.RequestExtension(case.id, fire_officer, 1, "再延"))
     assert str(err) == "an extension was already asked for this case: only one per case"
 
 
@@ -220,7 +206,7 @@ def test_urging_tells_the_holder_and_the_supervisors_once_a_working_day(db: Any)
     acme, clerk = user_named(db, "acme"), user_named(db, "clerk")
     acceptance = open_task(db, case, "Task_Acceptance")
     with clock.travel_to(acceptance.warn_at - timedelta(minutes=1)):
-        err = _error(db, case, Conflict, steps.UrgeCase(case.id, acme))
+        err = refusal(db, case, Conflict, steps.UrgeCase(case.id, acme))
     assert str(err) == "催办 is possible once a task of the case is past its warning time"
     _run(db, steps.ClaimTask(acceptance.id, clerk), at(16, 9, 30))
     when = acceptance.warn_at
@@ -239,7 +225,7 @@ def test_urging_tells_the_holder_and_the_supervisors_once_a_working_day(db: Any)
     event = _event(db, case, "case.urged")
     assert event.actor_id == acme.id and event.detail == {"tasks": [acceptance.id]}
     with clock.travel_to(when + timedelta(hours=1)):
-        err = _error(db, case, TooManyRequests, steps.UrgeCase(case.id, acme))
+        err = refusal(db, case, TooManyRequests, steps.UrgeCase(case.id, acme))
     assert str(err) == "the case was already urged today: once per working day"
 
 
@@ -252,7 +238,7 @@ def test_urging_waits_for_a_working_day_and_tells_the_group_of_an_unheld_task(db
     while cal.is_workday(day):
         day += timedelta(days=1)
     with clock.travel_to(cal.close_of(day) - timedelta(hours=6)):
-        err = _error(db, case, TooManyRequests, steps.UrgeCase(case.id, acme))
+        err = refusal(db, case, TooManyRequests, steps.UrgeCase(case.id, acme))
     assert str(err) == "催办 is taken on working days: try again on the next working day"
     _run(db, steps.UrgeCase(case.id, acme), acceptance.warn_at)
     members = notifications.group_members(db, "window")
@@ -263,10 +249,10 @@ def test_a_supervision_order_goes_to_the_earliest_due_staff_task(db: Any) -> Non
     case = submit(db)
     complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
     chief = user_named(db, "window_chief")
-    err = _error(db, case, InvalidData, steps.OrderSupervision(case.id, chief, " "))
+    err = refusal(db, case, InvalidData, steps.OrderSupervision(case.id, chief, " "))
     assert (err.message, err.errors) == ("text is required", {"text": ["is required"]})
     with clock.travel_to(at(16, 11)):
-        err = _error(db, case, InvalidData, steps.OrderSupervision(case.id, chief, "快", date(2026, 11, 15)))
+        err = refusal(db, case, InvalidData, steps.OrderSupervision(case.id, chief, "快", date(2026, 11, 15)))
     assert (err.message, err.errors) == (
         "the reply's due date is in the past",
         {"due": ["must be today or later"]},
@@ -325,7 +311,7 @@ def test_a_rating_is_checked_and_stored_once(db: Any) -> None:
     _refuse(db, case)
     acme = user_named(db, "acme")
     for level in (0, 6, True, "3"):
-        err = _error(db, case, InvalidData, steps.RateService(case.id, acme, level))
+        err = refusal(db, case, InvalidData, steps.RateService(case.id, acme, level))
         assert err.message == "level must be 1 to 5 (5 = 非常满意)"
         assert err.errors == {"level": ["a whole number from 1 to 5"]}
     when = at(18, 9)
@@ -343,7 +329,7 @@ def test_a_rating_is_checked_and_stored_once(db: Any) -> None:
     event = _event(db, case, "case.rated")
     assert event.actor_id == acme.id
     assert event.detail == {"level": 3, "comment": comment, "follow_up_task_id": None}
-    err = _error(db, case, Conflict, steps.RateService(case.id, acme, 5))
+    err = refusal(db, case, Conflict, steps.RateService(case.id, acme, 5))
     assert str(err) == "the case was already rated: a case is rated once"
 
 

@@ -18,7 +18,8 @@ def _timers(db: Any, **where: Any) -> list[Timer]:
     return list(db.scalars(select(Timer).filter_by(**where).order_by(Timer.id)))
 
 
-def _open(db: Any, case: Case, when: Any, **kwargs: Any) -> HumanTask:
+def open_reply(db: Any, case: Case, when: Any, group: str = "window", **kwargs: Any) -> HumanTask:
+    """A 督办 reply task opened by the platform at ``when`` (committed)."""
     with clock.travel_to(when):
         row = procedure_rows.open_platform_task(
             db,
@@ -26,7 +27,7 @@ def _open(db: Any, case: Case, when: Any, **kwargs: Any) -> HumanTask:
             procedure="supervision_reply",
             name="督办回复",
             name_en="Reply",
-            group="window",
+            group=group,
             **kwargs,
         )
         db.commit()
@@ -37,7 +38,7 @@ def test_a_platform_task_is_opened_with_its_limit_and_timers(db: Any) -> None:
     case = submit(db)
     clerk = user_named(db, "clerk")
     when = at(16, 10)
-    row = _open(db, case, when, time_limit="2wd", assignee_id=clerk.id, context={"text": "请回复"})
+    row = open_reply(db, case, when, time_limit="2wd", assignee_id=clerk.id, context={"text": "请回复"})
     db.expire_all()
     row = db.get(HumanTask, row.id)
     due, warn = platform.calendar(db).due(when, "2wd")
@@ -62,7 +63,7 @@ def test_a_given_due_time_drops_a_warning_after_it_but_keeps_one_at_it(db: Any) 
     case = submit(db)
     when = at(16, 10)
     due, warn = platform.calendar(db).due(when, "2wd")
-    kept = _open(db, case, when, time_limit="2wd", due_at=warn)  # the warning falls at the due time
+    kept = open_reply(db, case, when, time_limit="2wd", due_at=warn)  # the warning falls at the due time
     assert (kept.assignee_id, kept.claimed_at) == (None, None)
     assert db.get(HumanTask, kept.id).warn_at == warn
     assert [t.kind for t in _timers(db, human_task_id=kept.id)] == [
@@ -70,12 +71,12 @@ def test_a_given_due_time_drops_a_warning_after_it_but_keeps_one_at_it(db: Any) 
         TimerKind.SLA_OVERDUE,
     ]
     early = when.replace(hour=11)
-    dropped = _open(db, case, when, time_limit="2wd", due_at=early)
+    dropped = open_reply(db, case, when, time_limit="2wd", due_at=early)
     assert db.get(HumanTask, dropped.id).warn_at is None
     assert [(t.kind, t.due_at) for t in _timers(db, human_task_id=dropped.id)] == [
         (TimerKind.SLA_OVERDUE, early)
     ]
-    no_limit = _open(db, case, when, time_limit=None, due_at=early)
+    no_limit = open_reply(db, case, when, time_limit=None, due_at=early)
     assert db.get(HumanTask, no_limit.id).warn_at is None
     assert len(_timers(db, human_task_id=no_limit.id)) == 1
 
