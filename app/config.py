@@ -171,6 +171,11 @@ class Settings:
     lookup_window: int = _setting(
         10 * 60, "PERMITFLOW_LOOKUP_WINDOW", "seconds wrong query codes are counted over (and refused for)"
     )
+    code_recovery_hours: int = _setting(
+        24,
+        "PERMITFLOW_CODE_RECOVERY_HOURS",
+        "hours after a lost query code was replaced before the same case may have it replaced again",
+    )
     public_submit_limit: int = _setting(
         20, "PERMITFLOW_PUBLIC_SUBMIT_LIMIT", "submissions without an account from one address per window"
     )

@@ -12,7 +12,7 @@ from rq import Queue, Retry
 from rq.queue import EnqueueData
 
 from app.config import Settings
-from app.services.deferred import Deferred, SendEmail, SendSms, WakeCase
+from app.services.deferred import Deferred, SendCode, SendEmail, SendSms, WakeCase
 
 from . import job_queue
 from .email import MAX_ATTEMPTS, RETRY_INTERVALS
@@ -79,7 +79,15 @@ class RqDispatcher:
                 pipeline=pipe,
             )
 
-    def _send(self, item: SendEmail | SendSms) -> EnqueueData:
+    def _send(self, item: SendEmail | SendSms | SendCode) -> EnqueueData:
+        if isinstance(item, SendCode):
+            return Queue.prepare_data(
+                "app.jobs.code_recovery.send_code",
+                (item.channel, item.sealed_to, item.sealed_text),
+                result_ttl=0,
+                retry=Retry(max=MAX_ATTEMPTS - 1, interval=RETRY_INTERVALS),
+                failure_ttl=86400,
+            )
         kind = "email" if isinstance(item, SendEmail) else "sms"
         return Queue.prepare_data(
             f"app.jobs.{kind}.send_notification_{kind}",

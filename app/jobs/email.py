@@ -8,12 +8,23 @@ from email.message import EmailMessage
 from sqlalchemy.orm import Session
 
 from app import clock, edge
+from app.config import Settings
 from app.models import EmailState, Notification, User
 
 from .runner import in_transaction
 
 MAX_ATTEMPTS = 5
 RETRY_INTERVALS = [10, 30, 120, 600]
+
+
+def deliver(settings: Settings, message: EmailMessage) -> None:
+    """Hand ``message`` to the configured SMTP server. Raises on failure (rq retries the job)."""
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password)
+        smtp.send_message(message)
 
 
 def send_notification_email(notification_id: int) -> str:
@@ -41,12 +52,7 @@ def send_notification_email(notification_id: int) -> str:
     if message is None:
         return what
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password)
-            smtp.send_message(message)
+        deliver(settings, message)
     except (OSError, smtplib.SMTPException) as err:
         error = str(err)
         in_transaction(lambda session: _record_failure(session, notification_id, error))

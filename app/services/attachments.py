@@ -194,10 +194,16 @@ def case_attachments(session: Session, case: Case) -> list[Attachment]:
 
 def attachment_for_download(session: Session, user: User, number: str, uid: str) -> StoredFile:
     """The file, for staff and the case's applicant only; anyone else gets the same 404."""
-    case = _case_for(session, number, user)
-    attachment = session.scalar(
-        select(Attachment).where(Attachment.uid == uid[:32], Attachment.case_id == case.id)
-    )
+    return stored_file(session, _case_for(session, number, user), uid)
+
+
+def stored_file(session: Session, case: Case, uid: str, *, kind: str | None = None) -> StoredFile:
+    """The file ``uid`` of ``case`` (of that ``kind`` only, when given), for a caller that has
+    decided the viewer may have it; NotFound otherwise."""
+    stmt = select(Attachment).where(Attachment.uid == uid[:32], Attachment.case_id == case.id)
+    if kind is not None:
+        stmt = stmt.where(Attachment.kind == kind)
+    attachment = session.scalar(stmt)
     if attachment is None or not re.fullmatch(r"[0-9a-f]{32}", attachment.uid):
         raise NotFound("no such attachment on this case")
     # Read through a connection of its own: the download streams after the request has ended.

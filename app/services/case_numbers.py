@@ -26,10 +26,15 @@ def code_matches(session: Session, case: Case, code: str) -> bool:
     return hmac.compare_digest(case.query_code_hash, hash_code(session, case.number, code.strip()))
 
 
+def new_code() -> str:
+    """A fresh query code: 8 characters of an alphabet that reads aloud without confusion."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
 def new_number(session: Session, prefix: str) -> tuple[str, str]:
     """A free case number (prefix, local date, six digits) and a fresh query code."""
     day = platform.of(session).base_calendar.local_date(clock.now()).strftime("%Y%m%d")
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    code = new_code()
     for _ in range(20):
         number = f"{prefix}{day}{secrets.randbelow(10**6):06d}"
         if session.scalar(select(Case.id).where(Case.number == number)) is None:

@@ -41,7 +41,18 @@ class SendSms:
     notification_id: int
 
 
-Deferred = WakeCase | SendEmail | SendSms
+@dataclass(frozen=True)
+class SendCode:
+    """Send a replaced query code to the phone (``sms``) or e-mail address given at filing. The
+    address and the text travel sealed (services/pii.py): the queue never holds them in clear."""
+
+    case_id: int
+    channel: str
+    sealed_to: str
+    sealed_text: str
+
+
+Deferred = WakeCase | SendEmail | SendSms | SendCode
 Dispatcher = Callable[[list[Deferred]], Any]
 
 

@@ -45,6 +45,8 @@ def _blueprints() -> list[Any]:
         task_pages,  # noqa: F401  (the task pages, on the blueprint `inbox`)
         track,
         track_actions,  # noqa: F401  (the status page's actions, on the blueprint `track`)
+        track_complaint,  # noqa: F401  (a complaint's evidence photos, on the blueprint `track`)
+        track_recover,  # noqa: F401  (a lost query code sent again, on the blueprint `track`)
         vendor,
         verify,
     )

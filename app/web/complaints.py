@@ -146,7 +146,7 @@ def complaint_new() -> ResponseReturnValue:
             status=422, values=request.form, errors=placed, photo_errors=photo_errors, general=general
         )
     number = started.case.number
-    grant(number)
+    grant(started.case)
     session[FILED] = {"number": number, "code": started.query_code}
     return redirect(url_for("complaints.complaint_filed"))
 

@@ -80,7 +80,7 @@ def track() -> ResponseReturnValue:
         return _too_many(number, err)
     if found is None:
         return lookup_page(number, not_found_message(), 404)
-    grant(number)
+    grant(found)
     return redirect(url_for("track.track_case", number=number))
 
 
@@ -96,7 +96,7 @@ def track_case(number: str) -> ResponseReturnValue:
             return _too_many(number, err)
         if found_by_code is None:
             return lookup_page(number, not_found_message(), 404)
-        grant(number)
+        grant(found_by_code)
         return redirect(url_for("track.track_case", number=number))
     found = viewable(number)
     if found is None:

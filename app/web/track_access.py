@@ -12,7 +12,7 @@ from app.services import cases
 from . import common
 from .auth import current_user
 
-GRANTS = "tracked"  # session key: case numbers whose query code this browser has proved
+GRANTS = "tracked"  # session key: the cases (number and code) whose query code this browser proved
 MAX_GRANTS = 20
 
 
@@ -21,15 +21,22 @@ def clean(text: str | None, limit: int) -> str:
     return (text or "").replace("\x00", "").strip()[:limit]
 
 
-def granted(number: str) -> bool:
-    """Whether this browser proved the query code of case ``number``."""
-    return number in (session.get(GRANTS) or [])
+def _token(case: Case) -> str:
+    # The grant names the code in force: when a lost code is replaced (track_recover), browsers
+    # that proved the old one lose their access with it.
+    return f"{case.number}:{case.query_code_hash[:16]}"
 
 
-def grant(number: str) -> None:
+def granted(case: Case) -> bool:
+    """Whether this browser proved the query code of ``case`` (the code it has now)."""
+    return _token(case) in (session.get(GRANTS) or [])
+
+
+def grant(case: Case) -> None:
     """Remember that this browser proved the query code (the last few cases only)."""
-    numbers = [n for n in (session.get(GRANTS) or []) if n != number]
-    session[GRANTS] = (numbers + [number])[-MAX_GRANTS:]
+    token = _token(case)
+    kept = [t for t in (session.get(GRANTS) or []) if isinstance(t, str) and t.split(":")[0] != case.number]
+    session[GRANTS] = (kept + [token])[-MAX_GRANTS:]
 
 
 def viewable(number: str) -> tuple[Case, User | None] | None:
@@ -41,12 +48,11 @@ def viewable(number: str) -> tuple[Case, User | None] | None:
             return case, user
         except NotFound:
             pass
-    if granted(number):
-        try:
-            return cases.find_case(common.session(), number), user
-        except NotFound:
-            return None
-    return None
+    try:
+        case = cases.find_case(common.session(), number)
+    except NotFound:
+        return None
+    return (case, user) if granted(case) else None
 
 
 def may_rate(case: Case, user: User | None) -> bool:
@@ -54,4 +60,4 @@ def may_rate(case: Case, user: User | None) -> bool:
     browser once it proved the number and query code."""
     if case.applicant_id is not None:
         return user is not None and user.id == case.applicant_id
-    return granted(case.number)
+    return granted(case)

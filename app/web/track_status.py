@@ -16,6 +16,7 @@ from app.services import (
     attachments,
     case_comments,
     cases,
+    complaint_view,
     complaints,
     pii,
     process_traits,
@@ -23,7 +24,7 @@ from app.services import (
     refusal_decision,
     tasks,
 )
-from app.services.case_access import access_to_case
+from app.services.case_access import CaseAccess, access_to_case
 from app.services.case_view import CaseView, CorrectionRequest
 from app.services.credit_code import mask_credit_code, mask_phone
 from app.services.procedure_choices import applicant_choices
@@ -32,7 +33,7 @@ from . import common, schema_form
 from .display import group_name
 from .i18n import current_language, pick
 from .procedure_labels import RATING_LEVELS, rating_level, suspension_reason
-from .track_access import may_rate
+from .track_access import granted, may_rate
 
 ATTACHMENTS_KEY = attachments.REFERENCES  # a form's object of typed attachments: kind -> id
 
@@ -131,6 +132,11 @@ def _groups_now(view: CaseView) -> str:
     return ("、" if current_language() != "en" else ", ").join(group_name(slug) for slug in sorted(slugs))
 
 
+def _answer(view: CaseView) -> str | None:
+    """A complaint's answer: the last note a step wrote."""
+    return next((step.note for step in reversed(view.timeline) if step.note), None)
+
+
 def render_status(
     case: Case,
     user: User | None,
@@ -179,9 +185,7 @@ def render_status(
         "rating": rating_form(case, user),
         # Complaint-style processes (BPMN property case_kind): the complainant's wording and answer.
         "is_complaint": traits.complaint,
-        "answer": next((step.note for step in reversed(view.timeline) if step.note), None)
-        if traits.complaint
-        else None,
+        "answer": _answer(view) if traits.complaint else None,
         "rating_values": rating_values or {},
         "rating_errors": rating_errors or {},
         "max_upload_mb": max(1, common.settings().max_upload_bytes // (1024 * 1024)),
@@ -189,6 +193,7 @@ def render_status(
         "groups_now": _groups_now(view),
         **_procedure_context(db, case, user, view, pauses, complaint=traits.complaint),
         "procedure_error": procedure_error,
+        **complaint_context(db, case, access, complaint=traits.complaint),
     }
     return render_template("track.html", **context), status
 
@@ -224,3 +229,14 @@ def rating_form(case: Case, user: User | None) -> dict[str, Any] | None:
         return None
     fields = schema_form.build_fields(complaints.rating_schema(db, task))
     return {"task": task, "fields": fields, "answer": (task.context or {}).get("note")}
+
+
+def complaint_context(db: Any, case: Case, access: CaseAccess, *, complaint: bool) -> dict[str, Any]:
+    """The template's `filed` (None when not shown) and `handling_due`."""
+    if not complaint:
+        return {"filed": None, "handling_due": None}
+    shown = complaint_view.may_see_filed(access, complaint=True, code_proved=granted(case))
+    return {
+        "filed": complaint_view.filed_complaint(db, case) if shown else None,
+        "handling_due": complaint_view.handling_due(db, case) if not case.status.is_final else None,
+    }

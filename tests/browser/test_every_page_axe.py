@@ -25,7 +25,7 @@ PAGES = {
     "auditor": ["/audit", "/audit?action=case.started", "/cases/{number}/audit"],
     "window_chief": ["/notifications", "/notifications/settings", "/dashboard", "/inbox?scope=all"],
     "director": ["/dashboard/list?metric=cases_open&district=beihu", "/dashboard/list?metric=overdue_now"],
-    "acme": ["/notifications/settings", "/my/cases", "/track/{number}"],
+    "acme": ["/notifications/settings", "/my/cases", "/track/{number}", "/track/recover"],
     "inspector": ["/start/rectification_order"],
 }
 

@@ -212,6 +212,7 @@ PROCEDURE_ACTIONS = {
     "rate": "case.rated",
     "return": "task.returned",
     "recall": "task.recalled",
+    "query_code": "case.query_code_replaced",
 }
 
 
@@ -258,6 +259,7 @@ def procedure_case(db: Any, kind: str) -> tuple[Case, datetime, Callable[[Any], 
                 task_ids["Task_Decision"], named("permit_officer"), "Task_Acceptance", "材料需复核"
             ),
             "recall": lambda: steps.RecallTask(task_ids["Task_Acceptance"], named("clerk")),
+            "query_code": lambda: steps.ReplaceQueryCode(case.id, "sms"),
         }[kind]()
 
     return case, when, command

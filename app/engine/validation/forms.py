@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from ..messages import Text
+from .form_marks import mark_problems
 from .problems import Problem
 
 
@@ -83,5 +84,6 @@ def check_forms(
                     )
                 )
                 continue
+            problems += mark_problems(str(found), name, schema)
         forms[name] = schema
     return forms, problems

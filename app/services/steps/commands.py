@@ -217,8 +217,25 @@ class RateService:
     check: CaseCheck = no_case_check
 
 
+@dataclass(frozen=True)
+class ReplaceQueryCode:
+    """A complainant who lost the query code gets a new one sent to the phone or e-mail address
+    given at filing (``channel``: ``sms`` or ``email``); the old code stops working."""
+
+    case_id: int
+    channel: str
+    check: CaseCheck = no_case_check
+
+
 CaseCommand = (
-    SuspendCase | ResumeCase | WithdrawCase | RequestExtension | UrgeCase | OrderSupervision | RateService
+    SuspendCase
+    | ResumeCase
+    | WithdrawCase
+    | RequestExtension
+    | UrgeCase
+    | OrderSupervision
+    | RateService
+    | ReplaceQueryCode
 )
 TaskCommand = (
     CompleteTask
@@ -242,5 +259,6 @@ class StepOutcome:
     fired: int = 0  # FireTimers: how many timers went off
     refused: str | None = None  # MigrateCase: why the case could not move (nothing changed)
     skipped: bool = False  # MigrateCase: the case was no longer on the old version or running
-    query_code: str | None = None  # StartCase: shown to the applicant once, stored only hashed
+    # StartCase, ReplaceQueryCode: shown (or sent) to the applicant once, stored only hashed
+    query_code: str | None = None
     opened: tuple[HumanTask, ...] = ()  # ConsultTask: the opinion tasks it opened

@@ -31,7 +31,7 @@ from .. import (
 )
 from ..case_clock import case_due
 from ..forms import validate_form
-from . import assignment, consultation, going_back, platform_tasks, procedures
+from . import assignment, consultation, going_back, platform_tasks, procedures, query_codes
 from .commands import (
     CaseCommand,
     ClaimTask,
@@ -45,6 +45,7 @@ from .commands import (
     ReassignTask,
     RecallTask,
     ReleaseTask,
+    ReplaceQueryCode,
     RequestExtension,
     ResumeCase,
     ReturnTask,
@@ -159,6 +160,7 @@ PROCEDURES: dict[type, Callable[..., StepOutcome]] = {
     UrgeCase: procedures.urge,
     OrderSupervision: procedures.order_supervision,
     RateService: procedures.rate,
+    ReplaceQueryCode: query_codes.replace_code,
 }
 
 
