@@ -12,7 +12,7 @@ from app.errors import Conflict, InvalidData
 from app.models import Case, HumanTask
 from app.services import steps
 from tests.helpers import case_events, open_task, user_named
-from tests.services.test_procedures import MONDAY, refused, submit
+from tests.services.test_procedures import MONDAY, refusal, refused, submit
 
 
 def _task(db: Any) -> tuple[Case, HumanTask]:
@@ -106,3 +106,49 @@ def test_a_closed_task_cannot_be_claimed(db: Any) -> None:
     clerk = user_named(db, "clerk")
     _run(db, steps.CompleteTask(task.id, {"decision": "accept"}, clerk))
     refused(db, case, Conflict, lambda: steps.advance(db, steps.ClaimTask(task.id, clerk)))
+
+
+# What each command hands back and what its refusals say (the API shows both): exact messages, the
+# field they name, the outcome's case and task, and who the audit trail names.
+
+
+def test_each_assignment_command_hands_back_its_case_and_task(db: Any) -> None:
+    case, task = _task(db)
+    clerk, chief = user_named(db, "clerk"), user_named(db, "window_chief")
+    with clock.travel_to(MONDAY):
+        for command in (
+            steps.ClaimTask(task.id, clerk),
+            steps.ReleaseTask(task.id, clerk),
+            steps.ReassignTask(task.id, chief, to_user="clerk"),
+        ):
+            outcome = steps.advance(db, command)
+            assert (outcome.case.id, outcome.task.id) == (case.id, task.id)
+        db.commit()
+    (claimed,) = case_events(db, case, "task.claimed")
+    assert claimed.actor_id == clerk.id
+    (reassigned,) = case_events(db, case, "task.reassigned")
+    assert reassigned.actor_id == chief.id
+    assert reassigned.detail["task_id"] == task.id and reassigned.detail["task"] == "Task_Acceptance"
+
+
+def test_a_release_by_another_says_the_task_is_held(db: Any) -> None:
+    case, task = _task(db)
+    clerk, chief = user_named(db, "clerk"), user_named(db, "window_chief")
+    _run(db, steps.ClaimTask(task.id, clerk))
+    err = refusal(db, case, Conflict, steps.ReleaseTask(task.id, chief))
+    assert str(err) == "the task is claimed by someone else"
+
+
+def test_reassignment_refusals_name_the_field(db: Any) -> None:
+    case, task = _task(db)
+    chief = user_named(db, "window_chief")
+    unknown = {"user": ["no such active staff member"]}
+    for who in ("nobody", "acme"):
+        err = refusal(db, case, InvalidData, steps.ReassignTask(task.id, chief, to_user=who))
+        assert (err.message, err.errors) == ("no such active staff member", unknown)
+    err = refusal(db, case, InvalidData, steps.ReassignTask(task.id, chief, to_user="planner"))
+    assert err.message == "the user is not a member of the task's group"
+    assert err.errors == {"user": ["is not a member of the task's group"]}
+    for group in ("no_such_group", "applicant"):
+        err = refusal(db, case, InvalidData, steps.ReassignTask(task.id, chief, to_group=group))
+        assert (err.message, err.errors) == ("no such group", {"group": ["no such group"]})

@@ -13,7 +13,8 @@ from app.errors import CaseInError, Conflict, Forbidden, InvalidData
 from app.models import AuditEvent, Case, CaseStatus, HumanTask, TaskState
 from app.services import steps
 from tests.helpers import complete_at, open_task, user_named
-from tests.services.test_procedures import _to_decision, at, refused, submit
+from tests.services.test_procedure_rows import open_reply
+from tests.services.test_procedures import _to_decision, at, refusal, refused, submit
 
 
 def _detail(db: Any, case: Case, action: str) -> dict[str, Any]:
@@ -127,3 +128,98 @@ def test_a_recall_is_refused_after_the_case_ended_or_for_a_procedure_task(db: An
     with pytest.raises(Forbidden, match="^only who completed a step may recall it$"):
         steps.advance(db, steps.RecallTask(open_task(db, case, "Task_FireReview").id, clerk))
     db.rollback()
+
+
+# The exact words of each refusal, what a recall or a return hands back and records, and the rows
+# a recall looks at: only this case's steps begun after the completion, not its own row, and not
+# the platform's procedure tasks.
+
+
+def _acceptance(db: Any, case: Case) -> HumanTask:
+    return db.scalar(
+        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.bpmn_id == "Task_Acceptance")
+    )
+
+
+def test_a_recall_looks_only_at_what_followed_in_this_case(db: Any) -> None:
+    from app.services import cases
+    from app.services.demo import permit_application
+    from tests.services.test_procedures import MONDAY
+
+    case = submit(db)
+    clerk, planner = user_named(db, "clerk"), user_named(db, "planner")
+    # Completed at the very instant the case began: the step's own row is not what followed it.
+    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, MONDAY)
+    acceptance = _acceptance(db, case)
+    err = refusal(db, case, Forbidden, steps.RecallTask(acceptance.id, planner))
+    assert str(err) == "only who completed a step may recall it"
+    with clock.travel_to(at(16, 11)):  # another case, begun later, taken up: not this case's next step
+        other = cases.start_case(
+            db, user_named(db, "acme"), "construction_permit", permit_application("他案")
+        )
+        steps.advance(db, steps.ClaimTask(open_task(db, other.case, "Task_Acceptance").id, clerk))
+        db.commit()
+    # The platform's own task, already held: not the next step either.
+    open_reply(db, case, at(16, 12), group="planning", time_limit="1wd", assignee_id=planner.id)
+    with clock.travel_to(at(16, 13)):
+        outcome = steps.advance(db, steps.RecallTask(acceptance.id, clerk))
+        db.commit()
+    assert (outcome.case.id, outcome.task.id) == (case.id, acceptance.id)
+    assert open_task(db, case, "Task_Acceptance").id == acceptance.id
+    event = db.scalar(
+        select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.action == "task.recalled")
+    )
+    assert event.actor_id == clerk.id
+    assert event.detail["task_id"] == acceptance.id and event.detail["task"] == "Task_Acceptance"
+
+
+def test_a_recall_is_refused_once_the_next_step_is_done(db: Any) -> None:
+    case = submit(db)
+    clerk = user_named(db, "clerk")
+    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
+    complete_at(db, case, "Task_FireReview", "fire_officer", {"decision": "approve"}, at(16, 11))
+    err = refusal(db, case, Conflict, steps.RecallTask(_acceptance(db, case).id, clerk))
+    assert str(err) == "the next step was already taken up: the completion can no longer be recalled"
+
+
+def test_return_refusals_say_exactly_why(db: Any) -> None:
+    case = submit(db)
+    _to_decision(db, case)
+    decision = open_task(db, case, "Task_Decision")
+    officer = user_named(db, "permit_officer")
+    long_name = "Task_" + "X" * 100
+    err = refusal(db, case, Conflict, steps.ReturnTask(decision.id, officer, long_name, "理由"))
+    assert (
+        str(err) == f"{decision.name} may not return the case to {long_name[:64]} (declared: Task_Acceptance)"
+    )
+    err = refusal(db, case, InvalidData, steps.ReturnTask(decision.id, officer, "Task_Acceptance", " "))
+    assert (err.message, err.errors) == ("a reason is required to return a case", {"reason": ["is required"]})
+    decision.context = {**(decision.context or {}), "returnable_to": ["Task_Acceptance", long_name]}
+    db.commit()
+    err = refusal(db, case, Conflict, steps.ReturnTask(decision.id, officer, "Task_FireReview", "理由"))
+    assert str(err).endswith(f"(declared: Task_Acceptance, {long_name})")
+    err = refusal(db, case, Conflict, steps.ReturnTask(decision.id, officer, long_name, "理由"))
+    assert str(err) == f"the case has not passed {long_name[:64]} yet: nothing to return to"
+    db.get(Case, case.id).status = CaseStatus.ERROR
+    db.commit()
+    err = refusal(db, case, CaseInError, steps.ReturnTask(decision.id, officer, "Task_Acceptance", "理由"))
+    assert str(err) == "the case stopped on an error; an administrator must resolve it first"
+
+
+def test_a_return_goes_to_this_cases_step_and_names_who_returned(db: Any) -> None:
+    case, other = submit(db), submit(db)
+    _to_decision(db, case)
+    # Another case passed the same step later: the return still goes to this case's own step.
+    complete_at(db, other, "Task_Acceptance", "clerk", {"decision": "accept"}, at(17, 11))
+    decision = open_task(db, case, "Task_Decision")
+    officer = user_named(db, "permit_officer")
+    with clock.travel_to(at(18, 9)):
+        outcome = steps.advance(db, steps.ReturnTask(decision.id, officer, "Task_Acceptance", "材料需复核"))
+        db.commit()
+    acceptance = _acceptance(db, case)
+    assert (outcome.case.id, outcome.task.id) == (case.id, acceptance.id)
+    assert open_task(db, case, "Task_Acceptance").id == acceptance.id
+    event = db.scalar(
+        select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.action == "task.returned")
+    )
+    assert event.actor_id == officer.id

@@ -56,6 +56,23 @@ def refused(db: Any, case: Case, error: type[Exception], call: Any) -> None:
     assert snapshot(db, case.number) == before
 
 
+def refusal(db: Any, case: Case, error: type[Exception], command: Any) -> Any:
+    """The ``error`` that refuses the step-path ``command``, with nothing stored changed."""
+    from app.services import steps
+
+    caught: list[Any] = []
+
+    def call() -> None:
+        try:
+            steps.advance(db, command)
+        except error as err:
+            caught.append(err)
+            raise
+
+    refused(db, case, error, call)
+    return caught[0]
+
+
 def test_suspension_moves_the_due_date_by_exactly_the_stop(db: Any) -> None:
     case = submit(db)
     due = fresh(db, case).due_at
