@@ -37,6 +37,8 @@ ACTION_LABELS = {
     "case.urged": lazy_gettext("Urged by the applicant"),
     "case.supervision_ordered": lazy_gettext("Supervision order issued"),
     "case.rated": lazy_gettext("Service rated"),
+    "case.disclosure_withheld": lazy_gettext("Withheld from the public disclosure"),
+    "case.query_code_replaced": lazy_gettext("New query code sent to the complainant"),
     "case.commented": lazy_gettext("Comment on the case"),
     "review.deemed_consent": lazy_gettext("Review taken as agreed (deemed consent)"),
     "task.returned": lazy_gettext("Case returned to an earlier step"),
@@ -60,6 +62,7 @@ ACTION_LABELS = {
     "credit.deducted": lazy_gettext("Credit points deducted"),
     "attachment.added": lazy_gettext("Attachment added"),
     "account.registered": lazy_gettext("Account registered"),
+    "account.linked": lazy_gettext("Account linked to its unified identity"),
     "user.created": lazy_gettext("User created"),
     "user.enabled": lazy_gettext("User enabled"),
     "user.disabled": lazy_gettext("User disabled"),
@@ -75,6 +78,8 @@ ACTION_LABELS = {
     "setting.changed": lazy_gettext("Setting changed"),
     "login.locked": lazy_gettext("Login locked"),
     "login.unlocked": lazy_gettext("Login lock ended"),
+    "login.sso": lazy_gettext("Logged in through unified identity"),
+    "login.sso_refused": lazy_gettext("Unified identity login refused"),
 }
 
 

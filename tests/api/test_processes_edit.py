@@ -339,3 +339,15 @@ def test_deploys_wait_for_each_other_on_postgresql(api: Any, db: Any, folder: Pa
     assert response.status_code == 201, response.get_json()
     assert path.read_text(encoding="utf-8") == before
     assert _versions(db, KEY) == versions + 1
+
+
+def deployed_text(db: Any, key: str, table: str | None = None) -> str:
+    """What the database holds as the current version of ``key`` (the source of truth of deploys):
+    its diagram, or the decision table ``table`` deployed with it."""
+    db.expire_all()
+    version = db.scalar(
+        select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.is_current.is_(True))
+    )
+    text = version.bpmn_xml if table is None else version.files[f"dmn/{table}"]
+    db.rollback()
+    return str(text)

@@ -11,7 +11,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from app import clock
-from tests.api.test_processes_edit import folder  # noqa: F401 - the processes folder fixture
+from tests.api.test_processes_edit import deployed_text, folder  # noqa: F401 - the processes folder fixture
 from tests.conftest import PASSWORD
 from tests.helpers import submit_permit
 
@@ -30,6 +30,7 @@ RENAME = """(name) => {
 
 def test_analyst_views_counts_then_fixes_and_deploys(
     api: Any,
+    db: Any,
     live_server: Any,
     browser: Any,
     folder: Path,  # noqa: F811
@@ -104,7 +105,7 @@ def test_analyst_views_counts_then_fixes_and_deploys(
         dialog.get_by_role("button", name="Deploy as the new current version").click()
         expect(page.locator("#result")).to_contain_text("Deployed: version")
         version = page.locator("#result a").inner_text()
-        assert "整改期限已到" in (folder / "rectification_order.bpmn").read_text(encoding="utf-8")
+        assert "整改期限已到" in deployed_text(db, "rectification_order")
 
         page.goto(live_server.url + "/processes")
         current = page.locator(".process-card", has_text="rectification_order.bpmn").locator(

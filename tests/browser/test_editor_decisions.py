@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from app.models import HumanTask, TaskState
 from app.services import cases
-from tests.api.test_processes_edit import folder  # noqa: F401 - the processes folder fixture
+from tests.api.test_processes_edit import deployed_text, folder  # noqa: F401 - the processes folder fixture
 from tests.browser.test_editor_properties import KEY, START, WORDS, _login, _shot
 from tests.helpers import user_named
 
@@ -109,5 +109,5 @@ def test_a_threshold_changed_in_the_table_editor_changes_the_agencies_of_a_new_c
         expect(page.locator("#result")).to_contain_text(re.compile(words["deployed"]), timeout=120_000)
     finally:
         context.close()
-    assert "<text>&gt;= 500</text>" in (folder / TABLE).read_text(encoding="utf-8")
+    assert "<text>&gt;= 500</text>" in deployed_text(db, KEY, TABLE)
     assert _reviews(db, language) == {"Task_PlanningReview", "Task_FireReview"}

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from app import clock
 from app.models import HumanTask, ProcessVersion
 from app.services import cases
-from tests.api.test_processes_edit import folder  # noqa: F401 - the processes folder fixture
+from tests.api.test_processes_edit import deployed_text, folder  # noqa: F401 - the processes folder fixture
 from tests.conftest import PASSWORD
 from tests.helpers import user_named
 
@@ -126,7 +126,7 @@ def test_the_properties_panel_edits_a_time_limit_that_a_new_case_then_gets(
         dialog.get_by_role("button", name=words["confirm"]).click()
         # A new version, or (when an earlier test deployed the same diagram) that version again.
         expect(page.locator("#result")).to_contain_text(re.compile(words["deployed"]), timeout=120_000)
-        assert 'name="time_limit" value="3wd"' in (folder / f"{KEY}.bpmn").read_text(encoding="utf-8")
+        assert 'name="time_limit" value="3wd"' in deployed_text(db, KEY)
 
         # A gateway's flow shows its Python condition.
         page.evaluate(

@@ -37,9 +37,10 @@ def test_the_shipped_processes_are_sound(tmp_path: Path) -> None:
 
 
 def test_deleting_the_approve_flow_is_refused(tmp_path: Path) -> None:
-    # 准予许可: the default flow of 是否准予许可; the issuing part of the process can no longer be reached.
+    # 准予许可: the default flow of 是否准予许可 (into 是否会签); the issuing part can no longer be reached.
     problems = _problems(tmp_path, lambda root: delete(root, "Flow_Decision_Approve"))
-    _at(problems, "Gateway_Held", "no incoming sequence flow", "connect a sequence flow")
+    _at(problems, "Gateway_CoSignNeeded", "no incoming sequence flow", "connect a sequence flow")
+    _at(problems, "Gateway_Held", "cannot be reached")
 
 
 def test_deleting_the_review_passed_flow_is_refused(tmp_path: Path) -> None:
@@ -55,9 +56,9 @@ def test_deleting_the_issue_flow_is_refused(tmp_path: Path) -> None:
 
 def test_deleting_the_decision_task_is_refused(tmp_path: Path) -> None:
     problems = _problems(tmp_path, lambda root: delete(root, "Task_Decision"))
-    # Its flow in was the default of 并联审批结果: only the "rejected" condition is left there.
-    _at(problems, "Gateway_ReviewOutcome", "single outgoing flow")
+    # Its flow in came from 决定汇合 (after the review, or a refused co-signing round).
     _at(problems, "Gateway_Decision", "no incoming sequence flow")
+    _at(problems, "Gateway_CoSignNeeded", "cannot be reached")
 
 
 def test_a_user_task_with_no_incoming_flow_is_refused(tmp_path: Path) -> None:
