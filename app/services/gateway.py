@@ -80,6 +80,8 @@ def mirror(
             _close_timers(unfired, row.id, now)
         elif relabel:
             _relabel(case, row, ready[spiff_id])
+    if case.status.is_final and not mirrored.was_final:
+        _end_moot_platform_tasks(session, open_tasks, unfired, now)
     unfired = [t for t in unfired if t.cancelled_at is None and t.fired_at is None]
     rows_by_spiff_id = {k: v for k, v in open_rows.items() if k in ready}
     added: list[Timer] = []
@@ -94,6 +96,22 @@ def mirror(
     session.flush()
     mirrored.unfired = [] if case.status.is_final else unfired + added
     return mirrored
+
+
+# Platform tasks that lose their point when the case is decided: an extension of a limit that no
+# longer runs, a reply to a 督办 order about a case that is done. (A 差评 follow-up opens after the end.)
+MOOT_WHEN_DECIDED = frozenset({"extension_approval", "supervision_reply"})
+
+
+def _end_moot_platform_tasks(
+    session: Session, open_tasks: list[HumanTask], unfired: list[Timer], now: datetime
+) -> None:
+    for row in open_tasks:
+        if row.state == TaskState.OPEN and row.procedure in MOOT_WHEN_DECIDED:
+            row.state = TaskState.CANCELLED
+            row.completed_at = now
+            durations.record_task(session, row)
+            _close_timers(unfired, row.id, now)
 
 
 def _save_case(session: Session, case: Case, result: StepResult, now: datetime) -> None:
