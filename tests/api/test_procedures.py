@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.helpers import submit_permit
 
@@ -106,7 +107,8 @@ def test_substitute_over_http(api: Any) -> None:
     from app import clock
 
     url = "/api/v1/users/me/substitute"
-    today = clock.now().date()
+    # The bureau's date (Asia/Shanghai), not UTC's: from 16:00 UTC on they differ.
+    today = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
     period = {"user": "env_officer", "from": today.isoformat(), "to": today.isoformat()}
     set_ = api.put(url, "planner", json=period)
     assert set_.status_code == 200, set_.get_json()

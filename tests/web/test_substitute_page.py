@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app import clock
 
@@ -11,7 +12,8 @@ def test_name_and_end_a_substitute(pages: Any) -> None:
     planner = pages("planner")
     page = "/inbox/substitute"
     assert "No substitute is set." in planner.get(page).get_data(as_text=True)
-    today = clock.now().date().isoformat()
+    # The bureau's date (Asia/Shanghai), not UTC's: from 16:00 UTC on they differ.
+    today = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
     form = {"for": "planner", "user": "env_officer", "from": today, "to": today, "process": ""}
     assert planner.post(page, form, page=page).status_code == 302
     html = planner.get(page).get_data(as_text=True)
