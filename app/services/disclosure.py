@@ -94,7 +94,23 @@ def published(session: Session, *, q: str = "", project_code: str | None = None)
     if project_code is not None:
         stmt = stmt.where(Case.project_code == project_code)
     cases = list(session.scalars(stmt.order_by(Case.completed_at.desc(), Case.id.desc()).limit(LIMIT)))
-    return [_item(session, case) for case in cases]
+    ids = [case.id for case in cases]
+    # One read of the certificates and one of the deductions for the whole page, not two per case.
+    certificates: dict[int, list[Certificate]] = {}
+    for cert in session.scalars(
+        select(Certificate).where(Certificate.case_id.in_(ids)).order_by(Certificate.id)
+    ):
+        certificates.setdefault(cert.case_id, []).append(cert)
+    deducted = dict(
+        session.execute(
+            select(CreditRecord.case_id, func.sum(CreditRecord.delta))
+            .where(CreditRecord.case_id.in_(ids), CreditRecord.delta < 0)
+            .group_by(CreditRecord.case_id)
+        )
+        .tuples()
+        .all()
+    )
+    return [_item(session, c, certificates.get(c.id, []), -int(deducted.get(c.id) or 0)) for c in cases]
 
 
 def _holder(session: Session, case: Case, certificates: list[Certificate]) -> tuple[str, str | None]:
@@ -110,16 +126,10 @@ def _holder(session: Session, case: Case, certificates: list[Certificate]) -> tu
     return "", None  # a citizen or an anonymous person is never named
 
 
-def _item(session: Session, case: Case) -> DisclosedCase:
+def _item(session: Session, case: Case, certificates: list[Certificate], deducted: int) -> DisclosedCase:
     version = processes.version_by_id(session, case.process_version_id)
-    certificates = list(session.scalars(select(Certificate).where(Certificate.case_id == case.id)))
     holder, code = _holder(session, case, certificates)
     findings = (case.data or {}).get("findings")
-    deducted = session.scalar(
-        select(func.coalesce(func.sum(CreditRecord.delta), 0)).where(
-            CreditRecord.case_id == case.id, CreditRecord.delta < 0
-        )
-    )
     types = version.meta.get("certificates") or {}
     return DisclosedCase(
         number=case.number,
@@ -141,7 +151,7 @@ def _item(session: Session, case: Case) -> DisclosedCase:
             for c in certificates
         ],
         findings=len(findings) if isinstance(findings, list) else None,
-        credit_deducted=-int(deducted or 0),
+        credit_deducted=deducted,
     )
 
 

@@ -48,6 +48,8 @@ def viewable(number: str) -> tuple[Case, User | None] | None:
             return case, user
         except NotFound:
             pass
+    if not any(isinstance(t, str) and t.startswith(number + ":") for t in session.get(GRANTS) or []):
+        return None  # this browser proved no code of this number: nothing to read
     try:
         case = cases.find_case(common.session(), number)
     except NotFound:

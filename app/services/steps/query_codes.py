@@ -4,7 +4,7 @@ here, under the case's lock, the old code is replaced at most once per window, a
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,10 +29,11 @@ def replace_code(
             AuditEvent.case_id == case.id, AuditEvent.action == REPLACED
         )
     )
-    if last is not None and last.replace(tzinfo=last.tzinfo or UTC) > now - timedelta(hours=hours):
+    ends = last + timedelta(hours=hours) if last is not None else None  # UTCDateTime: aware
+    if ends is not None and ends > now:
         # Whoever holds the phone or mailbox already has the new code; another within the window
         # would let someone who guessed the contact cycle codes under the complainant's feet.
-        wait = last.replace(tzinfo=last.tzinfo or UTC) + timedelta(hours=hours) - now
+        wait = ends - now
         raise TooManyRequests(
             f"a new query code was already sent for this case in the last {hours} hours",
             retry_after=max(1, int(wait.total_seconds())),
