@@ -274,7 +274,7 @@ class Settings:
         "for a log collector (ELK, Loki)",
     )
     metrics_allow: str = _setting(
-        "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16",
+        "127.0.0.0/8,::1",
         "PERMITFLOW_METRICS_ALLOW",
         "networks (comma-separated CIDR) whose clients may read /metrics; others get 404",
     )

@@ -23,7 +23,7 @@ from app.errors import Forbidden, NotFound
 from app.models import Case, CaseStatus, Certificate, CreditRecord, User
 
 from . import platform, processes, steps
-from .credit_code import mask_credit_code
+from .credit_code import is_valid_credit_code, mask_credit_code
 from .stats_access import LEADERS
 
 LIMIT = 50
@@ -87,9 +87,14 @@ def published(session: Session, *, q: str = "", project_code: str | None = None)
     stmt = select(Case).where(condition)
     text = q.strip()[:MAX_QUERY]
     if text:
-        like = f"%{text.replace('%', '').replace('_', '')}%"
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
-            or_(Case.number.ilike(like), Case.project_name.ilike(like), Case.project_code.ilike(like))
+            or_(
+                *(
+                    column.ilike(like, escape="\\")
+                    for column in (Case.number, Case.project_name, Case.project_code)
+                )
+            )
         )
     if project_code is not None:
         stmt = stmt.where(Case.project_code == project_code)
@@ -114,6 +119,12 @@ def published(session: Session, *, q: str = "", project_code: str | None = None)
 
 
 def _holder(session: Session, case: Case, certificates: list[Certificate]) -> tuple[str, str | None]:
+    """The company the case concerns; a person (no valid credit code) is never named."""
+    name, code = _named(session, case, certificates)
+    return (name, code) if is_valid_credit_code(code) else ("", None)
+
+
+def _named(session: Session, case: Case, certificates: list[Certificate]) -> tuple[str, str | None]:
     if certificates:
         return certificates[0].holder_name, certificates[0].holder_credit_code
     contractor = (case.data or {}).get("contractor")
@@ -123,7 +134,7 @@ def _holder(session: Session, case: Case, certificates: list[Certificate]) -> tu
     applicant = session.get(User, case.applicant_id) if case.applicant_id else None
     if applicant is not None and applicant.company_name:
         return applicant.company_name, applicant.credit_code
-    return "", None  # a citizen or an anonymous person is never named
+    return "", None
 
 
 def _item(session: Session, case: Case, certificates: list[Certificate], deducted: int) -> DisclosedCase:

@@ -20,6 +20,7 @@ from app.models import HumanTask, User
 from app.services import cases, processes, timers
 from tests.conftest import make_app
 from tests.engine.bpmn_factory import boundary_timer_process, write
+from tests.helpers import change_settings
 
 START = datetime(2031, 3, 3, 1, 0, 0, tzinfo=UTC)  # a Monday, 09:00 in Shanghai
 DUE = START + timedelta(seconds=30)  # the boundary timer's "PT30S"
@@ -153,7 +154,15 @@ def test_request_latency_is_labelled_by_route_template(client: Any) -> None:
         assert (f"permitflow_rq_jobs_{figure}", queue_labels) in samples
 
 
-def test_metrics_are_refused_outside_the_allowed_networks(client: Any) -> None:
+def test_metrics_are_for_this_machine_only_by_default(client: Any) -> None:
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.20.30.40"}).status_code == 404
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 200
+
+
+def test_metrics_are_refused_outside_the_allowed_networks(
+    app: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    change_settings(monkeypatch, app, metrics_allow="127.0.0.0/8,::1,10.0.0.0/8")
     outside = client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.7"})
     assert outside.status_code == 404
     inside = client.get("/metrics", environ_base={"REMOTE_ADDR": "10.20.30.40"})

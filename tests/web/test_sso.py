@@ -15,6 +15,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from app import edge
 from app.models import AuditEvent, ExternalIdentity, User
 from tests.helpers import change_settings
 from tests.oidc_stand_in import CLIENT_ID, CLIENT_SECRET, OidcStandIn
@@ -160,3 +161,14 @@ def test_without_an_issuer_there_is_no_sso(app: Any) -> None:
 
 def test_the_login_page_offers_sso_when_configured(app: Any, provider: OidcStandIn) -> None:
     assert 'id="sso-login"' in app.test_client().get("/login").get_data(as_text=True)
+
+
+def test_failed_callbacks_from_one_address_do_not_lock_another(app: Any, provider: OidcStandIn) -> None:
+    """The lockout is the address's: no one locks the callback for everybody."""
+    for _ in range(edge.of(app).settings.login_max_failures + 1):
+        bad = app.test_client().get(
+            "/login/sso/callback?state=x&code=y", environ_base={"REMOTE_ADDR": "198.51.100.9"}
+        )
+        assert bad.status_code in (401, 429)
+    provider.identity = {"sub": "someone-else", "credit_code": NEW_COMPANY}
+    assert _login(app)[1].status_code == 302  # 127.0.0.1 is not locked
