@@ -304,9 +304,12 @@ def test_a_sigkilled_worker_takes_its_worker_and_scheduler_processes_with_it(
     """Issue 15, finding 10: SIGKILL reaches only worker.py (the supervisor); the rq worker under it
     and rq's scheduler process under that end too, within a few seconds."""
     supervisor = psutil.Process(worker.process.pid)
+    # The supervisor starts the rq worker, and that worker starts its scheduler a moment later: wait
+    # until both are up (on a busy CI machine the scheduler can come a few seconds after the worker).
+    assert _wait_for(lambda: len(supervisor.children(recursive=True)) >= 2, 20), [
+        " ".join(child.cmdline()) for child in supervisor.children(recursive=True)
+    ]
     children = supervisor.children(recursive=True)
-    names = [" ".join(child.cmdline()) for child in children]
-    assert len(children) >= 2, names  # the rq worker and its scheduler
     supervisor.send_signal(signal.SIGKILL)
     worker.process.wait(timeout=10)
     gone, alive = psutil.wait_procs(children, timeout=10)
