@@ -255,6 +255,23 @@ class Settings:
         "notification kinds also sent by SMS to users who opted in (comma-separated)",
     )
     sms_per_hour: int = _setting(5, "PERMITFLOW_SMS_PER_HOUR", "most SMS one user receives per hour")
+    webhook_allow_hosts: str = _setting(
+        "",
+        "PERMITFLOW_WEBHOOK_ALLOW_HOSTS",
+        "host names, addresses or CIDR networks (comma-separated) webhooks may reach although they "
+        "are private, loopback or link-local; every other webhook URL must resolve to public addresses",
+    )
+    webhook_timeout: float = _setting(
+        10.0, "PERMITFLOW_WEBHOOK_TIMEOUT", "seconds a webhook receiver may take to connect and to answer"
+    )
+    webhook_attempts: int = _setting(
+        6, "PERMITFLOW_WEBHOOK_ATTEMPTS", "attempts of one webhook delivery before it is marked failed"
+    )
+    webhook_retry_seconds: float = _setting(
+        30.0,
+        "PERMITFLOW_WEBHOOK_RETRY_SECONDS",
+        "seconds before a failed webhook delivery's first retry; each further retry waits 4 times longer",
+    )
     district_map: str = _setting(
         "",
         "PERMITFLOW_DISTRICT_MAP",

@@ -34,6 +34,8 @@ BACKENDS = [b for b in os.environ.get("PERMITFLOW_TEST_DATABASES", "sqlite,postg
 RUN_ID = uuid.uuid4().hex[:10]
 PASSWORD = "demo-pass"
 CASE_TABLES = [
+    "webhook_delivery",
+    "webhook",
     "stored_chunk",
     "stored_object",
     "case_comment",
@@ -138,6 +140,8 @@ def make_app(database_url: str, instance: Path, redis: str, **extra: Any) -> Any
             "redis_url": redis,
             "secret_key": "test-secret-key",
             "testing": True,
+            # The webhook receivers tests start listen on this machine (services/webhook_urls.py).
+            "webhook_allow_hosts": "127.0.0.1",
             **extra,
         }
     )

@@ -23,6 +23,7 @@ from .reassign import blp as reassign_blp
 from .stats import blp as stats_blp
 from .substitutes import blp as substitutes_blp
 from .tasks import blp as tasks_blp
+from .webhooks import blp as webhooks_blp
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -43,6 +44,7 @@ def register_api(app: Flask, api: Api) -> None:
         substitutes_blp,
         notifications_blp,
         stats_blp,
+        webhooks_blp,
     ):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 

@@ -12,10 +12,11 @@ from rq import Queue, Retry
 from rq.queue import EnqueueData
 
 from app.config import Settings
-from app.services.deferred import Deferred, SendCode, SendEmail, SendSms, WakeCase
+from app.services.deferred import Deferred, SendCode, SendEmail, SendSms, SendWebhook, WakeCase
 
 from . import job_queue
 from .email import MAX_ATTEMPTS, RETRY_INTERVALS
+from .webhooks import webhook_job
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def second_job_id(second: int) -> str:
 
 class RqDispatcher:
     """Schedules wake-ups (one job per due second, `wake-at-<second>`, whatever the number of
-    cases due in it) and e-mails/SMS on rq, all of one commit in one round trip.
+    cases due in it) and e-mails/SMS/webhook deliveries on rq, all of one commit in one round trip.
 
     The queue is opened on first use, so commands that never defer work never touch Redis.
     """
@@ -61,7 +62,7 @@ class RqDispatcher:
                 self.queue.enqueue_many(sends, pipeline=pipe)
             pipe.execute()
         except redis.RedisError:
-            # Timer rows stay due and the sweep fires them; e-mails stay pending.
+            # Timer rows stay due and the sweep fires them; e-mails and webhook deliveries stay pending.
             log.warning("Redis unreachable: %d deferred job(s) left to the sweep", len(items), exc_info=True)
 
     def _schedule_wakeups(self, seconds: set[int], pipe: Pipeline) -> None:
@@ -79,7 +80,9 @@ class RqDispatcher:
                 pipeline=pipe,
             )
 
-    def _send(self, item: SendEmail | SendSms | SendCode) -> EnqueueData:
+    def _send(self, item: SendEmail | SendSms | SendCode | SendWebhook) -> EnqueueData:
+        if isinstance(item, SendWebhook):
+            return webhook_job(self.settings, item.delivery_id, item.attempt)
         if isinstance(item, SendCode):
             return Queue.prepare_data(
                 "app.jobs.code_recovery.send_code",

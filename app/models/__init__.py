@@ -21,6 +21,7 @@ from .substitution import Substitution
 from .task import HumanTask, TaskState
 from .timer import Timer, TimerKind
 from .user import Group, Membership, User, UserKind
+from .webhook import DeliveryState, Webhook, WebhookDelivery
 
 __all__ = [
     "Attachment",
@@ -29,6 +30,7 @@ __all__ = [
     "CalendarOverride",
     "Certificate",
     "CreditRecord",
+    "DeliveryState",
     "Draft",
     "DraftAttachment",
     "EmailState",
@@ -54,4 +56,6 @@ __all__ = [
     "TimerKind",
     "User",
     "UserKind",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -52,7 +52,15 @@ class SendCode:
     sealed_text: str
 
 
-Deferred = WakeCase | SendEmail | SendSms | SendCode
+@dataclass(frozen=True)
+class SendWebhook:
+    """Make attempt number ``attempt`` of a webhook delivery (services/webhooks.py)."""
+
+    delivery_id: int
+    attempt: int
+
+
+Deferred = WakeCase | SendEmail | SendSms | SendCode | SendWebhook
 Dispatcher = Callable[[list[Deferred]], Any]
 
 

@@ -1,7 +1,7 @@
 """The named after-step effects: what follows every saved step of a case, in this order.
 
 Each effect reads the step (:class:`AfterStep`) and writes only its own records; adding one (the
-search index, outbound events) is adding a function to :data:`EFFECTS`.
+search index) is adding a function to :data:`EFFECTS`.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engine import StepResult
-from app.models import Case, CaseStatus, User
+from app.models import Case, CaseStatus, Certificate, User
 
-from .. import audit, certificates, credit, notifications
+from .. import audit, certificates, credit, notifications, webhook_events, webhooks
 from ..gateway import Mirrored
 from .core import wake_at
 
@@ -65,14 +66,20 @@ def deduct_credit(session: Session, step: AfterStep) -> None:
         )
 
 
+def _certificate_kind(step: AfterStep) -> str | None:
+    """The certificate type this step issues: the end event's property `certificate`, on approval."""
+    kind = step.result.end_properties.get("certificate")
+    if kind and step.case.status == CaseStatus.APPROVED and not step.mirrored.was_approved:
+        return str(kind)
+    return None
+
+
 def issue_certificate(session: Session, step: AfterStep) -> None:
     """The end event asks for a certificate (property `certificate`): issued once, on approval."""
-    properties = step.result.end_properties
-    kind = properties.get("certificate")
-    if kind and step.case.status == CaseStatus.APPROVED and not step.mirrored.was_approved:
-        certificates.issue(
-            session, step.case, kind, issuer=properties.get("certificate_issuer"), actor=step.actor
-        )
+    kind = _certificate_kind(step)
+    if kind:
+        issuer = step.result.end_properties.get("certificate_issuer")
+        certificates.issue(session, step.case, kind, issuer=issuer, actor=step.actor)
 
 
 DECISIONS = {
@@ -104,12 +111,37 @@ def notify_decision(session: Session, step: AfterStep) -> None:
     )
 
 
+def queue_webhooks(session: Session, step: AfterStep) -> None:
+    """The step's outbound events (services/webhook_events.py) into the webhook outbox, in this
+    transaction; they are sent by jobs once it commits and never hold or fail the step."""
+    case = step.case
+    events: list[tuple[str, dict[str, Any]]] = []
+    if step.action == "case.submitted":
+        events.append((webhook_events.CASE_STARTED, {}))
+    elif step.action == "task.completed":
+        events.append((webhook_events.TASK_COMPLETED, {"task": webhook_events.task_part(dict(step.detail))}))
+    if case.status.is_final and not step.mirrored.was_final:
+        if case.status in webhook_events.DECIDED:
+            events.append((webhook_events.CASE_DECIDED, {"decision": webhook_events.DECIDED[case.status]}))
+        cert = (
+            session.scalar(select(Certificate).where(Certificate.case_id == case.id))
+            if _certificate_kind(step)
+            else None
+        )
+        if cert is not None:
+            part = webhook_events.certificate_part(session, case, cert)
+            events.append((webhook_events.CERTIFICATE_ISSUED, {"certificate": part}))
+        events.append((webhook_events.CASE_CLOSED, {}))
+    webhooks.queue(session, case, events)
+
+
 EFFECTS: tuple[Callable[[Session, AfterStep], None], ...] = (
     schedule_wakeup,
     record_audit,
     deduct_credit,
     issue_certificate,
     notify_decision,
+    queue_webhooks,
 )
 
 

@@ -29,6 +29,8 @@ from .. import (
     processes,
     substitutions,
     timer_effects,
+    webhook_events,
+    webhooks,
 )
 from ..case_clock import case_due
 from ..forms import validate_form
@@ -151,9 +153,12 @@ def _procedure(session: Session, command: CaseCommand) -> StepOutcome:
     """A procedure on a case: lock, check, carry out, wake the case at its next timer."""
     locked = lock(session, case_id=command.case_id)
     command.check(session, locked.case, locked.open_tasks)
+    was_final = locked.case.status.is_final
     handler: Any = PROCEDURES[type(command)]
     outcome: StepOutcome = handler(session, command, locked.case, locked.open_tasks)
     session.flush()
+    if locked.case.status.is_final and not was_final:  # withdrawn: the case ended without the engine
+        webhooks.queue(session, locked.case, [(webhook_events.CASE_CLOSED, {})])
     wake_at(session, locked.case.id, next_due(session, locked.case.id))
     return outcome
 
