@@ -19,6 +19,7 @@ PAGES = [
     "/admin/groups/fire",
     "/admin/calendar",
     "/admin/settings",
+    "/admin/webhooks",
 ]
 NEW_PASSWORD = "Another-pass-77"
 
