@@ -1,4 +1,5 @@
-"""`worker.py --cron`: queues the periodic sweep and audit checkpoint, from the one cron process
+"""`worker.py --cron`: queues the periodic sweep, the audit checkpoint and the re-queueing of
+webhook deliveries whose job was lost, from the one cron process
 that holds the sweep lease (app/jobs/sweep_leader.py). Run any number on any machines: the others
 wait, and one of them takes over within a lease of the leader's death."""
 
@@ -30,6 +31,7 @@ def run_cron(settings: Settings, connection: Redis, stop: threading.Event | None
     schedule: list[tuple[str, float, bool]] = [  # job, interval, whether it carries the token
         ("app.jobs.timers.sweep", settings.sweep_interval_seconds, True),
         ("app.jobs.audit.checkpoint_audit", settings.audit_checkpoint_interval, False),
+        ("app.jobs.webhooks.requeue_stalled", settings.sweep_interval_seconds, False),
     ]
     next_at = {name: 0.0 for name, _, _ in schedule}
     # Renewed well inside the lease, so a slow Redis answer never lets it lapse.

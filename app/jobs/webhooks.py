@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rq import Queue
+from rq.job import Job
 from rq.queue import EnqueueData
 
 from app import clock, edge
@@ -69,3 +70,29 @@ def deliver_webhook(delivery_id: int, attempt: int) -> str:
         failure_ttl=7 * 86400,
     )
     return f"retry in {delay:g} s"
+
+
+STALLED = timedelta(minutes=5)
+
+
+def requeue_stalled() -> int:
+    """Queue again the attempts whose job was lost (queued by `worker.py --cron` with each sweep);
+    an attempt whose job still waits in Redis is left to it. Returns how many were queued."""
+    settings = edge.settings()
+    before = clock.now() - STALLED - timedelta(seconds=job_timeout(settings))
+    found = in_transaction(lambda s: webhooks.stalled(s, before), write=False)
+    queue = job_queue(settings)
+    queued = 0
+    for delivery_id, attempt in found:
+        if Job.exists(job_id(delivery_id, attempt), connection=queue.connection):
+            continue
+        queue.enqueue_call(
+            FUNCTION,
+            (delivery_id, attempt),
+            timeout=job_timeout(settings),
+            job_id=job_id(delivery_id, attempt),
+            result_ttl=3600,
+            failure_ttl=7 * 86400,
+        )
+        queued += 1
+    return queued

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -191,6 +191,22 @@ def start_attempt(session: Session, delivery_id: int, attempt: int, now: datetim
     row.attempts, row.last_attempt_at, row.next_attempt_at = attempt, now, None
     secret = pii.cipher(session).decrypt(hook.secret_sealed) or ""
     return Outgoing(hook.url, row.event, row.uid, row.body, secret)
+
+
+def stalled(session: Session, before: datetime, limit: int = 500) -> list[tuple[int, int]]:
+    """(delivery id, next attempt) of pending deliveries whose next attempt was due before
+    ``before`` and has not been made: its job was lost (Redis flushed or down at the commit, a
+    worker killed mid-attempt). The cron process queues them again."""
+    due = func.coalesce(
+        WebhookDelivery.next_attempt_at, WebhookDelivery.last_attempt_at, WebhookDelivery.created_at
+    )
+    rows = session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.attempts)
+        .where(WebhookDelivery.state == DeliveryState.PENDING, due < before)
+        .order_by(WebhookDelivery.id)
+        .limit(limit)
+    ).all()
+    return [(delivery_id, attempts + 1) for delivery_id, attempts in rows]
 
 
 def retry_delay(settings: Settings, attempt: int) -> float:

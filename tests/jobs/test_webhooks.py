@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from sqlalchemy import select
 
 from app.models import Case, CaseStatus, DeliveryState, WebhookDelivery
@@ -157,3 +158,57 @@ def test_a_receiver_gets_signed_deliveries_and_a_500_is_retried(
     assert cert["verify_url"].endswith(f"/verify/{cert['number']}")
     assert db.get(Case, case_id).status is CaseStatus.APPROVED
     db.rollback()
+
+
+def test_a_delivery_whose_job_was_lost_is_queued_again_once(app: Any, db: Any, redis_url: str) -> None:
+    from datetime import timedelta
+
+    from rq.job import Job
+
+    from app import clock
+    from app.jobs.webhooks import requeue_stalled
+    from app.models import Webhook
+
+    clear_rq(redis_url)
+    long_ago = clock.now() - timedelta(hours=1)
+    hook = Webhook(
+        url="http://127.0.0.1:9/hook", events=["case.closed"], secret_sealed="x", created_at=long_ago
+    )
+    db.add(hook)
+    db.flush()
+    rows = [
+        WebhookDelivery(
+            webhook_id=hook.id,
+            uid=f"lost-{i}",
+            event="case.closed",
+            body="{}",
+            state=state,
+            attempts=attempts,
+            created_at=long_ago,
+            last_attempt_at=long_ago if attempts else None,
+        )
+        for i, (state, attempts) in enumerate(
+            [(DeliveryState.PENDING, 0), (DeliveryState.PENDING, 2), (DeliveryState.DELIVERED, 1)]
+        )
+    ]
+    recent = WebhookDelivery(
+        webhook_id=hook.id,
+        uid="recent",
+        event="case.closed",
+        body="{}",
+        state=DeliveryState.PENDING,
+        attempts=0,
+        created_at=clock.now(),
+    )
+    db.add_all([*rows, recent])
+    db.commit()
+    lost, killed = rows[0].id, rows[1].id
+    db.rollback()
+    with app.app_context():
+        assert requeue_stalled() == 2  # never queued (Redis was down) and a worker killed mid-attempt
+        assert requeue_stalled() == 0  # their jobs wait in Redis now
+    connection = redis.Redis.from_url(redis_url)
+    assert Job.exists(f"webhook-{lost}-1", connection=connection)
+    assert Job.exists(f"webhook-{killed}-3", connection=connection)
+    connection.close()
+    clear_rq(redis_url)
