@@ -310,6 +310,7 @@ def test_attributes_are_read_safely_and_growing_methods_are_guarded() -> None:
     assert run.getattr("a", "ljust")(limits._COUNTED) and run.built == limits._COUNTED
     with pytest.raises(TypeError, match="ljust"):
         run.getattr("a", "ljust")()
+    assert len(run.getattr("a", "ljust")(MAX_ITEMS + 1)) == MAX_ITEMS + 1  # text: limited by characters
 
 
 def test_expandtabs_is_limited_by_its_tabs_times_the_tab_size() -> None:
