@@ -16,11 +16,12 @@ does not catch it, and the compiler refuses every handler that could (bare ``exc
 from __future__ import annotations
 
 import math
+import operator
 import os
 import re
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any
 
 from RestrictedPython.Guards import safer_getattr
 
@@ -135,7 +136,8 @@ class ScriptRun:
                 raise self._stop(f"the script built more than {limit} MB of data")
         return value
 
-    def guard(self, operation: str, check: Callable[[], None]) -> None:
+    def guard(self, check: Callable[[], None]) -> None:
+        """Run a size check; a refusal stops the run and is remembered like any other."""
         try:
             check()
         except ScriptLimitExceeded as err:
@@ -145,39 +147,38 @@ class ScriptRun:
 
     def add(self, a: Any, b: Any) -> Any:
         if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES):
-            a, b = cast(Any, a), cast(Any, b)
-            self.guard("+", lambda: _check_sequence("+", a, len(a) + len(b)))
-            return self.sized(a + b)
+            self.guard(lambda: _check_sequence("+", a, len(a) + len(b)))
+            return self.sized(operator.add(a, b))
         return a + b
 
     def mul(self, a: Any, b: Any) -> Any:
         if isinstance(a, int) and isinstance(b, int):
-            self.guard("*", lambda: _check_int_bits("*", a.bit_length() + b.bit_length()))
+            self.guard(lambda: _check_int_bits("*", a.bit_length() + b.bit_length()))
             return a * b
         seq, times = (a, b) if isinstance(a, _SEQUENCES) else (b, a)
         if isinstance(seq, _SEQUENCES) and isinstance(times, int):
-            self.guard("*", lambda: _check_sequence("*", seq, len(seq) * max(times, 0)))
+            self.guard(lambda: _check_sequence("*", seq, len(seq) * max(times, 0)))
             return self.sized(a * b)
         return a * b
 
     def power(self, a: Any, b: Any, modulo: Any = None) -> Any:
         if isinstance(a, int) and isinstance(b, int) and b > 0:
             if modulo is None:
-                if abs(a) > 1:
-                    self.guard("**", lambda: _check_int_bits("**", int(math.log2(abs(a)) * b)))
+                if abs(a) >= 2:  # 0, 1 and -1 cannot grow (and log2(0) is undefined)
+                    self.guard(lambda: _check_int_bits("**", int(math.log2(abs(a)) * b)))
             else:
                 bits = max(b.bit_length(), abs(modulo).bit_length())
-                self.guard("pow", lambda: _check_int_bits("pow", bits))
-        return pow(a, b) if modulo is None else pow(a, b, modulo)
+                self.guard(lambda: _check_int_bits("pow", bits))
+        return pow(a, b, modulo)
 
     def lshift(self, a: Any, b: Any) -> Any:
         if isinstance(a, int) and isinstance(b, int) and a:
-            self.guard("<<", lambda: _check_int_bits("<<", a.bit_length() + max(b, 0)))
+            self.guard(lambda: _check_int_bits("<<", a.bit_length() + max(b, 0)))
         return a << b
 
     def mod(self, a: Any, b: Any) -> Any:
         if isinstance(a, _TEXT):
-            self.guard("%", lambda: _check_percent_format(a))
+            self.guard(lambda: _check_percent_format(a))
             return self.sized(_checked_length("%", a % b))
         return a % b
 
@@ -208,7 +209,7 @@ class ScriptRun:
             value = str(value)
         elif conversion == ord("a"):
             value = ascii(value)
-        self.guard("format", lambda: _check_width("format", spec))
+        self.guard(lambda: _check_width("format", spec))
         return str(format(value, spec))
 
     def joined(self, value: str) -> str:
@@ -234,9 +235,10 @@ class ScriptRun:
 
     def _extend(self, target: list[Any], items: Iterable[Any]) -> None:
         target.extend(items)
-        if len(target) > MAX_ITEMS:
+        length = len(target)
+        if length > MAX_ITEMS:
             del target[MAX_ITEMS:]
-            self.guard("extend", lambda: _check_sequence("extend", target, len(target) + 1))
+            self.guard(lambda: _check_sequence("extend", target, length))
         self.sized(target)
 
     def pow(self, a: Any, b: Any, modulo: Any = None) -> Any:
@@ -264,25 +266,22 @@ def _check_percent_format(template: str | bytes | bytearray) -> None:
         _check_width("%", f"{width} {precision}")
 
 
-def _pad(check_at: int) -> Callable[[ScriptRun, Any, Callable[..., Any]], Callable[..., Any]]:
-    """Guard a method whose argument ``check_at`` is the width of its result (ljust, zfill, …)."""
+def _pad(run: ScriptRun, obj: Any, method: Callable[..., Any]) -> Callable[..., Any]:
+    """Guard a method whose first argument is the width of its result (ljust, zfill, …)."""
 
-    def wrap(run: ScriptRun, obj: Any, method: Callable[..., Any]) -> Callable[..., Any]:
-        def guarded(*args: Any) -> Any:
-            if len(args) > check_at and isinstance(args[check_at], int):
-                width = args[check_at]
-                run.guard("width", lambda: _check_sequence(f"str.{method.__name__}", obj, width))
-            return run.sized(method(*args))
+    def guarded(*args: Any) -> Any:
+        if args and isinstance(args[0], int):
+            width = args[0]
+            run.guard(lambda: _check_sequence(f"str.{method.__name__}", obj, width))
+        return run.sized(method(*args))
 
-        return guarded
-
-    return wrap
+    return guarded
 
 
 def _expandtabs(run: ScriptRun, obj: Any, method: Callable[..., Any]) -> Callable[..., Any]:
     def guarded(tabsize: int = 8) -> Any:
         tabs = obj.count("\t" if isinstance(obj, str) else b"\t")
-        run.guard("expandtabs", lambda: _check_sequence("expandtabs", obj, len(obj) + tabs * max(tabsize, 0)))
+        run.guard(lambda: _check_sequence("expandtabs", obj, len(obj) + tabs * max(tabsize, 0)))
         return run.sized(method(tabsize))
 
     return guarded
@@ -293,7 +292,7 @@ def _replace(run: ScriptRun, obj: Any, method: Callable[..., Any]) -> Callable[.
         times = obj.count(old) if old else len(obj) + 1
         if count >= 0:
             times = min(times, count)
-        run.guard("replace", lambda: _check_sequence("replace", obj, len(obj) + times * len(new)))
+        run.guard(lambda: _check_sequence("replace", obj, len(obj) + times * len(new)))
         return run.sized(method(old, new, count))
 
     return guarded
@@ -303,7 +302,7 @@ def _join(run: ScriptRun, obj: Any, method: Callable[..., Any]) -> Callable[...,
     def guarded(parts: Iterable[Any]) -> Any:
         parts = list(parts)
         total = sum(len(p) for p in parts if isinstance(p, _TEXT)) + len(obj) * len(parts)
-        run.guard("join", lambda: _check_sequence("join", obj, total))
+        run.guard(lambda: _check_sequence("join", obj, total))
         return run.sized(method(parts))
 
     return guarded
@@ -313,17 +312,17 @@ def _translate(run: ScriptRun, obj: Any, method: Callable[..., Any]) -> Callable
     def guarded(table: Any, *rest: Any) -> Any:
         if isinstance(table, dict):
             longest = max((len(v) for v in table.values() if isinstance(v, _TEXT)), default=1)
-            run.guard("translate", lambda: _check_sequence("translate", obj, len(obj) * longest))
+            run.guard(lambda: _check_sequence("translate", obj, len(obj) * longest))
         return run.sized(method(table, *rest))
 
     return guarded
 
 
 _GROWING: dict[str, Callable[[ScriptRun, Any, Callable[..., Any]], Callable[..., Any]]] = {
-    "ljust": _pad(0),
-    "rjust": _pad(0),
-    "center": _pad(0),
-    "zfill": _pad(0),
+    "ljust": _pad,
+    "rjust": _pad,
+    "center": _pad,
+    "zfill": _pad,
     "expandtabs": _expandtabs,
     "replace": _replace,
     "join": _join,

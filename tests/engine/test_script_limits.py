@@ -37,6 +37,11 @@ def test_the_limit_signal_is_no_exception_and_carries_its_message() -> None:
 def test_the_resident_memory_is_read_in_whole_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     size = limits._resident_bytes()
     assert size is not None and size > 1024 * 1024 and size % limits.os.sysconf("SC_PAGE_SIZE") == 0
+    # The resident set, as the kernel reports it in /proc/self/status (not the total or shared size).
+    with open("/proc/self/status", encoding="ascii") as proc:
+        status = proc.read()
+    vm_rss = int(status.split("VmRSS:")[1].split()[0]) * 1024
+    assert abs(size - vm_rss) < 4 * 1024 * 1024
 
     def missing(*args: Any, **kwargs: Any) -> Any:
         raise OSError("no /proc")
@@ -154,10 +159,10 @@ def test_only_large_results_count_and_the_total_is_limited() -> None:
 
 def test_a_guard_passes_what_its_check_allows_and_records_what_it_refuses() -> None:
     run = ScriptRun(60.0)
-    run.guard("op", lambda: None)
+    run.guard(lambda: None)
     assert run.tripped is None
     too_wide = lambda: limits._check_int_bits("op", MAX_INT_BITS + 99)  # noqa: E731
-    assert _refused(lambda: run.guard("op", too_wide)).startswith("op: ")
+    assert _refused(lambda: run.guard(too_wide)).startswith("op: ")
     assert run.tripped is not None and run.tripped.startswith("op: the result would be")
 
 
@@ -170,6 +175,9 @@ def test_adding_sequences_is_limited_and_counted_numbers_are_not() -> None:
     assert run.add((1,), (2,)) == (1, 2)
     with pytest.raises(TypeError):
         run.add([1], (2,))
+    # Text plus a number fails as in Python, with Python's own words.
+    with pytest.raises(TypeError, match="can only concatenate str"):
+        run.add("a", 1)
 
 
 def test_multiplying_is_limited_for_integers_and_sequences_either_way_round() -> None:
@@ -182,6 +190,8 @@ def test_multiplying_is_limited_for_integers_and_sequences_either_way_round() ->
     assert run.mul("a", MAX_CHARS) == "a" * MAX_CHARS and run.built == MAX_CHARS
     assert _refused(lambda: run.mul(MAX_CHARS + 1, "a")).startswith("*: ")
     assert _refused(lambda: run.mul([0, 0], MAX_ITEMS // 2 + 1)).startswith("*: ")
+    # Zero or fewer times is empty, however long the sequence.
+    assert run.mul([0] * (MAX_ITEMS + 1), 0) == [] and run.mul(-1, "a" * (MAX_CHARS + 1)) == ""
 
 
 def test_powers_are_limited_unless_they_cannot_grow() -> None:
@@ -198,6 +208,14 @@ def test_powers_are_limited_unless_they_cannot_grow() -> None:
     assert _refused(lambda: run.power(7, 3, -(1 << MAX_INT_BITS))).startswith("pow: ")
     assert run.pow(2, 10) == 1024 and run.pow(2, 10, 1000) == 24
     assert _refused(lambda: run.pow(2, MAX_INT_BITS + 1)).startswith("**: ")
+    # A modulus as wide as the limit is refused from the first power on; a zero power is 1.
+    assert _refused(lambda: run.power(7, 1, 1 << MAX_INT_BITS)).startswith("pow: ")
+    assert run.power(7, 0, 1 << MAX_INT_BITS) == 1
+    # Floats are not integers: they overflow by themselves instead of growing.
+    with pytest.raises(OverflowError):
+        run.power(2.0, MAX_INT_BITS + 1)
+    with pytest.raises(OverflowError):
+        run.power(2, float(MAX_INT_BITS + 1))
 
 
 def test_shifts_are_limited_by_the_bits_of_the_result() -> None:
@@ -262,6 +280,7 @@ def test_f_string_fields_convert_and_limit_their_width() -> None:
     assert run.formatted(1, ord("s"), ">3") == "  1"
     assert run.formatted("é", ord("a"), ">8") == "  '\\xe9'"
     assert run.formatted(3.14159, -1, ".2f") == "3.14"
+    assert run.formatted([1], ord("s"), ">5") == "  [1]"  # a list has no width of its own
     assert _refused(lambda: run.formatted(1, -1, f">{MAX_CHARS + 1}")).startswith("format: ")
     assert run.joined("abc") == "abc" and run.built == 0
     assert run.joined("a" * limits._COUNTED) and run.built == limits._COUNTED
@@ -289,6 +308,9 @@ def test_attributes_are_read_safely_and_growing_methods_are_guarded() -> None:
     assert run.getattr([1], "append") is not None and run.getattr((1,), "count")(1) == 1
     run.built = 0
     assert run.getattr("a", "ljust")(limits._COUNTED) and run.built == limits._COUNTED
+    with pytest.raises(TypeError, match="ljust"):
+        run.getattr("a", "ljust")()
+    assert len(run.getattr("a", "ljust")(MAX_ITEMS + 1)) == MAX_ITEMS + 1  # text: limited by characters
 
 
 def test_expandtabs_is_limited_by_its_tabs_times_the_tab_size() -> None:
@@ -302,6 +324,8 @@ def test_expandtabs_is_limited_by_its_tabs_times_the_tab_size() -> None:
     assert _refused(lambda: run.getattr(b"\t\t", "expandtabs")(MAX_CHARS // 2)).startswith("expandtabs: ")
     run.built = 0
     assert run.getattr("\t", "expandtabs")(limits._COUNTED) and run.built == limits._COUNTED
+    many = "\t" * (MAX_CHARS // 2 + 1)  # a tab size of 0 or less removes the tabs
+    assert run.getattr(many, "expandtabs")(0) == "" and run.getattr(many, "expandtabs")(-3) == ""
 
 
 def test_replace_is_limited_by_what_each_replacement_adds() -> None:
@@ -316,6 +340,8 @@ def test_replace_is_limited_by_what_each_replacement_adds() -> None:
     assert run.getattr("aaa", "replace")("a", wide, 0) == "aaa"  # nothing replaced: nothing added
     assert len(run.getattr("aaa", "replace")("a", wide, 1)) == MAX_CHARS // 2 + 1
     assert _refused(lambda: run.getattr("ab", "replace")("", wide)).startswith("replace: ")  # 3 places
+    widest = "w" * ((MAX_CHARS - 1) // 2)  # "a" has 2 places: before and after it
+    assert len(run.getattr("a", "replace")("", widest)) == MAX_CHARS - 1
     run.built = 0
     assert run.getattr("a", "replace")("a", "b" * limits._COUNTED) and run.built == limits._COUNTED
 
@@ -358,7 +384,9 @@ def test_extending_a_list_is_limited_and_keeps_it_within_the_limit() -> None:
     run.getattr(full, "extend")([1])
     assert len(full) == MAX_ITEMS and run.built == 8 * MAX_ITEMS
     message = _refused(lambda: run.getattr(full, "extend")(range(10)))
-    assert message.startswith("extend: ") and len(full) == MAX_ITEMS
+    assert (
+        message.startswith(f"extend: the result would be {MAX_ITEMS + 10:,} items") and len(full) == MAX_ITEMS
+    )
     assert run.tripped is not None and run.tripped.startswith("extend: ")
 
 
@@ -374,4 +402,6 @@ def test_sum_adds_numbers_only() -> None:
 
 def test_checked_length_passes_what_is_no_sequence() -> None:
     assert limits._checked_length("op", 5) == 5 and limits._checked_length("op", "abc") == "abc"
+    text = "a" * (MAX_ITEMS + 1)  # a text is limited by characters, not by the items of a list
+    assert limits._checked_length("op", text) is text
     assert _refused(lambda: limits._checked_length("op", [0] * (MAX_ITEMS + 1))).startswith("op: ")

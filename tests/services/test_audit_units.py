@@ -135,3 +135,41 @@ def test_admins_and_auditors_read_the_whole_trail() -> None:
 
     assert audit.can_audit(User(roles=["auditor"])) and audit.can_audit(User(roles=["admin"]))
     assert not audit.can_audit(User(roles=["analyst"])) and not audit.can_audit(None)
+
+
+def test_the_sealed_form_of_an_event_is_fixed() -> None:
+    """Chains already in databases verify only while an event is serialised and hashed exactly as
+    when it was sealed: field names, key order, separators, text kept as UTF-8, times to the µs."""
+    body = audit._body({**FIELDS, "actor": "审核员"})
+    assert body == (
+        '{"action":"task.completed","actor":"审核员","actor_id":3,"case_id":7,'
+        '"created_at":"2026-03-02T09:00:00.123456+00:00",'
+        '"detail":{"outcome":"accept","task":"Acceptance check"}}'
+    )
+    assert '"created_at":null' in audit._body({**FIELDS, "created_at": None})
+    assert audit.keyed_hash(KEY, KID, audit.GENESIS, FIELDS) == (
+        "3aea0d48c588b4c8c87061abdad880444b4da7b59a4e323a646afa734131b3fd"
+    )
+    assert audit.content_hash(audit.GENESIS, FIELDS) == (
+        "347917c1fe4923d57df599395f07f474c91d7523ea5eb3c6434c47ff5dc909f9"
+    )
+    assert audit.key_id("audit") == "e53f91d223c3a55f"  # the id stored in every keyed event
+
+
+def test_a_recorded_event_names_its_actor_or_who_acted_for_nobody() -> None:
+    from sqlalchemy.orm import Session
+
+    from app.models import User
+
+    session = Session()
+    clerk = User(id=3, username="clerk")
+    audit.record(session, "task.completed", actor=clerk, detail={"k": 1})
+    audit.record(session, "sso.login_failed", actor=None, actor_label="sso")
+    audit.record(session, "timer.fired", actor=None)
+    first, second, third = session.info["audit_pending"]
+    assert (first["actor_id"], first["actor"], first["detail"]) == (3, "clerk", {"k": 1})
+    assert (second["actor_id"], second["actor"], second["detail"]) == (None, "sso", {})
+    assert (third["actor_id"], third["actor"]) == (None, "system")
+    assert first["action"] == "task.completed" and first["case"] is None
+    audit._forget(session)
+    assert "audit_pending" not in session.info

@@ -97,10 +97,12 @@ def test_a_lost_code_is_sent_again_by_sms_and_the_old_one_stops_working(
     # The browser that proved the old code lost its access with it.
     assert "Track a case" in first_browser.get(f"/track/{number}").get_data(as_text=True)
     case = db.scalar(select(Case).where(Case.number == number))
-    actions = db.scalars(
-        select(AuditEvent.action).where(AuditEvent.case_id == case.id, AuditEvent.action.like("case.query%"))
+    events = db.execute(
+        select(AuditEvent.action, AuditEvent.detail).where(
+            AuditEvent.case_id == case.id, AuditEvent.action.like("case.query%")
+        )
     ).all()
-    assert actions == ["case.query_code_replaced"]
+    assert [tuple(e) for e in events] == [("case.query_code_replaced", {"channel": "sms"})]
     db.rollback()
 
 
