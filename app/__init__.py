@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings
 
@@ -26,6 +27,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .limits import Limits
     from .web import request_log
 
+    if settings.proxy_hops > 0:
+        # Behind N reverse proxies the connecting address is the last proxy's: trust exactly N
+        # hops of X-Forwarded-For/-Proto (rate limits, audit and the request log then see the
+        # client). Never more: a client could otherwise name any address it likes.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     request_log.install(app)  # first: it times what every other hook adds
     json_input.install(app)
     http_headers.install(app, settings)
