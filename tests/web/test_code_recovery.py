@@ -3,7 +3,8 @@
 address given at filing; a new code goes there by a job (SMS to a stand-in SMS gateway over real
 HTTP, e-mail to a real SMTP server), the old code and the browsers that proved it stop working, a
 second recovery within the window (from any address) sends nothing, a match, a mismatch and an
-unknown number get one answer and all count against the address, and nothing sealed travels in clear through the queue."""
+unknown number get one answer and all count against the address, and nothing sealed travels in
+clear through the queue."""
 
 from __future__ import annotations
 

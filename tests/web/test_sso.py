@@ -19,8 +19,8 @@ from sqlalchemy import delete, func, select
 from app import edge
 from app.models import AuditEvent, ExternalIdentity, User
 from tests.helpers import change_settings
-from tests.web.test_applicant import company_form, credit_code
 from tests.oidc_stand_in import CLIENT_ID, CLIENT_SECRET, OidcStandIn
+from tests.web.test_applicant import company_form, credit_code
 
 NEW_COMPANY = "91350200MA2YQ8K3X0"
 ACME = "91350100M000100Y43"
