@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings
 
@@ -26,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .limits import Limits
     from .web import request_log
 
+    _behind_proxies(app, settings)
     request_log.install(app)  # first: it times what every other hook adds
     json_input.install(app)
     http_headers.install(app, settings)
@@ -68,6 +70,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         database.session.remove()
 
     return app
+
+
+def _behind_proxies(app: Flask, settings: Settings) -> None:
+    """Behind N reverse proxies the connecting address is the last proxy's: trust exactly N hops
+    of X-Forwarded-For/-Proto (rate limits, audit and the request log then see the client). Never
+    more: a client could otherwise name any address it likes."""
+    if settings.proxy_hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
 
 
 def _flask_config(settings: Settings) -> dict[str, Any]:

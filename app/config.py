@@ -295,6 +295,12 @@ class Settings:
         "PERMITFLOW_METRICS_ALLOW",
         "networks (comma-separated CIDR) whose clients may read /metrics; others get 404",
     )
+    proxy_hops: int = _setting(
+        0,
+        "PERMITFLOW_PROXY_HOPS",
+        "reverse proxies in front of the web app that set X-Forwarded-For and X-Forwarded-Proto; "
+        "0: none (the connecting address is the client's)",
+    )
     metrics_port: int = _setting(
         0,
         "PERMITFLOW_METRICS_PORT",

@@ -61,6 +61,7 @@ def login_guard() -> LoginGuard:
 
 
 def client_address() -> str:
-    """The caller's address. Behind a reverse proxy, wrap the app in werkzeug's ProxyFix so this
-    is the client's and not the proxy's (else all clients share one budget)."""
+    """The caller's address. Behind reverse proxies set PERMITFLOW_PROXY_HOPS (create_app then wraps
+    the app in werkzeug's ProxyFix) so this is the client's and not the proxy's (else all clients
+    share one budget)."""
     return request.remote_addr or "unknown"

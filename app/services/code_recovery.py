@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import TooManyRequests
 from app.models import Case
 
 from . import personal_data, pii, platform, processes, steps
@@ -69,9 +70,10 @@ def _masked(channel: str, value: str) -> str:
 
 def recover(session: Session, number: str, contact: str) -> Recovery | None:
     """Send a new code when ``contact`` is the phone or e-mail given to case ``number`` at filing.
-    None for no match (or an unknown number: the same answer). Raises TooManyRequests when the
-    case's code was replaced within the window. Flushes; the caller commits (the code is sent
-    after the commit)."""
+    None for no match, an unknown number, or a case whose code was replaced within the window
+    (the page gives the same answer to all: the per-case window is what stops a stranger who knows
+    the number and the contact from cycling the complainant's code). Flushes; the caller commits
+    (the code is sent after the commit)."""
     given = normalise(contact)
     case = session.scalar(select(Case).where(Case.number == number))
     if given is None or case is None:
@@ -82,7 +84,11 @@ def recover(session: Session, number: str, contact: str) -> Recovery | None:
     paths = [path for path, wanted in recovery_fields(schema) if wanted == channel]
     if not any(case.id in personal_data.cases_with(session, value, path) for path in paths):
         return None
-    outcome = steps.advance(session, steps.ReplaceQueryCode(case.id, channel))
+    try:
+        outcome = steps.advance(session, steps.ReplaceQueryCode(case.id, channel))
+    except TooManyRequests:
+        return None  # replaced within the window: the page answers as for a mismatch
+
     assert outcome.query_code is not None
     defer(
         session,

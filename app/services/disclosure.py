@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import Forbidden, NotFound
-from app.models import Case, CaseStatus, Certificate, CreditRecord, User
+from app.models import Case, CaseStatus, Certificate, CreditRecord, HumanTask, User
 
-from . import platform, processes, steps
+from . import performer_tasks, platform, processes, steps
+from .case_access import case_access
 from .credit_code import is_valid_credit_code, mask_credit_code
 from .stats_access import LEADERS
 
@@ -175,6 +176,42 @@ def may_withhold(user: User | None) -> bool:
     )
 
 
+def _decided_by(session: Session, user: User, case_ids: list[int]) -> set[int]:
+    """Of ``case_ids``, the cases a group ``user`` heads had a task on (the agency that handled and
+    decided it)."""
+    headed = [m.group.slug for m in user.memberships if m.is_supervisor]
+    if not headed or not case_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(HumanTask.case_id)
+            .where(HumanTask.case_id.in_(case_ids), HumanTask.candidate_group.in_(headed))
+            .distinct()
+        )
+    )
+
+
+def withholdable(session: Session, user: User | None, cases: list[Case]) -> set[int]:
+    """Of ``cases``, those ``user`` may withhold: any for leaders and admins; for a supervisor only
+    those their own group handled (review finding 4: not every head of any agency)."""
+    if user is None or not may_withhold(user):
+        return set()
+    if any(user.has_role(r) for r in WITHHOLDING_ROLES) or any(
+        m.group.slug == LEADERS for m in user.memberships
+    ):
+        return {c.id for c in cases}
+    return _decided_by(session, user, [c.id for c in cases])
+
+
+def withholdable_numbers(session: Session, user: User | None, numbers: list[str]) -> set[str]:
+    """:func:`withholdable` by case number (what the disclosure page offers the button on)."""
+    if user is None or not numbers:
+        return set()
+    cases = list(session.scalars(select(Case).where(Case.number.in_(numbers))))
+    allowed = withholdable(session, user, cases)
+    return {c.number for c in cases if c.id in allowed}
+
+
 def withhold(session: Session, actor: User, number: str, reason: str) -> Case:
     """Keep a finished case off the disclosure (with the reason). Flushes, never commits."""
     if not may_withhold(actor):
@@ -182,4 +219,19 @@ def withhold(session: Session, actor: User, number: str, reason: str) -> Case:
     case = session.scalar(select(Case).where(Case.number == number))
     if case is None:
         raise NotFound("no such case")
+    if case.id not in withholdable(session, actor, [case]):
+        raise Forbidden("only the agency that handled this case, leaders and admins withhold its publication")
     return steps.advance(session, steps.WithholdDisclosure(case.id, actor, reason)).case
+
+
+def project_cases(session: Session, viewer: User | None, code: str) -> list[Case]:
+    """The cases of project ``code`` that ``viewer`` may see under the case-access rule (staff:
+    every one; an applicant: their own; a contractor: the orders it is named to perform)."""
+    if viewer is None:
+        return []
+    cases = session.scalars(select(Case).where(Case.project_code == code).order_by(Case.submitted_at))
+    return [
+        case
+        for case in cases
+        if case_access(case, viewer, performer=performer_tasks.performs_on(session, case, viewer)).view
+    ]

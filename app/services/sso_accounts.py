@@ -3,8 +3,10 @@
 The provider has verified who logs in; its ID token (checked by app/web/sso.py: signature, issuer,
 audience, nonce, state, PKCE) names the person or company by ``sub`` and - for a company - its
 unified social credit code (the claim ``PERMITFLOW_OIDC_CREDIT_CODE_CLAIM``). The first login of a
-subject links it to the applicant account with that verified credit code, or creates the account
-(a company with the code, else a citizen); later logins find it by (issuer, subject). Local
+subject links it to the applicant account whose credit code the provider verified at an earlier
+login (another person of the same company), or creates the account (a company with the code, else
+a citizen); an account that only claimed the code at local registration is never linked (issue 19
+review, finding 1); later logins find it by (issuer, subject). Local
 passwords stay for the zero-set-up default: an account created here has none (no password works).
 """
 
@@ -60,11 +62,7 @@ def _first_login(
 ) -> User:
     code = _claim(claims, credit_code_claim).upper()
     company = is_valid_credit_code(code)
-    user = (
-        session.scalar(select(User).where(User.credit_code == code, User.kind == UserKind.APPLICANT))
-        if company
-        else None
-    )
+    user = _verified_company(session, issuer, code) if company else None
     if user is None:
         user = _create(session, issuer, subject, claims, code if company else None)
         action = "account.registered"
@@ -77,6 +75,20 @@ def _first_login(
     session.flush()
     audit.record(session, action, actor=user, detail={"user_id": user.id, "via": "oidc", "issuer": issuer})
     return user
+
+
+def _verified_company(session: Session, issuer: str, code: str) -> User | None:
+    """The applicant account whose credit code this provider has already vouched for (an earlier
+    login through it linked or created the account). A code typed at local registration is only
+    claimed, never verified: linking to it would hand a company that logs in here to whoever
+    registered its code first (and send its notices to that person's phone and mailbox)."""
+    vouched = select(ExternalIdentity.user_id).where(ExternalIdentity.issuer == issuer)
+    return session.scalar(
+        select(User)
+        .where(User.credit_code == code, User.kind == UserKind.APPLICANT, User.id.in_(vouched))
+        .order_by(User.id)
+        .limit(1)
+    )
 
 
 def _create(

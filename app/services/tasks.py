@@ -86,7 +86,7 @@ def _inbox_filter(session: Session, user: User, query: InboxQuery) -> Select[tup
         else:
             stmt = stmt.where(_all_scope(session, user))
     else:
-        stmt = stmt.where(or_(HumanTask.candidate_group.in_(group_slugs(user)), offered_away))
+        stmt = stmt.where(or_(_groups_scope(user), offered_away))
     if query.process:
         stmt = stmt.where(HumanTask.process_key == query.process)
     if query.sla == SlaState.OVERDUE:
@@ -104,6 +104,18 @@ def _inbox_filter(session: Session, user: User, query: InboxQuery) -> Select[tup
         like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(HumanTask.project_name.like(like, escape="\\"))
     return stmt
+
+
+def _groups_scope(user: User) -> Any:
+    """`scope=groups`: the tasks ``user`` may take: its groups' tasks, except a heads-only task
+    (a chief's co-signature) in a group it is a plain member of - completing that would be a 403."""
+    supervised = group_slugs(user, supervised=True)
+    member_only = sorted(set(group_slugs(user)) - set(supervised))
+    heads_only = HumanTask.context["supervisors_only"].as_boolean()
+    return or_(
+        HumanTask.candidate_group.in_(supervised),
+        and_(HumanTask.candidate_group.in_(member_only), or_(heads_only.is_(None), heads_only.is_(False))),
+    )
 
 
 def _all_scope(session: Session, user: User) -> Any:

@@ -24,10 +24,10 @@ MAX_CODE = 64
 def disclosure_list() -> ResponseReturnValue:
     """Published permits and rectification results (whatever the processes disclose)."""
     q = common.no_nul(request.args.get("q", "")).strip()[: disclosure.MAX_QUERY]
-    items = disclosure.published(common.session(), q=q)
-    return render_template(
-        "disclosure.html", items=items, q=q, may_withhold=disclosure.may_withhold(current_user())
-    )
+    db = common.session()
+    items = disclosure.published(db, q=q)
+    withholdable = disclosure.withholdable_numbers(db, current_user(), [i.number for i in items])
+    return render_template("disclosure.html", items=items, q=q, withholdable=withholdable)
 
 
 @bp.route("/disclosure/<number>/withhold", methods=["POST"])
@@ -62,11 +62,7 @@ def project_page(code: str) -> ResponseReturnValue:
     user = current_user()
     db = common.session()
     staff = user is not None and user.is_staff
-    cases = (
-        list(db.scalars(select(Case).where(Case.project_code == code).order_by(Case.submitted_at)))
-        if staff
-        else []
-    )
+    cases = disclosure.project_cases(db, user, code)
     published = disclosure.published(db, project_code=code)
     if not cases and not published:
         abort(404)

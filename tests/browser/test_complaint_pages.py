@@ -25,13 +25,13 @@ WORDS = {
         "filed": "投诉内容",
         "deadline": "办理期限",
         "who": "投诉人",
-        "sent": "新的查询码已通过短信发送",
+        "sent": "新的查询码已发送至该处",
     },
     "en": {
         "filed": "What was filed",
         "deadline": "Handling deadline",
         "who": "Complainant",
-        "sent": "sent by text",
+        "sent": "a new query code has been sent there",
     },
 }
 

@@ -38,10 +38,16 @@ def test_a_granted_permit_is_published_after_the_delay_unless_withheld(
         html = _published(pages, "公开测试")
         assert number in html and "北湖城市建设投资有限公司" in html
         assert "91350100M000100Y43" not in html and "91350100M000******" in html
-        # A reviewer may not withhold it; the window's chief may, with a reason, once.
+        # A reviewer may not withhold it, nor the head of an agency that never handled it (review
+        # finding 4); the window's chief, whose group accepted it, may, with a reason, once.
         reviewer = pages("planner")
         refused = reviewer.post(f"/disclosure/{number}/withhold", {"reason": "x"}, page="/disclosure")
         assert refused.status_code == 403
+        stranger = pages("inspection_chief")
+        assert f"reason-{number}" not in _html(stranger.get("/disclosure"))
+        foreign = stranger.post(f"/disclosure/{number}/withhold", {"reason": "x"}, page="/disclosure")
+        assert foreign.status_code == 403 and number in _published(pages)
+        assert f"reason-{number}" in _html(pages("window_chief").get("/disclosure"))
         chief = pages("window_chief")
         empty = chief.post(f"/disclosure/{number}/withhold", {"reason": " "}, page="/disclosure")
         assert empty.status_code == 302 and number in _published(pages)  # no reason: nothing changed
@@ -83,6 +89,12 @@ def test_the_project_page_lists_every_case_for_staff_and_the_published_part_for_
         assert f'id="case-{granted}"' in staff and f'id="case-{running}"' in staff
         public = _html(pages(None).get(f"/projects/{CODE}"))
         assert f'id="published-{granted}"' in public and running not in public
+        # The case-access rule decides each listed case: the applicant sees its own running case,
+        # another company only the published part.
+        own = _html(pages("acme").get(f"/projects/{CODE}"))
+        assert f'id="case-{running}"' in own and "Your cases of the project" in own
+        other = _html(pages("buildco").get(f"/projects/{CODE}"))
+        assert running not in other and f'id="published-{granted}"' in other
     assert pages(None).get("/projects/2099-000000-00-00-000000").status_code == 404
 
 

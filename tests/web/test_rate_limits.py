@@ -155,3 +155,38 @@ def test_certificate_verification_is_limited_per_address(api: Any, pages: Any) -
     assert pages().get("/verify/202600000001").status_code == 429
     other = api.client.get("/api/v1/verify/202600000001", environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert other.status_code == 200
+
+
+def test_behind_a_proxy_the_budget_is_the_clients_not_the_proxys(
+    app: Any, api: Any, tmp_path: Any, redis_url: str
+) -> None:
+    """PERMITFLOW_PROXY_HOPS=1: the address the last proxy appended to X-Forwarded-For counts; the
+    default (0) trusts no header, so there everyone behind one proxy shares its budget."""
+    from app import edge
+    from tests.conftest import make_app
+
+    behind = make_app(edge.of(app).settings.database_url, tmp_path, redis_url, proxy_hops=1)
+    try:
+        client = behind.test_client()
+
+        def lookup(via: Any, forwarded: str) -> int:
+            return int(
+                via.get(
+                    "/api/v1/cases/SG-NONE-1?code=WRONG000",
+                    environ_base={"REMOTE_ADDR": "10.0.0.2"},
+                    headers={"X-Forwarded-For": forwarded},
+                ).status_code
+            )
+
+        for _ in range(10):  # PERMITFLOW_LOOKUP_MAX_FAILURES
+            assert lookup(client, "198.51.100.7") == 404
+        assert lookup(client, "198.51.100.7") == 429
+        # A forged first value changes nothing: only the hop the proxy appended is trusted.
+        assert lookup(client, "203.0.113.9, 198.51.100.7") == 429
+        assert lookup(client, "198.51.100.8") == 404  # another client behind the same proxy
+        # Without the setting the header is ignored: the proxy's address is everyone's.
+        for _ in range(10):
+            lookup(api.client, "198.51.100.20")
+        assert lookup(api.client, "198.51.100.21") == 429
+    finally:
+        edge.of(behind).database.dispose()

@@ -32,3 +32,15 @@ def test_the_task_page_and_the_inbox_show_the_signing_progress(db: Any, pages: A
     chinese = pages("deputy", "zh-CN")
     panel = _panel(chinese.get(f"/tasks/{deputy_task.id}").get_data(as_text=True))
     assert "已签 1 / 共 2 人" in panel and "审批科科长" in panel and "分管副局长" in panel
+
+
+def test_a_heads_only_signature_is_listed_to_the_head_not_to_the_groups_members(db: Any, pages: Any) -> None:
+    """The chief's co-signature is in the construction group, but only its head may complete it:
+    the permit officer's group tab does not offer a task that would answer 403."""
+    case = _large_permit(db, "会签收件箱项目")
+    assert signers(db, case)["construction"].context.get("supervisors_only")
+    db.commit()
+    officer = pages("permit_officer", "en")
+    assert "会签收件箱项目" not in officer.get("/inbox?scope=group").get_data(as_text=True)
+    chief = pages("construction_chief", "en")
+    assert "会签收件箱项目" in chief.get("/inbox?scope=group").get_data(as_text=True)

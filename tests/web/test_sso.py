@@ -1,7 +1,8 @@
 """Login through the unified identity provider (统一身份认证): the authorization code flow with PKCE
 against a stand-in OpenID Connect provider this test starts (tests/oidc_stand_in.py; real HTTP both
 ways, Authlib on the platform's side). The first login creates the company's account and later ones
-reuse it; a company that registered before is linked by its verified credit code; a token with a
+reuse it; another person of a company the provider verified is linked to its account, a code only claimed
+at local registration never; a token with a
 bad signature, a wrong nonce or audience, and a replayed state are refused, and failed callbacks
 lock the address out like failed logins."""
 
@@ -13,12 +14,13 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app import edge
 from app.models import AuditEvent, ExternalIdentity, User
 from tests.helpers import change_settings
 from tests.oidc_stand_in import CLIENT_ID, CLIENT_SECRET, OidcStandIn
+from tests.web.test_applicant import company_form, credit_code
 
 NEW_COMPANY = "91350200MA2YQ8K3X0"
 ACME = "91350100M000100Y43"
@@ -89,25 +91,58 @@ def test_the_first_login_creates_the_company_account_and_the_second_reuses_it(
     db.rollback()
 
 
-def test_a_registered_company_is_linked_by_its_verified_credit_code(
+def _forget(db: Any, *codes: str) -> None:
+    """Accounts outlive a test (only case tables are cleaned): remove these companies'."""
+    ids = select(User.id).where(User.credit_code.in_(codes))
+    db.execute(delete(ExternalIdentity).where(ExternalIdentity.user_id.in_(ids)))
+    db.execute(delete(User).where(User.credit_code.in_(codes)))
+    db.commit()
+
+
+def test_a_credit_code_claimed_at_local_registration_is_never_linked(
+    app: Any, db: Any, pages: Any, provider: OidcStandIn
+) -> None:
+    """Review finding 1: someone registers locally with a company's credit code before the company
+    ever logs in through the provider. The company's login creates its own account; the one that
+    only claimed the code gets no link to it (and sees none of the company's)."""
+    code = credit_code("R7")
+    try:
+        squatter = pages()
+        form = company_form("squatter", code, company_name="冒名公司")
+        assert squatter.post("/register", form, page="/register").status_code == 302
+        provider.identity = {"sub": "real-co", "credit_code": code, "name": "真实建设有限公司"}
+        client, answer = _login(app)
+        assert answer.status_code == 302
+        owners = db.scalars(select(User).where(User.credit_code == code).order_by(User.id)).all()
+        assert [u.username == "squatter" for u in owners] == [True, False]
+        linked = db.scalar(select(ExternalIdentity.user_id).where(ExternalIdentity.subject == "real-co"))
+        assert linked == owners[1].id and owners[1].company_name == "真实建设有限公司"
+        db.rollback()
+        assert "真实建设有限公司" in client.get("/my/cases").get_data(as_text=True)
+    finally:
+        _forget(db, code)
+
+
+def test_another_person_of_a_company_the_provider_verified_is_linked(
     app: Any, db: Any, provider: OidcStandIn
 ) -> None:
-    provider.identity = {"sub": "acme-at-idp", "credit_code": ACME, "name": "北湖城投"}
-    before = _users(db)
-    client, answer = _login(app)
-    assert answer.status_code == 302
-    acme = db.scalar(select(User).where(User.username == "acme"))
-    assert _users(db) == before
-    assert (
-        db.scalar(select(ExternalIdentity.user_id).where(ExternalIdentity.subject == "acme-at-idp"))
-        == acme.id
-    )
-    actions = db.scalars(
-        select(AuditEvent.action).where(AuditEvent.action.in_(["account.linked", "login.sso"]))
-    )
-    assert {"account.linked", "login.sso"} <= set(actions)
-    db.rollback()
-    assert "北湖城市建设投资有限公司" in client.get("/my/cases").get_data(as_text=True)
+    code = credit_code("R8")
+    try:
+        provider.identity = {"sub": "co-first", "credit_code": code, "name": "海峡建设"}
+        assert _login(app)[1].status_code == 302
+        before = _users(db)
+        provider.identity = {"sub": "co-second", "credit_code": code, "name": "海峡建设"}
+        assert _login(app)[1].status_code == 302
+        assert _users(db) == before
+        links = db.scalars(
+            select(ExternalIdentity.user_id).where(ExternalIdentity.subject.in_(["co-first", "co-second"]))
+        ).all()
+        assert len(links) == 2 and len(set(links)) == 1
+        linked = db.scalar(select(func.count()).where(AuditEvent.action == "account.linked"))
+        assert linked >= 1
+        db.rollback()
+    finally:
+        _forget(db, code)
 
 
 @pytest.mark.parametrize(
