@@ -454,7 +454,15 @@ def test_message_start_event(tmp_path: Path) -> None:
         '<bpmn:messageEventDefinition id="MsgDef" messageRef="Message_Go" />',
     )
     xml = xml.replace("  <bpmn:process", globals_ + "  <bpmn:process", 1)
-    only(problems_of(tmp_path, "msgstart", xml), "StartEvent", "message start events", "none start event")
+    assert problems_of(tmp_path, "msgstart", xml) == []  # a case starts when "go" arrives
+    second = xml.replace(
+        '<bpmn:startEvent id="StartEvent">',
+        '<bpmn:startEvent id="StartEvent_None"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>'
+        '<bpmn:sequenceFlow id="f0" sourceRef="StartEvent_None" targetRef="End" />'
+        '<bpmn:startEvent id="StartEvent">',
+    )
+    problems = [p for p in problems_of(tmp_path, "msgstart", second) if p.element_id == "StartEvent"]
+    assert problems and "no other start event" in str(problems[0])
 
 
 def test_timer_start_event_of_a_process(tmp_path: Path) -> None:
