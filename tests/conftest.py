@@ -34,6 +34,9 @@ BACKENDS = [b for b in os.environ.get("PERMITFLOW_TEST_DATABASES", "sqlite,postg
 RUN_ID = uuid.uuid4().hex[:10]
 PASSWORD = "demo-pass"
 CASE_TABLES = [
+    "message_receipt",
+    "integration_client",
+    "message_wait",
     "stored_chunk",
     "stored_object",
     "case_comment",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -28,12 +29,26 @@ def correlation_keys(task_spec: Any) -> tuple[str, ...]:
     return tuple(k.strip() for k in props(task_spec).get("correlation", "").split(",") if k.strip())
 
 
+def _message_definitions(task: Any) -> list[tuple[MessageEventDefinition, Any]]:
+    """The messages a waiting task catches, each with the element declaring its keys: the task
+    itself, or for an event-based gateway the catch event after it."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MessageEventDefinition):
+        return [(definition, task.task_spec)]
+    if isinstance(definition, MultipleEventDefinition):
+        # SpiffWorkflow moves the catch events' definitions onto the gateway, in the same order.
+        outputs = list(getattr(task.task_spec, "outputs", []))
+        inner = list(definition.event_definitions)
+        return [
+            (d, outputs[i] if len(outputs) == len(inner) else task.task_spec)
+            for i, d in enumerate(inner)
+            if isinstance(d, MessageEventDefinition)
+        ]
+    return []
+
+
 def _waiting_tasks(workflow: BpmnWorkflow) -> list[Any]:
-    return [
-        t
-        for t in workflow.get_tasks(state=TaskState.WAITING)
-        if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
-    ]
+    return [t for t in workflow.get_tasks(state=TaskState.WAITING) if _message_definitions(t)]
 
 
 def waiting_messages(workflow: BpmnWorkflow) -> list[WaitingMessage]:
@@ -44,16 +59,17 @@ def waiting_messages(workflow: BpmnWorkflow) -> list[WaitingMessage]:
         attached = None
         if task.parent is not None and type(task.parent.task_spec).__name__ == "BoundaryEventSplit":
             attached = next((s.task_spec.bpmn_id for s in task.parent.children if s is not task), None)
-        found.append(
-            WaitingMessage(
-                task_id=str(task.id),
-                bpmn_id=spec.bpmn_id,
-                name=spec.event_definition.name,
-                keys=correlation_keys(spec),
-                attached_to=attached,
-                interrupting=bool(getattr(spec, "cancel_activity", False)),
+        for definition, declaring in _message_definitions(task):
+            found.append(
+                WaitingMessage(
+                    task_id=str(task.id),
+                    bpmn_id=declaring.bpmn_id,
+                    name=definition.name,
+                    keys=correlation_keys(declaring),
+                    attached_to=attached,
+                    interrupting=bool(getattr(spec, "cancel_activity", False)),
+                )
             )
-        )
     return found
 
 
@@ -80,15 +96,16 @@ def catch(workflow: BpmnWorkflow, name: str, payload: dict[str, Any], task_id: s
     """Deliver message ``name`` to the waiting task ``task_id`` (any waiting for it when None);
     returns the BPMN id of the element that caught it. Raises TaskNotReady when none waits."""
     waiting = [
-        t
+        (t, d)
         for t in _waiting_tasks(workflow)
-        if t.task_spec.event_definition.name == name and (task_id is None or str(t.id) == task_id)
+        for d, _declaring in _message_definitions(t)
+        if d.name == name and (task_id is None or str(t.id) == task_id)
     ]
     if not waiting:
         raise TaskNotReady(f"the case does not wait for the message '{name}'")
-    task = waiting[0]
+    task, definition = waiting[0]
     try:
-        task.task_spec.catch(task, BpmnEvent(task.task_spec.event_definition, payload=dict(payload)))
+        task.task_spec.catch(task, BpmnEvent(definition, payload=dict(payload)))
         task.task_spec._update(task)
     except SpiffWorkflowException as err:
         raise TaskNotReady(str(err)) from err
