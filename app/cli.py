@@ -378,6 +378,7 @@ def pii_rotate() -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from app.alerts_cli import alerts_cli
     from app.backup_cli import backup_cli
     from app.process_export_cli import processes_export
     from app.storage_cli import storage_cli
@@ -395,5 +396,6 @@ def register_cli(app: Flask) -> None:
         pii_cli,
         backup_cli,
         storage_cli,
+        alerts_cli,
     ):
         app.cli.add_command(group)
