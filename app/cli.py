@@ -73,8 +73,7 @@ def db_revision(message: str) -> None:
 @processes_cli.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def processes_validate(paths: tuple[Path, ...]) -> None:
-    """Check BPMN files (default: all of processes/). One line per problem:
-    FILE:LINE: ELEMENT_ID: message (hint)."""
+    """Check BPMN files (default: all of processes/). One line per problem: FILE:LINE: ID: message."""
     from app.services import processes
 
     files: list[Path] = []

@@ -93,7 +93,6 @@ def mirror(
     # case's own timer and the wake-up time.
     added += _sync_bpmn_timers(session, case, result, now, rows_by_spiff_id, unfired)
     added += sync_case_timer(session, case, now, unfired, added)
-    message_waits.sync(session, case, result)
     session.flush()
     mirrored.unfired = [] if case.status.is_final else unfired + added
     return mirrored
@@ -124,6 +123,7 @@ def _save_case(session: Session, case: Case, result: StepResult, now: datetime) 
     _update_status(case, result, now)
     _update_clock(session, case, result, now)
     durations.record_case(session, case)
+    message_waits.sync(session, case, result)
 
 
 def complete_row(

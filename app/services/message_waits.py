@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -24,14 +24,21 @@ def case_value(case: Case, key: str) -> Any:
 
 
 def sync(session: Session, case: Case, result: StepResult) -> None:
-    """Make the case's rows the messages its workflow waits for now (none once it is final)."""
+    """Make the case's rows the messages its workflow waits for now (none once it is final).
+    Called while the case row is being changed: nothing is flushed here (the row is written once)."""
+    with session.no_autoflush:
+        _sync(session, case, result)
+
+
+def _sync(session: Session, case: Case, result: StepResult) -> None:
     waiting = {} if case.status.is_final else {w.task_id: w for w in result.messages_waiting}
     rows = {
         r.spiff_task_id: r for r in session.scalars(select(MessageWait).where(MessageWait.case_id == case.id))
     }
     gone = [r.id for task_id, r in rows.items() if task_id not in waiting]
-    if gone:
-        session.execute(delete(MessageWait).where(MessageWait.id.in_(gone)))
+    for row in rows.values():
+        if row.id in gone:
+            session.delete(row)
     for task_id, wait in waiting.items():
         if task_id not in rows:
             correlation = {key: _text(case_value(case, key)) for key in wait.keys}

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app import edge
 from app.engine import load_processes
-from app.models import AuditEvent, Case, CaseStatus, HumanTask, MessageReceipt, Notification
+from app.models import AuditEvent, Case, CaseStatus, HumanTask, MessageReceipt, Notification, Timer
 from app.services import integrations, processes
 from app.services.demo import permit_application
 from app.services.steps.messages import route
@@ -98,6 +98,9 @@ def test_an_alert_over_the_rule_orders_the_contractor_once(api: Any, db: Any) ->
     again = _send(api, sensor, _alert(170), "a-2")  # the same kind on the same project, in the window
     assert again.status_code == 200 and again.get_json() == {"resumed": [number]}, again.get_json()
     assert len(_orders(db)) == 1
+    window = select(Timer.due_at).join(Case).where(Case.number == number, Timer.bpmn_id == "Timer_WindowOver")
+    assert db.scalar(window) is not None  # the repeat window closes by a timer row (wake-up, sweep)
+    db.rollback()
     replay = _send(api, sensor, _alert(160), "a-1")  # the same idempotency key: the first answer
     assert (replay.status_code, replay.get_json()) == (201, {"started": number})
     below = _send(api, sensor, _alert(40, "noise"), "a-3")
