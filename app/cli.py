@@ -73,8 +73,7 @@ def db_revision(message: str) -> None:
 @processes_cli.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def processes_validate(paths: tuple[Path, ...]) -> None:
-    """Check BPMN files (default: all of processes/). One line per problem:
-    FILE:LINE: ELEMENT_ID: message (hint)."""
+    """Check BPMN files (default: all of processes/). One line per problem: FILE:LINE: ID: message."""
     from app.services import processes
 
     files: list[Path] = []
@@ -378,6 +377,7 @@ def pii_rotate() -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from app.alerts_cli import alerts_cli
     from app.backup_cli import backup_cli
     from app.process_export_cli import processes_export
     from app.storage_cli import storage_cli
@@ -395,5 +395,6 @@ def register_cli(app: Flask) -> None:
         pii_cli,
         backup_cli,
         storage_cli,
+        alerts_cli,
     ):
         app.cli.add_command(group)

@@ -100,6 +100,16 @@ class Settings:
     escalation_working_days: int = _setting(
         2, "PERMITFLOW_ESCALATION_DAYS", "working days overdue before escalation rises to the bureau"
     )
+    message_replay_window_seconds: int = _setting(
+        300,
+        "PERMITFLOW_MESSAGE_REPLAY_WINDOW",
+        "seconds a signed message's X-PermitFlow-Timestamp may differ from now (POST /api/v1/messages)",
+    )
+    message_repeat_window_hours: int = _setting(
+        24,
+        "PERMITFLOW_MESSAGE_REPEAT_WINDOW",
+        "hours a case started by a message catches repeats of it (site alerts: no second order)",
+    )
     sweep_interval_seconds: int = _setting(
         60, "PERMITFLOW_SWEEP_INTERVAL", "how often the periodic sweep fires missed timers"
     )

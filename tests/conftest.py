@@ -36,6 +36,9 @@ PASSWORD = "demo-pass"
 CASE_TABLES = [
     "webhook_delivery",
     "webhook",
+    "message_receipt",
+    "integration_client",
+    "message_wait",
     "stored_chunk",
     "stored_object",
     "case_comment",

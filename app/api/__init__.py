@@ -16,6 +16,7 @@ from .cases import blp as cases_blp
 from .certificates import blp as certificates_blp
 from .comments import blp as comments_blp
 from .common import error_response
+from .integrations import blp as integrations_blp
 from .notifications import blp as notifications_blp
 from .procedures import blp as procedures_blp
 from .processes import blp as processes_blp
@@ -45,6 +46,7 @@ def register_api(app: Flask, api: Api) -> None:
         notifications_blp,
         stats_blp,
         webhooks_blp,
+        integrations_blp,
     ):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 

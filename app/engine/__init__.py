@@ -8,7 +8,15 @@ from .loader import LoadResult, check_file, load_for_run, load_processes
 from .messages import Text, marked, replaced, translated
 from .runtime import Runtime, set_clock
 from .specs import STATE_FORMAT
-from .types import PendingTimer, ProcessBundle, ReadyTask, SpecSource, StepResult
+from .types import (
+    PendingTimer,
+    ProcessBundle,
+    ReadyTask,
+    SpecSource,
+    StepResult,
+    ThrownMessage,
+    WaitingMessage,
+)
 from .validation import Problem, parse_time_limit
 
 __all__ = [
@@ -24,6 +32,8 @@ __all__ = [
     "SpecError",
     "SpecSource",
     "StepResult",
+    "ThrownMessage",
+    "WaitingMessage",
     "TaskNotReady",
     "Text",
     "check_file",

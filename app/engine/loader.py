@@ -1,6 +1,5 @@
-"""Reading process files: parse, check, resolve dependencies, hash, serialize. A process is
-`<key>.bpmn` whose executable process id is `<key>`. Its version hash covers the BPMN file, every
-process it calls, every form it references and the lane mapping it uses."""
+"""Reading process files: parse, check, resolve dependencies, hash, serialize. A process is `<key>.bpmn`
+whose executable process id is `<key>`; its version hash covers the file and all it depends on."""
 
 from __future__ import annotations
 
@@ -27,6 +26,7 @@ from .decisions import (
 )
 from .errors import SpecError
 from .load_problems import bad_call, missing_call, not_executable_problem, problem_from_error
+from .message_events import start_message
 from .process_meta import TaskMeta, case_kind, guide_meta
 from .reading import Parsed, executable_ids, parse_documents, read_documents, readable_trees, where_defined
 from .specs import STATE_FORMAT, spec_to_json
@@ -361,6 +361,7 @@ def _meta(
             "public": start_props.get("public", "false").strip().lower() == "true",
             # Group slugs whose members may start the process (e.g. inspectors issue orders).
             "starters": sorted({g.strip() for g in start_props.get("starters", "").split(",") if g.strip()}),
+            "message": start_message(process_el, start_el[0]) if start_el else None,  # POST /messages
         },
         # What the process declares about itself, so that the platform never names a process:
         # complaint semantics (wording, rating, statistics) and the certificates it issues.

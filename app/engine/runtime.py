@@ -13,7 +13,9 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import signing
+from . import message_events, signing
+from .error_mapping import engine_error as _engine_error
+from .error_mapping import unexpected_error as _unexpected_error
 from .errors import EngineError, ScriptRefused, TaskNotReady
 from .migration import MigrationPlan, MigrationRefused, move, plan_migration
 from .sandbox import SandboxEnvironment
@@ -95,13 +97,34 @@ class Runtime:
     # -- public operations ------------------------------------------------------------------
 
     def start(
-        self, source: SpecSource, data: dict[str, Any], step_helpers: Helpers | None = None
+        self,
+        source: SpecSource,
+        data: dict[str, Any],
+        step_helpers: Helpers | None = None,
+        message: str | None = None,
     ) -> StepResult:
-        """Create a workflow with ``data`` as its start data and run it to its first wait."""
+        """Create a workflow with ``data`` as its start data and run it to its first wait; with
+        ``message``, its message start event catches that message (``data`` as its payload)."""
         spec, subs = self.specs.get(source.hash, source.spec_json)
         workflow = BpmnWorkflow(spec, subs)
         engine = self._attach(workflow, step_helpers)
         workflow.task_tree.data.update(data)
+        if message is not None:
+            workflow.do_engine_steps()  # to the message start event, which waits
+            message_events.catch(workflow, message, data)
+        return self._advance(workflow, source, engine)
+
+    def deliver(
+        self,
+        source: SpecSource,
+        state: str,
+        message: tuple[str, str, dict[str, Any]],
+        step_helpers: Helpers | None = None,
+    ) -> StepResult:
+        """Deliver ``message`` (name, waiting task id, payload) to the workflow and run on."""
+        workflow, engine = self._load(source, state, step_helpers)
+        name, task_id, payload = message
+        message_events.catch(workflow, name, payload, task_id)
         return self._advance(workflow, source, engine)
 
     def complete(
@@ -222,6 +245,9 @@ class Runtime:
                 result.credit_deductions = self._credit_deductions(workflow, done_before, engine)
             except EngineError as err:
                 result.error = err
+            result.messages_thrown = message_events.thrown_messages(workflow)
+            result.notices = message_events.step_notices(workflow, done_before)
+        result.messages_waiting = message_events.waiting_messages(workflow)
         return result
 
     def _result(
@@ -345,46 +371,6 @@ def _evaluate(engine: PythonScriptEngine, task: Any, expression: str) -> Any:
 def _props(task_spec: Any) -> dict[str, str]:
     ext = getattr(task_spec, "extensions", None) or {}
     return ext.get("properties", {}) or {}
-
-
-def _engine_error(err: Exception) -> EngineError:
-    if isinstance(err, EngineError):
-        return err
-    task = getattr(err, "task", None)
-    spec = getattr(task, "task_spec", None) if task is not None else None
-    message = str(err).split("\n")[0]
-    # SpiffWorkflow raises its error inside `except`, so the sandbox's own refusal is its context.
-    inner = getattr(err, "exception", None) or err.__cause__ or err.__context__
-    if isinstance(inner, EngineError):
-        message = f"{message}: {inner.message}" if inner.message not in message else message
-    return EngineError(
-        message,
-        task_name=getattr(spec, "bpmn_name", None) if spec else None,
-        bpmn_id=getattr(spec, "bpmn_id", None) if spec else None,
-        line=getattr(err, "line_number", None) or None,
-        source_line=getattr(err, "error_line", None) or None,
-    )
-
-
-def _unexpected_error(workflow: BpmnWorkflow, err: Exception) -> EngineError:
-    """An exception outside SpiffWorkflow's own classes, placed at the task the engine was running:
-    the innermost frame of the traceback that holds a task of this workflow (SpiffWorkflow names it
-    ``my_task``), else the first non-human task still to run."""
-    spec = None
-    trace = err.__traceback__
-    while trace is not None:
-        task = trace.tb_frame.f_locals.get("my_task")
-        spec = getattr(task, "task_spec", None) or spec
-        trace = trace.tb_next
-    if spec is None:
-        running = workflow.get_tasks(state=TaskState.STARTED | TaskState.READY | TaskState.WAITING)
-        spec = next((t.task_spec for t in running if not t.task_spec.manual), None)
-    text = str(err).splitlines()[0] if str(err) else ""
-    return EngineError(
-        f"{type(err).__name__}: {text}" if text else type(err).__name__,
-        task_name=getattr(spec, "bpmn_name", None),
-        bpmn_id=getattr(spec, "bpmn_id", None),
-    )
 
 
 # In-memory runs of the engine package (simulation) map errors exactly as cases do.

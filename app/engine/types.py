@@ -76,6 +76,28 @@ class PendingTimer:
     properties: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class WaitingMessage:
+    """A message a workflow waits for: its catching element and the keys that correlate it."""
+
+    task_id: str
+    bpmn_id: str
+    name: str
+    keys: tuple[str, ...]
+    # A boundary event: the BPMN id of the activity it is attached to, and whether it interrupts.
+    attached_to: str | None = None
+    interrupting: bool = False
+
+
+@dataclass(frozen=True)
+class ThrownMessage:
+    """A message a step threw that its own workflow does not catch: the platform routes it."""
+
+    name: str
+    payload: dict[str, Any]
+    keys: tuple[str, ...]
+
+
 @dataclass
 class StepResult:
     """The workflow after a step: saved state and everything the platform mirrors in rows."""
@@ -93,3 +115,8 @@ class StepResult:
     # Credit deductions asked for by events completed in this step (property `credit_deduction`):
     # {"bpmn_id", "credit_code", "points", "reason"}.
     credit_deductions: list[dict[str, Any]] = field(default_factory=list)
+    # Messages: what the workflow waits for now, and what this step threw out of it.
+    messages_waiting: list[WaitingMessage] = field(default_factory=list)
+    messages_thrown: list[ThrownMessage] = field(default_factory=list)
+    # Groups told by events of this step (property `notify_group`): {"group", "title", "title_en"}.
+    notices: list[dict[str, str]] = field(default_factory=list)

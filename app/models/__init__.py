@@ -10,6 +10,7 @@ from .comment import CaseComment, CommentVisibility
 from .credit import CreditRecord
 from .draft import Draft, DraftAttachment
 from .identity import ExternalIdentity
+from .integration import IntegrationClient, MessageReceipt, MessageWait
 from .notification import EmailState, Notification
 from .personal import PersonalValue
 from .process import ProcessVersion
@@ -35,6 +36,9 @@ __all__ = [
     "DraftAttachment",
     "EmailState",
     "ExternalIdentity",
+    "IntegrationClient",
+    "MessageReceipt",
+    "MessageWait",
     "Notification",
     "PersonalValue",
     "Case",

@@ -16,7 +16,7 @@ from app import clock
 from app.engine import ReadyTask, StepResult
 from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind, User
 
-from . import durations, platform
+from . import durations, message_waits, platform
 from .case_clock import case_due
 
 APPLICANT_GROUP = "applicant"
@@ -123,6 +123,7 @@ def _save_case(session: Session, case: Case, result: StepResult, now: datetime) 
     _update_status(case, result, now)
     _update_clock(session, case, result, now)
     durations.record_case(session, case)
+    message_waits.sync(session, case, result)
 
 
 def complete_row(

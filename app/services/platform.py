@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from threading import Lock
 from time import monotonic
@@ -24,7 +24,7 @@ from app.config import Settings
 from app.engine import Runtime
 from app.models import CalendarOverride
 
-from . import credit, runtime_settings
+from . import credit, project_facts, runtime_settings
 from .calendar import WorkCalendar
 from .credit_code import mask_credit_code
 
@@ -148,8 +148,14 @@ def process_helpers(session: Session) -> dict[str, Callable[..., Any]]:
         # No verified company (a citizen, staff filing on paper): no credit standing to rely on.
         return credit.score(session, str(credit_code)) if credit_code else 0
 
+    def repeat_window_end() -> str:
+        # How long a case started by a message catches its repeats (PERMITFLOW_MESSAGE_REPEAT_WINDOW).
+        return (clock.now() + timedelta(hours=of(session).settings.message_repeat_window_hours)).isoformat()
+
     return {
         "working_days": working_days,
+        "repeat_window_end": repeat_window_end,
+        "project_data": lambda code: project_facts.project_data(session, str(code or "")),
         "credit_score": credit_score,
         "working_days_between": days_between,
         "due_in": due_in,

@@ -24,6 +24,12 @@ PER_PAGE = 50
 ACTION_LABELS = {
     "case.submitted": lazy_gettext("Application submitted"),
     "task.completed": lazy_gettext("Step completed"),
+    "message.received": lazy_gettext("Message received"),
+    "message.recorded": lazy_gettext("Message recorded"),
+    "message.unrouted": lazy_gettext("Message thrown, no case caught it"),
+    "integration.registered": lazy_gettext("Integration client registered"),
+    "integration.rotated": lazy_gettext("Integration client secret rotated"),
+    "integration.revoked": lazy_gettext("Integration client revoked"),
     "task.claimed": lazy_gettext("Task claimed"),
     "task.unclaimed": lazy_gettext("Task released"),
     "task.reassigned": lazy_gettext("Task reassigned"),

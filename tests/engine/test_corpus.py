@@ -108,8 +108,6 @@ def _run(file: str, number: int, case: dict[str, Any]) -> list[str]:
     problems, result = _judge(path)
     if problems:
         return ["ERROR_deployment"]
-    bundle = result.bundles[path.stem]
-    source = SpecSource(bundle.hash, bundle.spec_json, bundle.meta["lane_groups"])
     trace: list[str] = []
     helpers = {
         "betsy_log": trace.append,
@@ -121,21 +119,56 @@ def _run(file: str, number: int, case: dict[str, Any]) -> list[str]:
         "integerVariable": case.get("integerVariable", 0),
         "testCaseNumber": case.get("testCaseNumber") or number,
     }
+    # The processes of one file share its version hash: each is cached under its own id too.
+    sources = {
+        pid: SpecSource(f"{b.hash}-{pid}", b.spec_json, b.meta["lane_groups"])
+        for pid, b in result.bundles.items()
+        if b.source_path == str(path)
+    }
     clock.freeze(T0)
     set_clock(clock.now)
     try:
-        step = runtime.start(source, data)
+        # The file's other processes start first when betsy runs them in parallel (a receiver).
+        others = [pid for pid in sources if pid != path.stem] if case.get("useParallelProcess") else []
+        running = [(sources[pid], runtime.start(sources[pid], dict(data))) for pid in others]
+        running.insert(0, (sources[path.stem], runtime.start(sources[path.stem], data)))
+        running = _deliver_messages(runtime, running, sources, result.bundles)
+        step = running[0][1]
         waited = timedelta(0)
         # Timers: move the platform clock instead of sleeping, as long as betsy would wait.
         while not step.finished and step.error is None and waited < timedelta(milliseconds=case["delay_ms"]):
             clock.advance(STEP)
             waited += STEP
-            step = runtime.fire_due_timers(source, step.state)
+            step = runtime.fire_due_timers(running[0][0], step.state)
     finally:
         clock.unfreeze()
-    if step.error is not None:
+    if any(s.error is not None for _, s in running) or step.error is not None:
         trace.append("ERROR_runtime")
     return trace
+
+
+def _deliver_messages(
+    runtime: Runtime, running: list[tuple[SpecSource, Any]], sources: dict[str, SpecSource], bundles: Any
+) -> list[tuple[SpecSource, Any]]:
+    """Messages thrown out of one process go where the platform sends them: an instance waiting
+    for the message, else a new instance of a process whose message start event catches it."""
+    queue = [m for _, s in running for m in s.messages_thrown]
+    while queue:
+        message = queue.pop(0)
+        for index, (source, step) in enumerate(running):
+            waiting = next((w for w in step.messages_waiting if w.name == message.name), None)
+            if waiting is not None:
+                step = runtime.deliver(source, step.state, (message.name, waiting.task_id, message.payload))
+                running[index] = (source, step)
+                break
+        else:
+            starts = [pid for pid in sources if bundles[pid].meta["start"].get("message") == message.name]
+            if not starts:
+                continue
+            step = runtime.start(sources[starts[0]], dict(message.payload), message=message.name)
+            running.append((sources[starts[0]], step))
+        queue += step.messages_thrown
+    return running
 
 
 def _matches(observed: list[str], expected: list[str]) -> bool:

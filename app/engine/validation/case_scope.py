@@ -30,8 +30,9 @@ def check_case_scope(file: str, key: str, processes: dict[str, Any]) -> list[Pro
         for f in el.xpath(".//bpmn:sequenceFlow", namespaces=NS)
         if f.get("sourceRef") in gateways
     }
-    for kind in ("message", "signal"):
-        problems += _unmatched(file, kind, scope, after_gateway)
+    # Messages reach a case from outside (POST /messages) and go to other cases: only signals stay
+    # inside the case.
+    problems += _unmatched(file, "signal", scope, after_gateway)
     return problems
 
 

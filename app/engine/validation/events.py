@@ -89,14 +89,36 @@ def _check_start_events(root: Any, add: Report) -> None:
         kinds = _definitions(el)
         if not kinds or el.getparent().get("triggeredByEvent") == "true":
             continue
+        if kinds == ["messageEventDefinition"] and local_name(el.getparent().tag) == "process":
+            # A message start event: a case starts when the message arrives (POST /messages, or
+            # another case throwing it); it must be the process's only way to start.
+            starts = el.getparent().xpath("./bpmn:startEvent", namespaces=NS)
+            if len(starts) == 1:
+                continue
+            add(
+                el,
+                Text("a process with a message start event may have no other start event"),
+                Text("split it into two processes, or start from the message only"),
+            )
+            continue
         kind = kinds[0].replace("EventDefinition", "")
         add(
             el,
             Text(
-                "{kind} start events are never triggered: cases start from a none start event (POST /cases)",
+                "{kind} start events are never triggered: cases start from a none start event (POST /cases)"
+                " or a message start event (POST /messages)",
                 kind=kind,
             ),
             Text("use a none start event; the start form's data becomes the case data"),
+        )
+    for el in root.xpath("//bpmn:correlationKey | //bpmn:correlationProperty", namespaces=NS):
+        add(
+            el,
+            Text("BPMN correlation keys and properties are not how PermitFlow correlates messages"),
+            Text(
+                "remove them and declare the keys on each message element with the property "
+                "correlation (e.g. case_number or project_code)"
+            ),
         )
 
 

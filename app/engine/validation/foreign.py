@@ -63,7 +63,7 @@ FOREIGN_ELEMENTS = {
     "formDefinition": Text("use the property formJsonSchemaFilename naming a JSON Schema in forms/"),
     "calledElement": Text("set calledElement on the callActivity"),
     "loopCharacteristics": Text("use BPMN multiInstanceLoopCharacteristics"),
-    "subscription": Text("PermitFlow does not deliver messages between cases"),
+    "subscription": Text("declare the correlation keys with the property correlation on the message element"),
     "onEntry": Text("write the logic as a script task in Python"),
     "onExit": Text("write the logic as a script task in Python"),
 }

@@ -26,7 +26,17 @@ PLATFORM_KEYS = frozenset({"applicant"})
 # The helpers process code may call (API.md; app/services/platform.py provides them, with `due_of`
 # from the runtime). A test keeps the two lists equal.
 HELPERS = frozenset(
-    {"now", "mask", "working_days", "working_days_between", "due_in", "due_of", "credit_score"}
+    {
+        "now",
+        "mask",
+        "working_days",
+        "working_days_between",
+        "due_in",
+        "due_of",
+        "credit_score",
+        "repeat_window_end",
+        "project_data",
+    }
 )
 SCOPE_TAGS = ("process", "subProcess", "transaction")
 

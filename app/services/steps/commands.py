@@ -41,6 +41,21 @@ class StartCase:
     actor: User | None
     applicant_id: int | None
     start_data: Mapping[str, Any] = field(default_factory=dict)
+    # A message start event catches this message (``data`` is its payload): POST /messages.
+    message: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)  # added to the audit event
+
+
+@dataclass(frozen=True)
+class DeliverMessage:
+    """Deliver message ``name`` to the case waiting for it at ``spiff_task_id`` (checked again under
+    the case's lock: a message that lost a race to another finds it gone, 409)."""
+
+    case_id: int
+    name: str
+    spiff_task_id: str
+    payload: Mapping[str, Any]
+    detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -258,7 +273,7 @@ TaskCommand = (
     | ConsultTask
     | WithdrawConsultation
 )
-Command = StartCase | FireTimers | MigrateCase | TaskCommand | CaseCommand
+Command = StartCase | FireTimers | MigrateCase | DeliverMessage | TaskCommand | CaseCommand
 
 
 @dataclass(frozen=True)

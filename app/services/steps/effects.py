@@ -135,6 +135,30 @@ def queue_webhooks(session: Session, step: AfterStep) -> None:
     webhooks.queue(session, case, events)
 
 
+def notify_groups(session: Session, step: AfterStep) -> None:
+    """Events of the step with the property `notify_group`: that group's members are told."""
+    for notice in step.result.notices:
+        notifications.notify(
+            session,
+            notifications.group_members(session, notice["group"]),
+            "case.notice",
+            title=f"{notice['title']}：{step.case.number}",
+            title_en=f"{notice['title_en']}: {step.case.number}",
+            body=step.case.project_name or "",
+            body_en=step.case.project_name or "",
+            case=step.case,
+            link=f"/projects/{step.case.project_code}" if step.case.project_code else None,
+        )
+
+
+def route_messages(session: Session, step: AfterStep) -> None:
+    """Messages the step threw out of its case reach the cases that catch them (same step path)."""
+    if step.result.messages_thrown:
+        from .messages import route_thrown  # the message step runs these effects too
+
+        route_thrown(session, step)
+
+
 EFFECTS: tuple[Callable[[Session, AfterStep], None], ...] = (
     schedule_wakeup,
     record_audit,
@@ -142,6 +166,8 @@ EFFECTS: tuple[Callable[[Session, AfterStep], None], ...] = (
     issue_certificate,
     notify_decision,
     queue_webhooks,
+    notify_groups,
+    route_messages,
 )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.engine import EngineError, Runtime
+from app.engine import EngineError
 from app.engine.migration import MigrationRefused
 from app.errors import CaseInError, Conflict
 from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind
@@ -34,13 +34,23 @@ from .. import (
 )
 from ..case_clock import case_due
 from ..forms import validate_form
-from . import assignment, consultation, going_back, platform_tasks, procedures, publication, query_codes
+from . import (
+    assignment,
+    consultation,
+    going_back,
+    messages,
+    platform_tasks,
+    procedures,
+    publication,
+    query_codes,
+)
 from .commands import (
     CaseCommand,
     ClaimTask,
     Command,
     CompleteTask,
     ConsultTask,
+    DeliverMessage,
     FireTimers,
     MigrateCase,
     OrderSupervision,
@@ -69,6 +79,8 @@ def advance(session: Session, command: Command) -> StepOutcome:
     Flushes, never commits; raises a domain error (nothing changed) when refused."""
     if isinstance(command, StartCase):
         return _start(session, command)
+    if isinstance(command, DeliverMessage):
+        return messages.deliver(session, command, lock(session, case_id=command.case_id))
     if isinstance(command, FireTimers | MigrateCase):
         locked = lock(session, case_id=command.case_id)
         if isinstance(command, FireTimers):
@@ -113,7 +125,9 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
     sealed = personal_data.seal(schema, data)  # personal values never reach the engine
     source = processes.spec_source(version)
     start_data = {**sealed.data, **command.start_data}
-    result = run_engine(session, Runtime.start, source, start_data)
+    result = run_engine(
+        session, lambda runtime, helpers: runtime.start(source, start_data, helpers, message=command.message)
+    )
     now = clock.now()
     number, code = case_numbers.new_number(
         session, meta.get("case_prefix") or case_numbers.prefix(version.key)
@@ -142,7 +156,7 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
     sealed.keep(session, case.id)
     case.due_at = case_due(platform.calendar(session), case)
     mirrored = gateway.mirror(session, case, result, [], actor=command.actor)
-    detail = {"process": version.key, "version": version.hash[:12]}
+    detail = {"process": version.key, "version": version.hash[:12], **command.detail}
     run_effects(
         session, AfterStep(case, result, mirrored, command.actor, action="case.submitted", detail=detail)
     )

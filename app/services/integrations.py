@@ -1,0 +1,181 @@
+"""Integration clients (outside systems: sensors, the 12345 hotline, other agencies) and the signed
+messages they send (POST /api/v1/messages).
+
+A client has an id and a secret; it signs each message with hex HMAC-SHA256(secret, timestamp + "."
++ raw body) and sends the Unix timestamp, which must be within the replay window of now. It may send
+only the message names it was registered for. An idempotency key sent again gets the first answer
+and has no second effect. Nothing is stored for a refused message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.errors import Conflict, Forbidden, InvalidData, NotAuthenticated, NotFound
+from app.models import IntegrationClient, MessageReceipt, User
+
+from . import audit, platform
+from .admin_rules import require_admin
+from .pii import PiiCipher
+from .steps.messages import route
+
+
+@dataclass(frozen=True)
+class Registered:
+    client: IntegrationClient
+    secret: str  # shown once
+
+
+def _cipher(session: Session) -> PiiCipher:
+    return PiiCipher.of(platform.of(session).settings)
+
+
+def register_client(session: Session, actor: User | None, name: str, messages: list[str]) -> Registered:
+    """A new client allowed to send ``messages``; its secret is returned once, stored encrypted."""
+    require_admin(actor)
+    secret = secrets.token_urlsafe(32)
+    client = IntegrationClient(
+        client_id=f"pfc_{secrets.token_hex(8)}",
+        name=name.strip()[:200],
+        secret_sealed=_cipher(session).encrypt(secret) or "",
+        messages=sorted({m.strip() for m in messages if m.strip()}),
+        created_at=clock.now(),
+    )
+    session.add(client)
+    session.flush()
+    audit.record(session, "integration.registered", actor=actor, detail=_detail(client))
+    return Registered(client, secret)
+
+
+def clients(session: Session, actor: User | None) -> list[IntegrationClient]:
+    require_admin(actor)
+    return list(session.scalars(select(IntegrationClient).order_by(IntegrationClient.id)))
+
+
+def _client(session: Session, client_id: str) -> IntegrationClient:
+    client = session.scalar(select(IntegrationClient).where(IntegrationClient.client_id == client_id[:40]))
+    if client is None:
+        raise NotFound(f"no integration client {client_id}")
+    return client
+
+
+def revoke_client(session: Session, actor: User | None, client_id: str) -> IntegrationClient:
+    """The client can no longer send anything (its row stays, for the audit trail)."""
+    require_admin(actor)
+    client = _client(session, client_id)
+    if client.revoked_at is None:
+        client.revoked_at = clock.now()
+        audit.record(session, "integration.revoked", actor=actor, detail=_detail(client))
+    return client
+
+
+def rotate_secret(session: Session, actor: User | None, client_id: str) -> Registered:
+    """A new secret for the client (shown once); the old one stops verifying at once."""
+    require_admin(actor)
+    client = _client(session, client_id)
+    if client.revoked_at is not None:
+        raise NotFound(f"integration client {client_id} is revoked")
+    secret = secrets.token_urlsafe(32)
+    client.secret_sealed = _cipher(session).encrypt(secret) or ""
+    client.rotated_at = clock.now()
+    audit.record(session, "integration.rotated", actor=actor, detail=_detail(client))
+    return Registered(client, secret)
+
+
+def _detail(client: IntegrationClient) -> dict[str, Any]:
+    return {"client_id": client.client_id, "name": client.name, "messages": client.messages}
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """hex HMAC-SHA256(secret, timestamp + "." + raw body): how a client signs a message."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def verify(session: Session, client_id: str, timestamp: str, sent: str, body: bytes) -> IntegrationClient:
+    """The client that signed ``body``; 401 for an unknown or revoked client, a timestamp outside
+    the replay window, or a signature that does not verify."""
+    client = session.scalar(select(IntegrationClient).where(IntegrationClient.client_id == client_id[:40]))
+    if client is None or client.revoked_at is not None:
+        raise NotAuthenticated("unknown integration client (X-PermitFlow-Client)")
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        raise NotAuthenticated("X-PermitFlow-Timestamp must be Unix seconds") from None
+    window = platform.of(session).settings.message_replay_window_seconds
+    if abs(clock.now().timestamp() - sent_at) > window:
+        raise NotAuthenticated(f"X-PermitFlow-Timestamp is more than {window} seconds from now")
+    secret = _cipher(session).decrypt(client.secret_sealed) or ""
+    if not hmac.compare_digest(signature(secret, timestamp, body), sent.strip().lower()):
+        raise NotAuthenticated("X-PermitFlow-Signature does not verify")
+    return client
+
+
+def parse_message(body: bytes) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """``{name, correlation, payload}`` from the signed body; 422 naming what is wrong."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise InvalidData("the body is not JSON", {"json": ["not valid JSON"]}) from None
+    if not isinstance(data, dict):
+        raise InvalidData("the body must be an object", {"json": ["must be an object"]})
+    name, correlation, payload = data.get("name"), data.get("correlation", {}), data.get("payload", {})
+    errors = {}
+    if not isinstance(name, str) or not 0 < len(name) <= 200:
+        errors["name"] = ["a message name (1 to 200 characters) is required"]
+    if not isinstance(correlation, dict) or not all(isinstance(v, str | int) for v in correlation.values()):
+        errors["correlation"] = ["must be an object of text or number values"]
+    if not isinstance(payload, dict):
+        errors["payload"] = ["must be an object"]
+    if errors:
+        raise InvalidData("the message is not valid", errors)
+    return str(name), correlation, payload
+
+
+def receive(
+    session: Session, client: IntegrationClient, key: str | None, body: bytes
+) -> tuple[int, dict[str, Any]]:
+    """Route a verified client's message; the answer (status, body) is kept under its idempotency
+    key, and the same key again returns it with no second effect."""
+    name, correlation, payload = parse_message(body)
+    if name not in client.messages:
+        raise Forbidden(f"client {client.client_id} may not send the message '{name}'")
+    if key is not None:
+        if not 0 < len(key) <= 200:
+            raise InvalidData(
+                "Idempotency-Key must be 1 to 200 characters", {"Idempotency-Key": ["too long"]}
+            )
+        earlier = session.scalar(
+            select(MessageReceipt).where(
+                MessageReceipt.client_id == client.id, MessageReceipt.idempotency_key == key
+            )
+        )
+        if earlier is not None:
+            return earlier.status, earlier.answer
+    detail = {"client": client.client_id}
+    routed = route(session, name, {k: str(v) for k, v in correlation.items()}, payload, detail)
+    if key is not None:
+        session.add(
+            MessageReceipt(
+                client_id=client.id,
+                idempotency_key=key,
+                name=name,
+                status=routed.status,
+                answer=routed.answer,
+                received_at=clock.now(),
+            )
+        )
+        try:
+            session.flush()
+        except IntegrityError:  # the same key at the same moment: the other one's effect stands
+            raise Conflict("a message with this Idempotency-Key is being handled") from None
+    return routed.status, routed.answer
