@@ -47,16 +47,15 @@ def mirror(
     submitted: dict[str, Any] | None = None,
     relabel: bool = False,
     reopen: HumanTask | None = None,
+    unfired: list[Timer] | None = None,
 ) -> Mirrored:
     """Save ``result`` on the locked ``case`` and mirror it in rows. Flushes, never commits.
-
     ``open_tasks`` are the case's open task rows read under the lock. ``relabel``: open tasks take
     their name, form and group from the ready tasks (a case moved to another version). ``reopen``:
-    a completed task the workflow was sent back to (退回, recall), open again in its own row."""
-    now = clock.now()
-    # Read before anything is changed, so no autoflush runs here: the rows are written once, at
-    # the end. Timers are closed in memory and flushed with the rest (no UPDATE per task).
-    unfired = unfired_timers(session, case.id)
+    a completed task the workflow was sent back to (退回, recall), open again in its own row.
+    ``unfired``: the case's unfired timers if just read under the lock, else read here."""
+    now = clock.now()  # timers read before anything changes (no autoflush), closed in memory:
+    unfired = unfired_timers(session, case.id) if unfired is None else list(unfired)
     mirrored = Mirrored(was_approved=case.status == CaseStatus.APPROVED, was_final=case.status.is_final)
     _save_case(session, case, result, now)
     if completed is not None:

@@ -232,18 +232,15 @@ def _complete(session: Session, command: CompleteTask, locked: Locked, task: Hum
 def _fire(session: Session, locked: Locked) -> StepOutcome:
     """Fire every due timer of the locked case; idempotent (only unfired rows are touched)."""
     case, now = locked.case, clock.now()
-    due = list(
+    # One read of the case's unfired timers: those due fire, and the step's mirror reuses them.
+    unfired = list(
         session.scalars(
             select(Timer)
-            .where(
-                Timer.case_id == case.id,
-                Timer.fired_at.is_(None),
-                Timer.cancelled_at.is_(None),
-                Timer.due_at <= now,
-            )
+            .where(Timer.case_id == case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
             .order_by(Timer.due_at, Timer.id)
         )
     )
+    due = [t for t in unfired if t.due_at <= now]
     fired = 0
     for timer in due:
         if timer.kind is not TimerKind.BPMN:
@@ -252,7 +249,10 @@ def _fire(session: Session, locked: Locked) -> StepOutcome:
     bpmn = [t for t in due if t.kind is TimerKind.BPMN]
     stepped = False
     if bpmn:
-        went_off, stepped = _fire_bpmn(session, locked, bpmn, now)
+        # Timers a platform timer added (an escalation's next level) are not in the list: then
+        # the mirror reads them again.
+        reuse = unfired if fired == 0 else None
+        went_off, stepped = _fire_bpmn(session, locked, bpmn, now, reuse)
         fired += went_off
     if not stepped:  # a saved step schedules the next wake-up itself
         wake_at(session, case.id, next_due(session, case.id))
@@ -260,7 +260,9 @@ def _fire(session: Session, locked: Locked) -> StepOutcome:
     return StepOutcome(case, fired=fired)
 
 
-def _fire_bpmn(session: Session, locked: Locked, timers: list[Timer], now: datetime) -> tuple[int, bool]:
+def _fire_bpmn(
+    session: Session, locked: Locked, timers: list[Timer], now: datetime, unfired: list[Timer] | None
+) -> tuple[int, bool]:
     """Fire the case's due BPMN timers; returns (how many went off, whether a step was saved)."""
     case = locked.case
     if case.status.is_final or case.status is CaseStatus.ERROR:
@@ -284,7 +286,7 @@ def _fire_bpmn(session: Session, locked: Locked, timers: list[Timer], now: datet
         for t in timers
         if t.spiff_task_id not in still_waiting or still_waiting[t.spiff_task_id or ""] > t.due_at
     ]
-    mirrored = gateway.mirror(session, case, result, locked.open_tasks)
+    mirrored = gateway.mirror(session, case, result, locked.open_tasks, unfired=unfired)
     detail = {"timers": [t.bpmn_id for t in went_off]}
     run_effects(session, AfterStep(case, result, mirrored, None, action="timer.fired", detail=detail))
     timer_effects.after_bpmn_timers(session, case, went_off, now)
