@@ -44,6 +44,16 @@ class HumanTask(Base):
             postgresql_where=text("state = 'open'"),
             sqlite_where=text("state = 'open'"),
         ),
+        # The bureau's escalated range of `scope=all` (services/tasks.py `_all_scope`): every
+        # group's tasks at the leaders' level, in due order; candidate_group makes it covering.
+        Index(
+            "ix_human_task_open_escalated_due",
+            "due_at",
+            "id",
+            "candidate_group",
+            postgresql_where=text("state = 'open' AND escalation_level >= 2"),
+            sqlite_where=text("state = 'open' AND escalation_level >= 2"),
+        ),
         Index("ix_human_task_case_created", "case_id", "created_at"),
         # The statistics (services/stats.py) count completed tasks grouped by these columns in
         # this order, reading the index alone; the trend counts on-time tasks per period.
