@@ -36,6 +36,8 @@ STAFF = [
     ("inspection_chief", "沈站长", [("inspection", True)], []),
     ("dispatcher", "韩调度", [("complaint_desk", False)], []),
     ("desk_chief", "杨科长（投诉）", [("complaint_desk", True)], []),
+    ("publisher", "刘发布", [("publisher", False)], []),
+    ("notice_chief", "何科长（信息审核）", [("notice_review", True)], []),
     ("director", "朱局长", [("bureau", True)], []),
     ("deputy", "秦副局长", [("bureau", False)], []),
     ("analyst", "许分析师", [], ["analyst"]),
