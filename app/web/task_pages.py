@@ -122,8 +122,13 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
     view = cases.public_view(db, case, with_data=False)
     is_open = task.state == TaskState.OPEN
     # An open task asking about listed items (a rectification's open findings) starts with a row each.
+    # A returned draft (BPMN `prefill`) starts filled with what was sent, to revise, not retype.
     filled = (
-        request_items.prefill(detail.form.schema, (task.context or {}).get("items") or []) if is_open else {}
+        request_items.prefill(detail.form.schema, (task.context or {}).get("items") or [])
+        or (task.context or {}).get("prefill")
+        or {}
+        if is_open
+        else {}
     )
     fields = schema_form.build_fields(detail.form.schema, data=detail.submitted or filled)
     case_rows, process_rows = _case_rows(detail.data, version, file_refs(case.number, detail.attachments))
