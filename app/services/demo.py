@@ -231,12 +231,14 @@ def load_cases(session: Session, users: dict[str, User]) -> list[str]:
     made += load_review_cases(session, users, real_now)
     # They build on this module's applications and helpers.
     from .demo_inspection import load_complaint_cases, load_rectification_cases
+    from .demo_notices import load_notice_cases
     from .demo_procedures import load_procedure_cases
 
     made += load_rectification_cases(session, users, real_now)
     made += load_complaint_cases(session, users, real_now)
 
     made += load_procedure_cases(session, users, real_now)
+    made += load_notice_cases(session, users, real_now)
     fire_due_timers(session)
     return made
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
@@ -33,7 +34,9 @@ LIMIT = 200  # notices read for one listing; a portal publishes a few a week
 MAX_QUERY = 100
 TAGS = {"p", "br", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "a", "code",
         "pre", "blockquote", "table", "thead", "tbody", "tr", "th", "td", "hr", "del"}  # fmt: skip
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
+_MARKDOWN = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
+)
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,8 @@ def _item(case: Case, key: str) -> PublishedNotice | None:
     notice = data.get(key)
     if not isinstance(notice, dict) or not isinstance(notice.get("title"), str):
         return None
-    rows = data.get("files") if isinstance(data.get("files"), list) else []
+    listed = data.get("files")
+    rows: list[Any] = listed if isinstance(listed, list) else []
     files = [
         NoticeFile(str(r["file"]), str(r.get("name") or ""))
         for r in rows

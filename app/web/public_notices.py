@@ -17,6 +17,7 @@ from . import common
 from .auth import current_user, login_required
 from .public_pages import bp
 
+
 def _filters() -> dict[str, str]:
     return {
         name: common.no_nul(request.args.get(name, "")).strip()[: notices.MAX_QUERY]
@@ -54,9 +55,7 @@ def notice_feed() -> ResponseReturnValue:
 def notice_page(number: str) -> ResponseReturnValue:
     """One published notice (404 when withdrawn or not published)."""
     item = notices.published_notice(common.session(), common.no_nul(number).upper())
-    return render_template(
-        "notice.html", item=item, may_withdraw=disclosure.may_withhold(current_user())
-    )
+    return render_template("notice.html", item=item, may_withdraw=disclosure.may_withhold(current_user()))
 
 
 @bp.route("/notices/<number>/files/<uid>")

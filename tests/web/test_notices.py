@@ -19,7 +19,13 @@ BODY = (
     "各有关单位：\n\n**请于月底前**完成自查。<script>alert(1)</script>\n\n"
     "[详情](javascript:alert(2)) [网站](https://example.org/a)\n\n<b onclick=x>粗</b>"
 )
-NOTICE = {"title": "关于开展安全生产大检查的通知", "kind": "notice", "level": "local", "business": "safety", "body": BODY}
+NOTICE = {
+    "title": "关于开展安全生产大检查的通知",
+    "kind": "notice",
+    "level": "local",
+    "business": "safety",
+    "body": BODY,
+}
 
 
 def _text(response: Any) -> str:
@@ -47,7 +53,9 @@ def test_a_notice_is_public_only_after_both_approvals_and_a_returned_one_shows_t
     # The leader returns it; the drafter's task says why and holds the draft to revise.
     _complete(api, "notice_chief", number, "Section head's review", {"decision": "approve"})
     assert public.get(f"/notices/{number}").status_code == 404
-    _complete(api, "director", number, "Leader's review", {"decision": "return", "comments": "请写明检查范围"})
+    _complete(
+        api, "director", number, "Leader's review", {"decision": "return", "comments": "请写明检查范围"}
+    )
     revise = inbox_task(api, "publisher", number, "Revise the notice")
     page = _text(pages("publisher").get(f"/tasks/{revise['id']}"))
     assert "请写明检查范围" in page and NOTICE["title"] in page
@@ -70,13 +78,24 @@ def test_a_notice_is_public_only_after_both_approvals_and_a_returned_one_shows_t
     assert feed.status_code == 200 and feed.mimetype == "application/atom+xml"
     assert f"/notices/{number}</id>" in _text(feed) and NOTICE["title"] in _text(feed)
     # Withdrawn with a reason (audited): gone publicly.
-    assert pages("publisher").post(f"/notices/{number}/withdraw", {"reason": "x"}, page=f"/notices/{number}").status_code == 403
-    done = pages("notice_chief").post(f"/notices/{number}/withdraw", {"reason": "内容有误"}, page=f"/notices/{number}")
+    assert (
+        pages("publisher")
+        .post(f"/notices/{number}/withdraw", {"reason": "x"}, page=f"/notices/{number}")
+        .status_code
+        == 403
+    )
+    done = pages("notice_chief").post(
+        f"/notices/{number}/withdraw", {"reason": "内容有误"}, page=f"/notices/{number}"
+    )
     assert done.status_code == 302
     assert public.get(f"/notices/{number}").status_code == 404
     assert NOTICE["title"] not in _text(public.get("/notices/feed.xml"))
     case = db.scalar(select(Case).where(Case.number == number))
-    action = db.scalar(select(AuditEvent.action).where(AuditEvent.case_id == case.id, AuditEvent.action == "case.disclosure_withheld"))
+    action = db.scalar(
+        select(AuditEvent.action).where(
+            AuditEvent.case_id == case.id, AuditEvent.action == "case.disclosure_withheld"
+        )
+    )
     assert action == "case.disclosure_withheld"
     db.rollback()
 
@@ -84,7 +103,9 @@ def test_a_notice_is_public_only_after_both_approvals_and_a_returned_one_shows_t
 def test_a_scheduled_notice_waits_for_its_timer(app: Any, db: Any, api: Any, pages: Any) -> None:
     day = (clock.now() + timedelta(days=3)).date().isoformat()
     data = {"notice": {**NOTICE, "title": "定时发布的通知"}, "publication": "scheduled", "publish_on": day}
-    number = api.post("/api/v1/cases", "publisher", json={"process": "notice_publication", "data": data}).get_json()["number"]
+    number = api.post(
+        "/api/v1/cases", "publisher", json={"process": "notice_publication", "data": data}
+    ).get_json()["number"]
     _complete(api, "notice_chief", number, "Section head's review", {"decision": "approve"})
     _complete(api, "director", number, "Leader's review", {"decision": "approve"})
     assert pages(None).get(f"/notices/{number}").status_code == 404
@@ -94,5 +115,7 @@ def test_a_scheduled_notice_waits_for_its_timer(app: Any, db: Any, api: Any, pag
 
 
 def test_markdown_is_rendered_without_html_or_script_links() -> None:
-    html = render_markdown("<img src=x onerror=alert(1)>\n\n[a](javascript:alert(1)) [b](JaVaScRiPt:x) <i>x</i>")
-    assert "<img" not in html and "href=\"javascript" not in html.lower() and "<i>" not in html
+    html = render_markdown(
+        "<img src=x onerror=alert(1)>\n\n[a](javascript:alert(1)) [b](JaVaScRiPt:x) <i>x</i>"
+    )
+    assert "<img" not in html and 'href="javascript' not in html.lower() and "<i>" not in html
