@@ -56,7 +56,8 @@ def load_notice_cases(session: Session, users: dict[str, User], real_now: Any) -
     story = Story(session, users, real_now)
     made: list[str] = []
     for i, (notice, published) in enumerate(NOTICES):
-        with clock.travel_to(real_now - timedelta(days=6 - i)):
+        # The one in review arrived this morning; the published ones last week.
+        with clock.travel_to(real_now - timedelta(days=6 - i if published else 0.2)):
             started = cases.start_case(
                 session, users["publisher"], "notice_publication", {"notice": notice, "publication": "now"}
             )
