@@ -85,13 +85,14 @@ def test_timers_sweep_command(app: Any) -> None:
 def test_demo_load_makes_cases_of_every_shipped_process(app: Any) -> None:
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    assert "demo loaded: 26 cases" in result.output  # with the procedures' states
+    assert "demo loaded: 29 cases" in result.output  # with the procedures' states and notices
     assert (
         "整改通知" in result.output and "东城区第三小学扩建工程" in result.output and "投诉" in result.output
     )
     # The permit in its 容缺 and merged-correction states, and a parallel review started on its own.
     assert "高新区人才公寓三期" in result.output and "滨江商业综合体" in result.output
     assert "北湖物流仓库" in result.output
+    assert "11月质量安全监督检查情况通报" in result.output  # a notice in review
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[m.name for m in MISTAKES])

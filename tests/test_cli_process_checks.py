@@ -16,6 +16,6 @@ def test_test_runs_every_shipped_test_and_names_unknown_keys(app: Any) -> None:
     result = runner.invoke(args=["processes", "test"])
     assert result.exit_code == 0, result.output
     assert "PASS processes/tests/construction_permit.deficient_supplemented.json" in result.output
-    assert "18 of 18 process test(s) pass" in result.output
+    assert "21 of 21 process test(s) pass" in result.output
     missing = runner.invoke(args=["processes", "test", "no_such_process"])
     assert missing.exit_code == 1 and "no valid process 'no_such_process'" in missing.output

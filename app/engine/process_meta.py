@@ -108,4 +108,8 @@ def guide_meta(props: dict[str, str]) -> dict[str, str]:
     disclose = ",".join(v.strip() for v in (props.get("disclose") or "").split(",") if v.strip())
     if disclose:
         found["disclose"] = disclose
+    # 信息发布: the data key of the notice an approved case of this process publishes.
+    notice = (props.get("notice") or "").strip()
+    if notice:
+        found["notice"] = notice
     return found

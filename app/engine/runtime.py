@@ -338,6 +338,9 @@ class Runtime:
         if props.get("note"):
             # A remark shown with the task in the case's timeline (e.g. work ordered stopped).
             context["note"] = plain(_evaluate(engine, task, props["note"])) or None
+        if props.get("prefill"):
+            # What the task's form starts filled with (a returned draft, to revise rather than retype).
+            context["prefill"] = plain(_evaluate(engine, task, props["prefill"])) or None
         signing_round = signing.context_of(task)
         if signing_round is not None:
             # 会签 / 或签: one signer's task of a round; only a group's heads when the signer says so.

@@ -36,6 +36,8 @@ STAFF = [
     ("inspection_chief", "沈站长", [("inspection", True)], []),
     ("dispatcher", "韩调度", [("complaint_desk", False)], []),
     ("desk_chief", "杨科长（投诉）", [("complaint_desk", True)], []),
+    ("publisher", "刘发布", [("publisher", False)], []),
+    ("notice_chief", "何科长（信息审核）", [("notice_review", True)], []),
     ("director", "朱局长", [("bureau", True)], []),
     ("deputy", "秦副局长", [("bureau", False)], []),
     ("analyst", "许分析师", [], ["analyst"]),
@@ -227,14 +229,14 @@ def load_cases(session: Session, users: dict[str, User]) -> list[str]:
     with clock.travel_to(real_now - timedelta(days=4)):
         disclosure.withhold(session, users["window_chief"], str(kept_number), "涉及电力设施安全，暂缓公开")
     made += load_review_cases(session, users, real_now)
-    # They build on this module's applications and helpers.
-    from .demo_inspection import load_complaint_cases, load_rectification_cases
+    from .demo_inspection import load_complaint_cases, load_rectification_cases  # they build on this module
+    from .demo_notices import load_notice_cases
     from .demo_procedures import load_procedure_cases
 
     made += load_rectification_cases(session, users, real_now)
     made += load_complaint_cases(session, users, real_now)
-
     made += load_procedure_cases(session, users, real_now)
+    made += load_notice_cases(session, users, real_now)
     fire_due_timers(session)
     return made
 

@@ -12,6 +12,8 @@ GROUPS = [
     ("construction", "住建局审批科", "Construction bureau permits", "bureau"),
     ("inspection", "质量安全监督站", "Quality and safety supervision", "bureau"),
     ("complaint_desk", "投诉受理", "Complaint desk", "bureau"),
+    ("publisher", "信息发布", "Publishers", "bureau"),
+    ("notice_review", "信息审核科", "Information review section", "bureau"),
     ("bureau", "局领导", "Bureau leadership", None),
 ]
 SEED_SLUGS = frozenset(slug for slug, *_ in GROUPS)

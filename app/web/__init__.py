@@ -41,6 +41,7 @@ def _blueprints() -> list[Any]:
         operations,
         procedure_pages,  # noqa: F401  (procedures on the status and task pages)
         public_disclosure,  # noqa: F401  (信息公开 and the project page, on the blueprint `public`)
+        public_notices,  # noqa: F401  (notices and their feed, on the blueprint `public`)
         public_pages,
         sso,  # noqa: F401  (login through the identity provider, on the blueprint `account`)
         staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)

@@ -113,6 +113,12 @@ def _no_errors() -> dict[str, Any]:
     return {"errors": {}, "general_errors": [], "first_error": None}
 
 
+def _starting_data(schema: dict[str, Any] | None, context: dict[str, Any]) -> dict[str, Any]:
+    """An open task's form starts with a row per listed item, or with what the BPMN's `prefill`
+    gives (a returned draft, to revise rather than retype)."""
+    return request_items.prefill(schema, context.get("items") or []) or context.get("prefill") or {}
+
+
 def task_context(user: User, task_id: int) -> dict[str, Any]:
     """Everything the task page shows."""
     db = common.session()
@@ -122,9 +128,7 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
     view = cases.public_view(db, case, with_data=False)
     is_open = task.state == TaskState.OPEN
     # An open task asking about listed items (a rectification's open findings) starts with a row each.
-    filled = (
-        request_items.prefill(detail.form.schema, (task.context or {}).get("items") or []) if is_open else {}
-    )
+    filled = _starting_data(detail.form.schema, task.context or {}) if is_open else {}
     fields = schema_form.build_fields(detail.form.schema, data=detail.submitted or filled)
     case_rows, process_rows = _case_rows(detail.data, version, file_refs(case.number, detail.attachments))
     context: dict[str, Any] = {

@@ -20,7 +20,13 @@ from app.engine.simulation.sample_data import from_pattern, sample
 
 from .shipped_copy import PROCESSES, by_id, load_copy
 
-SHIPPED = ["complaint_handling", "construction_permit", "parallel_review", "rectification_order"]
+SHIPPED = [
+    "complaint_handling",
+    "construction_permit",
+    "notice_publication",
+    "parallel_review",
+    "rectification_order",
+]
 TESTS = sorted((PROCESSES / "tests").glob("*.json"))
 
 

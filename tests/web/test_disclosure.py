@@ -114,6 +114,8 @@ def test_no_public_page_shows_an_unmasked_credit_code_or_phone(
         "/track",
         "/track/recover",
         "/complaints/new",
+        "/notices",
+        "/notices/feed.xml",
     ]
     paths += [f"/guide/{key}" for key in ("construction_permit", "complaint_handling")]
     with clock.travel_to(clock.now() + timedelta(hours=25)):

@@ -18,6 +18,7 @@ Decisions = Mapping[str, Decision]
 EXPRESSION_PROPERTIES = (
     "candidate_groups",
     "note",
+    "prefill",
     "request_items",
     "performer_credit_code",
     "performer_data",
