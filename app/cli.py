@@ -380,6 +380,7 @@ def pii_rotate() -> None:
 def register_cli(app: Flask) -> None:
     from app.backup_cli import backup_cli
     from app.process_export_cli import processes_export
+    from app.search_cli import search_cli
     from app.storage_cli import storage_cli
 
     processes_cli.add_command(processes_export)
@@ -395,5 +396,6 @@ def register_cli(app: Flask) -> None:
         pii_cli,
         backup_cli,
         storage_cli,
+        search_cli,
     ):
         app.cli.add_command(group)

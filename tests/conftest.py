@@ -52,6 +52,7 @@ CASE_TABLES = [
     "timer",
     "human_task",
     "personal_value",
+    "case_search",
     "case",
 ]
 
@@ -188,6 +189,8 @@ def _clean_cases(request: pytest.FixtureRequest) -> Iterator[None]:
         if database.is_sqlite:
             for table in CASE_TABLES:
                 conn.execute(text(f'DELETE FROM "{table}"'))
+            # Case ids start again at 1 on SQLite: no grams of a gone case may stay behind.
+            conn.execute(text("INSERT INTO case_search_fts(case_search_fts) VALUES ('delete-all')"))
         else:
             conn.execute(
                 text("TRUNCATE " + ", ".join(f'"{t}"' for t in CASE_TABLES) + " RESTART IDENTITY CASCADE")

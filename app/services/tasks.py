@@ -14,7 +14,17 @@ from app import clock
 from app.errors import Forbidden, NotFound
 from app.models import Case, HumanTask, TaskState, User
 
-from . import attachments, case_comments, credit, gateway, personal_data, processes, steps, substitutions
+from . import (
+    attachments,
+    case_comments,
+    credit,
+    gateway,
+    personal_data,
+    processes,
+    search,
+    steps,
+    substitutions,
+)
 from .calendar import SlaState, sla_state
 from .case_access import case_access
 from .task_access import LEADER_LEVEL, assignee_names, escalated_from, group_slugs, task_permissions
@@ -101,8 +111,9 @@ def _inbox_filter(session: Session, user: User, query: InboxQuery) -> Select[tup
             # A case number (what a reviewer types after a phone call): through the unique index on
             # case.number and the task's case_id index, never a scan of the group's tasks.
             return stmt.where(HumanTask.case_id.in_(select(Case.id).where(Case.number == term.upper())))
-        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(HumanTask.project_name.like(like, escape="\\"))
+        # Anything else: the case search's index (project, address, names, form text; 2 characters
+        # of Chinese are enough), as an IN on the task's case_id index.
+        stmt = stmt.where(HumanTask.case_id.in_(search.matching_cases(session, term)))
     return stmt
 
 

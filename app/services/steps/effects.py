@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.engine import StepResult
 from app.models import Case, CaseStatus, User
 
-from .. import audit, certificates, credit, notifications
+from .. import audit, certificates, credit, notifications, search_index
 from ..gateway import Mirrored
 from .core import wake_at
 
@@ -104,12 +104,18 @@ def notify_decision(session: Session, step: AfterStep) -> None:
     )
 
 
+def index_for_search(session: Session, step: AfterStep) -> None:
+    """The case is found by what it holds after this step, in the step's transaction."""
+    search_index.index_case(session, step.case)
+
+
 EFFECTS: tuple[Callable[[Session, AfterStep], None], ...] = (
     schedule_wakeup,
     record_audit,
     deduct_credit,
     issue_certificate,
     notify_decision,
+    index_for_search,
 )
 
 

@@ -27,6 +27,7 @@ from .. import (
     personal_data,
     platform,
     processes,
+    search_index,
     substitutions,
     timer_effects,
 )
@@ -153,6 +154,7 @@ def _procedure(session: Session, command: CaseCommand) -> StepOutcome:
     command.check(session, locked.case, locked.open_tasks)
     handler: Any = PROCEDURES[type(command)]
     outcome: StepOutcome = handler(session, command, locked.case, locked.open_tasks)
+    search_index.index_case(session, locked.case)  # a withdrawal or a rating changes what it holds
     session.flush()
     wake_at(session, locked.case.id, next_due(session, locked.case.id))
     return outcome
