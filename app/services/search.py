@@ -87,6 +87,8 @@ def _filters(session: Session, query: SearchQuery) -> list[ColumnElement[bool]]:
         found.append(Case.process_key == query.process)
     if query.status is not None:
         found.append(Case.status == query.status)
+    if query.submitted_from is None and query.submitted_to is None:
+        return found
     tz = platform.calendar(session).tz
     if query.submitted_from is not None:
         found.append(Case.submitted_at >= datetime.combine(query.submitted_from, time(), tz))

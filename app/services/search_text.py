@@ -68,10 +68,22 @@ class Query:
     """What was searched for, split into segments (empty: nothing to search)."""
 
     parts: tuple[str, ...]
+    any: bool = False  # any of the parts (similar cases) instead of all of them
 
     @classmethod
     def parse(cls, text: str) -> Query:
         return cls(tuple(s[:MAX_SEGMENT] for s in segments(text[:200])[:MAX_SEGMENTS]))
+
+    @classmethod
+    def overlapping(cls, texts: list[str], width: int = 4, most: int = 12) -> Query:
+        """Any of the ``width``-character windows of the texts (stepping by half a window): a
+        case whose text shares more of them ranks higher."""
+        windows: list[str] = []
+        for text in texts:
+            for segment in segments(text[:400]):
+                step = max(1, width // 2)
+                windows += [segment[i : i + width] for i in range(0, max(1, len(segment) - width + 1), step)]
+        return cls(tuple(dict.fromkeys(w for w in windows if len(w) >= 2))[:most], any=True)
 
     def tsquery(self, *, head_only: bool = False) -> str:
         """The PostgreSQL tsquery literal: each segment a phrase of its pairs, all of them."""
@@ -82,11 +94,11 @@ class Query:
                 return f"'{part}':*{weight}"
             return " <-> ".join(f"'{gram}'{':' + weight if weight else ''}" for gram in pairs(part))
 
-        return " & ".join(f"({one(p)})" for p in self.parts)
+        return (" | " if self.any else " & ").join(f"({one(p)})" for p in self.parts)
 
     def fts(self, *, head_only: bool = False) -> str:
         """The FTS5 query: each segment a phrase of its pairs (one character: a prefix), all."""
-        found = " AND ".join(f'"{p}" *' if len(p) == 1 else f'"{" ".join(pairs(p))}"' for p in self.parts)
+        found = (" OR " if self.any else " AND ").join(f'"{p}" *' if len(p) == 1 else f'"{" ".join(pairs(p))}"' for p in self.parts)
         return f"{{head}} : ({found})" if head_only else found
 
 
@@ -108,13 +120,12 @@ def highlight(query: Query, texts: list[str]) -> Markup:
 
 def _spans(query: Query, text: str) -> list[tuple[int, int]]:
     """Where the segments occur in ``text`` (original offsets), in order, not overlapping."""
-    folded: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        f = fold(ch)
-        folded.append(f)
-        origin.extend([i] * len(f))
-    flat = "".join(folded)
+    flat = fold(text)
+    if len(flat) == len(text):  # the usual case: folding kept every offset (Chinese, lower case)
+        origin = list(range(len(text)))
+    else:
+        origin = [i for i, ch in enumerate(text) for _ in fold(ch)]
+        flat = "".join(fold(ch) for ch in text)
     found: list[tuple[int, int]] = []
     for part in query.parts:
         at = flat.find(part)

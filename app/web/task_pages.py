@@ -35,6 +35,7 @@ from app.services import (
     joint_review,
     processes,
     signing_view,
+    similar_cases,
     staff_start,
     tasks,
 )
@@ -172,6 +173,10 @@ def task_context(user: User, task_id: int) -> dict[str, Any]:
     }
     if context["can_reassign"]:
         context.update(_reassign_choices(db, task))
+    rule = similar_cases.merge_rule(version, task) if is_open and allowed.complete else None
+    context["similar"] = (  # a triage: open complaints like this one, each merged with one click
+        {"rule": rule, "hits": similar_cases.similar_open_cases(db, user, case, rule)} if rule else None
+    )
     return context
 
 

@@ -57,3 +57,31 @@ def test_search_finds_chinese_text_within_each_roles_view(api: Any, pages: Any) 
     assert api.get("/api/v1/tasks", "planner", query_string={"q": "翠湖"}).get_json()["items"] == []
     assert permit not in pages(None).get("/disclosure?q=翠湖").get_data(as_text=True)
     assert _search(api, "planner", "%").get_json()["items"] == []
+
+
+def test_the_triage_task_lists_similar_open_complaints_and_merges_with_one_click(
+    api: Any, pages: Any, db: Any
+) -> None:
+    from sqlalchemy import select
+
+    from app.models import Case
+    from tests.helpers import inbox_task
+
+    first = api.post("/api/v1/cases", json=COMPLAINT).get_json()["number"]
+    other = {**COMPLAINT["data"], "category": "wage_arrears"}  # same place, another category
+    api.post("/api/v1/cases", json={"process": "complaint_handling", "data": other})
+    again = {**COMPLAINT["data"], "location": "滨江路88号工地门口", "description": "夜间施工噪声大"}
+    second = api.post("/api/v1/cases", json={"process": "complaint_handling", "data": again}).get_json()
+    task = inbox_task(api, "dispatcher", second["number"])
+    desk = pages("dispatcher")
+    desk.set_language("en")
+    html = desk.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert f"Merge into {first}" in html and html.count("Merge into ") == 1
+    merged = desk.post(
+        f"/tasks/{task['id']}/complete",
+        {"decision": "duplicate", "duplicate_of": first},
+        page=f"/tasks/{task['id']}",
+    )
+    assert merged.status_code == 302
+    case = db.scalar(select(Case).where(Case.number == second["number"]))
+    assert case.status.value == "closed" and case.data["duplicate_of"] == first
