@@ -38,8 +38,18 @@ PLACES = list("翠湖滨江锦绣阳光金桥御景龙湖碧桂万科华府星�
 DISTRICTS = ["北湖区", "南山区", "东城区", "西岸区", "高新区", "经开区", "江北区", "临港新区",
              "老城区", "滨海区", "青云县", "白石镇"]  # fmt: skip
 ROOTS = list("长江黄河人民和平新华学府育才建设解放中山友谊胜利光明幸福东风朝阳文化")
-KINDS = ["住宅小区", "商业综合体", "中学教学楼", "人民医院门诊楼", "物流仓储中心", "写字楼", "保障性住房",
-         "地下停车场", "体育馆", "污水处理厂", "幼儿园", "工业厂房", "安置房", "产业园", "养老中心"]  # fmt: skip
+KINDS = [
+    "住宅小区",
+    "商业综合体",
+    "中学教学楼",
+    "人民医院门诊楼",
+    "物流仓储中心",
+    "写字楼",
+    "保障性住房",
+    "地下停车场",
+    "体育馆",
+]
+KINDS += ["污水处理厂", "幼儿园", "工业厂房", "安置房", "产业园", "养老中心"]
 PHASES = ["", "一期", "二期", "三期", "（A地块）", "（B地块）", "四期"]
 SUFFIXES = ["建设集团有限公司", "建工有限公司", "置业有限公司", "工程有限公司", "房地产开发有限公司"]
 TIMED_USER = "planner"
@@ -117,8 +127,10 @@ def _copy(engine: Any, tables: tuple[tuple[Any, list[dict]], ...]) -> None:
                 with raw.cursor() as cur, cur.copy(f'COPY "{tbl.name}" ({names}) FROM STDIN') as copy:
                     for row in chunk:
                         copy.write_row(
-                            tuple(json.dumps(row[c]) if c in JSON_COLUMNS and row[c] is not None else row[c]
-                                  for c in cols)  # fmt: skip
+                            tuple(
+                                json.dumps(row[c]) if c in JSON_COLUMNS and row[c] is not None else row[c]
+                                for c in cols
+                            )  # fmt: skip
                         )
         raw.commit()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -182,7 +194,9 @@ def measure(env: Any, cases: list[dict], requests: int, rng: random.Random) -> l
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cases", default="100000", help="comma-separated sizes")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=100)
@@ -195,7 +209,13 @@ def main() -> None:
                 cases, seconds = seed(env, n, rng)
                 print(f"\n{backend}, {n:,} cases (loaded in {seconds:.0f} s)", flush=True)
                 rows = measure(env, cases, args.requests, rng)
-                print(table(["query", "requests", "API p50", "API p95", "search p50", "search p95", "hits/page"], rows), flush=True)
+                print(
+                    table(
+                        ["query", "requests", "API p50", "API p95", "search p50", "search p95", "hits/page"],
+                        rows,
+                    ),
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -66,9 +66,7 @@ def _merge_meta(props: dict[str, str]) -> dict[str, Any]:
     field = props.get("merge_field", "").strip()
     if not field:
         return {}
-    values = dict(
-        pair.split("=", 1) for pair in _values(props.get("merge_values"), "") if "=" in pair
-    )
+    values = dict(pair.split("=", 1) for pair in _values(props.get("merge_values"), "") if "=" in pair)
     return {
         "merge": {
             "field": field,

@@ -98,7 +98,9 @@ class Query:
 
     def fts(self, *, head_only: bool = False) -> str:
         """The FTS5 query: each segment a phrase of its pairs (one character: a prefix), all."""
-        found = (" OR " if self.any else " AND ").join(f'"{p}" *' if len(p) == 1 else f'"{" ".join(pairs(p))}"' for p in self.parts)
+        found = (" OR " if self.any else " AND ").join(
+            f'"{p}" *' if len(p) == 1 else f'"{" ".join(pairs(p))}"' for p in self.parts
+        )
         return f"{{head}} : ({found})" if head_only else found
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import Case, CaseStatus, HumanTask, ProcessVersion, User
+from app.models import Case, CaseStatus, HumanTask, User
 
 from .case_access import readable_cases
 from .search import SearchHit, hits, ranked_ids
@@ -38,7 +38,8 @@ class MergeRule:
         return {**self.values, self.field: number}
 
 
-def merge_rule(version: ProcessVersion, task: HumanTask) -> MergeRule | None:
+def merge_rule(version: Any, task: HumanTask) -> MergeRule | None:
+    """The merge the task declares (``version``: anything with the version's ``meta``)."""
     raw = ((version.meta or {}).get("tasks", {}).get(task.bpmn_id) or {}).get("merge")
     if not isinstance(raw, dict) or not raw.get("field"):
         return None

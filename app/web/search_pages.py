@@ -35,7 +35,9 @@ def _status() -> CaseStatus | None:
     try:
         return CaseStatus(raw) if raw else None
     except ValueError:
-        raise InvalidData(gettext("Unknown status: %(value)s", value=raw[:40]), {"status": [raw[:40]]}) from None
+        raise InvalidData(
+            gettext("Unknown status: %(value)s", value=raw[:40]), {"status": [raw[:40]]}
+        ) from None
 
 
 @bp.route("/search")
