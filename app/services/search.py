@@ -12,6 +12,7 @@ the number of cases.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -28,6 +29,9 @@ from . import platform
 from .case_access import readable_cases
 from .search_text import Query, highlight
 
+# Case numbers: a process prefix, the local date and six digits (services/case_numbers.py). One is
+# looked up by its unique index: its digit pairs are in nearly every case's grams.
+CASE_NUMBER = re.compile(r"[A-Za-z]{1,8}\d{14}")
 CANDIDATES = 500
 MAX_PER_PAGE = 50
 FTS = table("case_search_fts", column("rowid"))
@@ -76,6 +80,10 @@ def search_cases(session: Session, viewer: User, query: SearchQuery) -> SearchPa
     if not parsed.parts:
         return SearchPage([], 0, True, page, per_page)
     conditions = [readable_cases(viewer), *_filters(session, query)]
+    if CASE_NUMBER.fullmatch(query.q.strip()):
+        exact = select(Case.id).where(Case.number == query.q.strip().upper(), *conditions)
+        ids = list(session.scalars(exact))
+        return SearchPage(hits(session, parsed, ids), len(ids), True, page, per_page)
     ranked, total = ranked_ids(session, parsed, conditions, limit=per_page, offset=(page - 1) * per_page)
     found = hits(session, parsed, ranked)
     return SearchPage(found, min(total, CANDIDATES), total <= CANDIDATES, page, per_page)

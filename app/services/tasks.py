@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +36,7 @@ from .task_view import AttachmentSummary, CreditDeduction, TaskDetail, TaskForm,
 MAX_PER_PAGE = 100
 
 
-# Case numbers: a process prefix, the local date and six digits (services/cases.py).
-CASE_NUMBER = re.compile(r"[A-Za-z]{1,8}\d{14}")
+CASE_NUMBER = search.CASE_NUMBER
 
 
 class InboxScope(enum.StrEnum):
