@@ -59,6 +59,8 @@ def register() -> ResponseReturnValue:
     """Register an applicant account (company or citizen) and log it in."""
     if current_user() is not None:
         return redirect(url_for("inbox.inbox"))
+    # A visitor who came from a guide's Start button goes on to that form once registered.
+    next_url = common.safe_next(request.values.get("next"), "")
     values: dict[str, str] = {"kind": accounts.COMPANY}
     errors: dict[str, list[str]] = {}
     status = 200
@@ -88,8 +90,11 @@ def register() -> ResponseReturnValue:
         else:
             log_in(user)
             flash(gettext("Welcome, %(name)s. Your account is ready.", name=user.display_name), "success")
-            return redirect(url_for("applicant.my_cases"))
-    return render_template("register.html", values=values, errors=errors, labels=_labels()), status
+            return redirect(next_url or url_for("applicant.my_cases"))
+    return (
+        render_template("register.html", values=values, errors=errors, labels=_labels(), next=next_url),
+        status,
+    )
 
 
 def _labels() -> dict[str, str]:

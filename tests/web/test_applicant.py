@@ -140,3 +140,27 @@ def test_my_cases_lists_the_applicants_own_cases(api: Any, pages: Any) -> None:
 def test_logged_in_users_are_sent_on_from_the_register_page(pages: Any) -> None:
     assert pages("acme").get("/register").status_code == 302
     assert PASSWORD  # demo users keep the shared password
+
+
+def test_a_visitor_sent_to_log_in_from_a_start_button_registers_and_goes_on_to_that_form(
+    pages: Any, db: Any
+) -> None:
+    """The guide's Start button leads a visitor to log in; one who registers instead lands on the
+    form they wanted, not on an empty My cases; an outside `next` is never followed."""
+    browser = pages()
+    login = browser.get("/apply/construction_permit")
+    assert login.status_code == 302
+    login_page = _text(browser.get(login.headers["Location"]))
+    assert "/register?next=/apply/construction_permit" in login_page
+    form_page = _text(browser.get("/register?next=/apply/construction_permit"))
+    assert 'name="next" value="/apply/construction_permit"' in form_page
+    try:
+        form = company_form("minjiang2", credit_code("R7"), next="/apply/construction_permit")
+        response = browser.post("/register", form, page="/register")
+        assert response.status_code == 302 and response.headers["Location"] == "/apply/construction_permit"
+        stranger = pages()
+        form = company_form("minjiang3", credit_code("R8"), next="//evil.example/")
+        response = stranger.post("/register", form, page="/register")
+        assert response.status_code == 302 and response.headers["Location"] == "/my/cases"
+    finally:
+        _forget(db, "minjiang2", "minjiang3")
