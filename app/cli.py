@@ -380,22 +380,12 @@ def pii_rotate() -> None:
 def register_cli(app: Flask) -> None:
     from app.backup_cli import backup_cli
     from app.process_export_cli import processes_export
-    from app.search_cli import search_cli
     from app.storage_cli import storage_cli
 
     processes_cli.add_command(processes_export)
 
-    for group in (
-        db_cli,
-        processes_cli,
-        demo_cli,
-        calendar_cli,
-        timers_cli,
-        audit_cli,
-        stats_cli,
-        pii_cli,
-        backup_cli,
-        storage_cli,
-        search_cli,
-    ):
+    from app.search_cli import search_cli
+
+    groups = (db_cli, processes_cli, demo_cli, calendar_cli, timers_cli, audit_cli, stats_cli, pii_cli)
+    for group in (*groups, backup_cli, storage_cli, search_cli):
         app.cli.add_command(group)
