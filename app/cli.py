@@ -380,6 +380,7 @@ def register_cli(app: Flask) -> None:
     from app.alerts_cli import alerts_cli
     from app.backup_cli import backup_cli
     from app.process_export_cli import processes_export
+    from app.search_cli import search_cli
     from app.storage_cli import storage_cli
 
     processes_cli.add_command(processes_export)
@@ -396,5 +397,6 @@ def register_cli(app: Flask) -> None:
         backup_cli,
         storage_cli,
         alerts_cli,
+        search_cli,
     ):
         app.cli.add_command(group)

@@ -21,6 +21,7 @@ from .notifications import blp as notifications_blp
 from .procedures import blp as procedures_blp
 from .processes import blp as processes_blp
 from .reassign import blp as reassign_blp
+from .search import blp as search_blp
 from .stats import blp as stats_blp
 from .substitutes import blp as substitutes_blp
 from .tasks import blp as tasks_blp
@@ -47,6 +48,7 @@ def register_api(app: Flask, api: Api) -> None:
         stats_blp,
         webhooks_blp,
         integrations_blp,
+        search_blp,
     ):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 

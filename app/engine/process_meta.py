@@ -36,6 +36,7 @@ class TaskMeta:
                 "form": task_props.get("formJsonSchemaFilename"),
                 "time_limit": task_props.get("time_limit"),
                 "clock_paused": task_props.get("clock") == "paused",
+                **_merge_meta(task_props),
             }
         if not own:
             return
@@ -55,6 +56,25 @@ def case_kind(props: dict[str, str]) -> str:
     among complaints) or ``application`` (the default; also for values the platform does not know)."""
     kind = props.get("case_kind", "").strip().lower()
     return kind if kind in CASE_KINDS else "application"
+
+
+def _merge_meta(props: dict[str, str]) -> dict[str, Any]:
+    """A task that merges its case into another (a complaint's triage): ``merge_field`` names the
+    form field taking the other case's number, ``merge_values`` what else the merge submits
+    (``decision=duplicate``); ``similar_same`` the data fields similar cases share (``category``)
+    and ``similar_text`` those whose text overlaps (``location,description``)."""
+    field = props.get("merge_field", "").strip()
+    if not field:
+        return {}
+    values = dict(pair.split("=", 1) for pair in _values(props.get("merge_values"), "") if "=" in pair)
+    return {
+        "merge": {
+            "field": field,
+            "values": {k.strip(): v.strip() for k, v in values.items()},
+            "same": _values(props.get("similar_same"), ""),
+            "text": _values(props.get("similar_text"), ""),
+        }
+    }
 
 
 def _values(text: str | None, default: str) -> list[str]:

@@ -16,6 +16,7 @@ from .personal import PersonalValue
 from .process import ProcessVersion
 from .rating import ServiceRating
 from .saved_filter import SavedFilter
+from .search import CaseSearch
 from .setting import RuntimeSetting
 from .stored_object import StoredChunk, StoredObject
 from .substitution import Substitution
@@ -43,6 +44,7 @@ __all__ = [
     "PersonalValue",
     "Case",
     "CaseComment",
+    "CaseSearch",
     "CaseStatus",
     "CommentVisibility",
     "Group",

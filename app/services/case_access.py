@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.models import Case, Group, HumanTask, Membership, TaskState, User
@@ -80,3 +80,15 @@ def case_access(
 
 def _is_admin(viewer: User | None) -> bool:
     return viewer is not None and viewer.has_role("admin")
+
+
+def readable_cases(viewer: User | None) -> ColumnElement[bool]:
+    """The cases whose data ``viewer`` may read (:attr:`CaseAccess.data` as a condition on
+    ``case``), for lists that find cases by what they hold (the search): staff every case, an
+    applicant its own, nobody else any. A query code or a performer's task shows a status, never
+    the data, so it finds nothing here."""
+    if viewer is None:
+        return false()
+    if viewer.is_staff:
+        return true()
+    return Case.applicant_id == viewer.id

@@ -22,7 +22,7 @@ from app import clock
 from app.errors import Forbidden, NotFound
 from app.models import Case, CaseStatus, Certificate, CreditRecord, HumanTask, User
 
-from . import performer_tasks, platform, processes, steps
+from . import performer_tasks, platform, processes, search, steps
 from .case_access import case_access
 from .credit_code import is_valid_credit_code, mask_credit_code
 from .stats_access import LEADERS
@@ -88,15 +88,9 @@ def published(session: Session, *, q: str = "", project_code: str | None = None)
     stmt = select(Case).where(condition)
     text = q.strip()[:MAX_QUERY]
     if text:
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            or_(
-                *(
-                    column.ilike(like, escape="\\")
-                    for column in (Case.number, Case.project_name, Case.project_code)
-                )
-            )
-        )
+        # The search index's public part only (number, project name and code, company names):
+        # what this page shows, never the addresses, opinions or names of persons it does not.
+        stmt = stmt.where(Case.id.in_(search.matching_cases(session, text, head_only=True)))
     if project_code is not None:
         stmt = stmt.where(Case.project_code == project_code)
     cases = list(session.scalars(stmt.order_by(Case.completed_at.desc(), Case.id.desc()).limit(LIMIT)))

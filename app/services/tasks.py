@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import functools
 import operator
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,17 @@ from app import clock
 from app.errors import Forbidden, NotFound
 from app.models import Case, HumanTask, TaskState, User
 
-from . import attachments, case_comments, credit, gateway, personal_data, processes, steps, substitutions
+from . import (
+    attachments,
+    case_comments,
+    credit,
+    gateway,
+    personal_data,
+    processes,
+    search,
+    steps,
+    substitutions,
+)
 from .calendar import SlaState, sla_state
 from .case_access import case_access
 from .task_access import LEADER_LEVEL, assignee_names, escalated_from, group_slugs, task_permissions
@@ -29,8 +38,7 @@ from .task_view import AttachmentSummary, CreditDeduction, TaskDetail, TaskForm,
 MAX_PER_PAGE = 100
 
 
-# Case numbers: a process prefix, the local date and six digits (services/cases.py).
-CASE_NUMBER = re.compile(r"[A-Za-z]{1,8}\d{14}")
+CASE_NUMBER = search.CASE_NUMBER
 
 
 class InboxScope(enum.StrEnum):
@@ -95,8 +103,9 @@ def _inbox_filters(session: Session, user: User, query: InboxQuery) -> list[Sele
             # case.number and the task's case_id index, never a scan of the group's tasks.
             filters.append(HumanTask.case_id.in_(select(Case.id).where(Case.number == term.upper())))
         else:
-            like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            filters.append(HumanTask.project_name.like(like, escape="\\"))
+            # Anything else: the case search's index (project, address, names, form text; 2 characters
+            # of Chinese are enough), as an IN on the task's case_id index.
+            filters.append(HumanTask.case_id.in_(search.matching_cases(session, term)))
     return [select(HumanTask).where(OPEN, scope, *filters) for scope in _scope_ranges(session, user, query)]
 
 

@@ -43,6 +43,7 @@ def _blueprints() -> list[Any]:
         public_disclosure,  # noqa: F401  (信息公开 and the project page, on the blueprint `public`)
         public_notices,  # noqa: F401  (notices and their feed, on the blueprint `public`)
         public_pages,
+        search_pages,  # noqa: F401  (the staff case search, on the blueprint `inbox`)
         sso,  # noqa: F401  (login through the identity provider, on the blueprint `account`)
         staff_start,  # noqa: F401  (staff-started processes, on the blueprint `inbox`)
         substitute_pages,  # noqa: F401  (委托: naming a substitute, on the blueprint `inbox`)

@@ -35,6 +35,7 @@ from app.services import (
     joint_review,
     processes,
     signing_view,
+    similar_cases,
     staff_start,
     tasks,
 )
@@ -209,7 +210,17 @@ def _joint_panel(
 def render_task(context: dict[str, Any], status: int = 200) -> ResponseReturnValue:
     user = current_user()
     assert user is not None
+    context.setdefault("similar", _similar_panel(user, context))
     return render_template("task.html", inbox_args=request_inbox_args(user), **context), status
+
+
+def _similar_panel(user: User, context: dict[str, Any]) -> dict[str, Any] | None:
+    """A triage: the open cases like this one, each merged with one click (services/similar_cases.py)."""
+    task, case = context["task"], context["case"]
+    rule = similar_cases.merge_rule(context["version"], task) if context["can_complete"] else None
+    if rule is None or not context["is_open"]:
+        return None
+    return {"rule": rule, "hits": similar_cases.similar_open_cases(common.session(), user, case, rule)}
 
 
 @bp.route("/tasks/<int:task_id>")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.engine import StepResult
 from app.models import Case, CaseStatus, Certificate, User
 
-from .. import audit, certificates, credit, notifications, webhook_events, webhooks
+from .. import audit, certificates, credit, notifications, search_index, webhook_events, webhooks
 from ..gateway import Mirrored
 from .core import wake_at
 
@@ -159,6 +159,11 @@ def route_messages(session: Session, step: AfterStep) -> None:
         route_thrown(session, step)
 
 
+def index_for_search(session: Session, step: AfterStep) -> None:
+    """The case is found by what it holds after this step, in the step's transaction."""
+    search_index.index_case(session, step.case)
+
+
 EFFECTS: tuple[Callable[[Session, AfterStep], None], ...] = (
     schedule_wakeup,
     record_audit,
@@ -168,6 +173,7 @@ EFFECTS: tuple[Callable[[Session, AfterStep], None], ...] = (
     queue_webhooks,
     notify_groups,
     route_messages,
+    index_for_search,
 )
 
 

@@ -27,6 +27,7 @@ from .. import (
     personal_data,
     platform,
     processes,
+    search_index,
     substitutions,
     timer_effects,
     webhook_events,
@@ -170,6 +171,7 @@ def _procedure(session: Session, command: CaseCommand) -> StepOutcome:
     was_final = locked.case.status.is_final
     handler: Any = PROCEDURES[type(command)]
     outcome: StepOutcome = handler(session, command, locked.case, locked.open_tasks)
+    search_index.index_case(session, locked.case)  # a withdrawal or a rating changes what it holds
     session.flush()
     if locked.case.status.is_final and not was_final:  # withdrawn: the case ended without the engine
         webhooks.queue(session, locked.case, [(webhook_events.CASE_CLOSED, {})])

@@ -1,0 +1,178 @@
+"""The case search (全文检索): staff search every case they may read by any of its text, ranked,
+highlighted, filtered by process, status and date; the inbox and the public disclosure search
+ask the same index (services/search_index.py, services/search_text.py).
+
+Ranking: a query is matched on the index (GIN on PostgreSQL, FTS5 on SQLite), then the newest
+:data:`CANDIDATES` matches (newest case first) are ranked by relevance (PostgreSQL ``ts_rank``,
+SQLite ``bm25``: a match in the number, project or company names outweighs one in the body) and
+paged. A query that matches more (two characters of a district's name) ranks its newest matches
+and says that there are more: the cost stays that of ranking :data:`CANDIDATES` rows, whatever
+the number of cases.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import ColumnElement, Select, cast, column, false, func, literal_column, select, table
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.orm import Session
+
+from app.errors import Forbidden
+from app.models import Case, CaseSearch, CaseStatus, User
+
+from . import platform
+from .case_access import readable_cases
+from .search_text import Query, highlight
+
+# Case numbers: a process prefix, the local date and six digits (services/case_numbers.py). One is
+# looked up by its unique index: its digit pairs are in nearly every case's grams.
+CASE_NUMBER = re.compile(r"[A-Za-z]{1,8}\d{14}")
+CANDIDATES = 500
+MAX_PER_PAGE = 50
+FTS = table("case_search_fts", column("rowid"))
+FTS_MATCH: ColumnElement[str] = literal_column("case_search_fts")
+# bm25 weights of the FTS5 columns (head, body): as ts_rank's default A (1.0) against B (0.4).
+HEAD_WEIGHT, BODY_WEIGHT = 2.5, 1.0
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str
+    process: str | None = None
+    status: CaseStatus | None = None
+    submitted_from: date | None = None  # local dates, both included
+    submitted_to: date | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    number: str
+    process: str
+    project_name: str | None
+    status: CaseStatus
+    submitted_at: datetime
+    highlight: Markup  # escaped text, the matches in <mark>
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[SearchHit]
+    total: int  # at most CANDIDATES
+    total_exact: bool  # False: more cases match than were ranked
+    page: int
+    per_page: int
+
+
+def search_cases(session: Session, viewer: User, query: SearchQuery) -> SearchPage:
+    """A page of the cases ``viewer`` may read that match ``query``, best first."""
+    if not viewer.is_staff:
+        raise Forbidden("the case search is for agency staff")
+    per_page = max(1, min(query.per_page, MAX_PER_PAGE))
+    page = max(1, min(query.page, CANDIDATES // per_page + 1))
+    parsed = Query.parse(query.q)
+    if not parsed.parts:
+        return SearchPage([], 0, True, page, per_page)
+    conditions = [readable_cases(viewer), *_filters(session, query)]
+    if CASE_NUMBER.fullmatch(query.q.strip()):
+        exact = select(Case.id).where(Case.number == query.q.strip().upper(), *conditions)
+        ids = list(session.scalars(exact))
+        return SearchPage(hits(session, parsed, ids), len(ids), True, page, per_page)
+    ranked, total = ranked_ids(session, parsed, conditions, limit=per_page, offset=(page - 1) * per_page)
+    found = hits(session, parsed, ranked)
+    return SearchPage(found, min(total, CANDIDATES), total <= CANDIDATES, page, per_page)
+
+
+def _filters(session: Session, query: SearchQuery) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if query.process:
+        found.append(Case.process_key == query.process)
+    if query.status is not None:
+        found.append(Case.status == query.status)
+    if query.submitted_from is None and query.submitted_to is None:
+        return found
+    tz = platform.calendar(session).tz
+    if query.submitted_from is not None:
+        found.append(Case.submitted_at >= datetime.combine(query.submitted_from, time(), tz))
+    if query.submitted_to is not None:
+        end = datetime.combine(query.submitted_to + timedelta(days=1), time(), tz)
+        found.append(Case.submitted_at < end)
+    return found
+
+
+def candidates(
+    session: Session, parsed: Query, conditions: list[Any], *, head_only: bool = False
+) -> Select[Any]:
+    """The newest matching case ids (at most CANDIDATES + 1) with their relevance, ``score``
+    (higher is better), under ``conditions`` on ``case``."""
+    if session.get_bind().dialect.name == "sqlite":
+        score = -func.bm25(FTS_MATCH, HEAD_WEIGHT, BODY_WEIGHT)
+        stmt = (
+            select(FTS.c.rowid.label("case_id"), score.label("score"))
+            .select_from(FTS)
+            .join(Case, Case.id == FTS.c.rowid)
+            .where(FTS_MATCH.match(parsed.fts(head_only=head_only)))
+            .order_by(FTS.c.rowid.desc())
+        )
+    else:
+        tsquery = cast(parsed.tsquery(head_only=head_only), TSQUERY)
+        stmt = (
+            select(CaseSearch.case_id, func.ts_rank(CaseSearch.grams, tsquery).label("score"))
+            .join(Case, Case.id == CaseSearch.case_id)
+            .where(CaseSearch.grams.op("@@")(tsquery))
+            .order_by(CaseSearch.case_id.desc())
+        )
+    return stmt.where(*conditions).limit(CANDIDATES + 1)
+
+
+def ranked_ids(
+    session: Session, parsed: Query, conditions: list[Any], *, limit: int, offset: int = 0
+) -> tuple[list[int], int]:
+    """One page of matching case ids, best first, and how many matched (CANDIDATES + 1: more)."""
+    found = candidates(session, parsed, conditions).subquery()
+    rows = session.execute(
+        select(found.c.case_id, func.count().over().label("total"))
+        .order_by(found.c.score.desc(), found.c.case_id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [int(r.case_id) for r in rows], (int(rows[0].total) if rows else 0)
+
+
+def hits(session: Session, parsed: Query, ids: list[int]) -> list[SearchHit]:
+    """The cases of ``ids`` in that order, with their highlights."""
+    rows = {
+        case.id: (case, text)
+        for case, text in session.execute(
+            select(Case, CaseSearch).join(CaseSearch, CaseSearch.case_id == Case.id).where(Case.id.in_(ids))
+        ).tuples()
+    }
+    return [
+        SearchHit(
+            case.number,
+            case.process_key,
+            case.project_name,
+            case.status,
+            case.submitted_at,
+            highlight(parsed, [text.head, text.body]),
+        )
+        for case, text in (rows[i] for i in ids if i in rows)
+    ]
+
+
+def matching_cases(session: Session, q: str, *, head_only: bool = False) -> Any:
+    """The ids of every case matching ``q`` (a subquery for ``IN``: the inbox's and the public
+    disclosure's filter, which add their own conditions); none when ``q`` holds no letter or digit."""
+    parsed = Query.parse(q)
+    if not parsed.parts:
+        return select(CaseSearch.case_id).where(false())
+    if session.get_bind().dialect.name == "sqlite":
+        return select(FTS.c.rowid).where(FTS_MATCH.match(parsed.fts(head_only=head_only)))
+    tsquery = cast(parsed.tsquery(head_only=head_only), TSQUERY)
+    return select(CaseSearch.case_id).where(CaseSearch.grams.op("@@")(tsquery))
