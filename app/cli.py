@@ -385,18 +385,6 @@ def register_cli(app: Flask) -> None:
 
     processes_cli.add_command(processes_export)
 
-    for group in (
-        db_cli,
-        processes_cli,
-        demo_cli,
-        calendar_cli,
-        timers_cli,
-        audit_cli,
-        stats_cli,
-        pii_cli,
-        backup_cli,
-        storage_cli,
-        alerts_cli,
-        search_cli,
-    ):
+    core = (db_cli, processes_cli, demo_cli, calendar_cli, timers_cli, audit_cli, stats_cli, pii_cli)
+    for group in (*core, backup_cli, storage_cli, alerts_cli, search_cli):
         app.cli.add_command(group)
