@@ -25,7 +25,7 @@ from app import clock
 from app.config import Settings
 from app.models import AuditEvent, Case, User
 
-from . import platform
+from . import platform, session_queues
 
 GENESIS = "0" * 64
 _PENDING = "audit_pending"
@@ -131,13 +131,10 @@ def _seal(session: Session) -> None:
 
 
 def install(session_factory: sessionmaker[Session]) -> None:
-    """Seal the queued events of this factory's sessions when they commit; drop them on rollback."""
+    """Seal the queued events of this factory's sessions when they commit; a rollback drops what
+    it undid (a savepoint only its own events: services/session_queues.py)."""
     event.listen(session_factory, "before_commit", _seal)
-    event.listen(session_factory, "after_rollback", _forget)
-
-
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+    session_queues.install(session_factory, _PENDING)
 
 
 class ChainBreak(enum.StrEnum):

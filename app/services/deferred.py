@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import session_queues
+
 _KEY = "deferred"
 
 
@@ -78,15 +80,14 @@ def install(session_factory: sessionmaker[Session], dispatcher: Dispatcher) -> N
     a rollback drops it. Only this factory's sessions are concerned (not every Session)."""
 
     def after_commit(session: Session) -> None:
+        if not session_queues.really_committed(session):
+            return  # a savepoint released: the work waits for the real commit
         items = session.info.pop(_KEY, None)
         if items:
             dispatcher(_collapse(items))
 
-    def after_rollback(session: Session) -> None:
-        session.info.pop(_KEY, None)
-
     event.listen(session_factory, "after_commit", after_commit)
-    event.listen(session_factory, "after_rollback", after_rollback)
+    session_queues.install(session_factory, _KEY)  # a rolled-back savepoint drops only its own
 
 
 def _collapse(items: list[Deferred]) -> list[Deferred]:

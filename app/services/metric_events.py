@@ -3,8 +3,8 @@
 Every path that completes a task or fires a timer (the step path from a request, a wake-up job,
 the sweep, the CLI) flushes the row it changed, so one listener on the session factory sees them
 all: what a flush changed is noted in ``session.info`` and counted after the commit. A rollback
-drops the notes, and so does a failed savepoint of the timer batches (app/timer_sweep.py trims the
-lists a savepoint added), so nothing rolled back is counted.
+drops the notes (a savepoint's rollback only its own: services/session_queues.py), so nothing rolled
+back is counted.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import metrics
 from app.models import HumanTask, TaskState, Timer
+
+from . import session_queues
 
 _KEY = "metric_events"
 
@@ -63,11 +65,9 @@ def install(session_factory: sessionmaker[Session]) -> None:
             session.info.setdefault(_KEY, []).extend(found)
 
     def after_commit(session: Session) -> None:
-        observe(session.info.pop(_KEY, []))
-
-    def after_rollback(session: Session) -> None:
-        session.info.pop(_KEY, None)
+        if session_queues.really_committed(session):  # not a savepoint released inside it
+            observe(session.info.pop(_KEY, []))
 
     event.listen(session_factory, "before_flush", before_flush)
     event.listen(session_factory, "after_commit", after_commit)
-    event.listen(session_factory, "after_rollback", after_rollback)
+    session_queues.install(session_factory, _KEY)  # a rolled-back savepoint drops only its notes

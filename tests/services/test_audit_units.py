@@ -171,5 +171,20 @@ def test_a_recorded_event_names_its_actor_or_who_acted_for_nobody() -> None:
     assert (second["actor_id"], second["actor"], second["detail"]) == (None, "sso", {})
     assert (third["actor_id"], third["actor"]) == (None, "system")
     assert first["action"] == "task.completed" and first["case"] is None
-    audit._forget(session)
-    assert "audit_pending" not in session.info
+
+
+def test_a_rollback_forgets_the_events_it_undid() -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import sessionmaker
+
+    factory = sessionmaker(create_engine("sqlite://"))
+    audit.install(factory)
+    with factory() as session:
+        session.execute(text("SELECT 1"))
+        audit.record(session, "timer.fired", actor=None)
+        savepoint = session.begin_nested()
+        audit.record(session, "task.completed", actor=None)
+        savepoint.rollback()
+        assert [e["action"] for e in session.info["audit_pending"]] == ["timer.fired"]
+        session.rollback()
+        assert "audit_pending" not in session.info
