@@ -9,6 +9,7 @@ what each key is for a case and routes a message to the cases whose keys match i
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -45,6 +46,25 @@ def _message_definitions(task: Any) -> list[tuple[MessageEventDefinition, Any]]:
             if isinstance(d, MessageEventDefinition)
         ]
     return []
+
+
+MESSAGE_DEFINITIONS = (MessageEventDefinition, MultipleEventDefinition)
+_CATCHES: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def catches_messages(workflow: BpmnWorkflow) -> bool:
+    """Whether any element of the workflow's process or its subprocesses has a message event
+    (catching or throwing: erring on the side of reading the waits); computed once per spec."""
+    known = _CATCHES.get(workflow.spec)
+    if known is None:
+        specs = [workflow.spec, *workflow.subprocess_specs.values()]
+        known = any(
+            isinstance(getattr(t, "event_definition", None), MESSAGE_DEFINITIONS)
+            for spec in specs
+            for t in spec.task_specs.values()
+        )
+        _CATCHES[workflow.spec] = known
+    return known
 
 
 def _waiting_tasks(workflow: BpmnWorkflow) -> list[Any]:

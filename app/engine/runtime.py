@@ -248,6 +248,7 @@ class Runtime:
             result.messages_thrown = message_events.thrown_messages(workflow)
             result.notices = message_events.step_notices(workflow, done_before)
         result.messages_waiting = message_events.waiting_messages(workflow)
+        result.catches_messages = message_events.catches_messages(workflow)
         return result
 
     def _result(

@@ -117,6 +117,9 @@ class StepResult:
     credit_deductions: list[dict[str, Any]] = field(default_factory=list)
     # Messages: what the workflow waits for now, and what this step threw out of it.
     messages_waiting: list[WaitingMessage] = field(default_factory=list)
+    # False when no element of the process catches a message: then it never waits for one, and the
+    # platform need not read the case's message waits at each step.
+    catches_messages: bool = True
     messages_thrown: list[ThrownMessage] = field(default_factory=list)
     # Groups told by events of this step (property `notify_group`): {"group", "title", "title_en"}.
     notices: list[dict[str, str]] = field(default_factory=list)

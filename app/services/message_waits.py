@@ -32,6 +32,8 @@ def sync(session: Session, case: Case, result: StepResult) -> None:
 
 def _sync(session: Session, case: Case, result: StepResult) -> None:
     waiting = {} if case.status.is_final else {w.task_id: w for w in result.messages_waiting}
+    if not waiting and not result.catches_messages:
+        return  # a process without message events never has a wait to add or remove
     rows = {
         r.spiff_task_id: r for r in session.scalars(select(MessageWait).where(MessageWait.case_id == case.id))
     }

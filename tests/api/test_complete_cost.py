@@ -48,8 +48,12 @@ def test_completion_reads_each_thing_once_and_keeps_rows_right(api: Any, app: An
         if s.startswith("SELECT") and "FROM process_version" not in s and "pg_advisory_xact_lock" not in s
     ]
     # The caller with its groups, the case locked by the task's id, the case's open tasks (with the
-    # task), its unfired timers, the audit chain's last hash: nothing is read twice.
-    assert len(selects) == 5, "\n".join(selects)
+    # task), its unfired timers, the webhook subscriptions (the step's events go to them), the
+    # applicant's three names and the case's search row (the index is kept in this transaction),
+    # the audit chain's last hash: nothing is read twice. A process without message events reads
+    # no message waits.
+    assert len(selects) == 8, "\n".join(selects)
+    assert not [s for s in selects if "FROM message_wait" in s]
     assert sum(s.startswith('UPDATE "case"') for s in seen) == 1
     # The completed task's timers are closed in memory and written with the flush, by id.
     assert not [s for s in seen if s.startswith("UPDATE timer") and "human_task_id" in s]
