@@ -116,8 +116,9 @@ def test_deploy_stores_a_version_once_and_writes_no_file(api: Any, db: Any, fold
     assert db.scalar(
         select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "process.deployed")
     )
-    # complaint_handling calls the rectification order: its version carries the new one inside.
-    assert first.get_json()["callers"] == ["complaint_handling"]
+    # complaint_handling and site_alert call the rectification order: their versions carry the new
+    # one inside.
+    assert first.get_json()["callers"] == ["complaint_handling", "site_alert"]
     db.rollback()
 
     # The same diagram again, even laid out differently: no new version, the file stays.
@@ -272,7 +273,7 @@ def test_deploy_reads_the_deployed_versions_not_this_servers_files(api: Any, db:
     new_callee = called_xml.replace('name="下达整改通知"', f'name="下达整改通知 {uuid.uuid4().hex[:8]}"')
     response = api.post(f"/api/v1/processes/{KEY}/versions", "analyst", json={"bpmn": new_callee})
     assert response.status_code == 201, response.get_json()
-    assert response.get_json()["callers"] == ["complaint_handling"]
+    assert response.get_json()["callers"] == ["complaint_handling", "site_alert"]
 
     # This server's folder still holds the old callee; the caller's new version bundles the new one.
     called.write_text(called_xml.replace('name="下达整改通知"', 'name="旧的整改通知"'), encoding="utf-8")
