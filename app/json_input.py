@@ -103,7 +103,18 @@ class SafeJSONProvider(DefaultJSONProvider):
         return parse_json(s)
 
 
+# Endpoints whose body anyone may send before they are authenticated (a signed message is parsed
+# before its signature is checked): no bigger than they need, not the upload limit.
+BODY_LIMITS: dict[str, int] = {}
+
+
+def limit_body(endpoint: str, max_bytes: int) -> None:
+    BODY_LIMITS[endpoint] = max_bytes
+
+
 def _check_body() -> None:
+    if request.endpoint in BODY_LIMITS:
+        request.max_content_length = BODY_LIMITS[request.endpoint]
     if not request.is_json:
         return
     data = request.get_data(cache=True)

@@ -11,6 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from app import json_input
 from app.models import IntegrationClient
 from app.services import integrations
 
@@ -130,6 +131,14 @@ class IntegrationSecret(MethodView):
         made = integrations.rotate_secret(session(), require_user(), client_id)
         commit()
         return {"client_id": made.client.client_id, "secret": made.secret}
+
+
+MAX_MESSAGE_BYTES = 256 * 1024
+
+
+# A message is parsed (for its schema) before its signature is checked: so anyone can send one,
+# and it may be no bigger than a message needs, not the upload limit.
+json_input.limit_body("integrations.Messages", MAX_MESSAGE_BYTES)
 
 
 @blp.route("/messages")

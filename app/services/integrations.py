@@ -107,15 +107,16 @@ def verify(session: Session, client_id: str, timestamp: str, sent: str, body: by
     client = session.scalar(select(IntegrationClient).where(IntegrationClient.client_id == client_id[:40]))
     if client is None or client.revoked_at is not None:
         raise NotAuthenticated("unknown integration client (X-PermitFlow-Client)")
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        raise NotAuthenticated("X-PermitFlow-Timestamp must be Unix seconds") from None
+    # Digits only and at most 12 of them: a 400-digit "timestamp" must be a 401, not an overflow.
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise NotAuthenticated("X-PermitFlow-Timestamp must be Unix seconds")
+    sent_at = int(timestamp)
     window = platform.of(session).settings.message_replay_window_seconds
     if abs(clock.now().timestamp() - sent_at) > window:
         raise NotAuthenticated(f"X-PermitFlow-Timestamp is more than {window} seconds from now")
     secret = _cipher(session).decrypt(client.secret_sealed) or ""
-    if not hmac.compare_digest(signature(secret, timestamp, body), sent.strip().lower()):
+    given = sent.strip().lower()
+    if not given.isascii() or not hmac.compare_digest(signature(secret, timestamp, body), given):
         raise NotAuthenticated("X-PermitFlow-Signature does not verify")
     return client
 
@@ -152,7 +153,8 @@ def receive(
     if key is not None:
         if not 0 < len(key) <= 200:
             raise InvalidData(
-                "Idempotency-Key must be 1 to 200 characters", {"Idempotency-Key": ["too long"]}
+                "Idempotency-Key must be 1 to 200 characters",
+                {"Idempotency-Key": ["give 1 to 200 characters"]},
             )
         earlier = session.scalar(
             select(MessageReceipt).where(

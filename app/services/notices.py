@@ -175,8 +175,9 @@ def notice_file(session: Session, number: str, uid: str) -> attachments.StoredFi
 
 def withdraw(session: Session, actor: User, number: str, reason: str) -> Case:
     """Withdraw a published notice (with the reason, audited); the same people who withhold a
-    disclosure may (section heads, leaders, admins). Flushes, never commits."""
+    disclosure may: leaders, admins, and the heads of a group that reviewed this notice (not the
+    head of any group). Flushes, never commits."""
     case = _case(session, number)[0]
-    if not disclosure.may_withhold(actor):
-        raise Forbidden("only section heads, leaders and admins withdraw a notice")
+    if case.id not in disclosure.withholdable(session, actor, [case]):
+        raise Forbidden("only the reviewing section's heads, leaders and admins withdraw a notice")
     return steps.advance(session, steps.WithholdDisclosure(case.id, actor, reason)).case

@@ -100,7 +100,7 @@ def _filters(session: Session, query: SearchQuery) -> list[ColumnElement[bool]]:
     tz = platform.calendar(session).tz
     if query.submitted_from is not None:
         found.append(Case.submitted_at >= datetime.combine(query.submitted_from, time(), tz))
-    if query.submitted_to is not None:
+    if query.submitted_to is not None and query.submitted_to < date.max:  # 9999-12-31: no end
         end = datetime.combine(query.submitted_to + timedelta(days=1), time(), tz)
         found.append(Case.submitted_at < end)
     return found

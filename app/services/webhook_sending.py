@@ -105,6 +105,8 @@ def send(outgoing: Outgoing, *, allow: str, timeout: float, now: datetime) -> An
         return Answer(None, f"no answer within {timeout:g} s")
     except (OSError, http.client.HTTPException) as err:
         return Answer(None, f"could not be reached: {type(err).__name__}: {err}"[:500])
+    except (UnicodeError, ValueError) as err:  # a URL stored before it was checked: an answer, not a crash
+        return Answer(None, f"could not be sent: {type(err).__name__}: {err}"[:500])
     finally:
         connection.close()
     return Answer(status, None if 200 <= status < 300 else f"the receiver answered {status}")

@@ -20,6 +20,7 @@ BAD_URL = "is not an http:// or https:// URL with a host"
 PRIVATE_URL = "reaches a private, loopback or link-local address (PERMITFLOW_WEBHOOK_ALLOW_HOSTS)"
 UNRESOLVED_URL = "names a host that does not resolve"
 TOO_LONG_URL = "is longer than 2000 characters"
+NON_ASCII_URL = "has characters outside ASCII: write the host in punycode (xn--) and percent-encode the path"
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -55,9 +56,29 @@ class AllowList:
         return cls(frozenset(names), tuple(networks))
 
     def allows(self, host: str, address: Address) -> bool:
-        if address.is_global:
+        inner = embedded_ipv4(address)
+        if address.is_global and (inner is None or inner.is_global):
             return True
         return host in self.names or any(address in network for network in self.networks)
+
+
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, Teredo, NAT64, IPv4-compatible), which
+    is the one actually reached: Python counts some of these as global even when it is private."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in NAT64 or int(address) >> 32 == 0:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def _refuse(message: str) -> InvalidData:
@@ -68,6 +89,8 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
     """(scheme, host, port, path with query) of an http(s) URL; InvalidData naming `url` otherwise."""
     if len(url) > 2000:
         raise _refuse(TOO_LONG_URL)
+    if not url.isascii():  # http.client would fail on it at every attempt, never at the subscription
+        raise _refuse(NON_ASCII_URL)
     try:
         parts = urlsplit(url.strip())
         port = parts.port

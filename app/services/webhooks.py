@@ -188,6 +188,10 @@ def start_attempt(session: Session, delivery_id: int, attempt: int, now: datetim
     if hook is None or hook.deleted_at is not None:
         row.state, row.last_error, row.next_attempt_at = DeliveryState.FAILED, DELETED, None
         return None
+    if attempt > platform.of(session).settings.webhook_attempts:
+        # A job lost mid-attempt is queued again by the sweep; past the limit it gives up instead.
+        row.state, row.next_attempt_at = DeliveryState.FAILED, None
+        return None
     row.attempts, row.last_attempt_at, row.next_attempt_at = attempt, now, None
     secret = pii.cipher(session).decrypt(hook.secret_sealed) or ""
     return Outgoing(hook.url, row.event, row.uid, row.body, secret)

@@ -54,8 +54,10 @@ def notice_feed() -> ResponseReturnValue:
 @bp.route("/notices/<number>")
 def notice_page(number: str) -> ResponseReturnValue:
     """One published notice (404 when withdrawn or not published)."""
-    item = notices.published_notice(common.session(), common.no_nul(number).upper())
-    return render_template("notice.html", item=item, may_withdraw=disclosure.may_withhold(current_user()))
+    number = common.no_nul(number).upper()
+    item = notices.published_notice(common.session(), number)
+    may_withdraw = number in disclosure.withholdable_numbers(common.session(), current_user(), [number])
+    return render_template("notice.html", item=item, may_withdraw=may_withdraw)
 
 
 @bp.route("/notices/<number>/files/<uid>")

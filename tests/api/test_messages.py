@@ -121,6 +121,22 @@ def test_refused_messages_store_nothing(api: Any, db: Any) -> None:
         (_send(api, ("pfc_unknown", "x"), _alert(160), "r-3"), 401),
         (_send(api, other, _alert(160), "r-4"), 403),
     ]
+    # Hostile headers: a 400-digit timestamp, a signature outside ASCII, an empty idempotency key.
+    raw = json.dumps(_alert(160)).encode()
+    stamp = str(int(time.time()))
+    good = {"X-PermitFlow-Client": sensor[0], "Content-Type": "application/json"}
+    signed = integrations.signature(sensor[1], stamp, raw)
+    for headers, status in [
+        ({"X-PermitFlow-Timestamp": "9" * 400, "X-PermitFlow-Signature": "0" * 64}, 401),
+        ({"X-PermitFlow-Timestamp": stamp, "X-PermitFlow-Signature": "签名" * 32}, 401),
+        ({"X-PermitFlow-Timestamp": stamp, "X-PermitFlow-Signature": signed, "Idempotency-Key": ""}, 422),
+    ]:
+        answer = api.client.post("/api/v1/messages", data=raw, headers={**good, **headers})
+        refused.append((answer, status))
+    # Anyone may send a body before its signature is checked: no bigger than a message needs.
+    huge = json.dumps({**_alert(160), "padding": "x" * 300_000}).encode()
+    headers = {**good, "X-PermitFlow-Timestamp": stamp, "X-PermitFlow-Signature": "0" * 64}
+    refused.append((api.client.post("/api/v1/messages", data=huge, headers=headers), 413))
     for response, status in refused:
         assert response.status_code == status, response.get_json()
         assert response.get_json()["message"]

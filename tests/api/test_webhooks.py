@@ -18,6 +18,11 @@ def test_admins_subscribe_list_and_delete_and_bad_subscriptions_are_refused(api:
         ("ftp://127.0.0.1/hook", "is not an http:// or https:// URL"),
         ("http://10.0.0.7/hook", "private, loopback or link-local"),  # not in the allow setting
         ("http://[::1]:8080/hook", "private, loopback or link-local"),
+        # IPv6 forms that reach a private IPv4 address (NAT64, 6to4, IPv4-compatible)
+        ("http://[64:ff9b::a00:1]/hook", "private, loopback or link-local"),
+        ("http://[2002:7f00:1::]/hook", "private, loopback or link-local"),
+        ("http://[::127.0.0.1]/hook", "private, loopback or link-local"),
+        ("https://example.com/钩子", "outside ASCII"),  # would fail at every attempt, never here
         ("http://user:pw@127.0.0.1/hook", "is not an http:// or https:// URL"),
     ]:
         refused = api.post("/api/v1/webhooks", "admin", json={**body, "url": url})

@@ -84,6 +84,13 @@ def test_a_notice_is_public_only_after_both_approvals_and_a_returned_one_shows_t
         .status_code
         == 403
     )
+    # The head of a group that never reviewed it neither sees the button nor withdraws it.
+    chief = pages("inspection_chief")
+    assert '/withdraw"' not in _text(chief.get(f"/notices/{number}"))
+    assert (
+        chief.post(f"/notices/{number}/withdraw", {"reason": "x"}, page=f"/notices/{number}").status_code
+        == 403
+    )
     done = pages("notice_chief").post(
         f"/notices/{number}/withdraw", {"reason": "内容有误"}, page=f"/notices/{number}"
     )

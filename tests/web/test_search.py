@@ -36,6 +36,7 @@ def test_search_finds_chinese_text_within_each_roles_view(api: Any, pages: Any) 
     complaint = filed.get_json()["number"]
 
     found = _search(api, "planner", "翠湖")  # two characters of the project's name
+    assert _numbers(_search(api, "planner", "翠湖", submitted_to="9999-12-31")) == [permit]  # no overflow
     assert _numbers(found) == [permit]
     assert "<mark>翠湖</mark>" in found.get_json()["items"][0]["highlight"]
     assert set(_numbers(_search(api, "planner", "北湖城市建设"))) == {permit, other}  # the applicant

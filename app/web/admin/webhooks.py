@@ -37,6 +37,9 @@ MESSAGES.update(
         ),
         webhook_urls.UNRESOLVED_URL: lazy_gettext("This host name does not resolve."),
         webhook_urls.TOO_LONG_URL: lazy_gettext("This is too long."),
+        webhook_urls.NON_ASCII_URL: lazy_gettext(
+            "Write the address in ASCII: the host name in punycode (xn--…), the path percent-encoded."
+        ),
         webhooks.NO_EVENTS: lazy_gettext("Choose at least one event."),
         webhooks.UNKNOWN_EVENT: lazy_gettext("Choose among the listed events."),
     }
