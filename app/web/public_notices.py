@@ -47,7 +47,10 @@ def notice_feed() -> ResponseReturnValue:
     """An Atom feed of the published notices (one section with ``?category=``)."""
     filters = _filters()
     items = _published(filters)[:50]
-    xml = render_template("notices_feed.xml", items=items, filters=filters, updated=clock.now())
+    # Links from the configured public address, never from the request's Host header (which a
+    # client chooses: a cached feed would carry its links to everyone).
+    base = common.settings().base_url.rstrip("/")
+    xml = render_template("notices_feed.xml", items=items, filters=filters, updated=clock.now(), base=base)
     return xml, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
 
 

@@ -77,6 +77,8 @@ def test_a_notice_is_public_only_after_both_approvals_and_a_returned_one_shows_t
     feed = public.get("/notices/feed.xml?category=notice")
     assert feed.status_code == 200 and feed.mimetype == "application/atom+xml"
     assert f"/notices/{number}</id>" in _text(feed) and NOTICE["title"] in _text(feed)
+    spoofed = public.client.get("/notices/feed.xml", headers={"Host": "evil.example"})
+    assert spoofed.status_code == 200 and "evil.example" not in _text(spoofed)  # links: the base URL
     # Withdrawn with a reason (audited): gone publicly.
     assert (
         pages("publisher")
