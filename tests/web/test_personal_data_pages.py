@@ -30,5 +30,6 @@ def test_the_company_ordered_to_rectify_sees_no_contact_on_its_task_page(db: Any
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert order()["legal_basis"] in html
+    assert "The company ordered to act" in html and "Applicant</dd>" not in html  # not "Group: Applicant"
     for secret in (NAME, PHONE, ID_NUMBER, personal_data.REF_PREFIX, "22点后"):
         assert secret not in html, secret
