@@ -36,7 +36,7 @@ def test_each_mistake_is_refused_at_the_drawn_element(tmp_path: Path, mistake: M
 def test_the_shipped_processes_pass_every_check(tmp_path: Path) -> None:
     result = load_copy(tmp_path)
     assert result.ok, [str(p) for p in result.problems]
-    assert len(result.bundles) == 4
+    assert len(result.bundles) == 6  # the four of the mission, notices, site alerts
 
 
 def _problems(tmp_path: Path, xml: str, key: str = "p") -> list[Problem]:

@@ -67,6 +67,7 @@ STAFF_ONLY = {
     "/admin/groups",
     "/admin/settings",
     "/admin/users",
+    "/admin/webhooks",
     "/audit",
     "/dashboard",
     "/dashboard.csv",
@@ -78,7 +79,15 @@ STAFF_ONLY = {
 # The dashboard is for leaders and analysts: a reviewer gets a 403.
 LEADERS_ONLY = {"/dashboard", "/dashboard.csv", "/dashboard/list", "/dashboard/districts.geojson"}
 # What only admins (and the console's own) may open: a reviewer gets a 403.
-ADMIN_ONLY = {"/admin", "/admin/calendar", "/admin/groups", "/admin/settings", "/admin/users", "/audit"}
+ADMIN_ONLY = {
+    "/admin",
+    "/admin/calendar",
+    "/admin/groups",
+    "/admin/settings",
+    "/admin/users",
+    "/admin/webhooks",
+    "/audit",
+}
 
 
 @pytest.mark.parametrize("language", ["zh_CN", "en"])
