@@ -9,7 +9,6 @@ and has no second effect. Nothing is stored for a refused message.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import secrets
@@ -27,6 +26,7 @@ from app.models import IntegrationClient, MessageReceipt, User
 from . import audit, platform
 from .admin_rules import require_admin
 from .pii import PiiCipher
+from .signed_body import signature
 from .steps.messages import route
 
 
@@ -94,11 +94,6 @@ def rotate_secret(session: Session, actor: User | None, client_id: str) -> Regis
 
 def _detail(client: IntegrationClient) -> dict[str, Any]:
     return {"client_id": client.client_id, "name": client.name, "messages": client.messages}
-
-
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """hex HMAC-SHA256(secret, timestamp + "." + raw body): how a client signs a message."""
-    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 def verify(session: Session, client_id: str, timestamp: str, sent: str, body: bytes) -> IntegrationClient:

@@ -9,8 +9,6 @@ HMAC-SHA256(secret, timestamp + "." + raw body), with `X-PermitFlow-Key` and
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import urllib.error
 import urllib.request
@@ -26,6 +24,7 @@ from app.config import Settings
 from app.models import EmailState, Notification, User
 
 from . import pii
+from .signed_body import signature
 
 MAX_TEXT = 300  # characters of one message (a long SMS); the link follows the title
 
@@ -52,7 +51,7 @@ class HttpSmsProvider:
     def send(self, phone: str, text: str, *, now: datetime | None = None) -> str:
         body = json.dumps({"to": phone, "text": text}, ensure_ascii=False).encode()
         stamp = str(int((now or clock.now()).timestamp()))
-        signature = hmac.new(self.secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        signed = signature(self.secret, stamp, body)
         request = urllib.request.Request(
             self.url,
             data=body,
@@ -61,7 +60,7 @@ class HttpSmsProvider:
                 "Content-Type": "application/json; charset=utf-8",
                 "X-PermitFlow-Key": self.key_id,
                 "X-PermitFlow-Timestamp": stamp,
-                "X-PermitFlow-Signature": signature,
+                "X-PermitFlow-Signature": signed,
             },
         )
         try:

@@ -9,8 +9,6 @@ same on every attempt and re-send: receivers drop what they already have), `X-Pe
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import socket
 import ssl
@@ -20,13 +18,9 @@ from datetime import datetime
 from app.errors import InvalidData
 
 from . import webhook_urls
+from .signed_body import signature
 
 USER_AGENT = "PermitFlow-Webhook/1"
-
-
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """hex HMAC-SHA256(secret, timestamp + "." + body)."""
-    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
