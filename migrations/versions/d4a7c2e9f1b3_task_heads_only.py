@@ -20,20 +20,19 @@ depends_on = None
 OPEN = sa.text("state = 'open'")
 
 
+# Plain ALTER TABLE and CREATE/DROP INDEX, no batch: a batch rebuild of human_task on SQLite drops
+# the table, and with foreign keys on that deletes the rows that reference it (timers).
 def upgrade() -> None:
-    with op.batch_alter_table('human_task', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('heads_only', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('human_task', sa.Column('heads_only', sa.Boolean(), server_default=sa.false(), nullable=False))
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("UPDATE human_task SET heads_only = true WHERE (context ->> 'supervisors_only')::boolean")
     else:
         op.execute("UPDATE human_task SET heads_only = 1 WHERE json_extract(context, '$.supervisors_only')")
-    with op.batch_alter_table('human_task', schema=None) as batch_op:
-        batch_op.drop_index('ix_human_task_open_group_due', postgresql_where=OPEN, sqlite_where=OPEN)
-        batch_op.create_index('ix_human_task_open_group_due', ['candidate_group', 'due_at', 'id', 'heads_only'], unique=False, postgresql_where=OPEN, sqlite_where=OPEN)
+    op.drop_index('ix_human_task_open_group_due', table_name='human_task')
+    op.create_index('ix_human_task_open_group_due', 'human_task', ['candidate_group', 'due_at', 'id', 'heads_only'], unique=False, postgresql_where=OPEN, sqlite_where=OPEN)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('human_task', schema=None) as batch_op:
-        batch_op.drop_index('ix_human_task_open_group_due', postgresql_where=OPEN, sqlite_where=OPEN)
-        batch_op.create_index('ix_human_task_open_group_due', ['candidate_group', 'due_at', 'id'], unique=False, postgresql_where=OPEN, sqlite_where=OPEN)
-        batch_op.drop_column('heads_only')
+    op.drop_index('ix_human_task_open_group_due', table_name='human_task')
+    op.create_index('ix_human_task_open_group_due', 'human_task', ['candidate_group', 'due_at', 'id'], unique=False, postgresql_where=OPEN, sqlite_where=OPEN)
+    op.drop_column('human_task', 'heads_only')
