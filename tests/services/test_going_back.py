@@ -269,3 +269,33 @@ def test_a_return_goes_to_the_latest_completion_of_the_step(db: Any) -> None:
         db.commit()
     assert outcome.task.id == acceptance.id
     assert open_task(db, case, "Task_Acceptance").id == acceptance.id
+
+
+def test_a_reset_the_engine_cannot_finish_is_refused_naming_the_step(db: Any, monkeypatch: Any) -> None:
+    # The engine's answer is replaced: one with an error, then one in which the step is not ready
+    # again. Either way the recall is refused with its reason and nothing stored changes.
+    from app.engine import EngineError, Runtime
+
+    case = submit(db)
+    clerk = user_named(db, "clerk")
+    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
+    acceptance = _acceptance(db, case)
+    real = Runtime.reset_to
+
+    def failing(self: Any, *args: Any) -> Any:
+        result = real(self, *args)
+        result.error = EngineError("脚本出错")
+        return result
+
+    monkeypatch.setattr(Runtime, "reset_to", failing)
+    err = refusal(db, case, CaseInError, steps.RecallTask(acceptance.id, clerk))
+    assert str(err) == f"the process could not go back to {acceptance.name}: 脚本出错"
+
+    def not_ready(self: Any, *args: Any) -> Any:
+        result = real(self, *args)
+        result.ready = [t for t in result.ready if t.id != acceptance.spiff_task_id]
+        return result
+
+    monkeypatch.setattr(Runtime, "reset_to", not_ready)
+    err = refusal(db, case, Conflict, steps.RecallTask(acceptance.id, clerk))
+    assert str(err) == f"{acceptance.name} cannot be done again in this case"
