@@ -299,3 +299,37 @@ def test_a_reset_the_engine_cannot_finish_is_refused_naming_the_step(db: Any, mo
     monkeypatch.setattr(Runtime, "reset_to", not_ready)
     err = refusal(db, case, Conflict, steps.RecallTask(acceptance.id, clerk))
     assert str(err) == f"{acceptance.name} cannot be done again in this case"
+
+
+def test_of_two_completions_at_one_instant_the_later_row_is_returned_to(db: Any) -> None:
+    # The step's workflow task moved to a second row completed at the same instant: ties on the
+    # completion time go to the higher row id.
+    case = submit(db)
+    _to_decision(db, case)
+    first = _acceptance(db, case)
+    spiff_id, first.spiff_task_id = first.spiff_task_id, "not-a-workflow-task"
+    db.flush()
+    second = HumanTask(
+        case_id=case.id,
+        case_number=case.number,
+        process_key=first.process_key,
+        spiff_task_id=spiff_id,
+        bpmn_id="Task_Acceptance",
+        name=first.name,
+        name_en=first.name_en,
+        state=TaskState.COMPLETED,
+        created_at=first.created_at,
+        completed_at=first.completed_at,
+        context={},
+    )
+    db.add(second)
+    db.commit()
+    assert second.id > first.id
+    decision = open_task(db, case, "Task_Decision")
+    with clock.travel_to(at(18, 9)):
+        outcome = steps.advance(
+            db, steps.ReturnTask(decision.id, user_named(db, "permit_officer"), "Task_Acceptance", "复核")
+        )
+        db.commit()
+    assert outcome.task.id == second.id
+    assert open_task(db, case, "Task_Acceptance").id == second.id
