@@ -223,3 +223,113 @@ def test_a_return_goes_to_this_cases_step_and_names_who_returned(db: Any) -> Non
         select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.action == "task.returned")
     )
     assert event.actor_id == officer.id
+
+
+def test_a_recall_does_not_count_what_came_before_it(db: Any) -> None:
+    # Acceptance was completed before the fire review began: it is not the fire review's next step.
+    case = submit(db)
+    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
+    complete_at(db, case, "Task_FireReview", "fire_officer", {"decision": "approve"}, at(16, 11))
+    review = db.scalar(
+        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.bpmn_id == "Task_FireReview")
+    )
+    with clock.travel_to(at(16, 12)):
+        steps.advance(db, steps.RecallTask(review.id, user_named(db, "fire_officer")))
+        db.commit()
+    assert open_task(db, case, "Task_FireReview").id == review.id
+
+
+def test_a_return_goes_to_the_latest_completion_of_the_step(db: Any) -> None:
+    # A row of the same step with a higher id but completed earlier (as a loop's older pass would
+    # be ordered if ids and completion times disagreed): the latest completion is the one reset to.
+    case = submit(db)
+    _to_decision(db, case)
+    acceptance = _acceptance(db, case)
+    older = HumanTask(
+        case_id=case.id,
+        case_number=case.number,
+        process_key=acceptance.process_key,
+        spiff_task_id="not-a-workflow-task",
+        bpmn_id="Task_Acceptance",
+        name=acceptance.name,
+        name_en=acceptance.name_en,
+        state=TaskState.COMPLETED,
+        created_at=at(16, 9),
+        completed_at=at(16, 9, 30),
+        context={},
+    )
+    db.add(older)
+    db.commit()
+    assert older.id > acceptance.id
+    decision = open_task(db, case, "Task_Decision")
+    with clock.travel_to(at(18, 9)):
+        outcome = steps.advance(
+            db, steps.ReturnTask(decision.id, user_named(db, "permit_officer"), "Task_Acceptance", "复核")
+        )
+        db.commit()
+    assert outcome.task.id == acceptance.id
+    assert open_task(db, case, "Task_Acceptance").id == acceptance.id
+
+
+def test_a_reset_the_engine_cannot_finish_is_refused_naming_the_step(db: Any, monkeypatch: Any) -> None:
+    # The engine's answer is replaced: one with an error, then one in which the step is not ready
+    # again. Either way the recall is refused with its reason and nothing stored changes.
+    from app.engine import EngineError, Runtime
+
+    case = submit(db)
+    clerk = user_named(db, "clerk")
+    complete_at(db, case, "Task_Acceptance", "clerk", {"decision": "accept"}, at(16, 10))
+    acceptance = _acceptance(db, case)
+    real = Runtime.reset_to
+
+    def failing(self: Any, *args: Any) -> Any:
+        result = real(self, *args)
+        result.error = EngineError("脚本出错")
+        return result
+
+    monkeypatch.setattr(Runtime, "reset_to", failing)
+    err = refusal(db, case, CaseInError, steps.RecallTask(acceptance.id, clerk))
+    assert str(err) == f"the process could not go back to {acceptance.name}: 脚本出错"
+
+    def not_ready(self: Any, *args: Any) -> Any:
+        result = real(self, *args)
+        result.ready = [t for t in result.ready if t.id != acceptance.spiff_task_id]
+        return result
+
+    monkeypatch.setattr(Runtime, "reset_to", not_ready)
+    err = refusal(db, case, Conflict, steps.RecallTask(acceptance.id, clerk))
+    assert str(err) == f"{acceptance.name} cannot be done again in this case"
+
+
+def test_of_two_completions_at_one_instant_the_later_row_is_returned_to(db: Any) -> None:
+    # The step's workflow task moved to a second row completed at the same instant: ties on the
+    # completion time go to the higher row id.
+    case = submit(db)
+    _to_decision(db, case)
+    first = _acceptance(db, case)
+    spiff_id, first.spiff_task_id = first.spiff_task_id, "not-a-workflow-task"
+    db.flush()
+    second = HumanTask(
+        case_id=case.id,
+        case_number=case.number,
+        process_key=first.process_key,
+        spiff_task_id=spiff_id,
+        bpmn_id="Task_Acceptance",
+        name=first.name,
+        name_en=first.name_en,
+        state=TaskState.COMPLETED,
+        created_at=first.created_at,
+        completed_at=first.completed_at,
+        context={},
+    )
+    db.add(second)
+    db.commit()
+    assert second.id > first.id
+    decision = open_task(db, case, "Task_Decision")
+    with clock.travel_to(at(18, 9)):
+        outcome = steps.advance(
+            db, steps.ReturnTask(decision.id, user_named(db, "permit_officer"), "Task_Acceptance", "复核")
+        )
+        db.commit()
+    assert outcome.task.id == second.id
+    assert open_task(db, case, "Task_Acceptance").id == second.id

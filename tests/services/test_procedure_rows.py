@@ -46,6 +46,13 @@ def test_a_platform_task_is_opened_with_its_limit_and_timers(db: Any) -> None:
     assert (row.due_at, row.warn_at, row.time_limit) == (due, warn, "2wd")
     assert (row.assignee_id, row.claimed_at, row.created_at) == (clerk.id, when, when)
     assert row.project_name == fresh(db, case).project_name and row.case_number == case.number
+    assert (row.case_id, row.process_key, row.name, row.name_en, row.candidate_group) == (
+        case.id,
+        "construction_permit",
+        "督办回复",
+        "Reply",
+        "window",
+    )
     assert (row.form_key, row.bpmn_id, row.procedure) == ("procedure/supervision_reply",) + (
         "procedure.supervision_reply",
         "supervision_reply",
@@ -53,9 +60,9 @@ def test_a_platform_task_is_opened_with_its_limit_and_timers(db: Any) -> None:
     assert row.pauses_clock is False and row.escalation_level == 0 and row.state == TaskState.OPEN
     assert row.context == {"procedure": "supervision_reply", "text": "请回复"}
     own = _timers(db, human_task_id=row.id)
-    assert [(t.kind, t.due_at, t.case_id) for t in own] == [
-        (TimerKind.SLA_WARNING, warn, case.id),
-        (TimerKind.SLA_OVERDUE, due, case.id),
+    assert [(t.kind, t.due_at, t.case_id, t.created_at) for t in own] == [
+        (TimerKind.SLA_WARNING, warn, case.id, when),
+        (TimerKind.SLA_OVERDUE, due, case.id, when),
     ]
 
 
@@ -95,7 +102,8 @@ def test_closing_a_case_cancels_only_its_open_tasks_and_ends_its_pauses(db: Any)
         db.commit()
     done = fresh(db, case)
     assert done.clock_pauses == [closed, {**live, "to": now.isoformat()}]
-    assert (done.status, done.completed_at, done.stage) == (CaseStatus.WITHDRAWN, now, None)
+    assert (done.status, done.completed_at, done.updated_at) == (CaseStatus.WITHDRAWN, now, now)
+    assert (done.stage, done.stage_en) == (None, None) and done.working_days is not None
     rows = {t.bpmn_id: t for t in db.scalars(select(HumanTask).where(HumanTask.case_id == case.id))}
     assert rows["Task_Acceptance"].state == TaskState.COMPLETED
     assert rows["Task_Acceptance"].completed_at == at(16, 10)  # a finished step keeps its own time
