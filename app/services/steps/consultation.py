@@ -50,18 +50,19 @@ def _first_group(user: User) -> str | None:
 def _targets(session: Session, command: ConsultTask) -> list[tuple[str, User | None]]:
     """(group, user) per opinion asked for: a named colleague in their own group, or a group."""
     wanted: list[tuple[str, User | None]] = []
+    # Names and slugs are matched whole: a longer one names no one (the refusal quotes 64 characters).
     for name in dict.fromkeys(u.strip() for u in command.users if u.strip()):
-        user = session.scalar(select(User).where(User.username == name[:64]))
+        user = session.scalar(select(User).where(User.username == name))
         if user is None or not user.is_staff or not user.is_active:
             raise InvalidData(f"no active staff member '{name[:64]}'", {"users": [f"unknown: {name[:64]}"]})
         if user.id == command.actor.id:
             raise InvalidData("ask a colleague, not yourself", {"users": ["not yourself"]})
         group = _first_group(user)
         if group is None:
-            raise InvalidData(f"'{name[:64]}' belongs to no group", {"users": [f"no group: {name[:64]}"]})
+            raise InvalidData(f"'{name}' belongs to no group", {"users": [f"no group: {name}"]})
         wanted.append((group, user))
     for slug in dict.fromkeys(g.strip() for g in command.groups if g.strip()):
-        if slug == APPLICANT_GROUP or session.scalar(select(Group.id).where(Group.slug == slug[:64])) is None:
+        if slug == APPLICANT_GROUP or session.scalar(select(Group.id).where(Group.slug == slug)) is None:
             raise InvalidData(f"no group '{slug[:64]}'", {"groups": [f"unknown: {slug[:64]}"]})
         wanted.append((slug, None))
     if not wanted:
@@ -92,36 +93,32 @@ def _checked(session: Session, command: ConsultTask, case: Case, task: HumanTask
 def consult(session: Session, command: ConsultTask, case: Case, task: HumanTask) -> StepOutcome:
     """Open one opinion task per colleague or group asked, each with the request's time limit."""
     question, limit = _checked(session, command, case, task)
-    opened = []
+    opened: list[tuple[HumanTask, str, User | None]] = []
     for group, user in _targets(session, command):
-        opened.append(
-            procedure_rows.open_platform_task(
-                session,
-                case,
-                procedure=PROCEDURE,
-                name=f"加签意见：{task.name}",
-                name_en=f"Opinion asked for: {task.name_en or task.name}",
-                group=group,
-                time_limit=limit,
-                assignee_id=user.id if user else None,
-                context={
-                    "asking_task_id": task.id,
-                    "asked_by": command.actor.username,
-                    "question": question,
-                    "note": question,
-                },
-            )
+        row = procedure_rows.open_platform_task(
+            session,
+            case,
+            procedure=PROCEDURE,
+            name=f"加签意见：{task.name}",
+            name_en=f"Opinion asked for: {task.name_en or task.name}",
+            group=group,
+            time_limit=limit,
+            assignee_id=user.id if user else None,
+            context={
+                "asking_task_id": task.id,
+                "asked_by": command.actor.username,
+                "question": question,
+                "note": question,
+            },
         )
-    asked = [{"task_id": t.id, "group": t.candidate_group, "user": _username(session, t)} for t in opened]
+        opened.append((row, group, user))
+    asked = [{"task_id": r.id, "group": g, "user": u.username if u else None} for r, g, u in opened]
     detail = {"task_id": task.id, "question": question, "time_limit": limit, "asked": asked}
     audit.record(session, "task.consultation_requested", actor=command.actor, case=case, detail=detail)
-    for row in opened:
-        people = [session.get(User, row.assignee_id)] if row.assignee_id else None
+    for row, group, user in opened:
         notifications.notify(
             session,
-            [p for p in people if p]
-            if people
-            else notifications.group_members(session, row.candidate_group or ""),
+            [user] if user else notifications.group_members(session, group),
             "consultation.requested",
             title=f"加签征求意见：{case.number} {task.name}",
             title_en=f"Your opinion is asked for: {case.number} {task.name_en or task.name}",
@@ -130,12 +127,7 @@ def consult(session: Session, command: ConsultTask, case: Case, task: HumanTask)
             case=case,
             link=f"/tasks/{row.id}",
         )
-    return StepOutcome(case, task, opened=tuple(opened))
-
-
-def _username(session: Session, task: HumanTask) -> str | None:
-    user = session.get(User, task.assignee_id) if task.assignee_id else None
-    return user.username if user else None
+    return StepOutcome(case, task, opened=tuple(row for row, _group, _user in opened))
 
 
 def withdraw(
