@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app import edge
 from app.engine import load_processes
 from app.models import AuditEvent, Case, CaseStatus, HumanTask, MessageReceipt, Notification, Timer
-from app.services import integrations, processes
+from app.services import drafts, integrations, processes
 from app.services.demo import permit_application
 from app.services.steps.messages import route
 from tests.api.test_certificates import approved_permit
@@ -144,6 +144,19 @@ def test_the_granted_permit_names_the_contractor_not_a_newer_application(api: An
     assert (
         order.context["performer_credit_code"] == permit_application("扬尘项目")["contractor"]["credit_code"]
     )
+
+
+def test_an_account_cannot_start_a_site_alert_itself(api: Any, db: Any) -> None:
+    """Only the signed message starts a site alert: an applicant (any locally registered account)
+    posting the alert's data as a case would have the project's contractor ordered to rectify."""
+    approved_permit(api, "扬尘项目")
+    payload = _alert(300)["payload"]
+    for user in ("acme", "admin"):
+        refused = api.post("/api/v1/cases", user, json={"process": "site_alert", "data": payload})
+        assert refused.status_code == 403, refused.get_json()
+    assert _orders(db) == []
+    assert "site_alert" not in {v.key for v in drafts.startable(db)}
+    db.rollback()
 
 
 def test_refused_messages_store_nothing(api: Any, db: Any) -> None:

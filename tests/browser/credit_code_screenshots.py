@@ -19,7 +19,7 @@ from tests.browser.screenshots import PASSWORD, served
 from tests.web.test_applicant import credit_code
 
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
-CLAIMER_PASSWORD = "Minjiang-2026-build"
+CLAIMER_PASSWORD = "Beihu-2026-build"
 
 
 def _app(folder: Path) -> Any:
