@@ -8,7 +8,7 @@ account's username is "sso-" and the hash of its issuer and subject, services/ss
 Demo accounts are verified again by `demo load`.
 
 Revision ID: b8e4d2f6a1c3
-Revises: c9f1d3e5a7b2
+Revises: d4a7c2e9f1b3
 Create Date: 2026-12-02 21:00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 
 revision = "b8e4d2f6a1c3"
-down_revision = "c9f1d3e5a7b2"
+down_revision = "d4a7c2e9f1b3"
 branch_labels = None
 depends_on = None
 
