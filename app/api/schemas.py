@@ -179,8 +179,34 @@ class TaskListArgs(Schema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
+class SignerItem(Schema):
+    """One signer of a 会签 / 或签 round (dumped from `signing_view.Signer`)."""
+
+    task_id = fields.Integer(required=True)
+    group = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    role_en = fields.String(allow_none=True)
+    state = fields.String(required=True, metadata={"description": "open, completed or cancelled"})
+    user = fields.String(
+        allow_none=True, attribute="username", metadata={"description": "who signed, or holds the task"}
+    )
+    decision = fields.String(allow_none=True, metadata={"description": "approve / reject once signed"})
+    completed_at = fields.DateTime(allow_none=True)
+
+
+class SigningItem(Schema):
+    """The 会签 / 或签 round a task is a signature of, as the task page shows it."""
+
+    rule = fields.String(required=True, metadata={"description": "all (会签), any (或签) or a share"})
+    total = fields.Integer(required=True, metadata={"description": "signers in the round"})
+    signed = fields.Integer(required=True, metadata={"description": "how many have signed"})
+    finished = fields.Boolean(required=True, metadata={"description": "no signature is open any more"})
+    signers = fields.List(fields.Nested(SignerItem), required=True)
+
+
 class TaskItem(Schema):
-    """Dumped from a `TaskSummary` (the task row, its SLA state and its assignee)."""
+    """Dumped from a `TaskSummary` (the task row, its SLA state, its assignee and, for a signature
+    of a co-signing round, the round's progress)."""
 
     id = fields.Integer(required=True, attribute="task.id")
     name = fields.String(required=True, attribute="task.name")
@@ -195,6 +221,11 @@ class TaskItem(Schema):
     sla = fields.String(required=True)
     escalation_level = fields.Integer(required=True, attribute="task.escalation_level")
     state = fields.String(required=True, attribute="task.state")
+    signing = fields.Nested(
+        SigningItem,
+        allow_none=True,
+        metadata={"description": "会签 / 或签: the round this task is a signature of; null for other tasks"},
+    )
 
 
 class TaskList(Schema):

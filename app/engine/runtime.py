@@ -344,10 +344,12 @@ class Runtime:
             context["prefill"] = plain(_evaluate(engine, task, props["prefill"])) or None
         signing_round = signing.context_of(task)
         if signing_round is not None:
-            # 会签 / 或签: one signer's task of a round; only a group's heads when the signer says so.
+            # 会签 / 或签: one signer's task of a round.
             context["signing"] = plain(signing_round)
-            if signing_round["supervisors_only"]:
-                context["supervisors_only"] = True
+        if (signing_round or {}).get("supervisors_only") or props.get("supervisors_only") == "true":
+            # Only the heads of the task's group take it: a signer that says so, or a task whose
+            # property says so (e.g. the section head's review of a notice, 科室负责人审核).
+            context["supervisors_only"] = True
         return ReadyTask(
             id=str(task.id),
             bpmn_id=spec.bpmn_id,

@@ -37,6 +37,10 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     company_name: Mapped[str | None] = mapped_column(String(200))
     credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    # Whether someone who can vouch for it confirmed the credit code (the identity provider at an
+    # SSO login, or staff in the admin console). A code typed at local registration is only
+    # claimed: until verified, the account performs no company's tasks (services/performer_tasks.py).
+    credit_code_verified: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The person to call about the company's applications (for citizens: themselves).
     contact_name: Mapped[str | None] = mapped_column(String(100))
     # Encrypted at rest (services/pii.py): "pii1:<key id>:<nonce + ciphertext>"; found by phone_hash.

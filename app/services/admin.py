@@ -26,6 +26,7 @@ from .admin_rules import (
     BAD_DAY_KIND,
     BAD_SLUG,
     ESCALATES_TO_SELF,
+    NO_CREDIT_CODE,
     ROLES,
     SELF_ADMIN,
     SELF_DISABLE,
@@ -41,7 +42,16 @@ from .admin_rules import (
     staff_user,
     user_by_name,
 )
-from .admin_users import NewStaff, UserPage, create_staff, reset_password, search_users, set_active, set_roles
+from .admin_users import (
+    NewStaff,
+    UserPage,
+    create_staff,
+    reset_password,
+    search_users,
+    set_active,
+    set_credit_code_verified,
+    set_roles,
+)
 
 __all__ = [
     "ALREADY_MEMBER",
@@ -50,6 +60,7 @@ __all__ = [
     "BAD_SLUG",
     "BAD_USERNAME",
     "ESCALATES_TO_SELF",
+    "NO_CREDIT_CODE",
     "ROLES",
     "SELF_ADMIN",
     "SELF_DISABLE",
@@ -78,6 +89,7 @@ __all__ = [
     "reset_password",
     "search_users",
     "set_active",
+    "set_credit_code_verified",
     "set_day",
     "set_roles",
     "set_supervisor",

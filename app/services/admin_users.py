@@ -1,4 +1,5 @@
-"""The admin console's staff accounts: search, create, disable or enable, reset a password, roles.
+"""The admin console's accounts: search, create staff, disable or enable, reset a password, roles,
+and confirm an applicant company's credit code.
 
 Every change is audited with who made it and the values before and after; functions flush and
 never commit; a refused change raises before anything is written (InvalidData names the field).
@@ -27,6 +28,7 @@ from .accounts import (
     password_problem,
 )
 from .admin_rules import (
+    NO_CREDIT_CODE,
     ROLES,
     SELF_ADMIN,
     SELF_DISABLE,
@@ -198,5 +200,30 @@ def set_roles(session: Session, actor: User, username: str, roles: list[str]) ->
             "user.roles_changed",
             actor=actor,
             detail={"user": user.username, "before": before, "after": wanted},
+        )
+    return user
+
+
+def set_credit_code_verified(session: Session, actor: User, username: str, verified: bool) -> User:
+    """Confirm (or withdraw the confirmation of) an applicant company's credit code, after checking
+    it against the business licence: only a verified account performs its company's tasks
+    (services/performer_tasks.py). Audited with the code, before and after."""
+    user = user_by_name(session, username)
+    if user.is_staff or not user.credit_code:
+        raise InvalidData(NO_CREDIT_CODE, {"credit_code": [NO_CREDIT_CODE]})
+    before = user.credit_code_verified
+    if before != verified:
+        user.credit_code_verified = verified
+        session.flush()
+        audit.record(
+            session,
+            "user.credit_code_verified" if verified else "user.credit_code_unverified",
+            actor=actor,
+            detail={
+                "user": user.username,
+                "credit_code": user.credit_code,
+                "before": {"verified": before},
+                "after": {"verified": verified},
+            },
         )
     return user

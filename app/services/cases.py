@@ -46,7 +46,11 @@ def start_case(session: Session, actor: User | None, process_key: str, data: Any
 
 def check_may_start(actor: User | None, meta: dict[str, Any]) -> None:
     """Who may start a process: anyone when it is public, else an applicant account; staff only
-    when they belong to its `starters` groups (e.g. inspectors issue orders); admins always."""
+    when they belong to its `starters` groups (e.g. inspectors issue orders); admins always. A process
+    started by a message (a site alert) is started only by that message from an integration client:
+    an account typing the alert's data would have a contractor ordered to rectify."""
+    if meta["start"].get("message"):
+        raise Forbidden(f"this process is started by the message {meta['start']['message']!s} only")
     if actor is None and not meta["start"]["public"]:
         raise NotAuthenticated("this process needs an applicant account: log in first")
     starters = set(meta["start"].get("starters") or [])

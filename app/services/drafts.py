@@ -46,7 +46,8 @@ class AttachmentKind:
 
 def startable(session: Session) -> list[processes.ProcessVersion]:
     """The processes an applicant starts with an application: not public (complaints have their
-    own page), not limited to staff groups, and not only called from another process."""
+    own page), not limited to staff groups, not started by a message (a site alert), and not only
+    called from another process."""
     versions = processes.current_versions(session)
     called = {key for v in versions for key in v.meta.get("calls") or []}
     return [
@@ -55,6 +56,7 @@ def startable(session: Session) -> list[processes.ProcessVersion]:
         if v.meta["start"].get("form")
         and not v.meta["start"]["public"]
         and not v.meta["start"].get("starters")
+        and not v.meta["start"].get("message")
         and v.key not in called
     ]
 

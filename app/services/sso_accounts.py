@@ -6,7 +6,8 @@ unified social credit code (the claim ``PERMITFLOW_OIDC_CREDIT_CODE_CLAIM``). Th
 subject links it to the applicant account whose credit code the provider verified at an earlier
 login (another person of the same company), or creates the account (a company with the code, else
 a citizen); an account that only claimed the code at local registration is never linked (issue 19
-review, finding 1); later logins find it by (issuer, subject). Local
+review, finding 1); later logins find it by (issuer, subject). An account created with the
+provider's code has it verified (`credit_code_verified`), so it performs the company's tasks. Local
 passwords stay for the zero-set-up default: an account created here has none (no password works).
 """
 
@@ -106,6 +107,9 @@ def _create(
         roles=[],
         company_name=name if credit_code else None,
         credit_code=credit_code,
+        # The provider vouches for the code it put in its token: this account performs the
+        # company's tasks (an account that only typed the code at registration does not).
+        credit_code_verified=credit_code is not None,
         contact_name=person,
         email=_claim(claims, "email") or None,
         created_at=clock.now(),

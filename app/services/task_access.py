@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Case, Group, HumanTask, TaskState, User
 
-from . import substitutions
+from . import performer_tasks, substitutions
 from .gateway import APPLICANT_GROUP
 
 
@@ -58,8 +58,9 @@ def is_candidate(session: Session, user: User, task: HumanTask) -> bool:
     if task.candidate_group == APPLICANT_GROUP:
         performer = (task.context or {}).get("performer_credit_code")
         if performer:
-            # Performed by a company (e.g. the contractor of a rectification order): its users.
-            return not user.is_staff and user.is_active and user.credit_code == performer
+            # Performed by a company (e.g. the contractor of a rectification order): its users
+            # whose credit code is verified, never an account that only typed the code.
+            return performer_tasks.performer_code(user) == performer
         case = session.get(Case, task.case_id)
         return case is not None and case.applicant_id == user.id
     return task.candidate_group in group_slugs(user)

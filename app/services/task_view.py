@@ -11,16 +11,19 @@ from app.models import Attachment, Case, HumanTask
 
 from .calendar import SlaState
 from .case_comments import CommentView
+from .signing_view import SigningProgress
 from .task_access import PersonName, TaskPermissions
 
 
 @dataclass(frozen=True)
 class TaskSummary:
-    """A task as the inbox lists it: the row, where it stands against its limit, who has it."""
+    """A task as the inbox lists it: the row, where it stands against its limit, who has it, and
+    for a signature of a 会签 / 或签 round the round's progress (None for any other task)."""
 
     task: HumanTask
     sla: SlaState
     assignee: PersonName | None
+    signing: SigningProgress | None = None
 
     @property
     def assignee_username(self) -> str | None:
@@ -85,7 +88,8 @@ class TaskDetail:
     credit_score: int | None  # None: no company concerned (or none known)
     credit_deductions: list[CreditDeduction]
     permissions: TaskPermissions
+    signing: SigningProgress | None = None
 
     @property
     def summary(self) -> TaskSummary:
-        return TaskSummary(self.task, self.sla, self.assignee)
+        return TaskSummary(self.task, self.sla, self.assignee, self.signing)

@@ -24,6 +24,7 @@ from . import (
     personal_data,
     processes,
     search,
+    signing_view,
     steps,
     substitutions,
 )
@@ -230,10 +231,17 @@ def task_sla(task: HumanTask) -> SlaState:
 
 
 def summaries(session: Session, rows: list[HumanTask]) -> list[TaskSummary]:
-    """The tasks as lists show them, with their assignees' names (one query for all)."""
+    """The tasks as lists show them, with their assignees' names (one query for all) and the
+    progress of the 会签 / 或签 rounds among them (two more queries, only when there are some)."""
     names = assignee_names(session, rows)
+    signing = signing_view.progress_of(session, rows)
     return [
-        TaskSummary(t, task_sla(t), names.get(t.assignee_id) if t.assignee_id is not None else None)
+        TaskSummary(
+            t,
+            task_sla(t),
+            names.get(t.assignee_id) if t.assignee_id is not None else None,
+            signing.get(t.id),
+        )
         for t in rows
     ]
 
@@ -278,6 +286,7 @@ def task_detail(session: Session, user: User, task_id: int) -> TaskDetail:
         credit_score=score,
         credit_deductions=deductions,
         permissions=permissions,
+        signing=summary.signing,
     )
 
 

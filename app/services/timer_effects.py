@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Case, Group, HumanTask, TaskState, Timer, TimerKind, User
 
-from . import audit, notifications, platform, runtime_settings
+from . import audit, notifications, performer_tasks, platform, runtime_settings
 from .case_clock import open_suspension
 from .gateway import APPLICANT_GROUP
 
@@ -139,12 +139,11 @@ def _staff_group(task: HumanTask) -> str:
 
 
 def _performers(session: Session, case: Case, task: HumanTask) -> list[User]:
-    """Who may do a task of the applicant side: the users of its performing company, else the
-    case's applicant."""
+    """Who may do a task of the applicant side: the verified users of its performing company, else
+    the case's applicant."""
     code = (task.context or {}).get("performer_credit_code")
     if code:
-        stmt = select(User).where(User.credit_code == code, User.is_active.is_(True)).order_by(User.id)
-        return [u for u in session.scalars(stmt) if not u.is_staff]
+        return performer_tasks.performers(session, str(code))
     applicant = session.get(User, case.applicant_id) if case.applicant_id else None
     return [applicant] if applicant is not None else []
 

@@ -125,4 +125,11 @@ def my_cases() -> ResponseReturnValue:
     names = {v.key: v for v in startable}
     saved = [{"draft": d, "version": names.get(d.process_key)} for d in drafts.user_drafts(db, user)]
     to_do = performer_tasks.open_tasks_for(db, user)
-    return render_template("my_cases.html", rows=rows, startable=startable, drafts=saved, to_do=to_do)
+    return render_template(
+        "my_cases.html",
+        rows=rows,
+        startable=startable,
+        drafts=saved,
+        to_do=to_do,
+        code_unverified=performer_tasks.awaits_verification(user),
+    )

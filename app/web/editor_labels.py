@@ -49,6 +49,7 @@ PROPERTY_LABELS = {
     "returnable_to": lazy_gettext("May be returned to (task ids)"),
     "request_items": lazy_gettext("Items asked of the applicant (expression)"),
     "supervising_group": lazy_gettext("Escalations go to the supervisors of"),
+    "supervisors_only": lazy_gettext("Only the group's heads (supervisors) take it"),
     "performer_credit_code": lazy_gettext("Done by the company with credit code (expression)"),
     "note": lazy_gettext("Timeline note (expression)"),
     "public": lazy_gettext("Anyone may start it without an account"),

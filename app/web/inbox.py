@@ -16,7 +16,6 @@ from app.services import (
     case_overrun,
     processes,
     saved_filters,
-    signing_view,
     staff_start,
     substitutions,
     tasks,
@@ -103,7 +102,6 @@ def inbox() -> ResponseReturnValue:
     now = clock.now()
     late = case_overrun.overrun_ids(db, [t.case_id for t in page.items], now)  # statutory overrun
     away = substitutions.substitutes_now(db, {t.assignee_id for t in page.items if t.assignee_id})  # 委托
-    signing = signing_view.progress_of(db, list(page.items))  # 会签 / 或签: the group's progress
     rows = [
         {
             "task": s.task,
@@ -112,7 +110,7 @@ def inbox() -> ResponseReturnValue:
             "assignee": s.assignee.display_name if s.assignee else None,
             "overrun": s.task.case_id in late,
             "substitute": away.get(s.task.assignee_id or 0),
-            "signing": signing.get(s.task.id),
+            "signing": s.signing,  # 会签 / 或签: the round's progress
             "url": url_for("inbox.task_page", task_id=s.task.id, **query_args(query, page=1)),
         }
         for s in tasks.summaries(db, page.items)

@@ -34,6 +34,7 @@ const FIELDS = [
   { name: "returnable_to", kind: "text", on: HUMAN },
   { name: "request_items", kind: "text", on: HUMAN },
   { name: "supervising_group", kind: "group", on: HUMAN },
+  { name: "supervisors_only", kind: "checkbox", on: HUMAN, checked: "true" },
   { name: "performer_credit_code", kind: "text", on: HUMAN },
   { name: "note", kind: "text", on: HUMAN },
   { name: "public", kind: "checkbox", on: ["bpmn:StartEvent"], checked: "true" },

@@ -14,13 +14,16 @@ from sqlalchemy import func, select
 from app import edge
 from app.engine import load_processes
 from app.models import AuditEvent, Case, CaseStatus, HumanTask, MessageReceipt, Notification, Timer
-from app.services import integrations, processes
+from app.services import drafts, integrations, processes
 from app.services.demo import permit_application
 from app.services.steps.messages import route
+from tests.api.test_certificates import approved_permit
 from tests.ci_guard import not_applicable
-from tests.helpers import user_named
+from tests.helpers import submit_permit, user_named
+from tests.web.test_applicant import credit_code
 
 PROJECT = "2026-350100-47-01-123456"  # the demo permit application's project code
+NAMED = credit_code("T2")  # a company an application names without the bureau having checked it
 
 
 def _client(api: Any, messages: list[str]) -> tuple[str, str]:
@@ -70,12 +73,7 @@ def _orders(db: Any) -> list[HumanTask]:
 
 
 def test_an_alert_over_the_rule_orders_the_contractor_once(api: Any, db: Any) -> None:
-    permit = api.post(
-        "/api/v1/cases",
-        "acme",
-        json={"process": "construction_permit", "data": permit_application("扬尘项目")},
-    )
-    assert permit.status_code == 201, permit.get_json()
+    approved_permit(api, "扬尘项目")  # the project's granted permit names its contractor
     sensor = _client(api, ["site_alert"])
     first = _send(api, sensor, _alert(160), "a-1")
     assert first.status_code == 201, first.get_json()
@@ -109,6 +107,56 @@ def test_an_alert_over_the_rule_orders_the_contractor_once(api: Any, db: Any) ->
     recorded = db.scalar(select(Case).where(Case.number == below.get_json()["started"]))
     assert recorded.status == CaseStatus.CLOSED and recorded.project_code == PROJECT
     assert len(_orders(db)) == 1
+
+
+def _inspection_notices(db: Any, case: Case) -> list[str]:
+    inspector = user_named(db, "inspector")
+    stmt = select(Notification.title).where(
+        Notification.user_id == inspector.id, Notification.case_id == case.id
+    )
+    return list(db.scalars(stmt))
+
+
+def test_an_application_not_granted_orders_nobody_and_the_inspectors_are_told(api: Any, db: Any) -> None:
+    """Security review (session 8), finding 2: a pending application names whatever company its
+    applicant typed. Without a granted permit the alert orders no one; it is recorded, and the
+    inspectors are told to act on site."""
+    submit_permit(api, "扬尘项目", contractor={"name": "被冒名公司", "credit_code": NAMED})
+    sensor = _client(api, ["site_alert"])
+    sent = _send(api, sensor, _alert(160), "n-1")
+    assert sent.status_code == 201, sent.get_json()
+    assert _orders(db) == []
+    case = db.scalar(select(Case).where(Case.number == sent.get_json()["started"]))
+    assert (
+        case.status == CaseStatus.CLOSED and case.project_code == PROJECT and case.data["contractor"] is None
+    )
+    [title] = _inspection_notices(db, case)
+    assert title.startswith("现场预警：项目无已许可的施工单位，未下达整改")
+    db.rollback()
+
+
+def test_the_granted_permit_names_the_contractor_not_a_newer_application(api: Any, db: Any) -> None:
+    approved_permit(api, "扬尘项目")
+    submit_permit(api, "扬尘项目", contractor={"name": "被冒名公司", "credit_code": NAMED})
+    sent = _send(api, _client(api, ["site_alert"]), _alert(160), "g-1")
+    assert sent.status_code == 201, sent.get_json()
+    [order] = _orders(db)
+    assert (
+        order.context["performer_credit_code"] == permit_application("扬尘项目")["contractor"]["credit_code"]
+    )
+
+
+def test_an_account_cannot_start_a_site_alert_itself(api: Any, db: Any) -> None:
+    """Only the signed message starts a site alert: an applicant (any locally registered account)
+    posting the alert's data as a case would have the project's contractor ordered to rectify."""
+    approved_permit(api, "扬尘项目")
+    payload = _alert(300)["payload"]
+    for user in ("acme", "admin"):
+        refused = api.post("/api/v1/cases", user, json={"process": "site_alert", "data": payload})
+        assert refused.status_code == 403, refused.get_json()
+    assert _orders(db) == []
+    assert "site_alert" not in {v.key for v in drafts.startable(db)}
+    db.rollback()
 
 
 def test_refused_messages_store_nothing(api: Any, db: Any) -> None:

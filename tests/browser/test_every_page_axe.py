@@ -16,6 +16,8 @@ PAGES = {
     "admin": [
         "/admin/users",
         "/admin/users/clerk",
+        "/admin/users/buildco",  # a company account: its credit code's verification
+        "/admin/users?kind=applicant",
         "/admin/groups",
         "/admin/groups/window",
         "/admin/calendar",

@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app import clock
-from app.models import AuditEvent, Case
+from app.models import AuditEvent, Case, User
+from app.services import admin
 from app.services.notices import render_markdown
-from tests.helpers import fire_at, inbox_task
+from tests.helpers import fire_at, inbox_task, user_named
 
 BODY = (
     "各有关单位：\n\n**请于月底前**完成自查。<script>alert(1)</script>\n\n"
@@ -107,6 +108,33 @@ def test_a_notice_is_public_only_after_both_approvals_and_a_returned_one_shows_t
     )
     assert action == "case.disclosure_withheld"
     db.rollback()
+
+
+def test_the_section_review_is_for_the_sections_head_not_every_member(db: Any, api: Any) -> None:
+    """Security review (session 8), finding 3: 科室负责人审核 is the head's (the BPMN property
+    `supervisors_only`); a member of the review section neither sees it in the inbox nor completes it."""
+    member = admin.NewStaff("notice_member", "审核科员", "Review-member-2026", groups=("notice_review",))
+    admin.create_staff(db, user_named(db, "admin"), member)
+    db.commit()
+    try:
+        started = api.post(
+            "/api/v1/cases",
+            "publisher",
+            json={"process": "notice_publication", "data": {"notice": NOTICE, "publication": "now"}},
+        )
+        number = started.get_json()["number"]
+        listed = api.get(f"/api/v1/tasks?scope=group&q={number}", "notice_member").get_json()
+        assert listed["items"] == []
+        task = inbox_task(api, "notice_chief", number, "Section head's review")
+        assert api.get(f"/api/v1/tasks/{task['id']}", "notice_member").status_code == 403
+        refused = api.post(
+            f"/api/v1/tasks/{task['id']}/complete", "notice_member", json={"data": {"decision": "approve"}}
+        )
+        assert refused.status_code == 403
+        _complete(api, "notice_chief", number, "Section head's review", {"decision": "approve"})
+    finally:
+        db.execute(delete(User).where(User.username == "notice_member"))
+        db.commit()
 
 
 def test_a_scheduled_notice_waits_for_its_timer(app: Any, db: Any, api: Any, pages: Any) -> None:

@@ -17,8 +17,9 @@ import requests
 from sqlalchemy import delete, func, select
 
 from app import edge
-from app.models import AuditEvent, ExternalIdentity, User
-from tests.helpers import change_settings
+from app.models import AuditEvent, ExternalIdentity, HumanTask, User
+from app.services import cases
+from tests.helpers import change_settings, user_named
 from tests.oidc_stand_in import CLIENT_ID, CLIENT_SECRET, OidcStandIn
 from tests.web.test_applicant import company_form, credit_code
 
@@ -119,6 +120,40 @@ def test_a_credit_code_claimed_at_local_registration_is_never_linked(
         assert linked == owners[1].id and owners[1].company_name == "真实建设有限公司"
         db.rollback()
         assert "真实建设有限公司" in client.get("/my/cases").get_data(as_text=True)
+    finally:
+        _forget(db, code)
+
+
+def test_the_company_the_provider_vouches_for_performs_its_orders_and_the_squatter_does_not(
+    app: Any, db: Any, pages: Any, provider: OidcStandIn
+) -> None:
+    """Security review (session 8), finding 1: the account the provider created has its code
+    verified and receives the company's rectification order; the one that typed the code does not."""
+    code = credit_code("R9")
+    try:
+        squatter = pages()
+        assert (
+            squatter.post("/register", company_form("squatter9", code), page="/register").status_code == 302
+        )
+        provider.identity = {"sub": "real-co-9", "credit_code": code, "name": "真实建设有限公司"}
+        client, answer = _login(app)
+        assert answer.status_code == 302
+        owners = db.scalars(select(User).where(User.credit_code == code).order_by(User.id)).all()
+        assert [u.credit_code_verified for u in owners] == [False, True]
+        db.rollback()
+        order = {
+            "project_name": "海峡广场",
+            "project_code": "2026-350100-47-01-909090",
+            "contractor": {"name": "真实建设有限公司", "credit_code": code},
+            "findings": [{"description": "未佩戴安全帽", "hazard_level": "general"}],
+            "legal_basis": "《建设工程安全生产管理条例》第三十二条",
+        }
+        started = cases.start_case(db, user_named(db, "inspector"), "rectification_order", order).case
+        db.commit()
+        task = db.scalar(select(HumanTask.id).where(HumanTask.case_id == started.id))
+        db.rollback()
+        assert f"/tasks/{task}" in client.get("/my/cases").get_data(as_text=True)
+        assert f"/tasks/{task}" not in squatter.get("/my/cases").get_data(as_text=True)
     finally:
         _forget(db, code)
 

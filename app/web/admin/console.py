@@ -48,6 +48,7 @@ MESSAGES = {
     admin.UNKNOWN_ROLE: lazy_gettext("Choose among the listed roles."),
     admin.SELF_DISABLE: lazy_gettext("You cannot disable your own account."),
     admin.SELF_ADMIN: lazy_gettext("You cannot take the admin role from yourself."),
+    admin.NO_CREDIT_CODE: lazy_gettext("Only a company account with a credit code can have it verified."),
     admin.ALREADY_MEMBER: lazy_gettext("This user is in the group already."),
     admin.ESCALATES_TO_SELF: lazy_gettext("A group cannot escalate to itself."),
     admin.BAD_DAY_KIND: lazy_gettext("Choose a holiday or a working day."),

@@ -1,4 +1,5 @@
-"""The admin console's users: search, a new staff account, one account's groups, roles, state and password."""
+"""The admin console's users: search, a new staff account, one account's groups, roles, state and password,
+and an applicant company's credit code verified."""
 
 from __future__ import annotations
 
@@ -129,4 +130,24 @@ def admin_set_roles(username: str) -> ResponseReturnValue:
         lambda errors: _user_page(username, errors, 422),
     )
     flash(gettext("The roles were saved."), "success")
+    return redirect(url_for("admin.admin_user", username=username))
+
+
+@bp.route("/admin/users/<username>/credit-code", methods=["POST"])
+@admin_required
+def admin_verify_credit_code(username: str) -> ResponseReturnValue:
+    """Confirm a company account's credit code (checked against its business licence), or
+    withdraw the confirmation: only a verified account performs its company's tasks."""
+    verified = request.form.get("verified") == "1"
+    save(
+        lambda: admin.set_credit_code_verified(common.session(), me(), username, verified),
+        lambda errors: _user_page(username, errors, 422),
+        say_refused=False,  # the page says why next to the button
+    )
+    flash(
+        gettext("The credit code is marked verified.")
+        if verified
+        else gettext("The credit code is no longer verified."),
+        "success",
+    )
     return redirect(url_for("admin.admin_user", username=username))
