@@ -203,7 +203,9 @@ def _count(session: Session, ranges: list[Select[tuple[HumanTask]]], *, ordered:
 def list_inbox(session: Session, user: User, query: InboxQuery) -> InboxPage:
     """One page of the inbox, most urgent first: indexed queries on human_task only."""
     ranges = _inbox_filters(session, user, query)
-    counted = _count(session, ranges, ordered=not query.q)  # the same ranges: their groups and substitutions read once
+    counted = _count(
+        session, ranges, ordered=not query.q
+    )  # the same ranges: their groups and substitutions read once
     # Ascending with NULLs last, then id: the order of the (group|assignee, due_at, id) indexes,
     # so a page is read from the index instead of sorting every task of the group.
     order = HumanTask.created_at if query.sort == InboxSort.CREATED_AT else HumanTask.due_at
