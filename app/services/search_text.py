@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -27,6 +28,7 @@ GAP = "〇〇〇"
 MAX_SEGMENTS = 8
 MAX_SEGMENT = 32
 MAX_POSITION = 16383  # PostgreSQL keeps positions up to this
+LEADER_GRAMS = 4  # a segment of this many pairs (5 characters) or more is found by a part of it
 
 
 def fold(text: str) -> str:
@@ -84,6 +86,32 @@ class Query:
                 step = max(1, width // 2)
                 windows += [segment[i : i + width] for i in range(0, max(1, len(segment) - width + 1), step)]
         return cls(tuple(dict.fromkeys(w for w in windows if len(w) >= 2))[:most], any=True)
+
+    def leader(self, counts: Mapping[str, float]) -> Query | None:
+        """A narrower condition every match of this all-of query meets, to find the matches by:
+        for each segment of LEADER_GRAMS pairs or more, its three characters around its rarest
+        pair (``counts``: how often each pair occurs; absent: rare). None when there is none.
+
+        Why: both indexes walk every pair of a phrase, so "华桂工程有限公司" read the lists of
+        有限, 限公 and 公司 (nearly every case) - at 1,000,000 cases 13 ms on PostgreSQL, 30 ms on
+        SQLite; led by 华桂工 0.4 and 13 ms. Matching stays exact: the phrase is still required."""
+        if self.any:
+            return None
+        found = []
+        for part in self.parts:
+            grams = pairs(part)
+            if len(grams) < LEADER_GRAMS:
+                continue
+            rarest = min(range(len(grams)), key=lambda i: counts.get(grams[i], 0.0))
+            before = counts.get(grams[rarest - 1], 0.0) if rarest > 0 else float("inf")
+            after = counts.get(grams[rarest + 1], 0.0) if rarest + 1 < len(grams) else float("inf")
+            start = rarest if after <= before else rarest - 1
+            found.append(part[start : start + 3])
+        return Query(tuple(found)) if found else None
+
+    def long_grams(self) -> list[str]:
+        """The pairs of the segments :meth:`leader` may lead by (whose counts it wants)."""
+        return list(dict.fromkeys(g for p in self.parts for g in pairs(p) if len(p) > LEADER_GRAMS))
 
     def tsquery(self, *, head_only: bool = False) -> str:
         """The PostgreSQL tsquery literal: each segment a phrase of its pairs, all of them."""

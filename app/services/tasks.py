@@ -179,13 +179,21 @@ def inbox_scopes(session: Session, user: User) -> list[InboxScope]:
 
 
 def count_inbox(session: Session, user: User, query: InboxQuery) -> int:
-    """How many open tasks ``query`` finds (for tab counts), up to COUNT_LIMIT + 1 (= "more"):
-    one statement, each range counted up to the limit."""
+    """How many open tasks ``query`` finds (for tab counts), up to COUNT_LIMIT + 1 (= "more")."""
+    return _count(session, _inbox_filters(session, user, query), ordered=not query.q)
+
+
+def _count(session: Session, ranges: list[Select[tuple[HumanTask]]], *, ordered: bool) -> int:
+    """One statement, each range counted up to the limit. ``ordered``: each range's entries taken
+    in the inbox's order, which points the planner at the range's own index (SQLite otherwise
+    counted the bureau's escalations through a statistics index: 4.0 -> 2.2 ms); not with a
+    search, whose few matches are found through the case index instead."""
+    order = (HumanTask.due_at.asc().nulls_last(), HumanTask.id) if ordered else ()
     counts = [
         select(func.count()).select_from(
-            stmt.with_only_columns(HumanTask.id).limit(COUNT_LIMIT + 1).subquery()
+            stmt.with_only_columns(HumanTask.id).order_by(*order).limit(COUNT_LIMIT + 1).subquery()
         )
-        for stmt in _inbox_filters(session, user, query)
+        for stmt in ranges
     ]
     if len(counts) == 1:
         return session.scalar(counts[0]) or 0
@@ -196,7 +204,9 @@ def count_inbox(session: Session, user: User, query: InboxQuery) -> int:
 def list_inbox(session: Session, user: User, query: InboxQuery) -> InboxPage:
     """One page of the inbox, most urgent first: indexed queries on human_task only."""
     ranges = _inbox_filters(session, user, query)
-    counted = count_inbox(session, user, query)
+    counted = _count(
+        session, ranges, ordered=not query.q
+    )  # the same ranges: their groups and substitutions read once
     # Ascending with NULLs last, then id: the order of the (group|assignee, due_at, id) indexes,
     # so a page is read from the index instead of sorting every task of the group.
     order = HumanTask.created_at if query.sort == InboxSort.CREATED_AT else HumanTask.due_at
