@@ -82,25 +82,26 @@ def test_a_case_held_by_another_transaction_fires_after_the_batch_alone(
     case_ids = _start_cases(app, db, tmp_path, 4)
     held = case_ids[1]
     fired: list[int] = []
+
+    def fire() -> None:
+        with app.app_context(), clock.travel_to(DUE + timedelta(seconds=2)):
+            fired.append(timer_sweep.fire_cases(database, case_ids))
+
+    thread = threading.Thread(target=fire)
     with database.engine.connect() as holder:
         holder.execute(text('SELECT id FROM "case" WHERE id = :id FOR UPDATE'), {"id": held})
-
-        def fire() -> None:
-            with app.app_context(), clock.travel_to(DUE + timedelta(seconds=2)):
-                fired.append(timer_sweep.fire_cases(database, case_ids))
-
-        thread = threading.Thread(target=fire)
         thread.start()
-        deadline = time.monotonic() + 30
-        others = [c for c in case_ids if c != held]
-        while _unfired(db, case_ids) != [held]:  # the batch did not wait for the held case
-            assert time.monotonic() < deadline, _unfired(db, case_ids)
-            time.sleep(0.05)
-        assert thread.is_alive()  # ...which is fired alone, waiting for its lock
-        holder.rollback()
-    thread.join(timeout=30)
+        try:
+            deadline = time.monotonic() + 30
+            while _unfired(db, case_ids) != [held]:  # the batch did not wait for the held case
+                assert time.monotonic() < deadline, _unfired(db, case_ids)
+                time.sleep(0.05)
+            assert thread.is_alive()  # ...which is fired alone, waiting for its lock
+        finally:
+            holder.rollback()
+            thread.join(timeout=30)
     assert fired == [4]
-    assert _fired_events(db, case_ids) == dict.fromkeys(others + [held], 1)
+    assert _fired_events(db, case_ids) == dict.fromkeys(case_ids, 1)
 
 
 def _unfired(db: Any, case_ids: list[int]) -> list[int]:
