@@ -18,8 +18,10 @@ from app.services import held_flush, notifications, timers
 log = logging.getLogger(__name__)
 
 # Cases fired per transaction (one commit, one seal of the audit chain, one round trip to Redis
-# for what they schedule); each case's lock is held until that commit.
-BATCH = 50
+# for what they schedule), and per job of a peak; each case's lock is held until that commit
+# (about 0.15 s for 100 bench cases). In-process, 400 bench cases cost 1.4-1.55 ms of CPU a case
+# in batches of 50, 1.2-1.3 in batches of 100 or 200 (the batch's fixed statements shared).
+BATCH = 100
 
 
 def fire_case_timers(database: Database, case_id: int) -> int:
