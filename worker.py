@@ -13,6 +13,7 @@ step runs longer than the script budget plus ``PERMITFLOW_WORKER_GRACE`` (see ap
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 from functools import partial
 
@@ -48,6 +49,10 @@ def _run_sweeps() -> None:
 def _work(watch: watchdog.CaseWatch, overrun: watchdog.Overrun | None, *, burst: bool) -> None:
     app = create_app()
     _observed(app)  # in the child: a replaced child binds the port its killed predecessor freed
+    # What building the app made lives as long as the process: kept out of the cyclic garbage
+    # collector's scans. Unfrozen, its full collections took 0.2 s of the 0.46 s of CPU a batch
+    # of 300 timer firings cost (measured in a worker child, 2026-12-02).
+    gc.freeze()
     settings = edge.of(app).settings
     connection = redis_connection(settings)
     with app.app_context():

@@ -19,14 +19,16 @@ In this order:
    lateness p50/p95/p99/max;
 3. where the time goes: rq's own cost per job (no-op jobs through the same workers); 40 of the
    calibration cases fired by profiled jobs inside real work horses (each horse's first firing
-   cold, its second warm, the first one under cProfile);
+   cold, its second warm, the first one under cProfile); 100 more fired by one batch job in a
+   worker, as a peak fires them (``timer_sweep.fire_cases``): wall and CPU time, the garbage
+   collector's share and SQL statements per case;
 4. scenario A: ``--timers`` cases (default 10,000) all due at the same moment T (chosen from the
    creation rate so that every case exists before T); from T the timer table is polled every
    0.5 s until none of theirs is unfired: total time, rate, lateness, a timeline of rq's scheduled
    and queued jobs. Run last because it may not finish: when ``--budget`` (default 570 s for the
    whole run; 0 = none) is spent it stops waiting and reports how many fired and the rate;
-5. the other 60 calibration cases fired in this process (no rq, no fork) with the same timing of
-   the parts, and the cost of a bare fork.
+5. the other 60 calibration cases fired one by one in this process (no rq, no fork) with the
+   same timing of the parts, and the cost of a bare fork.
 
 Checks reported as problems (never worked around): a timer not fired, fired twice (two
 ``timer.fired`` audit events for one case), cancelled, a ``timer.failed`` event, a failed rq job,
@@ -68,8 +70,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 TIMER_BPMN = BENCH_DIR / "processes" / "bench_timer.bpmn"
 TIMER_PROCESS = "bench_timer"
 APPLICANT = "acme"
-CALIBRATION_CASES = 100
+CALIBRATION_CASES = 200
 HORSE_CASES = 40  # of the calibration cases: fired by profiled jobs in work horses, 2 per job
+BATCH_CASES = 100  # the next ones: fired by one batch job in a worker, as a peak fires them
 POLL = 0.5
 
 
@@ -409,6 +412,74 @@ def profiled_wake(case_ids: list[int], due_iso: str, out_dir: str) -> None:
     (Path(out_dir) / f"{case_ids[0]}.json").write_text(json.dumps({"cold": cold, "warm": warm}))
 
 
+def batch_job(case_ids: list[int], due_iso: str, out_dir: str) -> None:
+    """An rq job, run in a real worker: fire the cases as a peak's batch job does
+    (``timer_sweep.fire_cases``, the clock moved past ``due_iso``), counting its SQL statements,
+    its CPU time and the time of the garbage collector's runs; writes ``batch.json``."""
+    import gc
+    import json
+
+    from sqlalchemy import event
+
+    from app import clock, timer_sweep
+
+    engine = edge.db().engine
+    counts = {"statements": 0, "gc": 0.0, "gc_started": 0.0}
+
+    def on_execute(*_args: Any) -> None:
+        counts["statements"] += 1
+
+    def on_gc(phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            counts["gc_started"] = time.perf_counter()
+        else:
+            counts["gc"] += time.perf_counter() - counts["gc_started"]
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    gc.callbacks.append(on_gc)
+    try:
+        with clock.travel_to(datetime.fromisoformat(due_iso) + timedelta(seconds=2)):
+            cpu, wall = time.process_time(), time.perf_counter()
+            fired = timer_sweep.fire_cases(edge.db(), case_ids)
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        gc.callbacks.remove(on_gc)
+    result = {
+        "fired": fired,
+        "wall": wall,
+        "cpu": cpu,
+        "statements": counts["statements"],
+        "gc": counts["gc"],
+    }
+    (Path(out_dir) / "batch.json").write_text(json.dumps(result))
+
+
+def worker_batch(
+    env: BenchEnv, case_ids: list[int], due: datetime, out_dir: Path, timeout: float = 120
+) -> dict[str, float] | None:
+    """Run :func:`batch_job` through the running workers; its figures, or None if not in time."""
+    import json
+
+    import redis
+    from rq import Queue
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    conn = redis.Redis.from_url(env.redis_url)
+    try:
+        queue = Queue(edge.of(env.app).settings.queue_name, connection=conn)
+        queue.enqueue("bench.timers.batch_job", case_ids, due.isoformat(), str(out_dir), result_ttl=0)
+        deadline = time.monotonic() + timeout
+        while not (out_dir / "batch.json").exists():
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.1)
+    finally:
+        conn.close()
+    result: dict[str, float] = json.loads((out_dir / "batch.json").read_text())
+    return result
+
+
 def horse_firings(
     env: BenchEnv, case_ids: list[int], due: datetime, out_dir: Path, per_job: int = 2, timeout: float = 120
 ) -> tuple[list[dict[str, float]], list[dict[str, float]], Any] | None:
@@ -567,6 +638,12 @@ def run(
         horse = horse_firings(env, horse_ids, calib_due, env.instance / "profiles")
         if horse is None:
             problems.append("the profiled firing jobs did not finish within 120 s")
+        batch_ids = list(range(c_first + HORSE_CASES, c_first + HORSE_CASES + BATCH_CASES))
+        batch = worker_batch(env, batch_ids, calib_due, env.instance / "batch")
+        if batch is None:
+            problems.append("the batch job did not finish within 120 s")
+        elif batch["fired"] != BATCH_CASES:
+            problems.append(f"the batch job fired {batch['fired']} of {BATCH_CASES} timers")
         log("no-op jobs and profiled firings in work horses done")
         give_up = started + args.budget - RESERVE if args.budget > 0 else float("inf")
         a = scenario_simultaneous(env, args, per_case, problems, give_up)
@@ -574,7 +651,9 @@ def run(
     problems.extend(worker_log_problems(env))
 
     # the other calibration cases fired in this process (no rq, no fork, warm caches)
-    in_process = timed_firings(app, list(range(c_first + HORSE_CASES, c_last + 1)), calib_due)[1:]
+    in_process = timed_firings(app, list(range(c_first + HORSE_CASES + BATCH_CASES, c_last + 1)), calib_due)[
+        1:
+    ]
     fork_ms = fork_cost()
 
     print("\nlateness = fired_at - due_at (s)", flush=True)
@@ -637,6 +716,17 @@ def run(
             ]
         )
     rows.append(["fork + exit + wait", f"{fork_ms:.1f} ms", "this process, the app loaded"])
+    if batch is not None and batch["fired"]:
+        n = batch["fired"]
+        rows.append(
+            [
+                f"a batch job of {n} cases, per case",
+                f"{batch['wall'] * 1000 / n:.2f} ms",
+                f"the peak's path (timer_sweep.fire_cases) in a worker: CPU {batch['cpu'] * 1000 / n:.2f} ms "
+                f"(garbage collector {batch['gc'] * 1000 / n:.2f} ms), {batch['statements'] / n:.2f} SQL "
+                "statements a case",
+            ]
+        )
     print(table(["part", "per job", "note"], rows))
 
     def p50(samples: list[dict[str, float]], key: str) -> str:

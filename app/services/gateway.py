@@ -16,7 +16,7 @@ from app import clock
 from app.engine import ReadyTask, StepResult
 from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind, User
 
-from . import durations, message_waits, platform
+from . import durations, held_flush, message_waits, platform
 from .case_clock import case_due
 
 APPLICANT_GROUP = "applicant"
@@ -92,7 +92,7 @@ def mirror(
     # case's own timer and the wake-up time.
     added += _sync_bpmn_timers(session, case, result, now, rows_by_spiff_id, unfired)
     added += sync_case_timer(session, case, now, unfired, added)
-    session.flush()
+    held_flush.flush(session)  # a batch of firings writes its cases' rows together
     mirrored.unfired = [] if case.status.is_final else unfired + added
     return mirrored
 

@@ -13,7 +13,7 @@ from app import clock
 from app.errors import NotFound
 from app.models import Case, EmailState, Group, Membership, Notification, User
 
-from . import platform, sms
+from . import held_flush, platform, sms
 from .deferred import SendEmail, SendSms, defer
 
 MEMBERS_MEMO = "group_members_memo"  # Session.info key: see remember_group_members
@@ -23,6 +23,15 @@ def remember_group_members(session: Session) -> None:
     """Let this session's :func:`group_members` answer each group once: for work that notifies
     the same groups many times and changes no membership (a batch of timers firing)."""
     session.info.setdefault(MEMBERS_MEMO, {})
+
+
+def batch_memo(session: Session, name: str) -> dict[Any, Any] | None:
+    """A memo named ``name`` for this session's batch (see :func:`remember_group_members`), or
+    None when the session is not one: what a batch reads once and asks many times."""
+    if MEMBERS_MEMO not in session.info:
+        return None
+    memo: dict[Any, Any] = session.info.setdefault(f"{MEMBERS_MEMO}:{name}", {})
+    return memo
 
 
 def group_members(session: Session, slug: str, *, supervisors_only: bool = False) -> list[User]:
@@ -84,13 +93,17 @@ def notify(
         )
         session.add(note)
         made.append(note)
-    session.flush()
-    for note in made:
+    # The jobs name the rows' ids: queued after this flush, or a batch's (services/held_flush.py).
+    held_flush.after(session, lambda: _send_after_commit(session, made))
+    return made
+
+
+def _send_after_commit(session: Session, notes: list[Notification]) -> None:
+    for note in notes:
         if note.email_state is EmailState.PENDING:
             defer(session, SendEmail(note.id))
         if note.sms_state is EmailState.PENDING:
             defer(session, SendSms(note.id))
-    return made
 
 
 def unread_count(session: Session, user: User) -> int:

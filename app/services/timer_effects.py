@@ -68,17 +68,21 @@ def _deemed_consent(session: Session, case: Case, task: HumanTask, lead: str | N
     audit.record(session, "review.deemed_consent", actor=None, case=case, detail=detail)
 
 
-def fire_platform_timer(session: Session, case: Case, timer: Timer, now: datetime) -> None:
+def fire_platform_timer(
+    session: Session, case: Case, timer: Timer, now: datetime, open_tasks: list[HumanTask]
+) -> list[Timer]:
+    """Fire a timer that needs no engine step (``open_tasks``: the case's, read under its lock).
+    Returns the timers it added (an escalation's next level)."""
     timer.fired_at = now
     task = session.get(HumanTask, timer.human_task_id) if timer.human_task_id else None
     if timer.kind is TimerKind.SLA_OVERDUE and task is None:
-        _case_overdue(session, case)
-        return
+        _case_overdue(session, case, open_tasks)
+        return []
     if timer.kind is TimerKind.SUSPENSION_NOTICE:
-        _suspension_overlong(session, case)
-        return
+        _suspension_overlong(session, case, open_tasks)
+        return []
     if task is None or task.state is not TaskState.OPEN:
-        return
+        return []
     if timer.kind is TimerKind.SLA_WARNING:
         _remind(session, case, task, "assignee_or_group")
         audit.record(session, "task.sla_warning", actor=None, case=case, detail={"task_id": task.id})
@@ -86,18 +90,19 @@ def fire_platform_timer(session: Session, case: Case, timer: Timer, now: datetim
         _overdue_notice(session, case, task)
         _escalate(session, case, task, 1, reason="overdue")
         days = runtime_settings.escalation_working_days(session)
-        session.add(
-            Timer(
-                case_id=case.id,
-                kind=TimerKind.ESCALATION,
-                human_task_id=task.id,
-                level=2,
-                due_at=platform.calendar(session).add_working_days(timer.due_at, days),
-                created_at=now,
-            )
+        level_two = Timer(
+            case_id=case.id,
+            kind=TimerKind.ESCALATION,
+            human_task_id=task.id,
+            level=2,
+            due_at=platform.calendar(session).add_working_days(timer.due_at, days),
+            created_at=now,
         )
+        session.add(level_two)
+        return [level_two]
     elif timer.kind is TimerKind.ESCALATION:
         _escalate(session, case, task, timer.level or 2, reason="still overdue")
+    return []
 
 
 def _escalate(session: Session, case: Case, task: HumanTask, level: int, *, reason: str) -> None:
@@ -152,7 +157,12 @@ def _escalation_recipients(session: Session, task: HumanTask, level: int) -> lis
     group = _staff_group(task)
     if level <= 1:
         return notifications.group_members(session, group, supervisors_only=True)
-    higher = session.scalar(select(Group.escalates_to).where(Group.slug == group)) or "bureau"
+    memo = notifications.batch_memo(session, "escalates_to")  # a batch of firings reads it once
+    higher = memo.get(group) if memo is not None else None
+    if higher is None:
+        higher = session.scalar(select(Group.escalates_to).where(Group.slug == group)) or "bureau"
+        if memo is not None:
+            memo[group] = higher
     return notifications.group_members(session, higher)
 
 
@@ -201,30 +211,32 @@ def _overdue_notice(session: Session, case: Case, task: HumanTask) -> None:
     )
 
 
-def _open_staff_groups(session: Session, case: Case) -> list[str]:
+def _open_staff_groups(open_tasks: list[HumanTask]) -> list[str]:
     return sorted(
         {
-            group
-            for group in session.scalars(
-                select(HumanTask.candidate_group).where(
-                    HumanTask.case_id == case.id, HumanTask.state == TaskState.OPEN
-                )
-            )
-            if group is not None and group != APPLICANT_GROUP
+            task.candidate_group
+            for task in open_tasks
+            if task.state is TaskState.OPEN
+            and task.candidate_group is not None
+            and task.candidate_group != APPLICANT_GROUP
         }
     )
 
 
-def _suspension_overlong(session: Session, case: Case) -> None:
+def _supervisors_of_open_groups(session: Session, open_tasks: list[HumanTask]) -> list[User]:
+    return [
+        u
+        for g in _open_staff_groups(open_tasks)
+        for u in notifications.group_members(session, g, supervisors_only=True)
+    ]
+
+
+def _suspension_overlong(session: Session, case: Case, open_tasks: list[HumanTask]) -> None:
     """A suspension has lasted its notice period (20 working days by default): supervisors are told."""
     pause = open_suspension(case)
     if pause is None or case.status.is_final:
         return
-    users = [
-        u
-        for g in _open_staff_groups(session, case)
-        for u in notifications.group_members(session, g, supervisors_only=True)
-    ]
+    users = _supervisors_of_open_groups(session, open_tasks)
     notifications.notify(
         session,
         users,
@@ -240,25 +252,14 @@ def _suspension_overlong(session: Session, case: Case) -> None:
     )
 
 
-def _case_overdue(session: Session, case: Case) -> None:
+def _case_overdue(session: Session, case: Case, open_tasks: list[HumanTask]) -> None:
     if case.status.is_final:
         return
     if any(p.get("to") is None for p in case.clock_pauses or []):
         # The clock stands still (suspended, waiting for the applicant): not overdue; the limit's
         # timer is set again when the clock runs.
         return
-    open_groups = {
-        group
-        for group in session.scalars(
-            select(HumanTask.candidate_group).where(
-                HumanTask.case_id == case.id, HumanTask.state == TaskState.OPEN
-            )
-        )
-        if group is not None and group != APPLICANT_GROUP
-    }
-    users = [
-        u for g in sorted(open_groups) for u in notifications.group_members(session, g, supervisors_only=True)
-    ]
+    users = _supervisors_of_open_groups(session, open_tasks)
     notifications.notify(
         session,
         users,

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import Timer
+from app.models import Timer, User
 
-from . import steps
+from . import search_index, steps
 
 
 def due_case_ids(
@@ -41,6 +41,22 @@ def due_case_ids(
         .limit(limit)
     )
     return list(rows)
+
+
+def lock_batch(session: Session, case_ids: list[int]) -> list[int]:
+    """Lock the cases of a batch of firings and read what their firings read, a few statements
+    for the whole batch: the cases, their open tasks and unfired timers (``steps.lock_many``), the
+    users their tasks are assigned to, their search-index rows and applicants. Returns the ids
+    locked; a case left out is locked by another transaction (PostgreSQL), or gone."""
+    locked = steps.lock_many(session, case_ids)
+    assignees = {t.assignee_id for lk in locked for t in lk.open_tasks if t.assignee_id is not None}
+    if assignees:  # reminders and overdue notices name them: kept in this session's identity map
+        session.info[_ASSIGNEES] = list(session.scalars(select(User).where(User.id.in_(assignees))))
+    search_index.read_ahead(session, [lk.case for lk in locked])
+    return [lk.case.id for lk in locked]
+
+
+_ASSIGNEES = "timer_batch_assignees"  # Session.info: strong references (the identity map is weak)
 
 
 def fire_due(session: Session, case_id: int) -> int:

@@ -28,7 +28,7 @@ from .commands import (
     WithholdDisclosure,
     no_check,
 )
-from .core import MAX_ID, lock
+from .core import MAX_ID, Locked, lock, lock_many
 from .path import advance
 
 __all__ = [
@@ -60,5 +60,7 @@ __all__ = [
     "TaskCheck",
     "advance",
     "lock",
+    "lock_many",
+    "Locked",
     "no_check",
 ]

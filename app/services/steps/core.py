@@ -29,12 +29,20 @@ class Locked:
     case: Case
     open_tasks: list[HumanTask]
     task: HumanTask | None = None
+    # The case's unfired timers, when read with the lock (a batch: :func:`lock_many`).
+    unfired: list[Timer] | None = None
+
+
+_LOCKED_AHEAD = "cases_locked_ahead"  # Session.info: case id -> Locked, see lock_many
 
 
 def lock(session: Session, *, case_id: int | None = None, task_id: int | None = None) -> Locked:
     """Lock a case — by its id, or by the id of one of its tasks — and read, under the lock, its
     open tasks and that task: the case row `FOR UPDATE` on PostgreSQL (SQLite writers are already
     serialised by `BEGIN IMMEDIATE`), always reloaded, so what was read before is fresh."""
+    ahead: dict[int, Locked] = session.info.get(_LOCKED_AHEAD, {})
+    if task_id is None and case_id in ahead:
+        return ahead.pop(case_id)  # locked by this transaction with its batch, read then
     if task_id is not None:
         if not 0 < task_id <= MAX_ID:  # ids beyond 64 bits cannot exist (and overflow drivers)
             raise NotFound(f"no task {task_id}")
@@ -55,7 +63,38 @@ def lock(session: Session, *, case_id: int | None = None, task_id: int | None = 
         )
     )
     task = next((row for row in rows if row.id == task_id), None)
+    ahead.pop(case.id, None)  # locked by a task of its: what its batch read may be stale after this step
     return Locked(case, [row for row in rows if row.state == TaskState.OPEN], task)
+
+
+def lock_many(session: Session, case_ids: list[int]) -> list[Locked]:
+    """Lock many cases at once (a batch of timer firings): the case rows in one statement, their
+    open tasks and unfired timers in one each, so that each case's :func:`lock` by id in this
+    transaction then reads nothing. On PostgreSQL `FOR UPDATE SKIP LOCKED`: a case locked by
+    another transaction is left out (the caller fires it alone, waiting for its lock, once this
+    transaction has ended: waiting here, holding the others, could deadlock). Returns the cases
+    locked (with what was read), in id order."""
+    stmt = select(Case).where(Case.id.in_(case_ids)).order_by(Case.id)
+    stmt = stmt.execution_options(populate_existing=True)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update(of=Case, skip_locked=True)
+    cases = list(session.scalars(stmt))
+    ids = [case.id for case in cases]
+    if not ids:
+        return []
+    ahead = {case.id: Locked(case, [], unfired=[]) for case in cases}
+    tasks = select(HumanTask).where(HumanTask.case_id.in_(ids), HumanTask.state == TaskState.OPEN)
+    for row in session.scalars(tasks.order_by(HumanTask.id).execution_options(populate_existing=True)):
+        ahead[row.case_id].open_tasks.append(row)
+    timers = select(Timer).where(
+        Timer.case_id.in_(ids), Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
+    )
+    for timer in session.scalars(timers.order_by(Timer.case_id, Timer.due_at, Timer.id)):
+        unfired = ahead[timer.case_id].unfired
+        assert unfired is not None
+        unfired.append(timer)
+    session.info.setdefault(_LOCKED_AHEAD, {}).update(ahead)
+    return list(ahead.values())
 
 
 def case_statement(dialect: str, target: Any) -> Any:

@@ -24,6 +24,7 @@ from .. import (
     certificates,
     form_prefill,
     gateway,
+    held_flush,
     personal_data,
     platform,
     processes,
@@ -234,36 +235,40 @@ def _complete(session: Session, command: CompleteTask, locked: Locked, task: Hum
 def _fire(session: Session, locked: Locked) -> StepOutcome:
     """Fire every due timer of the locked case; idempotent (only unfired rows are touched)."""
     case, now = locked.case, clock.now()
-    # One read of the case's unfired timers: those due fire, and the step's mirror reuses them.
-    unfired = list(
-        session.scalars(
-            select(Timer)
-            .where(Timer.case_id == case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
-            .order_by(Timer.due_at, Timer.id)
-        )
-    )
+    # One read of the case's unfired timers (or the batch's, with its lock): those due fire, the
+    # step's mirror reuses them, and they give the next wake-up.
+    unfired = locked.unfired if locked.unfired is not None else _unfired(session, case.id)
     due = [t for t in unfired if t.due_at <= now]
     fired = 0
+    added: list[Timer] = []
     for timer in due:
         if timer.kind is not TimerKind.BPMN:
-            timer_effects.fire_platform_timer(session, case, timer, now)
+            added += timer_effects.fire_platform_timer(session, case, timer, now, locked.open_tasks)
             fired += 1
     bpmn = [t for t in due if t.kind is TimerKind.BPMN]
     stepped = False
     if bpmn:
-        # Timers a platform timer added (an escalation's next level) are not in the list: then
-        # the mirror reads them again.
-        reuse = unfired if fired == 0 else None
-        went_off, stepped = _fire_bpmn(session, locked, bpmn, now, reuse)
+        went_off, stepped = _fire_bpmn(session, locked, bpmn, now, unfired + added)
         fired += went_off
     if not stepped:  # a saved step schedules the next wake-up itself
-        wake_at(session, case.id, next_due(session, case.id))
-    session.flush()
+        live = [t.due_at for t in unfired + added if t.fired_at is None and t.cancelled_at is None]
+        wake_at(session, case.id, min(live, default=None))
+    held_flush.flush(session)
     return StepOutcome(case, fired=fired)
 
 
+def _unfired(session: Session, case_id: int) -> list[Timer]:
+    return list(
+        session.scalars(
+            select(Timer)
+            .where(Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+            .order_by(Timer.due_at, Timer.id)
+        )
+    )
+
+
 def _fire_bpmn(
-    session: Session, locked: Locked, timers: list[Timer], now: datetime, unfired: list[Timer] | None
+    session: Session, locked: Locked, timers: list[Timer], now: datetime, unfired: list[Timer]
 ) -> tuple[int, bool]:
     """Fire the case's due BPMN timers; returns (how many went off, whether a step was saved)."""
     case = locked.case
