@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import cast, select, text
+from sqlalchemy import Table, bindparam, cast, insert, select, text, update
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
@@ -38,17 +38,13 @@ SKIPPED_KEYS = frozenset({"attachments", "evidence", "photo", "credit_code", "de
 HEAD_FIELDS = ("project_name", "project_code")
 
 
-def case_text(session: Session, case: Case) -> tuple[str, str]:
-    """The case's ``head`` and ``body`` text as the index keeps them."""
+def case_text(case: Case, applicant: Any | None) -> tuple[str, str]:
+    """The case's ``head`` and ``body`` text as the index keeps them; ``applicant`` holds the
+    applicant's ``company_name``, ``credit_code`` and ``display_name`` (None without one)."""
     data = case.data or {}
     head = [case.number] + [data[f] for f in HEAD_FIELDS if isinstance(data.get(f), str)]
     head += [name for name in _companies(data)]
     body: list[str] = []
-    applicant = None
-    if case.applicant_id is not None:
-        # Three columns in one statement (not the user with its groups: a second read of memberships).
-        names = select(User.company_name, User.credit_code, User.display_name)
-        applicant = session.execute(names.where(User.id == case.applicant_id)).first()
     if applicant is not None:
         if applicant.company_name and is_valid_credit_code(applicant.credit_code):
             head.append(applicant.company_name)
@@ -89,37 +85,62 @@ def _strings(data: Any, *, top: bool = False) -> Iterator[str]:
         yield data
 
 
-def index_case(session: Session, case: Case) -> None:
-    """Write the case's row of the index (and its grams) when its text changed. Flushes."""
-    head, body = case_text(session, case)
-    row = session.get(CaseSearch, case.id)
-    if row is not None and row.head == head and row.body == body:
-        return
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if sqlite and row is not None:
-        _fts(session, "delete", case.id, row.head, row.body)
-    if row is None:
-        row = CaseSearch(case_id=case.id, head=head, body=body, indexed_at=clock.now())
-        session.add(row)
-    row.head, row.body, row.indexed_at = head, body, clock.now()
-    if sqlite:
-        _fts(session, "insert", case.id, head, body)
-    else:
-        row.grams = cast(tsvector_literal(head, body), TSVECTOR())  # type: ignore[assignment,arg-type]
-    session.flush()
-
-
-def _fts(session: Session, action: str, case_id: int, head: str, body: str) -> None:
-    """Add or remove a case's grams in the contentless FTS5 table (removing needs the same grams)."""
-    values = {"id": case_id, "head": fts_grams(head), "body": fts_grams(body)}
-    if action == "delete":
-        statement = (
-            "INSERT INTO case_search_fts(case_search_fts, rowid, head, body) "
-            "VALUES ('delete', :id, :head, :body)"
+_SEARCH: Table = CaseSearch.__table__  # type: ignore[assignment]
+_CASE: Table = Case.__table__  # type: ignore[assignment]
+_USER: Table = User.__table__  # type: ignore[assignment]
+# What the index needs besides the case: its applicant's three names (not the user with its
+# groups) and the row as indexed so far, in one statement.
+_KNOWN = (
+    select(
+        _USER.c.company_name,
+        _USER.c.credit_code,
+        _USER.c.display_name,
+        _SEARCH.c.case_id.label("indexed"),
+        _SEARCH.c.head,
+        _SEARCH.c.body,
+    )
+    .select_from(
+        _CASE.outerjoin(_USER, _USER.c.id == _CASE.c.applicant_id).outerjoin(
+            _SEARCH, _SEARCH.c.case_id == _CASE.c.id
         )
+    )
+    .where(_CASE.c.id == bindparam("case_id"))
+)
+_FTS_DELETE = text(
+    "INSERT INTO case_search_fts(case_search_fts, rowid, head, body) VALUES ('delete', :id, :head, :body)"
+)
+_FTS_INSERT = text("INSERT INTO case_search_fts(rowid, head, body) VALUES (:id, :head, :body)")
+
+
+def index_case(session: Session, case: Case) -> None:
+    """Write the case's row of the index (and its grams) when its text changed.
+
+    Core statements on the session's connection: the row is written and never read back as an
+    object in a step, so the ORM's unit of work would only add cost (issue 22). The case row
+    itself must be in the database (flushed) already."""
+    connection = session.connection()
+    known = connection.execute(_KNOWN, {"case_id": case.id}).first()
+    applicant = known if known is not None and known.display_name is not None else None
+    head, body = case_text(case, applicant)
+    indexed = known is not None and known.indexed is not None
+    if known is not None and indexed and known.head == head and known.body == body:
+        return
+    sqlite = connection.dialect.name == "sqlite"
+    values: dict[str, Any] = {"head": head, "body": body, "indexed_at": clock.now()}
+    if not sqlite:
+        values["grams"] = cast(tsvector_literal(head, body), TSVECTOR())
+    if known is not None and indexed:
+        if sqlite:  # removing a row's grams from the contentless table needs the same grams
+            connection.execute(_FTS_DELETE, _grams(case.id, known.head, known.body))
+        connection.execute(update(_SEARCH).where(_SEARCH.c.case_id == case.id).values(values))
     else:
-        statement = "INSERT INTO case_search_fts(rowid, head, body) VALUES (:id, :head, :body)"
-    session.execute(text(statement), values)
+        connection.execute(insert(_SEARCH).values(case_id=case.id, **values))
+    if sqlite:
+        connection.execute(_FTS_INSERT, _grams(case.id, head, body))
+
+
+def _grams(case_id: int, head: str, body: str) -> dict[str, Any]:
+    return {"id": case_id, "head": fts_grams(head), "body": fts_grams(body)}
 
 
 def reindex(session: Session, *, batch: int = 500) -> Iterator[int]:
