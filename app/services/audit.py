@@ -16,6 +16,7 @@ import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, event, func, insert, select, text
@@ -51,10 +52,7 @@ def key_id(key: str) -> str:
 
 def audit_keys(settings: Settings) -> AuditKeys:
     """The audit keys of these settings: ``PERMITFLOW_AUDIT_KEY`` (else the SECRET_KEY) and the old ones."""
-    current = settings.audit_key or settings.secret_key
-    keys = [k.strip() for k in settings.audit_old_keys.split(",") if k.strip()]
-    by_id = {key_id(k): k.encode() for k in [*keys, current]}
-    return AuditKeys(current_id=key_id(current), by_id=by_id)
+    return _derived_keys(settings.audit_key, settings.secret_key, settings.audit_old_keys)
 
 
 def record(
@@ -114,9 +112,11 @@ def _seal(session: Session) -> None:
         return
     keys = audit_keys(platform.of(session).settings)
     session.flush()  # new cases get their ids
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"))
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    # Core statements on the connection (the ORM would add only cost): the chain's lock, its head.
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_CHAIN_LOCK)
+    prev = connection.execute(_HEAD).scalar() or GENESIS
     rows = []
     for item in pending:
         case = item.pop("case")
@@ -126,8 +126,20 @@ def _seal(session: Session) -> None:
         prev = digest
     # A Core insert: the events are written, never read back in this unit of work, so the ORM's
     # unit of work (objects, identity map, flush) would only add cost. Ids follow the list order.
-    table: Table = AuditEvent.__table__  # type: ignore[assignment]
-    session.execute(insert(table), rows)
+    connection.execute(insert(_TABLE), rows)
+
+
+_TABLE: Table = AuditEvent.__table__  # type: ignore[assignment]
+_CHAIN_LOCK = text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})")
+_HEAD = select(_TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
+
+
+@lru_cache(maxsize=8)
+def _derived_keys(audit_key: str, secret_key: str, old_keys: str) -> AuditKeys:
+    # Derived once per set of keys: every commit seals with them.
+    current = audit_key or secret_key
+    keys = [k.strip() for k in old_keys.split(",") if k.strip()]
+    return AuditKeys(current_id=key_id(current), by_id={key_id(k): k.encode() for k in [*keys, current]})
 
 
 def install(session_factory: sessionmaker[Session]) -> None:

@@ -9,13 +9,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import LoginLocked, NotAuthenticated
 from app.models import User
 
-from . import audit
+from . import audit, caller
 from .login_guard import LoginGuard
 
 log = logging.getLogger(__name__)
@@ -98,8 +98,9 @@ def user_from_token(session: Session, token: str, secret: str) -> User:
         raise NotAuthenticated("invalid token") from None
     if clock.now().timestamp() > expires:
         raise NotAuthenticated("token expired: request a new one")
-    # Memberships in the same statement: nearly every request asks for the caller's groups.
-    user = session.get(User, user_id, options=[joinedload(User.memberships)])
+    # Read afresh on every request (the database is the one truth about revocation and groups),
+    # with the memberships in the same statement: nearly every request asks for the caller's groups.
+    user = caller.user_with_groups(session, user_id)
     if user is None or not user.is_active or user.token_version != version:
         raise NotAuthenticated("invalid token")
     return user

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -31,13 +31,17 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
 
 
+_TAKEN = select(Case.id).where(Case.number == bindparam("number"))
+
+
 def new_number(session: Session, prefix: str) -> tuple[str, str]:
     """A free case number (prefix, local date, six digits) and a fresh query code."""
     day = platform.of(session).base_calendar.local_date(clock.now()).strftime("%Y%m%d")
     code = new_code()
+    connection = session.connection()  # Core: a case is flushed as soon as it is created
     for _ in range(20):
         number = f"{prefix}{day}{secrets.randbelow(10**6):06d}"
-        if session.scalar(select(Case.id).where(Case.number == number)) is None:
+        if connection.execute(_TAKEN, {"number": number}).first() is None:
             return number, code
     raise RuntimeError("could not allocate a case number")
 

@@ -28,7 +28,7 @@ class StartedCase:
 
 def start_case(session: Session, actor: User | None, process_key: str, data: Any) -> StartedCase:
     """Validate the start form, create the case and run its workflow to the first wait."""
-    version = processes.current_version(session, process_key)
+    version = processes.current_snapshot(session, process_key)
     check_may_start(actor, version.meta)
     if not isinstance(data, dict):
         raise InvalidData("the application data must be a JSON object", {"data": ["must be an object"]})

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import bindparam, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -162,6 +162,11 @@ def _make_current(session: Session, version: ProcessVersion) -> None:
     version.is_current = True
 
 
+_CURRENT_ID = select(ProcessVersion.id).where(
+    ProcessVersion.key == bindparam("key"), ProcessVersion.is_current.is_(True)
+)
+
+
 def current_version(session: Session, key: str) -> ProcessVersion:
     version = session.scalar(
         select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.is_current.is_(True))
@@ -169,6 +174,17 @@ def current_version(session: Session, key: str) -> ProcessVersion:
     if version is None:
         raise NotFound(f"no deployed process '{key}'")
     return version
+
+
+def current_snapshot(session: Session, key: str) -> VersionSnapshot:
+    """The current version of ``key`` as the hot path reads it: its id (one column through Core,
+    since which version is current may change on any machine), then the version kept by the
+    app's platform (a version never changes once deployed)."""
+    session.flush()  # a version deployed in this unit of work counts (as with autoflush)
+    version_id = session.connection().execute(_CURRENT_ID, {"key": key}).scalar()
+    if version_id is None:
+        raise NotFound(f"no deployed process '{key}'")
+    return version_by_id(session, version_id)
 
 
 def current_versions(session: Session) -> list[ProcessVersion]:

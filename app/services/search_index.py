@@ -19,14 +19,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import cast, select, text
+from sqlalchemy import Table, bindparam, cast, insert, select, text, update
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import Case, CaseSearch, User
 
-from . import held_flush
 from .credit_code import is_valid_credit_code
 from .personal_data import REF_PREFIX
 from .search_text import fts_grams, tsvector_literal
@@ -39,19 +38,13 @@ SKIPPED_KEYS = frozenset({"attachments", "evidence", "photo", "credit_code", "de
 HEAD_FIELDS = ("project_name", "project_code")
 
 
-def case_text(session: Session, case: Case) -> tuple[str, str]:
-    """The case's ``head`` and ``body`` text as the index keeps them."""
+def case_text(case: Case, applicant: Any | None) -> tuple[str, str]:
+    """The case's ``head`` and ``body`` text as the index keeps them; ``applicant`` holds the
+    applicant's ``company_name``, ``credit_code`` and ``display_name`` (None without one)."""
     data = case.data or {}
     head = [case.number] + [data[f] for f in HEAD_FIELDS if isinstance(data.get(f), str)]
     head += [name for name in _companies(data)]
     body: list[str] = []
-    applicant = None
-    memo: dict[int, Any] = session.info.get(_APPLICANTS, {})
-    if case.applicant_id in memo:
-        applicant = memo[case.applicant_id]
-    elif case.applicant_id is not None:
-        # Three columns in one statement (not the user with its groups: a second read of memberships).
-        applicant = session.execute(_NAMES.where(User.id == case.applicant_id)).first()
     if applicant is not None:
         if applicant.company_name and is_valid_credit_code(applicant.credit_code):
             head.append(applicant.company_name)
@@ -59,25 +52,6 @@ def case_text(session: Session, case: Case) -> tuple[str, str]:
             body.append(applicant.display_name)
     body += [value for value in _strings(data, top=True) if value not in head]
     return _joined(head, " · ", MAX_HEAD), _joined(body, "\n", MAX_BODY)
-
-
-_NAMES = select(User.company_name, User.credit_code, User.display_name)
-_APPLICANTS = "search_applicants"  # Session.info: applicant id -> _NAMES row, see read_ahead
-_ROWS = "search_rows"  # Session.info: the index rows read ahead (the session holds them weakly)
-
-
-def read_ahead(session: Session, cases: list[Case]) -> None:
-    """Read the index rows and the applicants' names of many cases in two statements (a batch of
-    timer firings), so that indexing each case after its step reads nothing more."""
-    ids = [case.id for case in cases]
-    session.info.setdefault(_ROWS, []).extend(
-        session.scalars(select(CaseSearch).where(CaseSearch.case_id.in_(ids)))
-    )
-    users = {case.applicant_id for case in cases if case.applicant_id is not None}
-    if users:
-        memo = session.info.setdefault(_APPLICANTS, {})
-        for row in session.execute(_NAMES.add_columns(User.id).where(User.id.in_(users))):
-            memo[row.id] = row
 
 
 def _joined(values: list[str], separator: str, limit: int) -> str:
@@ -111,37 +85,75 @@ def _strings(data: Any, *, top: bool = False) -> Iterator[str]:
         yield data
 
 
+_SEARCH: Table = CaseSearch.__table__  # type: ignore[assignment]
+_CASE: Table = Case.__table__  # type: ignore[assignment]
+_USER: Table = User.__table__  # type: ignore[assignment]
+# What the index needs besides the case: its applicant's three names (not the user with its
+# groups) and the row as indexed so far, in one statement.
+_KNOWN_COLUMNS = select(
+    _USER.c.company_name,
+    _USER.c.credit_code,
+    _USER.c.display_name,
+    _SEARCH.c.case_id.label("indexed"),
+    _SEARCH.c.head,
+    _SEARCH.c.body,
+    _CASE.c.id.label("case_id"),
+).select_from(
+    _CASE.outerjoin(_USER, _USER.c.id == _CASE.c.applicant_id).outerjoin(
+        _SEARCH, _SEARCH.c.case_id == _CASE.c.id
+    )
+)
+_KNOWN = _KNOWN_COLUMNS.where(_CASE.c.id == bindparam("case_id"))
+# The same for many cases at once (a batch of timer firings, see read_ahead).
+_KNOWN_MANY = _KNOWN_COLUMNS.where(_CASE.c.id.in_(bindparam("case_ids", expanding=True)))
+_AHEAD = "search_known_ahead"  # Session.info: case id -> its _KNOWN row, read by read_ahead
+_FTS_DELETE = text(
+    "INSERT INTO case_search_fts(case_search_fts, rowid, head, body) VALUES ('delete', :id, :head, :body)"
+)
+_FTS_INSERT = text("INSERT INTO case_search_fts(rowid, head, body) VALUES (:id, :head, :body)")
+
+
 def index_case(session: Session, case: Case) -> None:
-    """Write the case's row of the index (and its grams) when its text changed. Flushes."""
-    head, body = case_text(session, case)
-    row = session.get(CaseSearch, case.id)
-    if row is not None and row.head == head and row.body == body:
+    """Write the case's row of the index (and its grams) when its text changed.
+
+    Core statements on the session's connection: the row is written and never read back as an
+    object in a step, so the ORM's unit of work would only add cost (issue 22). The case row
+    itself must be in the database (flushed) already."""
+    connection = session.connection()
+    ahead: dict[int, Any] = session.info.get(_AHEAD, {})
+    if case.id in ahead:  # read with its batch; used once (what this step writes makes it stale)
+        known = ahead.pop(case.id)
+    else:
+        known = connection.execute(_KNOWN, {"case_id": case.id}).first()
+    applicant = known if known is not None and known.display_name is not None else None
+    head, body = case_text(case, applicant)
+    indexed = known is not None and known.indexed is not None
+    if known is not None and indexed and known.head == head and known.body == body:
         return
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if sqlite and row is not None:
-        _fts(session, "delete", case.id, row.head, row.body)
-    if row is None:
-        row = CaseSearch(case_id=case.id, head=head, body=body, indexed_at=clock.now())
-        session.add(row)
-    row.head, row.body, row.indexed_at = head, body, clock.now()
+    sqlite = connection.dialect.name == "sqlite"
+    values: dict[str, Any] = {"head": head, "body": body, "indexed_at": clock.now()}
+    if not sqlite:
+        values["grams"] = cast(tsvector_literal(head, body), TSVECTOR())
+    if known is not None and indexed:
+        if sqlite:  # removing a row's grams from the contentless table needs the same grams
+            connection.execute(_FTS_DELETE, _grams(case.id, known.head, known.body))
+        connection.execute(update(_SEARCH).where(_SEARCH.c.case_id == case.id).values(values))
+    else:
+        connection.execute(insert(_SEARCH).values(case_id=case.id, **values))
     if sqlite:
-        _fts(session, "insert", case.id, head, body)
-    else:
-        row.grams = cast(tsvector_literal(head, body), TSVECTOR())  # type: ignore[assignment,arg-type]
-    held_flush.flush(session)
+        connection.execute(_FTS_INSERT, _grams(case.id, head, body))
 
 
-def _fts(session: Session, action: str, case_id: int, head: str, body: str) -> None:
-    """Add or remove a case's grams in the contentless FTS5 table (removing needs the same grams)."""
-    values = {"id": case_id, "head": fts_grams(head), "body": fts_grams(body)}
-    if action == "delete":
-        statement = (
-            "INSERT INTO case_search_fts(case_search_fts, rowid, head, body) "
-            "VALUES ('delete', :id, :head, :body)"
-        )
-    else:
-        statement = "INSERT INTO case_search_fts(rowid, head, body) VALUES (:id, :head, :body)"
-    session.execute(text(statement), values)
+def read_ahead(session: Session, cases: list[Case]) -> None:
+    """Read what :func:`index_case` reads for many cases in one statement (a batch of timer
+    firings), so that indexing each case after its step reads nothing more."""
+    if cases:
+        rows = session.connection().execute(_KNOWN_MANY, {"case_ids": [case.id for case in cases]})
+        session.info.setdefault(_AHEAD, {}).update((row.case_id, row) for row in rows)
+
+
+def _grams(case_id: int, head: str, body: str) -> dict[str, Any]:
+    return {"id": case_id, "head": fts_grams(head), "body": fts_grams(body)}
 
 
 def reindex(session: Session, *, batch: int = 500) -> Iterator[int]:

@@ -32,6 +32,7 @@ from app.errors import LoginLocked, NotAuthenticated
 from app.limits import client_address, login_guard
 from app.models import User
 from app.services import auth as auth_service
+from app.services import caller
 
 from . import common
 from .i18n import COOKIE, LANGUAGES
@@ -53,7 +54,7 @@ def current_user() -> User | None:
         user_id, version = session.get(USER_KEY), session.get(VERSION_KEY)
         session_version = session.get(SESSION_VERSION_KEY)
         if isinstance(user_id, int) and isinstance(version, int) and isinstance(session_version, int):
-            found = common.session().get(User, user_id)
+            found = caller.user_with_groups(common.session(), user_id)
             if (
                 found is not None
                 and found.is_active

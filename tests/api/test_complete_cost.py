@@ -49,10 +49,11 @@ def test_completion_reads_each_thing_once_and_keeps_rows_right(api: Any, app: An
     ]
     # The caller with its groups, the case locked by the task's id, the case's open tasks (with the
     # task), its unfired timers, the webhook subscriptions (the step's events go to them), the
-    # applicant's three names and the case's search row (the index is kept in this transaction),
-    # the audit chain's last hash: nothing is read twice. A process without message events reads
-    # no message waits.
-    assert len(selects) == 8, "\n".join(selects)
+    # applicant's three names with the case's search row in one statement (the index is kept in
+    # this transaction), the audit chain's last hash: nothing is read twice. A process without
+    # message events reads no message waits.
+    assert len(selects) == 7, "\n".join(selects)
+    assert sum("FROM user" in s or 'FROM "user"' in s for s in selects) == 1, "\n".join(selects)
     assert not [s for s in selects if "FROM message_wait" in s]
     assert sum(s.startswith('UPDATE "case"') for s in seen) == 1
     # The completed task's timers are closed in memory and written with the flush, by id.

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Case, HumanTask, ProcessVersion, User
 
+from ..processes import VersionSnapshot
+
 # A permission check run under the case's lock with the task as it is then; raises to refuse.
 TaskCheck = Callable[[Session, HumanTask], None]
 # The same for a command on a case: the case and its open tasks as they are under the lock.
@@ -36,7 +38,7 @@ class StartCase:
     """Create a case of ``version`` with the start form's ``data`` and run it to its first wait.
     ``start_data`` is what the platform adds for process code (e.g. the verified applicant)."""
 
-    version: ProcessVersion
+    version: ProcessVersion | VersionSnapshot
     data: Mapping[str, Any]
     actor: User | None
     applicant_id: int | None

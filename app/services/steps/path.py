@@ -148,16 +148,18 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
         submitted_at=now,
         time_limit=meta.get("time_limit"),
         clock_pauses=[],
-        data={},
-        state="",
+        # The state and data in the INSERT: the mirror's update then leaves them out (unchanged).
+        data=result.data,
+        state=result.state,
         state_format="pf1",
         updated_at=now,
     )
+    case.due_at = case_due(platform.calendar(session), case)
     session.add(case)
     session.flush()
     sealed.keep(session, case.id)
-    case.due_at = case_due(platform.calendar(session), case)
-    mirrored = gateway.mirror(session, case, result, [], actor=command.actor)
+    # A new case has no open tasks and no timers yet: nothing to read.
+    mirrored = gateway.mirror(session, case, result, [], actor=command.actor, unfired=[])
     detail = {"process": version.key, "version": version.hash[:12], **command.detail}
     run_effects(
         session, AfterStep(case, result, mirrored, command.actor, action="case.submitted", detail=detail)
