@@ -8,8 +8,9 @@ import operator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, text, union_all
+from sqlalchemy import Select, and_, false, func, or_, select, text, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import False_
 
 from app import clock
 from app.errors import Forbidden, NotFound
@@ -109,16 +110,21 @@ def _inbox_filters(session: Session, user: User, query: InboxQuery) -> list[Sele
     return [select(HumanTask).where(OPEN, scope, *filters) for scope in _scope_ranges(session, user, query)]
 
 
-def _groups_scope(user: User) -> Any:
+def _groups_scope(user: User) -> list[Any]:
     """`scope=groups`: the tasks ``user`` may take: its groups' tasks, except a heads-only task
-    (a chief's co-signature) in a group it is a plain member of - completing that would be a 403."""
+    (a chief's co-signature) in a group it is a plain member of - completing that would be a 403.
+
+    As disjoint ranges (supervised groups, plain-member groups), never `IN ()` OR-ed to the other:
+    SQLite cannot use the open-group index through such an OR and scanned every open task
+    (100,000 open tasks: 55 ms a page instead of 4)."""
     supervised = group_slugs(user, supervised=True)
     member_only = sorted(set(group_slugs(user)) - set(supervised))
-    heads_only = HumanTask.context["supervisors_only"].as_boolean()
-    return or_(
-        HumanTask.candidate_group.in_(supervised),
-        and_(HumanTask.candidate_group.in_(member_only), or_(heads_only.is_(None), heads_only.is_(False))),
-    )
+    ranges: list[Any] = []
+    if supervised:
+        ranges.append(HumanTask.candidate_group.in_(supervised))
+    if member_only:
+        ranges.append(and_(HumanTask.candidate_group.in_(member_only), HumanTask.heads_only == false()))
+    return ranges or [false()]
 
 
 def _scope_ranges(session: Session, user: User, query: InboxQuery) -> list[Any]:
@@ -130,7 +136,12 @@ def _scope_ranges(session: Session, user: User, query: InboxQuery) -> list[Any]:
         if user.has_role("admin"):
             return [HumanTask.candidate_group != gateway.APPLICANT_GROUP]
         return _all_scope(session, user)
-    return [or_(_groups_scope(user), offered_away)]
+    own = _groups_scope(user)
+    if isinstance(offered_away, False_):
+        return own
+    # A substitute's inbox: the absent colleague's group tasks may be the substitute's own group's
+    # too, so one OR (rare, and a range merge would list such a task twice).
+    return [or_(*own, offered_away)]
 
 
 def _all_scope(session: Session, user: User) -> list[Any]:

@@ -142,3 +142,22 @@ def test_any_sign_ends_at_the_first_signature_and_cancels_the_others(db: Any, an
     assert fresh(db, case).status == CaseStatus.APPROVED
     chief = user_named(db, "construction_chief")
     refused(db, case, Conflict, lambda: tasks.complete_task(db, chief, others["construction"].id, AGREE))
+
+
+def test_a_heads_only_task_is_marked_on_its_row_and_left_out_of_a_plain_members_inbox(db: Any) -> None:
+    """The row's `heads_only` follows the context's `supervisors_only` whoever writes the row, and
+    the inbox's plain-member range filters on it (services/tasks.py `_groups_scope`)."""
+    case = _large_permit(db)
+    chief_task = signers(db, case)["construction"]
+    assert chief_task.heads_only is True
+    others = db.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.id != chief_task.id))
+    assert [t.id for t in others if t.heads_only] == []
+
+    def listed(username: str) -> list[int]:
+        page = tasks.list_inbox(db, user_named(db, username), tasks.InboxQuery(per_page=100))
+        return [t.id for t in page.items]
+
+    assert chief_task.id in listed("construction_chief")
+    assert chief_task.id not in listed("permit_officer")
+    query = tasks.InboxQuery()
+    assert tasks.count_inbox(db, user_named(db, "permit_officer"), query) == len(listed("permit_officer"))
