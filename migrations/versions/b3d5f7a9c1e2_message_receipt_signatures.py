@@ -2,14 +2,14 @@
 another body refused); the idempotency key becomes optional
 
 Revision ID: b3d5f7a9c1e2
-Revises: c9f1d3e5a7b2
+Revises: d4a7c2e9f1b3
 Create Date: 2026-12-02 21:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'b3d5f7a9c1e2'
-down_revision = 'c9f1d3e5a7b2'
+down_revision = 'd4a7c2e9f1b3'
 branch_labels = None
 depends_on = None
 
