@@ -58,7 +58,10 @@ class MessageHeaders(Schema):
         data_key="X-PermitFlow-Signature",
         metadata={"description": 'hex HMAC-SHA256(secret, timestamp + "." + raw body)'},
     )
-    key = fields.String(data_key="Idempotency-Key", metadata={"description": "again: first answer"})
+    key = fields.String(
+        data_key="Idempotency-Key",
+        metadata={"description": "again with the same body: the first answer; with another body: 422"},
+    )
 
 
 class MessageBody(Schema):
@@ -151,13 +154,15 @@ class Messages(MethodView):
     @documented_errors(blp, 401, 403, 404, 409, 422)
     def post(self, headers: dict[str, Any], _body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """A signed message from an integration client: 201 started a case, 200 resumed cases, 202
-        recorded; 401 for an unknown client, an old timestamp or a bad signature; 403 for a name the
-        client may not send; 404/409/422 with the reason. Nothing is stored for a refusal."""
+        recorded; 401 for an unknown client, an old timestamp, a bad signature or one received
+        before (a replay); 403 for a name the client may not send; 422 for an Idempotency-Key used
+        with another body; 404/409/422 with the reason. Nothing is stored for a refusal."""
         raw = request.get_data(cache=True)
         db = session()
         client = integrations.verify(
             db, headers.get("client", ""), headers.get("timestamp", ""), headers.get("signature", ""), raw
         )
-        status, answer = integrations.receive(db, client, headers.get("key"), raw)
+        signed = headers.get("signature", "").strip().lower()
+        status, answer = integrations.receive(db, client, headers.get("key"), raw, signed)
         commit()
         return answer, status

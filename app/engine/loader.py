@@ -367,11 +367,7 @@ def _meta(
         # complaint semantics (wording, rating, statistics) and the certificates it issues.
         "case_kind": case_kind(props),
         "guide": guide_meta(props),
-        "rating": found.rating,
-        "certificates": dict(sorted(found.certificates.items())),
-        "tasks": found.tasks,
-        "end_statuses": found.end_statuses,
-        "lane_groups": dict(sorted(found.lanes_used.items())),
+        **found.as_meta(),
         "calls": sorted(name for name in all_specs if name != key and name in {p.stem for p in dep_paths}),
     }
 

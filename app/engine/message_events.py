@@ -21,7 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .errors import TaskNotReady
 from .step_facts import plain, props
-from .types import ThrownMessage, WaitingMessage
+from .types import PAYLOADS_KEY, ThrownMessage, WaitingMessage
 from .validation.problems import NS
 
 
@@ -112,9 +112,20 @@ def thrown_messages(workflow: BpmnWorkflow) -> list[ThrownMessage]:
     ]
 
 
-def catch(workflow: BpmnWorkflow, name: str, payload: dict[str, Any], task_id: str | None = None) -> str:
+def catch(
+    workflow: BpmnWorkflow,
+    name: str,
+    payload: dict[str, Any],
+    task_id: str | None = None,
+    *,
+    keep: bool = False,
+) -> str:
     """Deliver message ``name`` to the waiting task ``task_id`` (any waiting for it when None);
-    returns the BPMN id of the element that caught it. Raises TaskNotReady when none waits."""
+    returns the BPMN id of the element that caught it. Raises TaskNotReady when none waits.
+
+    With ``keep``, a non-empty ``payload`` (the platform validated it against the element's
+    schema) is kept in the case data at ``messages[name]``, the last one of that name replacing
+    the one before; nothing else of the data changes."""
     waiting = [
         (t, d)
         for t in _waiting_tasks(workflow)
@@ -129,6 +140,11 @@ def catch(workflow: BpmnWorkflow, name: str, payload: dict[str, Any], task_id: s
         task.task_spec._update(task)
     except SpiffWorkflowException as err:
         raise TaskNotReady(str(err)) from err
+    if keep and payload:
+        # After the update: the task has inherited its parent's data, and what it holds when it
+        # runs is what the tasks after it inherit.
+        kept = task.data.get(PAYLOADS_KEY)
+        task.data[PAYLOADS_KEY] = {**(kept if isinstance(kept, dict) else {}), name: dict(payload)}
     return str(task.task_spec.bpmn_id)
 
 

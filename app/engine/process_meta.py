@@ -13,10 +13,24 @@ class TaskMeta:
     """What the version's metadata keeps of the task specs, collected one spec at a time."""
 
     tasks: dict[str, Any] = field(default_factory=dict)
+    # Elements that are not human tasks naming a form: a message catch event or receive task's
+    # schema of the payload it takes (bpmn id → form name).
+    message_forms: dict[str, str] = field(default_factory=dict)
     end_statuses: dict[str, str] = field(default_factory=dict)
     lanes_used: dict[str, str] = field(default_factory=dict)
     rating: dict[str, Any] | None = None
     certificates: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_meta(self) -> dict[str, Any]:
+        """What the version's metadata keeps of them (merged into it by the loader)."""
+        return {
+            "rating": self.rating,
+            "certificates": dict(sorted(self.certificates.items())),
+            "tasks": self.tasks,
+            "message_forms": dict(sorted(self.message_forms.items())),
+            "end_statuses": self.end_statuses,
+            "lane_groups": dict(sorted(self.lanes_used.items())),
+        }
 
     def add(self, task_spec: Any, process_id: str, *, own: bool, lane_groups: dict[str, str]) -> None:
         """``own``: the spec belongs to the process itself (not to one it calls)."""
@@ -38,6 +52,8 @@ class TaskMeta:
                 "clock_paused": task_props.get("clock") == "paused",
                 **_merge_meta(task_props),
             }
+        elif task_props.get("formJsonSchemaFilename") and getattr(task_spec, "bpmn_id", None):
+            self.message_forms[task_spec.bpmn_id] = task_props["formJsonSchemaFilename"]
         if not own:
             return
         if "case_status" in task_props:

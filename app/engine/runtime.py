@@ -121,10 +121,11 @@ class Runtime:
         message: tuple[str, str, dict[str, Any]],
         step_helpers: Helpers | None = None,
     ) -> StepResult:
-        """Deliver ``message`` (name, waiting task id, payload) to the workflow and run on."""
+        """Deliver ``message`` (name, waiting task id, payload) to the workflow and run on; the
+        payload (validated by the caller) is kept at ``messages[name]`` of the case data."""
         workflow, engine = self._load(source, state, step_helpers)
         name, task_id, payload = message
-        message_events.catch(workflow, name, payload, task_id)
+        message_events.catch(workflow, name, payload, task_id, keep=True)
         return self._advance(workflow, source, engine)
 
     def complete(

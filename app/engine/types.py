@@ -76,6 +76,11 @@ class PendingTimer:
     properties: dict[str, str] = field(default_factory=dict)
 
 
+# Where a resuming message's payload is kept in the case data: ``messages[<message name>]``, never
+# merged into the case's own fields (a payload naming `repeats` or `contractor` overwrites nothing).
+PAYLOADS_KEY = "messages"
+
+
 @dataclass(frozen=True)
 class WaitingMessage:
     """A message a workflow waits for: its catching element and the keys that correlate it."""

@@ -29,15 +29,24 @@ class IntegrationClient(Base):
 
 
 class MessageReceipt(Base):
-    """A message accepted from a client under its idempotency key, with the answer it got: the
-    same key again gets that answer and has no second effect."""
+    """A message accepted from a client, with the answer it got: the same idempotency key again
+    gets that answer and has no second effect (with another body: refused); the same signature
+    again is a replay and is refused, with or without a key (the key is not signed)."""
 
     __tablename__ = "message_receipt"
-    __table_args__ = (UniqueConstraint("client_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("client_id", "idempotency_key"),
+        UniqueConstraint("client_id", "signature"),
+    )
 
     id: Mapped[intpk]
     client_id: Mapped[int] = mapped_column(ForeignKey("integration_client.id", ondelete="CASCADE"))
-    idempotency_key: Mapped[str] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # Hex HMAC-SHA256 of the message as signed (timestamp + body): one use each. Receipts stored
+    # before replays were refused have none.
+    signature: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of the raw body: the same key with another body is a conflict, not the first answer.
+    body_hash: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[int]
     answer: Mapped[dict[str, Any]]

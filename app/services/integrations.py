@@ -4,11 +4,13 @@ messages they send (POST /api/v1/messages).
 A client has an id and a secret; it signs each message with hex HMAC-SHA256(secret, timestamp + "."
 + raw body) and sends the Unix timestamp, which must be within the replay window of now. It may send
 only the message names it was registered for. An idempotency key sent again gets the first answer
-and has no second effect. Nothing is stored for a refused message.
+and has no second effect; a signature is accepted once (a replay is refused, 401). Nothing is
+stored for a refused message.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets
@@ -138,41 +140,69 @@ def parse_message(body: bytes) -> tuple[str, dict[str, Any], dict[str, Any]]:
 
 
 def receive(
-    session: Session, client: IntegrationClient, key: str | None, body: bytes
+    session: Session, client: IntegrationClient, key: str | None, body: bytes, signed: str
 ) -> tuple[int, dict[str, Any]]:
-    """Route a verified client's message; the answer (status, body) is kept under its idempotency
-    key, and the same key again returns it with no second effect."""
+    """Route a verified client's message (``signed``: its verified signature); the answer
+    (status, body) is kept, and the same idempotency key again returns it with no second effect.
+
+    The key is not part of the signed string (API.md fixes it as timestamp + "." + body), so a
+    signature is accepted once: within the replay window a captured message sent again, with its
+    key, another key or none, has no second effect. The same key with another body is refused
+    (422): it would otherwise get the answer to a message it is not."""
     name, correlation, payload = parse_message(body)
     if name not in client.messages:
         raise Forbidden(f"client {client.client_id} may not send the message '{name}'")
+    digest = hashlib.sha256(body).hexdigest()
     if key is not None:
-        if not 0 < len(key) <= 200:
-            raise InvalidData(
-                "Idempotency-Key must be 1 to 200 characters",
-                {"Idempotency-Key": ["give 1 to 200 characters"]},
-            )
-        earlier = session.scalar(
-            select(MessageReceipt).where(
-                MessageReceipt.client_id == client.id, MessageReceipt.idempotency_key == key
-            )
-        )
+        earlier = _earlier_answer(session, client, key, digest)
         if earlier is not None:
-            return earlier.status, earlier.answer
+            return earlier
+    seen = select(MessageReceipt.id).where(
+        MessageReceipt.client_id == client.id, MessageReceipt.signature == signed
+    )
+    if session.scalar(seen) is not None:
+        raise NotAuthenticated("this signed message was received before (a replay): sign each message anew")
     detail = {"client": client.client_id}
     routed = route(session, name, {k: str(v) for k, v in correlation.items()}, payload, detail)
-    if key is not None:
-        session.add(
-            MessageReceipt(
-                client_id=client.id,
-                idempotency_key=key,
-                name=name,
-                status=routed.status,
-                answer=routed.answer,
-                received_at=clock.now(),
-            )
+    session.add(
+        MessageReceipt(
+            client_id=client.id,
+            idempotency_key=key,
+            signature=signed,
+            body_hash=digest,
+            name=name,
+            status=routed.status,
+            answer=routed.answer,
+            received_at=clock.now(),
         )
-        try:
-            session.flush()
-        except IntegrityError:  # the same key at the same moment: the other one's effect stands
-            raise Conflict("a message with this Idempotency-Key is being handled") from None
+    )
+    try:
+        session.flush()
+    except IntegrityError:  # the same key or signature at the same moment: the other one's effect stands
+        raise Conflict("a message with this Idempotency-Key or signature is being handled") from None
     return routed.status, routed.answer
+
+
+def _earlier_answer(
+    session: Session, client: IntegrationClient, key: str, digest: str
+) -> tuple[int, dict[str, Any]] | None:
+    """The answer kept under the client's idempotency ``key`` (None: a new key); 422 when the key
+    came with another body."""
+    if not 0 < len(key) <= 200:
+        raise InvalidData(
+            "Idempotency-Key must be 1 to 200 characters",
+            {"Idempotency-Key": ["give 1 to 200 characters"]},
+        )
+    earlier = session.scalar(
+        select(MessageReceipt).where(
+            MessageReceipt.client_id == client.id, MessageReceipt.idempotency_key == key
+        )
+    )
+    if earlier is None:
+        return None
+    if earlier.body_hash is not None and earlier.body_hash != digest:
+        raise InvalidData(
+            "this Idempotency-Key was used for another message: a new message needs a new key",
+            {"Idempotency-Key": ["already used for a message with another body"]},
+        )
+    return earlier.status, earlier.answer

@@ -19,7 +19,7 @@ from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, InvalidData, NotFound
@@ -30,7 +30,8 @@ from . import attachments, disclosure, processes, steps
 KINDS = ("notice", "policy", "supervision")
 LEVELS = ("national", "local")
 BUSINESSES = ("safety", "quality")
-LIMIT = 200  # notices read for one listing; a portal publishes a few a week
+PER_PAGE = 20
+MAX_PAGE = 10_000
 MAX_QUERY = 100
 TAGS = {"p", "br", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "a", "code",
         "pre", "blockquote", "table", "thead", "tbody", "tr", "th", "td", "hr", "del"}  # fmt: skip
@@ -79,16 +80,60 @@ def notice_keys(session: Session) -> dict[str, str]:
     return found
 
 
-def _published_cases(session: Session, keys: dict[str, str]) -> list[Case]:
-    if not keys:
-        return []
-    stmt = select(Case).where(
-        Case.process_key.in_(list(keys)),
+@dataclass(frozen=True)
+class NoticeFilter:
+    """What a reader asks of the notices: a section, level and business (empty: any) and words
+    the title or the body holds."""
+
+    kind: str = ""
+    level: str = ""
+    business: str = ""
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class NoticePage:
+    """One page of the published notices that match, newest first, and how many match in all."""
+
+    items: list[PublishedNotice]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _field(key: str, name: str) -> ColumnElement[str]:
+    return Case.data[(key, name)].as_string()
+
+
+def _matching(keys: dict[str, str], wanted: NoticeFilter) -> ColumnElement[bool]:
+    """The published notices matching ``wanted``, as one condition on ``case``: every filter is
+    in the query (never applied to a first batch of rows), so each matching notice is found."""
+    words = wanted.q.strip()[:MAX_QUERY]
+    per_process = []
+    for process_key, key in keys.items():
+        conditions = [Case.process_key == process_key, _field(key, "title").is_not(None)]
+        for name, value in (("kind", wanted.kind), ("level", wanted.level), ("business", wanted.business)):
+            if value:
+                conditions.append(_field(key, name) == value)
+        if words:
+            # Plain, literal text: a % or _ typed by a reader is that character, never a wildcard.
+            conditions.append(
+                or_(
+                    _field(key, "title").icontains(words, autoescape=True),
+                    _field(key, "body").icontains(words, autoescape=True),
+                )
+            )
+        per_process.append(and_(*conditions))
+    return and_(
         Case.status == CaseStatus.APPROVED,
         Case.withheld_at.is_(None),
         Case.completed_at.is_not(None),
+        or_(*per_process),
     )
-    return list(session.scalars(stmt.order_by(Case.completed_at.desc(), Case.id.desc()).limit(LIMIT)))
 
 
 def _item(case: Case, key: str) -> PublishedNotice | None:
@@ -116,31 +161,32 @@ def _item(case: Case, key: str) -> PublishedNotice | None:
     )
 
 
-def _matches(notice: PublishedNotice, words: str) -> bool:
-    # Plain, literal text: a % or _ typed by a reader is that character, never a wildcard.
-    return words in notice.title.casefold() or words in notice.body.casefold()
-
-
 def published(
-    session: Session, *, kind: str = "", level: str = "", business: str = "", q: str = ""
-) -> list[PublishedNotice]:
-    """The published notices, newest first, of a section/level/business when given, whose title
-    or body holds ``q``. An unknown filter value is refused (400), not silently ignored."""
-    for name, value, allowed in (("category", kind, KINDS), ("level", level, LEVELS),
-                                 ("business", business, BUSINESSES)):  # fmt: skip
+    session: Session, wanted: NoticeFilter, *, page: int = 1, per_page: int | None = None
+) -> NoticePage:
+    """Page ``page`` of the published notices matching ``wanted``, newest first, among all of
+    them (``per_page``: default :data:`PER_PAGE`). An unknown filter value is refused (400), not
+    silently ignored."""
+    per_page = per_page or PER_PAGE
+    for name, value, allowed in (("category", wanted.kind, KINDS), ("level", wanted.level, LEVELS),
+                                 ("business", wanted.business, BUSINESSES)):  # fmt: skip
         if value and value not in allowed:
             raise InvalidData(f"unknown {name}", {name: [f"one of {', '.join(allowed)}"]})
     keys = notice_keys(session)
-    found = [n for c in _published_cases(session, keys) if (n := _item(c, keys[c.process_key]))]
-    words = q.strip()[:MAX_QUERY].casefold()
-    return [
-        n
-        for n in found
-        if (not kind or n.kind == kind)
-        and (not level or n.level == level)
-        and (not business or n.business == business)
-        and (not words or _matches(n, words))
-    ]
+    page = min(max(page, 1), MAX_PAGE)
+    if not keys:
+        return NoticePage([], 0, page, per_page)
+    condition = _matching(keys, wanted)
+    total = int(session.scalar(select(func.count()).select_from(Case).where(condition)) or 0)
+    rows = session.scalars(
+        select(Case)
+        .where(condition)
+        .order_by(Case.completed_at.desc(), Case.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    items = [n for c in rows if (n := _item(c, keys[c.process_key]))]
+    return NoticePage(items, total, page, per_page)
 
 
 def _case(session: Session, number: str) -> tuple[Case, PublishedNotice]:

@@ -19,6 +19,7 @@ from app.errors import InvalidData
 
 from . import webhook_urls
 from .signed_body import signature
+from .webhook_errors import ANSWERED, NO_ANSWER, REFUSED, UNREACHABLE, UNSENDABLE, error
 
 USER_AGENT = "PermitFlow-Webhook/1"
 
@@ -72,7 +73,7 @@ def send(outgoing: Outgoing, *, allow: str, timeout: float, now: datetime) -> An
     try:
         target = webhook_urls.check(outgoing.url, allow)
     except InvalidData as err:
-        return Answer(None, f"refused: the URL {err.errors['url'][0]}")
+        return Answer(None, error(REFUSED, reason=err.errors["url"][0]))
     body = outgoing.body.encode()
     stamp = str(int(now.timestamp()))
     pinned = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
@@ -96,11 +97,11 @@ def send(outgoing: Outgoing, *, allow: str, timeout: float, now: datetime) -> An
         connection.endheaders(body)
         status = connection.getresponse().status
     except TimeoutError:
-        return Answer(None, f"no answer within {timeout:g} s")
+        return Answer(None, error(NO_ANSWER, seconds=f"{timeout:g}"))
     except (OSError, http.client.HTTPException) as err:
-        return Answer(None, f"could not be reached: {type(err).__name__}: {err}"[:500])
+        return Answer(None, error(UNREACHABLE, detail=f"{type(err).__name__}: {err}"))
     except (UnicodeError, ValueError) as err:  # a URL stored before it was checked: an answer, not a crash
-        return Answer(None, f"could not be sent: {type(err).__name__}: {err}"[:500])
+        return Answer(None, error(UNSENDABLE, detail=f"{type(err).__name__}: {err}"))
     finally:
         connection.close()
-    return Answer(status, None if 200 <= status < 300 else f"the receiver answered {status}")
+    return Answer(status, None if 200 <= status < 300 else error(ANSWERED, status=status))

@@ -14,13 +14,17 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from app.engine.messages import marked
 from app.errors import InvalidData
 
-BAD_URL = "is not an http:// or https:// URL with a host"
-PRIVATE_URL = "reaches a private, loopback or link-local address (PERMITFLOW_WEBHOOK_ALLOW_HOSTS)"
-UNRESOLVED_URL = "names a host that does not resolve"
-TOO_LONG_URL = "is longer than 2000 characters"
-NON_ASCII_URL = "has characters outside ASCII: write the host in punycode (xn--) and percent-encode the path"
+# Marked: the delivery log says them in the page's language (services/webhook_errors.py).
+BAD_URL = marked("is not an http:// or https:// URL with a host")
+PRIVATE_URL = marked("reaches a private, loopback or link-local address (PERMITFLOW_WEBHOOK_ALLOW_HOSTS)")
+UNRESOLVED_URL = marked("names a host that does not resolve")
+TOO_LONG_URL = marked("is longer than 2000 characters")
+NON_ASCII_URL = marked(
+    "has characters outside ASCII: write the host in punycode (xn--) and percent-encode the path"
+)
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

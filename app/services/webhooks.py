@@ -27,12 +27,12 @@ from app.models import Case, DeliveryState, User, Webhook, WebhookDelivery
 
 from . import audit, deferred, pii, platform, webhook_urls
 from .admin_rules import require_admin
+from .webhook_errors import DELETED
 from .webhook_events import EVENTS, case_part, iso
 from .webhook_sending import Answer, Outgoing
 
 NO_EVENTS = "name at least one event type"
 UNKNOWN_EVENT = "names an unknown event type"
-DELETED = "the subscription was deleted"
 
 
 @dataclass(frozen=True)

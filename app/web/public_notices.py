@@ -17,6 +17,8 @@ from . import common
 from .auth import current_user, login_required
 from .public_pages import bp
 
+FEED_ITEMS = 50
+
 
 def _filters() -> dict[str, str]:
     return {
@@ -25,28 +27,30 @@ def _filters() -> dict[str, str]:
     }
 
 
-def _published(filters: dict[str, str]) -> list[notices.PublishedNotice]:
-    return notices.published(
-        common.session(),
-        kind=filters["category"],
-        level=filters["level"],
-        business=filters["business"],
-        q=filters["q"],
-    )
+def _published(filters: dict[str, str], page: int = 1, per_page: int | None = None) -> notices.NoticePage:
+    wanted = notices.NoticeFilter(filters["category"], filters["level"], filters["business"], filters["q"])
+    return notices.published(common.session(), wanted, page=page, per_page=per_page)
+
+
+def _page() -> int:
+    raw = request.args.get("page", "")
+    return int(raw) if raw.isdigit() and len(raw) < 6 else 1
 
 
 @bp.route("/notices")
 def notice_list() -> ResponseReturnValue:
-    """The published notices, newest first."""
+    """The published notices, newest first, a page at a time (``?page=``)."""
     filters = _filters()
-    return render_template("notices.html", items=_published(filters), filters=filters)
+    found = _published(filters, _page())
+    kept = {name: value for name, value in filters.items() if value}  # the pager's links keep the filters
+    return render_template("notices.html", items=found.items, found=found, filters=filters, kept=kept)
 
 
 @bp.route("/notices/feed.xml")
 def notice_feed() -> ResponseReturnValue:
     """An Atom feed of the published notices (one section with ``?category=``)."""
     filters = _filters()
-    items = _published(filters)[:50]
+    items = _published(filters, per_page=FEED_ITEMS).items
     # Links from the configured public address, never from the request's Host header (which a
     # client chooses: a cached feed would carry its links to everyone).
     base = common.settings().base_url.rstrip("/")

@@ -266,7 +266,9 @@ def test_two_racing_messages_have_one_effect(app: Any, db: Any, tmp_path: Path, 
         t.start()
     for t in threads:
         t.join(30)
-    assert sorted(answers, key=str) == [200, 409], answers
+    # One at a time (services/steps/messages.py serialise): the second finds the case no longer
+    # waiting, and the message is recorded on the case it names.
+    assert sorted(answers, key=str) == [200, 202], answers
     db.expire_all()
     received = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "message.received")
     assert db.scalar(received) == 1

@@ -156,3 +156,33 @@ def test_markdown_is_rendered_without_html_or_script_links() -> None:
         "<img src=x onerror=alert(1)>\n\n[a](javascript:alert(1)) [b](JaVaScRiPt:x) <i>x</i>"
     )
     assert "<img" not in html and 'href="javascript' not in html.lower() and "<i>" not in html
+
+
+def _publish(api: Any, title: str, body: str) -> str:
+    data = {"notice": {**NOTICE, "title": title, "body": body}, "publication": "now"}
+    made = api.post("/api/v1/cases", "publisher", json={"process": "notice_publication", "data": data})
+    number = str(made.get_json()["number"])
+    _complete(api, "notice_chief", number, "Section head's review", {"decision": "approve"})
+    _complete(api, "director", number, "Leader's review", {"decision": "approve"})
+    return number
+
+
+def test_the_search_finds_every_published_notice_a_page_at_a_time(
+    api: Any, pages: Any, monkeypatch: Any
+) -> None:
+    from app.services import notices
+
+    older = _publish(api, "关于扬尘治理的通知", "全市工地落实扬尘治理措施。")
+    newer = [_publish(api, f"质量安全通报（第{n}期）", "本期通报。") for n in (1, 2)]
+    # Pages of one notice, and (before) a listing that read only the newest notice: the older one
+    # must still be found, its filters and words applied by the query over all of them.
+    monkeypatch.setattr(notices, "PER_PAGE", 1)
+    monkeypatch.setattr(notices, "LIMIT", 1, raising=False)
+    public = pages(None)
+    found = _text(public.get("/notices?q=扬尘治理&category=notice"))
+    assert older in found and all(n not in found for n in newer)
+    assert older in _text(public.get("/notices?q=落实扬尘"))  # words of the body too
+    first, last = _text(public.get("/notices")), _text(public.get("/notices?page=3"))
+    assert newer[1] in first and older not in first and 'rel="next"' in first
+    assert older in last and 'rel="next"' not in last and 'rel="prev"' in last
+    assert older not in _text(public.get("/notices?q=扬尘治理&level=national"))

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..decisions import ANY, INPUT_VALUE, Decision, entry_code
 from ..messages import Text
+from ..types import PAYLOADS_KEY
 from .problems import NS, local_name
 from .python_names import code_names
 
@@ -179,6 +180,11 @@ def node_writes(el: Any, forms: Mapping[str, Any], decisions: Decisions | None =
         names |= {"signing", str(outcome.get("value", "")).strip() if outcome is not None else "sign_outcome"}
     for var in _text(el, ".//spiffworkflow:messageVariable"):
         names.add((var.text or "").strip())
+    catches = tag == "receiveTask" or (
+        tag in ("intermediateCatchEvent", "boundaryEvent") and _text(el, "./bpmn:messageEventDefinition")
+    )
+    if catches and _properties(el).get("formJsonSchemaFilename") is not None:
+        names.add(PAYLOADS_KEY)  # where the platform keeps the payload of the message it caught
     for item in _text(el, "./bpmn:ioSpecification/bpmn:dataOutput"):
         names |= {str(v) for v in (item.get("name"), item.get("id")) if v}
     return frozenset(n for n in names if n)

@@ -1,16 +1,20 @@
 """The admin console's outbound webhooks: subscriptions (add, delete) and the delivery log with a
-re-send button. The secret of a new subscription is shown once, on the page that answers the form."""
+re-send button. The secret of a new subscription is shown once, on the page the form redirects to
+(post/redirect/get: a reload subscribes nothing again); it travels there in the session's flash
+messages, never in the URL, and is gone from the session once shown."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, get_flashed_messages, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 
 from app.errors import Conflict, NotFound
+from app.problem_words import say
 from app.services import webhook_urls, webhooks
+from app.services.webhook_errors import explained
 from app.services.webhook_events import EVENTS
 
 from .. import common
@@ -46,6 +50,16 @@ MESSAGES.update(
 )
 
 
+# The flash category carrying a new subscription's secret to the page after the redirect
+# (base.html shows every other category as a notice, never this one).
+SECRET_FLASH = "secret"
+
+
+def delivery_error(stored: str) -> str:
+    """A delivery's stored failure reason in the page's language."""
+    return say(explained(stored))
+
+
 def _webhook_filter() -> int | None:
     raw = request.args.get("webhook", "")
     return int(raw) if raw.isdigit() and len(raw) < 12 else None
@@ -55,11 +69,12 @@ def _webhooks_page(
     form: dict[str, Any] | None = None,
     errors: dict[str, Any] | None = None,
     status: int = 200,
-    secret: str | None = None,
 ) -> Any:
     db = common.session()
     chosen = _webhook_filter()
-    return console_page(
+    flashed: list[tuple[str, str]] = get_flashed_messages(with_categories=True)  # type: ignore[assignment]
+    secret = next((m for c, m in flashed if c == SECRET_FLASH), None)
+    page = console_page(
         "admin/webhooks.html",
         "webhooks",
         form or {"events": list(EVENTS)},
@@ -72,7 +87,12 @@ def _webhooks_page(
         event_labels=EVENT_LABELS,
         state_labels=STATE_LABELS,
         secret=secret,
+        delivery_error=delivery_error,
     )
+    # The page showing a secret is kept by no cache (nor the browser's history) once left.
+    if not secret:
+        return page
+    return page[0], page[1], {"Cache-Control": "private, no-store"}
 
 
 @bp.route("/admin/webhooks")
@@ -94,7 +114,8 @@ def admin_add_webhook() -> ResponseReturnValue:
         lambda errors: _webhooks_page(form, errors, 422),
     )
     flash(gettext("The webhook was added. Copy its secret now: it is not shown again."), "success")
-    return _webhooks_page(secret=made.secret)
+    flash(made.secret, SECRET_FLASH)
+    return redirect(url_for("admin.admin_webhooks"))
 
 
 @bp.route("/admin/webhooks/<int:webhook_id>/delete", methods=["POST"])
