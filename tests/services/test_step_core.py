@@ -3,19 +3,24 @@ one call of the engine and how its errors are mapped, the case's next wake-up.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete, event, text
 from sqlalchemy.dialects import postgresql
 
+from app import edge
 from app.engine import EngineError, TaskNotReady
 from app.engine.migration import MigrationRefused
 from app.errors import CaseInError, Conflict, NotFound
 from app.models import Case, CaseStatus, TaskState, Timer, TimerKind
 from app.services import deferred, platform
 from app.services.steps import core
+from tests.ci_guard import not_applicable
 from tests.helpers import open_task
 from tests.services.test_steps import _start
 
@@ -135,3 +140,93 @@ def test_the_engine_runs_with_this_steps_helpers_and_its_errors_are_mapped(db: A
         core.run_engine(db, failing)
     with pytest.raises(MigrationRefused, match="the task was removed"):
         core.run_engine(db, refused)
+
+
+class _Spy:
+    """A session that records lock_many's statements and finds no rows (no database)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect, self.statements, self.info = dialect, [], {}  # type: ignore[var-annotated]
+
+    def get_bind(self) -> Any:
+        return SimpleNamespace(dialect=SimpleNamespace(name=self.dialect))
+
+    def scalars(self, stmt: Any) -> Any:
+        self.statements.append(stmt)
+        return iter([])
+
+
+def test_a_batch_locks_its_cases_skip_locked_in_id_order_except_on_sqlite() -> None:
+    on_postgres, on_sqlite = _Spy("postgresql"), _Spy("sqlite")
+    assert core.lock_many(on_postgres, [3, 1]) == [] and core.lock_many(on_sqlite, [3, 1]) == []  # type: ignore[arg-type]
+    (pg,), (lite,) = on_postgres.statements, on_sqlite.statements  # nothing found: nothing more read
+    sql = str(pg.compile(dialect=postgresql.dialect()))
+    assert sql.rstrip().endswith('ORDER BY "case".id FOR UPDATE OF "case" SKIP LOCKED')
+    assert "FOR UPDATE" not in str(lite.compile(dialect=postgresql.dialect()))
+    assert pg.get_execution_options()["populate_existing"] is True
+    assert on_postgres.info == {} and on_sqlite.info == {}
+
+
+@contextmanager
+def _count_statements(db: Any) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        if args[2].startswith("SELECT"):  # not the BEGIN of a transaction
+            seen.append(args[2])
+
+    event.listen(db.get_bind(), "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", record)
+
+
+def test_a_batch_reads_each_cases_open_tasks_and_unfired_timers_fresh_once(db: Any) -> None:
+    first, second, third = _start(db), _start(db), _start(db)
+    db.execute(delete(Timer).where(Timer.case_id.in_([first.id, second.id, third.id])))
+    base = datetime(2027, 3, 1, 9, tzinfo=UTC)
+    later = _timer(db, first, base + timedelta(days=1))
+    _timer(db, first, base, fired_at=base)
+    _timer(db, first, base, cancelled_at=base)
+    soon, tie = _timer(db, first, base), _timer(db, first, base)
+    own = _timer(db, third, base)
+    done = open_task(db, second, "Task_Acceptance")
+    done.state = TaskState.COMPLETED
+    db.commit()
+    connection = db.connection()  # behind the ORM's back: the identity map is stale
+    connection.execute(text('UPDATE "case" SET stage = :s WHERE id = :i'), {"s": "改过", "i": first.id})
+    task = open_task(db, first, "Task_Acceptance")
+    connection.execute(text("UPDATE human_task SET name = :n WHERE id = :i"), {"n": "改过", "i": task.id})
+    wanted = [third.id, 987654, first.id, second.id]  # read before counting (expired by the commit)
+    with _count_statements(db) as seen:
+        locked = core.lock_many(db, wanted)
+        assert len(seen) == 3  # the cases, their open tasks, their timers
+        assert [lk.case.id for lk in locked] == [first.id, second.id, third.id]
+        assert locked[0].case.stage == "改过" and [t.name for t in locked[0].open_tasks] == ["改过"]
+        assert locked[1].open_tasks == [] and locked[0].task is None
+        assert [t.id for t in locked[0].unfired or []] == [soon.id, tie.id, later.id]
+        assert locked[1].unfired == [] and [t.id for t in locked[2].unfired or []] == [own.id]
+        # Each case's lock by id in this transaction is what the batch read, once; then read again.
+        assert core.lock(db, case_id=first.id) is locked[0]
+        assert len(seen) == 3
+        again = core.lock(db, case_id=first.id)
+        assert again is not locked[0] and again.unfired is None and len(seen) == 5
+        assert [t.id for t in again.open_tasks] == [task.id]
+        # Locked by one of its tasks, a case's batch reads are dropped (its step may change them).
+        assert core.lock(db, task_id=open_task(db, third, "Task_Acceptance").id).case.id == third.id
+        assert core.lock(db, case_id=third.id) is not locked[2]
+        assert core.lock(db, case_id=second.id) is locked[1]
+    db.rollback()
+
+
+def test_a_case_locked_elsewhere_is_left_out_of_a_batch(app: Any, db: Any) -> None:
+    if db.get_bind().dialect.name == "sqlite":
+        not_applicable("SQLite writers are serialised: no other transaction holds a case")
+    first, second, third = _start(db), _start(db), _start(db)
+    with edge.of(app).database.unit_of_work() as other:
+        core.lock(other, case_id=second.id)
+        locked = core.lock_many(db, [first.id, second.id, third.id])  # does not wait
+        assert [lk.case.id for lk in locked] == [first.id, third.id]
+        db.rollback()
+        other.rollback()
