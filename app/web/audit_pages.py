@@ -75,6 +75,8 @@ ACTION_LABELS = {
     "user.created": lazy_gettext("User created"),
     "user.enabled": lazy_gettext("User enabled"),
     "user.disabled": lazy_gettext("User disabled"),
+    "user.credit_code_verified": lazy_gettext("Credit code verified"),
+    "user.credit_code_unverified": lazy_gettext("Credit code verification withdrawn"),
     "user.password_reset": lazy_gettext("Password reset"),
     "user.roles_changed": lazy_gettext("User roles changed"),
     "user.notification_settings": lazy_gettext("Notification settings changed"),

@@ -6,6 +6,7 @@ routed on, hop by hop, no further than MAX_HOPS."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,12 @@ START = '    <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>f_start</bpmn:out
 
 
 def _catch(message: str, keys: str, incoming: str, outgoing: str) -> str:
-    """An intermediate catch event `Catch_<message>` keyed by `keys`; the payload lands in `received`."""
+    """An intermediate catch event `Catch_<message>` keyed by `keys`; the payload, valid against
+    MESSAGE_SCHEMA, is kept at `messages[<message>]`."""
     return f"""    <bpmn:intermediateCatchEvent id="Catch_{message}">
       <bpmn:extensionElements><spiffworkflow:properties>
         <spiffworkflow:property name="correlation" value="{keys}" />
+        <spiffworkflow:property name="formJsonSchemaFilename" value="message.schema.json" />
       </spiffworkflow:properties></bpmn:extensionElements>
       <bpmn:incoming>{incoming}</bpmn:incoming><bpmn:outgoing>{outgoing}</bpmn:outgoing>
       <bpmn:messageEventDefinition id="Def_Catch_{message}" messageRef="Msg_{message}">
@@ -132,6 +135,19 @@ PROCESSES = {
 }
 
 
+# What the catch events' payloads may hold (a payload is kept only as its element's schema declares).
+MESSAGE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "result": {"type": "string"},
+        "n": {"type": "integer"},
+        "case_number": {"type": "string"},
+        "note": {"type": "string"},
+        "by": {"type": "string"},
+    },
+}
+
+
 @pytest.fixture
 def start(app: Any, db: Any, tmp_path: Path) -> Any:
     """``start(key, data)``: a committed case of one of PROCESSES (deployed once per database)."""
@@ -139,7 +155,10 @@ def start(app: Any, db: Any, tmp_path: Path) -> Any:
     for key, xml in PROCESSES.items():
         paths.append(tmp_path / f"{key}.bpmn")
         paths[-1].write_text(xml, encoding="utf-8")
-    result = load_processes(paths, [], {})
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "message.schema.json").write_text(json.dumps(MESSAGE_SCHEMA), encoding="utf-8")
+    result = load_processes(paths, [forms], {})
     assert result.ok, result.problems
     for bundle in result.bundles.values():
         processes.deploy_bundle(db, None, bundle)
@@ -192,7 +211,7 @@ def test_a_delivered_message_runs_its_case_on_and_is_audited(db: Any, start: Any
     db.commit()
     assert outcome.case.id == case.id and outcome.task is None
     found = _fresh(db, case)
-    assert found.status is CaseStatus.CLOSED and found.data["received"] == {"result": "ok"}
+    assert found.status is CaseStatus.CLOSED and found.data["messages"]["passed"] == {"result": "ok"}
     (event,) = case_events(db, case, "message.received")
     assert event.actor_id is None
     assert event.detail == {"message": "passed", "element": "Catch_passed", "via": "test", "status": "closed"}
@@ -225,7 +244,7 @@ def test_a_message_resumes_the_cases_waiting_for_it_with_its_hops(db: Any, start
         "status": "closed",
     }
     assert _fresh(db, other).status is CaseStatus.IN_PROGRESS
-    assert _fresh(db, case).data["received"] == {"n": 1}
+    assert _fresh(db, case).data["messages"]["passed"] == {"n": 1}
 
 
 def test_a_message_no_case_waits_for_starts_the_process_catching_it(db: Any, start: Any) -> None:
@@ -280,7 +299,11 @@ def test_a_thrown_message_reaches_the_case_its_payload_names_one_hop_further(db:
         db.commit()
     assert _fresh(db, relay).status is CaseStatus.CLOSED
     by = platform.calendar(db).add_working_days(WHEN, 1).isoformat()
-    assert _fresh(db, target).data["received"] == {"case_number": target.number, "note": "转", "by": by}
+    assert _fresh(db, target).data["messages"]["pong"] == {
+        "case_number": target.number,
+        "note": "转",
+        "by": by,
+    }
     (event,) = case_events(db, target, "message.received")
     assert event.detail == {
         "message": "pong",
