@@ -130,7 +130,9 @@ def test_notification_settings_opt_in_needs_a_number_and_stores_it_encrypted(pag
     assert not planner.sms_opt_in and pii.phone_of(db, planner) == "13800002222"
     db.rollback()
     details = db.scalars(
-        select(AuditEvent.detail).where(AuditEvent.action == "user.notification_settings")
+        select(AuditEvent.detail)
+        .where(AuditEvent.action == "user.notification_settings")
+        .order_by(AuditEvent.id)
     ).all()
     assert details == [{"phone": "changed", "sms_opt_in": True}, {"sms_opt_in": False}]
     db.rollback()
