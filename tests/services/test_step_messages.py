@@ -7,18 +7,19 @@ routed on, hop by hop, no further than MAX_HOPS."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import clock
 from app.engine import load_processes
 from app.errors import Conflict, NotFound, PermitFlowError
-from app.models import AuditEvent, Case, CaseStatus, MessageWait
+from app.models import AuditEvent, Case, CaseStatus, MessageWait, ProcessVersion
 from app.services import platform, processes, steps
 from app.services.steps.commands import DeliverMessage
 from app.services.steps.messages import MAX_HOPS, route
@@ -149,7 +150,7 @@ MESSAGE_SCHEMA = {
 
 
 @pytest.fixture
-def start(app: Any, db: Any, tmp_path: Path) -> Any:
+def start(app: Any, db: Any, tmp_path: Path) -> Iterator[Any]:
     """``start(key, data)``: a committed case of one of PROCESSES (deployed once per database)."""
     paths = []
     for key, xml in PROCESSES.items():
@@ -171,7 +172,12 @@ def start(app: Any, db: Any, tmp_path: Path) -> Any:
         db.commit()
         return case
 
-    return started
+    yield started
+    # Off the current list again: other tests (the export's round trip through the shipped forms
+    # folder) see the deployed processes, and these name a schema only this fixture provides.
+    db.rollback()
+    db.execute(update(ProcessVersion).where(ProcessVersion.key.in_(PROCESSES)).values(is_current=False))
+    db.commit()
 
 
 def _fresh(db: Any, case: Case) -> Case:
