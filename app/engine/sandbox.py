@@ -102,7 +102,9 @@ def compile_expression(source: str) -> CodeType:
 @lru_cache(maxsize=4096)
 def compile_script(source: str) -> CodeType:
     """Compile a restricted script, or raise ScriptRefused naming what is not allowed."""
-    result = compile_restricted_exec(source, "<script>", policy=LimitedTransformer)
+    # "<string>": the file name SpiffWorkflow looks for in a failed script's traceback to report
+    # the line (and its source) that failed; under any other name a script error has no line.
+    result = compile_restricted_exec(source, "<string>", policy=LimitedTransformer)
     if result.errors or result.code is None:
         raise ScriptRefused(_explain(result.errors, source))
     return result.code

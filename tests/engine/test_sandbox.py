@@ -320,3 +320,10 @@ def test_ordinary_loops_functions_and_formatting_still_work() -> None:
     assert data["s"] == 6 and data["n"] == 10
     assert data["label"] == "   6|10|006xxxA-B"
     assert data["sq"] == [1, 4, 9] and data["big"] == 2**64
+
+
+def test_a_failing_script_names_the_line_that_failed(tmp_path: Path) -> None:
+    source = _source(tmp_path, "fails", script_process("fails", "x = 1\ny = x / 0\nz = 2"))
+    step = Runtime({}, 1.0).start(source, {})
+    assert step.error is not None and "ZeroDivisionError" in step.error.message
+    assert (step.error.bpmn_id, step.error.line, step.error.source_line) == ("Script_Work", 2, "y = x / 0")
