@@ -59,6 +59,26 @@ def test_a_run_writes_back_its_values_not_its_functions_and_drops_what_it_delete
     assert data == {"y": 2, "z": 7}
 
 
+def test_variables_named_like_the_guarded_builtins_are_the_scripts_own() -> None:
+    # `pow` and `sum` are the sandbox's guarded globals, but to the script they are builtins like
+    # `max`: a variable of that name is kept (a later condition reading it must find it).
+    data: dict[str, object] = {"total": 10}
+    _env().execute("sum = total + 1\npow = 2\nmax = 3\nn = [sum, pow, max]", data)
+    assert data == {"total": 10, "sum": 11, "pow": 2, "max": 3, "n": [11, 2, 3]}
+    data = {"sum": 10}
+    _env().execute("sum = sum + 1", data)
+    assert data == {"sum": 11}
+    data = {}
+    _env().execute("x = sum([pow(2, 3)])", data)
+    assert data == {"x": 8}  # unassigned, they are the sandbox's functions: never task data
+
+
+def test_a_task_data_key_of_a_guards_name_is_kept_as_it_was() -> None:
+    data: dict[str, object] = {"_tick_": "form field", "a": 1}
+    _env().execute("b = a + 1", data)
+    assert data == {"_tick_": "form field", "a": 1, "b": 2}
+
+
 def test_helper_names_in_the_data_are_all_named() -> None:
     env = _env(now=lambda: 1, mask=lambda c: c)
     with pytest.raises(ScriptRefused) as refused:
@@ -91,8 +111,10 @@ def test_check_source_compiles_as_the_runtime_does() -> None:
     assert check_source("a > 1", expression=True) is None
     refused = check_source("x = 1", expression=True)  # a statement is no expression
     assert refused is not None and refused.startswith("refused by the script sandbox")
-    construct = check_source("class A:\n    pass", expression=False)
-    assert construct is not None and construct.startswith("cannot run in the script sandbox: ")
+    assert check_source("class A:\n    pass", expression=False) == (
+        "cannot run in the script sandbox: "
+        "class definitions are not supported; use dicts (or a function) instead"
+    )
 
 
 @pytest.mark.parametrize(
