@@ -32,6 +32,7 @@ from .sandbox_words import said
 from .script_fit import unsupported_construct
 from .script_limits import ScriptLimitExceeded, ScriptRun
 from .script_policy import LimitedTransformer
+from .script_values import refusal, unstorable
 
 # Builtins a process author may use. Deliberately no type(), getattr(), vars(), dir(), open(),
 # compile(), eval(), exec(), globals(), setattr()/delattr() or class definitions.
@@ -185,6 +186,9 @@ class SandboxEnvironment:
         for key, value in namespace.items():
             if key in reserved or callable(value):
                 continue
+            why = unstorable(value)
+            if why:
+                raise ScriptRefused(refusal(key, why))
             context[key] = value
         return True
 
