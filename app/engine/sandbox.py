@@ -32,6 +32,7 @@ from .sandbox_words import said
 from .script_fit import unsupported_construct
 from .script_limits import ScriptLimitExceeded, ScriptRun
 from .script_policy import LimitedTransformer
+from .script_values import refusal, unstorable
 
 # Builtins a process author may use. Deliberately no type(), getattr(), vars(), dir(), open(),
 # compile(), eval(), exec(), globals(), setattr()/delattr() or class definitions.
@@ -88,6 +89,9 @@ def _guards(run: ScriptRun) -> dict[str, Any]:
 
 
 _GUARD_NAMES = frozenset(_guards(ScriptRun(0.0)))
+# Builtins to the script, given as (guarded) globals: a variable of that name is the script's own
+# and is kept like any other (as `max = 3` is), not taken for the sandbox's.
+_GUARDED_BUILTINS = frozenset({"pow", "sum"})
 
 
 @lru_cache(maxsize=4096)
@@ -102,7 +106,9 @@ def compile_expression(source: str) -> CodeType:
 @lru_cache(maxsize=4096)
 def compile_script(source: str) -> CodeType:
     """Compile a restricted script, or raise ScriptRefused naming what is not allowed."""
-    result = compile_restricted_exec(source, "<script>", policy=LimitedTransformer)
+    # "<string>": the file name SpiffWorkflow looks for in a failed script's traceback to report
+    # the line (and its source) that failed; under any other name a script error has no line.
+    result = compile_restricted_exec(source, "<string>", policy=LimitedTransformer)
     if result.errors or result.code is None:
         raise ScriptRefused(_explain(result.errors, source))
     return result.code
@@ -169,16 +175,20 @@ class SandboxEnvironment:
         code = compile_script(script)
         run = ScriptRun(self.time_budget)
         namespace = self._namespace(run, context, external_context)
-        reserved = set(namespace) - set(context)
+        # The sandbox's names (guards, helpers, the external context): never written to the task
+        # data. Names starting with "_" cannot be assigned by a script, so a task-data key among
+        # them is written back unchanged.
+        reserved = set(namespace) - set(context) - _GUARDED_BUILTINS
         _run_limited(run, lambda: exec(code, namespace))  # noqa: S102 - restricted code
         for key in list(context):
             if key not in namespace:
                 del context[key]
         for key, value in namespace.items():
-            if key in reserved and key not in context:
+            if key in reserved or callable(value):
                 continue
-            if key in _GUARD_NAMES or key == "__builtins__" or callable(value):
-                continue
+            why = unstorable(value)
+            if why:
+                raise ScriptRefused(refusal(key, why))
             context[key] = value
         return True
 

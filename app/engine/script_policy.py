@@ -68,7 +68,6 @@ CATCHES_LIMITS = marked(
 FINALLY_EXIT = marked(
     "`{what}` inside `finally` hides errors (and the script's limits); move it out of `finally`"
 )
-HELPERS = ("_tick_", "_add_", "_mul_", "_pow_", "_lshift_", "_mod_", "_format_", "_joined_", "_sized_")
 
 
 def _call(name: str, *args: ast.expr) -> ast.Call:

@@ -273,12 +273,16 @@ def verify_chain(session: Session, checkpoints: list[Any] | None = None) -> Chai
 
 
 def chain_head(session: Session) -> tuple[int, int, str]:
-    """The chain's length, newest event id and hash (0, 0, GENESIS when empty)."""
-    count = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    """The chain's length, newest event id and hash (0, 0, GENESIS when empty).
+
+    One statement, so the three are of one moment: read apart, a commit between them (PostgreSQL
+    lets each statement see what is committed when it starts) gave a checkpoint whose count is
+    short of its head, and verify then called the genuine chain rewritten."""
+    counted = select(func.count()).select_from(_TABLE.alias()).scalar_subquery()
     row = session.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    return (count, row[0], row[1]) if row else (0, 0, GENESIS)
+        select(AuditEvent.id, AuditEvent.hash, counted).order_by(AuditEvent.id.desc()).limit(1)
+    ).one_or_none()
+    return (row[2], row[0], row[1]) if row else (0, 0, GENESIS)
 
 
 AUDITOR_ROLES = ("admin", "auditor")

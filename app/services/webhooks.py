@@ -77,6 +77,7 @@ def subscribe(session: Session, actor: User | None, url: str, events: Sequence[A
     )
     session.add(webhook)
     session.flush()
+    session.info.pop(_NONE_LIVE, None)
     audit.record(
         session, "webhook.created", actor=admin, detail={"webhook": webhook.id, "url": url, "events": chosen}
     )
@@ -113,12 +114,29 @@ def delete(session: Session, actor: User | None, webhook_id: int) -> Webhook:
 
 # Two columns through Core (subscribing and deleting flush): every step of every case asks.
 _LIVE_EVENTS = select(Webhook.id, Webhook.events).where(Webhook.deleted_at.is_(None)).order_by(Webhook.id)
+# Whether any subscription is live: read with the case's lock (steps/core.py), so that a step of a
+# platform without subscriptions (most steps) asks nothing more (issue 22).
+ANY_LIVE = select(Webhook.id).where(Webhook.deleted_at.is_(None)).exists().label("webhooks_live")
+_NONE_LIVE = "webhooks_none_live"  # Session.info: the transaction whose lock saw no subscription
+
+
+def remember_live(session: Session, live: bool) -> None:
+    if live:
+        session.info.pop(_NONE_LIVE, None)
+    else:
+        session.info[_NONE_LIVE] = session.get_transaction()
+
+
+def _none_live(session: Session) -> bool:
+    """Whether this transaction's last case lock saw no live subscription (and none was made since)."""
+    seen = session.info.get(_NONE_LIVE)
+    return seen is not None and seen is session.get_transaction()
 
 
 def queue(session: Session, case: Case, events: list[tuple[str, dict[str, Any]]]) -> list[WebhookDelivery]:
     """Write the outbox rows of a step's ``events`` (type, the body's event part) for every
     subscription to them; their jobs are queued when the transaction commits."""
-    if not events:
+    if not events or _none_live(session):
         return []
     hooks = session.connection().execute(_LIVE_EVENTS).all()
     if not hooks:

@@ -47,12 +47,14 @@ def test_completion_reads_each_thing_once_and_keeps_rows_right(api: Any, app: An
         for s in seen
         if s.startswith("SELECT") and "FROM process_version" not in s and "pg_advisory_xact_lock" not in s
     ]
-    # The caller with its groups, the case locked by the task's id, the case's open tasks (with the
-    # task), its unfired timers, the webhook subscriptions (the step's events go to them), the
-    # applicant's three names with the case's search row in one statement (the index is kept in
-    # this transaction), the audit chain's last hash: nothing is read twice. A process without
-    # message events reads no message waits.
-    assert len(selects) == 7, "\n".join(selects)
+    # The caller with its groups; the case locked by the task's id, read with what the search index
+    # needs of it (the applicant's three names, the case's search row: the index is kept in this
+    # transaction) and whether any webhook subscription is live (none here: the subscriptions
+    # themselves are not read); the case's open tasks (with the task), its unfired timers, the
+    # audit chain's last hash: nothing is read twice. A process without message events reads no
+    # message waits.
+    assert len(selects) == 5, "\n".join(selects)
+    assert not [s for s in selects if s.startswith("SELECT webhook")]
     assert sum("FROM user" in s or 'FROM "user"' in s for s in selects) == 1, "\n".join(selects)
     assert not [s for s in selects if "FROM message_wait" in s]
     assert sum(s.startswith('UPDATE "case"') for s in seen) == 1

@@ -126,6 +126,10 @@ def test_starred_displays_are_weighed_and_assignment_targets_are_not() -> None:
     assert _as_source("x = [*a]\ny = (*a,)\nz = {*a}\nw = [a, (b,), {c}]") == (
         "x = _sized_([*a])\ny = _sized_((*a,))\nz = _sized_({*a})\nw = [a, (b,), {c}]"
     )
+    # One starred item is enough to copy a whole list.
+    assert _as_source("x = [b, *a]\ny = (b, *a)\nz = {b, *a}") == (
+        "x = _sized_([b, *a])\ny = _sized_((b, *a))\nz = _sized_({b, *a})"
+    )
     assert "_sized_" not in _as_source("[p, *q] = r")
     assert _as_source("(p, *q) = r").startswith("p, *q = _unpack_sequence_(r, ")
 

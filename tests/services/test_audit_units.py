@@ -147,6 +147,11 @@ def test_the_sealed_form_of_an_event_is_fixed() -> None:
         '"detail":{"outcome":"accept","task":"Acceptance check"}}'
     )
     assert '"created_at":null' in audit._body({**FIELDS, "created_at": None})
+    # Always six digits of microseconds, also on a whole second (isoformat() alone would drop them).
+    whole_second = FIELDS["created_at"].replace(microsecond=0)
+    assert '"created_at":"2026-03-02T09:00:00.000000+00:00"' in audit._body(
+        {**FIELDS, "created_at": whole_second}
+    )
     assert audit.keyed_hash(KEY, KID, audit.GENESIS, FIELDS) == (
         "3aea0d48c588b4c8c87061abdad880444b4da7b59a4e323a646afa734131b3fd"
     )

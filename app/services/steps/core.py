@@ -15,7 +15,7 @@ from app.engine import EngineError, StepResult, TaskNotReady
 from app.errors import CaseInError, Conflict, NotFound
 from app.models import Case, CaseStatus, HumanTask, TaskState, Timer
 
-from .. import platform
+from .. import platform, search_index, webhooks
 from ..deferred import WakeCase, defer
 
 MAX_ID = 2**63 - 1
@@ -49,9 +49,12 @@ def lock(session: Session, *, case_id: int | None = None, task_id: int | None = 
         target: Any = select(HumanTask.case_id).where(HumanTask.id == task_id).scalar_subquery()
     else:
         target = case_id
-    case = session.scalar(case_statement(session.get_bind().dialect.name, target))
-    if case is None:
+    row = session.execute(_locking_statement(session.get_bind().dialect.name, target)).first()
+    if row is None:
         raise NotFound(f"no task {task_id}" if task_id is not None else "case not found")
+    case = row[0]
+    search_index.remember(session, case.id, row)
+    webhooks.remember_live(session, row.webhooks_live)
     wanted = HumanTask.state == TaskState.OPEN
     if task_id is not None:
         wanted = wanted | (HumanTask.id == task_id)
@@ -95,6 +98,17 @@ def lock_many(session: Session, case_ids: list[int]) -> list[Locked]:
         unfired.append(timer)
     session.info.setdefault(_LOCKED_AHEAD, {}).update(ahead)
     return list(ahead.values())
+
+
+def _locking_statement(dialect: str, target: Any) -> Any:
+    """The case row as :func:`case_statement` reads it, and in the same statement what the step's
+    search indexing reads of it (its applicant's names, its row of the index) and whether any
+    webhook subscription is live: two round trips fewer per step (issue 22)."""
+    return (
+        case_statement(dialect, target)
+        .add_columns(*search_index.KNOWN_BESIDE_CASE, webhooks.ANY_LIVE)
+        .select_from(search_index.known_beside(Case.__table__))
+    )
 
 
 def case_statement(dialect: str, target: Any) -> Any:

@@ -16,7 +16,7 @@ from app import clock
 from app.engine import EngineError
 from app.engine.migration import MigrationRefused
 from app.errors import CaseInError, Conflict
-from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind
+from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind, User
 
 from .. import (
     attachments,
@@ -157,6 +157,9 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
     case.due_at = case_due(platform.calendar(session), case)
     session.add(case)
     session.flush()
+    search_index.remember_new(
+        session, case, session.get(User, case.applicant_id) if case.applicant_id else None
+    )
     sealed.keep(session, case.id)
     # A new case has no open tasks and no timers yet: nothing to read.
     mirrored = gateway.mirror(session, case, result, [], actor=command.actor, unfired=[])

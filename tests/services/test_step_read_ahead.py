@@ -1,0 +1,104 @@
+"""What the case's lock reads ahead for the rest of its step (steps/core.py): the search index's
+row and the applicant's names, and whether any webhook subscription is live. Both serve the
+transaction that took the lock, never a later one: by then another writer may have changed them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, text
+
+from app import edge
+from app.models import Case, CaseSearch, User, WebhookDelivery
+from app.services import search_index, webhook_events, webhooks
+from app.services.steps import core
+from tests.helpers import change_settings, user_named
+from tests.services.test_steps import _start
+
+
+def _index_row(db: Any, case_id: int) -> tuple[str, str]:
+    row = db.execute(select(CaseSearch.head, CaseSearch.body).where(CaseSearch.case_id == case_id)).one()
+    return row.head, row.body
+
+
+def test_the_index_row_read_with_the_lock_is_not_used_after_its_transaction(app: Any, db: Any) -> None:
+    case = _start(db)
+    core.lock(db, case_id=case.id)  # reads the case's index row ahead; no step follows
+    db.commit()
+    # Another writer changes the case's text and indexes it.
+    with edge.of(app).database.unit_of_work() as other:
+        changed = other.get(Case, case.id)
+        changed.data = {**changed.data, "project_name": "改名后的项目甲乙"}
+        other.flush()
+        search_index.index_case(other, changed)
+    # This session's next transaction indexes the case as it was first: the index must follow,
+    # which it cannot if it compared with the row read in the earlier transaction.
+    db.expire_all()
+    mine = db.get(Case, case.id)
+    original = {**mine.data, "project_name": "步骤测试"}
+    mine.data = original
+    db.flush()
+    search_index.index_case(db, mine)
+    db.commit()
+    applicant = db.get(User, mine.applicant_id)
+    assert _index_row(db, case.id) == search_index.case_text(mine, applicant)
+    assert "改名后" not in _index_row(db, case.id)[0]
+
+
+def test_the_lock_reads_what_the_index_reads_in_its_own_statement(app: Any, db: Any) -> None:
+    case = _start(db)
+    seen: list[str] = []
+    engine = edge.of(app).database.engine
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.append(statement)
+
+    from sqlalchemy import event
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        locked = core.lock(db, case_id=case.id)
+        locked.case.data = {**locked.case.data, "project_name": "锁内改名项目"}
+        db.flush()
+        before = len(seen)
+        search_index.index_case(db, locked.case)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    written = seen[before:]
+    assert written and not [s for s in written if s.lstrip().upper().startswith("SELECT")]
+    db.commit()
+    assert "锁内改名项目" in _index_row(db, case.id)[0]
+
+
+def test_no_subscription_seen_by_one_transaction_does_not_hold_for_the_next(
+    app: Any, db: Any, monkeypatch: Any
+) -> None:
+    change_settings(monkeypatch, app, webhook_allow_hosts="127.0.0.1")
+    case = _start(db)
+    core.lock(db, case_id=case.id)  # no subscription is live: this step queues nothing
+    assert webhooks.queue(db, case, [(webhook_events.TASK_COMPLETED, {})]) == []
+    db.commit()
+    with edge.of(app).database.unit_of_work() as other:
+        webhooks.subscribe(
+            other, user_named(other, "admin"), "http://127.0.0.1:9/in", [webhook_events.TASK_COMPLETED]
+        )
+    queued = webhooks.queue(db, db.get(Case, case.id), [(webhook_events.TASK_COMPLETED, {})])
+    assert [row.event for row in queued] == [webhook_events.TASK_COMPLETED]
+    db.rollback()
+    db.execute(text("DELETE FROM webhook_delivery"))
+    db.execute(text("DELETE FROM webhook"))
+    db.commit()
+
+
+def test_a_subscription_made_after_the_lock_in_the_same_transaction_is_seen(
+    app: Any, db: Any, monkeypatch: Any
+) -> None:
+    change_settings(monkeypatch, app, webhook_allow_hosts="127.0.0.1")
+    case = _start(db)
+    core.lock(db, case_id=case.id)
+    webhooks.subscribe(
+        db, user_named(db, "admin"), "http://127.0.0.1:9/same", [webhook_events.TASK_COMPLETED]
+    )
+    queued = webhooks.queue(db, case, [(webhook_events.TASK_COMPLETED, {})])
+    assert len(queued) == 1 and db.scalar(select(WebhookDelivery.event)) == webhook_events.TASK_COMPLETED
+    db.rollback()
