@@ -27,6 +27,7 @@ from app.models import CalendarOverride
 from . import credit, project_facts, runtime_settings
 from .calendar import WorkCalendar
 from .credit_code import mask_credit_code
+from .search_stats import PairStatistics
 
 INFO_KEY = "permitflow.platform"
 OVERRIDES_TTL = 60.0  # admin calendar overrides change a few times a year
@@ -72,6 +73,8 @@ class Platform:
     version_snapshots: dict[int, Any] = field(default_factory=dict)
     # The stored files' backend (services/storage.py), bound by create_app once the engine exists.
     storage: Any = None
+    # How common the search index's pairs are (PostgreSQL's statistics, services/search_stats.py).
+    pair_statistics: PairStatistics = field(default_factory=PairStatistics)
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:

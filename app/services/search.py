@@ -14,6 +14,7 @@ the number of cases.
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import re
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, Select, cast, column, false, func, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Select, cast, column, false, func, literal_column, select, table
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import True_
@@ -31,7 +32,7 @@ from app.models import Case, CaseSearch, CaseStatus, User
 
 from . import platform
 from .case_access import readable_cases
-from .search_text import Query, highlight
+from .search_text import Query, highlight, pairs
 
 # Case numbers: a process prefix, the local date and six digits (services/case_numbers.py). One is
 # looked up by its unique index: its digit pairs are in nearly every case's grams.
@@ -133,9 +134,9 @@ def candidates(
             ids, ids.c.rowid == CaseSearch.case_id
         )
     tsquery = cast(parsed.tsquery(head_only=head_only), TSQUERY)
-    stmt = select(CaseSearch.case_id, func.ts_rank(CaseSearch.grams, tsquery).label("score"))
+    newest = select(CaseSearch.case_id)
     if wanted:
-        stmt = stmt.join(Case, Case.id == CaseSearch.case_id).where(*wanted)
+        newest = newest.join(Case, Case.id == CaseSearch.case_id).where(*wanted)
     if lead:
         # The index finds the rare part; the whole query is checked on those rows only (as a
         # function call, which the planner does not send to the index).
@@ -145,7 +146,28 @@ def candidates(
         ]
     else:
         matched = [CaseSearch.grams.op("@@")(tsquery)]
-    return stmt.where(*matched).order_by(CaseSearch.case_id.desc()).limit(CANDIDATES + 1)
+    # Ranked once chosen: ts_rank reads a row's grams, for the candidates only.
+    order = _newest_order(session, lead or parsed)
+    chosen = newest.where(*matched).order_by(order).limit(CANDIDATES + 1).subquery()
+    return select(CaseSearch.case_id, func.ts_rank(CaseSearch.grams, tsquery).label("score")).join(
+        chosen, chosen.c.case_id == CaseSearch.case_id
+    )
+
+
+def _newest_order(session: Session, finding: Query) -> Any:
+    """How PostgreSQL is to find the newest matches of ``finding``: walking the cases newest first
+    until enough match (cheap when many do: a district's two characters), or taking every match
+    from the bigram index and keeping the newest (cheap when few do). The planner cannot tell the
+    two apart for a pair outside its most common ones, and walked a million cases for a rare pair
+    (hundreds of ms); the crossover is at about sqrt(CANDIDATES x cases) matches. ``case_id + 0``
+    hides the order of the primary key from the planner, so that it takes the index's matches."""
+    shares = platform.of(session).pair_statistics.current(session)
+    # One character is a prefix of many pairs: as common as can be.
+    segments = [pairs(p) if len(p) > 1 else [] for p in finding.parts]
+    expected = shares.expected_matches(segments, any_of=finding.any)
+    if expected >= math.sqrt(CANDIDATES * shares.rows) and shares.rows > 0:
+        return CaseSearch.case_id.desc()
+    return (CaseSearch.case_id + 0).desc()
 
 
 PROBE_LIMIT = 1000
@@ -166,16 +188,8 @@ def _pair_counts(session: Session, grams: list[str]) -> dict[str, float]:
         ]
         row = session.execute(select(*probes)).one()
         return {g: float(n) for g, n in zip(grams, row, strict=True)}
-    stats = session.execute(
-        text(
-            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-            "WHERE schemaname = current_schema() AND tablename = 'case_search' AND attname = 'grams'"
-        )
-    ).first()
-    if stats is None or stats[0] is None:
-        return {}
-    shares = dict(zip(stats[0], stats[1], strict=False))
-    return {g: float(shares[g]) for g in grams if g in shares}
+    shares = platform.of(session).pair_statistics.current(session)
+    return {g: shares.shares[g] for g in grams if g in shares.shares}
 
 
 def _occurrences(parsed: Query) -> ColumnElement[float]:
