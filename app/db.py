@@ -7,6 +7,7 @@ writers never read the same state and then race to save it (PostgreSQL uses row 
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,6 +20,13 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 # Whether the current unit of work may write. Read-only requests (GET) set it to False so
 # that SQLite readers do not queue behind writers.
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
+
+
+FOLD_FUNCTION = "pf_fold"
+
+
+def _fold(text: str | None) -> str | None:
+    return None if text is None else unicodedata.normalize("NFKC", text).casefold()
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -56,6 +64,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # The search's folding of text (services/search_text.fold), for checking a phrase on the
+        # rows the index narrowed a query to (services/search.py).
+        dbapi_connection.create_function(FOLD_FUNCTION, 1, _fold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import True_
 
+from app.db import FOLD_FUNCTION
 from app.errors import Forbidden
 from app.models import Case, CaseSearch, CaseStatus, User
 
@@ -119,11 +120,18 @@ def candidates(
     wanted = [c for c in conditions if not isinstance(c, True_)]  # staff read every case: no join
     lead = parsed.leader(_pair_counts(session, parsed.long_grams()))
     if session.get_bind().dialect.name == "sqlite":
-        match = parsed.fts(head_only=head_only)
-        # FTS5 intersects in the order written: the rare part first.
-        newest = select(FTS.c.rowid).where(
-            FTS_MATCH.match(f"({lead.fts()}) AND ({match})" if lead else match)
-        )
+        if lead:
+            # The index finds the rare part; the whole query is checked on those rows only: as a
+            # phrase in FTS5 it would walk the pairs every case holds (有限, 公司: 40 ms at
+            # 1,000,000 cases for a company's name, against 2 ms).
+            newest = (
+                select(FTS.c.rowid)
+                .where(FTS_MATCH.match(lead.fts()))
+                .join(CaseSearch, CaseSearch.case_id == FTS.c.rowid)
+                .where(*_contains(parsed, head_only=head_only))
+            )
+        else:
+            newest = select(FTS.c.rowid).where(FTS_MATCH.match(parsed.fts(head_only=head_only)))
         if wanted:
             newest = newest.join(Case, Case.id == FTS.c.rowid).where(*wanted)
         ids = newest.order_by(FTS.c.rowid.desc()).limit(CANDIDATES + 1).subquery()
@@ -190,6 +198,20 @@ def _pair_counts(session: Session, grams: list[str]) -> dict[str, float]:
         return {g: float(n) for g, n in zip(grams, row, strict=True)}
     shares = platform.of(session).pair_statistics.current(session)
     return {g: shares.shares[g] for g in grams if g in shares.shares}
+
+
+def _contains(parsed: Query, *, head_only: bool) -> list[ColumnElement[bool]]:
+    """Each segment of ``parsed`` in the case's text, folded as the index folds it: what the
+    index's phrase of the segment's pairs matches (a segment holds letters and digits only, so
+    it never spans two of the text's segments)."""
+
+    def within(column: Any, part: str) -> ColumnElement[bool]:
+        return func.instr(getattr(func, FOLD_FUNCTION)(column), part) > 0
+
+    return [
+        within(CaseSearch.head, p) if head_only else (within(CaseSearch.head, p) | within(CaseSearch.body, p))
+        for p in parsed.parts
+    ]
 
 
 def _occurrences(parsed: Query) -> ColumnElement[float]:

@@ -94,3 +94,34 @@ def test_both_ways_find_the_same_cases_in_the_same_order(api: Any, db: Any, monk
     assert answers[0] == answers[1]
     assert set(answers[0]) == {numbers[0], numbers[1], numbers[3]}
     assert answers[0][0] == numbers[3]  # twice in its name: ranked first
+
+
+def test_a_long_query_found_by_its_rare_part_still_needs_the_whole_phrase(api: Any, db: Any) -> None:
+    """Led by its rarest three characters (SQLite: the phrase then checked on those rows, folded
+    as the index folds; PostgreSQL: ts_match_vq), a long segment matches exactly what the whole
+    phrase matches, in either database."""
+    whole = submit_permit(api, "青山ABC甲乙丙丁戊大楼")["number"]
+    # 丙丁 is the rarest pair of 甲乙丙丁戊 (the others are in the fillers too): this case holds
+    # the three characters the query is led by, not the phrase.
+    part = submit_permit(api, "乙丙丁戊己广场")["number"]
+    for name in ("甲乙花园", "乙丙新村", "丁戊小区") * 2:
+        submit_permit(api, name)
+    planner = user_named(db, "planner")
+
+    def found(q: str) -> set[str]:
+        page = search.search_cases(db, planner, search.SearchQuery(q=q))
+        return {hit.number for hit in page.items}
+
+    assert found("甲乙丙丁戊") == {whole}
+    assert found("ａｂｃ甲乙丙丁戊") == {whole}  # full-width and upper case fold alike
+    assert found("丙丁戊") == {whole, part}  # short: no leader, the index's phrase
+    assert found("乙丙丁戊己") == {part}
+
+
+def test_sqlites_folding_function_folds_as_the_index_does() -> None:
+    from app.db import _fold
+    from app.services.search_text import fold
+
+    for written in ("ＡＢＣ翠湖", "Straße", "①②", "ﬁ", ""):
+        assert _fold(written) == fold(written)
+    assert _fold(None) is None
