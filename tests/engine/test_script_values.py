@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -61,12 +62,17 @@ def test_what_it_cannot_keep_is_named(value: object, why: str) -> None:
     assert unstorable(value) == why
 
 
-def test_nesting_is_bounded() -> None:
-    deep: object = 1
-    for _ in range(MAX_DEPTH + 1):
-        deep = [deep]
-    assert unstorable(deep) == "nesting deeper than 64"
-    assert unstorable([[[[1]]]]) is None
+def test_nesting_is_bounded_at_its_depth_in_lists_and_dictionaries() -> None:
+    def nested(levels: int, wrap: Any) -> object:
+        value: object = 1
+        for _ in range(levels):
+            value = wrap(value)
+        return value
+
+    for wrap in (lambda v: [v], lambda v: {"k": v}, lambda v: (v,)):
+        assert unstorable(nested(MAX_DEPTH, wrap)) is None  # the innermost container at depth 63
+        assert unstorable(nested(MAX_DEPTH + 1, wrap)) == "nesting deeper than 64"
+    assert unstorable([[b"x"]]) == "bytes"
 
 
 @pytest.mark.parametrize(

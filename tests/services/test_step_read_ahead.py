@@ -102,3 +102,20 @@ def test_a_subscription_made_after_the_lock_in_the_same_transaction_is_seen(
     queued = webhooks.queue(db, case, [(webhook_events.TASK_COMPLETED, {})])
     assert len(queued) == 1 and db.scalar(select(WebhookDelivery.event)) == webhook_events.TASK_COMPLETED
     db.rollback()
+
+
+def test_a_subscription_live_before_the_lock_gets_the_steps_events(
+    app: Any, db: Any, monkeypatch: Any
+) -> None:
+    change_settings(monkeypatch, app, webhook_allow_hosts="127.0.0.1")
+    case = _start(db)
+    webhooks.subscribe(
+        db, user_named(db, "admin"), "http://127.0.0.1:9/live", [webhook_events.TASK_COMPLETED]
+    )
+    db.commit()
+    core.lock(db, case_id=case.id)
+    queued = webhooks.queue(db, case, [(webhook_events.TASK_COMPLETED, {})])
+    assert [row.event for row in queued] == [webhook_events.TASK_COMPLETED]
+    db.rollback()
+    db.execute(text("DELETE FROM webhook"))
+    db.commit()
