@@ -17,6 +17,7 @@ from . import message_events, signing
 from .error_mapping import engine_error as _engine_error
 from .error_mapping import unexpected_error as _unexpected_error
 from .errors import EngineError, ScriptRefused, TaskNotReady
+from .messages import Text, marked
 from .migration import MigrationPlan, MigrationRefused, move, plan_migration
 from .sandbox import SandboxEnvironment
 from .specs import SpecCache, dump_state, load_state
@@ -24,6 +25,9 @@ from .step_facts import case_data, pending_timers, plain
 from .types import ReadyTask, SpecSource, StepResult
 
 _clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+
+
+_UNSAVABLE = marked("the case's data cannot be saved after this step: {why}")
 
 
 class _EngineDatetime(datetime):
@@ -271,14 +275,20 @@ class Runtime:
                 if task.workflow is workflow and "case_status" in _props(task.task_spec):
                     end_properties = dict(_props(task.task_spec))
                     end_status = end_properties["case_status"]
+        try:
+            state, data = dump_state(workflow), case_data(workflow)
+        except (TypeError, ValueError, RecursionError) as err:
+            # Scripts are checked (script_values) and run on copies; what still cannot be saved
+            # refuses the step (a 4xx, the case as it was) instead of a 500 or a job failing.
+            raise EngineError(Text(_UNSAVABLE, why=str(err)[:200])) from None
         return StepResult(
-            state=dump_state(workflow),
+            state=state,
             ready=ready,
             timers=timers,
             finished=finished,
             end_status=end_status,
             end_properties=end_properties,
-            data=case_data(workflow),
+            data=data,
             error=error,
         )
 

@@ -32,19 +32,20 @@ from .sandbox_words import said
 from .script_fit import unsupported_construct
 from .script_limits import ScriptLimitExceeded, ScriptRun
 from .script_policy import LimitedTransformer
-from .script_values import refusal, unstorable
+from .script_values import copied, refusal, unstorable
 
 # Builtins a process author may use. Deliberately no type(), getattr(), vars(), dir(), open(),
 # compile(), eval(), exec(), globals(), setattr()/delattr() or class definitions.
 # BaseException goes too: a handler naming it (or an alias of it) would catch the script's limits.
-_REMOVED = {"__build_class__", "setattr", "delattr", "id", "hash", "_getattr_", "BaseException"}
+# pow and sum exist only as the guarded globals of each run (_guards): kept here too, a script's
+# `del pow` would uncover the unguarded builtin (7 ** 10**7 in one call, past the time budget).
+_REMOVED = {"__build_class__", "setattr", "delattr", "id", "hash", "_getattr_", "BaseException", "pow"}
 _EXTRA = {
     "dict": dict,
     "list": list,
     "tuple": tuple,
     "set": set,
     "frozenset": frozenset,
-    "sum": sum,
     "min": min,
     "max": max,
     "any": any,
@@ -92,6 +93,8 @@ _GUARD_NAMES = frozenset(_guards(ScriptRun(0.0)))
 # Builtins to the script, given as (guarded) globals: a variable of that name is the script's own
 # and is kept like any other (as `max = 3` is), not taken for the sandbox's.
 _GUARDED_BUILTINS = frozenset({"pow", "sum"})
+# Every name a script finds without defining it (what the validator takes as known).
+SCRIPT_BUILTINS = frozenset(BUILTINS) | _GUARDED_BUILTINS
 
 
 @lru_cache(maxsize=4096)
@@ -155,11 +158,14 @@ class SandboxEnvironment:
     def _namespace(
         self, run: ScriptRun, context: Mapping[str, Any], external: Mapping[str, Any] | None
     ) -> dict[str, Any]:
+        """The run's names: guards, helpers, and copies of the external context and the task data,
+        so that what a run changes in place reaches the task data only through the checked
+        write-back of :meth:`execute` (an expression's changes never)."""
         namespace = _guards(run)
         namespace.update(self.globals)
         if external:
-            namespace.update(external)
-        namespace.update(context)
+            namespace.update({key: copied(value) for key, value in external.items()})
+        namespace.update({key: copied(value) for key, value in context.items()})
         return namespace
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
@@ -180,16 +186,15 @@ class SandboxEnvironment:
         # them is written back unchanged.
         reserved = set(namespace) - set(context) - _GUARDED_BUILTINS
         _run_limited(run, lambda: exec(code, namespace))  # noqa: S102 - restricted code
-        for key in list(context):
-            if key not in namespace:
-                del context[key]
-        for key, value in namespace.items():
-            if key in reserved or callable(value):
-                continue
+        kept = {key: value for key, value in namespace.items() if key not in reserved and not callable(value)}
+        for key, value in kept.items():  # all checked before any is written: a refusal changes nothing
             why = unstorable(value)
             if why:
                 raise ScriptRefused(refusal(key, why))
-            context[key] = value
+        for key in list(context):
+            if key not in namespace:
+                del context[key]
+        context.update(kept)
         return True
 
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:

@@ -11,6 +11,7 @@ script failure.
 
 from __future__ import annotations
 
+import copy
 import math
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,10 +22,30 @@ from .messages import Text, marked
 _SCALARS = (str, bool, int, type(None), datetime, timedelta, UUID)
 # Deeper than anything a form holds; deeper data is refused rather than walked without end.
 MAX_DEPTH = 64
+# Python writes integers of at most 4,300 digits as text (sys.get_int_max_str_digits): JSON cannot
+# hold a longer one. 13,000 bits is under 4,000 digits.
+MAX_INT_BITS = 13_000
+
+
+def copied(value: Any) -> Any:
+    """A copy of task data deep enough that changing it in place leaves ``value`` as it was:
+    dictionaries and lists anew, the immutable rest shared (much cheaper than ``copy.deepcopy``,
+    which a run would pay on every script and condition)."""
+    if isinstance(value, dict):
+        return {key: copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copied(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(copied(item) for item in value)
+    if isinstance(value, (*_SCALARS, float)):
+        return value
+    return copy.deepcopy(value)
 
 
 def unstorable(value: Any, depth: int = 0) -> str | None:
     """Why ``value`` cannot be kept in the task data (the offending type's name), None if it can."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+        return "an integer of more than 4,000 digits"
     if isinstance(value, _SCALARS):
         return None
     if isinstance(value, float):

@@ -112,6 +112,11 @@ _KNOWN_MANY = _KNOWN_COLUMNS.where(_CASE.c.id.in_(bindparam("case_ids", expandin
 _AHEAD = "search_known_ahead"  # Session.info: (transaction, case id -> its _KNOWN row), see _ahead
 
 
+def forget_ahead(session: Session) -> None:
+    """Forget what was read ahead (a savepoint rolled back: it may have undone a write of the index)."""
+    session.info.pop(_AHEAD, None)
+
+
 def _ahead(session: Session) -> dict[int, Any]:
     """What was read ahead for :func:`index_case` in this transaction (only this one: after it
     ends, another may have rewritten the index)."""

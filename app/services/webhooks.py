@@ -117,26 +117,33 @@ _LIVE_EVENTS = select(Webhook.id, Webhook.events).where(Webhook.deleted_at.is_(N
 # Whether any subscription is live: read with the case's lock (steps/core.py), so that a step of a
 # platform without subscriptions (most steps) asks nothing more (issue 22).
 ANY_LIVE = select(Webhook.id).where(Webhook.deleted_at.is_(None)).exists().label("webhooks_live")
-_NONE_LIVE = "webhooks_none_live"  # Session.info: the transaction whose lock saw no subscription
+_NONE_LIVE = "webhooks_none_live"  # Session.info: (transaction, case id) whose lock saw no subscription
 
 
-def remember_live(session: Session, live: bool) -> None:
+def remember_live(session: Session, case_id: int, live: bool) -> None:
+    """What the lock of ``case_id`` saw; it serves that case's step in this transaction once."""
     if live:
         session.info.pop(_NONE_LIVE, None)
     else:
-        session.info[_NONE_LIVE] = session.get_transaction()
+        session.info[_NONE_LIVE] = (session.get_transaction(), case_id)
 
 
-def _none_live(session: Session) -> bool:
-    """Whether this transaction's last case lock saw no live subscription (and none was made since)."""
-    seen = session.info.get(_NONE_LIVE)
-    return seen is not None and seen is session.get_transaction()
+def forget_live(session: Session) -> None:
+    """Forget what a lock saw (a savepoint rolled back: it may have undone a subscription's end)."""
+    session.info.pop(_NONE_LIVE, None)
+
+
+def _none_live(session: Session, case_id: int) -> bool:
+    """Whether this case's lock, in this transaction, saw no live subscription (and none was made
+    since); answered once."""
+    seen = session.info.pop(_NONE_LIVE, None)
+    return seen is not None and seen == (session.get_transaction(), case_id)
 
 
 def queue(session: Session, case: Case, events: list[tuple[str, dict[str, Any]]]) -> list[WebhookDelivery]:
     """Write the outbox rows of a step's ``events`` (type, the body's event part) for every
     subscription to them; their jobs are queued when the transaction commits."""
-    if not events or _none_live(session):
+    if not events or _none_live(session, case.id):
         return []
     hooks = session.connection().execute(_LIVE_EVENTS).all()
     if not hooks:

@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
+from xml.sax.saxutils import escape
 
 import pytest
 
-from app.engine import Runtime
+from app.engine import EngineError, Runtime, SpecSource, load_processes
 from app.engine.script_values import MAX_DEPTH, unstorable
-from tests.engine.test_sandbox import _ended, _source, script_process
+from tests.engine.bpmn_factory import HEAD, TAIL, USER_TASK, write
+from tests.engine.test_sandbox import PLACEHOLDER, _ended, _source, script_process
 
 
 @pytest.mark.parametrize(
@@ -103,3 +105,115 @@ def test_a_script_leaving_plain_values_runs_on(tmp_path: Path) -> None:
     step = _ended(lambda: Runtime({}, 2.0).start(source, {}))
     assert step.error is None
     assert step.data["total"] == 3 and step.data["names"] == {"a": [1, 2]}
+
+
+def _deployed(tmp_path: Path, key: str, xml: str) -> SpecSource:
+    result = load_processes([write(tmp_path, key, xml)], [], {})
+    assert result.ok, result.problems
+    return SpecSource(result.bundles[key].hash, result.bundles[key].spec_json, {})
+
+
+def _two_scripts(key: str, first: str, second: str) -> str:
+    return (
+        HEAD.format(key=key)
+        + f"""    <bpmn:startEvent id="StartEvent"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="Script_Setup" name="准备" scriptFormat="python">
+      <bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:script>{escape(first)}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:scriptTask id="Script_Work" name="计算" scriptFormat="python">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:script>{escape(second)}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f0" sourceRef="StartEvent" targetRef="Script_Setup" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Script_Setup" targetRef="Script_Work" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Script_Work" targetRef="Task_Review" />
+"""
+        + USER_TASK.format(incoming="f2")
+        + TAIL
+    )
+
+
+def _condition(key: str, setup: str, condition: str) -> str:
+    test = escape(condition)
+    return (
+        HEAD.format(key=key)
+        + f"""    <bpmn:startEvent id="StartEvent"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="Script_Setup" name="准备" scriptFormat="python">
+      <bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:script>{escape(setup)}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f0" sourceRef="StartEvent" targetRef="Script_Setup" />
+    <bpmn:exclusiveGateway id="Gateway_Check" default="f_default">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:outgoing>f_default</bpmn:outgoing>
+    </bpmn:exclusiveGateway>
+    <bpmn:sequenceFlow id="f1" sourceRef="Script_Setup" targetRef="Gateway_Check" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Gateway_Check" targetRef="Task_Review">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{test}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_default" sourceRef="Gateway_Check" targetRef="End2" />
+    <bpmn:endEvent id="End2"><bpmn:incoming>f_default</bpmn:incoming></bpmn:endEvent>
+"""
+        + USER_TASK.format(incoming="f2")
+        + TAIL
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ("items.append(b'x')", "bytes"),
+        ("items[0] = (x for x in [1])", "generator"),
+        ("items.append(1j)", "complex"),
+    ],
+)
+def test_a_value_put_in_place_into_existing_data_is_refused_and_the_data_left_as_it_was(
+    tmp_path: Path, change: str, why: str
+) -> None:
+    source = _deployed(tmp_path, "inplace", _two_scripts("inplace", "items = [1]\nkept = 'yes'", change))
+    step = _ended(lambda: Runtime({}, 2.0).start(source, {}))
+    assert step.error is not None and step.error.bpmn_id == "Script_Work"
+    assert f"a value in items that the case cannot keep ({why})" in step.error.message
+    assert step.data["items"] == [1] and step.data["kept"] == "yes"
+    json.loads(step.state)
+
+
+def test_a_condition_changes_no_data_even_in_place(tmp_path: Path) -> None:
+    xml = _condition("cond", "items = [1]\nd = {'a': 1}", "bool(items.append(b'x') or d.update(g=1) or True)")
+    step = _ended(lambda: Runtime({}, 2.0).start(_deployed(tmp_path, "cond", xml), {}))
+    assert step.error is None and [t.bpmn_id for t in step.ready] == ["Task_Review"]
+    assert step.data["items"] == [1] and step.data["d"] == {"a": 1}
+
+
+def test_deleting_a_guarded_builtin_leaves_no_unguarded_one(tmp_path: Path) -> None:
+    for name, call in (("pow", "pow(7, 10 ** 7)"), ("sum", "sum([1, 2])")):
+        source = _source(
+            tmp_path,
+            f"del_{name}",
+            script_process(f"del_{name}", PLACEHOLDER),
+            code=f"del {name}\nx = {call}",
+        )
+        step = _ended(lambda source=source: Runtime({}, 1.0).start(source, {}))
+        assert step.error is not None and f"name '{name}' is not defined" in step.error.message
+
+
+def test_an_integer_json_cannot_write_is_refused() -> None:
+    assert unstorable(10**3900) is None
+    assert unstorable(10**4200) == "an integer of more than 4,000 digits"
+    assert unstorable([-(10**4200)]) == "an integer of more than 4,000 digits"
+    assert unstorable(True) is None
+
+
+def test_data_that_still_cannot_be_saved_refuses_the_step_instead_of_raising(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.engine import runtime
+
+    source = _source(tmp_path, "unsaved", script_process("unsaved", PLACEHOLDER), code="x = 1")
+
+    def broken(_workflow: object) -> str:
+        raise TypeError("Object of type bytes is not JSON serializable")
+
+    monkeypatch.setattr(runtime, "dump_state", broken)
+    with pytest.raises(EngineError, match="cannot be saved after this step: Object of type bytes"):
+        Runtime({}, 2.0).start(source, {})

@@ -12,6 +12,7 @@ from app import edge
 from app.models import Case, CaseSearch, User, WebhookDelivery
 from app.services import search_index, webhook_events, webhooks
 from app.services.steps import core
+from tests.ci_guard import not_applicable
 from tests.helpers import change_settings, user_named
 from tests.services.test_steps import _start
 
@@ -117,5 +118,70 @@ def test_a_subscription_live_before_the_lock_gets_the_steps_events(
     queued = webhooks.queue(db, case, [(webhook_events.TASK_COMPLETED, {})])
     assert [row.event for row in queued] == [webhook_events.TASK_COMPLETED]
     db.rollback()
+    db.execute(text("DELETE FROM webhook"))
+    db.commit()
+
+
+def test_a_rolled_back_savepoint_drops_what_the_lock_read_ahead(db: Any) -> None:
+    case = _start(db)
+    savepoint = db.begin_nested()
+    locked = core.lock(db, case_id=case.id)
+    locked.case.data = {**locked.case.data, "project_name": "回滚前的临时名称"}
+    db.flush()
+    search_index.index_case(db, locked.case)  # written inside the savepoint
+    core.lock(db, case_id=case.id)  # reads that row ahead
+    savepoint.rollback()  # the row is as before the savepoint again
+    db.expire_all()
+    mine = db.get(Case, case.id)
+    mine.data = {**mine.data, "project_name": "最终名称项目"}
+    db.flush()
+    search_index.index_case(db, mine)
+    db.commit()
+    applicant = db.get(User, mine.applicant_id)
+    assert _index_row(db, case.id) == search_index.case_text(mine, applicant)
+    if db.get_bind().dialect.name == "sqlite":  # the contentless FTS5 row was removed with its own grams
+        db.execute(text("INSERT INTO case_search_fts(case_search_fts, rank) VALUES ('integrity-check', 1)"))
+        found = "SELECT rowid FROM case_search_fts WHERE case_search_fts MATCH :q"
+        assert case.id in set(db.scalars(text(found), {"q": '"最终 终名 名称"'}))
+        assert case.id not in set(db.scalars(text(found), {"q": '"临时"'}))
+    db.rollback()
+
+
+def test_a_subscription_ended_in_a_rolled_back_savepoint_still_gets_events(
+    app: Any, db: Any, monkeypatch: Any
+) -> None:
+    change_settings(monkeypatch, app, webhook_allow_hosts="127.0.0.1")
+    case = _start(db)
+    made = webhooks.subscribe(
+        db, user_named(db, "admin"), "http://127.0.0.1:9/sp", [webhook_events.TASK_COMPLETED]
+    )
+    db.commit()
+    savepoint = db.begin_nested()
+    webhooks.delete(db, user_named(db, "admin"), made.webhook.id)
+    core.lock(db, case_id=case.id)  # sees no live subscription
+    savepoint.rollback()  # the subscription lives again
+    queued = webhooks.queue(db, db.get(Case, case.id), [(webhook_events.TASK_COMPLETED, {})])
+    assert len(queued) == 1
+    db.rollback()
+    db.execute(text("DELETE FROM webhook"))
+    db.commit()
+
+
+def test_what_one_cases_lock_saw_of_subscriptions_is_not_taken_for_another_case(
+    app: Any, db: Any, monkeypatch: Any
+) -> None:
+    if db.get_bind().dialect.name == "sqlite":
+        not_applicable("SQLite serialises writers: no subscription is made while a step holds the database")
+    change_settings(monkeypatch, app, webhook_allow_hosts="127.0.0.1")
+    first, second = _start(db), _start(db)
+    core.lock(db, case_id=first.id)  # no subscription yet
+    with edge.of(app).database.unit_of_work() as other:
+        webhooks.subscribe(
+            other, user_named(other, "admin"), "http://127.0.0.1:9/two", [webhook_events.TASK_COMPLETED]
+        )
+    queued = webhooks.queue(db, second, [(webhook_events.TASK_COMPLETED, {})])
+    assert len(queued) == 1
+    db.rollback()
+    db.execute(text("DELETE FROM webhook_delivery"))
     db.execute(text("DELETE FROM webhook"))
     db.commit()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..messages import Text
-from ..sandbox import BUILTINS
+from ..sandbox import SCRIPT_BUILTINS
 from .name_sources import Decisions, Reader, assigned_values, node_reads, node_writes, start_names
 from .problems import NS, Problem, id_ref, local_name
 
@@ -77,7 +77,7 @@ def check_names(
     walker = _Walker(processes, forms, decisions)
     initial = start_names(process, forms) | context.platform_keys | walker.data_objects(process)
     problems: list[Problem] = []
-    free = context.helpers | frozenset(BUILTINS) | {"True", "False", "None"}
+    free = context.helpers | SCRIPT_BUILTINS | {"True", "False", "None"}
     for reader, known in walker.readers(process, initial):
         missing = sorted(reader.names - known - free)
         for name in missing:

@@ -54,7 +54,7 @@ def lock(session: Session, *, case_id: int | None = None, task_id: int | None = 
         raise NotFound(f"no task {task_id}" if task_id is not None else "case not found")
     case = row[0]
     search_index.remember(session, case.id, row)
-    webhooks.remember_live(session, row.webhooks_live)
+    webhooks.remember_live(session, case.id, row.webhooks_live)
     wanted = HumanTask.state == TaskState.OPEN
     if task_id is not None:
         wanted = wanted | (HumanTask.id == task_id)
