@@ -199,3 +199,51 @@ def timer_beside_script_process(key: str, duration: str, script: str) -> str:
 """
         + TAIL
     )
+
+
+def two_scripts_process(key: str, first: str, second: str) -> str:
+    """Two script tasks in a row, then a review."""
+    return (
+        HEAD.format(key=key)
+        + f"""    <bpmn:startEvent id="StartEvent"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="Script_Setup" name="准备" scriptFormat="python">
+      <bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:script>{escape(first)}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:scriptTask id="Script_Work" name="计算" scriptFormat="python">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:script>{escape(second)}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f0" sourceRef="StartEvent" targetRef="Script_Setup" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Script_Setup" targetRef="Script_Work" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Script_Work" targetRef="Task_Review" />
+"""
+        + USER_TASK.format(incoming="f2")
+        + TAIL
+    )
+
+
+def script_then_condition_process(key: str, setup: str, condition: str) -> str:
+    """A script task, then a gateway whose condition leads to a review (else to an end)."""
+    test = escape(condition)
+    return (
+        HEAD.format(key=key)
+        + f"""    <bpmn:startEvent id="StartEvent"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="Script_Setup" name="准备" scriptFormat="python">
+      <bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:script>{escape(setup)}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f0" sourceRef="StartEvent" targetRef="Script_Setup" />
+    <bpmn:exclusiveGateway id="Gateway_Check" default="f_default">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:outgoing>f_default</bpmn:outgoing>
+    </bpmn:exclusiveGateway>
+    <bpmn:sequenceFlow id="f1" sourceRef="Script_Setup" targetRef="Gateway_Check" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Gateway_Check" targetRef="Task_Review">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{test}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_default" sourceRef="Gateway_Check" targetRef="End2" />
+    <bpmn:endEvent id="End2"><bpmn:incoming>f_default</bpmn:incoming></bpmn:endEvent>
+"""
+        + USER_TASK.format(incoming="f2")
+        + TAIL
+    )

@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
-from xml.sax.saxutils import escape
 
 import pytest
 
 from app.engine import EngineError, Runtime, SpecSource, load_processes
 from app.engine.script_values import MAX_DEPTH, unstorable
-from tests.engine.bpmn_factory import HEAD, TAIL, USER_TASK, write
+from tests.engine.bpmn_factory import script_then_condition_process, two_scripts_process, write
 from tests.engine.test_sandbox import PLACEHOLDER, _ended, _source, script_process
 
 
@@ -113,52 +112,6 @@ def _deployed(tmp_path: Path, key: str, xml: str) -> SpecSource:
     return SpecSource(result.bundles[key].hash, result.bundles[key].spec_json, {})
 
 
-def _two_scripts(key: str, first: str, second: str) -> str:
-    return (
-        HEAD.format(key=key)
-        + f"""    <bpmn:startEvent id="StartEvent"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:scriptTask id="Script_Setup" name="准备" scriptFormat="python">
-      <bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>f1</bpmn:outgoing>
-      <bpmn:script>{escape(first)}</bpmn:script>
-    </bpmn:scriptTask>
-    <bpmn:scriptTask id="Script_Work" name="计算" scriptFormat="python">
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-      <bpmn:script>{escape(second)}</bpmn:script>
-    </bpmn:scriptTask>
-    <bpmn:sequenceFlow id="f0" sourceRef="StartEvent" targetRef="Script_Setup" />
-    <bpmn:sequenceFlow id="f1" sourceRef="Script_Setup" targetRef="Script_Work" />
-    <bpmn:sequenceFlow id="f2" sourceRef="Script_Work" targetRef="Task_Review" />
-"""
-        + USER_TASK.format(incoming="f2")
-        + TAIL
-    )
-
-
-def _condition(key: str, setup: str, condition: str) -> str:
-    test = escape(condition)
-    return (
-        HEAD.format(key=key)
-        + f"""    <bpmn:startEvent id="StartEvent"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:scriptTask id="Script_Setup" name="准备" scriptFormat="python">
-      <bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>f1</bpmn:outgoing>
-      <bpmn:script>{escape(setup)}</bpmn:script>
-    </bpmn:scriptTask>
-    <bpmn:sequenceFlow id="f0" sourceRef="StartEvent" targetRef="Script_Setup" />
-    <bpmn:exclusiveGateway id="Gateway_Check" default="f_default">
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:outgoing>f_default</bpmn:outgoing>
-    </bpmn:exclusiveGateway>
-    <bpmn:sequenceFlow id="f1" sourceRef="Script_Setup" targetRef="Gateway_Check" />
-    <bpmn:sequenceFlow id="f2" sourceRef="Gateway_Check" targetRef="Task_Review">
-      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{test}</bpmn:conditionExpression>
-    </bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="f_default" sourceRef="Gateway_Check" targetRef="End2" />
-    <bpmn:endEvent id="End2"><bpmn:incoming>f_default</bpmn:incoming></bpmn:endEvent>
-"""
-        + USER_TASK.format(incoming="f2")
-        + TAIL
-    )
-
-
 @pytest.mark.parametrize(
     ("change", "why"),
     [
@@ -170,7 +123,9 @@ def _condition(key: str, setup: str, condition: str) -> str:
 def test_a_value_put_in_place_into_existing_data_is_refused_and_the_data_left_as_it_was(
     tmp_path: Path, change: str, why: str
 ) -> None:
-    source = _deployed(tmp_path, "inplace", _two_scripts("inplace", "items = [1]\nkept = 'yes'", change))
+    source = _deployed(
+        tmp_path, "inplace", two_scripts_process("inplace", "items = [1]\nkept = 'yes'", change)
+    )
     step = _ended(lambda: Runtime({}, 2.0).start(source, {}))
     assert step.error is not None and step.error.bpmn_id == "Script_Work"
     assert f"a value in items that the case cannot keep ({why})" in step.error.message
@@ -179,7 +134,9 @@ def test_a_value_put_in_place_into_existing_data_is_refused_and_the_data_left_as
 
 
 def test_a_condition_changes_no_data_even_in_place(tmp_path: Path) -> None:
-    xml = _condition("cond", "items = [1]\nd = {'a': 1}", "bool(items.append(b'x') or d.update(g=1) or True)")
+    xml = script_then_condition_process(
+        "cond", "items = [1]\nd = {'a': 1}", "bool(items.append(b'x') or d.update(g=1) or True)"
+    )
     step = _ended(lambda: Runtime({}, 2.0).start(_deployed(tmp_path, "cond", xml), {}))
     assert step.error is None and [t.bpmn_id for t in step.ready] == ["Task_Review"]
     assert step.data["items"] == [1] and step.data["d"] == {"a": 1}
