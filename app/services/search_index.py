@@ -90,23 +90,21 @@ _SEARCH: Table = CaseSearch.__table__  # type: ignore[assignment]
 _CASE: Table = Case.__table__  # type: ignore[assignment]
 _USER: Table = User.__table__  # type: ignore[assignment]
 # What the index needs besides the case: its applicant's three names (not the user with its
-# groups) and the row as indexed so far, in one statement.
-_KNOWN_COLUMNS = select(
+# groups) and the row as indexed so far, in one statement. The step path's lock reads the same
+# columns beside the case row, joined the same way (steps/core.py).
+KNOWN_BESIDE_CASE = (
     _USER.c.company_name,
     _USER.c.credit_code,
     _USER.c.display_name,
     _SEARCH.c.case_id.label("indexed"),
     _SEARCH.c.head,
     _SEARCH.c.body,
-    _CASE.c.id.label("case_id"),
-).select_from(
-    _CASE.outerjoin(_USER, _USER.c.id == _CASE.c.applicant_id).outerjoin(
-        _SEARCH, _SEARCH.c.case_id == _CASE.c.id
-    )
 )
+CASE_WITH_KNOWN = _CASE.outerjoin(_USER, _USER.c.id == _CASE.c.applicant_id).outerjoin(
+    _SEARCH, _SEARCH.c.case_id == _CASE.c.id
+)
+_KNOWN_COLUMNS = select(*KNOWN_BESIDE_CASE, _CASE.c.id.label("case_id")).select_from(CASE_WITH_KNOWN)
 _KNOWN = _KNOWN_COLUMNS.where(_CASE.c.id == bindparam("case_id"))
-# What the step path's lock reads beside the case row (steps/core.py), with the joins it needs.
-KNOWN_BESIDE_CASE = tuple(c for c in _KNOWN_COLUMNS.selected_columns if c.name != "case_id")
 # The same for many cases at once (a batch of timer firings, see read_ahead).
 _KNOWN_MANY = _KNOWN_COLUMNS.where(_CASE.c.id.in_(bindparam("case_ids", expanding=True)))
 _AHEAD = "search_known_ahead"  # Session.info: (transaction, case id -> its _KNOWN row), see _ahead
@@ -172,44 +170,33 @@ def read_ahead(session: Session, cases: list[Case]) -> None:
         _ahead(session).update((row.case_id, row) for row in rows)
 
 
-def known_beside(selectable: Any) -> Any:
-    """``selectable`` (a statement on ``case``) joined to what :data:`KNOWN_BESIDE_CASE` reads."""
-    return selectable.outerjoin(_USER, _USER.c.id == _CASE.c.applicant_id).outerjoin(
-        _SEARCH, _SEARCH.c.case_id == _CASE.c.id
-    )
-
-
 @dataclass(frozen=True)
 class Known:
-    """What the index reads of a case besides the case (the shape of a row of ``_KNOWN``)."""
+    """What the index reads of a case besides the case (the shape of a row of ``_KNOWN``), for a
+    case created in this transaction."""
 
     case_id: int
     company_name: str | None
     credit_code: str | None
     display_name: str | None
-    indexed: int | None
-    head: str | None
-    body: str | None
+    indexed: int | None = None
+    head: str | None = None
+    body: str | None = None
 
 
 def remember(session: Session, case_id: int, row: Any) -> None:
-    """Keep ``row`` (the columns of :data:`KNOWN_BESIDE_CASE`, read under the case's lock) for the
-    step's :func:`index_case`, which then reads nothing: one statement fewer per step (issue 22)."""
-    _ahead(session)[case_id] = Known(
-        case_id, row.company_name, row.credit_code, row.display_name, row.indexed, row.head, row.body
-    )
+    """Keep ``row`` (with the columns of :data:`KNOWN_BESIDE_CASE`, read under the case's lock)
+    for the step's :func:`index_case`, which then reads nothing: one statement fewer per step."""
+    _ahead(session)[case_id] = row
 
 
 def remember_new(session: Session, case: Case, applicant: User | None) -> None:
     """A case created in this transaction has no row in the index yet, and its applicant is at
     hand: its :func:`index_case` reads nothing."""
-    if applicant is None:
-        known = Known(case.id, None, None, None, None, None, None)
-    else:
-        known = Known(
-            case.id, applicant.company_name, applicant.credit_code, applicant.display_name, None, None, None
-        )
-    _ahead(session)[case.id] = known
+    names = (
+        (applicant.company_name, applicant.credit_code, applicant.display_name) if applicant else (None,) * 3
+    )
+    _ahead(session)[case.id] = Known(case.id, *names)
 
 
 def _grams(case_id: int, head: str, body: str) -> dict[str, Any]:

@@ -77,7 +77,7 @@ def subscribe(session: Session, actor: User | None, url: str, events: Sequence[A
     )
     session.add(webhook)
     session.flush()
-    session.info.pop(_NONE_LIVE, None)
+    forget_live(session)  # what a lock saw before this subscription no longer holds
     audit.record(
         session, "webhook.created", actor=admin, detail={"webhook": webhook.id, "url": url, "events": chosen}
     )

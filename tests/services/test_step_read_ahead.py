@@ -22,6 +22,14 @@ def _index_row(db: Any, case_id: int) -> tuple[str, str]:
     return row.head, row.body
 
 
+def _end_subscriptions(db: Any) -> None:
+    """Undo the test's step and remove the subscriptions it made (other tests share the database)."""
+    db.rollback()
+    db.execute(text("DELETE FROM webhook_delivery"))
+    db.execute(text("DELETE FROM webhook"))
+    db.commit()
+
+
 def test_the_index_row_read_with_the_lock_is_not_used_after_its_transaction(app: Any, db: Any) -> None:
     case = _start(db)
     core.lock(db, case_id=case.id)  # reads the case's index row ahead; no step follows
@@ -85,10 +93,7 @@ def test_no_subscription_seen_by_one_transaction_does_not_hold_for_the_next(
         )
     queued = webhooks.queue(db, db.get(Case, case.id), [(webhook_events.TASK_COMPLETED, {})])
     assert [row.event for row in queued] == [webhook_events.TASK_COMPLETED]
-    db.rollback()
-    db.execute(text("DELETE FROM webhook_delivery"))
-    db.execute(text("DELETE FROM webhook"))
-    db.commit()
+    _end_subscriptions(db)
 
 
 def test_a_subscription_made_after_the_lock_in_the_same_transaction_is_seen(
@@ -117,9 +122,7 @@ def test_a_subscription_live_before_the_lock_gets_the_steps_events(
     core.lock(db, case_id=case.id)
     queued = webhooks.queue(db, case, [(webhook_events.TASK_COMPLETED, {})])
     assert [row.event for row in queued] == [webhook_events.TASK_COMPLETED]
-    db.rollback()
-    db.execute(text("DELETE FROM webhook"))
-    db.commit()
+    _end_subscriptions(db)
 
 
 def test_a_rolled_back_savepoint_drops_what_the_lock_read_ahead(db: Any) -> None:
@@ -162,9 +165,7 @@ def test_a_subscription_ended_in_a_rolled_back_savepoint_still_gets_events(
     savepoint.rollback()  # the subscription lives again
     queued = webhooks.queue(db, db.get(Case, case.id), [(webhook_events.TASK_COMPLETED, {})])
     assert len(queued) == 1
-    db.rollback()
-    db.execute(text("DELETE FROM webhook"))
-    db.commit()
+    _end_subscriptions(db)
 
 
 def test_what_one_cases_lock_saw_of_subscriptions_is_not_taken_for_another_case(
@@ -181,7 +182,4 @@ def test_what_one_cases_lock_saw_of_subscriptions_is_not_taken_for_another_case(
         )
     queued = webhooks.queue(db, second, [(webhook_events.TASK_COMPLETED, {})])
     assert len(queued) == 1
-    db.rollback()
-    db.execute(text("DELETE FROM webhook_delivery"))
-    db.execute(text("DELETE FROM webhook"))
-    db.commit()
+    _end_subscriptions(db)

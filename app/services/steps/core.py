@@ -107,7 +107,7 @@ def _locking_statement(dialect: str, target: Any) -> Any:
     return (
         case_statement(dialect, target)
         .add_columns(*search_index.KNOWN_BESIDE_CASE, webhooks.ANY_LIVE)
-        .select_from(search_index.known_beside(Case.__table__))
+        .select_from(search_index.CASE_WITH_KNOWN)
     )
 
 
