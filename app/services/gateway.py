@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -239,14 +239,14 @@ def _close_timers(unfired: list[Timer], human_task_id: int, now: datetime) -> No
             timer.cancelled_at = now
 
 
+# Built once: a step reads it every time (issue 22).
+_UNFIRED = select(Timer).where(
+    Timer.case_id == bindparam("case_id"), Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
+)
+
+
 def unfired_timers(session: Session, case_id: int) -> list[Timer]:
-    return list(
-        session.scalars(
-            select(Timer).where(
-                Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
-            )
-        )
-    )
+    return list(session.scalars(_UNFIRED, {"case_id": case_id}))
 
 
 def _sync_bpmn_timers(

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, cast, insert, select, text, update
+from sqlalchemy import String, Table, bindparam, cast, insert, select, text, update
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
@@ -129,6 +129,23 @@ _FTS_DELETE = text(
     "INSERT INTO case_search_fts(case_search_fts, rowid, head, body) VALUES ('delete', :id, :head, :body)"
 )
 _FTS_INSERT = text("INSERT INTO case_search_fts(rowid, head, body) VALUES (:id, :head, :body)")
+# The index's row written, built once (issue 22); keyed by "on SQLite" (its grams are in FTS5).
+_WRITTEN: dict[str, Any] = {
+    "head": bindparam("new_head"),
+    "body": bindparam("new_body"),
+    "indexed_at": bindparam("at"),
+}
+_GRAMS = {"grams": cast(bindparam("new_grams", type_=String()), TSVECTOR())}
+_UPDATE = {
+    sqlite: update(_SEARCH)
+    .where(_SEARCH.c.case_id == bindparam("id"))
+    .values(_WRITTEN | ({} if sqlite else _GRAMS))
+    for sqlite in (True, False)
+}
+_INSERT = {
+    sqlite: insert(_SEARCH).values(case_id=bindparam("id"), **_WRITTEN, **({} if sqlite else _GRAMS))
+    for sqlite in (True, False)
+}
 
 
 def index_case(session: Session, case: Case) -> None:
@@ -149,15 +166,15 @@ def index_case(session: Session, case: Case) -> None:
     if known is not None and indexed and known.head == head and known.body == body:
         return
     sqlite = connection.dialect.name == "sqlite"
-    values: dict[str, Any] = {"head": head, "body": body, "indexed_at": clock.now()}
+    values: dict[str, Any] = {"id": case.id, "new_head": head, "new_body": body, "at": clock.now()}
     if not sqlite:
-        values["grams"] = cast(tsvector_literal(head, body), TSVECTOR())
+        values["new_grams"] = tsvector_literal(head, body)
     if known is not None and indexed:
         if sqlite:  # removing a row's grams from the contentless table needs the same grams
             connection.execute(_FTS_DELETE, _grams(case.id, known.head, known.body))
-        connection.execute(update(_SEARCH).where(_SEARCH.c.case_id == case.id).values(values))
+        connection.execute(_UPDATE[sqlite], values)
     else:
-        connection.execute(insert(_SEARCH).values(case_id=case.id, **values))
+        connection.execute(_INSERT[sqlite], values)
     if sqlite:
         connection.execute(_FTS_INSERT, _grams(case.id, head, body))
 
