@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -52,8 +52,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    # psycopg's socket tells whether the server ended a pooled connection (see below); another
+    # driver keeps the ping.
+    psycopg_driver = make_url(url).get_driver_name() == "psycopg"
+    if not psycopg_driver:
+        kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
-    if not kwargs.get("pool_pre_ping"):
+    if psycopg_driver and not kwargs.get("pool_pre_ping"):
         event.listen(engine, "checkout", _discard_if_closed_by_server)
     return engine
 
@@ -66,13 +71,10 @@ def _discard_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: An
     with something to read, or none, is discarded; the pool then opens a fresh connection. A
     connection cut without a word (a network partition) is found by its first statement's
     error, as it would be after a ping of a second earlier."""
-    if getattr(dbapi_connection, "closed", False) or getattr(dbapi_connection, "broken", False):
+    if dbapi_connection.closed or dbapi_connection.broken:
         raise DisconnectionError("the connection was closed")
-    pgconn = getattr(dbapi_connection, "pgconn", None)
-    if pgconn is None:
-        return  # not psycopg: nothing cheap to look at
     try:
-        socket = pgconn.socket
+        socket = dbapi_connection.pgconn.socket
         readable, _, failed = select.select([socket], [], [socket], 0)
     except (OSError, ValueError, psycopg.Error) as error:
         raise DisconnectionError(f"the connection's socket is unusable: {error}") from error

@@ -136,15 +136,13 @@ _WRITTEN: dict[str, Any] = {
     "indexed_at": bindparam("at"),
 }
 _GRAMS = {"grams": cast(bindparam("new_grams", type_=String()), TSVECTOR())}
+_COLUMNS = {True: _WRITTEN, False: _WRITTEN | _GRAMS}
 _UPDATE = {
-    sqlite: update(_SEARCH)
-    .where(_SEARCH.c.case_id == bindparam("id"))
-    .values(_WRITTEN | ({} if sqlite else _GRAMS))
-    for sqlite in (True, False)
+    sqlite: update(_SEARCH).where(_SEARCH.c.case_id == bindparam("id")).values(columns)
+    for sqlite, columns in _COLUMNS.items()
 }
 _INSERT = {
-    sqlite: insert(_SEARCH).values(case_id=bindparam("id"), **_WRITTEN, **({} if sqlite else _GRAMS))
-    for sqlite in (True, False)
+    sqlite: insert(_SEARCH).values(case_id=bindparam("id"), **columns) for sqlite, columns in _COLUMNS.items()
 }
 
 

@@ -51,7 +51,7 @@ def lock(session: Session, *, case_id: int | None = None, task_id: int | None = 
     params = {"task_id": task_id} if by_task else {"case_id": case_id}
     row = session.execute(_locking_statement(dialect, by_task), params).first()
     if row is None:
-        raise NotFound(f"no task {task_id}" if task_id is not None else "case not found")
+        raise NotFound(f"no task {task_id}" if by_task else "case not found")
     case = row[0]
     search_index.remember(session, case.id, row)
     webhooks.remember_live(session, case.id, row.webhooks_live)
