@@ -112,11 +112,13 @@ def _seal(session: Session) -> None:
         return
     keys = audit_keys(platform.of(session).settings)
     session.flush()  # new cases get their ids
-    # Core statements on the connection (the ORM would add only cost): the chain's lock, its head.
+    # Core statements on the connection (the ORM would add only cost). On PostgreSQL the chain's
+    # lock and then its head, in one call of a function (migration c4e6a8b0d2f4): its query reads
+    # with a snapshot taken once the lock is held, so two commits never chain to the same head.
+    # SQLite has one writer: the head alone.
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(_CHAIN_LOCK)
-    prev = connection.execute(_HEAD).scalar() or GENESIS
+    head = _LOCKED_HEAD if connection.dialect.name == "postgresql" else _HEAD
+    prev = connection.execute(head).scalar() or GENESIS
     rows = []
     for item in pending:
         case = item.pop("case")
@@ -130,7 +132,7 @@ def _seal(session: Session) -> None:
 
 
 _TABLE: Table = AuditEvent.__table__  # type: ignore[assignment]
-_CHAIN_LOCK = text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})")
+_LOCKED_HEAD = text("SELECT audit_chain_head()")  # pg_advisory_xact_lock(ADVISORY_LOCK), then the head
 _HEAD = select(_TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -31,18 +33,27 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
 
 
-_TAKEN = select(Case.id).where(Case.number == bindparam("number"))
+@cache
+def _taken(beside: ColumnElement[Any] | None) -> Select[Any]:
+    """Whether a number is taken, and ``beside`` in the same statement (built once each)."""
+    taken = exists().where(Case.number == bindparam("number")).label("taken")
+    return select(taken) if beside is None else select(taken, beside)
 
 
-def new_number(session: Session, prefix: str) -> tuple[str, str]:
-    """A free case number (prefix, local date, six digits) and a fresh query code."""
+def new_number(
+    session: Session, prefix: str, *, beside: ColumnElement[Any] | None = None
+) -> tuple[str, str, Any]:
+    """A free case number (prefix, local date, six digits), a fresh query code, and the value of
+    ``beside`` (a scalar the caller needs anyway, read in the same round trip; else None)."""
     day = platform.of(session).base_calendar.local_date(clock.now()).strftime("%Y%m%d")
     code = new_code()
     connection = session.connection()  # Core: a case is flushed as soon as it is created
+    statement = _taken(beside)
     for _ in range(20):
         number = f"{prefix}{day}{secrets.randbelow(10**6):06d}"
-        if connection.execute(_TAKEN, {"number": number}).first() is None:
-            return number, code
+        row = connection.execute(statement, {"number": number}).one()
+        if not row[0]:
+            return number, code, row[1] if beside is not None else None
     raise RuntimeError("could not allocate a case number")
 
 

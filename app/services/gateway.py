@@ -31,6 +31,14 @@ class Mirrored:
     # Every unfired timer of the case after the step (read under the lock, plus those added).
     unfired: list[Timer] = field(default_factory=list)
 
+    @classmethod
+    def before(cls, case: Case, *, new: bool) -> Mirrored:
+        """What the case was before the step (a new case was nothing yet: its row already holds
+        what the step made it)."""
+        if new:
+            return cls(was_approved=False)
+        return cls(was_approved=case.status == CaseStatus.APPROVED, was_final=case.status.is_final)
+
     def next_due(self) -> datetime | None:
         live = [t.due_at for t in self.unfired if t.fired_at is None and t.cancelled_at is None]
         return min(live, default=None)
@@ -48,15 +56,17 @@ def mirror(
     relabel: bool = False,
     reopen: HumanTask | None = None,
     unfired: list[Timer] | None = None,
+    created_at: datetime | None = None,
 ) -> Mirrored:
     """Save ``result`` on the locked ``case`` and mirror it in rows. Flushes, never commits.
-    ``open_tasks`` are the case's open task rows read under the lock. ``relabel``: open tasks take
-    their name, form and group from the ready tasks (a case moved to another version). ``reopen``:
-    a completed task the workflow was sent back to (退回, recall), open again in its own row.
-    ``unfired``: the case's unfired timers if just read under the lock, else read here."""
-    now = clock.now()  # timers read before anything changes (no autoflush), closed in memory:
+    ``open_tasks``: the case's open task rows read under the lock. ``relabel``: open tasks take
+    their name, form and group from the ready tasks (a case moved to another version).
+    ``reopen``: a completed task the workflow was sent back to (退回, recall), open again.
+    ``unfired``: the case's unfired timers if just read under the lock, else read here.
+    ``created_at``: a case created then, by :func:`new_case_row` (the step's moment is that)."""
+    now = created_at or clock.now()  # timers read before anything changes (no autoflush), closed in memory:
     unfired = unfired_timers(session, case.id) if unfired is None else list(unfired)
-    mirrored = Mirrored(was_approved=case.status == CaseStatus.APPROVED, was_final=case.status.is_final)
+    mirrored = Mirrored.before(case, new=created_at is not None)
     _save_case(session, case, result, now)
     if completed is not None:
         complete_row(session, completed, actor, submitted, now)
@@ -88,8 +98,7 @@ def mirror(
         added += _reopen(session, case, reopen, ready[reopen.spiff_task_id], now)
         rows_by_spiff_id[reopen.spiff_task_id] = reopen
     added += _open_tasks(session, case, result.ready, rows_by_spiff_id, now)
-    # One read of the case's unfired timers (above) serves the tasks' timers, the BPMN timers, the
-    # case's own timer and the wake-up time.
+    # One read of the unfired timers serves the tasks', the BPMN, the case's timer and the wake-up.
     added += _sync_bpmn_timers(session, case, result, now, rows_by_spiff_id, unfired)
     added += sync_case_timer(session, case, now, unfired, added)
     held_flush.flush(session)  # a batch of firings writes its cases' rows together
@@ -113,8 +122,19 @@ def _end_moot_platform_tasks(
             _close_timers(unfired, row.id, now)
 
 
+def new_case_row(session: Session, case: Case, result: StepResult, now: datetime) -> None:
+    """A new case's row as its first step leaves it (status, stage, clock), set before its INSERT:
+    the mirror then finds nothing to change, and the row is written once (no UPDATE; issue 22)."""
+    _case_fields(session, case, result, now)
+
+
 def _save_case(session: Session, case: Case, result: StepResult, now: datetime) -> None:
     """Every change to the case row is made before the first flush, so the row is written once."""
+    _case_fields(session, case, result, now)
+    message_waits.sync(session, case, result)
+
+
+def _case_fields(session: Session, case: Case, result: StepResult, now: datetime) -> None:
     case.state = result.state
     case.data = result.data
     case.rating = durations.stored_rating(session, case, result.data)
@@ -122,7 +142,6 @@ def _save_case(session: Session, case: Case, result: StepResult, now: datetime) 
     _update_status(case, result, now)
     _update_clock(session, case, result, now)
     durations.record_case(session, case)
-    message_waits.sync(session, case, result)
 
 
 def complete_row(

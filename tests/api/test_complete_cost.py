@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import event, select
 
 from app import edge
-from app.models import HumanTask, TaskState, Timer, TimerKind
+from app.models import Case, CaseStatus, HumanTask, TaskState, Timer, TimerKind
 from app.services import audit
 from tests.helpers import inbox_task, submit_permit
 
@@ -94,3 +94,27 @@ def test_refusals_still_come_before_any_change(api: Any, app: Any, db: Any) -> N
     assert ok.status_code == 200
     again = api.post(f"/api/v1/tasks/{task['id']}/complete", "clerk", json={"data": {"decision": "accept"}})
     assert again.status_code == 409
+
+
+def test_a_start_writes_its_case_once_and_reads_no_subscription(api: Any, app: Any, db: Any) -> None:
+    api.token("acme")  # minted outside the counted request
+    with statements(app) as seen:
+        number = submit_permit(api, "启动成本测试项目")["number"]
+    # The case's row is made as its first step leaves it and inserted once: no UPDATE after it.
+    assert sum(s.startswith('INSERT INTO "case"') for s in seen) == 1
+    assert not [s for s in seen if s.startswith('UPDATE "case"')], "\n".join(seen)
+    # Whether any subscription is live is read with the number's check; none is, so none is read.
+    assert not [s for s in seen if s.startswith("SELECT webhook")]
+    assert sum("FROM webhook" in s for s in seen) == 1
+    if db.get_bind().dialect.name == "postgresql":  # the chain's lock and head in one call
+        assert not [s for s in seen if "pg_advisory_xact_lock" in s]
+        assert sum(s == "SELECT audit_chain_head()" for s in seen) == 1
+
+    case = db.scalar(select(Case).where(Case.number == number))
+    assert case.status == CaseStatus.IN_PROGRESS and case.lock_version == 1
+    assert case.stage == "受理审查" and case.stage_en == "Acceptance check"
+    assert case.updated_at == case.submitted_at and case.due_at is not None and case.state
+    (task,) = db.scalars(select(HumanTask).where(HumanTask.case_id == case.id))
+    assert task.created_at == case.submitted_at and task.state == TaskState.OPEN
+    report = audit.verify_chain(db)
+    assert report.intact, report.why

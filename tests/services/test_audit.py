@@ -311,3 +311,39 @@ def test_events_of_a_rolled_back_transaction_are_dropped(app: Any, db: Any) -> N
     db.commit()
     actions = set(db.scalars(select(AuditEvent.action)))
     assert "test.kept" in actions and "test.rolled_back" not in actions
+
+
+def test_commits_sealing_at_once_never_fork_the_chain(app: Any) -> None:
+    """Writers on several connections commit at the same moments: every event chains to the one
+    committed before it (no two share a predecessor) and the chain verifies. On PostgreSQL this
+    holds only because the head is read after the chain's lock is held, with a fresh snapshot."""
+    import threading
+
+    from app.db import Database
+
+    database: Database = edge.of(app).database
+    writers, commits = 4, 8
+    start = threading.Barrier(writers)
+    failures: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            start.wait(timeout=30)
+            for k in range(commits):
+                with database.unit_of_work() as session:
+                    audit.record(session, "test.concurrent", actor=None, detail={"writer": n, "k": k})
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures
+    with database.unit_of_work(write=False) as session:
+        events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+        assert sum(e.action == "test.concurrent" for e in events) == writers * commits
+        assert len({e.prev_hash for e in events}) == len(events)  # a fork: two share a head
+        report = audit.verify_chain(session)
+    assert report.intact, report.why

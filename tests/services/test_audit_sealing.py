@@ -8,8 +8,10 @@ line and real requests.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -118,7 +120,8 @@ class _Connection:
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
 def test_on_postgresql_the_chain_is_locked_before_its_head_is_read(dialect: str) -> None:
     """Two commits sealing at once would both chain to the same head (a fork): on PostgreSQL each
-    seal takes the transaction's advisory lock first. SQLite has one writer anyway."""
+    seal reads the head through the function that takes the advisory lock first, in one round
+    trip. SQLite has one writer anyway."""
     connection = _Connection(dialect)
     session: Any = SimpleNamespace(
         info={platform.INFO_KEY: _platform()}, flush=lambda: None, connection=lambda: connection
@@ -126,13 +129,31 @@ def test_on_postgresql_the_chain_is_locked_before_its_head_is_read(dialect: str)
     audit.record(session, "timer.fired", actor=None)
     audit._seal(session)
     statements = [statement for statement, _ in connection.executed]
-    expected = [audit._CHAIN_LOCK, audit._HEAD] if dialect == "postgresql" else [audit._HEAD]
-    assert len(statements) == len(expected) + 1
-    assert all(done is wanted for done, wanted in zip(statements, expected, strict=False))
-    assert "pg_advisory_xact_lock(7253901)" in str(audit._CHAIN_LOCK)
+    assert len(statements) == 2
+    assert statements[0] is (audit._LOCKED_HEAD if dialect == "postgresql" else audit._HEAD)
     (row,) = connection.executed[-1][1]
     assert row["prev_hash"] == audit.GENESIS and row["action"] == "timer.fired"
     assert audit._PENDING not in session.info
+
+
+def _migration(name: str) -> Any:
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_head_function_locks_the_chain_by_its_key() -> None:
+    """The migration's function takes the lock the platform names (a migration is fixed once
+    written: if the key ever moved, the two must be moved together)."""
+    migration = _migration("c4e6a8b0d2f4_audit_chain_head_function")
+    assert f"pg_advisory_xact_lock({audit.ADVISORY_LOCK})" in migration.HEAD_FUNCTION
+    lock = migration.HEAD_FUNCTION.index("pg_advisory_xact_lock")
+    assert lock < migration.HEAD_FUNCTION.index("SELECT hash INTO head FROM audit_event ORDER BY id DESC")
+    assert "VOLATILE" in migration.HEAD_FUNCTION  # a fresh snapshot for the head's query
+    assert str(audit._LOCKED_HEAD) == "SELECT audit_chain_head()"
 
 
 # Walking the chain.

@@ -131,8 +131,9 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
         session, lambda runtime, helpers: runtime.start(source, start_data, helpers, message=command.message)
     )
     now = clock.now()
-    number, code = case_numbers.new_number(
-        session, meta.get("case_prefix") or case_numbers.prefix(version.key)
+    # Whether any webhook subscription is live, read with the number's check (one round trip).
+    number, code, webhooks_live = case_numbers.new_number(
+        session, meta.get("case_prefix") or case_numbers.prefix(version.key), beside=webhooks.ANY_LIVE
     )
     project_name = data.get("project_name") if isinstance(data.get("project_name"), str) else None
     project_code = data.get("project_code") if isinstance(data.get("project_code"), str) else None
@@ -148,21 +149,19 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
         submitted_at=now,
         time_limit=meta.get("time_limit"),
         clock_pauses=[],
-        # The state and data in the INSERT: the mirror's update then leaves them out (unchanged).
-        data=result.data,
-        state=result.state,
         state_format="pf1",
-        updated_at=now,
     )
     case.due_at = case_due(platform.calendar(session), case)
+    gateway.new_case_row(session, case, result, now)  # the row in its INSERT: the mirror changes nothing
     session.add(case)
     session.flush()
     search_index.remember_new(
         session, case, session.get(User, case.applicant_id) if case.applicant_id else None
     )
+    webhooks.remember_live(session, case.id, bool(webhooks_live))
     sealed.keep(session, case.id)
     # A new case has no open tasks and no timers yet: nothing to read.
-    mirrored = gateway.mirror(session, case, result, [], actor=command.actor, unfired=[])
+    mirrored = gateway.mirror(session, case, result, [], actor=command.actor, unfired=[], created_at=now)
     detail = {"process": version.key, "version": version.hash[:12], **command.detail}
     run_effects(
         session, AfterStep(case, result, mirrored, command.actor, action="case.submitted", detail=detail)
