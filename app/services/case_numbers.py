@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, select
@@ -33,9 +33,10 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
 
 
-@cache
+@lru_cache(maxsize=4)
 def _taken(beside: ColumnElement[Any] | None) -> Select[Any]:
-    """Whether a number is taken, and ``beside`` in the same statement (built once each)."""
+    """Whether a number is taken, and ``beside`` in the same statement (built once for each of the
+    few module-level columns callers pass)."""
     taken = exists().where(Case.number == bindparam("number")).label("taken")
     return select(taken) if beside is None else select(taken, beside)
 

@@ -56,18 +56,18 @@ def mirror(
     relabel: bool = False,
     reopen: HumanTask | None = None,
     unfired: list[Timer] | None = None,
-    created_at: datetime | None = None,
+    new_case_at: datetime | None = None,
 ) -> Mirrored:
     """Save ``result`` on the locked ``case`` and mirror it in rows. Flushes, never commits.
     ``open_tasks``: the case's open task rows read under the lock. ``relabel``: open tasks take
     their name, form and group from the ready tasks (a case moved to another version).
     ``reopen``: a completed task the workflow was sent back to (退回, recall), open again.
     ``unfired``: the case's unfired timers if just read under the lock, else read here.
-    ``created_at``: a case created then, by :func:`new_case_row` (the step's moment is that)."""
-    now = created_at or clock.now()  # timers read before anything changes (no autoflush), closed in memory:
+    ``new_case_at``: the case was created then, its row made by :func:`new_case_row`."""
+    now = new_case_at or clock.now()  # the timers read before anything changes, closed in memory:
     unfired = unfired_timers(session, case.id) if unfired is None else list(unfired)
-    mirrored = Mirrored.before(case, new=created_at is not None)
-    _save_case(session, case, result, now)
+    mirrored = Mirrored.before(case, new=new_case_at is not None)
+    _save_case(session, case, result, now, fields=new_case_at is None)
     if completed is not None:
         complete_row(session, completed, actor, submitted, now)
         _close_timers(unfired, completed.id, now)
@@ -123,14 +123,16 @@ def _end_moot_platform_tasks(
 
 
 def new_case_row(session: Session, case: Case, result: StepResult, now: datetime) -> None:
-    """A new case's row as its first step leaves it (status, stage, clock), set before its INSERT:
-    the mirror then finds nothing to change, and the row is written once (no UPDATE; issue 22)."""
+    """A new case's row as its first step leaves it (status, stage, clock), set before its INSERT,
+    so the row is written once (no UPDATE; issue 22). The mirror (``new_case_at``) leaves it be."""
     _case_fields(session, case, result, now)
 
 
-def _save_case(session: Session, case: Case, result: StepResult, now: datetime) -> None:
-    """Every change to the case row is made before the first flush, so the row is written once."""
-    _case_fields(session, case, result, now)
+def _save_case(session: Session, case: Case, result: StepResult, now: datetime, *, fields: bool) -> None:
+    """Every change to the case row is made before the first flush, so the row is written once
+    (``fields=False``: a new case's row, already made by :func:`new_case_row`)."""
+    if fields:
+        _case_fields(session, case, result, now)
     message_waits.sync(session, case, result)
 
 

@@ -3,8 +3,11 @@
 Sealing a commit's audit events took two statements on PostgreSQL: the chain's advisory lock, then
 the newest event's hash. The head must be read *after* the lock is held (a statement that both
 locked and read would read with the snapshot taken before it waited, and chain to a stale head: a
-fork). A VOLATILE PL/pgSQL function runs each of its queries with a fresh snapshot, so one call
-does both (issue 22). SQLite has one writer and no such lock: nothing to do there.
+fork). In READ COMMITTED, the level every writer uses, a VOLATILE PL/pgSQL function runs each of
+its queries with a fresh snapshot, so one call does both (issue 22). The lock is called by its
+schema and with a bigint, so that no function of that name a role could create in another schema
+of the search path (an exact match for an integer argument) is called instead. SQLite has one
+writer and no such lock: nothing to do there.
 
 Revision ID: c4e6a8b0d2f4
 Revises: b3d5f7a9c1e2
@@ -24,7 +27,7 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     head varchar;
 BEGIN
-    PERFORM pg_advisory_xact_lock(7253901);
+    PERFORM pg_catalog.pg_advisory_xact_lock(7253901::bigint);
     SELECT hash INTO head FROM audit_event ORDER BY id DESC LIMIT 1;
     RETURN head;
 END

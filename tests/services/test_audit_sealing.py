@@ -149,7 +149,8 @@ def test_the_head_function_locks_the_chain_by_its_key() -> None:
     """The migration's function takes the lock the platform names (a migration is fixed once
     written: if the key ever moved, the two must be moved together)."""
     migration = _migration("c4e6a8b0d2f4_audit_chain_head_function")
-    assert f"pg_advisory_xact_lock({audit.ADVISORY_LOCK})" in migration.HEAD_FUNCTION
+    # By its schema and with a bigint: no look-alike in another schema of the search path is called.
+    assert f"pg_catalog.pg_advisory_xact_lock({audit.ADVISORY_LOCK}::bigint)" in migration.HEAD_FUNCTION
     lock = migration.HEAD_FUNCTION.index("pg_advisory_xact_lock")
     assert lock < migration.HEAD_FUNCTION.index("SELECT hash INTO head FROM audit_event ORDER BY id DESC")
     assert "VOLATILE" in migration.HEAD_FUNCTION  # a fresh snapshot for the head's query

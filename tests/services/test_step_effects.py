@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from app.engine import EngineError, ThrownMessage
 from app.models import (
     AuditEvent,
     Case,
+    CaseStatus,
     Certificate,
     CreditRecord,
     Notification,
@@ -21,10 +23,11 @@ from app.models import (
     TimerKind,
     WebhookDelivery,
 )
-from app.services import deferred, webhooks
+from app.services import deferred, processes, steps, webhooks
 from app.services.gateway import Mirrored
 from app.services.steps import effects
 from app.services.webhook_events import EVENTS
+from tests.engine.bpmn_factory import condition_process, write
 from tests.helpers import case_events, user_named
 from tests.services.test_gateway_mirror import NOW, _mirror, _result
 from tests.services.test_steps import _start
@@ -366,3 +369,18 @@ def test_a_thrown_message_is_routed_on_and_one_nobody_takes_is_noted_on_the_thro
     assert recorded.detail == {"from_case": case.number, "hops": 1, "message": "effects_test_named"}
     (unrouted,) = case_events(db, case, "message.unrouted")
     assert unrouted.detail == {"message": "effects_test_lost"}
+
+
+def test_a_case_ending_at_its_start_is_queued_started_and_closed(app: Any, db: Any, tmp_path: Path) -> None:
+    """A new case's row holds its end before the step's mirror runs (it is inserted once): the step
+    still counts it as a case that ended in this step, so its end's effects come too."""
+    key = "ends_at_its_start"
+    with app.app_context():
+        processes.deploy_processes(db, None, [write(tmp_path, key, condition_process(key, "False"))])
+        db.commit()
+    _subscribe(db, list(EVENTS))  # in the start's own transaction
+    case = steps.advance(db, steps.StartCase(processes.current_version(db, key), {}, None, None)).case
+    assert case.status == CaseStatus.CLOSED
+    events = sorted(event for _hook, event, _number, _extra in _outbox(db))
+    assert events == ["case.closed", "case.started"]
+    db.rollback()

@@ -161,7 +161,7 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
     webhooks.remember_live(session, case.id, bool(webhooks_live))
     sealed.keep(session, case.id)
     # A new case has no open tasks and no timers yet: nothing to read.
-    mirrored = gateway.mirror(session, case, result, [], actor=command.actor, unfired=[], created_at=now)
+    mirrored = gateway.mirror(session, case, result, [], actor=command.actor, unfired=[], new_case_at=now)
     detail = {"process": version.key, "version": version.hash[:12], **command.detail}
     run_effects(
         session, AfterStep(case, result, mirrored, command.actor, action="case.submitted", detail=detail)
