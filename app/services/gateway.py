@@ -63,7 +63,7 @@ def mirror(
     their name, form and group from the ready tasks (a case moved to another version).
     ``reopen``: a completed task the workflow was sent back to (退回, recall), open again.
     ``unfired``: the case's unfired timers if just read under the lock, else read here.
-    ``new_case_at``: the case was created then, its row made by :func:`new_case_row`."""
+    ``new_case_at``: the case was created then, its row made by :func:`case_row`."""
     now = new_case_at or clock.now()  # the timers read before anything changes, closed in memory:
     unfired = unfired_timers(session, case.id) if unfired is None else list(unfired)
     mirrored = Mirrored.before(case, new=new_case_at is not None)
@@ -122,21 +122,18 @@ def _end_moot_platform_tasks(
             _close_timers(unfired, row.id, now)
 
 
-def new_case_row(session: Session, case: Case, result: StepResult, now: datetime) -> None:
-    """A new case's row as its first step leaves it (status, stage, clock), set before its INSERT,
-    so the row is written once (no UPDATE; issue 22). The mirror (``new_case_at``) leaves it be."""
-    _case_fields(session, case, result, now)
-
-
 def _save_case(session: Session, case: Case, result: StepResult, now: datetime, *, fields: bool) -> None:
     """Every change to the case row is made before the first flush, so the row is written once
-    (``fields=False``: a new case's row, already made by :func:`new_case_row`)."""
+    (``fields=False``: a new case's row, already made by :func:`case_row`)."""
     if fields:
-        _case_fields(session, case, result, now)
+        case_row(session, case, result, now)
     message_waits.sync(session, case, result)
 
 
-def _case_fields(session: Session, case: Case, result: StepResult, now: datetime) -> None:
+def case_row(session: Session, case: Case, result: StepResult, now: datetime) -> None:
+    """The case row's fields (state, status, stage, clock) as the step leaves them. A new case's
+    are set before its INSERT, so its row is written once (no UPDATE; issue 22), and its mirror
+    (``new_case_at``) leaves them be."""
     case.state = result.state
     case.data = result.data
     case.rating = durations.stored_rating(session, case, result.data)

@@ -152,7 +152,7 @@ def _start(session: Session, command: StartCase) -> StepOutcome:
         state_format="pf1",
     )
     case.due_at = case_due(platform.calendar(session), case)
-    gateway.new_case_row(session, case, result, now)  # the row in its INSERT: the mirror changes nothing
+    gateway.case_row(session, case, result, now)  # the row in its INSERT: the mirror changes nothing
     session.add(case)
     session.flush()
     search_index.remember_new(
